@@ -1,0 +1,176 @@
+"""Settings for Pluto Bot, read from the environment and an optional ``.env`` file.
+
+The names are fixed by ``../shared/specs/bot-contract.md``. ``API_BASE_URL`` and
+``API_KEY`` are the Nimrobo base URL and the user's Nimrobo key, exposed at module
+level under exactly those names.
+
+Secrets are :class:`Secret` values: they compare and concatenate like ``str`` but
+print, format and repr as ``***`` so they cannot leak into a log line by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_NIMROBO_URL = "https://app.nimroboai.com/api"
+API_BASE_URL = "https://app.nimroboai.com/api"
+
+
+class ConfigError(ValueError):
+    """A setting is invalid. The message is one line naming the variable and what is expected."""
+
+
+class Secret(str):
+    """A string whose ``str()``/``repr()``/format output is masked.
+
+    Use :meth:`reveal` (or concatenation) where the real value must be sent.
+    """
+
+    def __repr__(self) -> str:
+        return "'***'" if self else "''"
+
+    def __str__(self) -> str:
+        return "***" if self else ""
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+def _env_file_values(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _url(name: str, value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name}={value!r} is not a valid URL; expected http(s)://host[:port]/path")
+    return value
+
+
+def _number(name: str, value: str, kind: type = int, minimum: float = 0) -> int | float:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}={value!r} is not a number; expected a {kind.__name__} >= {minimum}") from None
+    if number < minimum:
+        raise ConfigError(f"{name}={value!r} is too small; expected a {kind.__name__} >= {minimum}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: Secret = Secret("")
+    slack_signing_secret: Secret = Secret("")
+    slack_app_token: Secret = Secret("")
+    slack_api_url: str = "https://slack.com/api/"
+    nimrobo_api_base_url: str = DEFAULT_NIMROBO_URL
+    nimrobo_api_key: Secret = Secret("")
+    pluto_api_base_url: str = "http://localhost:8000/api"
+    openai_api_key: Secret = Secret("")
+    openai_base_url: str = ""
+    openai_model: str = "gpt-4o-mini"
+    database_path: str = "data/bot.db"
+    poll_interval_seconds: float = 30
+    port: int = 3000
+    # Not in the contract; tuning knobs with safe defaults.
+    pluto_stall_seconds: float = 300
+    max_csv_bytes: int = 50 * 1024 * 1024
+    progress_update_seconds: float = 2.0
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def mode(self) -> str:
+        """``socket``, ``http`` or ``sandbox``, as the contract decides."""
+        if self.slack_app_token:
+            return "socket"
+        if self.slack_bot_token and self.slack_signing_secret:
+            return "http"
+        return "sandbox"
+
+    def replace(self, **changes: object) -> Settings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key, value in changes.items():
+            if key not in values:
+                raise TypeError(f"unknown setting {key}")
+            default = values[key]
+            values[key] = Secret(value) if isinstance(default, Secret) else value
+        return Settings(**values)
+
+    def describe(self) -> str:
+        """One line for the start-up log: mode and every backend URL, never a key."""
+        parts = [f"mode={self.mode}", f"slack={self.slack_api_url}", f"nimrobo={self.nimrobo_api_base_url}",
+                 f"pluto={self.pluto_api_base_url}"]
+        if self.openai_api_key or self.openai_base_url:
+            parts.append(f"openai={self.openai_base_url or 'https://api.openai.com/v1'}")
+        parts.append(f"db={self.database_path}")
+        return " ".join(parts)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Build :class:`Settings` from ``environ`` (default ``os.environ``) over an optional ``.env`` file.
+
+    Raises :class:`ConfigError` with a one-line message on the first invalid value.
+    """
+    values: dict[str, str] = {}
+    if env_file:
+        values.update(_env_file_values(Path(env_file)))
+    values.update(os.environ if environ is None else environ)
+
+    def get(*names: str, default: str = "") -> str:
+        for name in names:
+            value = values.get(name)
+            if value not in (None, ""):
+                return value.strip()
+        return default
+
+    slack_api_url = _url("SLACK_API_URL", get("SLACK_API_URL", default="https://slack.com/api/"))
+    if not slack_api_url.endswith("/"):
+        slack_api_url += "/"
+    return Settings(
+        slack_bot_token=Secret(get("SLACK_BOT_TOKEN")),
+        slack_signing_secret=Secret(get("SLACK_SIGNING_SECRET")),
+        slack_app_token=Secret(get("SLACK_APP_TOKEN")),
+        slack_api_url=slack_api_url,
+        nimrobo_api_base_url=_url(
+            "NIMROBO_API_BASE_URL", get("NIMROBO_API_BASE_URL", "API_BASE_URL", default=DEFAULT_NIMROBO_URL)
+        ).rstrip("/"),
+        nimrobo_api_key=Secret(get("NIMROBO_API_KEY", "API_KEY")),
+        pluto_api_base_url=_url(
+            "PLUTO_API_BASE_URL", get("PLUTO_API_BASE_URL", default="http://localhost:8000/api")
+        ).rstrip("/"),
+        openai_api_key=Secret(get("OPENAI_API_KEY")),
+        openai_base_url=_url("OPENAI_BASE_URL", get("OPENAI_BASE_URL")) if get("OPENAI_BASE_URL") else "",
+        openai_model=get("OPENAI_MODEL", default="gpt-4o-mini"),
+        database_path=get("DATABASE_PATH", default="data/bot.db"),
+        poll_interval_seconds=_number("POLL_INTERVAL_SECONDS", get("POLL_INTERVAL_SECONDS", default="30"), float, 1),
+        port=int(_number("PORT", get("PORT", default="3000"), int, 0)),
+        pluto_stall_seconds=_number("PLUTO_STALL_SECONDS", get("PLUTO_STALL_SECONDS", default="300"), float, 1),
+        max_csv_bytes=int(_number("MAX_CSV_BYTES", get("MAX_CSV_BYTES", default=str(50 * 1024 * 1024)), int, 1)),
+        progress_update_seconds=_number(
+            "PROGRESS_UPDATE_SECONDS", get("PROGRESS_UPDATE_SECONDS", default="2"), float, 0.05
+        ),
+        log_level=get("LOG_LEVEL", default="INFO").upper(),
+    )
+
+
+def _module_settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError:
+        # Import must not fail; `python -m bot` re-validates and reports the error on one line.
+        return Settings()
+
+
+_settings = _module_settings()
+# The contract's module-level names: the Nimrobo API base and the user's Nimrobo key.
+API_BASE_URL = _settings.nimrobo_api_base_url or API_BASE_URL
+API_KEY: Secret = _settings.nimrobo_api_key

@@ -1,0 +1,1 @@
+"""Services: API clients, storage and domain logic. Nothing in this package imports Slack."""

@@ -1,0 +1,148 @@
+"""What both API clients share: one error base, and a retry loop for safe requests.
+
+Rules (from DEVELOPERS.md):
+
+* GET (and other idempotent reads) retry on connection errors, 429 and 5xx, with
+  exponential backoff and jitter, honouring ``Retry-After``, within a bounded total time.
+* A POST that creates something is never retried once it may have reached the server.
+  Only a failure to *connect* (nothing was sent) is retried. Anything else raises an
+  error with ``outcome_unknown=True`` so the caller can reconcile (list and match)
+  before trying again.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+# Failures where the request certainly never reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class ServiceError(Exception):
+    """An API call failed. ``user_message`` is a sentence a recruiter can act on."""
+
+    service = "API"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        endpoint: str = "",
+        hint: str = "",
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.endpoint = endpoint
+        self.hint = hint
+        self.outcome_unknown = outcome_unknown
+
+    @property
+    def user_message(self) -> str:
+        where = f" ({self.endpoint})" if self.endpoint else ""
+        text = f"{self.service} error{where}: {self.message}"
+        if self.hint:
+            text += f" {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        status = f"HTTP {self.status} " if self.status else ""
+        return f"{status}{self.endpoint}: {self.message}".strip(": ")
+
+
+@dataclass
+class RetryPolicy:
+    """Backoff for safe requests. ``max_total`` bounds the whole loop in seconds."""
+
+    attempts: int = 5
+    base_delay: float = 0.3
+    max_delay: float = 8.0
+    max_total: float = 30.0
+    max_retry_after: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        raw = min(self.max_delay, self.base_delay * (2**attempt))
+        return raw / 2 + self.rng.uniform(0, raw / 2)  # "equal jitter"
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Parse ``Retry-After`` (seconds or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def is_retryable_status(status: int) -> bool:
+    return status == 429 or 500 <= status < 600
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    policy: RetryPolicy,
+    safe: bool | None = None,
+    **kwargs: object,
+) -> httpx.Response:
+    """Send a request with the retry rules above.
+
+    ``safe`` defaults to True for GET/HEAD/OPTIONS. Returns the final response (which may
+    still be an error status); raises ``httpx.TransportError`` subclasses when the
+    transport keeps failing, with ``request_maybe_sent`` set on the exception.
+    """
+    safe = method.upper() in ("GET", "HEAD", "OPTIONS") if safe is None else safe
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            response = client.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            maybe_sent = not isinstance(exc, _NOT_SENT)
+            exc.request_maybe_sent = maybe_sent  # type: ignore[attr-defined]
+            if (not safe and maybe_sent) or not _may_retry(policy, attempt, started, 0):
+                raise
+            delay = policy.backoff(attempt)
+            log.info("%s %s: %s; retrying in %.2fs", method, url, type(exc).__name__, delay)
+        else:
+            if not is_retryable_status(response.status_code):
+                return response
+            # A 429 means the server refused without acting, so even a create may retry.
+            # A 5xx on a create may have half-happened: hand it back to the caller.
+            if not safe and response.status_code != 429:
+                return response
+            wait = retry_after_seconds(response) if response.status_code in (429, 503) else None
+            delay = min(wait, policy.max_retry_after) if wait is not None else policy.backoff(attempt)
+            if not _may_retry(policy, attempt, started, delay):
+                return response
+            log.info("%s %s: HTTP %s; retrying in %.2fs", method, url, response.status_code, delay)
+            response.close()
+        policy.sleep(delay)
+        attempt += 1
+
+
+def _may_retry(policy: RetryPolicy, attempt: int, started: float, delay: float) -> bool:
+    return attempt + 1 < policy.attempts and (time.monotonic() - started + delay) <= policy.max_total

@@ -1,0 +1,12 @@
+"""Core tables: key/value settings, stored files, Slack event de-duplication."""
+
+import sqlite_utils
+
+
+def up(db: sqlite_utils.Database) -> None:
+    db["kv"].create({"key": str, "value": str}, pk="key")
+    db["files"].create(
+        {"id": str, "name": str, "size": int, "sha256": str, "content": bytes, "source": str, "created_at": float},
+        pk="id",
+    )
+    db["slack_events_seen"].create({"event_id": str, "seen_at": float}, pk="event_id")
