@@ -1,0 +1,62 @@
+"""The Bolt app factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.context import Services
+from services.store import now
+
+log = logging.getLogger(__name__)
+
+
+def make_web_client(services: Services) -> WebClient:
+    """A WebClient for the configured Slack API base, retrying connection errors and 429s."""
+    settings = services.settings
+    return WebClient(
+        token=settings.slack_bot_token.reveal() or None,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+                        RateLimitErrorRetryHandler(max_retry_count=4)],
+    )
+
+
+def create_app(services: Services, *, client: WebClient | None = None) -> App:
+    """Build the Bolt app and register every handler module on it."""
+    from handlers import register_all
+
+    settings = services.settings
+    client = client or make_web_client(services)
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret.reveal() or None,
+        # Socket Mode has no signing secret; Bolt then skips signature checks.
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        token_verification_enabled=False,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    def drop_event_retries(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+        """Slack re-sends an event it thinks we missed; handle each event id once."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not services.store.insert_if_absent(
+            "slack_events_seen", {"event_id": event_id, "seen_at": now()}
+        ):
+            log.info("ignoring duplicate delivery of event %s", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error for %s: %s", body.get("type") or body.get("command"), error, exc_info=error)
+
+    register_all(app, services)
+    return app

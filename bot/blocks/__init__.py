@@ -1,0 +1,172 @@
+"""Block Kit builders shared by every surface, on ``slack_sdk.models``.
+
+Everything here keeps a message inside Slack's limits: text is clipped to the
+limit of the field it goes in, and :func:`fit_blocks` caps a message at 50 blocks.
+Domain builders live beside this module (``bot.blocks.pluto``, ``bot.blocks.voice``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.blocks.basic_components import ConfirmObject
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_CONTEXT_TEXT = 3000
+MAX_ACTIONS_ELEMENTS = 25
+MAX_MESSAGE_TEXT = 40000
+
+
+def clip(text: str | None, limit: int, ellipsis: str = "…") -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: max(0, limit - len(ellipsis))] + ellipsis
+
+
+def mrkdwn_escape(text: str | None) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def section(text: str, *, fields: Sequence[str] | None = None, accessory: Any = None,
+            block_id: str | None = None) -> SectionBlock:
+    return SectionBlock(
+        text=MarkdownTextObject(text=clip(text, MAX_SECTION_TEXT)) if text else None,
+        fields=[MarkdownTextObject(text=clip(f, MAX_FIELD_TEXT)) for f in (fields or [])[:10]] or None,
+        accessory=accessory,
+        block_id=block_id,
+    )
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=clip(text, MAX_HEADER_TEXT), emoji=True))
+
+
+def context(*texts: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(t, MAX_CONTEXT_TEXT)) for t in texts[:10] if t])
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()
+
+
+def button(label: str, action_id: str, value: str | None = None, *, style: str | None = None,
+           url: str | None = None, confirm: ConfirmObject | None = None) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=clip(label, MAX_BUTTON_TEXT), emoji=True),
+        action_id=action_id,
+        value=clip(value, MAX_BUTTON_VALUE, "") if value is not None else None,
+        style=style,
+        url=url,
+        confirm=confirm,
+    )
+
+
+def confirm_dialog(title: str, text: str, yes: str = "Yes", no: str = "Cancel",
+                   style: str | None = "danger") -> ConfirmObject:
+    return ConfirmObject(title=clip(title, 100), text=MarkdownTextObject(text=clip(text, 300)),
+                         confirm=clip(yes, 30), deny=clip(no, 30), style=style)
+
+
+def actions(*elements: Any, block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(elements=list(elements)[:MAX_ACTIONS_ELEMENTS], block_id=block_id)
+
+
+def fit_blocks(blocks: Sequence[Block], limit: int = MAX_MESSAGE_BLOCKS, note: str | None = None) -> list[Block]:
+    """Cap ``blocks`` at ``limit``; the last block says how much was left out."""
+    blocks = list(blocks)
+    if len(blocks) <= limit:
+        return blocks
+    left_out = len(blocks) - (limit - 1)
+    return blocks[: limit - 1] + [context(note or f"…{left_out} more blocks were left out to fit Slack's limits.")]
+
+
+def to_dicts(blocks: Sequence[Block | dict]) -> list[dict]:
+    return [b if isinstance(b, dict) else b.to_dict() for b in blocks]
+
+
+@dataclass
+class Message:
+    """A Slack message: fallback ``text`` (notifications, screen readers) plus ``blocks``."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    metadata: dict | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": clip(self.text, MAX_MESSAGE_TEXT)}
+        if self.blocks:
+            out["blocks"] = to_dicts(fit_blocks(self.blocks))
+        if self.metadata:
+            out["metadata"] = self.metadata
+        return out
+
+
+def error_message(text: str, *, hint: str = "") -> Message:
+    body = f":warning: {text}"
+    blocks: list[Block] = [section(body)]
+    if hint:
+        blocks.append(context(hint))
+    return Message(text=f"{text} {hint}".strip(), blocks=blocks)
+
+
+def info_message(text: str) -> Message:
+    return Message(text=text, blocks=[section(text)])
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    number: int  # 1-based
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def paginate(items: Sequence[Any], page: int, per_page: int) -> Page:
+    pages = max(1, math.ceil(len(items) / per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    return Page(list(items[start : start + per_page]), page, pages, len(items))
+
+
+def pager(page: Page, action_id: str, value_prefix: str = "") -> list[Block]:
+    """Prev/next buttons plus "page k of n" (empty when everything fits on one page).
+
+    Buttons carry ``f"{value_prefix}{page}"`` as value; the handler parses the page number
+    after the last ``|``.
+    """
+    if page.pages <= 1:
+        return []
+    buttons = []
+    if page.has_prev:
+        buttons.append(button("◀ Previous", f"{action_id}_prev", f"{value_prefix}{page.number - 1}"))
+    if page.has_next:
+        buttons.append(button("Next ▶", f"{action_id}_next", f"{value_prefix}{page.number + 1}"))
+    return [context(f"Page {page.number} of {page.pages} · {page.total} in all"), actions(*buttons)]

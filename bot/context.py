@@ -1,0 +1,54 @@
+"""The services a handler or job may use, built once per process from the settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from config import Settings
+from services.store import Store
+
+if TYPE_CHECKING:
+    from services.nimrobo import NimroboClient
+    from services.pluto import PlutoClient
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Clients and storage, created lazily so a missing backend never blocks start-up.
+
+    Tests pass ``transports`` (``{"nimrobo": httpx.MockTransport(...)}``) to reach fakes.
+    """
+
+    def __init__(self, settings: Settings, store: Store | None = None, *, transports: dict[str, Any] | None = None):
+        self.settings = settings
+        self.store = store or Store(settings.database_path)
+        self.transports = transports or {}
+        self.stopping = threading.Event()
+
+    @cached_property
+    def nimrobo(self) -> NimroboClient:
+        from services.nimrobo import NimroboClient
+
+        return NimroboClient(self.settings.nimrobo_api_base_url, self.settings.nimrobo_api_key,
+                             transport=self.transports.get("nimrobo"))
+
+    @cached_property
+    def pluto(self) -> PlutoClient:
+        from services.pluto import PlutoClient
+
+        return PlutoClient(self.settings.pluto_api_base_url, transport=self.transports.get("pluto"))
+
+    def close(self) -> None:
+        self.stopping.set()
+        for name in ("nimrobo", "pluto"):
+            client = self.__dict__.get(name)
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # closing must not stop the shutdown
+                    log.exception("closing %s client", name)
+        self.store.close()

@@ -1,0 +1,1 @@
+"""Scheduled jobs; every module here registers with ``bot.scheduler.job`` on import."""

@@ -1,0 +1,83 @@
+"""Start and stop the bot in each mode; used by ``python -m bot``, the sandbox and the tests."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+
+from bot.app import create_app
+from bot.context import Services
+from bot.scheduler import start_scheduler
+from bot.server import BotHTTPServer
+from config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BotRuntime:
+    """The app, its services, scheduler and (in HTTP mode) server, with one clean ``stop()``."""
+
+    def __init__(self, settings: Settings, *, transports: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.services = Services(settings, transports=transports)
+        self.app: App = create_app(self.services)
+        self.scheduler: BackgroundScheduler | None = None
+        self.server: BotHTTPServer | None = None
+        self._stopped = threading.Event()
+
+    @property
+    def client(self) -> Any:
+        return self.app.client
+
+    def health(self) -> dict[str, Any]:
+        try:
+            self.services.store.execute("select 1")
+            db_ok = True
+        except Exception:
+            db_ok = False
+        running = bool(self.scheduler and self.scheduler.running)
+        return {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running}
+
+    def start_scheduler(self) -> None:
+        if self.scheduler is None:
+            self.scheduler = start_scheduler(self.services, self.client)
+
+    def start_http(self, port: int | None = None, host: str = "0.0.0.0", *, scheduler: bool = True) -> BotHTTPServer:
+        """Serve ``POST /slack/events`` and ``GET /health`` in a background thread."""
+        self.server = BotHTTPServer(self.app, self.settings.port if port is None else port, host,
+                                    health=self.health).start()
+        if scheduler:
+            self.start_scheduler()
+        return self.server
+
+    def run_socket_mode(self) -> None:
+        """Connect over Socket Mode with the app token; blocks until ``stop()``."""
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(self.app, self.settings.slack_app_token.reveal())
+        handler.connect()
+        self.start_scheduler()
+        try:
+            self._stopped.wait()
+        finally:
+            handler.close()
+
+    def wait(self) -> None:
+        self._stopped.wait()
+
+    def stop(self) -> None:
+        """Stop the scheduler, the server and close the database. Safe to call twice."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self.services.stopping.set()
+        if self.scheduler and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.server:
+            self.server.stop()
+        self.services.close()
+        log.info("stopped cleanly")

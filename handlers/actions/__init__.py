@@ -1,0 +1,1 @@
+"""Slack actions listeners; each module registers itself with ``register(app, services)``."""

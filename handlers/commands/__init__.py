@@ -1,0 +1,1 @@
+"""Slack commands listeners; each module registers itself with ``register(app, services)``."""

@@ -1,0 +1,31 @@
+"""``/pluto``: candidate scoring. Subcommand handlers attach with ``PLUTO.on(name)``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.router import CommandRouter, Subcommand
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.context import Services
+
+PLUTO = CommandRouter(
+    "/pluto",
+    "Pluto — candidate scoring",
+    [
+        Subcommand("help", "help", "show this help", "help"),
+        Subcommand("score", "score", "score a CSV of candidates (opens a form; or mention me with a CSV and "
+                   "the word score)", "score"),
+        Subcommand("status", "status", "the current scoring run and the queue", "status"),
+        Subcommand("results", "results", "the latest ranked shortlist again", "results"),
+        Subcommand("candidate", "candidate <id or name>", "one candidate's profile (fuzzy name match)",
+                   "candidate Jane Doe", needs_arg=True),
+        Subcommand("export", "export", "the full ranking as a CSV file", "export"),
+    ],
+)
+
+
+def register(app: App, services: Services) -> None:
+    PLUTO.register(app, services)

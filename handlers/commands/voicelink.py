@@ -1,0 +1,39 @@
+"""``/voicelink``: Nimrobo voice interviews. Subcommand handlers attach with ``VOICELINK.on(name)``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.router import CommandRouter, Subcommand
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.context import Services
+
+VOICELINK = CommandRouter(
+    "/voicelink",
+    "Voice links — Nimrobo voice interviews",
+    [
+        Subcommand("help", "help", "show this help", "help"),
+        Subcommand("create", "create", "create a voice project and links (interview, research or instant)",
+                   "create"),
+        Subcommand("list", "list [project]", "links with status, label, expiry and session", "list Backend Engineer"),
+        Subcommand("cancel", "cancel <link>", "cancel an active project link (asks first)", "cancel lnk_123",
+                   needs_arg=True),
+        Subcommand("projects", "projects", "your voice projects, with details and edit", "projects"),
+        Subcommand("status", "status <session>", "a session's status, transcript, audio, evaluation and summary",
+                   "status sess_123", needs_arg=True),
+        Subcommand("watch", "watch <session>", "post this session's results here when it completes",
+                   "watch sess_123", needs_arg=True),
+        Subcommand("subscribe", "subscribe <project>", "post every completed interview of a project here",
+                   "subscribe proj_123", needs_arg=True),
+        Subcommand("unsubscribe", "unsubscribe <project>", "stop posting a project's interviews here",
+                   "unsubscribe proj_123", needs_arg=True),
+        Subcommand("subscriptions", "subscriptions", "what this channel is subscribed to", "subscriptions"),
+    ],
+)
+
+
+def register(app: App, services: Services) -> None:
+    VOICELINK.register(app, services)

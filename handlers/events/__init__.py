@@ -1,0 +1,1 @@
+"""Slack events listeners; each module registers itself with ``register(app, services)``."""

@@ -1,0 +1,1 @@
+"""Slack views listeners; each module registers itself with ``register(app, services)``."""
