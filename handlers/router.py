@@ -87,6 +87,9 @@ class CommandRouter:
         return attach
 
     # -- rendering ---------------------------------------------------------
+    def summary_lines(self) -> str:
+        return "\n".join(f"• `{self.command} {s.usage}` — {s.summary}" for s in self.subcommands if s.name != "help")
+
     def help_message(self, note: str = "") -> Message:
         lines = [f"• `{self.command} {s.usage}` — {s.summary}\n    e.g. `{self.command} {s.example}`"
                  for s in self.subcommands]

@@ -1,0 +1,137 @@
+"""The whole bot on loopback: Slack, Nimrobo, Pluto and OpenAI stand-ins plus the real bot in HTTP mode.
+
+The sandbox (``python -m bot`` with no Slack credentials) and the end-to-end tests both
+run on a :class:`Stack`, so what a newcomer sees is what the tests check.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from config import Secret, Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StackOptions:
+    database_path: str | None = None
+    pluto: dict[str, Any] = field(default_factory=dict)  # PlutoSimulator keyword arguments
+    nimrobo: dict[str, Any] = field(default_factory=dict)  # NimroboSimulator keyword arguments
+    openai: bool = True  # start the OpenAI-compatible stand-in and set OPENAI_* to it
+    settings: dict[str, Any] = field(default_factory=dict)  # Settings overrides
+    scheduler: bool = True
+
+
+class Stack:
+    """Start with :meth:`start` (or as a context manager); everything binds 127.0.0.1, ephemeral ports."""
+
+    def __init__(self, options: StackOptions | None = None, **settings_overrides: Any) -> None:
+        self.options = options or StackOptions()
+        self.options.settings.update(settings_overrides)
+        self.bot_token = "xoxb-sandbox-" + secrets.token_hex(8)
+        self.signing_secret = secrets.token_hex(16)
+        self.nimrobo_key = "api_sandbox_" + secrets.token_hex(8)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.runtime: Any = None
+
+    def start(self) -> Stack:
+        from sandbox.nimrobo_sim import NimroboSimulator
+        from sandbox.pluto_sim import PlutoSimulator
+        from sandbox.signer import SlackSigner
+        from sandbox.slack_api import SlackStandIn
+
+        opts = self.options
+        self.slack = SlackStandIn(bot_token=self.bot_token).start()
+        nimrobo_kwargs = dict(opts.nimrobo)
+        nimrobo_kwargs.setdefault("keys", {})
+        self.nimrobo = NimroboSimulator(**nimrobo_kwargs).start()
+        self.nimrobo.add_key(self.nimrobo_key)
+        self.pluto = PlutoSimulator(**opts.pluto).start()
+        self.openai = None
+        if opts.openai:
+            from sandbox.openai_stub import OpenAIStub
+
+            self.openai = OpenAIStub().start()
+
+        db_path = opts.database_path
+        if db_path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="pluto-bot-")
+            db_path = str(Path(self._tmp.name) / "bot.db")
+        values: dict[str, Any] = {
+            "slack_bot_token": Secret(self.bot_token),
+            "slack_signing_secret": Secret(self.signing_secret),
+            "slack_api_url": self.slack.url + "/api/",
+            "nimrobo_api_base_url": self.nimrobo.url + "/api",
+            "nimrobo_api_key": Secret(self.nimrobo_key),
+            "pluto_api_base_url": self.pluto.url + "/api",
+            "database_path": db_path,
+            "poll_interval_seconds": 1.0,
+            "progress_update_seconds": 0.2,
+            "port": 0,
+        }
+        if self.openai is not None:
+            values["openai_api_key"] = Secret("sk-sandbox-" + secrets.token_hex(6))
+            values["openai_base_url"] = self.openai.url + "/v1"
+        values.update(opts.settings)
+        self.settings = Settings().replace(**values)
+        self.start_bot()
+        return self
+
+    def start_bot(self) -> None:
+        """(Re)start the bot against the running stand-ins, e.g. to test a restart."""
+        from bot.runtime import BotRuntime
+        from sandbox.signer import SlackSigner
+
+        self.runtime = BotRuntime(self.settings)
+        self.server = self.runtime.start_http(port=0, host="127.0.0.1", scheduler=self.options.scheduler)
+        self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
+
+    def stop_bot(self) -> None:
+        if self.runtime is not None:
+            self.runtime.stop()
+            self.runtime = None
+
+    @property
+    def services(self) -> Any:
+        return self.runtime.services
+
+    @property
+    def bot_url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.stop_bot()
+        for name in ("openai", "pluto", "nimrobo", "slack"):
+            server = getattr(self, name, None)
+            if server is not None:
+                server.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_sandbox(settings: Settings) -> int:
+    """``python -m bot`` with no Slack credentials: the stack plus a terminal console."""
+    from sandbox.console import Console
+
+    db_path = settings.database_path
+    options = StackOptions(database_path=db_path, pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
+                           nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0})
+    stack = Stack(options).start()
+    log.info("sandbox started: %s", stack.settings.describe())
+    try:
+        Console(stack).loop()
+    finally:
+        stack.stop()
+    return 0
