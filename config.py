@@ -30,6 +30,11 @@ class Secret(str):
     Use :meth:`reveal` (or concatenation) where the real value must be sent.
     """
 
+    def __new__(cls, value: object = "") -> Secret:
+        if isinstance(value, str):
+            value = str.__getitem__(value, slice(None))  # the real characters, even from a Secret
+        return super().__new__(cls, value)
+
     def __repr__(self) -> str:
         return "'***'" if self else "''"
 
@@ -37,7 +42,7 @@ class Secret(str):
         return "***" if self else ""
 
     def reveal(self) -> str:
-        return str.__str__(self)
+        return self[:]  # slicing yields a plain str with the real characters
 
 
 def _env_file_values(path: Path) -> dict[str, str]:

@@ -41,23 +41,21 @@ class Stack:
         self.runtime: Any = None
 
     def start(self) -> Stack:
-        from sandbox.nimrobo_sim import NimroboSimulator
-        from sandbox.pluto_sim import PlutoSimulator
-        from sandbox.signer import SlackSigner
         from sandbox.slack_api import SlackStandIn
 
         opts = self.options
         self.slack = SlackStandIn(bot_token=self.bot_token).start()
-        nimrobo_kwargs = dict(opts.nimrobo)
-        nimrobo_kwargs.setdefault("keys", {})
-        self.nimrobo = NimroboSimulator(**nimrobo_kwargs).start()
-        self.nimrobo.add_key(self.nimrobo_key)
-        self.pluto = PlutoSimulator(**opts.pluto).start()
-        self.openai = None
-        if opts.openai:
-            from sandbox.openai_stub import OpenAIStub
-
-            self.openai = OpenAIStub().start()
+        self.nimrobo = self.pluto = self.openai = None
+        nimrobo_sim = _optional("sandbox.nimrobo_sim", "NimroboSimulator")
+        if nimrobo_sim is not None:
+            self.nimrobo = nimrobo_sim(**{"keys": {}, **opts.nimrobo}).start()
+            self.nimrobo.add_key(self.nimrobo_key)
+        pluto_sim = _optional("sandbox.pluto_sim", "PlutoSimulator")
+        if pluto_sim is not None:
+            self.pluto = pluto_sim(**opts.pluto).start()
+        openai_stub = _optional("sandbox.openai_stub", "OpenAIStub") if opts.openai else None
+        if openai_stub is not None:
+            self.openai = openai_stub().start()
 
         db_path = opts.database_path
         if db_path is None:
@@ -67,14 +65,16 @@ class Stack:
             "slack_bot_token": Secret(self.bot_token),
             "slack_signing_secret": Secret(self.signing_secret),
             "slack_api_url": self.slack.url + "/api/",
-            "nimrobo_api_base_url": self.nimrobo.url + "/api",
-            "nimrobo_api_key": Secret(self.nimrobo_key),
-            "pluto_api_base_url": self.pluto.url + "/api",
             "database_path": db_path,
             "poll_interval_seconds": 1.0,
             "progress_update_seconds": 0.2,
             "port": 0,
         }
+        if self.nimrobo is not None:
+            values["nimrobo_api_base_url"] = self.nimrobo.url + "/api"
+            values["nimrobo_api_key"] = Secret(self.nimrobo_key)
+        if self.pluto is not None:
+            values["pluto_api_base_url"] = self.pluto.url + "/api"
         if self.openai is not None:
             values["openai_api_key"] = Secret("sk-sandbox-" + secrets.token_hex(6))
             values["openai_base_url"] = self.openai.url + "/v1"
@@ -119,6 +119,17 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _optional(module: str, name: str) -> Any:
+    """A stand-in class, or None while that stand-in is not part of the tree."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        log.warning("%s is not available; the sandbox runs without it", module)
+        return None
 
 
 def run_sandbox(settings: Settings) -> int:

@@ -84,3 +84,11 @@ def test_bad_setting_stops_start_up_with_one_line(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "POLL_INTERVAL_SECONDS" in lines[0]
+
+
+def test_reveal_gives_the_real_plain_string():
+    secret = Secret("xoxb-123")
+    revealed = secret.reveal()
+    assert type(revealed) is str and revealed == "xoxb-123" and str(revealed) == "xoxb-123"
+    assert Secret(secret).reveal() == "xoxb-123"  # re-wrapping keeps the value
+    assert load_settings({}, env_file=None).replace(slack_bot_token=secret).slack_bot_token.reveal() == "xoxb-123"
