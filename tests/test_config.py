@@ -60,7 +60,7 @@ def test_env_file_is_read_and_environment_wins(tmp_path):
 def test_secrets_never_show_in_repr_str_or_logs(caplog):
     s = load_settings({"SLACK_BOT_TOKEN": "xoxb-very-secret", "NIMROBO_API_KEY": "api_topsecret",
                        "SLACK_SIGNING_SECRET": "signsecret"}, env_file=None)
-    for text in (repr(s), str(s), f"{s.nimrobo_api_key}", "%s" % s.slack_bot_token, s.describe()):
+    for text in (repr(s), str(s), f"{s.nimrobo_api_key}", "%s" % s.slack_bot_token, s.describe()):  # noqa: UP031
         assert "xoxb-very-secret" not in text and "api_topsecret" not in text and "signsecret" not in text
     assert isinstance(s.nimrobo_api_key, Secret)
     assert "Bearer " + s.nimrobo_api_key == "Bearer api_topsecret"
