@@ -1,0 +1,259 @@
+"""The Nimrobo client against the simulator, over real HTTP."""
+
+import time
+
+import pytest
+
+from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
+from services.http import RetryPolicy
+from services.nimrobo import NimroboClient, NimroboError, VoiceLink, public_link_url
+
+KEY = "api_test_key"
+EVALUATOR = {"prompt": "Rate the candidate", "questions": [
+    {"id": "communication", "label": "Communication", "type": "number"},
+    {"id": "highlights", "label": "Highlights", "type": "text"}]}
+PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
+
+
+@pytest.fixture()
+def sim():
+    with NimroboSimulator(keys={KEY: ALL_SCOPES}, evaluation_delay=0.3, summary_delay=0.3) as s:
+        s.faults.retry_after = 0.05
+        yield s
+
+
+@pytest.fixture()
+def client(sim):
+    with NimroboClient(sim.url + "/api", KEY, retry=RetryPolicy(base_delay=0.01, max_total=5)) as c:
+        yield c
+
+
+def make_project(client, name="Backend Engineer", evaluator=EVALUATOR):
+    return client.create_project(name, PROMPT, landing_page_title="Welcome", time_limit_minutes=15,
+                                 evaluator=evaluator)
+
+
+def test_profile_and_scopes(sim, client):
+    profile = client.get_profile()
+    assert profile.email == "recruiter@example.com"
+    assert client.missing_scopes() == []
+    sim.add_key("api_readonly", ("user:read", "projects:read"))
+    with NimroboClient(sim.url + "/api", "api_readonly") as limited:
+        assert set(limited.missing_scopes()) == {"projects:write", "voice_links:read", "voice_links:write",
+                                                 "sessions:read", "sessions:write"}
+        with pytest.raises(NimroboError) as err:
+            limited.create_project("x", PROMPT)
+    assert err.value.status == 403
+    assert "lacks the `projects:write` scope" in err.value.user_message
+
+
+def test_defaults_come_from_config_and_key_is_never_shown(monkeypatch, sim):
+    import config
+
+    monkeypatch.setattr(config, "API_BASE_URL", sim.url + "/api")
+    monkeypatch.setattr(config, "API_KEY", config.Secret(KEY))
+    client = NimroboClient()
+    assert client.get_profile().id
+    assert KEY not in repr(client)
+    client.close()
+
+
+def test_bad_key_and_missing_key(sim):
+    with NimroboClient(sim.url + "/api", "api_wrong") as c, pytest.raises(NimroboError) as err:
+        c.list_projects()
+    assert err.value.status == 401 and "invalid or revoked" in err.value.user_message
+    with NimroboClient(sim.url + "/api", "") as c, pytest.raises(NimroboError) as err:
+        c.list_projects()
+    assert "NIMROBO_API_KEY" in err.value.user_message
+
+
+def test_projects_crud_and_validation(client):
+    project = make_project(client)
+    assert project.time_limit_minutes == 15 and project.evaluator["questions"][0]["id"] == "communication"
+    assert [p.id for p in client.list_projects()] == [project.id]
+    assert client.get_project(project.id).name == "Backend Engineer"
+    updated = client.update_project(project.id, name="Backend Engineer II", prompt=PROMPT, evaluator=None)
+    assert updated.name == "Backend Engineer II" and updated.evaluator is None
+    assert client.find_project("Backend Engineer II").id == project.id
+    with pytest.raises(NimroboError) as err:
+        client.get_project("proj_missing")
+    assert err.value.status == 404 and err.value.message == "Project not found"
+    with pytest.raises(NimroboError) as err:
+        client.create_project("", PROMPT)
+    assert err.value.message == "Name and prompt are required"
+    with pytest.raises(NimroboError) as err:
+        client.create_project("x", PROMPT, evaluator={"prompt": "p", "questions": [{"id": "a", "label": "A",
+                                                                                    "type": "bool"}]})
+    assert err.value.message == "Invalid evaluator question format"
+    with pytest.raises(NimroboError) as err:
+        client.create_project("x", PROMPT, evaluator={"prompt": 3})
+    assert err.value.message == "Invalid evaluator format"
+
+
+def test_project_links_create_list_cancel(sim, client):
+    project = make_project(client)
+    links = client.create_links(project.id, ["Ada Lovelace", "Alan Turing"], "1_week")
+    assert [link.label for link in links] == ["Ada Lovelace", "Alan Turing"]
+    assert all(link.is_active and link.url.endswith("/link/" + link.token) for link in links)
+    assert sim.count("POST /api/v1/projects/{project_id}/links") == 1  # one request for many labels
+    assert {link.id for link in client.list_links(project.id)} == {link.id for link in links}
+    assert client.cancel_link(project.id, links[0].id) == "Link cancelled successfully"
+    with pytest.raises(NimroboError) as err:
+        client.cancel_link(project.id, links[0].id)
+    assert err.value.message == "Cannot cancel link with status: cancelled"
+    with pytest.raises(NimroboError) as err:
+        client.cancel_link(project.id, "lnk_missing")
+    assert err.value.status == 404 and err.value.message == "Link not found"
+    with pytest.raises(NimroboError) as err:
+        client.create_links(project.id, ["x"], "1_year")
+    assert err.value.message == "Invalid expiry preset"
+    with pytest.raises(NimroboError) as err:
+        client.create_links("proj_missing", ["x"], "1_day")
+    assert err.value.status == 404
+
+
+def test_instant_links_get_a_public_url_and_only_active_ones_can_be_edited(sim, client):
+    links = client.create_instant_links(["Interview 1"], "1_day", PROMPT, time_limit_minutes=500)
+    link = links[0]
+    assert link.kind == "instant" and link.raw.get("url") is None
+    assert link.url == public_link_url(sim.url + "/api", link.token) == f"{sim.url}/link/{link.token}"
+    assert client.list_instant_links()[0].time_limit_minutes == 60  # clamped
+    client.update_instant_link(link.id, label="Renamed", time_limit_minutes=0.5)
+    listed = client.list_instant_links()[0]
+    assert listed.label == "Renamed" and listed.time_limit_minutes == 1
+    with pytest.raises(NimroboError) as err:
+        client.update_instant_link(link.id, prompt="  ")
+    assert err.value.message == "Prompt must be a non-empty string"
+    sim.expire_link(link.id)
+    assert client.list_instant_links()[0].status == "expired"
+    with pytest.raises(NimroboError) as err:
+        client.update_instant_link(link.id, label="Again")
+    assert err.value.message == "Only active links can be edited"
+    with pytest.raises(NimroboError) as err:
+        client.create_instant_links(["ok", " "], "1_day", PROMPT)
+    assert err.value.message == "All labels must be non-empty strings"
+    with pytest.raises(NimroboError) as err:
+        client.create_instant_links(["ok"], "1_day", "")
+    assert err.value.message == "Prompt is required"
+
+
+def test_unknown_link_status_is_not_active():
+    link = VoiceLink.from_api({"id": "l", "label": "x", "status": "archived", "token": "t"}, "project",
+                              "https://app.nimroboai.com/api")
+    assert not link.is_active
+    assert link.url == "https://app.nimroboai.com/link/t"
+
+
+def test_session_lifecycle_summary_202_then_200_and_late_evaluation(sim, client):
+    project = make_project(client)
+    link = client.create_links(project.id, ["Grace Hopper"], "1_day")[0]
+    session_id = sim.start_session(link.id)
+    used = client.list_links(project.id)[0]
+    assert used.status == "used" and used.session_id == session_id and not used.is_active
+    status = client.session_status(session_id, "project", project.id)
+    assert status.status == "active" and not status.is_finished
+    with pytest.raises(NimroboError):
+        client.session_audio_url(session_id, "project", project.id)
+    sim.complete_session(session_id)
+    assert client.session_status(session_id, "project", project.id).is_finished
+    transcript = client.session_transcript(session_id, "project", project.id)
+    assert transcript[0]["role"] == "agent" and "Grace Hopper" in transcript[0]["text"]
+    assert "expires=" in client.session_audio_url(session_id, "project", project.id)
+    first = client.session_summary(session_id, project_id=project.id)
+    assert first.generating and first.summary is None
+    evaluation = client.session_evaluation(session_id, "project", project.id)
+    assert evaluation.results is None and not evaluation.has_error and not evaluation.ready
+    time.sleep(0.4)
+    summary = client.session_summary(session_id, project_id=project.id)
+    assert not summary.generating and "billing migration" in summary.summary["overview"]
+    evaluation = client.session_evaluation(session_id, "project", project.id)
+    assert evaluation.ready and set(evaluation.results) == {"communication", "highlights"}
+    assert isinstance(evaluation.results["communication"], int)
+    assert client.regenerate_summary(session_id, project_id=project.id).generating
+
+
+def test_no_evaluator_means_no_evaluation_and_failed_sessions_finish(sim, client):
+    link = client.create_instant_links(["Walk-in"], "1_day", PROMPT)[0]
+    session_id = sim.start_session(link.id)
+    sim.complete_session(session_id)
+    time.sleep(0.4)
+    assert client.session_evaluation(session_id, "instant").results is None
+    assert client.session_summary(session_id, instant=True).generating  # first ask starts generation
+    other = client.create_instant_links(["Second"], "1_day", PROMPT)[0]
+    failed = sim.start_session(other.id)
+    sim.fail_session(failed)
+    assert client.session_status(failed, "instant").status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"type": "project"}, "projectId is required when type=project"),
+     ({"type": "video"}, 'type must be "project" or "instant"')],
+)
+def test_session_query_errors(client, params, message):
+    with pytest.raises(NimroboError) as err:
+        client.session_status("sess_x", params["type"], params.get("project_id"))
+    assert err.value.message == message and err.value.status == 400
+
+
+def test_unknown_session_is_404(client):
+    with pytest.raises(NimroboError) as err:
+        client.session_status("sess_nope", "instant")
+    assert err.value.status == 404 and err.value.message == "Session not found"
+
+
+def test_gets_retry_through_500_429_and_dropped_connections(sim, client):
+    make_project(client)
+    sim.faults.script("GET /api/v1/projects", "error_500", "rate_limit", "drop")
+    assert len(client.list_projects()) == 1
+    assert sim.calls["GET /api/v1/projects"] >= 4
+
+
+def test_gets_give_up_in_bounded_time(sim):
+    sim.faults.configure(error_rate=1.0)
+    with NimroboClient(sim.url + "/api", KEY, retry=RetryPolicy(attempts=3, base_delay=0.01)) as c, \
+            pytest.raises(NimroboError) as err:
+        c.list_projects()
+    assert err.value.status == 500 and "try again" in err.value.user_message
+    assert sim.calls["GET /api/v1/projects"] == 3
+
+
+def test_lost_create_response_leaves_exactly_one_set_of_links(sim, client):
+    project = make_project(client)
+    labels = [f"Candidate {i}" for i in range(5)]
+    sim.faults.script("POST /api/v1/projects/{project_id}/links", "drop_response")
+    links = client.create_links(project.id, labels, "1_day")
+    assert [link.label for link in links] == labels
+    on_server = client.list_links(project.id)
+    assert sorted(link.label for link in on_server) == sorted(labels)  # no duplicates
+    assert sim.calls["POST /api/v1/projects/{project_id}/links"] == 1
+
+
+def test_create_after_a_500_creates_only_what_is_missing(sim, client):
+    project = make_project(client)
+    sim.faults.script("POST /api/v1/projects/{project_id}/links", "error_500")  # nothing was created
+    links = client.create_links(project.id, ["A", "B"], "1_day")
+    assert [link.label for link in links] == ["A", "B"]
+    assert len(client.list_links(project.id)) == 2
+
+
+def test_lost_project_create_is_found_by_name(sim, client):
+    sim.faults.script("POST /api/v1/projects", "drop_response")
+    project = make_project(client, name="Data Analyst")
+    assert [p.name for p in client.list_projects()] == ["Data Analyst"]
+    assert project.name == "Data Analyst"
+
+
+def test_lost_instant_create_is_reconciled(sim, client):
+    sim.faults.script("POST /api/v1/instant-voice-links", "drop_response")
+    links = client.create_instant_links(["One", "Two"], "1_week", PROMPT)
+    assert sorted(link.label for link in links) == ["One", "Two"]
+    assert len(client.list_instant_links()) == 2
+
+
+def test_posts_are_not_retried_blindly_on_500(sim, client):
+    sim.faults.script("POST /api/v1/projects", "error_500")
+    # The project create reconciles: nothing was created by the failed call, so it is sent once more.
+    make_project(client)
+    assert len(client.list_projects()) == 1
+    assert sim.calls["POST /api/v1/projects"] == 2
