@@ -13,6 +13,7 @@ from services.store import Store
 if TYPE_CHECKING:
     from services.nimrobo import NimroboClient
     from services.pluto import PlutoClient
+    from services.scoring import ScoringService
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,12 @@ class Services:
         from services.pluto import PlutoClient
 
         return PlutoClient(self.settings.pluto_api_base_url, transport=self.transports.get("pluto"))
+
+    @cached_property
+    def scoring(self) -> ScoringService:
+        from services.scoring import ScoringService
+
+        return ScoringService(self.store, self.settings, lambda base_url: self.pluto)
 
     def close(self) -> None:
         self.stopping.set()

@@ -126,16 +126,16 @@ class SlackSigner:
         return self.send(json.dumps(envelope), "application/json", **kw)
 
     def app_mention(self, text: str, files: list[dict[str, Any]] | None = None, channel: str = DEFAULT_CHANNEL,
-                    user: str = DEFAULT_USER, **kw: Any) -> httpx.Response:
-        ts = f"{time.time():.6f}"
+                    user: str = DEFAULT_USER, ts: str | None = None, **kw: Any) -> httpx.Response:
+        ts = ts or f"{time.time():.6f}"
         event: dict[str, Any] = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel}
         if files:
             event["files"] = files
         return self.event(event, **kw)
 
     def message_with_files(self, text: str, files: list[dict[str, Any]], channel: str = DEFAULT_CHANNEL,
-                           user: str = DEFAULT_USER, **kw: Any) -> httpx.Response:
-        ts = f"{time.time():.6f}"
+                           user: str = DEFAULT_USER, ts: str | None = None, **kw: Any) -> httpx.Response:
+        ts = ts or f"{time.time():.6f}"
         event = {"type": "message", "subtype": "file_share", "user": user, "text": text, "ts": ts,
                  "channel": channel, "channel_type": "channel", "files": files}
         return self.event(event, **kw)

@@ -1,0 +1,248 @@
+"""Block Kit for candidate scoring. Every message stays inside Slack's limits for any N."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import InputBlock, NumberInputElement, PlainTextInputElement
+from slack_sdk.models.blocks.block_elements import FileInputElement
+from slack_sdk.models.views import View
+
+from bot.blocks import (
+    Message,
+    Page,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    header,
+    mrkdwn_escape,
+    pager,
+    section,
+)
+from services.intake import IntakeReport
+from services.pluto import Candidate, PreBrief, ProgressSnapshot, Question
+from services.privacy import mask_text
+
+SCORE_MODAL = "pluto_score_modal"
+PER_PAGE = 10
+BAR_WIDTH = 20
+
+
+def score_modal(channel_id: str) -> View:
+    return View(
+        type="modal", callback_id=SCORE_MODAL, title="Score candidates", submit="Score", close="Cancel",
+        private_metadata=json.dumps({"channel": channel_id}),
+        blocks=[
+            section("Share a CSV of candidates. I check it, send it to Pluto and post the ranked shortlist in "
+                    "a thread in this channel."),
+            InputBlock(block_id="file", label="Candidate CSV",
+                       element=FileInputElement(action_id="file", filetypes=["csv"], max_files=1)),
+            InputBlock(block_id="jd", label="Job description", optional=True,
+                       element=PlainTextInputElement(action_id="jd", multiline=True, max_length=3000,
+                                                     placeholder="Paste the job description (optional)")),
+            InputBlock(block_id="top_n", label="Top N to show", optional=True,
+                       element=NumberInputElement(action_id="top_n", is_decimal_allowed=False,
+                                                  initial_value="10", min_value="1", max_value="200")),
+        ],
+    )
+
+
+def _fmt(score: float | None) -> str:
+    return "–" if score is None else f"{score:.0f}"
+
+
+def root_message(user: str, filename: str) -> Message:
+    text = f"📄 <@{user}> shared *{mrkdwn_escape(filename)}* for scoring. Updates follow in the thread."
+    return Message(text=text, blocks=[section(text)])
+
+
+def preview_message(report: IntakeReport) -> Message:
+    columns = ", ".join(f"`{c}`" for c in report.columns[:30])
+    if len(report.columns) > 30:
+        columns += f" and {len(report.columns) - 30} more"
+    lines = [f"*{report.rows}* candidate rows found in *{mrkdwn_escape(report.filename)}* "
+             f"({report.encoding}, {report.delimiter_name}-separated).", f"Columns: {columns}",
+             f"Names from: `{report.name_column}`"]
+    blocks = [section("\n".join(lines))]
+    if report.warnings:
+        blocks.append(context(":warning: " + "; ".join(report.warnings)))
+    return Message(text=f"{report.rows} candidates found; sending to Pluto.", blocks=blocks)
+
+
+def progress_bar(percent: int) -> str:
+    filled = round(BAR_WIDTH * max(0, min(100, percent)) / 100)
+    return "█" * filled + "░" * (BAR_WIDTH - filled) + f" {percent}%"
+
+
+def queued_message(filename: str, position: int) -> Message:
+    text = f"⏳ *{mrkdwn_escape(filename)}* is queued, position {position}: Pluto scores one file at a time."
+    return Message(text=f"Queued, position {position}", blocks=[section(text)])
+
+
+def progress_message(filename: str, snap: ProgressSnapshot, public: bool = True) -> Message:
+    phase = {"extracting": "Extracting candidate data", "waiting_confirmation": "Extraction done",
+             "scoring": "AI scoring", "complete": "Done", "idle": "Starting"}.get(snap.status, snap.phase)
+    blocks = [section(f"*{phase}* · {mrkdwn_escape(filename)}\n`{progress_bar(snap.percent)}`\n{snap.label}")]
+    if snap.top_preview:
+        names = [mask_text(n) if public else n for n, _ in snap.top_preview[:5]]
+        top = " · ".join(f"{i + 1}. {mrkdwn_escape(n)} ({_fmt(s)})"
+                         for i, (n, (_, s)) in enumerate(zip(names, snap.top_preview[:5], strict=False)))
+        blocks.append(context(f"Top so far: {top}"))
+    return Message(text=f"{phase}: {snap.label} ({snap.percent}%)", blocks=blocks)
+
+
+def failure_message(filename: str, error: str, run_id: str, stalled: bool = False) -> Message:
+    title = "Scoring stalled" if stalled else "Scoring failed"
+    return Message(text=f"{title}: {error}", blocks=[
+        section(f":x: *{title}* · {mrkdwn_escape(filename)}\n{mrkdwn_escape(error)}"),
+        actions(button("Retry", "pluto_retry", run_id, style="primary")),
+    ])
+
+
+def done_message(filename: str, count: int) -> Message:
+    return Message(text=f"Scored {count} candidates.", blocks=[
+        section(f":white_check_mark: *Done* · {mrkdwn_escape(filename)}\n`{progress_bar(100)}`\n"
+                f"{count} candidates ranked; the shortlist is below.")])
+
+
+def candidate_value(run_id: str, candidate_id: str) -> str:
+    return f"{run_id}|{candidate_id}"
+
+
+def _candidate_rows(run_id: str, c: Candidate, public: bool) -> list[Any]:
+    summary = c.one_line_summary or c.job_title or ""
+    summary = mask_text(summary) if public else summary
+    text = (f"*#{c.rank} {mrkdwn_escape(c.name)}* — *{_fmt(c.final_score)}* final · AI {_fmt(c.ai_score)} · "
+            f"algo {_fmt(c.algo_score)} · {c.tier or 'untiered'}\n{mrkdwn_escape(clip(summary, 300))}")
+    value = candidate_value(run_id, c.id)
+    return [section(text), actions(
+        button("Details", "pluto_details", value), button("Questions", "pluto_questions", value),
+        button("Pre-brief", "pluto_prebrief", value), button("Intake link", "pluto_intake", value),
+        button("Interview room", "pluto_room", value))]
+
+
+def shortlist_message(run: dict[str, Any], candidates: list[Candidate], page: Page, *, public: bool = True,
+                      metadata: bool = True) -> Message:
+    """One page of the top N: two blocks a candidate, ten a page, so ≤ 26 blocks whatever N is."""
+    top_n = run.get("top_n") or 10
+    blocks: list[Any] = [header(f"Shortlist · {clip(run['filename'], 100)}"),
+                         context(f"Top {min(top_n, len(candidates))} of {len(candidates)} ranked by final score. "
+                                 "The full ranking is attached as a CSV.")]
+    for c in page.items:
+        blocks += _candidate_rows(run["id"], c, public)
+    blocks += pager(page, "pluto_page", f"{run['id']}|")
+    text = f"Shortlist for {run['filename']}: " + ", ".join(f"#{c.rank} {c.name}" for c in page.items[:10])
+    meta = None
+    if metadata:
+        meta = {"event_type": "pluto_scoring_completed",
+                "event_payload": {"run_id": run["id"], "filename": run["filename"], "candidates": len(candidates),
+                                  "top": [{"id": c.id, "rank": c.rank, "final_score": c.final_score}
+                                          for c in candidates[:10]]}}
+    return Message(text=mask_text(text) if public else text, blocks=blocks, metadata=meta)
+
+
+def _bullets(items: list[Any], limit: int = 10) -> str:
+    lines = []
+    for item in items[:limit]:
+        if isinstance(item, dict):
+            item = " — ".join(str(v) for v in item.values() if v not in (None, ""))
+        lines.append(f"• {mrkdwn_escape(str(item))}")
+    return "\n".join(lines) or "—"
+
+
+def details_view(c: Candidate) -> View:
+    raw = c.raw
+    fields = [f"*Final*\n{_fmt(c.final_score)}", f"*AI*\n{_fmt(c.ai_score)}", f"*Algo*\n{_fmt(c.algo_score)}",
+              f"*Tier*\n{c.tier or '—'}", f"*Title*\n{mrkdwn_escape(c.job_title) or '—'}",
+              f"*Company*\n{mrkdwn_escape(c.current_company) or '—'}",
+              f"*Email*\n{mrkdwn_escape(c.email or '—')}", f"*Experience*\n{raw.get('years_experience') or '—'} years"]
+    blocks: list[Any] = [header(clip(c.name, 150)), section("", fields=fields)]
+    for label, key in (("Summary", "bio_summary"), ("Reasoning", "reasoning")):
+        if raw.get(key):
+            blocks.append(section(f"*{label}*\n{mrkdwn_escape(str(raw[key]))}"))
+    for label, key in (("Skills", "skills"), ("Pros", "pros"), ("Cons", "cons"), ("Red flags", "red_flags"),
+                       ("Missing (required)", "missing_required")):
+        value = raw.get(key)
+        if value:
+            items = value if isinstance(value, list) else str(value).split("|")
+            blocks.append(section(f"*{label}*\n{_bullets(items, 15)}"))
+    blocks.append(context("Only you can see this view."))
+    return View(type="modal", title="Candidate", close="Close", blocks=blocks[:100])
+
+
+def loading_view(title: str, text: str) -> View:
+    return View(type="modal", title=clip(title, 24), close="Close", blocks=[section(f":hourglass_flowing_sand: {text}")])
+
+
+def prebrief_view(brief: PreBrief) -> View:
+    breakdown = "\n".join(f"• {k.replace('_', ' ').capitalize()}: {v}" for k, v in brief.score_breakdown.items())
+    questions = []
+    for q in brief.suggested_questions[:10]:
+        line = f"• *{mrkdwn_escape(str(q.get('question', '')))}*"
+        extra = " · ".join(str(q[k]) for k in ("category", "purpose") if q.get(k))
+        if extra:
+            line += f"\n   _{mrkdwn_escape(extra)}_"
+        if q.get("follow_up"):
+            line += f"\n   Follow-up: {mrkdwn_escape(str(q['follow_up']))}"
+        questions.append(line)
+    blocks: list[Any] = [
+        header(f"Pre-brief · {clip(brief.candidate_name, 120)}"),
+        section(f"*TL;DR* {mrkdwn_escape(brief.tldr)}\n*Fit:* {_fmt(brief.overall_fit_score)}/100 · "
+                f"{mrkdwn_escape(brief.current_role) or 'role unknown'} · "
+                f"{brief.years_experience or '?'} years"),
+        section(f"*Fit summary*\n{mrkdwn_escape(brief.fit_summary)}"),
+        section(f"*Score breakdown*\n{breakdown or '—'}"),
+        section(f"*Skill matches*\n{_bullets(brief.skill_matches)}"),
+        section(f"*Experience highlights*\n{_bullets(brief.experience_highlights)}"),
+        section(f"*Strengths*\n{_bullets(brief.strengths)}"),
+        section(f"*Concerns*\n{_bullets(brief.concerns)}"),
+        divider(),
+        section("*Suggested questions*\n" + ("\n".join(questions) or "—")),
+        section(f"*Topics to avoid*\n{_bullets(brief.topics_to_avoid)}"),
+        section(f"*Key things to remember*\n{_bullets(brief.key_things_to_remember)}"),
+    ]
+    return View(type="modal", title="Pre-interview brief", close="Close", blocks=blocks)
+
+
+def questions_message(name: str, questions: list[Question]) -> Message:
+    lines = [f"{i + 1}. *{mrkdwn_escape(q.question)}*" + (f"\n    _{mrkdwn_escape(q.purpose)}_" if q.purpose else "")
+             for i, q in enumerate(questions[:20])]
+    return Message(text=f"Interview questions for {name}", blocks=[
+        section(f"*Interview questions for {mrkdwn_escape(name)}*"), section("\n".join(lines) or "No questions.")])
+
+
+def spinner_message(text: str) -> Message:
+    return Message(text=text, blocks=[section(f":hourglass_flowing_sand: {text}")])
+
+
+def private_link_message(title: str, url: str, note: str) -> Message:
+    return Message(text=f"{title}: {url}", blocks=[section(f"*{title}*\n<{url}|Open link>\n`{url}`"), context(note)])
+
+
+def pick_candidate_message(run_id: str, matches: list[Candidate]) -> Message:
+    blocks: list[Any] = [section("Several candidates match. Pick one:")]
+    for c in matches[:10]:
+        blocks.append(section(f"*#{c.rank} {mrkdwn_escape(c.name)}* · {_fmt(c.final_score)} · {c.tier}",
+                              accessory=button("Details", "pluto_details", candidate_value(run_id, c.id))))
+    return Message(text="Several candidates match.", blocks=blocks)
+
+
+def candidate_card(run_id: str, c: Candidate, public: bool = False) -> Message:
+    return Message(text=f"#{c.rank} {c.name}", blocks=_candidate_rows(run_id, c, public))
+
+
+def status_message(active: list[tuple[dict[str, Any], int]], latest: dict[str, Any] | None) -> Message:
+    if not active:
+        text = "No scoring run is in progress."
+        if latest:
+            text += f" The last one was *{mrkdwn_escape(latest['filename'])}* ({latest['state']})."
+        return Message(text=text, blocks=[section(text)])
+    lines = []
+    for run, position in active:
+        where = "running now" if run["state"] == "running" or position == 0 else f"queued, position {position}"
+        lines.append(f"• *{mrkdwn_escape(run['filename'])}* from <@{run['user']}> in <#{run['channel']}> — {where}")
+    return Message(text="Scoring runs", blocks=[section("*Scoring runs*\n" + "\n".join(lines[:40]))])
+
