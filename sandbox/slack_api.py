@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import secrets
 import threading
 import time
@@ -319,7 +320,9 @@ class SlackStandIn(SimServer):
             return json_response({"ok": False, "error": "invalid_auth"})
         limited = self._rate_limited(method)
         if limited is not None:
-            return json_response({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": f"{limited:g}"})
+            # Slack's Retry-After is whole seconds.
+            return json_response({"ok": False, "error": "ratelimited"}, 429,
+                                 {"Retry-After": str(max(1, math.ceil(limited)))})
         try:
             result = self._methods[method](params)
         except SlackError as exc:

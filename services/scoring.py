@@ -45,6 +45,7 @@ class ScoringService:
         self.client_for = client_for
         self.queue = PlutoQueue(store)
         self._tick_lock = threading.Lock()
+        self._recovered = False
 
     @property
     def base_url(self) -> str:
@@ -101,6 +102,9 @@ class ScoringService:
         if not self._tick_lock.acquire(blocking=False):
             return []
         try:
+            if not self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
+                self.queue.recover(self.client_for)
+                self._recovered = True
             updates = []
             for run in self.store.rows(TABLE, "state in ('queued', 'running')", order_by="created_at"):
                 update = self._tick_run(run)

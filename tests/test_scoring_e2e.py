@@ -196,3 +196,25 @@ def test_status_results_candidate_and_export_commands(stack):
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "No candidate" in r["text"]])
     stack.signer.command("/pluto", "export", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: len(stack.slack.uploads()) == 2)
+
+
+def test_rate_limited_updates_back_off_and_the_run_still_finishes(stack):
+    stack.slack.rate_limit("chat.update", burst=3, retry_after=1, window=1.0)
+    file = stack.slack.add_file("c.csv", CSV, user=USER)
+    stack.signer.app_mention(f"<@{stack.slack.bot_user_id}> score", files=[file], user=USER, channel=CHANNEL)
+    wait_shortlist(stack, timeout=30)
+    progress = [m for m in stack.slack.messages(CHANNEL) if m["text"].startswith("Scored 4 candidates")]
+    assert progress, "the progress message reached its final state despite 429s"
+    limited = [c for c in stack.slack.api_calls("chat.update")]
+    assert len(limited) > progress[0]["updates"]  # some calls were refused with 429 and retried
+
+
+def test_a_restart_mid_run_loses_nothing(stack):
+    stack.pluto.configure(extract_seconds=1.0)
+    file = stack.slack.add_file("c.csv", CSV, user=USER)
+    stack.signer.app_mention(f"<@{stack.slack.bot_user_id}> score", files=[file], user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: stack.pluto.calls["POST /api/pluto/upload"])
+    stack.stop_bot()
+    stack.start_bot()
+    wait_shortlist(stack)
+    assert stack.pluto.calls["POST /api/pluto/upload"] == 1
