@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from services.nimrobo import NimroboClient
     from services.pluto import PlutoClient
     from services.scoring import ScoringService
+    from services.voicelinks import VoiceLinkService
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class Services:
         from services.scoring import ScoringService
 
         return ScoringService(self.store, self.settings, lambda base_url: self.pluto)
+
+    @cached_property
+    def voicelinks(self) -> VoiceLinkService:
+        from services.voicelinks import VoiceLinkService
+
+        return VoiceLinkService(self.store, self.nimrobo)
 
     def close(self) -> None:
         self.stopping.set()

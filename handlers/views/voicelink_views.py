@@ -1,0 +1,131 @@
+"""/voicelink modal submissions: create (inline errors, then private links and a channel card), edits."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import info_message
+from bot.blocks.voice import (
+    CREATE_MODAL,
+    EDIT_INSTANT_MODAL,
+    EDIT_PROJECT_MODAL,
+    card_message,
+    links_dm,
+    read_values,
+)
+from handlers.router import run_safely
+from handlers.scoring_flow import post, tell_privately
+from services.prompts import FIELDS, PromptSections, assemble_prompt
+from services.voice_forms import validate_voice_form
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, App
+    from slack_sdk import WebClient
+
+    from bot.context import Services
+
+
+def deliver(services: Services, client: WebClient, result: Any) -> None:
+    """Links privately to their creator; the card (no URLs) to the channel."""
+    batch = result.batch
+    if result.links:
+        dm = client.conversations_open(users=batch["creator"])["channel"]["id"]
+        post(client, dm, links_dm(batch, result.links))
+    card_batch, lines = services.voicelinks.card(batch["id"])
+    message = card_message(card_batch, lines)
+    if card_batch.get("card_ts"):
+        client.chat_update(channel=batch["channel"], ts=card_batch["card_ts"], **message.kwargs())
+        return
+    try:
+        ts = post(client, batch["channel"], message)
+        services.voicelinks.set_card(batch["id"], ts)
+    except SlackApiError:
+        tell_privately(client, batch["channel"], batch["creator"], message)
+
+
+def _errors(errors: dict[str, str], v: int) -> dict[str, str]:
+    return {f"{key}~{v}": message for key, message in errors.items()}
+
+
+def register(app: App, services: Services) -> None:
+    @app.view(CREATE_MODAL)
+    def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        form, errors = validate_voice_form(meta.get("pattern", "interview"), read_values(view["state"]["values"]))
+        if errors:
+            ack(response_action="errors", errors=_errors(errors, meta.get("v", 1)))
+            return
+        ack()
+        user, channel = body["user"]["id"], meta.get("channel", "")
+
+        def work() -> None:
+            deliver(services, client, services.voicelinks.create(form, channel=channel, creator=user))
+
+        run_safely(work, lambda m: tell_privately(client, channel, user, m), "/voicelink create")
+
+    def sections_prompt(values: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+        sections = PromptSections(**{k: values.get(k, "").strip() for k in FIELDS})
+        missing = {f"{k}~1": f"The {k.capitalize()} section is required." for k in FIELDS if not getattr(sections, k)}
+        return (None if missing else assemble_prompt(sections)), missing
+
+    def minutes(values: dict[str, str]) -> int | None:
+        text = values.get("time_limit", "").strip()
+        return int(text) if text.isdigit() and 1 <= int(text) <= 60 else None
+
+    @app.view(EDIT_INSTANT_MODAL)
+    def on_edit_instant(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = read_values(view["state"]["values"])
+        prompt, errors = sections_prompt(values)
+        if not values.get("label", "").strip():
+            errors["label~1"] = "The label can't be empty."
+        if minutes(values) is None:
+            errors["time_limit~1"] = "Choose 1 to 60 minutes."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        user = body["user"]["id"]
+
+        def work() -> None:
+            services.nimrobo.update_instant_link(
+                view["private_metadata"], label=values["label"].strip(), prompt=prompt,
+                landing_page_title=values.get("landing_title", ""), landing_page_info=values.get("landing_info", ""),
+                time_limit_minutes=minutes(values))
+            _dm(client, user, _saved(f"Instant link {values['label'].strip()} saved."))
+
+        run_safely(work, lambda m: _dm(client, user, m), "edit instant link")
+
+    @app.view(EDIT_PROJECT_MODAL)
+    def on_edit_project(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = read_values(view["state"]["values"])
+        prompt, errors = sections_prompt(values)
+        if not values.get("name", "").strip():
+            errors["name~1"] = "The name can't be empty."
+        if minutes(values) is None:
+            errors["time_limit~1"] = "Choose 1 to 60 minutes."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        user = body["user"]["id"]
+
+        def work() -> None:
+            project = services.nimrobo.update_project(  # the API needs name and prompt every time
+                view["private_metadata"], name=values["name"].strip(), prompt=prompt,
+                landing_page_title=values.get("landing_title", ""), landing_page_info=values.get("landing_info", ""),
+                time_limit_minutes=minutes(values))
+            _dm(client, user, _saved(f"Project {project.name} saved."))
+
+        run_safely(work, lambda m: _dm(client, user, m), "edit project")
+
+
+def _saved(text: str) -> Any:
+    return info_message(f":white_check_mark: {text}")
+
+
+def _dm(client: WebClient, user: str, message: Any) -> None:
+    dm = client.conversations_open(users=user)["channel"]["id"]
+    post(client, dm, message)

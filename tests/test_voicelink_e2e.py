@@ -1,0 +1,270 @@
+"""/voicelink end to end: the real bot over HTTP, the Slack test bed, the Nimrobo simulator and the OpenAI stand-in."""
+
+import re
+
+import pytest
+
+from sandbox.stack import Stack, StackOptions
+
+USER, OTHER, CHANNEL = "U_ALICE", "U_MALLORY", "C_HIRING"
+SECTIONS = {"goal": "Screen for backend skills", "role": "A friendly recruiter",
+            "guidelines": "One question at a time", "constraints": "Ten minutes; no personal questions"}
+
+
+@pytest.fixture()
+def stack():
+    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.2, "summary_delay": 0.2})) as s:
+        yield s
+
+
+def open_modal(stack, user=USER):
+    before = len(stack.slack.views(user=user))
+    stack.signer.command("/voicelink", "create", user=user, channel=CHANNEL)
+    return stack.slack.wait_for(lambda: stack.slack.views(user=user)[before:])[-1]
+
+
+def value(text):
+    return {"type": "plain_text_input", "value": text}
+
+
+def form(view, **fields):
+    """State values for ``view``'s input blocks from ``fields`` (key -> text)."""
+    values = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        key = block["block_id"].split("~")[0]
+        element = block["element"]
+        if element["type"] == "static_select":
+            chosen = fields.get(key) or element["initial_option"]["value"]
+            values[block["block_id"]] = {element["action_id"]: {"type": "static_select",
+                                                                "selected_option": {"value": chosen}}}
+        else:
+            default = element.get("initial_value")
+            values[block["block_id"]] = {element["action_id"]: value(fields.get(key, default))}
+    return values
+
+
+def choose_pattern(stack, view, pattern):
+    stack.signer.block_action("voicelink_pattern", block_id="pattern_pick", user=USER, view=view,
+                              action_type="static_select", selected_option={"value": pattern})
+    return stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                         if v["id"] == view["id"] and v["hash"] != view["hash"]])[-1]
+
+
+def created_dm(stack, user=USER, count=1):
+    return stack.slack.wait_for(lambda: len(stack.slack.dms(user)) >= count and stack.slack.dms(user))[count - 1]
+
+
+def test_interview_pattern_links_privately_card_publicly_prompt_in_order(stack):
+    view = open_modal(stack)
+    response = stack.signer.view_submission(view, form(view, name="Backend Engineer",
+                                                       labels="Ada Lovelace\nAlan Turing", **SECTIONS,
+                                                       time_limit="15", expiry="1_day"), user=USER)
+    assert response.status_code == 200 and not response.content
+    dm = created_dm(stack)
+    urls = re.findall(r"<(http[^>|]+)>", str(dm["blocks"]))
+    assert len(urls) == 2 and all("/link/" in u for u in urls)
+    card = stack.slack.wait_for(lambda: stack.slack.messages(CHANNEL))[0]
+    card_text = str(card["blocks"])
+    assert "Backend Engineer" in card_text and "Ada Lovelace — active" in card_text and "2 of 2" in card_text
+    assert not any(u in card_text for u in urls) and "/link/" not in card_text
+    project = next(iter(stack.nimrobo.projects.values()))
+    headings = re.findall(r"^## (\w+)", project["prompt"], re.M)
+    assert headings == ["Goal", "Role", "Guidelines", "Constraints"]
+    assert project["timeLimitMinutes"] == 15
+    rows = stack.services.store.rows("voice_links")
+    assert {r["label"] for r in rows} == {"Ada Lovelace", "Alan Turing"}
+    assert all(r["channel"] == CHANNEL and r["creator"] == USER for r in rows)
+    assert "/link/" not in str(stack.services.store.rows("voice_links")) + str(stack.services.store.rows("voice_batches"))
+    # the same role again reuses its project
+    view = open_modal(stack)
+    stack.signer.view_submission(view, form(view, name="Backend Engineer", labels="Grace Hopper", **SECTIONS),
+                                 user=USER)
+    created_dm(stack, count=2)
+    assert len(stack.nimrobo.projects) == 1
+    assert len(stack.nimrobo.links) == 3
+
+
+def test_research_pattern_from_a_count(stack):
+    view = choose_pattern(stack, open_modal(stack), "research")
+    stack.signer.view_submission(view, form(view, name="Onboarding study", count="3", **SECTIONS), user=USER)
+    created_dm(stack)
+    labels = sorted(link["label"] for link in stack.nimrobo.links.values())
+    assert labels == ["Interview 1", "Interview 2", "Interview 3"]
+    assert [p["name"] for p in stack.nimrobo.projects.values()] == ["Onboarding study"]
+
+
+def test_instant_pattern_has_no_project(stack):
+    view = choose_pattern(stack, open_modal(stack), "instant")
+    stack.signer.view_submission(view, form(view, labels="Walk-in 1", **SECTIONS), user=USER)
+    dm = created_dm(stack)
+    assert "/link/" in str(dm["blocks"]) and not stack.nimrobo.projects
+    link = next(iter(stack.nimrobo.links.values()))
+    assert link["_kind"] == "instant" and link["prompt"].startswith("## Goal")
+
+
+def test_validation_errors_show_inline_and_nothing_is_created(stack):
+    view = open_modal(stack)
+    values = form(view, name="", labels="Ada\n-\nada", goal="", role="r", guidelines="g", constraints="c",
+                  time_limit="90", eval_questions="Communication | boolean")
+    body = stack.signer.view_submission(view, values, user=USER).json()
+    assert body["response_action"] == "errors"
+    errors = body["errors"]
+    assert errors["name~1"] == "Name the role."
+    assert "line 2 is an empty label" in errors["labels~1"] and "listed twice" in errors["labels~1"]
+    assert errors["goal~1"] == "The Goal section is required."
+    assert errors["time_limit~1"] == "Choose 1 to 60 minutes."
+    assert "type must be text or number" in errors["eval_questions~1"]
+    assert errors["eval_prompt~1"] == "The evaluator needs a prompt too."
+    assert not stack.nimrobo.projects and not stack.nimrobo.links
+
+
+def test_evaluator_questions_get_unique_ids(stack):
+    view = open_modal(stack)
+    stack.signer.view_submission(view, form(view, name="Data Analyst", labels="Ada", **SECTIONS,
+                                            eval_prompt="Rate the answers",
+                                            eval_questions="Communication | number\nCommunication | text\nNotes"),
+                                 user=USER)
+    created_dm(stack)
+    questions = next(iter(stack.nimrobo.projects.values()))["evaluator"]["questions"]
+    assert [q["id"] for q in questions] == ["communication", "communication_2", "notes"]
+    assert [q["type"] for q in questions] == ["number", "text", "text"]
+
+
+def test_draft_with_ai_uses_structured_output(stack):
+    view = open_modal(stack)
+    view = choose_pattern(stack, view, "interview")
+    values = form(view, name="Backend Engineer", brief="We need a Go engineer for payments")
+    view = {**view, "state": {"values": values}}
+    stack.signer.press("Draft with AI", user=USER)
+    drafted = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                            if "Drafted with AI" in str(v["blocks"])])[-1]
+    initial = {b["block_id"].split("~")[0]: b["element"].get("initial_value") for b in drafted["blocks"]
+               if b["type"] == "input"}
+    assert all(initial[k] for k in ("goal", "role", "guidelines", "constraints"))
+    request = stack.openai.requests[-1]
+    assert request["response_format"]["type"] == "json_schema"
+    assert request["response_format"]["json_schema"]["schema"]["required"] == ["goal", "role", "guidelines",
+                                                                              "constraints"]
+
+
+def test_without_an_openai_key_the_button_fills_a_template():
+    with Stack(StackOptions(openai=False)) as stack:
+        view = open_modal(stack)
+        assert "Fill from template" in str(view["blocks"])
+        stack.signer.press("Fill from template", user=USER)
+        filled = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                               if "Filled from a template" in str(v["blocks"])])[-1]
+        initial = {b["block_id"].split("~")[0]: b["element"].get("initial_value") for b in filled["blocks"]
+                   if b["type"] == "input"}
+        assert "screening interview" in initial["goal"] and initial["constraints"]
+
+
+def test_partial_failure_is_reported_and_retry_reuses_the_project(stack):
+    route = "POST /api/v1/projects/{project_id}/links"
+    stack.nimrobo.faults.script(route, "error_500", "error_500")
+    view = open_modal(stack)
+    stack.signer.view_submission(view, form(view, name="SRE", labels="Ada\nAlan", **SECTIONS), user=USER)
+    card = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if "Retry" in str(m["blocks"])])[0]
+    assert "0 of 2" in str(card["blocks"]) and "Nimrobo" in str(card["blocks"])
+    assert len(stack.nimrobo.projects) == 1 and not stack.nimrobo.links
+    stack.signer.press("Retry creating links", user=USER)
+    created_dm(stack)
+    assert len(stack.nimrobo.projects) == 1 and len(stack.nimrobo.links) == 2
+    updated = stack.slack.wait_for(lambda: "2 of 2" in str(stack.slack.message(CHANNEL, card["ts"])["blocks"]))
+    assert updated
+
+
+def make_links(stack, pattern="interview", labels="Ada\nAlan"):
+    view = open_modal(stack)
+    if pattern != "interview":
+        view = choose_pattern(stack, view, pattern)
+    stack.signer.view_submission(view, form(view, name="QA Lead", labels=labels, **SECTIONS), user=USER)
+    created_dm(stack, count=len(stack.slack.dms(USER)) + 1)
+    return list(stack.nimrobo.links.values())
+
+
+def test_cancel_rules(stack):
+    links = make_links(stack)
+    first = links[0]
+    stack.slack.members[CHANNEL] = {USER}
+    stack.signer.command("/voicelink", f"cancel {first['id']}", user=OTHER, channel="C_OTHER")
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(OTHER) if "Only the person who created" in r["text"]])
+    stack.signer.command("/voicelink", f"cancel {first['id']}", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Cancel")])
+    stack.signer.press("Cancel link", user=USER)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "is cancelled" in r["text"]])
+    assert stack.nimrobo.links[first["id"]]["status"] == "cancelled"
+    stack.signer.command("/voicelink", f"cancel {first['id']}", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "this one is cancelled" in r["text"]])
+    instant = make_links(stack, "instant", "Walk-in")[-1]
+    stack.signer.command("/voicelink", f"cancel {instant['id']}", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "can't be cancelled" in r["text"]])
+    stack.signer.command("/voicelink", "cancel lnk_missing", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "was not found" in r["text"]])
+
+
+def test_list_and_edit_an_instant_link(stack):
+    instant = make_links(stack, "instant", "Walk-in")[-1]
+    stack.nimrobo.links[instant["id"]]["status"] = "archived"  # an unknown status shows as not active
+    stack.signer.command("/voicelink", "list", user=USER, channel=CHANNEL)
+    listing = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "voice links" in r["text"]])
+    assert "not active (archived)" in str(listing[-1]["blocks"])
+    stack.nimrobo.links[instant["id"]]["status"] = "active"
+    stack.signer.command("/voicelink", "list", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: len([r for r in stack.slack.responses(USER) if "voice links" in r["text"]]) == 2)
+    stack.signer.press("Edit", user=USER)
+    modal = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                          if v.get("callback_id") == "voicelink_edit_instant"])[-1]
+    prefilled = {b["block_id"]: b["element"].get("initial_value") for b in modal["blocks"]}
+    assert prefilled["label~1"] == "Walk-in" and prefilled["goal~1"] == SECTIONS["goal"]
+    values = {b["block_id"]: {b["element"]["action_id"]: value(b["element"].get("initial_value"))}
+              for b in modal["blocks"]}
+    values["label~1"] = {"label": value("Walk-in (renamed)")}
+    stack.signer.view_submission(modal, values, user=USER)
+    stack.slack.wait_for(lambda: stack.nimrobo.links[instant["id"]]["label"] == "Walk-in (renamed)")
+
+
+def test_projects_details_and_edit_sends_name_and_prompt(stack):
+    make_links(stack)
+    stack.signer.command("/voicelink", "projects", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "1 voice projects" in r["text"]])
+    stack.signer.press("Details", user=USER)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Project QA Lead")])
+    stack.signer.press("Edit", user=USER)
+    modal = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                          if v.get("callback_id") == "voicelink_edit_project"])[-1]
+    values = {b["block_id"]: {b["element"]["action_id"]: value(b["element"].get("initial_value"))}
+              for b in modal["blocks"]}
+    values["constraints~1"] = {"constraints": value("Fifteen minutes")}
+    stack.signer.view_submission(modal, values, user=USER)
+    project = next(iter(stack.nimrobo.projects.values()))
+    stack.slack.wait_for(lambda: "Fifteen minutes" in project["prompt"])
+    assert project["name"] == "QA Lead" and project["prompt"].index("## Goal") < project["prompt"].index("## Constraints")
+
+
+def test_status_with_transcript_audio_evaluation_and_summary(stack):
+    link = make_links(stack, labels="Ada")[0]
+    session = stack.nimrobo.start_session(link["id"])
+    stack.nimrobo.complete_session(session)
+    stack.signer.command("/voicelink", f"status {session}", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "completed" in r["text"]])
+    stack.signer.press("Summary", user=USER)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "being generated" in r["text"]])
+    stack.signer.press("Audio", user=USER)
+    audio = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "Audio for" in r["text"]])
+    assert "conversation.wav" in audio[0]["text"]
+    assert "conversation.wav" not in str(stack.services.store.rows("voice_links"))
+    stack.signer.press("Evaluation", user=USER)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "evaluation" in r["text"].lower()])
+    stack.signer.press("Transcript", user=USER)
+    upload = stack.slack.wait_for(lambda: stack.slack.uploads())[0]
+    assert upload["channel"] == CHANNEL and b"agent:" in upload["content"]
+    import time
+
+    time.sleep(0.3)
+    stack.signer.press("Refresh", user=USER)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Summary:")])
+    stack.signer.command("/voicelink", "status sess_unknown", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "was found" in r["text"]])
