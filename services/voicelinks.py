@@ -145,6 +145,25 @@ class VoiceLinkService:
                 return link
         raise NimroboError(f"link {link_id} was not found.", status=404, hint="See `/voicelink list` for the ids.")
 
+    def refresh_statuses(self) -> list[str]:
+        """Read our links' statuses from Nimrobo; return the ids of batches whose cards changed."""
+        rows = self.store.rows("voice_links", "status in ('active', 'used')")
+        if not rows:
+            return []
+        current: dict[str, VoiceLink] = {}
+        for project_id in {r["project_id"] for r in rows if r["kind"] == "project" and r["project_id"]}:
+            current.update({link.id: link for link in self.nimrobo.list_links(project_id)})
+        if any(r["kind"] == "instant" for r in rows):
+            current.update({link.id: link for link in self.nimrobo.list_instant_links()})
+        changed = set()
+        for row in rows:
+            link = current.get(row["id"])
+            if link and (link.status, link.session_id) != (row["status"], row["session_id"]):
+                self.store.update("voice_links", row["id"], {"status": link.status, "session_id": link.session_id,
+                                                             "updated_at": now()})
+                changed.add(row["batch_id"])
+        return sorted(changed)
+
     def cancel_check(self, link: VoiceLink, user: str, channel_members: set[str] | None) -> str | None:
         """Why ``user`` may not cancel ``link``, or None when they may."""
         if link.kind == "instant":

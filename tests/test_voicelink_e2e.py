@@ -268,3 +268,16 @@ def test_status_with_transcript_audio_evaluation_and_summary(stack):
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Summary:")])
     stack.signer.command("/voicelink", "status sess_unknown", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "was found" in r["text"]])
+
+
+def test_the_card_follows_link_statuses(stack):
+    links = make_links(stack, labels="Ada\nAlan")
+    card = stack.slack.wait_for(lambda: stack.slack.messages(CHANNEL))[0]
+    ada = next(link for link in links if link["label"] == "Ada")
+    stack.nimrobo.start_session(ada["id"])
+    stack.slack.wait_for(lambda: "Ada — used" in str(stack.slack.message(CHANNEL, card["ts"])["blocks"]))
+    alan = next(link for link in links if link["label"] == "Alan")
+    stack.signer.command("/voicelink", f"cancel {alan['id']}", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Cancel")])
+    stack.signer.press("Cancel link", user=USER)
+    stack.slack.wait_for(lambda: "Alan — cancelled" in str(stack.slack.message(CHANNEL, card["ts"])["blocks"]))

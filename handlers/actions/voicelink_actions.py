@@ -20,6 +20,7 @@ from handlers.commands.voicelink_manage import LINKS_PER_PAGE, channel_members
 from handlers.router import run_safely
 from handlers.views.voicelink_views import deliver
 from services.prompts import as_dict, draft_sections, parse_prompt
+from services.voicelinks import BatchResult
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
@@ -89,6 +90,9 @@ def register(app: App, services: Services) -> None:
                 _private(respond)(info_message(problem))
                 return
             service.cancel(link)
+            row = service.link_row(link.id)
+            if row:
+                deliver(services, client, BatchResult(service.batch(row["batch_id"])))  # refresh the card
             _private(respond)(info_message(f":white_check_mark: The link for *{link.label}* is cancelled."))
 
         run_safely(work, _private(respond), "cancel link")
