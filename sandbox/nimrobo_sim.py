@@ -131,6 +131,15 @@ class NimroboSimulator(SimServer):
             raise NimroboError(400, "Invalid JSON body") from None
         return body if isinstance(body, dict) else {}
 
+    def _links_body(self, request: Request) -> dict[str, Any]:
+        """A link-create body with its labels and expiry preset checked, as both create endpoints do."""
+        body = self._body(request)
+        if not isinstance(body.get("labels"), list) or not body["labels"]:
+            raise NimroboError(400, "Labels array is required")
+        if body.get("expiryPreset") not in EXPIRY:
+            raise NimroboError(400, "Invalid expiry preset")
+        return body
+
     def _public_link(self, link: dict[str, Any]) -> dict[str, Any]:
         self._refresh_expiry(link)
         return {k: v for k, v in link.items() if not k.startswith("_")}
@@ -224,12 +233,8 @@ class NimroboSimulator(SimServer):
         @ep("POST", "/api/v1/projects/{project_id}/links", "projects:write")
         def create_links(req: Request) -> Any:
             pid = req.params["project_id"]
-            body = self._body(req)
-            labels = body.get("labels")
-            if not isinstance(labels, list) or not labels:
-                raise NimroboError(400, "Labels array is required")
-            if body.get("expiryPreset") not in EXPIRY:
-                raise NimroboError(400, "Invalid expiry preset")
+            body = self._links_body(req)
+            labels = body["labels"]
             project = self.projects.get(pid)
             if project is None:
                 raise NimroboError(404, "Project not found")
@@ -259,12 +264,8 @@ class NimroboSimulator(SimServer):
 
         @ep("POST", "/api/v1/instant-voice-links", "voice_links:write")
         def create_instant(req: Request) -> Any:
-            body = self._body(req)
-            labels = body.get("labels")
-            if not isinstance(labels, list) or not labels:
-                raise NimroboError(400, "Labels array is required")
-            if body.get("expiryPreset") not in EXPIRY:
-                raise NimroboError(400, "Invalid expiry preset")
+            body = self._links_body(req)
+            labels = body["labels"]
             if not isinstance(body.get("prompt"), str) or not body["prompt"].strip():
                 raise NimroboError(400, "Prompt is required")
             if any(not isinstance(label, str) or not label.strip() for label in labels):

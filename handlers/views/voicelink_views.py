@@ -66,23 +66,26 @@ def register(app: App, services: Services) -> None:
 
         run_safely(work, lambda m: tell_privately(client, channel, user, m), "/voicelink create")
 
-    def sections_prompt(values: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+    def edit_form(view: dict[str, Any], name_key: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """The fields both edit modals share: a name, the four sections, landing page and time limit."""
+        values = read_values(view["state"]["values"])
         sections = PromptSections(**{k: values.get(k, "").strip() for k in FIELDS})
-        missing = {f"{k}~1": f"The {k.capitalize()} section is required." for k in FIELDS if not getattr(sections, k)}
-        return (None if missing else assemble_prompt(sections)), missing
-
-    def minutes(values: dict[str, str]) -> int | None:
+        errors = {f"{k}~1": f"The {k.capitalize()} section is required." for k in FIELDS if not getattr(sections, k)}
+        name = values.get(name_key, "").strip()
+        if not name:
+            errors[f"{name_key}~1"] = f"The {name_key} can't be empty."
         text = values.get("time_limit", "").strip()
-        return int(text) if text.isdigit() and 1 <= int(text) <= 60 else None
-
-    @app.view(EDIT_INSTANT_MODAL)
-    def on_edit_instant(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        values = read_values(view["state"]["values"])
-        prompt, errors = sections_prompt(values)
-        if not values.get("label", "").strip():
-            errors["label~1"] = "The label can't be empty."
-        if minutes(values) is None:
+        if not (text.isdigit() and 1 <= int(text) <= 60):
             errors["time_limit~1"] = "Choose 1 to 60 minutes."
+        if errors:
+            return {}, errors
+        return {name_key: name, "prompt": assemble_prompt(sections), "time_limit_minutes": int(text),
+                "landing_page_title": values.get("landing_title", ""),
+                "landing_page_info": values.get("landing_info", "")}, {}
+
+    def on_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        instant = view.get("callback_id") == EDIT_INSTANT_MODAL
+        fields, errors = edit_form(view, "label" if instant else "name")
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -90,37 +93,17 @@ def register(app: App, services: Services) -> None:
         user = body["user"]["id"]
 
         def work() -> None:
-            services.nimrobo.update_instant_link(
-                view["private_metadata"], label=values["label"].strip(), prompt=prompt,
-                landing_page_title=values.get("landing_title", ""), landing_page_info=values.get("landing_info", ""),
-                time_limit_minutes=minutes(values))
-            _dm(client, user, _saved(f"Instant link {values['label'].strip()} saved."))
+            if instant:
+                services.nimrobo.update_instant_link(view["private_metadata"], **fields)
+                _dm(client, user, _saved(f"Instant link {fields['label']} saved."))
+            else:  # the update call needs name and prompt every time: both are in fields
+                project = services.nimrobo.update_project(view["private_metadata"], **fields)
+                _dm(client, user, _saved(f"Project {project.name} saved."))
 
-        run_safely(work, lambda m: _dm(client, user, m), "edit instant link")
+        run_safely(work, lambda m: _dm(client, user, m), "edit")
 
-    @app.view(EDIT_PROJECT_MODAL)
-    def on_edit_project(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        values = read_values(view["state"]["values"])
-        prompt, errors = sections_prompt(values)
-        if not values.get("name", "").strip():
-            errors["name~1"] = "The name can't be empty."
-        if minutes(values) is None:
-            errors["time_limit~1"] = "Choose 1 to 60 minutes."
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
-        user = body["user"]["id"]
-
-        def work() -> None:
-            project = services.nimrobo.update_project(  # the API needs name and prompt every time
-                view["private_metadata"], name=values["name"].strip(), prompt=prompt,
-                landing_page_title=values.get("landing_title", ""), landing_page_info=values.get("landing_info", ""),
-                time_limit_minutes=minutes(values))
-            _dm(client, user, _saved(f"Project {project.name} saved."))
-
-        run_safely(work, lambda m: _dm(client, user, m), "edit project")
-
+    app.view(EDIT_INSTANT_MODAL)(on_edit)
+    app.view(EDIT_PROJECT_MODAL)(on_edit)
 
 def _saved(text: str) -> Any:
     return info_message(f":white_check_mark: {text}")
