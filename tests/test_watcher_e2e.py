@@ -1,0 +1,71 @@
+"""Completed interviews are posted once to the channel that asked, even across restarts."""
+
+import time
+
+import pytest
+
+from sandbox.stack import Stack, StackOptions
+from tests.test_voicelink_e2e import CHANNEL, USER, make_links
+
+
+@pytest.fixture()
+def stack():
+    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.3, "summary_delay": 0.3})) as s:
+        yield s
+
+
+def completed_posts(stack, channel=CHANNEL):
+    return [m for m in stack.slack.messages(channel)
+            if (m.get("metadata") or {}).get("event_type") == "voice_session_completed"]
+
+
+def test_completed_interview_is_posted_once_with_summary_and_evaluation_even_after_restart(stack):
+    link = make_links(stack, labels="Ada")[0]
+    stack.nimrobo.projects[link["projectId"]]["evaluator"] = {
+        "prompt": "Rate", "questions": [{"id": "communication", "label": "Communication", "type": "number"}]}
+    session = stack.nimrobo.start_session(link["id"])
+    stack.nimrobo.complete_session(session)
+    post = stack.slack.wait_for(lambda: completed_posts(stack), timeout=20)[0]
+    assert post["metadata"]["event_payload"]["session_id"] == session
+    text = str(post["blocks"])
+    assert "billing migration" in text and "communication" in text and "Ada" in text
+    stack.stop_bot()
+    stack.start_bot()
+    time.sleep(3)  # several watcher periods after the restart
+    assert len(completed_posts(stack)) == 1
+
+
+def test_watch_and_subscribe_commands(stack):
+    link = make_links(stack, labels="Grace")[0]
+    project_id = link["projectId"]
+    stack.signer.command("/voicelink", f"subscribe {project_id}", user=USER, channel="C_UPDATES")
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "will be posted here" in r["text"]])
+    stack.signer.command("/voicelink", "subscriptions", user=USER, channel="C_UPDATES")
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if project_id in r["text"]])
+    session = stack.nimrobo.start_session(link["id"])
+    stack.signer.command("/voicelink", f"watch {session}", user=USER, channel="C_WATCH")
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "when the interview completes" in r["text"]])
+    stack.nimrobo.complete_session(session)
+    for channel in (CHANNEL, "C_UPDATES", "C_WATCH"):
+        stack.slack.wait_for(lambda c=channel: completed_posts(stack, c), timeout=20)
+    time.sleep(2)
+    assert [len(completed_posts(stack, c)) for c in (CHANNEL, "C_UPDATES", "C_WATCH")] == [1, 1, 1]
+    stack.signer.command("/voicelink", f"unsubscribe {project_id}", user=USER, channel="C_UPDATES")
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "no longer follows" in r["text"]])
+    stack.signer.command("/voicelink", f"unsubscribe {project_id}", user=USER, channel="C_UPDATES")
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "was not subscribed" in r["text"]])
+
+
+def test_unknown_session_or_project_gets_a_clear_private_error(stack):
+    stack.signer.command("/voicelink", "watch sess_nope", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "no session `sess_nope`" in r["text"]])
+    stack.signer.command("/voicelink", "subscribe proj_nope", user=USER, channel=CHANNEL)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "Project not found" in r["text"]])
+
+
+def test_a_failed_interview_is_reported_once(stack):
+    link = make_links(stack, labels="Linus")[0]
+    session = stack.nimrobo.start_session(link["id"])
+    stack.nimrobo.fail_session(session)
+    post = stack.slack.wait_for(lambda: completed_posts(stack), timeout=20)[0]
+    assert "failed" in post["text"]
