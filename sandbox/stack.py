@@ -138,7 +138,10 @@ def run_sandbox(settings: Settings) -> int:
 
     db_path = settings.database_path
     options = StackOptions(database_path=db_path, pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
-                           nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0})
+                           nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0},
+                           # the real throttle for progress updates; a short watcher period for the demo
+                           settings={"progress_update_seconds": settings.progress_update_seconds,
+                                     "poll_interval_seconds": min(settings.poll_interval_seconds, 5.0)})
     stack = Stack(options).start()
     log.info("sandbox started: %s", stack.settings.describe())
     try:
