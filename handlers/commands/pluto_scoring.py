@@ -30,15 +30,18 @@ def status(cmd: CommandRequest) -> None:
 
 
 def _latest(cmd: CommandRequest) -> dict | None:
+    """This channel's latest finished run (else the latest anywhere); tells the user when there is none."""
     scoring = cmd.services.scoring
-    return scoring.latest(cmd.channel_id) or scoring.latest()
+    run = scoring.latest(cmd.channel_id) or scoring.latest()
+    if run is None:
+        cmd.reply(NO_RESULTS)
+    return run
 
 
 @PLUTO.on("results")
 def results(cmd: CommandRequest) -> None:
     run = _latest(cmd)
     if run is None:
-        cmd.reply(NO_RESULTS)
         return
     cmd.reply(shortlist_for(run, cmd.services, metadata=False))
 
@@ -47,7 +50,6 @@ def results(cmd: CommandRequest) -> None:
 def candidate(cmd: CommandRequest) -> None:
     run = _latest(cmd)
     if run is None:
-        cmd.reply(NO_RESULTS)
         return
     matches = cmd.services.scoring.find(run, cmd.args)
     if not matches:
@@ -65,7 +67,6 @@ def candidate(cmd: CommandRequest) -> None:
 def export(cmd: CommandRequest) -> None:
     run = _latest(cmd)
     if run is None:
-        cmd.reply(NO_RESULTS)
         return
     stem = run["filename"].rsplit(".", 1)[0]
     cmd.client.files_upload_v2(channel=cmd.channel_id, content=cmd.services.scoring.export_csv(run),
