@@ -63,12 +63,14 @@ class NimroboSimulator(SimServer):
     name = "nimrobo"
 
     def __init__(self, keys: dict[str, tuple[str, ...] | list[str]] | None = None, *,
-                 evaluation_delay: float = 2.0, summary_delay: float = 1.0, public_url: str | None = None,
+                 evaluation_delay: float = 2.0, summary_delay: float = 1.0, pending_seconds: float = 0.0,
+                 public_url: str | None = None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
         self.keys: dict[str, set[str]] = {k: set(v) for k, v in (keys or {}).items()}
         self.evaluation_delay = evaluation_delay
         self.summary_delay = summary_delay
+        self.pending_seconds = pending_seconds  # a new session is "pending" this long, then "active"
         self.public_url = public_url
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -388,6 +390,8 @@ class NimroboSimulator(SimServer):
         if kind == "project" and not project_id:
             raise NimroboError(400, "projectId is required when type=project")
         session = self.sessions.get(session_id)
+        if session is not None and session["status"] == "pending" and time.time() >= session["_active_at"]:
+            session.update(status="active", updatedAt=_iso())  # the participant's call has connected
         if session is None or session["type"] != kind or (kind == "project" and session.get("projectId") != project_id):
             raise NimroboError(404, "Session not found")
         return session
@@ -416,7 +420,8 @@ class NimroboSimulator(SimServer):
                 raise ValueError(f"link {link_id} is {link['status']}")
             now = _iso()
             session = {"id": self._id("sess"), "type": link["_kind"], "projectId": link.get("projectId"),
-                       "linkId": link_id, "label": link["label"], "status": "active", "createdAt": now,
+                       "linkId": link_id, "label": link["label"], "status": "pending", "createdAt": now,
+                       "_active_at": time.time() + self.pending_seconds,
                        "updatedAt": now}
             self.sessions[session["id"]] = session
             link.update(status="used", sessionId=session["id"], updatedAt=now)

@@ -172,6 +172,15 @@ def test_session_lifecycle_summary_202_then_200_and_late_evaluation(sim, client)
     assert client.regenerate_summary(session_id, project_id=project.id).generating
 
 
+def test_sessions_move_pending_then_active(sim, client):
+    sim.pending_seconds = 0.3
+    link = client.create_instant_links(["Caller"], "1_day", PROMPT)[0]
+    session_id = sim.start_session(link.id)
+    assert client.session_status(session_id, "instant").status == "pending"
+    time.sleep(0.35)
+    assert client.session_status(session_id, "instant").status == "active"
+
+
 def test_no_evaluator_means_no_evaluation_and_failed_sessions_finish(sim, client):
     link = client.create_instant_links(["Walk-in"], "1_day", PROMPT)[0]
     session_id = sim.start_session(link.id)
