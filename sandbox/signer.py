@@ -1,7 +1,13 @@
 """Send correctly signed Slack requests to the bot's ``POST /slack/events``, as Slack does.
 
-Slash commands, block actions, view submissions and events, plus :meth:`SlackSigner.press`,
-which finds a button the bot posted by its label and clicks it.
+Slash commands, block actions, view submissions and events, with trigger ids and
+response_urls issued by the :class:`~sandbox.slack_api.SlackStandIn`, so that what the bot does
+with them lands on the stand-in. :meth:`SlackSigner.press` finds a button the bot posted by its
+label and clicks it. Every method returns the bot's ``httpx.Response`` (its ack) with the body
+also parsed on ``response.ack`` (a dict, a string, or None when empty).
+
+Forged requests for the 401 tests: pass ``secret=`` (sign with another secret), ``timestamp=``
+(an old one) or ``signature=`` (a literal header value) to any method.
 """
 
 from __future__ import annotations
@@ -16,61 +22,104 @@ from urllib.parse import urlencode
 
 import httpx
 
-from sandbox.slack_api import SlackStandIn
+from sandbox.slack_api import SlackStandIn, channel_name, empty_value, public
 
 DEFAULT_USER = "U_ALICE"
 DEFAULT_CHANNEL = "C_GENERAL"
+VERIFICATION_TOKEN = "legacy-verification-token"
 
 
-def sign(secret: str, timestamp: int, body: str) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
+def sign(secret: str, timestamp: int | str, body: str | bytes) -> str:
+    """Slack's v0 signature: ``v0=`` + hex HMAC-SHA256 of ``v0:{timestamp}:{body}`` with the signing secret."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    base = f"v0:{timestamp}:{text}".encode()
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def _parse_ack(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
 class SlackSigner:
+    """Plays Slack's side of the bot's Request URL. ``bot_url`` is the bot's base URL."""
+
     def __init__(self, bot_url: str, signing_secret: str, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
         self.url = bot_url.rstrip("/") + "/slack/events"
         self.secret = signing_secret
         self.slack = standin
         self.team_id = team_id
+        self.api_app_id = standin.app_id
         self.http = httpx.Client(timeout=10)
         self._events = itertools.count(1)
 
-    # -- transport ---------------------------------------------------------------
+    def close(self) -> None:
+        self.http.close()
+
+    # -- transport -------------------------------------------------------------------------
     def send(self, body: str, content_type: str, *, secret: str | None = None, timestamp: int | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+             signature: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST ``body`` signed as Slack signs it (or forged, with the overrides)."""
         ts = int(time.time()) if timestamp is None else int(timestamp)
-        signed = {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sign(secret or self.secret, ts, body),
-                  "Content-Type": content_type, **(headers or {})}
-        return self.http.post(self.url, content=body.encode(), headers=signed)
+        signed = {"X-Slack-Request-Timestamp": str(ts),
+                  "X-Slack-Signature": signature if signature is not None else sign(secret or self.secret, ts, body),
+                  "Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+                  **(headers or {})}
+        response = self.http.post(self.url, content=body.encode(), headers=signed)
+        response.ack = _parse_ack(response)  # type: ignore[attr-defined]
+        return response
 
     def _payload(self, payload: dict[str, Any], **kw: Any) -> httpx.Response:
-        body = urlencode({"payload": json.dumps(payload)})
-        return self.send(body, "application/x-www-form-urlencoded", **kw)
+        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
 
-    # -- slash commands ---------------------------------------------------------
+    # -- slash commands ----------------------------------------------------------------------
     def command(self, command: str, text: str = "", user: str = DEFAULT_USER, channel: str = DEFAULT_CHANNEL,
-                *, secret: str | None = None, timestamp: int | None = None, **extra: Any) -> httpx.Response:
-        form = {"token": "legacy-verification-token", "team_id": self.team_id, "team_domain": "sandbox",
-                "channel_id": channel, "channel_name": channel.lower(), "user_id": user,
-                "user_name": user.removeprefix("U_").lower(), "command": command, "text": text,
-                "api_app_id": "A0SANDBOX", "response_url": self.slack.new_response_url(user, channel),
+                *, secret: str | None = None, timestamp: int | None = None, signature: str | None = None,
+                **extra: Any) -> httpx.Response:
+        """A slash command as Slack posts it (form-encoded); ``extra`` adds or overrides form fields."""
+        form = {"token": VERIFICATION_TOKEN, "team_id": self.team_id, "team_domain": "sandbox",
+                "channel_id": channel, "channel_name": "directmessage" if channel.startswith("D") else
+                channel_name(channel), "user_id": user, "user_name": user.removeprefix("U_").lower(),
+                "command": command, "text": text, "api_app_id": self.api_app_id, "is_enterprise_install": "false",
+                "response_url": self.slack.new_response_url(user, channel),
                 "trigger_id": self.slack.issue_trigger_id(user), **extra}
-        return self.send(urlencode(form), "application/x-www-form-urlencoded", secret=secret, timestamp=timestamp)
+        return self.send(urlencode(form), "application/x-www-form-urlencoded", secret=secret, timestamp=timestamp,
+                         signature=signature)
 
-    # -- interactivity ------------------------------------------------------------
+    # -- interactivity -------------------------------------------------------------------------
     def _base(self, kind: str, user: str) -> dict[str, Any]:
         return {"type": kind, "team": {"id": self.team_id, "domain": "sandbox"},
-                "user": {"id": user, "username": user.removeprefix("U_").lower(), "team_id": self.team_id},
-                "api_app_id": "A0SANDBOX", "token": "legacy-verification-token",
+                "user": {"id": user, "username": user.removeprefix("U_").lower(),
+                         "name": user.removeprefix("U_").lower(), "team_id": self.team_id},
+                "api_app_id": self.api_app_id, "token": VERIFICATION_TOKEN, "is_enterprise_install": False,
                 "trigger_id": self.slack.issue_trigger_id(user)}
+
+    @staticmethod
+    def _view_payload(view: dict[str, Any], values: dict[str, Any] | None = None) -> dict[str, Any]:
+        out = {k: v for k, v in public(view).items() if k not in ("user", "closed", "errors")}
+        if values is not None:
+            out["state"] = {"values": values}
+        out.setdefault("state", {"values": {}})
+        return out
 
     def block_action(self, action_id: str, value: str | None = None, *, block_id: str | None = None,
                      user: str = DEFAULT_USER, channel: str = DEFAULT_CHANNEL, message: dict[str, Any] | None = None,
                      view: dict[str, Any] | None = None, selected_option: dict[str, Any] | None = None,
-                     action_type: str = "button", **kw: Any) -> httpx.Response:
+                     action_type: str = "button", ephemeral: bool = False, message_ts: str | None = None,
+                     thread_ts: str | None = None, text: str | None = None, **kw: Any) -> httpx.Response:
+        """A block_actions payload for one action, on a ``view`` (modal or Home tab) or a message.
+
+        For a message pass ``message`` (the stand-in's dict) or, for an ephemeral one (Slack does
+        not include ephemeral messages in the payload), ``ephemeral=True`` and ``message_ts``.
+        """
         action: dict[str, Any] = {"action_id": action_id, "block_id": block_id or "b", "type": action_type,
                                   "action_ts": f"{time.time():.6f}"}
+        if text is not None:
+            action["text"] = {"type": "plain_text", "text": text, "emoji": True}
         if value is not None:
             action["value"] = value
         if selected_option is not None:
@@ -78,22 +127,58 @@ class SlackSigner:
         payload = self._base("block_actions", user)
         payload["actions"] = [action]
         if view is not None:
-            payload["view"] = view
+            payload["view"] = self._view_payload(view)
             payload["container"] = {"type": "view", "view_id": view.get("id")}
-        else:
-            payload["channel"] = {"id": channel, "name": channel.lower()}
-            payload["response_url"] = self.slack.new_response_url(user, channel)
-            if message is not None:
-                payload["message"] = message
-                payload["container"] = {"type": "message", "message_ts": message.get("ts"), "channel_id": channel,
-                                        "is_ephemeral": bool(message.get("_ephemeral"))}
+            return self._payload(payload, **kw)
+        if message is not None and not ephemeral:
+            message_ts = message.get("ts")
+            thread_ts = message.get("thread_ts")
+            payload["message"] = self.slack.slack_message(message)
+        elif message is not None:
+            message_ts = message_ts or message.get("ts")
+            thread_ts = thread_ts or message.get("thread_ts")
+        container: dict[str, Any] = {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                                     "is_ephemeral": ephemeral}
+        if thread_ts:
+            container["thread_ts"] = thread_ts
+        payload["container"] = container
+        payload["channel"] = {"id": channel, "name": channel_name(channel)}
+        payload["state"] = {"values": {}}
+        payload["response_url"] = self.slack.new_response_url(user, channel, message_ts=message_ts,
+                                                              ephemeral=ephemeral, thread_ts=thread_ts)
         return self._payload(payload, **kw)
 
     def view_submission(self, view: dict[str, Any], values: dict[str, Any], user: str = DEFAULT_USER,
                         **kw: Any) -> httpx.Response:
+        """Submit ``view`` with ``values`` ({block_id: {action_id: value}}), as Slack does.
+
+        Input blocks not given keep their initial value (or are empty), like an untouched field.
+        A block or action id that is not an input of the view raises ValueError (a typo in a test).
+        After the ack, the stand-in applies it: the modal closes, shows errors, updates or pushes;
+        that outcome is on ``response.view_outcome``.
+        """
+        current = self.slack.view(view.get("id", "")) if view.get("id") else None
+        if current is not None and current.get("closed"):
+            raise ValueError(f"view {view['id']} ({(view.get('title') or {}).get('text')}) is closed already")
+        full = _complete_values(view, values)
         payload = self._base("view_submission", user)
-        payload["view"] = {**view, "state": {"values": values}}
+        payload["view"] = self._view_payload(view, full)
         payload["response_urls"] = []
+        response = self._payload(payload, **kw)
+        if view.get("id"):
+            outcome = self.slack.apply_view_ack(view["id"], response.status_code, response.ack)
+            response.view_outcome = outcome  # type: ignore[attr-defined]
+        return response
+
+    def close_view(self, view: dict[str, Any], user: str = DEFAULT_USER, **kw: Any) -> httpx.Response | None:
+        """The user closes the modal; Slack tells the bot (view_closed) only if ``notify_on_close``."""
+        self.slack.close_view(view.get("id", ""))
+        if not view.get("notify_on_close"):
+            return None
+        payload = self._base("view_closed", user)
+        payload.pop("trigger_id")
+        payload["view"] = self._view_payload(view)
+        payload["is_cleared"] = False
         return self._payload(payload, **kw)
 
     @staticmethod
@@ -114,75 +199,113 @@ class SlackSigner:
     def files(file_objects: list[dict[str, Any]]) -> dict[str, Any]:
         return {"type": "file_input", "files": file_objects}
 
-    # -- events ---------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------
     def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> httpx.Response:
-        event = {"event_ts": f"{time.time():.6f}", **event}
-        envelope = {"token": "legacy-verification-token", "team_id": self.team_id, "api_app_id": "A0SANDBOX",
-                    "event": event, "type": "event_callback",
-                    "event_id": event_id or f"Ev{next(self._events):010d}{int(time.time())}",
-                    "event_time": int(time.time()),
-                    "authorizations": [{"team_id": self.team_id, "user_id": self.slack.bot_user_id,
-                                        "is_bot": True}]}
+        """An Events API ``event_callback`` envelope around ``event`` (unique event_id unless given)."""
+        now = time.time()
+        event = {"event_ts": f"{now:.6f}", **event}
+        envelope = {"token": VERIFICATION_TOKEN, "team_id": self.team_id, "context_team_id": self.team_id,
+                    "api_app_id": self.api_app_id, "event": event, "type": "event_callback",
+                    "event_id": event_id or f"Ev{next(self._events):06d}{int(now)}",
+                    "event_time": int(now), "is_ext_shared_channel": False,
+                    "event_context": f"4-sandbox-{next(self._events)}",
+                    "authorizations": [{"enterprise_id": None, "team_id": self.team_id,
+                                        "user_id": self.slack.bot_user_id, "is_bot": True,
+                                        "is_enterprise_install": False}]}
         return self.send(json.dumps(envelope), "application/json", **kw)
 
     def app_mention(self, text: str, files: list[dict[str, Any]] | None = None, channel: str = DEFAULT_CHANNEL,
-                    user: str = DEFAULT_USER, ts: str | None = None, **kw: Any) -> httpx.Response:
+                    user: str = DEFAULT_USER, ts: str | None = None, thread_ts: str | None = None,
+                    **kw: Any) -> httpx.Response:
+        """``@bot text`` in a channel (the mention is added when ``text`` lacks it)."""
+        mention = f"<@{self.slack.bot_user_id}>"
+        if mention not in text:
+            text = f"{mention} {text}".rstrip()
         ts = ts or f"{time.time():.6f}"
-        event: dict[str, Any] = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel}
+        event: dict[str, Any] = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel,
+                                 "team": self.team_id, "client_msg_id": f"sandbox-{ts}"}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
         if files:
             event["files"] = files
+            event["upload"] = False
+        return self.event(event, **kw)
+
+    def message(self, text: str, channel: str = DEFAULT_CHANNEL, user: str = DEFAULT_USER, ts: str | None = None,
+                thread_ts: str | None = None, files: list[dict[str, Any]] | None = None,
+                **kw: Any) -> httpx.Response:
+        """A ``message`` event (``channel`` starting with D is a DM to the bot)."""
+        ts = ts or f"{time.time():.6f}"
+        event: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
+                                 "team": self.team_id, "channel_type": "im" if channel.startswith("D") else "channel",
+                                 "client_msg_id": f"sandbox-{ts}"}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        if files:
+            event.update(subtype="file_share", files=files, upload=False, display_as_bot=False)
         return self.event(event, **kw)
 
     def message_with_files(self, text: str, files: list[dict[str, Any]], channel: str = DEFAULT_CHANNEL,
                            user: str = DEFAULT_USER, ts: str | None = None, **kw: Any) -> httpx.Response:
-        ts = ts or f"{time.time():.6f}"
-        event = {"type": "message", "subtype": "file_share", "user": user, "text": text, "ts": ts,
-                 "channel": channel, "channel_type": "channel", "files": files}
-        return self.event(event, **kw)
+        """The ``message``/``file_share`` event Slack sends alongside app_mention when files are attached."""
+        return self.message(text, channel=channel, user=user, ts=ts, files=files, **kw)
 
-    # -- buttons ----------------------------------------------------------------------
-    def _surfaces(self, user: str) -> list[tuple[dict[str, Any], str, dict[str, Any]]]:
-        """Everything with blocks that ``user`` can see, oldest first: (container, kind, source)."""
-        surfaces: list[tuple[float, dict[str, Any], str]] = []
-        for m in self.slack.messages():
-            surfaces.append((float(m["ts"]), m, "message"))
-        for e in self.slack.ephemerals(user=user):
-            surfaces.append((float(e["ts"]), {**e, "_ephemeral": True}, "message"))
-        for index, r in enumerate(self.slack.responses(user=user)):
-            surfaces.append((time.time() - 1e6 + index, {**r, "ts": r.get("ts", ""), "_ephemeral": True}, "message"))
-        for v in self.slack.views(user=user):
-            surfaces.append((time.time() + 1e6, v, "view"))
-        surfaces.sort(key=lambda s: s[0])
-        return [(s[1], s[2], s[1]) for s in surfaces]
-
-    def buttons(self, user: str = DEFAULT_USER) -> list[str]:
-        labels = []
-        for container, _, _ in self._surfaces(user):
-            for block in container.get("blocks") or []:
-                for element in _block_buttons(block):
-                    labels.append(element["text"]["text"])
-        return labels
-
-    def press(self, label: str, *, user: str = DEFAULT_USER, in_channel: str | None = None) -> httpx.Response:
-        for container, kind, _ in reversed(self._surfaces(user)):
-            if in_channel and kind == "message" and container.get("channel") != in_channel:
+    # -- buttons --------------------------------------------------------------------------------
+    def _clickable(self, user: str, in_channel: str | None) -> list[tuple[dict[str, Any], dict[str, Any],
+                                                                           dict[str, Any]]]:
+        """(surface, block, button) for every button ``user`` can see, newest surface first."""
+        found = []
+        for surface in reversed(self.slack.surfaces(user)):
+            if in_channel and surface["kind"] in ("view", "home"):
                 continue
-            for block in reversed(container.get("blocks") or []):
-                for element in _block_buttons(block):
-                    if element["text"]["text"].strip().lower() == label.strip().lower():
-                        if kind == "view":
-                            return self.block_action(element["action_id"], element.get("value"),
-                                                     block_id=block.get("block_id"), user=user, view=container)
-                        return self.block_action(element["action_id"], element.get("value"),
-                                                 block_id=block.get("block_id"), user=user,
-                                                 channel=container.get("channel") or DEFAULT_CHANNEL,
-                                                 message=container)
-        visible = ", ".join(f"[{b}]" for b in self.buttons(user)) or "none"
-        raise LookupError(f"no button labelled {label!r}; visible buttons: {visible}")
+            if in_channel and surface["channel"] != in_channel:
+                continue
+            for block in reversed(surface["blocks"]):
+                for button in reversed(_block_buttons(block)):
+                    found.append((surface, block, button))
+        return found
+
+    def buttons(self, user: str = DEFAULT_USER, in_channel: str | None = None) -> list[str]:
+        """Labels of the buttons ``user`` can press, newest first."""
+        return [button["text"]["text"] for _, _, button in self._clickable(user, in_channel)]
+
+    def press(self, label: str, *, user: str = DEFAULT_USER, in_channel: str | None = None,
+              **kw: Any) -> httpx.Response:
+        """Click the most recent button labelled ``label`` (case-insensitive) that ``user`` can see:
+        in channel messages, their DMs, ephemerals and response_url posts, open modals, App Home."""
+        wanted = label.strip().lower()
+        for surface, block, button in self._clickable(user, in_channel):
+            if button["text"]["text"].strip().lower() != wanted:
+                continue
+            common = {"block_id": block.get("block_id"), "user": user, "text": button["text"]["text"], **kw}
+            record = surface["record"]
+            if surface["kind"] in ("view", "home"):
+                return self.block_action(button.get("action_id", ""), button.get("value"), view=record, **common)
+            return self.block_action(button.get("action_id", ""), button.get("value"), channel=surface["channel"],
+                                     message=record, ephemeral=surface["kind"] != "message",
+                                     message_ts=surface["ts"], thread_ts=record.get("thread_ts"), **common)
+        visible = ", ".join(f"[{b}]" for b in self.buttons(user, in_channel)) or "none"
+        raise LookupError(f"no button labelled {label!r} for {user}; visible buttons, newest first: {visible}")
 
 
 def _block_buttons(block: dict[str, Any]) -> list[dict[str, Any]]:
     elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
-    if block.get("accessory"):
+    if block.get("type") == "section" and block.get("accessory"):
         elements.append(block["accessory"])
-    return [e for e in elements if e.get("type") == "button" and not e.get("url")]
+    return [e for e in elements if isinstance(e, dict) and e.get("type") == "button" and not e.get("url")]
+
+
+def _complete_values(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    inputs = {b["block_id"]: b.get("element") or {} for b in view.get("blocks") or []
+              if b.get("type") == "input" and b.get("block_id")}
+    for block_id, actions in values.items():
+        if block_id not in inputs:
+            raise ValueError(f"{block_id!r} is not an input block of the view; its inputs are {sorted(inputs)}")
+        action_id = inputs[block_id].get("action_id")
+        unknown = [a for a in actions if action_id and a != action_id]
+        if unknown:
+            raise ValueError(f"input {block_id!r} has action_id {action_id!r}, not {unknown}")
+    full = {}
+    for block_id, element in inputs.items():
+        full[block_id] = values.get(block_id) or {element.get("action_id", "value"): empty_value(element)}
+    return full

@@ -1,11 +1,17 @@
 """A Slack Web API stand-in over real HTTP.
 
-It answers the methods the bot calls at ``/api/<method>``, Slack-shaped
-(``{"ok": false, "error": ...}`` with HTTP 200), and rejects what Slack rejects: a bad or
-missing token, an unknown method, messages past Block Kit's limits. It serves files
-for download only with the bot token (otherwise an HTML login page, as Slack does),
-accepts ``response_url`` posts, and records everything the bot posts in one ordered
-``timeline`` for tests and the sandbox console.
+The bot talks to it with ``slack_sdk.WebClient(base_url=standin.url + "/api/")``. It answers
+the methods the bot calls at ``/api/<method>``, Slack-shaped (``{"ok": false, "error": ...}``
+with HTTP 200, 429 with ``Retry-After`` when rate limited), and rejects what Slack rejects:
+a missing or wrong token, an unknown method, Block Kit past its limits, malformed metadata,
+stale trigger ids, view hash conflicts. It serves files for download with the bot token only
+(otherwise a redirect to a sign-in page, as Slack does), takes ``files_upload_v2`` uploads,
+accepts ``response_url`` posts (replacing or deleting the original message when asked), and
+records everything the bot posts in one ordered :attr:`SlackStandIn.timeline` for tests and
+the sandbox console.
+
+Queries for tests return plain dicts (copies; internal bookkeeping keys start with ``_`` and
+are left out).
 """
 
 from __future__ import annotations
@@ -14,128 +20,290 @@ import itertools
 import json
 import math
 import secrets
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from sandbox.httpserver import Request, Response, SimServer, json_response, text_response
+from sandbox.render import render_blocks
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
+MESSAGE_TEXT = 40_000
+MODAL_STACK = 3
 LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
+DEFAULT_USERS = ("U_ALICE", "U_BOB", "U_SANDBOX")
+BLOCK_TYPES = {"section", "header", "divider", "context", "actions", "image", "input", "rich_text", "video",
+               "file", "markdown"}
+SELECTS = {"static_select", "multi_static_select", "external_select", "multi_external_select", "users_select",
+           "multi_users_select", "conversations_select", "multi_conversations_select", "channels_select",
+           "multi_channels_select"}
+OPTION_LIMITS = {"overflow": 5, "checkboxes": 10, "radio_buttons": 10}  # otherwise 100
 
 
 class SlackError(Exception):
+    """A Slack-shaped failure: ``{"ok": false, "error": error}`` (plus ``errors`` when detailed)."""
+
     def __init__(self, error: str, detail: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
         self.detail = detail or []
 
 
-def _text_len(obj: Any) -> int:
-    return len(obj.get("text", "")) if isinstance(obj, dict) else 0
+def channel_name(channel_id: str) -> str:
+    """The readable name the stand-in gives a channel id (``C_GENERAL`` -> ``general``)."""
+    return channel_id.lower().removeprefix("c_").removeprefix("g_")
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy without the stand-in's bookkeeping keys."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+# -- Block Kit limits -----------------------------------------------------------------------
+class _Checker:
+    """Collects Slack-style limit violations with JSON pointers into the payload."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, message: str, where: str) -> None:
+        self.problems.append(f"{message} [json-pointer:{where}]")
+
+    def length(self, value: Any, limit: int, where: str) -> None:
+        if isinstance(value, str) and len(value) > limit:
+            self.add(f"must be less than {limit + 1} characters", where)
+
+    def text(self, obj: Any, where: str, *, limit: int, plain: bool = False, required: bool = True) -> None:
+        if obj is None:
+            if required:
+                self.add("missing required field: text", where)
+            return
+        if not isinstance(obj, dict):
+            self.add("must be a text object", where)
+            return
+        kinds = ("plain_text",) if plain else ("plain_text", "mrkdwn")
+        if obj.get("type") not in kinds:
+            self.add(f"must be a valid enum value ({' or '.join(kinds)})", f"{where}/type")
+        text = obj.get("text")
+        if not isinstance(text, str) or not text:
+            self.add("must be more than 0 characters", f"{where}/text")
+        else:
+            self.length(text, limit, f"{where}/text")
+
+    def options(self, options: Any, where: str, *, limit: int, plain: bool) -> None:
+        if not isinstance(options, list):
+            return
+        if len(options) > limit:
+            self.add(f"no more than {limit} items allowed", where)
+        for k, option in enumerate(options):
+            if not isinstance(option, dict):
+                self.add("must be an option object", f"{where}/{k}")
+                continue
+            self.text(option.get("text"), f"{where}/{k}/text", limit=75, plain=plain)
+            self.length(option.get("value"), 150, f"{where}/{k}/value")
+
+    def element(self, element: Any, where: str) -> None:
+        if not isinstance(element, dict) or "type" not in element:
+            self.add("missing required field: type", where)
+            return
+        kind = element["type"]
+        self.length(element.get("action_id"), 255, f"{where}/action_id")
+        if "placeholder" in element:
+            self.text(element["placeholder"], f"{where}/placeholder", limit=150, plain=True)
+        if kind == "button":
+            self.text(element.get("text"), f"{where}/text", limit=75, plain=True)
+            self.length(element.get("value"), 2000, f"{where}/value")
+            self.length(element.get("url"), 3000, f"{where}/url")
+            if element.get("style") not in (None, "primary", "danger"):
+                self.add("must be a valid enum value (primary or danger)", f"{where}/style")
+        elif kind == "image":
+            self.length(element.get("alt_text"), 2000, f"{where}/alt_text")
+        if kind in SELECTS or kind in OPTION_LIMITS:
+            limit = OPTION_LIMITS.get(kind, 100)
+            plain = kind in SELECTS or kind == "overflow"
+            self.options(element.get("options"), f"{where}/options", limit=limit, plain=plain)
+            groups = element.get("option_groups")
+            if isinstance(groups, list):
+                if len(groups) > 100:
+                    self.add("no more than 100 items allowed", f"{where}/option_groups")
+                for g, group in enumerate(groups):
+                    self.options((group or {}).get("options"), f"{where}/option_groups/{g}/options",
+                                 limit=100, plain=True)
+        if kind == "plain_text_input":
+            self.length(element.get("initial_value"), 3000, f"{where}/initial_value")
+            if isinstance(element.get("max_length"), int) and element["max_length"] > 3000:
+                self.add("must be at most 3000", f"{where}/max_length")
+
+    def block(self, block: Any, where: str, surface: str) -> None:
+        if not isinstance(block, dict) or "type" not in block:
+            self.add("missing required field: type", where)
+            return
+        kind = block["type"]
+        if kind not in BLOCK_TYPES:
+            self.add(f"unsupported block type {kind!r}", f"{where}/type")
+            return
+        self.length(block.get("block_id"), 255, f"{where}/block_id")
+        if kind == "section":
+            fields = block.get("fields")
+            if block.get("text") is None and not fields:
+                self.add("must provide either text or fields", where)
+            self.text(block.get("text"), f"{where}/text", limit=3000, required=False)
+            if fields is not None:
+                if not isinstance(fields, list):
+                    self.add("must be an array", f"{where}/fields")
+                else:
+                    if len(fields) > 10:
+                        self.add("no more than 10 items allowed", f"{where}/fields")
+                    for f, item in enumerate(fields):
+                        self.text(item, f"{where}/fields/{f}", limit=2000)
+            if block.get("accessory") is not None:
+                self.element(block["accessory"], f"{where}/accessory")
+        elif kind == "header":
+            self.text(block.get("text"), f"{where}/text", limit=150, plain=True)
+        elif kind in ("actions", "context"):
+            elements = block.get("elements")
+            limit = 25 if kind == "actions" else 10
+            if not isinstance(elements, list) or not elements:
+                self.add("must provide at least 1 item", f"{where}/elements")
+                return
+            if len(elements) > limit:
+                self.add(f"no more than {limit} items allowed", f"{where}/elements")
+            action_ids = [e.get("action_id") for e in elements if isinstance(e, dict) and e.get("action_id")]
+            for dup in sorted({a for a in action_ids if action_ids.count(a) > 1}):
+                self.add(f"duplicate action_id {dup!r}", f"{where}/elements")
+            for j, element in enumerate(elements):
+                if kind == "context" and isinstance(element, dict) and element.get("type") in ("mrkdwn",
+                                                                                              "plain_text"):
+                    self.text(element, f"{where}/elements/{j}", limit=3000)
+                elif kind == "context" and (not isinstance(element, dict) or element.get("type") != "image"):
+                    self.add("context elements must be text objects or images", f"{where}/elements/{j}")
+                else:
+                    self.element(element, f"{where}/elements/{j}")
+        elif kind == "image":
+            self.length(block.get("alt_text"), 2000, f"{where}/alt_text")
+            if not block.get("image_url") and not block.get("slack_file"):
+                self.add("missing required field: image_url", where)
+            if block.get("title") is not None:
+                self.text(block["title"], f"{where}/title", limit=2000, plain=True)
+        elif kind == "input":
+            if surface == "message":
+                self.add("input blocks are only allowed in modals and Home tabs", where)
+            self.text(block.get("label"), f"{where}/label", limit=2000, plain=True)
+            if block.get("hint") is not None:
+                self.text(block["hint"], f"{where}/hint", limit=2000, plain=True)
+            if block.get("element") is None:
+                self.add("missing required field: element", where)
+            else:
+                self.element(block["element"], f"{where}/element")
 
 
 def validate_blocks(blocks: Any, *, surface: str = "message") -> list[str]:
-    """Return the Block Kit limit violations in ``blocks`` (empty when Slack would accept them)."""
-    problems: list[str] = []
+    """The Block Kit limit violations in ``blocks`` (empty when Slack would accept them).
+
+    ``surface`` is ``"message"`` (50 blocks, no input blocks), ``"modal"`` or ``"home"`` (100 blocks).
+    """
     if blocks is None:
-        return problems
+        return []
+    check = _Checker()
     if not isinstance(blocks, list):
-        return ["blocks must be an array"]
+        check.add("must be an array", "/blocks")
+        return check.problems
     limit = MESSAGE_BLOCKS if surface == "message" else VIEW_BLOCKS
     if len(blocks) > limit:
-        problems.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
+        check.add(f"no more than {limit} items allowed", "/blocks")
+    seen: set[str] = set()
     for i, block in enumerate(blocks):
-        where = f"/blocks/{i}"
-        if not isinstance(block, dict) or "type" not in block:
-            problems.append(f"missing required field: type [json-pointer:{where}]")
-            continue
-        kind = block["type"]
-        if len(block.get("block_id") or "") > 255:
-            problems.append(f"block_id must be at most 255 characters [json-pointer:{where}/block_id]")
-        if kind == "section":
-            if _text_len(block.get("text")) > 3000:
-                problems.append(f"must be less than 3001 characters [json-pointer:{where}/text/text]")
-            fields = block.get("fields") or []
-            if len(fields) > 10:
-                problems.append(f"no more than 10 items allowed [json-pointer:{where}/fields]")
-            if any(_text_len(f) > 2000 for f in fields):
-                problems.append(f"must be less than 2001 characters [json-pointer:{where}/fields]")
-            if not block.get("text") and not fields:
-                problems.append(f"must provide text or fields [json-pointer:{where}]")
-            if block.get("accessory"):
-                problems += _element_problems(block["accessory"], f"{where}/accessory")
-        elif kind == "header":
-            if _text_len(block.get("text")) > 150:
-                problems.append(f"must be less than 151 characters [json-pointer:{where}/text/text]")
-            if (block.get("text") or {}).get("type") != "plain_text":
-                problems.append(f"header text must be plain_text [json-pointer:{where}/text]")
-        elif kind == "actions":
-            elements = block.get("elements") or []
-            if len(elements) > 25:
-                problems.append(f"no more than 25 items allowed [json-pointer:{where}/elements]")
-            for j, element in enumerate(elements):
-                problems += _element_problems(element, f"{where}/elements/{j}")
-        elif kind == "context":
-            if len(block.get("elements") or []) > 10:
-                problems.append(f"no more than 10 items allowed [json-pointer:{where}/elements]")
-        elif kind == "input":
-            if surface == "message":
-                problems.append(f"input blocks are not allowed in messages [json-pointer:{where}]")
-            if _text_len(block.get("label")) > 2000:
-                problems.append(f"label must be less than 2001 characters [json-pointer:{where}/label]")
-        for key in ("text",):
-            obj = block.get(key)
-            if isinstance(obj, dict) and obj.get("type") not in ("mrkdwn", "plain_text"):
-                problems.append(f"text type must be mrkdwn or plain_text [json-pointer:{where}/{key}]")
-    return problems
+        check.block(block, f"/blocks/{i}", surface)
+        block_id = block.get("block_id") if isinstance(block, dict) else None
+        if block_id:
+            if block_id in seen:
+                check.add(f"duplicate block_id {block_id!r}", f"/blocks/{i}/block_id")
+            seen.add(block_id)
+    return check.problems
 
 
-def _element_problems(element: dict[str, Any], where: str) -> list[str]:
-    problems = []
-    if element.get("type") == "button":
-        if _text_len(element.get("text")) > 75:
-            problems.append(f"must be less than 76 characters [json-pointer:{where}/text/text]")
-        if len(element.get("value") or "") > 2000:
-            problems.append(f"must be less than 2001 characters [json-pointer:{where}/value]")
-    if len(element.get("action_id") or "") > 255:
-        problems.append(f"must be less than 256 characters [json-pointer:{where}/action_id]")
-    options = element.get("options") or []
-    if len(options) > 100:
-        problems.append(f"no more than 100 items allowed [json-pointer:{where}/options]")
-    if any(_text_len(o.get("text")) > 75 for o in options):
-        problems.append(f"option text must be less than 76 characters [json-pointer:{where}/options]")
-    return problems
+def validate_view(view: Any) -> list[str]:
+    """Limit violations in a modal or Home tab view (pointers relative to ``/view``)."""
+    if not isinstance(view, dict):
+        return ["must be a view object [json-pointer:/view]"]
+    kind = view.get("type")
+    check = _Checker()
+    if kind not in ("modal", "home"):
+        check.add("must be a valid enum value (modal or home)", "/view/type")
+        return check.problems
+    check.problems += [p.replace("[json-pointer:/", "[json-pointer:/view/", 1)
+                       for p in validate_blocks(view.get("blocks") or [], surface=kind)]
+    if kind == "modal":
+        check.text(view.get("title"), "/view/title", limit=24, plain=True)
+        for key in ("submit", "close"):
+            if view.get(key) is not None:
+                check.text(view[key], f"/view/{key}", limit=24, plain=True)
+        has_inputs = any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or [])
+        if has_inputs and not view.get("submit"):
+            check.add("submit is required when a view has input blocks", "/view/submit")
+    check.length(view.get("private_metadata"), 3000, "/view/private_metadata")
+    check.length(view.get("callback_id"), 255, "/view/callback_id")
+    check.length(view.get("external_id"), 255, "/view/external_id")
+    return check.problems
 
 
-def validate_view(view: dict[str, Any]) -> list[str]:
-    problems = validate_blocks(view.get("blocks") or [], surface=view.get("type", "modal"))
-    if view.get("type") == "modal":
-        for key in ("title", "submit", "close"):
-            if _text_len(view.get(key)) > 24:
-                problems.append(f"must be less than 25 characters [json-pointer:/view/{key}/text]")
-        if not view.get("title"):
-            problems.append("missing required field: title [json-pointer:/view/title]")
-    if len(view.get("private_metadata") or "") > 3000:
-        problems.append("must be less than 3001 characters [json-pointer:/view/private_metadata]")
-    if len(view.get("callback_id") or "") > 255:
-        problems.append("must be less than 256 characters [json-pointer:/view/callback_id]")
-    return problems
+def empty_value(element: dict[str, Any]) -> dict[str, Any]:
+    """The state value Slack sends for an input nobody touched: its initial value, or empty."""
+    kind = element.get("type", "plain_text_input")
+    if kind in ("static_select", "external_select", "radio_buttons"):
+        return {"type": kind, "selected_option": element.get("initial_option")}
+    if kind in ("checkboxes", "multi_static_select", "multi_external_select"):
+        return {"type": kind, "selected_options": element.get("initial_options") or []}
+    if kind == "file_input":
+        return {"type": kind, "files": []}
+    for select, key in (("users_select", "user"), ("conversations_select", "conversation"),
+                        ("channels_select", "channel")):
+        if kind == select:
+            return {"type": kind, f"selected_{key}": element.get(f"initial_{key}")}
+        if kind == "multi_" + select:
+            return {"type": kind, f"selected_{key}s": element.get(f"initial_{key}s") or []}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": element.get("initial_date")}
+    return {"type": kind, "value": element.get("initial_value")}
+
+
+@dataclass
+class _RateRule:
+    burst: int
+    retry_after: float
+    window: float
+    stamps: deque[float] = field(default_factory=deque)
 
 
 class SlackStandIn(SimServer):
+    """The Slack Web API on loopback. See the module docstring; start it like any ``SimServer``."""
+
     name = "slack"
 
     def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0SANDBOX", bot_user_id: str = "UBOT",
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, *, trigger_ttl: float = 3.0,
+                 response_url_uses: int = 5, response_url_ttl: float = 30 * 60) -> None:
         super().__init__(host, port)
         self.bot_token = bot_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
-        self._lock = threading.RLock()
+        self.bot_id = "B0SANDBOX"
+        self.app_id = "A0SANDBOX"
+        self.trigger_ttl = trigger_ttl  # Slack: a trigger_id is good for 3 seconds, once
+        self.response_url_uses = response_url_uses  # Slack: 5 posts within 30 minutes
+        self.response_url_ttl = response_url_ttl
+        #: channel -> member user ids. A channel not listed here has every known user (and the bot).
+        self.members: dict[str, set[str]] = {}
+        #: user id -> users.info fields (see :meth:`add_user`); unknown U-ids get a made-up profile.
+        self.users: dict[str, dict[str, Any]] = {}
+        #: everything the bot posted, in order: dicts with ``kind`` (message, update, delete, ephemeral,
+        #: response, upload, view_open, view_push, view_update, view_closed, home), channel, user, text,
+        #: blocks, ts, thread_ts, ... and ``seq`` (the index in this list).
+        self.timeline: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._ts = time.time()
         self._calls: list[dict[str, Any]] = []
@@ -144,18 +312,19 @@ class SlackStandIn(SimServer):
         self._responses: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
         self._view_order: list[str] = []
+        self._stacks: dict[str, list[str]] = {}  # user -> open modal ids, root first
         self._homes: dict[str, dict[str, Any]] = {}
         self._files: dict[str, dict[str, Any]] = {}
         self._pending_uploads: dict[str, dict[str, Any]] = {}
         self._uploads: list[dict[str, Any]] = []
-        self._triggers: dict[str, str] = {}
+        self._triggers: dict[str, tuple[str, float]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
-        self._rate_limits: dict[str, tuple[int, float, deque[float]]] = {}
-        self.members: dict[str, set[str]] = {}  # channel -> members; absent means everyone
-        self.timeline: list[dict[str, Any]] = []
+        self._rate_limits: dict[str, _RateRule] = {}
         self.route("POST", "/api/{method}")(self._dispatch)
         self.route("GET", "/api/{method}")(self._dispatch)
         self.route("GET", "/files-pri/{team_file}/download/{name}")(self._download)
+        self.route("GET", "/files-pri/{team_file}/{name}")(self._download)
+        self.route("GET", "/")(lambda request: text_response(LOGIN_PAGE, content_type="text/html; charset=utf-8"))
         self.route("POST", "/upload/{upload_id}")(self._receive_upload)
         self.route("POST", "/response/{rid}")(self._response_url)
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -174,12 +343,237 @@ class SlackStandIn(SimServer):
             "views.push": self._views_push,
             "views.publish": self._views_publish,
             "files.info": self._files_info,
+            "files.upload": self._files_upload_v1,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
-            "reactions.add": lambda p: {},
+            "reactions.add": self._reactions_add,
         }
 
-    # -- helpers for tests and the console ------------------------------------
+    # -- set-up for tests ---------------------------------------------------------------------
+    def issue_trigger_id(self, user: str = "") -> str:
+        """A trigger id as Slack puts in a command or interaction: usable once, for ``trigger_ttl`` s."""
+        trigger = f"{next(self._ids)}.{secrets.token_hex(6)}"
+        with self._lock:
+            self._triggers[trigger] = (user, time.monotonic())
+            self._know(user)
+        return trigger
+
+    def new_response_url(self, user: str = "", channel: str = "", *, message_ts: str | None = None,
+                         ephemeral: bool = False, thread_ts: str | None = None) -> str:
+        """A response_url for a command (no message) or an interaction on message ``message_ts``."""
+        rid = secrets.token_hex(8)
+        with self._lock:
+            self._response_urls[rid] = {"user": user, "channel": channel, "message_ts": message_ts,
+                                        "ephemeral": ephemeral, "thread_ts": thread_ts, "uses": 0,
+                                        "created": time.monotonic()}
+            self._know(user)
+        return f"{self.url}/response/{rid}"
+
+    def add_file(self, name: str, content: bytes, filetype: str = "csv", mimetype: str = "text/csv",
+                 user: str = "U1") -> dict[str, Any]:
+        """Put a file on the stand-in as if ``user`` uploaded it; returns its Slack file object."""
+        return self._store_file(name, content, filetype=filetype, mimetype=mimetype, user=user)
+
+    def add_user(self, user_id: str, real_name: str | None = None, *, tz: str = "UTC", tz_offset: int = 0,
+                 is_bot: bool = False, deleted: bool = False, **profile: Any) -> dict[str, Any]:
+        """Describe a user for users.info (``profile`` extras: email, display_name, title, ...)."""
+        name = real_name or _name_of(user_id)
+        user = {"id": user_id, "team_id": self.team_id, "name": name.lower().replace(" ", "."), "real_name": name,
+                "tz": tz, "tz_label": tz, "tz_offset": tz_offset, "is_bot": is_bot, "deleted": deleted,
+                "profile": {"real_name": name, "display_name": profile.pop("display_name", name), **profile}}
+        with self._lock:
+            self.users[user_id] = user
+        return user
+
+    def rate_limit(self, method: str, burst: int, retry_after: float = 1.0, window: float = 60.0) -> None:
+        """After ``burst`` calls of ``method`` within ``window`` seconds, answer 429 with ``Retry-After``."""
+        with self._lock:
+            self._rate_limits[method] = _RateRule(burst, retry_after, window)
+
+    def clear_rate_limits(self) -> None:
+        with self._lock:
+            self._rate_limits.clear()
+
+    # -- queries for tests and the console ------------------------------------------------------
+    def api_calls(self, method: str | None = None) -> list[dict[str, Any]]:
+        """Web API calls received (method, params without the token, time), including refused ones."""
+        with self._lock:
+            return [dict(c) for c in self._calls if method is None or c["method"] == method]
+
+    def messages(self, channel: str | None = None, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Messages as they stand now (after updates; deleted ones gone), oldest first.
+
+        Fields: channel, ts, thread_ts, text, blocks, metadata, user, bot_id, files, reactions,
+        updates (count), history (earlier versions: text, blocks, metadata).
+        """
+        with self._lock:
+            out = [public(m) for m in self._messages.values()
+                   if (channel is None or m["channel"] == channel)
+                   and (thread_ts is None or m.get("thread_ts") == thread_ts)]
+        return sorted(out, key=lambda m: float(m["ts"]))
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        with self._lock:
+            m = self._messages.get((channel, ts))
+            return public(m) if m else None
+
+    def dms(self, user: str) -> list[dict[str, Any]]:
+        """Messages in the bot's DM with ``user`` (the channel conversations.open returns)."""
+        return self.messages(channel=self.dm_channel(user))
+
+    def dm_channel(self, user: str) -> str:
+        return f"D{user}"
+
+    def ephemerals(self, user: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
+        """chat.postEphemeral posts (channel, user, ts, thread_ts, text, blocks, replaced)."""
+        with self._lock:
+            return [public(e) for e in self._ephemerals if (user is None or e["user"] == user)
+                    and (channel is None or e["channel"] == channel)]
+
+    def responses(self, user: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
+        """Every response_url post, in order: user and channel of the originating command or click,
+        text, blocks, response_type, replace_original, delete_original, ts, replaced."""
+        with self._lock:
+            return [public(r) for r in self._responses if (user is None or r.get("user") == user)
+                    and (channel is None or r.get("channel") == channel)]
+
+    def views(self, user: str | None = None) -> list[dict[str, Any]]:
+        """Every modal opened (latest version by id), ordered by last change; ``closed`` marks shut ones."""
+        with self._lock:
+            return [public(self._views[v]) for v in self._view_order
+                    if user is None or self._views[v]["user"] == user]
+
+    def open_views(self, user: str) -> list[dict[str, Any]]:
+        """``user``'s modal stack as Slack shows it, root first (empty when no modal is open)."""
+        with self._lock:
+            return [public(self._views[v]) for v in self._stacks.get(user, [])]
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            v = self._views.get(view_id)
+            return public(v) if v else None
+
+    def home(self, user: str) -> dict[str, Any] | None:
+        """The App Home view last published for ``user``."""
+        with self._lock:
+            h = self._homes.get(user)
+            return public(h) if h else None
+
+    def uploads(self) -> list[dict[str, Any]]:
+        """Completed files_upload_v2 uploads: id, filename, title, content (bytes), channel, thread_ts,
+        initial_comment, ts (of the file message; None when not shared to a channel)."""
+        with self._lock:
+            return [dict(u) for u in self._uploads]
+
+    def timeline_since(self, index: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self.timeline[index:]]
+
+    def surfaces(self, user: str) -> list[dict[str, Any]]:
+        """What ``user`` can see and click now, least recently changed first.
+
+        Each: ``kind`` (message, ephemeral, response, view, home), ``channel``, ``ts``, ``blocks``,
+        ``record`` (the message/ephemeral/response/view dict). Channel messages except other
+        people's DMs; ``user``'s ephemerals and response_url posts not since replaced; ``user``'s
+        open modals and Home tab.
+        """
+        out: list[tuple[int, dict[str, Any]]] = []
+        with self._lock:
+            for m in self._messages.values():
+                if m["channel"].startswith("D") and m["channel"] != self.dm_channel(user):
+                    continue
+                out.append((m["_seq"], {"kind": "message", "channel": m["channel"], "ts": m["ts"],
+                                        "blocks": m["blocks"], "record": public(m)}))
+            for kind, entries in (("ephemeral", self._ephemerals), ("response", self._responses)):
+                for e in entries:
+                    if e.get("user") == user and not e.get("replaced") and e.get("_seq") is not None:
+                        out.append((e["_seq"], {"kind": kind, "channel": e["channel"], "ts": e["ts"],
+                                                "blocks": e["blocks"], "record": public(e)}))
+            for view_id in self._stacks.get(user, []):
+                v = self._views[view_id]
+                out.append((v["_seq"], {"kind": "view", "channel": None, "ts": None, "blocks": v.get("blocks") or [],
+                                        "record": public(v)}))
+            home = self._homes.get(user)
+            if home:
+                out.append((home["_seq"], {"kind": "home", "channel": None, "ts": None,
+                                           "blocks": home.get("blocks") or [], "record": public(home)}))
+        return [s for _, s in sorted(out, key=lambda item: item[0])]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10, interval: float = 0.05) -> Any:
+        """Poll ``predicate`` until it returns something truthy and return that; else AssertionError
+        with what the bot posted lately."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s; the bot's latest output:\n"
+                                     + self.describe_timeline(last=20))
+            time.sleep(interval)
+
+    def describe_timeline(self, last: int = 20) -> str:
+        lines = []
+        for e in self.timeline_since(0)[-last:]:
+            where = e.get("channel") or e.get("user") or ""
+            body = render_blocks(e.get("blocks"), str(e.get("text") or ""))
+            head = f"#{e['seq']} {e['kind']} {where}".rstrip()
+            lines.append(head + ("\n" + "\n".join("    " + ln for ln in body.splitlines()) if body else ""))
+        return "\n".join(lines) or "  (nothing)"
+
+    # -- interaction outcomes, reported by the signer ------------------------------------------
+    def apply_view_ack(self, view_id: str, status: int, ack: Any) -> dict[str, Any]:
+        """What Slack does with the bot's answer to a view_submission of ``view_id``.
+
+        No ``response_action``: the view closes (back to the previous one in a stack). ``clear``:
+        the whole stack closes. ``errors``: the view stays, with ``errors`` recorded on it (Slack
+        refuses errors for block ids that are not input blocks of the view). ``update``/``push``:
+        the view is replaced/pushed (validated like views.update/push). A non-200 ack leaves it open.
+        Returns ``{"outcome": ..., "problems": [...]}``.
+        """
+        with self._lock:
+            view = self._views.get(view_id)
+            if view is None:
+                return {"outcome": "unknown_view", "problems": []}
+            if status != 200:
+                return {"outcome": "error_shown", "problems": [f"the bot answered HTTP {status}"]}
+            action = ack.get("response_action") if isinstance(ack, dict) else None
+            if action is None:
+                self._close(view_id)
+                return {"outcome": "closed", "problems": []}
+            if action == "clear":
+                for vid in list(self._stacks.get(view["user"], [])):
+                    self._close(vid)
+                return {"outcome": "cleared", "problems": []}
+            if action == "errors":
+                errors = ack.get("errors")
+                inputs = {b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"}
+                problems = [] if isinstance(errors, dict) and errors else ["errors must be a non-empty object"]
+                problems += [f"errors names {k!r}, which is not an input block of the view"
+                             for k in (errors or {}) if k not in inputs]
+                if problems:
+                    return {"outcome": "rejected", "problems": problems}
+                view["errors"] = dict(errors)
+                return {"outcome": "errors", "problems": []}
+            if action in ("update", "push"):
+                new = ack.get("view")
+                try:
+                    if action == "update":
+                        self._store_view(new, view["user"], view_id=view_id, kind="view_update")
+                    else:
+                        self._store_view(new, view["user"], kind="view_push", push=True)
+                except SlackError as exc:
+                    return {"outcome": "rejected", "problems": exc.detail or [exc.error]}
+                return {"outcome": action, "problems": []}
+            return {"outcome": "rejected", "problems": [f"unknown response_action {action!r}"]}
+
+    def close_view(self, view_id: str) -> None:
+        """The user closed the modal (Cancel / x)."""
+        with self._lock:
+            if view_id in self._views:
+                self._close(view_id)
+
+    # -- internals ---------------------------------------------------------------------------
     def _next_ts(self) -> str:
         with self._lock:
             self._ts = max(self._ts + 0.000100, time.time())
@@ -188,120 +582,60 @@ class SlackStandIn(SimServer):
     def _id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
 
-    def issue_trigger_id(self, user: str = "") -> str:
-        trigger = f"{next(self._ids)}.{secrets.token_hex(6)}"
-        with self._lock:
-            self._triggers[trigger] = user
-        return trigger
+    def _know(self, user: str) -> None:
+        if user and user not in self.users and user.startswith(("U", "W")):
+            self.add_user(user)
 
-    def new_response_url(self, user: str = "", channel: str = "") -> str:
-        rid = secrets.token_hex(8)
+    def _known_users(self) -> list[str]:
         with self._lock:
-            self._response_urls[rid] = {"user": user, "channel": channel}
-        return f"{self.url}/response/{rid}"
+            return sorted({*DEFAULT_USERS, *self.users, self.bot_user_id})
 
-    def add_file(self, name: str, content: bytes, filetype: str = "csv", mimetype: str = "text/csv",
-                 user: str = "U1") -> dict[str, Any]:
-        file_id = self._id("F")
+    def is_member(self, channel: str, user: str) -> bool:
+        with self._lock:
+            if channel in self.members:
+                return user in self.members[channel]
+        if channel.startswith("D"):
+            return user in (self.bot_user_id, channel[1:])
+        return True
+
+    def _record(self, kind: str, **fields: Any) -> int:
+        with self._lock:
+            seq = len(self.timeline)
+            self.timeline.append({"kind": kind, "seq": seq, "time": time.time(), **fields})
+            return seq
+
+    def _store_file(self, name: str, content: bytes, *, filetype: str, mimetype: str, user: str,
+                    file_id: str | None = None, title: str | None = None) -> dict[str, Any]:
+        file_id = file_id or self._id("F")
         base = f"{self.url}/files-pri/{self.team_id}-{file_id}"
-        file = {"id": file_id, "name": name, "title": name, "size": len(content), "mimetype": mimetype,
-                "filetype": filetype, "user": user, "url_private": f"{base}/download/{name}",
-                "url_private_download": f"{base}/download/{name}", "created": int(time.time())}
+        file = {"id": file_id, "name": name, "title": title or name, "size": len(content), "mimetype": mimetype,
+                "filetype": filetype, "user": user, "url_private": f"{base}/{quote(name)}",
+                "url_private_download": f"{base}/download/{quote(name)}", "created": int(time.time()),
+                "is_external": False, "mode": "hosted"}
         with self._lock:
             self._files[file_id] = {**file, "_content": content}
         return file
 
-    def rate_limit(self, method: str, burst: int, retry_after: float = 1.0, window: float = 60.0) -> None:
-        """After ``burst`` calls of ``method`` inside ``window`` seconds, answer 429."""
-        with self._lock:
-            self._rate_limits[method] = (burst, retry_after, deque(), window)  # type: ignore[assignment]
-
-    def api_calls(self, method: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(c) for c in self._calls if method is None or c["method"] == method]
-
-    def messages(self, channel: str | None = None, thread_ts: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            out = [dict(m) for m in self._messages.values()
-                   if (channel is None or m["channel"] == channel)
-                   and (thread_ts is None or m.get("thread_ts") == thread_ts)]
-        return sorted(out, key=lambda m: float(m["ts"]))
-
-    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        with self._lock:
-            m = self._messages.get((channel, ts))
-            return dict(m) if m else None
-
-    def ephemerals(self, user: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(e) for e in self._ephemerals if (user is None or e["user"] == user)
-                    and (channel is None or e["channel"] == channel)]
-
-    def responses(self, user: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(r) for r in self._responses if user is None or r.get("user") == user]
-
-    def views(self, user: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(self._views[v]) for v in self._view_order if user is None or self._views[v]["user"] == user]
-
-    def view(self, view_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            v = self._views.get(view_id)
-            return dict(v) if v else None
-
-    def home(self, user: str) -> dict[str, Any] | None:
-        with self._lock:
-            return self._homes.get(user)
-
-    def uploads(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(u) for u in self._uploads]
-
-    def dms(self, user: str) -> list[dict[str, Any]]:
-        return self.messages(channel=f"D{user}")
-
-    def timeline_since(self, index: int) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(e) for e in self.timeline[index:]]
-
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10, interval: float = 0.05) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                seen = "\n".join(f"  {e['kind']} {e.get('channel', '')} {str(e.get('text', ''))[:120]!r}"
-                                 for e in self.timeline_since(0)[-20:])
-                raise AssertionError(f"condition not met within {timeout}s; the bot posted:\n{seen}")
-            time.sleep(interval)
-
-    def _record(self, kind: str, **fields: Any) -> None:
-        with self._lock:
-            self.timeline.append({"kind": kind, "time": time.time(), **fields})
-
-    # -- HTTP plumbing ------------------------------------------------------------
+    # -- HTTP plumbing -------------------------------------------------------------------------
     def _params(self, request: Request) -> dict[str, Any]:
         ctype = request.headers.get("content-type", "")
         if "json" in ctype:
-            params = request.json() or {}
+            try:
+                params = request.json() or {}
+            except ValueError:
+                raise SlackError("invalid_json") from None
+            if not isinstance(params, dict):
+                raise SlackError("invalid_json")
         else:
             params = dict(request.form()) if request.body else {}
-            params.update(request.query)
+        params = {**request.query, **params}
         for key in ("blocks", "attachments", "metadata", "view", "files"):
-            if isinstance(params.get(key), str):
+            if isinstance(params.get(key), str) and params[key]:
                 try:
                     params[key] = json.loads(params[key])
                 except ValueError:
-                    raise SlackError("invalid_arguments") from None
+                    raise SlackError("invalid_blocks_format" if key == "blocks" else "invalid_arguments") from None
         return params
-
-    def _token(self, request: Request, params: dict[str, Any]) -> str | None:
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            return auth[7:].strip()
-        return params.pop("token", None)
 
     def _dispatch(self, request: Request) -> Response:
         method = request.params["method"]
@@ -309,7 +643,9 @@ class SlackStandIn(SimServer):
             params = self._params(request)
         except SlackError as exc:
             return json_response({"ok": False, "error": exc.error})
-        token = self._token(request, params)
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else params.get("token")
+        params.pop("token", None)
         with self._lock:
             self._calls.append({"method": method, "params": params, "time": time.time()})
         if method not in self._methods:
@@ -320,9 +656,7 @@ class SlackStandIn(SimServer):
             return json_response({"ok": False, "error": "invalid_auth"})
         limited = self._rate_limited(method)
         if limited is not None:
-            # Slack's Retry-After is whole seconds.
-            return json_response({"ok": False, "error": "ratelimited"}, 429,
-                                 {"Retry-After": str(max(1, math.ceil(limited)))})
+            return self._ratelimited(limited)
         try:
             result = self._methods[method](params)
         except SlackError as exc:
@@ -333,31 +667,42 @@ class SlackStandIn(SimServer):
             return json_response(body)
         return json_response({"ok": True, **result})
 
+    @staticmethod
+    def _ratelimited(retry_after: float) -> Response:
+        # Slack's Retry-After is whole seconds.
+        return json_response({"ok": False, "error": "ratelimited"}, 429,
+                             {"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+    def fault_429(self, request: Request) -> Response:
+        return self._ratelimited(self.faults.retry_after)
+
+    def fault_500(self, request: Request) -> Response:
+        return json_response({"ok": False, "error": "fatal_error"}, 500)
+
     def _rate_limited(self, method: str) -> float | None:
         with self._lock:
             rule = self._rate_limits.get(method)
             if not rule:
                 return None
-            burst, retry_after, stamps, window = rule  # type: ignore[misc]
             now = time.monotonic()
-            while stamps and now - stamps[0] > window:
-                stamps.popleft()
-            if len(stamps) >= burst:
-                return retry_after
-            stamps.append(now)
+            while rule.stamps and now - rule.stamps[0] > rule.window:
+                rule.stamps.popleft()
+            if len(rule.stamps) >= rule.burst:
+                return rule.retry_after
+            rule.stamps.append(now)
             return None
 
-    # -- methods ------------------------------------------------------------------
+    # -- auth, chat ----------------------------------------------------------------------------
     def _auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"url": f"{self.url}/", "team": "Sandbox", "user": "pluto-bot", "team_id": self.team_id,
-                "user_id": self.bot_user_id, "bot_id": "BSANDBOX"}
+                "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False}
 
     def _check_message(self, p: dict[str, Any], need_text: bool = True) -> None:
         if not p.get("channel"):
             raise SlackError("channel_not_found")
         if need_text and not p.get("text") and not p.get("blocks") and not p.get("attachments"):
             raise SlackError("no_text")
-        if len(p.get("text") or "") > 40000:
+        if len(p.get("text") or "") > MESSAGE_TEXT:
             raise SlackError("msg_too_long")
         problems = validate_blocks(p.get("blocks"))
         if problems:
@@ -367,221 +712,401 @@ class SlackStandIn(SimServer):
                                      or not isinstance(metadata.get("event_payload"), dict)):
             raise SlackError("invalid_metadata")
 
+    def slack_message(self, m: dict[str, Any]) -> dict[str, Any]:
+        """A message dict from :meth:`messages` in the shape Slack returns it and puts it in
+        interaction payloads (type, user, bot_id, ts, text, blocks, thread_ts, metadata, files)."""
+        if m.get("type") == "message":
+            return m
+        out = {"type": "message", "user": m.get("user") or self.bot_user_id, "bot_id": m.get("bot_id") or self.bot_id,
+               "app_id": self.app_id, "ts": m.get("ts"), "text": m.get("text") or "", "blocks": m.get("blocks") or [],
+               "team": self.team_id}
+        for key in ("thread_ts", "metadata", "files"):
+            if m.get(key):
+                out[key] = m[key]
+        return out
+
+    def _new_message(self, channel: str, *, text: str, blocks: list[Any] | None, thread_ts: str | None = None,
+                     metadata: dict[str, Any] | None = None, files: list[dict[str, Any]] | None = None,
+                     extra: dict[str, Any] | None = None, record: str | None = "message") -> dict[str, Any]:
+        ts = self._next_ts()
+        message = {"channel": channel, "ts": ts, "thread_ts": thread_ts, "text": text, "blocks": blocks or [],
+                   "metadata": metadata, "user": self.bot_user_id, "bot_id": self.bot_id, "files": files or [],
+                   "reactions": [], "updates": 0, "history": [], **(extra or {})}
+        with self._lock:
+            self._messages[(channel, ts)] = message
+            if record:
+                message["_seq"] = self._record(record, channel=channel, ts=ts, thread_ts=thread_ts, text=text,
+                                               blocks=message["blocks"], metadata=metadata)
+            else:
+                message["_seq"] = len(self.timeline)
+        return message
+
     def _post_message(self, p: dict[str, Any]) -> dict[str, Any]:
         self._check_message(p)
-        ts = self._next_ts()
-        message = {"channel": p["channel"], "ts": ts, "thread_ts": p.get("thread_ts"), "text": p.get("text", ""),
-                   "blocks": p.get("blocks") or [], "metadata": p.get("metadata"), "user": self.bot_user_id,
-                   "files": [], "updates": 0, "history": []}
+        extra = {k: p[k] for k in ("unfurl_links", "unfurl_media", "reply_broadcast", "mrkdwn") if k in p}
+        message = self._new_message(p["channel"], text=p.get("text") or "", blocks=p.get("blocks"),
+                                    thread_ts=p.get("thread_ts") or None, metadata=p.get("metadata"), extra=extra)
+        return {"channel": p["channel"], "ts": message["ts"], "message": self.slack_message(message)}
+
+    def _update_message(self, message: dict[str, Any], changes: dict[str, Any]) -> None:
         with self._lock:
-            self._messages[(p["channel"], ts)] = message
-        self._record("message", channel=p["channel"], ts=ts, thread_ts=p.get("thread_ts"), text=message["text"],
-                     blocks=message["blocks"], metadata=message["metadata"])
-        return {"channel": p["channel"], "ts": ts, "message": {"text": message["text"], "ts": ts,
-                                                               "blocks": message["blocks"]}}
+            message["history"].append({"text": message["text"], "blocks": message["blocks"],
+                                       "metadata": message["metadata"]})
+            if "text" in changes:
+                message["text"] = changes["text"] or ""
+            if "blocks" in changes:
+                message["blocks"] = changes["blocks"] or []
+            if "metadata" in changes:
+                message["metadata"] = changes["metadata"]
+            message["updates"] += 1
+            message["_seq"] = self._record("update", channel=message["channel"], ts=message["ts"],
+                                           thread_ts=message.get("thread_ts"), text=message["text"],
+                                           blocks=message["blocks"], metadata=message["metadata"])
 
     def _update(self, p: dict[str, Any]) -> dict[str, Any]:
-        self._check_message(p, need_text=False)
-        key = (p["channel"], p.get("ts", ""))
+        self._check_message(p)
         with self._lock:
-            message = self._messages.get(key)
+            message = self._messages.get((p["channel"], p.get("ts") or ""))
             if message is None:
                 raise SlackError("message_not_found")
-            message["history"].append({"text": message["text"], "blocks": message["blocks"]})
-            if "text" in p:
-                message["text"] = p["text"]
-            if "blocks" in p:
-                message["blocks"] = p["blocks"] or []
-            if "metadata" in p:
-                message["metadata"] = p["metadata"]
-            message["updates"] += 1
-        self._record("update", channel=p["channel"], ts=p["ts"], thread_ts=message.get("thread_ts"),
-                     text=message["text"], blocks=message["blocks"])
-        return {"channel": p["channel"], "ts": p["ts"], "text": message["text"]}
+            self._update_message(message, p)
+            return {"channel": p["channel"], "ts": p["ts"], "text": message["text"],
+                    "message": self.slack_message(message)}
 
     def _post_ephemeral(self, p: dict[str, Any]) -> dict[str, Any]:
         self._check_message(p)
         if not p.get("user"):
             raise SlackError("user_not_found")
-        ts = self._next_ts()
-        entry = {"channel": p["channel"], "user": p["user"], "ts": ts, "thread_ts": p.get("thread_ts"),
-                 "text": p.get("text", ""), "blocks": p.get("blocks") or []}
+        if not self.is_member(p["channel"], p["user"]):
+            raise SlackError("user_not_in_channel")
+        entry = {"channel": p["channel"], "user": p["user"], "ts": self._next_ts(),
+                 "thread_ts": p.get("thread_ts") or None, "text": p.get("text") or "",
+                 "blocks": p.get("blocks") or [], "replaced": False}
         with self._lock:
             self._ephemerals.append(entry)
-        self._record("ephemeral", **entry)
-        return {"message_ts": ts}
+            entry["_seq"] = self._record("ephemeral", **public(entry))
+        return {"message_ts": entry["ts"]}
 
     def _delete(self, p: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            if self._messages.pop((p.get("channel", ""), p.get("ts", "")), None) is None:
+            if self._messages.pop((p.get("channel") or "", p.get("ts") or ""), None) is None:
                 raise SlackError("message_not_found")
+            self._record("delete", channel=p["channel"], ts=p["ts"])
         return {"channel": p["channel"], "ts": p["ts"]}
 
     def _permalink(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": p.get("channel"), "permalink": f"{self.url}/archives/{p.get('channel')}/p{p.get('message_ts')}"}
+        channel, ts = p.get("channel") or "", p.get("message_ts") or ""
+        if self.message(channel, ts) is None:
+            raise SlackError("message_not_found")
+        return {"channel": channel, "permalink": f"{self.url}/archives/{channel}/p{ts.replace('.', '')}"}
 
+    def _reactions_add(self, p: dict[str, Any]) -> dict[str, Any]:
+        name = (p.get("name") or "").strip(":")
+        if not name:
+            raise SlackError("invalid_name")
+        with self._lock:
+            message = self._messages.get((p.get("channel") or "", p.get("timestamp") or ""))
+            if message is None:
+                raise SlackError("message_not_found")
+            if name in message["reactions"]:
+                raise SlackError("already_reacted")
+            message["reactions"].append(name)
+        return {}
+
+    # -- conversations, users --------------------------------------------------------------------
     def _conv_open(self, p: dict[str, Any]) -> dict[str, Any]:
-        users = p.get("users") or ""
+        users = [u for u in str(p.get("users") or "").split(",") if u]
         if not users:
             raise SlackError("users_list_not_supplied")
-        return {"channel": {"id": f"D{users.split(',')[0]}"}}
+        channel = self.dm_channel(users[0]) if len(users) == 1 else "G" + "_".join(sorted(users))
+        return {"channel": {"id": channel, "is_im": len(users) == 1}}
 
     def _conv_info(self, p: dict[str, Any]) -> dict[str, Any]:
         channel = p.get("channel") or ""
-        if not channel:
+        if not channel.startswith(("C", "G", "D")):
             raise SlackError("channel_not_found")
-        return {"channel": {"id": channel, "name": channel.lower(), "is_private": channel.startswith("G"),
-                            "is_im": channel.startswith("D")}}
+        info: dict[str, Any] = {"id": channel, "name": channel_name(channel), "is_channel": channel.startswith("C"),
+                                "is_private": channel.startswith("G"), "is_im": channel.startswith("D"),
+                                "is_member": self.is_member(channel, self.bot_user_id), "is_archived": False}
+        if channel.startswith("D"):
+            info["user"] = channel[1:]
+        return {"channel": info}
 
     def _conv_members(self, p: dict[str, Any]) -> dict[str, Any]:
         channel = p.get("channel") or ""
+        if not channel.startswith(("C", "G", "D")):
+            raise SlackError("channel_not_found")
         with self._lock:
-            members = sorted(self.members.get(channel, {"U_ALICE", "U_BOB", "U_SANDBOX", self.bot_user_id}))
-        return {"members": members, "response_metadata": {"next_cursor": ""}}
+            if channel in self.members:
+                members = sorted(self.members[channel])
+            elif channel.startswith("D"):
+                members = sorted({self.bot_user_id, channel[1:]})
+            else:
+                members = self._known_users()
+        limit = int(p.get("limit") or 100)
+        start = int(p.get("cursor") or 0)
+        page = members[start:start + limit]
+        more = start + limit < len(members)
+        return {"members": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _users_info(self, p: dict[str, Any]) -> dict[str, Any]:
         user = p.get("user") or ""
-        if not user:
-            raise SlackError("user_not_found")
-        name = user.removeprefix("U_").title()
-        return {"user": {"id": user, "name": name.lower(), "real_name": name, "tz": "UTC",
-                         "profile": {"real_name": name, "display_name": name}}}
+        with self._lock:
+            known = self.users.get(user)
+        if known is None:
+            if not user.startswith(("U", "W")):
+                raise SlackError("user_not_found")
+            known = self.add_user(user, is_bot=user == self.bot_user_id)
+        return {"user": known}
 
-    def _store_view(self, view: dict[str, Any], user: str, view_id: str | None = None,
-                    kind: str = "view_open") -> dict[str, Any]:
+    # -- views ---------------------------------------------------------------------------------
+    def _use_trigger(self, p: dict[str, Any]) -> str:
+        trigger = p.get("trigger_id") or ""
+        with self._lock:
+            found = self._triggers.pop(trigger, None)
+        if found is None:
+            raise SlackError("invalid_trigger_id")
+        user, issued = found
+        if time.monotonic() - issued > self.trigger_ttl:
+            raise SlackError("expired_trigger_id")
+        return user
+
+    def _store_view(self, view: Any, user: str, view_id: str | None = None, kind: str = "view_open",
+                    push: bool = False) -> dict[str, Any]:
         problems = validate_view(view)
         if problems:
             raise SlackError("invalid_arguments", problems)
-        view_id = view_id or self._id("V")
-        stored = {**view, "id": view_id, "hash": secrets.token_hex(6), "user": user, "team_id": self.team_id,
-                  "state": {"values": {}}}
         with self._lock:
+            external = view.get("external_id")
+            if external and any(v.get("external_id") == external and vid != view_id and not v.get("closed")
+                                for vid, v in self._views.items()):
+                raise SlackError("duplicate_external_id")
+            stack = self._stacks.setdefault(user, [])
+            if push and len(stack) >= MODAL_STACK:
+                raise SlackError("push_limit_reached")
+            if view_id is None:
+                view_id = self._id("V")
+                if not push:
+                    for old in list(stack):  # a new root replaces whatever was open
+                        self._close(old, record=False)
+                    stack = self._stacks.setdefault(user, [])
+                root = stack[0] if stack else view_id
+                previous = stack[-1] if stack else None
+                stack.append(view_id)
+            else:
+                root = self._views[view_id]["root_view_id"]
+                previous = self._views[view_id]["previous_view_id"]
+            stored = {**view, "id": view_id, "team_id": self.team_id, "app_id": self.app_id, "bot_id": self.bot_id,
+                      "hash": f"{int(time.time())}.{secrets.token_hex(4)}", "root_view_id": root,
+                      "previous_view_id": previous, "state": {"values": {}}, "user": user, "closed": False}
+            stored.setdefault("private_metadata", "")
+            stored.setdefault("callback_id", "")
             self._views[view_id] = stored
             if view_id in self._view_order:
                 self._view_order.remove(view_id)
             self._view_order.append(view_id)
-        self._record(kind, user=user, view_id=view_id, blocks=view.get("blocks") or [],
-                     text=(view.get("title") or {}).get("text", ""))
-        return {"view": {k: v for k, v in stored.items() if k != "user"}}
+            stored["_seq"] = self._record(kind, user=user, view_id=view_id, blocks=stored.get("blocks") or [],
+                                          text=(view.get("title") or {}).get("text", ""))
+            return {"view": {k: v for k, v in public(stored).items() if k not in ("user", "closed")}}
 
-    def _use_trigger(self, p: dict[str, Any]) -> str:
-        trigger = p.get("trigger_id") or ""
-        with self._lock:
-            if trigger not in self._triggers:
-                raise SlackError("invalid_trigger_id")
-            return self._triggers.pop(trigger)
+    def _close(self, view_id: str, record: bool = True) -> None:
+        view = self._views[view_id]
+        stack = self._stacks.get(view["user"], [])
+        if view_id in stack:
+            stack.remove(view_id)
+        if not view["closed"] and record:
+            self._record("view_closed", user=view["user"], view_id=view_id, text="", blocks=[])
+        view["closed"] = True
 
     def _views_open(self, p: dict[str, Any]) -> dict[str, Any]:
-        return self._store_view(p.get("view") or {}, self._use_trigger(p))
+        return self._store_view(p.get("view"), self._use_trigger(p))
 
     def _views_push(self, p: dict[str, Any]) -> dict[str, Any]:
-        return self._store_view(p.get("view") or {}, self._use_trigger(p), kind="view_push")
+        return self._store_view(p.get("view"), self._use_trigger(p), kind="view_push", push=True)
 
     def _views_update(self, p: dict[str, Any]) -> dict[str, Any]:
-        view_id = p.get("view_id")
         with self._lock:
+            view_id = p.get("view_id")
             if not view_id and p.get("external_id"):
                 view_id = next((v for v, s in self._views.items() if s.get("external_id") == p["external_id"]), None)
             current = self._views.get(view_id or "")
-            if current is None:
+            if current is None or current["closed"]:
                 raise SlackError("not_found")
             if p.get("hash") and p["hash"] != current["hash"]:
                 raise SlackError("hash_conflict")
-        return self._store_view(p.get("view") or {}, current["user"], view_id, kind="view_update")
+            return self._store_view(p.get("view"), current["user"], view_id, kind="view_update")
 
     def _views_publish(self, p: dict[str, Any]) -> dict[str, Any]:
-        view = p.get("view") or {}
+        user = p.get("user_id") or ""
+        if not user:
+            raise SlackError("invalid_arguments", ["missing required field: user_id"])
+        view = p.get("view")
         problems = validate_view(view)
         if problems:
             raise SlackError("invalid_arguments", problems)
+        if view.get("type") != "home":
+            raise SlackError("invalid_arguments", ["views.publish takes a home view [json-pointer:/view/type]"])
         with self._lock:
-            self._homes[p.get("user_id", "")] = view
-        self._record("home", user=p.get("user_id", ""), blocks=view.get("blocks") or [])
-        return {"view": {**view, "id": self._id("V")}}
+            current = self._homes.get(user)
+            if current and p.get("hash") and p["hash"] != current["hash"]:
+                raise SlackError("hash_conflict")
+            stored = {**view, "id": current["id"] if current else self._id("V"), "team_id": self.team_id,
+                      "app_id": self.app_id, "bot_id": self.bot_id, "user": user, "state": {"values": {}},
+                      "hash": f"{int(time.time())}.{secrets.token_hex(4)}"}
+            stored["_seq"] = self._record("home", user=user, view_id=stored["id"], blocks=view.get("blocks") or [],
+                                          text="")
+            self._homes[user] = stored
+            return {"view": {k: v for k, v in public(stored).items() if k != "user"}}
 
+    # -- files ---------------------------------------------------------------------------------
     def _files_info(self, p: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            file = self._files.get(p.get("file", ""))
+            file = self._files.get(p.get("file") or "")
         if file is None:
             raise SlackError("file_not_found")
-        return {"file": {k: v for k, v in file.items() if not k.startswith("_")}}
+        return {"file": public(file)}
+
+    def _files_upload_v1(self, p: dict[str, Any]) -> dict[str, Any]:
+        # Slack retired files.upload for new apps; files_upload_v2 is the way.
+        raise SlackError("method_deprecated")
 
     def _get_upload_url(self, p: dict[str, Any]) -> dict[str, Any]:
-        if not p.get("filename") or not str(p.get("length", "")).isdigit():
+        length = str(p.get("length", ""))
+        if not p.get("filename") or not length.isdigit() or int(length) < 1:
             raise SlackError("invalid_arguments")
         file_id = self._id("F")
         with self._lock:
-            self._pending_uploads[file_id] = {"filename": p["filename"], "length": int(p["length"]), "content": None}
+            self._pending_uploads[file_id] = {"filename": p["filename"], "length": int(length), "content": None,
+                                              "alt_txt": p.get("alt_txt")}
         return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _receive_upload(self, request: Request) -> Response:
         upload_id = request.params["upload_id"]
+        content = request.body
+        if "multipart" in request.headers.get("content-type", ""):
+            parts = request.multipart()
+            content = next(iter(parts.values())).content if parts else b""
         with self._lock:
             pending = self._pending_uploads.get(upload_id)
             if pending is None:
                 return text_response("not found", 404)
-            content = request.body
-            if "multipart" in request.headers.get("content-type", ""):
-                parts = request.multipart()
-                content = next(iter(parts.values())).content if parts else b""
             pending["content"] = content
         return text_response(f"OK - {len(content)}")
 
     def _complete_upload(self, p: dict[str, Any]) -> dict[str, Any]:
-        files = p.get("files") or []
-        done = []
-        for entry in files:
-            with self._lock:
-                pending = self._pending_uploads.pop(entry.get("id", ""), None)
-            if pending is None or pending["content"] is None:
+        entries = p.get("files")
+        if not isinstance(entries, list) or not entries:
+            raise SlackError("invalid_arguments", ["files must be a non-empty array"])
+        channel = p.get("channel_id") or (str(p.get("channels") or "").split(",")[0] or None)
+        thread_ts = p.get("thread_ts") or None
+        with self._lock:
+            pending = [self._pending_uploads.get((e or {}).get("id", "")) for e in entries]
+            if any(f is None or f["content"] is None for f in pending):
                 raise SlackError("file_not_found")
-            upload = {"id": entry["id"], "title": entry.get("title") or pending["filename"],
-                      "filename": pending["filename"], "content": pending["content"],
-                      "channel": p.get("channel_id"), "thread_ts": p.get("thread_ts"),
-                      "initial_comment": p.get("initial_comment")}
-            with self._lock:
-                self._uploads.append(upload)
-                self._files[entry["id"]] = {"id": entry["id"], "name": pending["filename"], "title": upload["title"],
-                                            "size": len(pending["content"]), "_content": pending["content"]}
-            self._record("upload", channel=p.get("channel_id"), thread_ts=p.get("thread_ts"),
-                         filename=pending["filename"], title=upload["title"], content=pending["content"],
-                         text=p.get("initial_comment") or "")
-            done.append({"id": entry["id"], "title": upload["title"], "name": pending["filename"]})
-        return {"files": done}
+            files = []
+            for entry, upload in zip(entries, pending, strict=True):
+                del self._pending_uploads[entry["id"]]
+                name = upload["filename"]
+                filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+                mimetype = {"csv": "text/csv", "txt": "text/plain", "json": "application/json"}.get(
+                    filetype, "application/octet-stream")
+                files.append(self._store_file(name, upload["content"], filetype=filetype, mimetype=mimetype,
+                                              user=self.bot_user_id, file_id=entry["id"],
+                                              title=entry.get("title") or name))
+            ts = None
+            if channel:
+                message = self._new_message(channel, text=p.get("initial_comment") or "", blocks=None,
+                                            thread_ts=thread_ts, files=files, record=None)
+                ts = message["ts"]
+            for file, upload in zip(files, pending, strict=True):
+                record = {"id": file["id"], "title": file["title"], "filename": file["name"],
+                          "content": upload["content"], "channel": channel, "thread_ts": thread_ts,
+                          "initial_comment": p.get("initial_comment"), "ts": ts}
+                self._uploads.append(record)
+                seq = self._record("upload", channel=channel, thread_ts=thread_ts, ts=ts, filename=file["name"],
+                                   title=file["title"], content=upload["content"],
+                                   text=p.get("initial_comment") or "")
+                if channel:
+                    self._messages[(channel, ts)]["_seq"] = seq
+        return {"files": [{"id": f["id"], "title": f["title"], "name": f["name"]} for f in files]}
 
-    # -- downloads and response_url -------------------------------------------------
     def _download(self, request: Request) -> Response:
         file_id = request.params["team_file"].split("-", 1)[-1]
-        auth = request.headers.get("authorization", "")
+        if request.headers.get("authorization", "") != f"Bearer {self.bot_token}":
+            # Slack sends a browser without a session to its sign-in page.
+            return Response(302, b"", {"Location": f"{self.url}/?redir={quote(request.path, safe='')}"})
         with self._lock:
             file = self._files.get(file_id)
-        if auth != f"Bearer {self.bot_token}":
-            return Response(200, LOGIN_PAGE.encode(), {"Content-Type": "text/html; charset=utf-8"})
         if file is None:
             return text_response("File not found", 404)
-        return Response(200, file["_content"], {"Content-Type": file.get("mimetype", "application/octet-stream")})
+        return Response(200, file["_content"], {"Content-Type": file.get("mimetype") or "application/octet-stream"})
 
+    # -- response_url ----------------------------------------------------------------------------
     def _response_url(self, request: Request) -> Response:
         with self._lock:
             origin = self._response_urls.get(request.params["rid"])
-        if origin is None:
-            return text_response("invalid_token", 404)
+            if origin is None:
+                return text_response("invalid_token", 404)
+            if time.monotonic() - origin["created"] > self.response_url_ttl:
+                return text_response("expired_url", 404)
+            if origin["uses"] >= self.response_url_uses:
+                return text_response("used_url", 404)
         try:
             body = request.json() or {}
         except ValueError:
             return text_response("invalid_payload", 400)
-        problems = validate_blocks(body.get("blocks"))
-        if problems:
+        if not isinstance(body, dict):
+            return text_response("invalid_payload", 400)
+        if validate_blocks(body.get("blocks")):
             return text_response("invalid_blocks", 400)
-        entry = {**origin, "text": body.get("text", ""), "blocks": body.get("blocks") or [],
-                 "response_type": body.get("response_type", "ephemeral"),
-                 "replace_original": body.get("replace_original"), "delete_original": body.get("delete_original")}
+        if len(body.get("text") or "") > MESSAGE_TEXT:
+            return text_response("msg_too_long", 400)
+        delete = bool(body.get("delete_original"))
+        if not delete and not body.get("text") and not body.get("blocks"):
+            return text_response("no_text", 400)
         with self._lock:
-            self._responses.append(entry)
-        if entry["response_type"] == "in_channel":
-            self._post_message({"channel": origin["channel"] or "C_UNKNOWN", "text": entry["text"] or " ",
-                                "blocks": entry["blocks"]})
-        else:
-            self._record("response", **entry)
+            origin["uses"] += 1
+            self._apply_response(origin, body)
         return text_response("ok")
 
+    def _apply_response(self, origin: dict[str, Any], body: dict[str, Any]) -> None:
+        replace, delete = bool(body.get("replace_original")), bool(body.get("delete_original"))
+        response_type = body.get("response_type") or "ephemeral"
+        channel, user = origin["channel"], origin["user"]
+        text, blocks = body.get("text") or "", body.get("blocks") or []
+        entry = {"user": user, "channel": channel, "text": text, "blocks": blocks, "response_type": response_type,
+                 "replace_original": body.get("replace_original"), "delete_original": body.get("delete_original"),
+                 "ts": None, "thread_ts": origin.get("thread_ts"), "replaced": False}
+        self._responses.append(entry)
+        original_ts = origin.get("message_ts")
+        if (replace or delete) and original_ts and not origin.get("ephemeral"):
+            message = self._messages.get((channel, original_ts))
+            if message is not None:  # a click on a channel message: Slack edits or removes that message
+                if delete:
+                    del self._messages[(channel, original_ts)]
+                    self._record("delete", channel=channel, ts=original_ts)
+                else:
+                    changes = {"text": text, "blocks": blocks}
+                    self._update_message(message, changes)
+                entry["replaced"] = True  # it lives on as the message
+                return
+        if (replace or delete) and original_ts:
+            for old in itertools.chain(self._ephemerals, self._responses):
+                if old.get("ts") == original_ts and old.get("user") == user:
+                    old["replaced"] = True
+        if delete:
+            entry["replaced"] = True
+            self._record("delete", channel=channel, ts=original_ts, user=user)
+            return
+        if response_type == "in_channel" and not replace:
+            message = self._new_message(channel or "C_UNKNOWN", text=text, blocks=blocks,
+                                        thread_ts=origin.get("thread_ts"))
+            entry["ts"] = message["ts"]
+            entry["replaced"] = True  # it lives on as the message
+            return
+        entry["ts"] = self._next_ts()
+        entry["_seq"] = self._record("response", **public(entry))
+
+
+def _name_of(user_id: str) -> str:
+    return user_id.removeprefix("U_").replace("_", " ").title()
