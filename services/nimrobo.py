@@ -6,12 +6,22 @@
 * GETs retry with backoff and honour ``Retry-After`` (``services.http.send``). A create
   is never re-sent once it may have reached the server: the client lists and matches
   by label or name first, and creates only what is missing.
+
+Decisions:
+
+* Scope check. The API has no endpoint that lists a key's scopes, so
+  :meth:`NimroboClient.missing_scopes` probes each scope with a request that cannot
+  change anything (a read, or a create with an empty body, which the API refuses with
+  400 when the scope is granted and 403 when it is not). ``python -m bot doctor`` calls
+  ``/v1/user/profile`` and then this.
+* Batching. All labels go in ONE request: the reference sets no limit on ``labels``.
+  Only if a server refuses the body as too large (413, e.g. a Next.js body limit) is the
+  list halved and sent in parts; a 413 means nothing was created, so that is safe.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,13 +56,45 @@ ENDPOINT_SCOPES = {
     "GET /v1/session/audio": "sessions:read",
     "GET /v1/session/evaluation": "sessions:read",
 }
-# Every scope the bot's features use.
-REQUIRED_SCOPES = ("user:read", "projects:read", "projects:write", "voice_links:read", "voice_links:write",
-                   "sessions:read", "sessions:write")
+# Bot feature -> the Nimrobo scope it needs (the doctor reports blocked features from this).
+REQUIRED_SCOPES: dict[str, str] = {
+    "check the key (doctor)": "user:read",
+    "list and show projects and their links": "projects:read",
+    "create projects, project links, cancel links, edit projects": "projects:write",
+    "list instant links": "voice_links:read",
+    "create and edit instant links": "voice_links:write",
+    "session status, transcript, audio, evaluation, summary (watcher)": "sessions:read",
+    "regenerate a session summary": "sessions:write",
+}
+# A request per scope that changes nothing: reads, or creates with an empty (invalid) body.
+SCOPE_PROBES: dict[str, tuple[str, str, Any, Any]] = {
+    "user:read": ("GET", "/v1/user/profile", None, None),
+    "projects:read": ("GET", "/v1/projects", None, None),
+    "projects:write": ("POST", "/v1/projects", {}, None),
+    "voice_links:read": ("GET", "/v1/instant-voice-links", None, None),
+    "voice_links:write": ("POST", "/v1/instant-voice-links", {}, None),
+    "sessions:read": ("GET", "/v1/session/status", None, {}),
+    "sessions:write": ("POST", "/v1/sessions/summary/regenerate", {}, None),
+}
+
+
+def features_needing(scope: str) -> list[str]:
+    """The bot features a missing ``scope`` blocks."""
+    return [feature for feature, needed in REQUIRED_SCOPES.items() if needed == scope]
 
 
 class NimroboError(ServiceError):
+    """Every failure of the Nimrobo client: ``status``, the API's ``message``, ``endpoint``, and a ``hint``."""
+
     service = "Nimrobo"
+
+    @property
+    def user_message(self) -> str:
+        where = f" ({self.endpoint})" if self.endpoint else ""
+        text = self.message.strip()
+        if text and text[-1] not in ".!?":
+            text += "."
+        return f"{self.service} error{where}: {text} {self.hint}".strip()
 
 
 # -- typed results ------------------------------------------------------------------------
@@ -62,6 +104,42 @@ class UserProfile:
     email: str | None = None
     name: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class EvaluatorQuestion:
+    id: str
+    label: str
+    type: str = "text"  # "text" | "number"
+
+    def to_api(self) -> dict[str, str]:
+        return {"id": self.id, "label": self.label, "type": self.type}
+
+
+@dataclass
+class Evaluator:
+    """What the evaluator asks after each interview. Projects keep it as the API's dict in ``.evaluator``."""
+
+    prompt: str
+    questions: list[EvaluatorQuestion] = field(default_factory=list)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any] | None) -> Evaluator | None:
+        if not data:
+            return None
+        return cls(prompt=data.get("prompt", ""), questions=[
+            EvaluatorQuestion(id=str(q.get("id", "")), label=str(q.get("label", "")), type=str(q.get("type", "text")))
+            for q in data.get("questions") or [] if isinstance(q, dict)])
+
+    def to_api(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "questions": [q.to_api() for q in self.questions]}
+
+
+EvaluatorLike = Evaluator | dict[str, Any] | None
+
+
+def _evaluator_body(evaluator: EvaluatorLike) -> dict[str, Any] | None:
+    return evaluator.to_api() if isinstance(evaluator, Evaluator) else evaluator
 
 
 @dataclass
@@ -85,6 +163,10 @@ class Project:
                    landing_page_info=data.get("landingPageInfo", ""),
                    time_limit_minutes=int(data.get("timeLimitMinutes") or 5), evaluator=data.get("evaluator"),
                    created_at=data.get("createdAt"), updated_at=data.get("updatedAt"), raw=data)
+
+    @property
+    def evaluator_config(self) -> Evaluator | None:
+        return Evaluator.from_api(self.evaluator)
 
 
 @dataclass
@@ -165,6 +247,51 @@ def public_link_url(api_base: str, token: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}/link/{token}"
 
 
+def _post_in_parts(post: Callable[[list[str]], list[VoiceLink]], labels: list[str]) -> list[VoiceLink]:
+    """Send all labels at once; only a 413 (nothing created) makes us halve the list."""
+    try:
+        return post(labels)
+    except NimroboError as exc:
+        if exc.status != 413 or len(labels) < 2:
+            raise
+    half = len(labels) // 2
+    return _post_in_parts(post, labels[:half]) + _post_in_parts(post, labels[half:])
+
+
+def _still_unknown(lookup: Callable[[], Any]) -> Any:
+    """Run a reconciling lookup; if it fails too, the create's outcome stays unknown."""
+    try:
+        return lookup()
+    except NimroboError as exc:
+        exc.outcome_unknown = True
+        exc.hint = ("Nimrobo did not confirm the create and could not be checked; look before trying again. "
+                    + exc.hint).strip()
+        raise
+
+
+def _not_found_hint(path: str, params: dict[str, Any], message: str) -> str:
+    """A 404 in the recruiter's terms: which project, link or session was not found, or what is not ready."""
+    parts = path.strip("/").split("/")  # v1, projects, <id>, ...
+    if parts[1:2] == ["projects"] and len(parts) >= 3 and parts[2] != "links":
+        return f"Project `{parts[2]}` was not found in this Nimrobo account."
+    if parts[1:3] == ["projects", "links"] and len(parts) >= 4:
+        return f"Link `{parts[3]}` was not found in project `{params.get('projectId', '?')}`."
+    if parts[1:2] == ["instant-voice-links"] and len(parts) >= 3:
+        return f"Instant link `{parts[2]}` was not found in this Nimrobo account."
+    if parts[1:2] in (["session"], ["sessions"]):
+        if "conversation.json not found" in message:
+            return "The transcript is not ready yet; it appears when the interview ends."
+        if "Audio file not found" in message:
+            return "The recording is not ready yet; it appears when the interview ends."
+        session = params.get("sessionId", "?")
+        kind = params.get("type")
+        where = f" in project `{params['projectId']}`" if params.get("projectId") else ""
+        return (f"Session `{session}` was not found" + (f" as a {kind} session" if kind else "") + where + ".")
+    if parts[1:3] == ["user", "profile"]:
+        return "The user behind this key was not found; create a new key and set NIMROBO_API_KEY."
+    return "It may have been removed or belong to another Nimrobo account."
+
+
 def _scope_key(method: str, path: str) -> str:
     segments = path.split("?")[0].strip("/").split("/")
     # /v1/projects/<id>..., /v1/projects/links/<id>/cancel, /v1/instant-voice-links/<id>
@@ -219,10 +346,12 @@ class NimroboClient:
                 return response.status_code, response.json()
             except ValueError:
                 raise NimroboError("Nimrobo sent an answer that is not JSON.", status=response.status_code,
-                                   endpoint=endpoint) from None
-        raise self._error(response, method, path)
+                                   endpoint=endpoint, hint="Nimrobo is not answering properly; try again in a "
+                                   "minute.", outcome_unknown=method != "GET") from None
+        context = {**(json if isinstance(json, dict) else {}), **(params or {})}  # ids for the 404 hint
+        raise self._error(response, method, path, context)
 
-    def _error(self, response: httpx.Response, method: str, path: str) -> NimroboError:
+    def _error(self, response: httpx.Response, method: str, path: str, params: dict[str, Any]) -> NimroboError:
         endpoint = f"{method} {path}"
         try:
             message = response.json().get("error") or response.reason_phrase
@@ -233,16 +362,20 @@ class NimroboClient:
         if status == 401:
             hint = "Your Nimrobo API key is invalid or revoked; set NIMROBO_API_KEY to a valid key."
         elif status == 403:
-            hint = f"Your Nimrobo key lacks the `{scope}` scope; create a key with it." if scope else \
-                "Your Nimrobo key is not allowed to do this."
+            hint = f"Your Nimrobo key lacks the `{scope}` scope; create a key with it and set NIMROBO_API_KEY." \
+                if scope else "Your Nimrobo key is not allowed to do this."
         elif status == 404:
-            hint = "Check the id; it may belong to another account or have been removed."
+            hint = _not_found_hint(path, params, str(message))
+        elif status == 413:
+            hint = "The request was too large for Nimrobo; send fewer labels at once."
         elif status == 429:
             hint = "Nimrobo is rate limiting us; try again in a minute."
         elif status >= 500:
-            hint = "Nimrobo had a problem on its side; try again in a minute."
+            hint = "Nimrobo is not answering properly; try again in a minute."
+        elif status == 400 and str(message).startswith("Cannot cancel link with status"):
+            hint = "Only active links can be cancelled."
         else:
-            hint = ""
+            hint = ""  # a 400: the API's own message says what to fix
         return NimroboError(message, status=status, endpoint=endpoint, hint=hint,
                             outcome_unknown=status >= 500 and method != "GET")
 
@@ -251,24 +384,17 @@ class NimroboClient:
         _, data = self._request("GET", "/v1/user/profile")
         return UserProfile(id=data.get("id", ""), email=data.get("email"), name=data.get("name"), raw=data)
 
-    def missing_scopes(self, scopes: Iterable[str] = REQUIRED_SCOPES) -> list[str]:
+    def missing_scopes(self, scopes: Iterable[str] | None = None) -> list[str]:
         """Probe each scope without changing anything; return the ones the key lacks.
 
-        Reads are plain GETs; writes are POSTs with an empty body, which the API rejects
-        with 400 when the scope is granted and 403 when it is not.
+        ``scopes`` defaults to every scope in :data:`REQUIRED_SCOPES`. Reads are plain GETs;
+        writes are POSTs with an empty body, which the API rejects with 400 when the scope
+        is granted and 403 when it is not. 401, 5xx and transport failures raise.
         """
-        probes = {
-            "user:read": ("GET", "/v1/user/profile", None, None),
-            "projects:read": ("GET", "/v1/projects", None, None),
-            "projects:write": ("POST", "/v1/projects", {}, None),
-            "voice_links:read": ("GET", "/v1/instant-voice-links", None, None),
-            "voice_links:write": ("POST", "/v1/instant-voice-links", {}, None),
-            "sessions:read": ("GET", "/v1/session/status", None, {}),
-            "sessions:write": ("POST", "/v1/sessions/summary/regenerate", {}, None),
-        }
+        wanted = list(dict.fromkeys(REQUIRED_SCOPES.values() if scopes is None else scopes))
         missing = []
-        for scope in scopes:
-            method, path, body, params = probes[scope]
+        for scope in wanted:
+            method, path, body, params = SCOPE_PROBES[scope]
             try:
                 self._request(method, path, json=body, params=params)
             except NimroboError as exc:
@@ -292,20 +418,20 @@ class NimroboClient:
 
     def create_project(self, name: str, prompt: str, *, description: str = "", landing_page_title: str = "",
                        landing_page_info: str = "", time_limit_minutes: int = 5,
-                       evaluator: dict[str, Any] | None = None) -> Project:
+                       evaluator: EvaluatorLike = None) -> Project:
         """Create a project. If the answer is lost, find it by name instead of creating a twin."""
         body: dict[str, Any] = {"name": name, "prompt": prompt, "description": description,
                                 "landingPageTitle": landing_page_title, "landingPageInfo": landing_page_info,
                                 "timeLimitMinutes": time_limit_minutes}
         if evaluator:
-            body["evaluator"] = evaluator
+            body["evaluator"] = _evaluator_body(evaluator)
         existing = {p.id for p in self.list_projects()}
         try:
             _, data = self._request("POST", "/v1/projects", json=body)
         except NimroboError as exc:
             if not exc.outcome_unknown:
                 raise
-            made = [p for p in self.list_projects() if p.name == name and p.id not in existing]
+            made = _still_unknown(lambda: [p for p in self.list_projects() if p.name == name and p.id not in existing])
             if made:
                 return made[0]
             _, data = self._request("POST", "/v1/projects", json=body)
@@ -318,7 +444,7 @@ class NimroboClient:
                  "evaluator": "evaluator"}
         body = {"name": name, "prompt": prompt}
         for key, value in fields.items():
-            body[names[key]] = value
+            body[names[key]] = _evaluator_body(value) if key == "evaluator" else value
         _, data = self._request("PATCH", f"/v1/projects/{project_id}", json=body)
         return Project.from_api(data.get("project", {}))
 
@@ -350,12 +476,13 @@ class NimroboClient:
 
     def create_instant_links(self, labels: list[str], expiry_preset: str, prompt: str, *,
                              landing_page_title: str = "", landing_page_info: str = "",
-                             time_limit_minutes: int = 5, evaluator: dict[str, Any] | None = None) -> list[VoiceLink]:
+                             time_limit_minutes: int = 5, evaluator: EvaluatorLike = None) -> list[VoiceLink]:
+        """One request for all labels (same no-duplicate rule as :meth:`create_links`, matched by label+prompt)."""
         body: dict[str, Any] = {"expiryPreset": expiry_preset, "prompt": prompt,
                                 "landingPageTitle": landing_page_title, "landingPageInfo": landing_page_info,
                                 "timeLimitMinutes": time_limit_minutes}
         if evaluator:
-            body["evaluator"] = evaluator
+            body["evaluator"] = _evaluator_body(evaluator)
         before = {link.id for link in self.list_instant_links()}
 
         def post(batch: list[str]) -> list[VoiceLink]:
@@ -370,25 +497,26 @@ class NimroboClient:
         names = {"label": "label", "expiry_preset": "expiryPreset", "prompt": "prompt",
                  "landing_page_title": "landingPageTitle", "landing_page_info": "landingPageInfo",
                  "time_limit_minutes": "timeLimitMinutes", "evaluator": "evaluator"}
-        body = {names[k]: v for k, v in fields.items()}
+        body = {names[k]: _evaluator_body(v) if k == "evaluator" else v for k, v in fields.items()}
         self._request("PATCH", f"/v1/instant-voice-links/{link_id}", json=body)
 
-    def _create_reconciled(self, labels: list[str], post: Any, created_since: Any) -> list[VoiceLink]:
+    def _create_reconciled(self, labels: list[str], post: Callable[[list[str]], list[VoiceLink]],
+                           created_since: Callable[[], list[VoiceLink]]) -> list[VoiceLink]:
         if not labels:
             raise NimroboError("Labels array is required", status=400, endpoint="create links")
         try:
-            return post(labels)
+            return _post_in_parts(post, list(labels))
         except NimroboError as exc:
             if not exc.outcome_unknown:
                 raise
         # The request may have landed: keep what exists, create only the missing labels, once.
-        found = created_since()
+        found = _still_unknown(created_since)
         wanted = list(labels)
         for link in found:
             if link.label in wanted:
                 wanted.remove(link.label)
         if wanted:
-            found += post(wanted)
+            found += _post_in_parts(post, wanted)
         order = {label: i for i, label in enumerate(labels)}
         return sorted(found, key=lambda link: order.get(link.label, len(order)))
 
@@ -446,12 +574,3 @@ class NimroboClient:
         _, data = self._request("POST", "/v1/sessions/summary/regenerate", json=body, ok=(200, 202))
         return Summary(session_id=session_id, generating=True, raw=data)
 
-
-def wait_until(predicate: Any, timeout: float, interval: float = 0.2) -> Any:
-    """Poll ``predicate`` until it returns something truthy (a small helper for scripts and tests)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
