@@ -8,7 +8,12 @@ completion (only with an evaluator), and summaries that answer 202 first, then 2
 
 Control surface (Python methods, and over HTTP under ``/_control/nimrobo/``):
 ``start_session``, ``complete_session``, ``fail_session``, ``expire_link``, ``add_key``,
-``all_links``; plus the base server's latency, faults and call counts.
+``all_links``, ``reset``; plus the base server's latency, faults (500s, 429s with
+Retry-After, dropped connections, lost responses) and call counts under ``/_control/``.
+
+Timings are constructor arguments so tests run fast: ``evaluation_delay``,
+``summary_delay``, ``pending_seconds``. ``max_body_bytes`` (default: no limit) makes
+larger bodies answer 413, like a server with a body-size limit.
 """
 
 from __future__ import annotations
@@ -64,24 +69,34 @@ class NimroboSimulator(SimServer):
 
     def __init__(self, keys: dict[str, tuple[str, ...] | list[str]] | None = None, *,
                  evaluation_delay: float = 2.0, summary_delay: float = 1.0, pending_seconds: float = 0.0,
-                 public_url: str | None = None,
+                 public_url: str | None = None, max_body_bytes: int | None = None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
-        self.keys: dict[str, set[str]] = {k: set(v) for k, v in (keys or {}).items()}
-        self.evaluation_delay = evaluation_delay
-        self.summary_delay = summary_delay
-        self.pending_seconds = pending_seconds  # a new session is "pending" this long, then "active"
+        self._initial = {"keys": {k: set(v) for k, v in (keys or {}).items()}, "evaluation_delay": evaluation_delay,
+                         "summary_delay": summary_delay, "pending_seconds": pending_seconds,
+                         "max_body_bytes": max_body_bytes}
         self.public_url = public_url
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self.user = {"id": "user_sim_1", "email": "recruiter@example.com", "name": "Sim Recruiter",
                      "profileCompleted": True, "createdAt": _iso(), "lastLoginAt": _iso()}
-        self.projects: dict[str, dict[str, Any]] = {}
-        self.links: dict[str, dict[str, Any]] = {}  # both kinds; "_kind" = project | instant
-        self.sessions: dict[str, dict[str, Any]] = {}
-        self.summary_requests: dict[str, float] = {}
+        self.reset()
         self._routes_v1()
         self.add_control_routes()
+
+    def reset(self) -> None:
+        """Forget all projects, links and sessions; restore the constructor's keys, timings, faults and counts."""
+        with self._lock:
+            self.keys: dict[str, set[str]] = {k: set(v) for k, v in self._initial["keys"].items()}
+            self.evaluation_delay: float = self._initial["evaluation_delay"]
+            self.summary_delay: float = self._initial["summary_delay"]
+            self.pending_seconds: float = self._initial["pending_seconds"]  # "pending" this long, then "active"
+            self.max_body_bytes: int | None = self._initial["max_body_bytes"]
+            self.projects: dict[str, dict[str, Any]] = {}
+            self.links: dict[str, dict[str, Any]] = {}  # both kinds; "_kind" = project | instant
+            self.sessions: dict[str, dict[str, Any]] = {}
+            self.faults.reset()
+            self.reset_calls()
 
     # -- plumbing ---------------------------------------------------------------
     def _id(self, prefix: str) -> str:
@@ -110,6 +125,8 @@ class NimroboSimulator(SimServer):
     def _endpoint(self, method: str, path: str, scope: str) -> Any:
         def decorate(fn: Any) -> Any:
             def handler(request: Request) -> Response:
+                if self.max_body_bytes is not None and len(request.body) > self.max_body_bytes:
+                    return json_response({"error": "Request body too large"}, 413)
                 try:
                     self._auth(request, scope)
                     with self._lock:
@@ -464,10 +481,9 @@ class NimroboSimulator(SimServer):
 
         def call(fn: Any) -> Any:
             def handler(req: Request) -> Response:
-                body = req.json() or {}
                 try:
-                    return json_response({"ok": True, "result": fn(**body)})
-                except (KeyError, ValueError) as exc:
+                    return json_response({"ok": True, "result": fn(**(req.json() or {}))})
+                except (KeyError, ValueError, TypeError) as exc:
                     return json_response({"ok": False, "error": str(exc)}, 400)
             return handler
 
@@ -475,4 +491,6 @@ class NimroboSimulator(SimServer):
         self.add_route("POST", "/_control/nimrobo/complete_session", call(self.complete_session))
         self.add_route("POST", "/_control/nimrobo/fail_session", call(self.fail_session))
         self.add_route("POST", "/_control/nimrobo/expire_link", call(self.expire_link))
+        self.add_route("POST", "/_control/nimrobo/add_key", call(self.add_key))
+        self.add_route("POST", "/_control/nimrobo/reset", call(self.reset))
         self.add_route("GET", "/_control/nimrobo/links", lambda req: json_response(self.all_links()))
