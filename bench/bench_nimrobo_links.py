@@ -1,5 +1,8 @@
 """Create links for 1,000 labels through the client; print the requests made and the elapsed time.
 
+Two runs against a local simulator: a clean one, and one whose create response is lost
+(the client must list and match instead of creating a second set).
+
     .venv/bin/python bench/bench_nimrobo_links.py
 """
 
@@ -13,21 +16,29 @@ from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator  # noqa: E402
 from services.nimrobo import NimroboClient  # noqa: E402
 
 PROMPT = "## Goal\ng\n\n## Role\nr\n\n## Guidelines\ng\n\n## Constraints\nc"
+LABELS = [f"Candidate {i:04d}" for i in range(1000)]
+
+
+def run(sim: NimroboSimulator, client: NimroboClient, title: str, fault: str | None) -> None:
+    project = client.create_project(title, PROMPT)
+    sim.reset_calls()
+    if fault:
+        sim.faults.script("POST /api/v1/projects/{project_id}/links", fault)
+    started = time.perf_counter()
+    links = client.create_links(project.id, LABELS, "1_week")
+    elapsed = time.perf_counter() - started
+    calls = dict(sim.calls)
+    on_server = len(client.list_links(project.id))
+    requests = sum(calls.values())
+    print(f"{title}: labels {len(LABELS)}, links returned {len(links)}, links on the server {on_server}")
+    print(f"  requests: {requests} {calls}  elapsed: {elapsed:.3f} s")
 
 
 def main() -> None:
     with NimroboSimulator(keys={"api_bench": ALL_SCOPES}) as sim, \
             NimroboClient(sim.url + "/api", "api_bench") as client:
-        project = client.create_project("Bench role", PROMPT)
-        sim.reset_calls()
-        labels = [f"Candidate {i:04d}" for i in range(1000)]
-        started = time.perf_counter()
-        links = client.create_links(project.id, labels, "1_week")
-        elapsed = time.perf_counter() - started
-        requests = sum(sim.calls.values())
-        print(f"labels: {len(labels)}  links created: {len(links)}")
-        print(f"requests: {requests} ({dict(sim.calls)})")
-        print(f"elapsed: {elapsed:.3f} s")
+        run(sim, client, "clean create", None)
+        run(sim, client, "create whose response is lost", "drop_response")
 
 
 if __name__ == "__main__":

@@ -2,11 +2,21 @@
 
 import time
 
+import httpx
 import pytest
 
 from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
 from services.http import RetryPolicy
-from services.nimrobo import NimroboClient, NimroboError, VoiceLink, public_link_url
+from services.nimrobo import (
+    REQUIRED_SCOPES,
+    Evaluator,
+    EvaluatorQuestion,
+    NimroboClient,
+    NimroboError,
+    VoiceLink,
+    features_needing,
+    public_link_url,
+)
 
 KEY = "api_test_key"
 EVALUATOR = {"prompt": "Rate the candidate", "questions": [
@@ -15,11 +25,17 @@ EVALUATOR = {"prompt": "Rate the candidate", "questions": [
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
 
 
-@pytest.fixture()
-def sim():
+@pytest.fixture(scope="module")
+def server():
     with NimroboSimulator(keys={KEY: ALL_SCOPES}, evaluation_delay=0.3, summary_delay=0.3) as s:
-        s.faults.retry_after = 0.05
         yield s
+
+
+@pytest.fixture()
+def sim(server):
+    server.reset()  # one server per module (starting and stopping costs ~0.5 s), fresh state per test
+    server.faults.retry_after = 0.05
+    return server
 
 
 @pytest.fixture()
@@ -41,10 +57,15 @@ def test_profile_and_scopes(sim, client):
     with NimroboClient(sim.url + "/api", "api_readonly") as limited:
         assert set(limited.missing_scopes()) == {"projects:write", "voice_links:read", "voice_links:write",
                                                  "sessions:read", "sessions:write"}
+        assert limited.missing_scopes(["projects:read"]) == []
         with pytest.raises(NimroboError) as err:
             limited.create_project("x", PROMPT)
     assert err.value.status == 403
     assert "lacks the `projects:write` scope" in err.value.user_message
+    assert set(REQUIRED_SCOPES.values()) == set(ALL_SCOPES)  # the bot needs every scope the API has
+    assert any("create projects" in feature for feature in features_needing("projects:write"))
+    assert sim.count("POST /api/v1/projects") == 3  # probes and the refused create; nothing was made
+    assert not sim.projects
 
 
 def test_defaults_come_from_config_and_key_is_never_shown(monkeypatch, sim):
@@ -78,6 +99,14 @@ def test_projects_crud_and_validation(client):
     with pytest.raises(NimroboError) as err:
         client.get_project("proj_missing")
     assert err.value.status == 404 and err.value.message == "Project not found"
+    assert "Project `proj_missing` was not found" in err.value.user_message
+    assert err.value.endpoint == "GET /v1/projects/proj_missing"
+    with pytest.raises(NimroboError) as err:
+        client.update_project("proj_missing", name="x", prompt=PROMPT)
+    assert err.value.status == 404
+    with pytest.raises(NimroboError) as err:
+        client.update_project(project.id, name="", prompt=PROMPT)
+    assert err.value.message == "Name and prompt are required"
     with pytest.raises(NimroboError) as err:
         client.create_project("", PROMPT)
     assert err.value.message == "Name and prompt are required"
@@ -152,8 +181,16 @@ def test_session_lifecycle_summary_202_then_200_and_late_evaluation(sim, client)
     assert used.status == "used" and used.session_id == session_id and not used.is_active
     status = client.session_status(session_id, "project", project.id)
     assert status.status == "active" and not status.is_finished
-    with pytest.raises(NimroboError):
+    with pytest.raises(NimroboError) as err:
         client.session_audio_url(session_id, "project", project.id)
+    assert err.value.status == 404 and "recording is not ready yet" in err.value.user_message
+    with pytest.raises(NimroboError) as err:
+        client.session_transcript(session_id, "project", project.id)
+    assert err.value.message == f"conversation.json not found for session {session_id}"
+    with pytest.raises(NimroboError) as err:
+        client.cancel_link(project.id, link.id)
+    assert err.value.message == "Cannot cancel link with status: used"
+    assert "Only active links can be cancelled" in err.value.user_message
     sim.complete_session(session_id)
     assert client.session_status(session_id, "project", project.id).is_finished
     transcript = client.session_transcript(session_id, "project", project.id)
@@ -266,3 +303,165 @@ def test_posts_are_not_retried_blindly_on_500(sim, client):
     make_project(client)
     assert len(client.list_projects()) == 1
     assert sim.calls["POST /api/v1/projects"] == 2
+
+
+def test_evaluator_dataclass_round_trips_and_evaluation_answers_its_questions(sim, client):
+    evaluator = Evaluator("Score the call", [EvaluatorQuestion("years", "Years of experience", "number"),
+                                             EvaluatorQuestion("stack", "Main stack")])
+    project = client.create_project("Platform Engineer", PROMPT, evaluator=evaluator)
+    assert project.evaluator_config == evaluator
+    assert client.get_project(project.id).evaluator == evaluator.to_api()
+    link = client.create_links(project.id, ["Linus"], "1_month")[0]
+    session_id = sim.start_session(link.id)
+    sim.complete_session(session_id)
+    time.sleep(0.35)
+    results = client.session_evaluation(session_id, "project", project.id).results
+    assert isinstance(results["years"], int | float) and isinstance(results["stack"], str)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [({"label": ""}, "Label must be a non-empty string"),
+     ({"expiry_preset": "2_days"}, "Invalid expiry preset"),
+     ({"landing_page_title": 5}, "landingPageTitle must be a string"),
+     ({"landing_page_info": None}, "landingPageInfo must be a string"),
+     ({"time_limit_minutes": -3}, "timeLimitMinutes must be a positive number"),
+     ({"evaluator": {"questions": []}}, "Invalid evaluator format")],
+)
+def test_instant_link_edit_errors(client, fields, message):
+    link = client.create_instant_links(["Edit me"], "1_day", PROMPT)[0]
+    with pytest.raises(NimroboError) as err:
+        client.update_instant_link(link.id, **fields)
+    assert err.value.status == 400 and err.value.message == message
+
+
+def test_missing_ids_and_required_parameters(client):
+    with pytest.raises(NimroboError) as err:
+        client.update_instant_link("lnk_gone", label="x")
+    assert err.value.status == 404 and "Instant link `lnk_gone` was not found" in err.value.user_message
+    with pytest.raises(NimroboError) as err:
+        client.cancel_link("", "lnk_gone")
+    assert err.value.message == "projectId is required"
+    with pytest.raises(NimroboError) as err:
+        client.session_summary("")
+    assert err.value.status == 400 and err.value.message == "sessionId is required"
+    with pytest.raises(NimroboError) as err:
+        client.regenerate_summary("sess_gone")
+    assert err.value.status == 404 and "Session `sess_gone` was not found" in err.value.user_message
+    with pytest.raises(NimroboError) as err:
+        client.session_evaluation("sess_gone", "project", "proj_1")
+    assert "Session `sess_gone` was not found as a project session in project `proj_1`" in err.value.user_message
+
+
+def test_gets_survive_a_share_of_random_500s_429s_and_drops(sim, client):
+    make_project(client)
+    sim.faults.configure(error_rate=0.2, rate_limit_rate=0.15, drop_rate=0.1)
+    for _ in range(15):
+        assert len(client.list_projects()) == 1
+    assert sim.calls["GET /api/v1/projects"] > 15  # some calls were faulted and retried
+
+
+def test_retry_after_is_honoured(sim):
+    waits: list[float] = []
+    sim.faults.retry_after = 7
+    sim.faults.script("GET /api/v1/projects", "rate_limit")
+    policy = RetryPolicy(base_delay=0.01, sleep=waits.append)
+    with NimroboClient(sim.url + "/api", KEY, retry=policy) as c:
+        assert c.list_projects() == []
+    assert waits == [7.0]
+
+
+def test_a_rate_limited_create_is_retried_once_and_leaves_one_set(sim, client):
+    project = make_project(client)
+    sim.faults.script("POST /api/v1/projects/{project_id}/links", "rate_limit")
+    links = client.create_links(project.id, ["P", "Q"], "1_day")
+    assert [link.label for link in links] == ["P", "Q"]
+    assert len(client.list_links(project.id)) == 2
+    assert sim.calls["POST /api/v1/projects/{project_id}/links"] == 2
+
+
+def test_duplicate_labels_are_kept_when_reconciling(sim, client):
+    project = make_project(client)
+    sim.faults.script("POST /api/v1/projects/{project_id}/links", "drop_response")
+    links = client.create_links(project.id, ["Sam Lee", "Sam Lee", "Kim"], "1_day")
+    assert sorted(link.label for link in links) == ["Kim", "Sam Lee", "Sam Lee"]
+    assert len(client.list_links(project.id)) == 3
+
+
+def test_a_body_too_large_is_split_and_nothing_is_duplicated(sim, client):
+    project = make_project(client)
+    sim.max_body_bytes = 400
+    labels = [f"Candidate number {i:03d}" for i in range(40)]
+    links = client.create_links(project.id, labels, "1_week")
+    assert [link.label for link in links] == labels
+    assert sorted(link.label for link in client.list_links(project.id)) == labels
+    assert sim.calls["POST /api/v1/projects/{project_id}/links"] > 1
+
+
+class _SecondPartIsLost(httpx.HTTPTransport):
+    """Real HTTP, except that the fourth POST dies before reaching the server."""
+
+    posts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.posts += 1
+            if self.posts == 4:
+                raise httpx.ReadError("connection reset", request=request)
+        return super().handle_request(request)
+
+
+def test_after_a_partial_create_only_the_missing_labels_are_sent(sim):
+    with NimroboClient(sim.url + "/api", KEY, transport=_SecondPartIsLost(),
+                       retry=RetryPolicy(attempts=2, base_delay=0.01)) as c:
+        project = c.get_project(c.create_project("Role", PROMPT).id)  # POST 1
+        sim.max_body_bytes = 300
+        labels = [f"Applicant {i:02d}" for i in range(20)]
+        # POST 2: 413; 3: the first half is created; 4: the second half is lost on the way
+        links = c.create_links(project.id, labels, "1_day")
+        assert [link.label for link in links] == labels
+        assert sorted(link.label for link in c.list_links(project.id)) == labels
+    assert sim.calls["POST /api/v1/projects/{project_id}/links"] == 3  # the lost part, then only it, once more
+
+
+class _ReadsFailAfterAPost(httpx.HTTPTransport):
+    """Real HTTP, except that Nimrobo stops answering reads once a POST has gone out."""
+
+    posted = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and self.posted:
+            raise httpx.ConnectError("connection refused", request=request)
+        self.posted = self.posted or request.method == "POST"
+        return super().handle_request(request)
+
+
+def test_a_create_that_cannot_be_checked_stays_outcome_unknown(sim):
+    with NimroboClient(sim.url + "/api", KEY, retry=RetryPolicy(attempts=2, base_delay=0.01)) as c:
+        project = c.create_project("Role", PROMPT)
+    transport = _ReadsFailAfterAPost()
+    sim.faults.script("POST /api/v1/projects/{project_id}/links", "drop_response")
+    with NimroboClient(sim.url + "/api", KEY, transport=transport,
+                       retry=RetryPolicy(attempts=2, base_delay=0.01)) as c, pytest.raises(NimroboError) as err:
+        c.create_links(project.id, ["A", "B", "C"], "1_day")
+    assert err.value.outcome_unknown and "look before trying again" in err.value.user_message
+    assert sorted(link["label"] for link in sim.all_links()) == ["A", "B", "C"]  # created once, not re-sent
+    assert sim.calls["POST /api/v1/projects/{project_id}/links"] == 1
+
+
+def test_control_surface_over_http_drives_a_session(sim, client):
+    link = client.create_instant_links(["Remote"], "1_day", PROMPT)[0]
+    assert link.url == f"{sim.url}/link/{link.token}"
+    with httpx.Client(base_url=sim.url) as http:
+        assert http.post("/_control/nimrobo/add_key", json={"key": "api_other", "scopes": ["user:read"]}).json()["ok"]
+        session_id = http.post("/_control/nimrobo/start_session", json={"link_id": link.id}).json()["result"]
+        assert http.post("/_control/nimrobo/complete_session", json={"session_id": session_id}).json()["ok"]
+        refused = http.post("/_control/nimrobo/start_session", json={"link_id": link.id})
+        assert refused.status_code == 400 and "used" in refused.json()["error"]
+        http.post("/_control/faults", json={"script": {"GET /api/v1/instant-voice-links": ["error_500"]}})
+        assert http.get("/_control/calls").json() == {"POST /api/v1/instant-voice-links": 1,
+                                                      "GET /api/v1/instant-voice-links": 1}
+    assert client.session_status(session_id, "instant").is_finished
+    assert client.list_instant_links()[0].session_id == session_id  # after one retried 500
+    with NimroboClient(sim.url + "/api", "api_other") as other:
+        assert other.get_profile().id
