@@ -28,7 +28,7 @@ def test_completed_interview_is_posted_once_with_summary_and_evaluation_even_aft
     post = stack.slack.wait_for(lambda: completed_posts(stack), timeout=20)[0]
     assert post["metadata"]["event_payload"]["session_id"] == session
     text = str(post["blocks"])
-    assert "billing migration" in text and "communication" in text and "Ada" in text
+    assert "billing migration" in text and "*Communication*\\n7" in text and "Ada" in text
     stack.stop_bot()
     stack.start_bot()
     time.sleep(3)  # several watcher periods after the restart

@@ -1,40 +1,122 @@
-"""The completed-interview message."""
+"""The completed-interview message the watcher posts (public: emails and phones are masked)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from bot.blocks import Message, context, header, mrkdwn_escape, section
+from bot.blocks import (
+    MAX_FIELD_TEXT,
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    Message,
+    clip,
+    context,
+    fit_blocks,
+    header,
+    mrkdwn_escape,
+    section,
+)
 from services.privacy import mask_text
 from services.watcher import Notification
 
+EVENT_TYPE = "voice_session_completed"
+SUMMARY_SECTIONS = 3  # a long summary spans at most this many sections, then is clipped
+EVALUATION_BLOCKS = MAX_MESSAGE_BLOCKS - 10  # leaves room for the header, summary and footer
+
+NO_EVALUATION = {
+    "none": "No evaluation: this interview has no evaluator configured.",
+    "pending": "The evaluation wasn't ready in time; `/voicelink status {session}` shows it once it is.",
+    "error": "Nimrobo could not evaluate this interview.",
+}
+
+
+def _public(text: Any) -> str:
+    return mrkdwn_escape(mask_text(str(text if text is not None else "")))
+
+
+def metadata(note: Notification) -> dict[str, Any]:
+    return {"event_type": EVENT_TYPE,
+            "event_payload": {"session_id": note.session_id, "project_id": note.project_id or "",
+                              "label": mask_text(note.label), "status": note.status}}
+
+
+def duration(note: Notification) -> str:
+    """``12 min`` from the session's start and completion times, or "" when either is missing."""
+    try:
+        start = datetime.fromisoformat(str(note.created_at).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(note.completed_at).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    seconds = (end - start).total_seconds()
+    if seconds <= 0:
+        return ""
+    return f"{round(seconds / 60)} min" if seconds >= 60 else f"{round(seconds)} s"
+
+
+def summary_text(summary: Any) -> str:
+    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
+    if isinstance(summary, dict):
+        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
+        points = summary.get("keyPoints") or summary.get("key_points") or []
+        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
+        return "\n".join([body, *lines]).strip()
+    return str(summary or "").strip()
+
+
+def _chunks(text: str, size: int, count: int) -> list[str]:
+    parts = [text[i:i + size] for i in range(0, len(text), size)][:count]
+    if len(text) > size * count:
+        parts[-1] = clip(parts[-1] + "…", size)
+    return parts
+
+
+def evaluation_fields(results: Any, questions: dict[str, str]) -> list[str]:
+    """One "*question*\\nanswer" field per answer, for a dict or a list of answers."""
+    pairs: list[tuple[str, Any]]
+    if isinstance(results, dict):
+        pairs = [(questions.get(str(k), str(k)), v) for k, v in results.items()]
+    elif isinstance(results, list):
+        pairs = []
+        for i, item in enumerate(results, 1):
+            if isinstance(item, dict):
+                key = item.get("label") or questions.get(str(item.get("id")), "") or item.get("question") \
+                    or item.get("id") or f"Answer {i}"
+                value = next((item[k] for k in ("answer", "value", "score", "result") if k in item), item)
+                pairs.append((str(key), value))
+            else:
+                pairs.append((f"Answer {i}", item))
+    else:
+        pairs = [("Evaluation", results)]
+    return [clip(f"*{_public(k)}*\n{_public(v)}", MAX_FIELD_TEXT) for k, v in pairs]
+
 
 def completed_message(note: Notification) -> Message:
-    who = note.label or note.session_id
-    metadata = {"event_type": "voice_session_completed",
-                "event_payload": {"session_id": note.session_id, "project_id": note.project_id or "",
-                                  "label": note.label, "status": note.status}}
+    who = mask_text(note.label) or note.session_id
     if note.status != "completed":
-        text = f"The voice interview with {who} {note.status}."
-        return Message(text=text, blocks=[section(f":x: {mrkdwn_escape(text)}")], metadata=metadata)
-    blocks: list[Any] = [header(f"Interview completed · {who}"[:150])]
-    summary = note.summary
-    if isinstance(summary, dict):
-        body = str(summary.get("overview") or summary.get("summary") or "")
-        points = [f"• {p}" for p in summary.get("keyPoints", [])][:15]
-        body = "\n".join([body, *points]).strip()
-    else:
-        body = str(summary or "")
+        text = f"The voice interview with {who} {note.status}; there is no summary or evaluation."
+        return Message(text=text, blocks=[section(f":x: {mrkdwn_escape(text)}"),
+                                          context(f"Session `{note.session_id}`")], metadata=metadata(note))
+    blocks: list[Any] = [header(f"Interview completed · {who}")]
+    facts = [f"*{_public(note.project_name)}*" if note.project_name else "",
+             duration(note), f"session `{note.session_id}`"]
+    blocks.append(context(" · ".join(f for f in facts if f)))
     if note.summary_pending:
-        body = "The summary is still being generated; `/voicelink status " + note.session_id + "` shows it later."
-    blocks.append(section("*Summary*\n" + mrkdwn_escape(mask_text(body) or "No summary.")))
-    if isinstance(note.evaluation, dict) and note.evaluation:
-        fields = [f"*{mrkdwn_escape(str(k))}*\n{mrkdwn_escape(mask_text(str(v)))}" for k, v in note.evaluation.items()]
-        blocks.append(section("*Evaluation*"))
-        for i in range(0, min(len(fields), 300), 10):
-            blocks.append(section("", fields=fields[i:i + 10]))
+        body = f"The summary is still being generated; `/voicelink status {note.session_id}` shows it later."
     else:
-        blocks.append(context("No evaluation: none is configured for this interview, or it isn't ready."))
-    blocks.append(context(f"Session `{note.session_id}` · `/voicelink status {note.session_id}` for the transcript "
-                          "and audio."))
-    return Message(text=f"Interview completed: {who}", blocks=blocks[:50], metadata=metadata)
+        body = _public(summary_text(note.summary)) or "Nimrobo returned no summary."
+    for i, chunk in enumerate(_chunks(body, MAX_SECTION_TEXT - 20, SUMMARY_SECTIONS)):
+        blocks.append(section(("*Summary*\n" if i == 0 else "") + chunk))
+    if note.evaluation is not None:
+        fields = evaluation_fields(note.evaluation, note.questions)
+        blocks.append(section("*Evaluation*"))
+        groups = [fields[i:i + 10] for i in range(0, len(fields), 10)]
+        for group in groups[:EVALUATION_BLOCKS]:
+            blocks.append(section("", fields=group))
+        if len(groups) > EVALUATION_BLOCKS:
+            left = len(fields) - 10 * EVALUATION_BLOCKS
+            blocks.append(context(f"…{left} more answers: `/voicelink status {note.session_id}` shows them all."))
+    elif note.evaluation_note:
+        blocks.append(context(NO_EVALUATION[note.evaluation_note].format(session=note.session_id)))
+    blocks.append(context(f"`/voicelink status {note.session_id}` for the transcript and audio."))
+    return Message(text=f"Interview completed: {who}", blocks=fit_blocks(blocks), metadata=metadata(note))

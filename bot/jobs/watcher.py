@@ -1,9 +1,15 @@
-"""Post each completed interview to the channel that asked, once (every ``POLL_INTERVAL_SECONDS``)."""
+"""Post each finished interview to the channels that asked, once (every ``POLL_INTERVAL_SECONDS``).
+
+The channel cards follow link statuses through the ``voice_cards`` job (bot/jobs/voice_cards.py),
+which also records the session ids this job reads.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.watcher import completed_message
 from bot.context import Services
@@ -12,16 +18,46 @@ from services import watcher
 
 log = logging.getLogger(__name__)
 
+# Slack errors that won't go away by trying again: keep the claim, record why, stop trying.
+UNDELIVERABLE = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "access_denied",
+                 "team_access_not_granted", "invalid_blocks", "invalid_metadata", "msg_too_long"}
+
+
+def wait_seconds(services: Services) -> float:
+    """How long a completed interview may wait for its summary and evaluation."""
+    return max(10.0, 4 * services.settings.poll_interval_seconds)
+
 
 @job("interview_watcher", seconds=lambda services: services.settings.poll_interval_seconds)
 def watch_interviews(services: Services, client: Any) -> None:
     if not services.settings.nimrobo_api_key:
         return
+    for note in watcher.poll(services.store, services.nimrobo, wait_seconds=wait_seconds(services)):
+        if services.stopping.is_set():
+            return
+        post(services, client, note)
+
+
+def post(services: Services, client: Any, note: watcher.Notification) -> str | None:
+    """Claim, post, mark: the message ts, or None when it was not posted (now)."""
     store = services.store
-    wait = max(10.0, 4 * services.settings.poll_interval_seconds)
-    for note in watcher.poll(store, services.nimrobo, wait_seconds=wait):
-        if not watcher.claim(store, note.session_id, note.channel):
-            continue
+    if not watcher.claim(store, note.session_id, note.channel):
+        return None
+    try:
         response = client.chat_postMessage(channel=note.channel, thread_ts=note.thread_ts,
                                            **completed_message(note).kwargs())
-        watcher.mark_posted(store, note.session_id, note.channel, response["ts"])
+    except SlackApiError as exc:  # Slack answered, so nothing was posted
+        error = str(exc.response.get("error", "")) if exc.response is not None else ""
+        if error in UNDELIVERABLE:
+            log.warning("watcher: can't post session %s to %s (%s); giving up", note.session_id, note.channel, error)
+            watcher.give_up(store, note.session_id, note.channel, error)
+        else:
+            log.warning("watcher: posting session %s to %s failed (%s); next poll retries", note.session_id,
+                        note.channel, error or exc)
+            watcher.release(store, note.session_id, note.channel)
+        return None
+    except Exception:  # no answer: it may have been posted, so never post it again (at most once)
+        log.exception("watcher: posting session %s to %s had no answer; not retrying", note.session_id, note.channel)
+        return None
+    watcher.mark_posted(store, note.session_id, note.channel, response["ts"])
+    return str(response["ts"])
