@@ -1,0 +1,228 @@
+"""The interview watcher service against the Nimrobo simulator over HTTP, plus its message and posting rules."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+
+from bot.blocks.watcher import completed_message
+from bot.jobs.watcher import post
+from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
+from services import watcher
+from services.http import RetryPolicy
+from services.nimrobo import NimroboClient
+from services.store import Store
+from services.voicelinks import VoiceLinkService
+
+KEY = "api_watcher_key"
+PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
+EVALUATOR = {"prompt": "Rate", "questions": [{"id": "communication", "label": "Communication", "type": "number"},
+                                             {"id": "highlights", "label": "Highlights", "type": "text"}]}
+WAIT = 100.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(scope="module")
+def server():
+    with NimroboSimulator(keys={KEY: ALL_SCOPES}, evaluation_delay=0, summary_delay=0) as s:
+        yield s
+
+
+@pytest.fixture()
+def sim(server):
+    server.reset()
+    return server
+
+
+@pytest.fixture()
+def nimrobo(sim):
+    with NimroboClient(sim.url + "/api", KEY, retry=RetryPolicy(base_delay=0.01, max_total=3)) as c:
+        yield c
+
+
+@pytest.fixture()
+def store(tmp_path):
+    s = Store(tmp_path / "bot.db")
+    yield s
+    s.close()
+
+
+def register_link(store, nimrobo, label="Ada", evaluator=None, channel="C_HIRING", thread_ts="111.222"):
+    """A project link created from Slack in ``channel``, as the voice-link service records it."""
+    project = nimrobo.create_project(f"Role {label}", PROMPT, evaluator=evaluator)
+    link = nimrobo.create_links(project.id, [label], "1_week")[0]
+    store.insert("voice_links", {"id": link.id, "batch_id": "b1", "kind": "project", "project_id": project.id,
+                                 "label": label, "status": link.status, "session_id": None, "channel": channel,
+                                 "thread_ts": thread_ts, "creator": "U1", "created_at": 0.0, "updated_at": 0.0})
+    return project, link
+
+
+def post_all(store, notes):
+    for note in notes:
+        assert watcher.claim(store, note.session_id, note.channel)
+        watcher.mark_posted(store, note.session_id, note.channel, "999.1")
+
+
+def test_completed_interview_is_ready_once_after_the_summary_exists(sim, nimrobo, store):
+    _, link = register_link(store, nimrobo)
+    session = sim.start_session(link.id)
+    VoiceLinkService(store, nimrobo).refresh_statuses()  # picks up the sessionId
+    clock = Clock()
+    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []  # still pending
+    sim.complete_session(session)
+    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []  # summary answered 202
+    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)
+    assert (note.session_id, note.channel, note.thread_ts, note.label) == (session, "C_HIRING", "111.222", "Ada")
+    assert "billing migration" in note.summary["overview"] and not note.summary_pending
+    assert note.evaluation is None and note.evaluation_note == "none"  # no evaluator: nothing to wait for
+    post_all(store, [note])
+    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []
+    assert not watcher.claim(store, session, "C_HIRING")
+
+
+def test_evaluation_is_waited_for_then_posted_with_question_labels(sim, nimrobo, store):
+    _, link = register_link(store, nimrobo, evaluator=EVALUATOR)
+    sim.evaluation_delay = 3600  # arrives "later"
+    session = sim.start_session(link.id)
+    VoiceLinkService(store, nimrobo).refresh_statuses()
+    sim.complete_session(session)
+    clock = Clock()
+    watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)  # summary 202
+    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []  # evaluation null, hasError false
+    sim.sessions[session]["_evaluation_ready_at"] = 0  # now it is written
+    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)
+    assert note.evaluation == {"communication": 7, "highlights": "Clear answer about Highlights"}
+    assert note.questions == {"communication": "Communication", "highlights": "Highlights"}
+    text = json.dumps(completed_message(note).kwargs()["blocks"])
+    assert "*Communication*\\n7" in text and "billing migration" in text
+
+
+def test_after_the_wait_it_is_posted_with_what_exists(sim, nimrobo, store):
+    _, link = register_link(store, nimrobo, evaluator=EVALUATOR)
+    sim.evaluation_delay = sim.summary_delay = 3600  # neither arrives
+    session = sim.start_session(link.id)
+    VoiceLinkService(store, nimrobo).refresh_statuses()
+    sim.complete_session(session)
+    clock = Clock()
+    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []
+    clock.t += WAIT - 1
+    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []
+    clock.t += 2
+    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)
+    assert note.summary_pending and note.evaluation is None and note.evaluation_note == "pending"
+    message = completed_message(note).kwargs()
+    assert "still being generated" in json.dumps(message["blocks"])
+    assert "evaluation wasn't ready" in json.dumps(message["blocks"])
+    assert sim.calls["POST /api/v1/sessions/summary/regenerate"] == 0  # never triggers regeneration
+
+
+def test_failed_interview_is_ready_at_once_and_only_once(sim, nimrobo, store):
+    _, link = register_link(store, nimrobo, label="Linus")
+    session = sim.start_session(link.id)
+    VoiceLinkService(store, nimrobo).refresh_statuses()
+    sim.fail_session(session)
+    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=Clock())
+    assert note.status == "failed"
+    message = completed_message(note)
+    assert "Linus failed" in message.text and message.metadata["event_payload"]["session_id"] == session
+    post_all(store, [note])
+    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=Clock()) == []
+
+
+def test_a_restart_does_not_post_again_and_a_released_claim_is_retried(sim, nimrobo, store, tmp_path):
+    _, link = register_link(store, nimrobo, label="Ada")
+    _, other = register_link(store, nimrobo, label="Bea")
+    sessions = [sim.start_session(link.id), sim.start_session(other.id)]
+    VoiceLinkService(store, nimrobo).refresh_statuses()
+    for s in sessions:
+        sim.fail_session(s)
+    notes = watcher.poll(store, nimrobo, clock=Clock())
+    assert len(notes) == 2
+    post_all(store, notes[:1])  # posted
+    assert watcher.claim(store, notes[1].session_id, notes[1].channel)  # claimed, then the process died
+    store.close()
+    again = Store(tmp_path / "bot.db")  # the restarted bot
+    try:
+        assert watcher.poll(again, nimrobo, clock=Clock()) == []
+        watcher.release(again, notes[1].session_id, notes[1].channel)  # Slack said it was not posted
+        assert [n.session_id for n in watcher.poll(again, nimrobo, clock=Clock())] == [notes[1].session_id]
+    finally:
+        again.close()
+
+
+def test_watch_subscription_and_link_channel_each_get_one_with_one_status_call(sim, nimrobo, store):
+    project, link = register_link(store, nimrobo, label="Grace")
+    unregistered = nimrobo.create_links(project.id, ["Hopper"], "1_week")[0]  # made outside Slack
+    session = sim.start_session(link.id)
+    other = sim.start_session(unregistered.id)
+    VoiceLinkService(store, nimrobo).refresh_statuses()
+    assert watcher.subscribe(store, project.id, "C_UPDATES", "U2")
+    assert not watcher.subscribe(store, project.id, "C_UPDATES", "U2")
+    assert watcher.watch(store, session, "C_WATCH", "U3", "project", project.id, "Grace")
+    sim.fail_session(session)
+    sim.fail_session(other)
+    before = sim.calls["GET /api/v1/session/status"]
+    notes = watcher.poll(store, nimrobo, clock=Clock())
+    assert sorted((n.session_id, n.channel) for n in notes) == sorted(
+        [(session, "C_HIRING"), (session, "C_UPDATES"), (session, "C_WATCH"), (other, "C_UPDATES")])
+    assert sim.calls["GET /api/v1/session/status"] - before == 2
+    assert watcher.unsubscribe(store, project.id, "C_UPDATES")
+    assert not watcher.unsubscribe(store, project.id, "C_UPDATES")
+    subs, watches = watcher.subscriptions(store, "C_WATCH")
+    assert subs == [] and [w["session_id"] for w in watches] == [session]
+
+
+def test_message_stays_within_slack_limits_and_masks_contacts():
+    note = watcher.Notification(
+        "sess_1", "C1", None, "project", "proj_1", "ada@example.com", "completed",
+        summary={"overview": "Reach me at ada@example.com or +1 415 555 0100. " + "x" * 20000},
+        evaluation={f"q{i}": "y" * 3000 for i in range(600)}, questions={"q0": "First question"},
+        project_name="Backend", created_at="2026-01-01T10:00:00Z", completed_at="2026-01-01T10:12:00Z")
+    kwargs = completed_message(note).kwargs()
+    blocks = kwargs["blocks"]
+    assert len(blocks) <= 50
+    for block in blocks:
+        if block["type"] == "section":
+            assert len(block.get("text", {}).get("text", "")) <= 3000
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+    dumped = json.dumps(kwargs)
+    assert "ada@example.com" not in dumped and "555 0100" not in dumped
+    assert "First question" in dumped and "12 min" in dumped
+    assert kwargs["metadata"]["event_type"] == "voice_session_completed"
+    assert kwargs["metadata"]["event_payload"]["session_id"] == "sess_1"
+
+
+class FakeSlack:
+    def __init__(self, error=None):
+        self.error, self.posts = error, []
+
+    def chat_postMessage(self, **kwargs):  # noqa: N802 - the slack_sdk name
+        if self.error:
+            raise SlackApiError(self.error, SlackResponse(client=None, http_verb="POST", api_url="", req_args={},
+                                                          data={"ok": False, "error": self.error}, headers={},
+                                                          status_code=429 if self.error == "ratelimited" else 200))
+        self.posts.append(kwargs)
+        return {"ok": True, "ts": "123.456"}
+
+
+def test_posting_marks_posted_retries_after_a_slack_error_and_stops_for_a_lost_channel(store):
+    services = SimpleNamespace(store=store)
+    note = watcher.Notification("sess_9", "C1", "1.2", "instant", None, "Ada", "failed")
+    assert post(services, FakeSlack("ratelimited"), note) is None
+    assert not watcher.already_posted(store, "sess_9", "C1")  # released: the next poll tries again
+    slack = FakeSlack()
+    assert post(services, slack, note) == "123.456"
+    assert slack.posts[0]["thread_ts"] == "1.2" and slack.posts[0]["metadata"]["event_type"] == "voice_session_completed"
+    assert post(services, slack, note) is None and len(slack.posts) == 1  # never twice
+    lost = watcher.Notification("sess_10", "C_GONE", None, "instant", None, "Bea", "failed")
+    assert post(services, FakeSlack("channel_not_found"), lost) is None
+    assert watcher.already_posted(store, "sess_10", "C_GONE")  # recorded; not retried forever
