@@ -90,6 +90,15 @@ class Settings:
     max_csv_bytes: int = 50 * 1024 * 1024
     progress_update_seconds: float = 2.0
     log_level: str = "INFO"
+    # Serving under load (see README "Serving under load").
+    ack_threads: int = 32  # Bolt listener threads: they only ack and hand work on
+    work_pool_size: int = 8  # threads for slow work after the ack
+    work_per_user: int = 2  # at most this many of them busy for one person
+    api_concurrency: int = 12  # requests in flight per backend for the scheduled jobs
+    slack_posts_per_second: float = 1.0  # chat.postMessage per channel
+    slack_updates_per_minute: float = 50.0  # chat.update per workspace (tier 3)
+    http_backlog: int = 2048
+    http_keepalive_seconds: float = 5.0
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -164,6 +173,17 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             "PROGRESS_UPDATE_SECONDS", get("PROGRESS_UPDATE_SECONDS", default="2"), float, 0.05
         ),
         log_level=get("LOG_LEVEL", default="INFO").upper(),
+        ack_threads=int(_number("ACK_THREADS", get("ACK_THREADS", default="32"), int, 1)),
+        work_pool_size=int(_number("WORK_POOL_SIZE", get("WORK_POOL_SIZE", default="8"), int, 1)),
+        work_per_user=int(_number("WORK_PER_USER", get("WORK_PER_USER", default="2"), int, 1)),
+        api_concurrency=int(_number("API_CONCURRENCY", get("API_CONCURRENCY", default="12"), int, 1)),
+        slack_posts_per_second=_number("SLACK_POSTS_PER_SECOND", get("SLACK_POSTS_PER_SECOND", default="1"),
+                                       float, 0.01),
+        slack_updates_per_minute=_number("SLACK_UPDATES_PER_MINUTE",
+                                         get("SLACK_UPDATES_PER_MINUTE", default="50"), float, 1),
+        http_backlog=int(_number("HTTP_BACKLOG", get("HTTP_BACKLOG", default="2048"), int, 1)),
+        http_keepalive_seconds=_number("HTTP_KEEPALIVE_SECONDS", get("HTTP_KEEPALIVE_SECONDS", default="5"),
+                                       float, 1),
     )
 
 

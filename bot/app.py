@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.context import Services
+from bot.slack_client import BotWebClient, SlackWriteLimiter
 from services.store import now
 
 log = logging.getLogger(__name__)
 
 
 def make_web_client(services: Services) -> WebClient:
-    """A WebClient for the configured Slack API base, retrying connection errors and 429s."""
+    """A WebClient for the configured Slack API base, paced to Slack's rate tiers (bot/slack_client.py)."""
     settings = services.settings
-    return WebClient(
-        token=settings.slack_bot_token.reveal() or None,
-        base_url=settings.slack_api_url,
-        timeout=15,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
-                        RateLimitErrorRetryHandler(max_retry_count=4)],
-    )
+    limiter = SlackWriteLimiter(settings.slack_posts_per_second, settings.slack_updates_per_minute)
+    return BotWebClient(token=settings.slack_bot_token.reveal() or None, base_url=settings.slack_api_url,
+                        timeout=15, limiter=limiter)
 
 
 def create_app(services: Services, *, client: WebClient | None = None) -> App:
@@ -41,6 +38,9 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
         token_verification_enabled=False,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        # Listeners only ack and hand slow work to services.work (bot/work.py), so these
+        # threads are busy for milliseconds; a pool this size never makes an ack wait.
+        listener_executor=ThreadPoolExecutor(max_workers=settings.ack_threads, thread_name_prefix="ack"),
     )
 
     @app.middleware

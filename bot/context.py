@@ -11,6 +11,7 @@ from config import Settings
 from services.store import Store
 
 if TYPE_CHECKING:
+    from bot.work import WorkPool
     from services.nimrobo import NimroboClient
     from services.pluto import PlutoClient
     from services.scoring import ScoringService
@@ -30,6 +31,13 @@ class Services:
         self.store = store or Store(settings.database_path)
         self.transports = transports or {}
         self.stopping = threading.Event()
+
+    @cached_property
+    def work(self) -> WorkPool:
+        """The bounded, per-user-fair pool for slow work after a Slack ack."""
+        from bot.work import WorkPool
+
+        return WorkPool(self.settings.work_pool_size, self.settings.work_per_user)
 
     @cached_property
     def nimrobo(self) -> NimroboClient:
@@ -58,6 +66,8 @@ class Services:
 
     def close(self) -> None:
         self.stopping.set()
+        if "work" in self.__dict__:
+            self.work.shutdown(wait=True)
         for name in ("nimrobo", "pluto"):
             client = self.__dict__.get(name)
             if client is not None:

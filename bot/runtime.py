@@ -48,8 +48,10 @@ class BotRuntime:
 
     def start_http(self, port: int | None = None, host: str = "0.0.0.0", *, scheduler: bool = True) -> BotHTTPServer:
         """Serve ``POST /slack/events`` and ``GET /health`` in a background thread."""
-        self.server = BotHTTPServer(self.app, self.settings.port if port is None else port, host,
-                                    health=self.health).start()
+        settings = self.settings
+        self.server = BotHTTPServer(self.app, settings.port if port is None else port, host, health=self.health,
+                                    backlog=settings.http_backlog, keepalive=settings.http_keepalive_seconds,
+                                    dispatch_threads=2 * settings.ack_threads).start()
         if scheduler:
             self.start_scheduler()
         return self.server

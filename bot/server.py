@@ -1,16 +1,33 @@
-"""HTTP mode: ``POST /slack/events`` (signature-verified by Bolt) and ``GET /health``."""
+"""HTTP mode: Bolt's Starlette adapter under uvicorn. ``POST /slack/events`` and ``GET /health``.
+
+Why this pair: uvicorn is a production ASGI server that runs in-process, so ``python -m bot``
+keeps starting everything (Bolt, the scheduler, the server) with one command, and the
+sandbox and the tests start the very same front on an ephemeral port. Its accept loop is
+asynchronous: a burst of connections queues in a large listen backlog instead of being
+reset. Bolt's ``App.dispatch`` is synchronous (it waits for ``ack()``), so each request is
+dispatched on a thread of its own limiter instead of blocking the event loop; listeners
+only ack and hand slow work to :class:`bot.work.WorkPool`, so those threads are free
+again within milliseconds. One worker process: the bot's state lives in the store, and a
+team that needs more capacity runs more replicas (see README).
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
+import socket
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import anyio
+import uvicorn
 from slack_bolt import App
-from slack_bolt.request import BoltRequest
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 log = logging.getLogger(__name__)
 
@@ -18,74 +35,83 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY = 5 * 1024 * 1024
 
 
-class BotHTTPServer:
-    """A threaded HTTP server in front of the Bolt app."""
+def build_asgi(app: App | None, health: Callable[[], dict[str, Any]], *, dispatch_threads: int = 64) -> Starlette:
+    """The ASGI app: ``GET /health`` always, ``POST /slack/events`` when ``app`` is given (HTTP mode)."""
+    limiter = anyio.CapacityLimiter(dispatch_threads)
 
-    def __init__(self, app: App, port: int = 3000, host: str = "0.0.0.0",
-                 health: Callable[[], dict[str, Any]] | None = None) -> None:
+    async def health_route(_: Request) -> Response:
+        payload = await anyio.to_thread.run_sync(health, limiter=limiter)
+        return JSONResponse(payload, status_code=200 if payload.get("ok") else 503)
+
+    async def events(request: Request) -> Response:
+        length = int(request.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            return PlainTextResponse("Payload too large", status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("Payload too large", status_code=413)
+        bolt_request = to_bolt_request(request, body)
+        bolt_response = await anyio.to_thread.run_sync(app.dispatch, bolt_request, limiter=limiter)
+        return to_starlette_response(bolt_response)
+
+    routes = [Route("/health", health_route, methods=["GET"])]
+    if app is not None:
+        routes.append(Route(EVENTS_PATH, events, methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+class _ThreadedServer(uvicorn.Server):
+    """uvicorn in a background thread: no signal handlers (the main thread owns those)."""
+
+    def install_signal_handlers(self) -> None:  # pragma: no cover - trivial
+        pass
+
+
+class BotHTTPServer:
+    """uvicorn serving :func:`build_asgi` on ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(self, app: App | None, port: int = 3000, host: str = "0.0.0.0",
+                 health: Callable[[], dict[str, Any]] | None = None, *, backlog: int = 2048,
+                 keepalive: float = 5.0, dispatch_threads: int = 64) -> None:
         self.app = app
         self.health = health or (lambda: {"ok": True})
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt: str, *args: Any) -> None:
-                log.debug("%s " + fmt, self.address_string(), *args)
-
-            def _send(self, status: int, body: str | bytes, headers: dict[str, Any] | None = None) -> None:
-                data = body.encode() if isinstance(body, str) else body
-                self.send_response(status)
-                for key, values in (headers or {}).items():
-                    for value in values if isinstance(values, list | tuple) else [values]:
-                        if key.lower() != "content-length":
-                            self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                path = self.path.partition("?")[0]
-                if path == "/health":
-                    payload = server.health()
-                    self._send(200 if payload.get("ok") else 503, json.dumps(payload),
-                               {"Content-Type": "application/json"})
-                else:
-                    self._send(404, "Not found")
-
-            def do_POST(self) -> None:
-                path, _, query = self.path.partition("?")
-                if path != EVENTS_PATH:
-                    self._send(404, "Not found")
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
-                    self._send(413, "Payload too large")
-                    return
-                body = self.rfile.read(length).decode("utf-8")
-                bolt_response = server.app.dispatch(BoltRequest(body=body, query=query, headers=self.headers))
-                self._send(bolt_response.status, bolt_response.body, bolt_response.headers)
-
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
+        # Bind first, so the port is known (and taken) before start() returns.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self._socket.listen(backlog)
+        self._socket.set_inheritable(True)
+        config = uvicorn.Config(build_asgi(app, self.health, dispatch_threads=dispatch_threads),
+                                backlog=backlog, timeout_keep_alive=int(keepalive), log_config=None,
+                                access_log=False, lifespan="off", workers=1)
+        self._server = _ThreadedServer(config)
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
-        return self._httpd.server_address[1]
+        return self._socket.getsockname()[1]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> BotHTTPServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="bot-http", daemon=True)
+        """Serve in a background thread; returns once the server accepts connections."""
+        self._thread = threading.Thread(target=self.serve_forever, name="bot-http", daemon=True)
         self._thread.start()
+        for _ in range(500):
+            if self._server.started or not self._thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not self._server.started:
+            raise RuntimeError("the HTTP server did not start")
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        asyncio.run(self._server.serve(sockets=[self._socket]))
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._socket.close()

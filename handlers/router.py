@@ -131,7 +131,7 @@ class CommandRouter:
             channel_id=body.get("channel_id", ""), trigger_id=body.get("trigger_id", ""), body=body,
             client=client, respond=respond, services=services,
         )
-        run_safely(lambda: sub.handler(request), request.reply, f"{self.command} {sub.name}")
+        defer(services, request.user_id, lambda: sub.handler(request), request.reply, f"{self.command} {sub.name}")
 
     def register(self, app: App, services: Services) -> None:
         def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -144,6 +144,46 @@ def _ack_kwargs(message: Message) -> dict[str, Any]:
     kwargs = message.kwargs()
     kwargs.pop("metadata", None)
     return kwargs
+
+
+def defer(services: Services, user: str, fn: Callable[[], None], reply: Callable[[Message], None],
+          what: str) -> None:
+    """After the ack: run ``fn`` on the bounded work pool, never on the ack path.
+
+    When every worker is busy the person who asked hears at once, privately, that their
+    request is queued; any failure reaches them as a private message.
+    """
+    services.work.submit(user, lambda: run_safely(fn, reply, what), what=what,
+                         on_queued=lambda ahead: _try_reply(reply, queued_notice(what, ahead)))
+
+
+def defer_modal(services: Services, client: WebClient, body: dict[str, Any], title: str, waiting: str,
+                build: Callable[[], Any], reply: Callable[[Message], None], what: str) -> None:
+    """Open a "loading" modal now (a trigger id lasts 3 s), then fill it from ``build()`` on the work pool.
+
+    ``build`` returns the finished ``View``; when it fails, the modal says why and stays closable.
+    """
+    from bot.blocks.pluto import loading_view
+
+    opened = client.views_open(trigger_id=body["trigger_id"], view=loading_view(title, waiting).to_dict())["view"]
+
+    def fill() -> None:
+        try:
+            view = build()
+        except ServiceError as exc:
+            view = loading_view(title, exc.user_message)
+        except Exception:
+            client.views_update(view_id=opened["id"], view=loading_view(title, "That didn't work.").to_dict())
+            raise  # run_safely logs it and tells the person who asked
+        client.views_update(view_id=opened["id"], view=view.to_dict())
+
+    defer(services, body["user"]["id"], fill, reply, what)
+
+
+def queued_notice(what: str, ahead: int) -> Message:
+    where = "next in line" if ahead <= 0 else f"{ahead} request{'s' if ahead != 1 else ''} ahead of it"
+    text = f":hourglass_flowing_sand: Busy right now: your `{what}` is queued ({where}). It will run shortly."
+    return Message(text=text, blocks=[context(text)])
 
 
 def run_safely(fn: Callable[[], None], reply: Callable[[Message], None], what: str) -> None:

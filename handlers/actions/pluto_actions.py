@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any
 from bot.blocks import Message, error_message
 from bot.blocks.pluto import (
     details_view,
-    loading_view,
     prebrief_view,
     private_link_message,
     questions_message,
     queued_message,
     spinner_message,
 )
-from handlers.router import run_safely
+from handlers.router import defer, defer_modal
 from handlers.scoring_flow import post, shortlist_for, tell_privately
 
 if TYPE_CHECKING:
@@ -48,11 +47,12 @@ def register(app: App, services: Services) -> None:
     def details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
 
-        def work() -> None:
-            run, cid = candidate_from(action["value"])
-            client.views_open(trigger_id=body["trigger_id"], view=details_view(services.pluto.candidate(cid)).to_dict())
+        def build() -> Any:
+            _, cid = candidate_from(action["value"])
+            return details_view(services.pluto.candidate(cid))
 
-        run_safely(work, reply_to(client, body), "candidate details")
+        defer_modal(services, client, body, "Candidate", "Loading the candidate…", build, reply_to(client, body),
+                    "candidate details")
 
     @app.action("pluto_questions")
     def questions(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -70,24 +70,18 @@ def register(app: App, services: Services) -> None:
                 message = error_message(getattr(exc, "user_message", "Could not generate questions."))
             client.chat_update(channel=channel, ts=ts, **message.kwargs())
 
-        run_safely(work, reply_to(client, body), "interview questions")
+        defer(services, body["user"]["id"], work, reply_to(client, body), "interview questions")
 
     @app.action("pluto_prebrief")
     def prebrief(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
 
-        def work() -> None:
-            run, cid = candidate_from(action["value"])
-            opened = client.views_open(trigger_id=body["trigger_id"],
-                                       view=loading_view("Pre-interview brief", "Preparing the brief…").to_dict())
-            view = opened["view"]
-            try:
-                new = prebrief_view(services.pluto.prebrief(cid))
-            except Exception as exc:
-                new = loading_view("Pre-interview brief", getattr(exc, "user_message", "The brief failed."))
-            client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
+        def build() -> Any:
+            _, cid = candidate_from(action["value"])
+            return prebrief_view(services.pluto.prebrief(cid))
 
-        run_safely(work, reply_to(client, body), "pre-brief")
+        defer_modal(services, client, body, "Pre-interview brief", "Preparing the brief…", build,
+                    reply_to(client, body), "pre-brief")
 
     @app.action("pluto_intake")
     def intake(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -100,7 +94,7 @@ def register(app: App, services: Services) -> None:
                 "Intake link", link["intake_url"],
                 f"Only you can see this. Send it to the candidate; it expires {link.get('expires_at', 'soon')}."))
 
-        run_safely(work, reply_to(client, body), "intake link")
+        defer(services, body["user"]["id"], work, reply_to(client, body), "intake link")
 
     @app.action("pluto_room")
     def room(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -114,7 +108,7 @@ def register(app: App, services: Services) -> None:
                 f"Interview room {started['room_name']}", started["room_url"],
                 "Only you can see this. The room has the candidate's context and pre-brief loaded."))
 
-        run_safely(work, reply_to(client, body), "interview room")
+        defer(services, body["user"]["id"], work, reply_to(client, body), "interview room")
 
     @app.action("pluto_retry")
     def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -125,7 +119,7 @@ def register(app: App, services: Services) -> None:
             message: Message = queued_message(run["filename"], scoring.position(run))
             client.chat_update(channel=run["channel"], ts=run["progress_ts"], **message.kwargs())
 
-        run_safely(work, reply_to(client, body), "retry")
+        defer(services, body["user"]["id"], work, reply_to(client, body), "retry")
 
     def page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -141,7 +135,7 @@ def register(app: App, services: Services) -> None:
             else:
                 reply_to(client, body)(message)
 
-        run_safely(work, reply_to(client, body), "shortlist page")
+        defer(services, body["user"]["id"], work, reply_to(client, body), "shortlist page")
 
     app.action("pluto_page_next")(page)
     app.action("pluto_page_prev")(page)

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from bot.blocks import info_message, paginate
+from bot.blocks.pluto import loading_view
 from bot.blocks.voice import (
     create_modal,
     edit_instant_modal,
@@ -17,8 +18,8 @@ from bot.blocks.voice import (
     summary_message,
 )
 from handlers.commands.voicelink_manage import LINKS_PER_PAGE, channel_members
-from handlers.router import run_safely
-from handlers.views.voicelink_views import deliver
+from handlers.router import defer, defer_modal
+from handlers.views.voicelink_views import _dm, deliver
 from services.prompts import as_dict, draft_sections, parse_prompt
 from services.voicelinks import BatchResult
 
@@ -57,23 +58,27 @@ def register(app: App, services: Services) -> None:
     @app.action("voicelink_draft")
     def on_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        values = read_values(body["view"]["state"]["values"])
-        try:
-            sections, source = draft_sections(
-                action.get("value") or "interview", values.get("brief", ""), values.get("name", ""),
-                api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url,
-                model=settings.openai_model)
-        except Exception as exc:  # show the reason in the modal; the form stays as typed
-            refresh_modal(client, body, note=f":warning: {getattr(exc, 'user_message', 'Drafting failed.')}")
-            return
-        note = "Drafted with AI from your brief: review before creating." if source == "ai" else \
-            "Filled from a template (no OpenAI key is set): edit it to fit."
-        refresh_modal(client, body, extra=as_dict(sections), note=note)
+
+        def work() -> None:
+            values = read_values(body["view"]["state"]["values"])
+            try:
+                sections, source = draft_sections(
+                    action.get("value") or "interview", values.get("brief", ""), values.get("name", ""),
+                    api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url,
+                    model=settings.openai_model)
+            except Exception as exc:  # show the reason in the modal; the form stays as typed
+                refresh_modal(client, body, note=f":warning: {getattr(exc, 'user_message', 'Drafting failed.')}")
+                return
+            note = "Drafted with AI from your brief: review before creating." if source == "ai" else \
+                "Filled from a template (no OpenAI key is set): edit it to fit."
+            refresh_modal(client, body, extra=as_dict(sections), note=note)
+
+        defer(services, body["user"]["id"], work, lambda m: _dm(client, body["user"]["id"], m), "AI draft")
 
     @app.action("voicelink_retry")
     def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        run_safely(lambda: deliver(services, client, services.voicelinks.retry(action["value"])),
+        defer(services, body["user"]["id"], lambda: deliver(services, client, services.voicelinks.retry(action["value"])),
                    _private(respond), "retry voice links")
 
     @app.action("voicelink_cancel")
@@ -95,7 +100,7 @@ def register(app: App, services: Services) -> None:
                 deliver(services, client, BatchResult(service.batch(row["batch_id"])))  # refresh the card
             _private(respond)(info_message(f":white_check_mark: The link for *{link.label}* is cancelled."))
 
-        run_safely(work, _private(respond), "cancel link")
+        defer(services, body["user"]["id"], work, _private(respond), "cancel link")
 
     def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -106,7 +111,7 @@ def register(app: App, services: Services) -> None:
             message = links_page(paginate(links, int(number), LINKS_PER_PAGE), project)
             respond(replace_original=True, **{k: v for k, v in message.kwargs().items() if k != "metadata"})
 
-        run_safely(work, _private(respond), "list links")
+        defer(services, body["user"]["id"], work, _private(respond), "list links")
 
     app.action("voicelink_list_next")(on_page)
     app.action("voicelink_list_prev")(on_page)
@@ -116,20 +121,20 @@ def register(app: App, services: Services) -> None:
                         respond: Respond) -> None:
         ack()
 
-        def work() -> None:
+        def build() -> Any:
             link = services.voicelinks.find_link(action["value"])
             if link.kind != "instant" or not link.is_active:
-                _private(respond)(info_message(f"Only active instant links can be edited; this one is {link.status}."))
-                return
-            view = edit_instant_modal(link, as_dict(parse_prompt(link.raw.get("prompt", ""))))
-            client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+                return loading_view("Edit instant link",
+                                    f"Only active instant links can be edited; this one is {link.status}.")
+            return edit_instant_modal(link, as_dict(parse_prompt(link.raw.get("prompt", ""))))
 
-        run_safely(work, _private(respond), "edit link")
+        defer_modal(services, client, body, "Edit instant link", "Loading the link…", build, _private(respond),
+                    "edit link")
 
     @app.action("voicelink_project")
-    def on_project(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+    def on_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        run_safely(lambda: _private(respond)(project_details(services.nimrobo.get_project(action["value"]))),
+        defer(services, body["user"]["id"], lambda: _private(respond)(project_details(services.nimrobo.get_project(action["value"]))),
                    _private(respond), "project details")
 
     @app.action("voicelink_edit_project")
@@ -137,12 +142,12 @@ def register(app: App, services: Services) -> None:
                         respond: Respond) -> None:
         ack()
 
-        def work() -> None:
+        def build() -> Any:
             project = services.nimrobo.get_project(action["value"])
-            view = edit_project_modal(project, as_dict(parse_prompt(project.prompt)))
-            client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+            return edit_project_modal(project, as_dict(parse_prompt(project.prompt)))
 
-        run_safely(work, _private(respond), "edit project")
+        defer_modal(services, client, body, "Edit project", "Loading the project…", build, _private(respond),
+                    "edit project")
 
     def session_args(value: str) -> tuple[str, str | None, str]:
         kind, project_id, session_id = value.split("|")
@@ -162,10 +167,10 @@ def register(app: App, services: Services) -> None:
             client.files_upload_v2(channel=channel, thread_ts=row.get("thread_ts"), content="\n".join(lines),
                                    filename=f"transcript-{session_id}.txt", title=f"Transcript · {session_id}")
 
-        run_safely(work, _private(respond), "transcript")
+        defer(services, body["user"]["id"], work, _private(respond), "transcript")
 
     @app.action("voicelink_audio")
-    def on_audio(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+    def on_audio(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
 
         def work() -> None:
@@ -173,12 +178,12 @@ def register(app: App, services: Services) -> None:
             url = services.nimrobo.session_audio_url(session_id, kind, project_id)  # fresh, never stored
             _private(respond)(info_message(f"Audio for `{session_id}` (this link expires in about an hour): <{url}>"))
 
-        run_safely(work, _private(respond), "audio")
+        defer(services, body["user"]["id"], work, _private(respond), "audio")
 
     @app.action("voicelink_evaluation")
-    def on_evaluation(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+    def on_evaluation(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        run_safely(lambda: _private(respond)(evaluation_message(
+        defer(services, body["user"]["id"], lambda: _private(respond)(evaluation_message(
             services.nimrobo.session_evaluation(*session_args(action["value"])))), _private(respond), "evaluation")
 
     def summary_of(value: str, regenerate: bool) -> Any:
@@ -187,11 +192,11 @@ def register(app: App, services: Services) -> None:
         return summary_message(call(session_id, project_id=project_id, instant=kind == "instant"), value)
 
     @app.action("voicelink_summary")
-    def on_summary(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+    def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        run_safely(lambda: _private(respond)(summary_of(action["value"], False)), _private(respond), "summary")
+        defer(services, body["user"]["id"], lambda: _private(respond)(summary_of(action["value"], False)), _private(respond), "summary")
 
     @app.action("voicelink_regenerate")
-    def on_regenerate(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+    def on_regenerate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        run_safely(lambda: _private(respond)(summary_of(action["value"], True)), _private(respond), "summary")
+        defer(services, body["user"]["id"], lambda: _private(respond)(summary_of(action["value"], True)), _private(respond), "summary")

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.blocks import error_message
-from handlers.router import run_safely
+from handlers.router import defer
 from handlers.scoring_flow import post, start_scoring, tell_privately
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def handle(services: Services, client: WebClient, event: dict[str, Any], bot_use
                                             hint="Or use `/pluto score` to pick a file in a form."), ts)
         return
     for file in csvs[:3]:
-        run_safely(lambda f=file: start_scoring(services, client, file=f, channel=channel, thread_ts=ts, user=user,
+        defer(services, user, lambda f=file: start_scoring(services, client, file=f, channel=channel, thread_ts=ts, user=user,
                                                 job_description=job_description(text)),
                    lambda m: tell_privately(client, channel, user, m), "score from a message")
 

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from bot.blocks.pluto import SCORE_MODAL, root_message
-from handlers.router import run_safely
+from handlers.router import defer
 from handlers.scoring_flow import files_of, post, start_scoring, tell_privately
 
 if TYPE_CHECKING:
@@ -54,4 +54,4 @@ def register(app: App, services: Services) -> None:
             start_scoring(services, client, file=file, channel=channel, thread_ts=thread_ts, user=user,
                           job_description=form["job_description"], top_n=form["top_n"])
 
-        run_safely(work, lambda message: tell_privately(client, channel, user, message), "/pluto score")
+        defer(services, user, work, lambda message: tell_privately(client, channel, user, message), "/pluto score")

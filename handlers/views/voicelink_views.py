@@ -16,7 +16,7 @@ from bot.blocks.voice import (
     links_dm,
     read_values,
 )
-from handlers.router import run_safely
+from handlers.router import defer
 from handlers.scoring_flow import post, tell_privately
 from services.prompts import FIELDS, PromptSections, assemble_prompt
 from services.voice_forms import validate_voice_form
@@ -64,7 +64,7 @@ def register(app: App, services: Services) -> None:
         def work() -> None:
             deliver(services, client, services.voicelinks.create(form, channel=channel, creator=user))
 
-        run_safely(work, lambda m: tell_privately(client, channel, user, m), "/voicelink create")
+        defer(services, user, work, lambda m: tell_privately(client, channel, user, m), "/voicelink create")
 
     def edit_form(view: dict[str, Any], name_key: str) -> tuple[dict[str, Any], dict[str, str]]:
         """The fields both edit modals share: a name, the four sections, landing page and time limit."""
@@ -100,7 +100,7 @@ def register(app: App, services: Services) -> None:
                 project = services.nimrobo.update_project(view["private_metadata"], **fields)
                 _dm(client, user, _saved(f"Project {project.name} saved."))
 
-        run_safely(work, lambda m: _dm(client, user, m), "edit")
+        defer(services, user, work, lambda m: _dm(client, user, m), "edit")
 
     app.view(EDIT_INSTANT_MODAL)(on_edit)
     app.view(EDIT_PROJECT_MODAL)(on_edit)

@@ -1,0 +1,146 @@
+"""Slow work after the ack: a bounded pool, fair across users, that never holds the ack path.
+
+Bolt runs each listener on its ``listener_executor`` and answers Slack once the listener
+calls ``ack()``. Anything slow a listener still did on that thread (an AI call, a Pluto
+request) held a thread other people's acknowledgements were waiting for. So listeners
+ack, then hand the slow part to :class:`WorkPool` and return at once.
+
+* A fixed number of workers (``WORK_POOL_SIZE``) run the work; the rest waits in a queue.
+* Fairness: the queue is one line per user, served round robin, and one user never holds
+  more than ``per_user`` workers. Someone pressing 20 buttons waits for their own work;
+  everyone else keeps their turn.
+* When the work can't start at once, ``on_queued`` is called with the number of jobs ahead,
+  so the person who asked hears privately that it is queued, never a failed command.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    user: str
+    fn: Callable[[], None]
+    what: str
+
+
+@dataclass
+class PoolStats:
+    workers: int
+    running: int
+    queued: int
+    done: int
+    by_user: dict[str, int] = field(default_factory=dict)
+
+
+class WorkPool:
+    """``submit(user, fn)`` runs ``fn`` on one of ``workers`` threads, round robin across users."""
+
+    def __init__(self, workers: int = 8, per_user: int = 2, name: str = "work") -> None:
+        self.workers = max(1, workers)
+        self.per_user = max(1, min(per_user, self.workers))
+        self._lines: dict[str, deque[_Job]] = {}
+        self._turns: deque[str] = deque()  # users with queued work, in serving order
+        self._running: dict[str, int] = {}
+        self._done = 0
+        self._cond = threading.Condition()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._serve, name=f"{name}-{i}", daemon=True)
+                         for i in range(self.workers)]
+        for thread in self._threads:
+            thread.start()
+
+    # -- submitting --------------------------------------------------------------------
+    def submit(self, user: str, fn: Callable[[], None], *, what: str = "work",
+               on_queued: Callable[[int], None] | None = None) -> None:
+        """Queue ``fn`` for ``user``; call ``on_queued(ahead)`` when it can't start right away."""
+        user = user or "-"
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the work pool is shut down")
+            starts_now = self._idle_workers() > 0 and self._running.get(user, 0) < self.per_user \
+                and not self._lines.get(user)
+            ahead = 0 if starts_now else self._queued_count()
+            self._lines.setdefault(user, deque()).append(_Job(user, fn, what))
+            if user not in self._turns:
+                self._turns.append(user)
+            self._cond.notify()
+        if not starts_now and on_queued is not None:
+            try:
+                on_queued(ahead)
+            except Exception:  # telling someone they wait must never lose their work
+                log.exception("could not tell %s that %s is queued", user, what)
+
+    def stats(self) -> PoolStats:
+        with self._cond:
+            return PoolStats(self.workers, sum(self._running.values()), self._queued_count(), self._done,
+                             dict(self._running))
+
+    def shutdown(self, wait: bool = True, timeout: float = 10.0) -> None:
+        """Stop taking work; let running work finish (queued work is dropped with a log line)."""
+        with self._cond:
+            self._closed = True
+            dropped = self._queued_count()
+            self._lines.clear()
+            self._turns.clear()
+            self._cond.notify_all()
+        if dropped:
+            log.warning("work pool shut down with %d queued job(s) not started", dropped)
+        if wait:
+            for thread in self._threads:
+                thread.join(timeout)
+
+    # -- serving -----------------------------------------------------------------------
+    def _queued_count(self) -> int:
+        return sum(len(line) for line in self._lines.values())
+
+    def _idle_workers(self) -> int:
+        return self.workers - sum(self._running.values())
+
+    def _next_job(self) -> _Job | None:
+        """The first user in turn order who is under their cap; their turn moves to the back."""
+        for _ in range(len(self._turns)):
+            user = self._turns.popleft()
+            line = self._lines.get(user)
+            if not line:
+                self._lines.pop(user, None)
+                continue
+            if self._running.get(user, 0) >= self.per_user:
+                self._turns.append(user)
+                continue
+            job = line.popleft()
+            if line:
+                self._turns.append(user)
+            else:
+                self._lines.pop(user, None)
+            return job
+        return None
+
+    def _serve(self) -> None:
+        while True:
+            with self._cond:
+                job = self._next_job()
+                while job is None:
+                    if self._closed:
+                        return
+                    self._cond.wait()
+                    job = self._next_job()
+                self._running[job.user] = self._running.get(job.user, 0) + 1
+            try:
+                job.fn()
+            except Exception:  # the job reports its own errors; this only keeps the worker alive
+                log.exception("%s for %s crashed", job.what, job.user)
+            finally:
+                with self._cond:
+                    self._running[job.user] -= 1
+                    if not self._running[job.user]:
+                        del self._running[job.user]
+                    self._done += 1
+                    self._cond.notify_all()
