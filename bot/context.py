@@ -12,6 +12,7 @@ from services.store import Store
 
 if TYPE_CHECKING:
     from bot.work import WorkPool
+    from services.concurrency import Backoff
     from services.nimrobo import NimroboClient
     from services.pluto import PlutoClient
     from services.scoring import ScoringService
@@ -62,7 +63,15 @@ class Services:
     def voicelinks(self) -> VoiceLinkService:
         from services.voicelinks import VoiceLinkService
 
-        return VoiceLinkService(self.store, self.nimrobo)
+        return VoiceLinkService(self.store, self.nimrobo, workers=self.settings.api_concurrency,
+                                backoff=self.backoff)
+
+    @cached_property
+    def backoff(self) -> Backoff:
+        """Per-project back-off for the scheduled jobs' API calls: a failing project waits alone."""
+        from services.concurrency import Backoff
+
+        return Backoff(base=self.settings.poll_interval_seconds)
 
     def close(self) -> None:
         self.stopping.set()

@@ -65,9 +65,12 @@ class WorkPool:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the work pool is shut down")
-            starts_now = self._idle_workers() > 0 and self._running.get(user, 0) < self.per_user \
-                and not self._lines.get(user)
-            ahead = 0 if starts_now else self._queued_count()
+            # Queued jobs a free worker would pick up before this one (their users are under the cap).
+            ready = sum(min(len(line), max(0, self.per_user - self._running.get(u, 0)))
+                        for u, line in self._lines.items())
+            mine = self._running.get(user, 0) + len(self._lines.get(user) or ())
+            starts_now = self._idle_workers() - ready > 0 and mine < self.per_user
+            ahead = 0 if starts_now else ready
             self._lines.setdefault(user, deque()).append(_Job(user, fn, what))
             if user not in self._turns:
                 self._turns.append(user)
@@ -83,19 +86,18 @@ class WorkPool:
             return PoolStats(self.workers, sum(self._running.values()), self._queued_count(), self._done,
                              dict(self._running))
 
-    def shutdown(self, wait: bool = True, timeout: float = 10.0) -> None:
-        """Stop taking work; let running work finish (queued work is dropped with a log line)."""
+    def shutdown(self, wait: bool = True, timeout: float = 30.0) -> None:
+        """Stop taking work; queued and running work still finishes (``wait``: up to ``timeout`` s)."""
         with self._cond:
             self._closed = True
-            dropped = self._queued_count()
-            self._lines.clear()
-            self._turns.clear()
             self._cond.notify_all()
-        if dropped:
-            log.warning("work pool shut down with %d queued job(s) not started", dropped)
         if wait:
+            deadline = threading.Event()
             for thread in self._threads:
                 thread.join(timeout)
+                if thread.is_alive() and not deadline.is_set():
+                    deadline.set()
+                    log.warning("work pool: %d job(s) still queued at shutdown", self.stats().queued)
 
     # -- serving -----------------------------------------------------------------------
     def _queued_count(self) -> int:

@@ -161,6 +161,10 @@ class Faults:
         return None
 
 
+class _BurstServer(ThreadingHTTPServer):
+    request_queue_size = 256  # like a real API's front: a burst queues instead of being reset
+
+
 class SimServer:
     """Base for stand-ins. Subclasses register routes in ``__init__``."""
 
@@ -172,6 +176,8 @@ class SimServer:
         self.faults = Faults()
         self.calls: Counter[str] = Counter()
         self.log: list[tuple[str, str]] = []  # (route key, raw path) in order
+        self.in_flight = 0  # API requests being handled now (control routes excluded)
+        self.max_in_flight = 0  # the most seen at once since the last reset_calls()
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -236,6 +242,7 @@ class SimServer:
         with self._lock:
             self.calls.clear()
             self.log.clear()
+            self.max_in_flight = self.in_flight
 
     def count(self, prefix: str) -> int:
         """Sum of call counts whose route key starts with ``prefix`` (e.g. ``"POST /api/v1/projects"``)."""
@@ -255,6 +262,17 @@ class SimServer:
             with self._lock:
                 self.calls[key] += 1
                 self.log.append((key, request.path))
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                return self._handle(request, fn, key)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+        return self._handle(request, fn, key, control=True)
+
+    def _handle(self, request: Request, fn: Handler, key: str, *, control: bool = False) -> tuple[Response | None, bool]:
+        if not control:
             if self.faults.latency:
                 time.sleep(self.faults.latency)
             fault = self.faults.pick(key)
@@ -322,7 +340,7 @@ class SimServer:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
 
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._httpd = _BurstServer((self.host, self.port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
         self._thread.start()

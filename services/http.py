@@ -1,6 +1,6 @@
 """What both API clients share: one error base, and a retry loop for safe requests.
 
-Rules (from DEVELOPERS.md):
+Rules:
 
 * GET (and other idempotent reads) retry on connection errors, 429 and 5xx, with
   exponential backoff and jitter, honouring ``Retry-After``, within a bounded total time.
@@ -8,6 +8,8 @@ Rules (from DEVELOPERS.md):
   Only a failure to *connect* (nothing was sent) is retried. Anything else raises an
   error with ``outcome_unknown=True`` so the caller can reconcile (list and match)
   before trying again.
+* A server that says "slow down" (429, or 503 with ``Retry-After``) is obeyed by every
+  thread talking to that host, not only the one that was told: see :class:`HostGate`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +64,39 @@ class ServiceError(Exception):
     def __str__(self) -> str:
         status = f"HTTP {self.status} " if self.status else ""
         return f"{status}{self.endpoint}: {self.message}".strip(": ")
+
+
+class HostGate:
+    """One per API host: while the server has asked for a pause, every request to it waits."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - time.monotonic())
+
+    def wait(self, sleep: Callable[[float], None] = time.sleep) -> float:
+        """Sleep out the pause, if any; the seconds waited."""
+        left = self.remaining()
+        if left > 0:
+            sleep(left)
+        return left
+
+
+_GATES: dict[str, HostGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def gate_for(host: str) -> HostGate:
+    """The shared :class:`HostGate` of ``host`` (every client of that host uses the same one)."""
+    with _GATES_LOCK:
+        return _GATES.setdefault(host, HostGate())
 
 
 @dataclass
@@ -115,9 +151,14 @@ def send(
     transport keeps failing, with ``request_maybe_sent`` set on the exception.
     """
     safe = method.upper() in ("GET", "HEAD", "OPTIONS") if safe is None else safe
+    gate = gate_for(client.base_url.netloc.decode() or url)
     started = time.monotonic()
     attempt = 0
+    slept_out = False  # this thread just slept out the pause it set: don't wait for it twice
     while True:
+        if not slept_out:
+            gate.wait(policy.sleep)
+        slept_out = False
         try:
             response = client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
@@ -136,10 +177,13 @@ def send(
                 return response
             wait = retry_after_seconds(response) if response.status_code in (429, 503) else None
             delay = min(wait, policy.max_retry_after) if wait is not None else policy.backoff(attempt)
+            if wait is not None:
+                gate.pause(delay)  # everyone talking to this host waits, not only this thread
             if not _may_retry(policy, attempt, started, delay):
                 return response
             log.info("%s %s: HTTP %s; retrying in %.2fs", method, url, response.status_code, delay)
             response.close()
+            slept_out = wait is not None
         policy.sleep(delay)
         attempt += 1
 

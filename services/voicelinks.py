@@ -12,10 +12,12 @@ and :meth:`VoiceLinkService.retry` reuses the project.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from services.concurrency import Backoff, bounded_map
 from services.nimrobo import NimroboClient, NimroboError, VoiceLink
 from services.store import Store, now
 from services.voice_forms import VoiceForm
@@ -29,8 +31,15 @@ class BatchResult:
     reused_project: bool = False
 
 
+log = logging.getLogger(__name__)
+INSTANT = "(instant links)"
+
+
 class VoiceLinkService:
-    def __init__(self, store: Store, nimrobo: NimroboClient) -> None:
+    def __init__(self, store: Store, nimrobo: NimroboClient, *, workers: int = 1,
+                 backoff: Backoff | None = None) -> None:
+        self.workers = workers
+        self.backoff = backoff or Backoff()
         self.store = store
         self.nimrobo = nimrobo
 
@@ -151,10 +160,21 @@ class VoiceLinkService:
         if not rows:
             return []
         current: dict[str, VoiceLink] = {}
-        for project_id in {r["project_id"] for r in rows if r["kind"] == "project" and r["project_id"]}:
-            current.update({link.id: link for link in self.nimrobo.list_links(project_id)})
+        calls: list[str] = sorted({r["project_id"] for r in rows if r["kind"] == "project" and r["project_id"]})
         if any(r["kind"] == "instant" for r in rows):
-            current.update({link.id: link for link in self.nimrobo.list_instant_links()})
+            calls.append(INSTANT)
+        calls = [c for c in calls if self.backoff.due(c)]
+
+        def fetch(key: str) -> list[VoiceLink]:
+            return self.nimrobo.list_instant_links() if key == INSTANT else self.nimrobo.list_links(key)
+
+        for key, links in bounded_map(fetch, calls, self.workers):
+            if isinstance(links, Exception):  # this project waits; the others go on
+                log.warning("voice cards: reading links of %s failed (next try in %.0fs): %s", key,
+                            self.backoff.failed(key), links)
+                continue
+            self.backoff.succeeded(key)
+            current.update({link.id: link for link in links})
         changed = set()
         for row in rows:
             link = current.get(row["id"])

@@ -26,11 +26,13 @@ claim and before Slack answers, that notification stays claimed and is not poste
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.concurrency import Backoff, bounded_map
 from services.nimrobo import NimroboClient, NimroboError
 from services.store import Store, now
 
@@ -71,8 +73,13 @@ class Notification:
     created_at: str | None = None
 
 
-def targets(store: Store, nimrobo: NimroboClient) -> list[Target]:
-    """Every (session, channel) the bot should report on and has not claimed yet."""
+def targets(store: Store, nimrobo: NimroboClient, *, workers: int = 1,
+            backoff: Backoff | None = None) -> list[Target]:
+    """Every (session, channel) the bot should report on and has not claimed yet.
+
+    Subscribed projects are listed ``workers`` at a time; a project whose listing fails is
+    skipped (``backoff``) until its next try is due, and never stalls the others.
+    """
     found: dict[tuple[str, str], Target] = {}
     for row in store.rows("voice_links", "session_id is not null and session_id != ''"):
         found[(row["session_id"], row["channel"])] = Target(
@@ -82,15 +89,19 @@ def targets(store: Store, nimrobo: NimroboClient) -> list[Target]:
         found.setdefault((row["session_id"], row["channel"]), Target(
             row["session_id"], row["channel"], row["thread_ts"], row["kind"] or "project", row["project_id"],
             row.get("label") or ""))
-    for project_id, channels in _subscribed(store).items():
-        try:
-            links = nimrobo.list_links(project_id)
-        except NimroboError as exc:
-            log.warning("watcher: listing links of subscribed project %s failed: %s", project_id, exc)
+    subscribed = _subscribed(store)
+    due = [p for p in subscribed if backoff is None or backoff.due("project:" + p)]
+    for project_id, links in bounded_map(nimrobo.list_links, due, workers):
+        if isinstance(links, Exception):
+            delay = backoff.failed("project:" + project_id) if backoff else 0
+            log.warning("watcher: listing links of subscribed project %s failed (next try in %.0fs): %s",
+                        project_id, delay, links)
             continue
+        if backoff:
+            backoff.succeeded("project:" + project_id)
         for link in links:
             if link.session_id:
-                for channel in channels:
+                for channel in subscribed[project_id]:
                     found.setdefault((link.session_id, channel), Target(
                         link.session_id, channel, None, "project", project_id, link.label, link.id))
     done = {(r["session_id"], r["channel"]) for r in store.rows("session_notifications")}
@@ -105,16 +116,26 @@ def _subscribed(store: Store) -> dict[str, list[str]]:
 
 
 def poll(store: Store, nimrobo: NimroboClient, *, wait_seconds: float = 120.0,
-         clock: Callable[[], float] = time.time) -> list[Notification]:
-    """Notifications ready to post now (not yet claimed). Calls Nimrobo once per session."""
-    checked: dict[str, Notification | None] = {}  # None: not finished, or still waiting for the extras
+         clock: Callable[[], float] = time.time, workers: int = 1,
+         backoff: Backoff | None = None) -> list[Notification]:
+    """Notifications ready to post now (not yet claimed).
+
+    Calls Nimrobo once per unfinished session (however many channels follow it), with at
+    most ``workers`` requests in flight.
+    """
     evaluators = _EvaluatorLookup(nimrobo)
+    pending = targets(store, nimrobo, workers=workers, backoff=backoff)
+    first: dict[str, Target] = {}
+    for target in pending:
+        first.setdefault(target.session_id, target)
+    checked = dict(bounded_map(lambda sid: _check(store, nimrobo, first[sid], evaluators, wait_seconds, clock),
+                               first, workers))
     ready: list[Notification] = []
-    for target in targets(store, nimrobo):
-        if target.session_id not in checked:
-            checked[target.session_id] = _check(store, nimrobo, target, evaluators, wait_seconds, clock)
+    for target in pending:
         note = checked[target.session_id]
-        if note is not None:
+        if isinstance(note, Exception):
+            log.warning("watcher: checking session %s failed: %s", target.session_id, note)
+        elif note is not None:
             ready.append(_for_channel(note, target))
     return ready
 
@@ -172,8 +193,18 @@ class _EvaluatorLookup:
         self.nimrobo = nimrobo
         self.projects: dict[str, tuple[dict[str, Any] | None, str]] = {}
         self.instant: dict[str, dict[str, Any] | None] | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def find(self, t: Target) -> tuple[dict[str, Any] | None, str]:
+        """Concurrent checks of one project's sessions share one lookup (a lock per project)."""
+        key = "instant" if t.kind == "instant" else t.project_id or ""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            return self._find(t)
+
+    def _find(self, t: Target) -> tuple[dict[str, Any] | None, str]:
         if t.kind == "instant":
             if self.instant is None:
                 links = self.nimrobo.list_instant_links()

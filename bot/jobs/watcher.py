@@ -32,7 +32,8 @@ def wait_seconds(services: Services) -> float:
 def watch_interviews(services: Services, client: Any) -> None:
     if not services.settings.nimrobo_api_key:
         return
-    for note in watcher.poll(services.store, services.nimrobo, wait_seconds=wait_seconds(services)):
+    for note in watcher.poll(services.store, services.nimrobo, wait_seconds=wait_seconds(services),
+                             workers=services.settings.api_concurrency, backoff=services.backoff):
         if services.stopping.is_set():
             return
         post(services, client, note)
