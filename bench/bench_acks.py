@@ -1,0 +1,149 @@
+"""Acks under load: the real bot (``python -m bot`` in HTTP mode, its own process) against the Slack
+test bed and the Nimrobo and Pluto simulators answering in 2,000 ms.
+
+For 50, then 200, concurrent mixed requests (``/pluto help``, ``/pluto status``,
+``/voicelink list``, ``/voicelink projects`` and Project button presses, each from its own
+user) it prints the count of non-200 answers, ack p50/p99/max, and the time until every user
+had their answer. Beside them: the single-request ack time measured in the same run, the
+serial floor (N x that time / cores) and the expected answer time (latency x
+ceil(N / WORK_POOL_SIZE)). Goals: 0 non-200 at 200; ack p99 within 2x the serial floor and
+under 250 ms at 50; every answer within about the expected time.
+
+    .venv/bin/python bench/bench_acks.py [--latency 2.0] [--sizes 50,200]
+"""
+
+import argparse
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator  # noqa: E402
+from sandbox.pluto_sim import PlutoSimulator  # noqa: E402
+from sandbox.signer import SlackSigner  # noqa: E402
+from sandbox.slack_api import SlackStandIn  # noqa: E402
+from services.nimrobo import NimroboClient  # noqa: E402
+
+PROMPT = "## Goal\ng\n\n## Role\nr\n\n## Guidelines\ng\n\n## Constraints\nc"
+POOL = 8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def fire(signer: SlackSigner, slack: SlackStandIn, n: int, round_id: str, project_id: str,
+         latency: float) -> None:
+    kinds = ["help", "status", "list", "projects", "press"]
+    users = [f"U_{round_id}_{i}" for i in range(n)]
+
+    def one(i: int) -> tuple[int, float, bool]:
+        user, kind = users[i], kinds[i % len(kinds)]
+        started = time.perf_counter()
+        try:
+            if kind == "help":
+                response = signer.command("/pluto", "help", user=user)
+            elif kind == "status":
+                response = signer.command("/pluto", "status", user=user)
+            elif kind == "list":
+                response = signer.command("/voicelink", "list", user=user)
+            elif kind == "projects":
+                response = signer.command("/voicelink", "projects", user=user)
+            else:
+                response = signer.block_action("voicelink_project", project_id, user=user)
+            status = response.status_code
+        except httpx.HTTPError:
+            status = 0
+        return status, (time.perf_counter() - started) * 1000, kind == "help"
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        results = list(pool.map(one, range(n)))
+    answered_in_ack = {users[i] for i, r in enumerate(results) if r[2] and r[0] == 200}
+
+    def everyone_answered() -> bool:
+        done = {r["user"] for r in slack.responses() if r.get("user", "").startswith(f"U_{round_id}_")
+                and "queued" not in (r.get("text") or "")}
+        return len(done | answered_in_ack) >= n
+
+    deadline = time.perf_counter() + latency * (n / POOL + 2) * 3 + 30
+    while not everyone_answered() and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    all_answered = time.perf_counter() - started
+    acks = [r[1] for r in results]
+    non200 = sum(1 for r in results if r[0] != 200)
+    expected = latency * -(-n // POOL)
+    print(f"{n:>5} {non200:>8} {statistics.median(acks):>9.0f} {percentile(acks, 0.99):>9.0f} {max(acks):>9.0f}"
+          f" {all_answered:>13.1f}{'' if everyone_answered() else '*'} {expected:>12.1f}", end="")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=2.0)
+    parser.add_argument("--sizes", default="50,200")
+    args = parser.parse_args()
+    bot_token, secret, key = "xoxb-bench-" + secrets.token_hex(6), secrets.token_hex(16), "api_bench_key"
+    with SlackStandIn(bot_token=bot_token) as slack, \
+            NimroboSimulator(keys={key: ALL_SCOPES}) as nimrobo, PlutoSimulator() as pluto, \
+            tempfile.TemporaryDirectory() as tmp:
+        with NimroboClient(nimrobo.url + "/api", key) as client:
+            project = client.create_project("Bench Role", PROMPT)
+            client.create_links(project.id, ["Ada", "Alan"], "1_week")
+        port = free_port()
+        env = {**os.environ, "SLACK_BOT_TOKEN": bot_token, "SLACK_SIGNING_SECRET": secret, "SLACK_APP_TOKEN": "",
+               "SLACK_API_URL": slack.url + "/api/", "NIMROBO_API_BASE_URL": nimrobo.url + "/api",
+               "NIMROBO_API_KEY": key, "PLUTO_API_BASE_URL": pluto.url + "/api", "OPENAI_API_KEY": "",
+               "DATABASE_PATH": str(Path(tmp) / "bot.db"), "PORT": str(port), "WORK_POOL_SIZE": str(POOL),
+               "LOG_LEVEL": "WARNING", "POLL_INTERVAL_SECONDS": "3600"}
+        bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if httpx.get(url + "/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            signer = SlackSigner(url, secret, slack)
+            signer.http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=400))
+            nimrobo.faults.latency = pluto.faults.latency = args.latency
+            singles = []
+            for _ in range(5):
+                started = time.perf_counter()
+                signer.command("/pluto", "help", user="U_SINGLE")
+                singles.append((time.perf_counter() - started) * 1000)
+            single = statistics.median(singles)
+            cores = os.cpu_count() or 1
+            print(f"bot over HTTP (uvicorn), backends at {args.latency * 1000:.0f} ms, WORK_POOL_SIZE={POOL}, "
+                  f"{cores} cores; single-request ack {single:.1f} ms")
+            print(f"{'N':>5} {'non-200':>8} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9} {'all answered':>13}"
+                  f" {'expected s':>12} {'serial floor ms':>16}")
+            for i, n in enumerate(int(x) for x in args.sizes.split(",")):
+                fire(signer, slack, n, f"R{i}", project.id, args.latency)
+                print(f" {n * single / cores:>16.0f}")
+            print("(* = not everyone was answered before the deadline)")
+        finally:
+            bot.terminate()
+            bot.wait(15)
+
+
+if __name__ == "__main__":
+    main()
