@@ -298,6 +298,8 @@ class SlackStandIn(SimServer):
         self.response_url_ttl = response_url_ttl
         #: channel -> member user ids. A channel not listed here has every known user (and the bot).
         self.members: dict[str, set[str]] = {}
+        #: private channels with C ids (as Slack makes them since 2021); G ids are private too.
+        self.private_channels: set[str] = set()
         #: user id -> users.info fields (see :meth:`add_user`); unknown U-ids get a made-up profile.
         self.users: dict[str, dict[str, Any]] = {}
         #: everything the bot posted, in order: dicts with ``kind`` (message, update, delete, ephemeral,
@@ -375,11 +377,13 @@ class SlackStandIn(SimServer):
         return self._store_file(name, content, filetype=filetype, mimetype=mimetype, user=user)
 
     def add_user(self, user_id: str, real_name: str | None = None, *, tz: str = "UTC", tz_offset: int = 0,
-                 is_bot: bool = False, deleted: bool = False, **profile: Any) -> dict[str, Any]:
+                 is_bot: bool = False, deleted: bool = False, is_admin: bool = False, is_owner: bool = False,
+                 **profile: Any) -> dict[str, Any]:
         """Describe a user for users.info (``profile`` extras: email, display_name, title, ...)."""
         name = real_name or _name_of(user_id)
         user = {"id": user_id, "team_id": self.team_id, "name": name.lower().replace(" ", "."), "real_name": name,
                 "tz": tz, "tz_label": tz, "tz_offset": tz_offset, "is_bot": is_bot, "deleted": deleted,
+                "is_admin": is_admin or is_owner, "is_owner": is_owner,
                 "profile": {"real_name": name, "display_name": profile.pop("display_name", name), **profile}}
         with self._lock:
             self.users[user_id] = user
@@ -826,7 +830,8 @@ class SlackStandIn(SimServer):
         if not channel.startswith(("C", "G", "D")):
             raise SlackError("channel_not_found")
         info: dict[str, Any] = {"id": channel, "name": channel_name(channel), "is_channel": channel.startswith("C"),
-                                "is_private": channel.startswith("G"), "is_im": channel.startswith("D"),
+                                "is_private": channel.startswith("G") or channel in self.private_channels,
+                                "is_im": channel.startswith("D"), "is_mpim": channel.startswith("G_MPIM"),
                                 "is_member": self.is_member(channel, self.bot_user_id), "is_archived": False}
         if channel.startswith("D"):
             info["user"] = channel[1:]

@@ -1,0 +1,103 @@
+"""Who may see what: the one place that answers "may user U see voice session S / scoring run R?".
+
+=====================  ==================================================================
+what                   who may see it
+=====================  ==================================================================
+a voice session        members of the channel where its link was made, members of a channel
+(status, evaluation,   subscribed to its project, and the person who made the link
+summary, transcript,
+audio)
+a scoring run (its     members of the channel where the run was started, and the person
+candidates, details,   who started it
+questions, briefs,
+intake links, rooms)
+everything             workspace admins and owners (``users.info``) and ``ADMIN_USER_IDS``
+=====================  ==================================================================
+
+Anyone else gets the same polite refusal whether or not the thing exists, so a refusal
+never tells an outsider that a session or run is there. Channel membership and admin
+roles come from a :class:`Directory`, which the Slack layer implements (with a short cache);
+this module knows nothing of Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from services.store import Store
+
+
+class Directory(Protocol):
+    """What the workspace says about people and channels."""
+
+    def members(self, channel: str) -> set[str]: ...
+
+    def is_admin(self, user: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    why: str  # for logs: which rule let the user in, or "no rule"
+    admins: tuple[str, ...] = field(default=())
+
+    def refusal(self, what: str = "that interview") -> str:
+        """The same words whether or not the thing exists; names who can help."""
+        helpers = ", ".join(f"<@{a}>" for a in self.admins)
+        admins = f"a bot admin ({helpers})" if helpers else "a workspace admin"
+        return (f":lock: I can't show you {what}. Interviews and scoring runs are visible to the channel they "
+                f"belong to and to the person who started them. Ask that person, someone in that channel, or "
+                f"{admins} to share it with you.")
+
+
+class AccessService:
+    """``may_see_session`` / ``may_see_run``: plain inputs, a :class:`Decision` out."""
+
+    def __init__(self, store: Store, directory: Directory, admin_ids: Iterable[str] = ()) -> None:
+        self.store = store
+        self.directory = directory
+        self.admin_ids = tuple(sorted(set(admin_ids)))
+
+    def _decide(self, user: str, owners: set[str], channels: set[str]) -> Decision:
+        if user in self.admin_ids:
+            return Decision(True, "ADMIN_USER_IDS", self.admin_ids)
+        if user and user in owners:
+            return Decision(True, "creator", self.admin_ids)
+        for channel in sorted(channels):
+            if user in self.directory.members(channel):
+                return Decision(True, f"member of {channel}", self.admin_ids)
+        if user and self.directory.is_admin(user):
+            return Decision(True, "workspace admin", self.admin_ids)
+        return Decision(False, "no rule", self.admin_ids)
+
+    def session_owners(self, session_id: str) -> tuple[set[str], set[str]]:
+        """(creators, channels) a voice session belongs to; both empty when the bot never made its link."""
+        links = self.store.rows("voice_links", "session_id = ?", [session_id])
+        creators = {r["creator"] for r in links if r.get("creator")}
+        channels = {r["channel"] for r in links if r.get("channel")}
+        for project_id in {r["project_id"] for r in links if r.get("project_id")}:
+            channels |= {s["channel"] for s in self.store.rows("project_subscriptions", "project_id = ?",
+                                                               [project_id])}
+        return creators, channels
+
+    def may_see_session(self, user: str, session_id: str) -> Decision:
+        creators, channels = self.session_owners(session_id)
+        return self._decide(user, creators, channels)
+
+    def may_see_link(self, user: str, link_id: str) -> Decision:
+        row = self.store.get("voice_links", link_id)
+        if row is None:
+            return self._decide(user, set(), set())
+        channels = {row["channel"]} if row.get("channel") else set()
+        if row.get("project_id"):
+            channels |= {s["channel"] for s in self.store.rows("project_subscriptions", "project_id = ?",
+                                                               [row["project_id"]])}
+        return self._decide(user, {row.get("creator") or ""}, channels)
+
+    def may_see_run(self, user: str, run_id: str) -> Decision:
+        row = self.store.get("scoring_runs", run_id)
+        if row is None:
+            return self._decide(user, set(), set())
+        return self._decide(user, {row.get("user") or ""}, {row.get("channel") or ""} - {""})
