@@ -470,6 +470,6 @@ def test_render_view_shows_inputs_errors_and_its_buttons():
          "element": {"type": "static_select", "action_id": "n", "initial_option": {
              "text": {"type": "plain_text", "text": "10"}, "value": "10"}, "options": []}},
     ], close={"type": "plain_text", "text": "Cancel"}, errors={"jd": "Required."})
-    assert render_view(view).splitlines() == [
-        "┌ Score candidates ┐", "Job description: ____", "Top N (optional): [10 ▾]", "! jd: Required.",
+    assert render_view(view).splitlines() == [  # an error sits under its field, as Slack shows it
+        "┌ Score candidates ┐", "Job description: ____", "  ! Required.", "Top N (optional): [10 ▾]",
         "<Go>  <Cancel>"]
