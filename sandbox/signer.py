@@ -110,11 +110,15 @@ class SlackSigner:
                      user: str = DEFAULT_USER, channel: str = DEFAULT_CHANNEL, message: dict[str, Any] | None = None,
                      view: dict[str, Any] | None = None, selected_option: dict[str, Any] | None = None,
                      action_type: str = "button", ephemeral: bool = False, message_ts: str | None = None,
-                     thread_ts: str | None = None, text: str | None = None, **kw: Any) -> httpx.Response:
+                     thread_ts: str | None = None, text: str | None = None,
+                     values: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
         """A block_actions payload for one action, on a ``view`` (modal or Home tab) or a message.
 
         For a message pass ``message`` (the stand-in's dict) or, for an ephemeral one (Slack does
         not include ephemeral messages in the payload), ``ephemeral=True`` and ``message_ts``.
+        ``values`` is what the user has typed so far ({block_id: {action_id: value}}): Slack sends
+        it as ``view.state.values`` (completed with the untouched inputs' initial values), so an
+        action inside a modal can keep the form as typed.
         """
         action: dict[str, Any] = {"action_id": action_id, "block_id": block_id or "b", "type": action_type,
                                   "action_ts": f"{time.time():.6f}"}
@@ -127,7 +131,8 @@ class SlackSigner:
         payload = self._base("block_actions", user)
         payload["actions"] = [action]
         if view is not None:
-            payload["view"] = self._view_payload(view)
+            state = _complete_values(view, values) if values is not None and view.get("type") == "modal" else values
+            payload["view"] = self._view_payload(view, state)
             payload["container"] = {"type": "view", "view_id": view.get("id")}
             return self._payload(payload, **kw)
         if message is not None and not ephemeral:
@@ -143,7 +148,7 @@ class SlackSigner:
             container["thread_ts"] = thread_ts
         payload["container"] = container
         payload["channel"] = {"id": channel, "name": channel_name(channel)}
-        payload["state"] = {"values": {}}
+        payload["state"] = {"values": values or {}}
         payload["response_url"] = self.slack.new_response_url(user, channel, message_ts=message_ts,
                                                               ephemeral=ephemeral, thread_ts=thread_ts)
         return self._payload(payload, **kw)
@@ -269,21 +274,31 @@ class SlackSigner:
         """Labels of the buttons ``user`` can press, newest first."""
         return [button["text"]["text"] for _, _, button in self._clickable(user, in_channel)]
 
+    def activate(self, surface: dict[str, Any], block: dict[str, Any], element: dict[str, Any], *,
+                 user: str = DEFAULT_USER, selected_option: dict[str, Any] | None = None,
+                 values: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
+        """Use ``element`` (a button, or a select with ``selected_option``) of ``block`` on ``surface``
+        (one of :meth:`SlackStandIn.surfaces`), as Slack reports it. ``values``: the modal's typed state."""
+        common: dict[str, Any] = {"block_id": block.get("block_id"), "user": user, "values": values, **kw}
+        if element.get("type") == "button":
+            common["text"] = (element.get("text") or {}).get("text")
+        else:
+            common.update(action_type=element.get("type", "static_select"), selected_option=selected_option)
+        record = surface["record"]
+        if surface["kind"] in ("view", "home"):
+            return self.block_action(element.get("action_id", ""), element.get("value"), view=record, **common)
+        return self.block_action(element.get("action_id", ""), element.get("value"), channel=surface["channel"],
+                                 message=record, ephemeral=surface["kind"] != "message",
+                                 message_ts=surface["ts"], thread_ts=record.get("thread_ts"), **common)
+
     def press(self, label: str, *, user: str = DEFAULT_USER, in_channel: str | None = None,
               **kw: Any) -> httpx.Response:
         """Click the most recent button labelled ``label`` (case-insensitive) that ``user`` can see:
         in channel messages, their DMs, ephemerals and response_url posts, open modals, App Home."""
         wanted = label.strip().lower()
         for surface, block, button in self._clickable(user, in_channel):
-            if button["text"]["text"].strip().lower() != wanted:
-                continue
-            common = {"block_id": block.get("block_id"), "user": user, "text": button["text"]["text"], **kw}
-            record = surface["record"]
-            if surface["kind"] in ("view", "home"):
-                return self.block_action(button.get("action_id", ""), button.get("value"), view=record, **common)
-            return self.block_action(button.get("action_id", ""), button.get("value"), channel=surface["channel"],
-                                     message=record, ephemeral=surface["kind"] != "message",
-                                     message_ts=surface["ts"], thread_ts=record.get("thread_ts"), **common)
+            if button["text"]["text"].strip().lower() == wanted:
+                return self.activate(surface, block, button, user=user, **kw)
         visible = ", ".join(f"[{b}]" for b in self.buttons(user, in_channel)) or "none"
         raise LookupError(f"no button labelled {label!r} for {user}; visible buttons, newest first: {visible}")
 
