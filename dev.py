@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The project's two set-up commands; each installs what it needs first.
+"""The project's set-up commands; each installs what it needs first.
 
     python3 dev.py run     # start the bot (the sandbox when no Slack credentials are set)
     python3 dev.py test    # ruff, then every test
+    python3 dev.py doctor  # check the settings and that every configured backend answers
 
 Needs only Python 3.11+ and access to PyPI. Dependencies go into ./.venv and are
 re-installed only when pyproject.toml changes.
@@ -41,13 +42,15 @@ def ensure_env() -> None:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
-    if command not in ("run", "test"):
+    if command not in ("run", "test", "doctor"):
         print(__doc__)
         return 2
     ensure_env()
     os.chdir(ROOT)
     if command == "run":
         return subprocess.call([str(PYTHON), "-m", "bot", *argv[1:]])
+    if command == "doctor":
+        return subprocess.call([str(PYTHON), "-m", "bot", "doctor", *argv[1:]])
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."])
     tests = subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]])
     return tests or lint

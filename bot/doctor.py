@@ -1,15 +1,29 @@
-"""``python -m bot doctor``: one line per configured backend, OK or FAIL with the reason and the fix."""
+"""``python -m bot doctor``: one line per setting and backend, OK or FAIL with the reason and the fix.
+
+Each check is a small function ``check_x(settings, transport) -> Check``; :func:`run_checks`
+runs them in order. Settings first (token shapes, PORT, DATABASE_PATH), then each backend,
+whose failure names the URL that was tried. OpenAI is optional: unset, it is shown as such.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from config import Settings
-from services.http import ServiceError
+from config import Secret, Settings
+from services.http import RetryPolicy, ServiceError
+
+# A doctor answers in seconds: one quick retry, not the services' patient backoff.
+DOCTOR_RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_total=5.0)
+DOCTOR_TIMEOUT = 10.0
+TOKEN_KINDS = {"xoxb-": "a bot token (xoxb-…)", "xapp-": "an app-level token (xapp-…)",
+               "xoxp-": "a user token (xoxp-…)", "xoxe": "a refresh or config token (xoxe…)"}
 
 
 @dataclass
@@ -18,11 +32,84 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    optional: bool = False  # not configured, and not needed: shown as INFO, never a failure
 
     def line(self) -> str:
+        if self.optional:
+            return f"INFO  {self.name}: {self.detail}" + (f" — {self.fix}" if self.fix else "")
         if self.ok:
             return f"OK    {self.name}: {self.detail}"
         return f"FAIL  {self.name}: {self.detail}" + (f" — fix: {self.fix}" if self.fix else "")
+
+
+def _token_kind(value: str) -> str:
+    return next((kind for prefix, kind in TOKEN_KINDS.items() if value.startswith(prefix)), "")
+
+
+def _tried(exc: BaseException, fallback: str) -> str:
+    """The URL a failed request went to (from the transport error behind ``exc``), else ``fallback``."""
+    for error in (exc, exc.__cause__, exc.__context__):
+        try:
+            return str(error.request.url)  # type: ignore[union-attr]
+        except (AttributeError, RuntimeError):
+            continue
+    return fallback
+
+
+def check_tokens(settings: Settings, transport: Any = None) -> Check:
+    """Slack token shapes: ``xoxb-`` in SLACK_BOT_TOKEN, ``xapp-`` in SLACK_APP_TOKEN (never printed)."""
+    problems, fixes = [], []
+    bot, app = Secret(settings.slack_bot_token).reveal(), Secret(settings.slack_app_token).reveal()
+    if bot and not bot.startswith("xoxb-"):
+        kind = _token_kind(bot)
+        problems.append(f"SLACK_BOT_TOKEN holds {kind}" if kind else "SLACK_BOT_TOKEN does not start with xoxb-")
+        fixes.append("copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions")
+    if app and not app.startswith("xapp-"):
+        kind = _token_kind(app)
+        problems.append(f"SLACK_APP_TOKEN holds {kind}, not an app-level token" if kind
+                        else "SLACK_APP_TOKEN does not start with xapp-")
+        fixes.append("create an app-level token with connections:write under Basic Information (xapp-…)")
+    if problems:
+        return Check("Slack tokens", False, "; ".join(problems), "; ".join(fixes))
+    present = [name for name, value in (("SLACK_BOT_TOKEN", bot), ("SLACK_APP_TOKEN", app)) if value]
+    if not present:
+        return Check("Slack tokens", True, "none set (the sandbox runs without them)")
+    return Check("Slack tokens", True, " and ".join(present) + " have the right shape")
+
+
+def check_port(settings: Settings, transport: Any = None) -> Check:
+    """PORT is a TCP port number (1-65535); it matters in HTTP mode only."""
+    port = settings.port
+    used = "used in HTTP mode" if settings.mode == "http" else f"unused in {settings.mode} mode"
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        return Check("PORT", False, f"{port} is not a TCP port", "set PORT to a number from 1 to 65535 (e.g. 3000)")
+    return Check("PORT", True, f"{port} ({used})")
+
+
+def check_database_path(settings: Settings, transport: Any = None) -> Check:
+    """The DATABASE_PATH folder exists and is writable, or can be created (nothing is left behind)."""
+    path = Path(settings.database_path).expanduser()
+    if path.is_dir():
+        return Check("DATABASE_PATH", False, f"{path} is a folder, not a file", "name a file, e.g. data/bot.db")
+    folder = path.parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return Check("DATABASE_PATH", False, f"cannot make {folder}: {existing} is a file",
+                     "choose a DATABASE_PATH in a folder that can be created")
+    try:  # a real probe: os.access says yes to root even on read-only file systems
+        with tempfile.TemporaryDirectory(dir=existing, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        what = "write to" if existing == folder else f"create {folder} in"
+        return Check("DATABASE_PATH", False, f"cannot {what} {existing} ({exc.strerror or exc})",
+                     "choose a writable place for DATABASE_PATH or fix the folder's permissions")
+    if path.exists() and not os.access(path, os.W_OK):
+        return Check("DATABASE_PATH", False, f"{path} is read-only", "make the database file writable")
+    state = "exists" if path.exists() else ("will be created" if folder.exists() else
+                                            f"will be created with the folder {folder}")
+    return Check("DATABASE_PATH", True, f"{path} {state}; the folder is writable")
 
 
 def check_slack(settings: Settings, transport: Any = None) -> Check:
@@ -32,7 +119,8 @@ def check_slack(settings: Settings, transport: Any = None) -> Check:
     if not settings.slack_bot_token:
         return Check("Slack", False, "SLACK_BOT_TOKEN is not set",
                      "install the app from manifest.yml and set SLACK_BOT_TOKEN (xoxb-…)")
-    client = WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=10)
+    client = WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url,
+                       timeout=int(DOCTOR_TIMEOUT))
     try:
         auth = client.auth_test()
     except SlackApiError as exc:
@@ -40,13 +128,11 @@ def check_slack(settings: Settings, transport: Any = None) -> Check:
         return Check("Slack", False, f"auth.test answered {error}",
                      "check SLACK_BOT_TOKEN; reinstall the app if the token was revoked")
     except Exception as exc:  # network and TLS errors
-        return Check("Slack", False, f"cannot reach {settings.slack_api_url} ({type(exc).__name__})",
+        tried = settings.slack_api_url.rstrip("/") + "/auth.test"
+        return Check("Slack", False, f"no answer from {tried} ({type(exc).__name__})",
                      "check SLACK_API_URL and the network")
     mode = settings.mode
     extra = ""
-    if mode == "socket" and not settings.slack_app_token.startswith("xapp-"):
-        return Check("Slack", False, "SLACK_APP_TOKEN does not look like an app-level token",
-                     "create an app-level token with connections:write (xapp-…)")
     if mode == "http" and not settings.slack_signing_secret:
         extra = " (no signing secret)"
     return Check("Slack", True, f"auth.test ok as {auth.get('user')} in {auth.get('team')}; mode={mode}{extra}")
@@ -58,11 +144,16 @@ def check_nimrobo(settings: Settings, transport: Any = None) -> Check:
     if not settings.nimrobo_api_key:
         return Check("Nimrobo", False, "NIMROBO_API_KEY is not set",
                      "create an API key in Nimrobo and set NIMROBO_API_KEY (api_…)")
-    client = NimroboClient(settings.nimrobo_api_base_url, settings.nimrobo_api_key, transport=transport)
+    client = NimroboClient(settings.nimrobo_api_base_url, settings.nimrobo_api_key, transport=transport,
+                           timeout=DOCTOR_TIMEOUT, retry=DOCTOR_RETRY)
     try:
         profile = client.get_profile()
         missing = client.missing_scopes()
     except ServiceError as exc:
+        if isinstance(exc.__cause__, httpx.TransportError):
+            tried = _tried(exc, settings.nimrobo_api_base_url + "/v1/user/profile")
+            return Check("Nimrobo", False, f"no answer from {tried} ({type(exc.__cause__).__name__})",
+                         "check NIMROBO_API_BASE_URL and the network")
         return Check("Nimrobo", False, exc.message, exc.hint or "check NIMROBO_API_BASE_URL and NIMROBO_API_KEY")
     finally:
         client.close()
@@ -76,12 +167,17 @@ def check_nimrobo(settings: Settings, transport: Any = None) -> Check:
 def check_pluto(settings: Settings, transport: Any = None) -> Check:
     from services.pluto import PlutoClient
 
-    client = PlutoClient(settings.pluto_api_base_url, transport=transport)
+    client = PlutoClient(settings.pluto_api_base_url, transport=transport, timeout=DOCTOR_TIMEOUT,
+                         retry=DOCTOR_RETRY)
     try:
         status = client.status()
     except ServiceError as exc:
-        return Check("Pluto", False, exc.message, f"start Pluto or set PLUTO_API_BASE_URL "
-                                                  f"(now {settings.pluto_api_base_url})")
+        detail = exc.message
+        if isinstance(exc.__cause__, httpx.TransportError):
+            tried = _tried(exc, settings.pluto_api_base_url + "/pluto/status")
+            detail = f"no answer from {tried} ({type(exc.__cause__).__name__})"
+        return Check("Pluto", False, detail, f"start Pluto or set PLUTO_API_BASE_URL "
+                                             f"(now {settings.pluto_api_base_url})")
     finally:
         client.close()
     state = status.get("status", "?") if isinstance(status, dict) else getattr(status, "status", "?")
@@ -91,13 +187,20 @@ def check_pluto(settings: Settings, transport: Any = None) -> Check:
 def check_openai(settings: Settings, transport: Any = None) -> Check:
     import openai
 
+    if not settings.openai_api_key:
+        return Check("OpenAI", True, "not set (optional): prompts are drafted from templates",
+                     "set OPENAI_API_KEY to draft them with AI", optional=True)
     client = openai.OpenAI(api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url or None,
-                           timeout=10, max_retries=1,
+                           timeout=DOCTOR_TIMEOUT, max_retries=1,
                            http_client=httpx.Client(transport=transport) if transport else None)
     try:
         client.models.list()
     except openai.AuthenticationError:
         return Check("OpenAI", False, "the key was refused", "check OPENAI_API_KEY")
+    except openai.APIConnectionError as exc:
+        tried = str(client.base_url).rstrip("/") + "/models"
+        return Check("OpenAI", False, f"no answer from {tried} ({type(exc).__name__})",
+                     "check OPENAI_BASE_URL and the network")
     except openai.APIError as exc:
         return Check("OpenAI", False, f"{type(exc).__name__}: {getattr(exc, 'message', exc)}",
                      "check OPENAI_BASE_URL and the network")
@@ -107,9 +210,8 @@ def check_openai(settings: Settings, transport: Any = None) -> Check:
 def run_checks(settings: Settings, transports: dict[str, Any] | None = None) -> list[Check]:
     transports = transports or {}
     checks: list[tuple[str, Callable[[Settings, Any], Check]]] = [
-        ("slack", check_slack), ("nimrobo", check_nimrobo), ("pluto", check_pluto)]
-    if settings.openai_api_key:
-        checks.append(("openai", check_openai))
+        ("tokens", check_tokens), ("port", check_port), ("database", check_database_path),
+        ("slack", check_slack), ("nimrobo", check_nimrobo), ("pluto", check_pluto), ("openai", check_openai)]
     results = []
     for key, fn in checks:
         try:

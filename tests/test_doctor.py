@@ -1,49 +1,135 @@
-"""``python -m bot doctor`` against the stand-ins."""
+"""``python -m bot doctor`` (and ``python3 dev.py doctor``) against the stand-ins, and each check on its own."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from bot.doctor import check_database_path, check_openai, check_port, check_tokens, run_checks
+from config import Settings
 from sandbox.stack import Stack, StackOptions
 
 ROOT = Path(__file__).resolve().parents[1]
+NAMES = ["Slack tokens", "PORT", "DATABASE_PATH", "Slack", "Nimrobo", "Pluto", "OpenAI"]
 
 
-def run_doctor(env_extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_", "PLUTO_"))}
+def clean_env(env_extra, *prefixes):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_", "PLUTO_", "DATABASE_", "PORT", "API_", *prefixes))}
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "bot", "doctor"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return env
 
 
-def stack_env(stack, **overrides):
+def run_doctor(env_extra, command=(sys.executable, "-m", "bot", "doctor")):
+    return subprocess.run(list(command), cwd=ROOT, env=clean_env(env_extra), capture_output=True, text=True,
+                          timeout=60)
+
+
+def stack_env(stack, tmp_path, **overrides):
     s = stack.settings
     env = {"SLACK_BOT_TOKEN": s.slack_bot_token.reveal(), "SLACK_SIGNING_SECRET": s.slack_signing_secret.reveal(),
            "SLACK_API_URL": s.slack_api_url, "NIMROBO_API_BASE_URL": s.nimrobo_api_base_url,
            "NIMROBO_API_KEY": s.nimrobo_api_key.reveal(), "PLUTO_API_BASE_URL": s.pluto_api_base_url,
-           "OPENAI_API_KEY": s.openai_api_key.reveal(), "OPENAI_BASE_URL": s.openai_base_url}
+           "OPENAI_API_KEY": s.openai_api_key.reveal(), "OPENAI_BASE_URL": s.openai_base_url,
+           "DATABASE_PATH": str(tmp_path / "db" / "bot.db")}
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
 
 
-def test_all_backends_ok():
+def names(output):
+    return [line[6:].split(":", 1)[0] for line in output.strip().splitlines()]
+
+
+def test_all_backends_ok(tmp_path):
     with Stack(StackOptions(scheduler=False)) as stack:
-        result = run_doctor(stack_env(stack))
+        result = run_doctor(stack_env(stack, tmp_path))
     lines = result.stdout.strip().splitlines()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert [line.split()[1].rstrip(":") for line in lines][:3] == ["Slack", "Nimrobo", "Pluto"]
+    assert names(result.stdout) == NAMES
     assert all(line.startswith("OK") for line in lines)
-    assert stack.nimrobo_key not in result.stdout
+    assert stack.nimrobo_key not in result.stdout and stack.bot_token not in result.stdout
+    assert not (tmp_path / "db").exists()  # the doctor only probes; it creates nothing
 
 
-def test_missing_scope_bad_token_and_unreachable_pluto_fail_with_a_fix():
+def test_missing_scope_bad_token_and_unreachable_pluto_fail_with_a_fix(tmp_path):
     with Stack(StackOptions(scheduler=False)) as stack:
         stack.nimrobo.add_key("api_limited", ("user:read", "projects:read"))
-        result = run_doctor(stack_env(stack, NIMROBO_API_KEY="api_limited", SLACK_BOT_TOKEN="xoxb-wrong",
+        result = run_doctor(stack_env(stack, tmp_path, NIMROBO_API_KEY="api_limited", SLACK_BOT_TOKEN="xoxb-wrong",
                                       PLUTO_API_BASE_URL="http://127.0.0.1:9/api"))
     assert result.returncode == 1
     out = result.stdout
     assert "FAIL  Slack: auth.test answered invalid_auth — fix:" in out
     assert "FAIL  Nimrobo:" in out and "projects:write" in out and "sessions:write" in out and "fix:" in out
     assert "FAIL  Pluto:" in out and "PLUTO_API_BASE_URL" in out
+
+
+def test_an_unreachable_backend_names_the_url_tried(tmp_path):
+    dead = "http://127.0.0.1:9"
+    env = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "s" * 32, "SLACK_API_URL": f"{dead}/slackapi/",
+           "NIMROBO_API_KEY": "api_key123", "NIMROBO_API_BASE_URL": f"{dead}/nimrobo",
+           "PLUTO_API_BASE_URL": f"{dead}/pluto-api", "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{dead}/oai/v1",
+           "DATABASE_PATH": str(tmp_path / "bot.db")}
+    result = run_doctor(env)
+    out = result.stdout
+    assert result.returncode == 1
+    assert f"FAIL  Slack: no answer from {dead}/slackapi/auth.test" in out
+    assert f"FAIL  Nimrobo: no answer from {dead}/nimrobo/v1/user/profile" in out
+    assert f"FAIL  Pluto: no answer from {dead}/pluto-api/pluto/status" in out
+    assert f"FAIL  OpenAI: no answer from {dead}/oai/v1/models" in out
+    assert "api_key123" not in out + result.stderr and "xoxb-1-2-3" not in out + result.stderr
+
+
+def test_dev_py_doctor_runs_it_and_exits_non_zero_on_a_failure(tmp_path):
+    result = run_doctor({"PORT": "70000", "DATABASE_PATH": str(tmp_path / "bot.db")},
+                        command=(sys.executable, "dev.py", "doctor"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  PORT: 70000 is not a TCP port" in result.stdout
+    assert "OK    DATABASE_PATH:" in result.stdout
+    assert "INFO  OpenAI: not set (optional)" in result.stdout
+
+
+# -- each check on its own ------------------------------------------------------------------------
+def test_token_shapes_name_what_each_token_holds():
+    secret_app, secret_bot = "xapp-1-A0-123-abcdef", "xoxb-1-2-abcdef"
+    swapped = check_tokens(Settings().replace(slack_bot_token=secret_app, slack_app_token=secret_bot))
+    assert not swapped.ok
+    assert "SLACK_APP_TOKEN holds a bot token (xoxb-…)" in swapped.detail
+    assert "SLACK_BOT_TOKEN holds an app-level token (xapp-…)" in swapped.detail
+    assert secret_app not in swapped.line() and secret_bot not in swapped.line()
+    user_token = check_tokens(Settings().replace(slack_bot_token="xoxp-123"))
+    assert not user_token.ok and "SLACK_BOT_TOKEN holds a user token (xoxp-…)" in user_token.detail
+    garbage = check_tokens(Settings().replace(slack_app_token="hello"))
+    assert not garbage.ok and "SLACK_APP_TOKEN does not start with xapp-" in garbage.detail
+    good = check_tokens(Settings().replace(slack_bot_token=secret_bot, slack_app_token=secret_app))
+    assert good.ok and good.line().startswith("OK    Slack tokens: SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+
+
+def test_port_must_be_a_tcp_port():
+    for bad in (0, 65536, 70000):
+        check = check_port(Settings(port=bad))
+        assert not check.ok and f"{bad} is not a TCP port" in check.detail and "1 to 65535" in check.fix
+    assert check_port(Settings().replace(port=3000, slack_bot_token="xoxb-1", slack_signing_secret="s")).line() == \
+        "OK    PORT: 3000 (used in HTTP mode)"
+
+
+def test_database_path_folder_writable_or_creatable(tmp_path):
+    existing = check_database_path(Settings(database_path=str(tmp_path / "bot.db")))
+    assert existing.ok and "will be created" in existing.detail
+    deep = check_database_path(Settings(database_path=str(tmp_path / "a" / "b" / "bot.db")))
+    assert deep.ok and f"will be created with the folder {tmp_path / 'a' / 'b'}" in deep.detail
+    assert not (tmp_path / "a").exists() and list(tmp_path.iterdir()) == []  # nothing made, nothing left
+    (tmp_path / "plain.txt").write_text("x")
+    under_a_file = check_database_path(Settings(database_path=str(tmp_path / "plain.txt" / "bot.db")))
+    assert not under_a_file.ok and "plain.txt is a file" in under_a_file.detail
+    folder = check_database_path(Settings(database_path=str(tmp_path)))
+    assert not folder.ok and "is a folder, not a file" in folder.detail
+    read_only = check_database_path(Settings(database_path="/proc/pluto-bot/bot.db"))  # /proc takes no new folder
+    assert not read_only.ok and "cannot create /proc/pluto-bot in /proc" in read_only.detail
+
+
+def test_openai_unset_is_optional_not_a_failure():
+    check = check_openai(Settings())
+    assert check.ok and check.line().startswith("INFO  OpenAI: not set (optional)")
+    assert "OPENAI_API_KEY" in check.line()
+    results = run_checks(Settings(database_path="/proc/x/bot.db", port=0))
+    assert [r.name for r in results] == NAMES
