@@ -1,346 +1,149 @@
-"""The sandbox console: type slash commands as in Slack; see what the bot posts.
+"""The sandbox console: type slash commands as in Slack; see what Slack would show.
 
 * ``/pluto help``, ``/voicelink create`` … go to the real bot, correctly signed.
-* ``/pluto score ./file.csv`` takes a local path in place of an upload: the file is put
-  on the Slack stand-in and the score form is submitted with it.
-* Typing a button's label presses it. When the bot opens a modal, the console asks for
-  each field in turn (``\\n`` types a new line; Enter keeps the shown default).
-* ``sim …`` drives the simulators (``help`` lists them).
+* ``/pluto score ./file.csv`` takes a local path in place of an upload.
+* Typing a button's label presses it; ``Details 2`` / ``Details Alan`` pick one of several,
+  ``buttons`` numbers them all. Buttons with a confirmation dialog ask first. Selects ask
+  for an option.
+* Modals are filled field by field: text (``\\n`` or ``<<`` for more lines), numbers, selects,
+  radio buttons, checkboxes and files (a local path). Buttons and selects inside a modal send
+  what was typed so far, as Slack does, and the bot's ``views.update``/``views.push`` are shown.
+* ``home`` shows App Home, ``files`` lists uploads, ``open <n>`` prints one.
+* ``sim …`` drives the simulators, ``tour`` walks a newcomer through the bot, ``reset`` starts over.
+
+Everything the bot posts is printed by a background thread from the Slack stand-in's timeline;
+lines printed while a prompt waits go above it, so a prompt is never split.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import logging
 import shlex
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from sandbox.render import render_blocks, render_view
+from sandbox.render import Renderer, render_csv
+from sandbox.slack_api import channel_name, empty_value
 
 USER = "U_SANDBOX"
 CHANNEL = "C_SANDBOX"
-
+COMMANDS = ("help", "buttons", "press", "home", "files", "open", "tour", "reset", "logs", "sim", "mention", "quit")
 CONSOLE_HELP = """Console commands:
   /pluto …, /voicelink …      slash commands, exactly as in Slack
   /pluto score ./file.csv     score a local CSV (stands in for an upload)
-  <button label>              press the most recent button with that label
+  <label> [n | word]          press a button: `Details` (newest), `Details 2` (the 2nd), `Details Alan`
+  buttons                     number every button you can see; then `press 3` (or just `3`)
+  home                        open the App Home tab
+  files                       list the files uploaded so far; `open 2` prints one (CSV as a table)
   mention <text>              @-mention the bot in the channel (attach with: mention score ./f.csv)
   sim links                   list voice links the Nimrobo simulator knows
   sim complete <label|link>   a participant opens the link and completes the interview
   sim fail <label|link>       the interview starts and fails
   sim pluto-fail [message]    the running Pluto pipeline fails
+  tour                        a walk through scoring, a voice screen and a completed interview
+  reset                       start over: a new database and empty stand-ins
+  logs                        the last lines of the sandbox log
   help                        this text
-  quit                        stop the sandbox"""
+  quit                        stop the sandbox
+In a modal: Enter keeps what is shown, `\\n` types a new line (or `<<` … `.` for several lines),
+`~` empties a field, `submit` submits now, `cancel` closes the modal."""
+INTERACTIVE = {"button", "static_select", "multi_static_select", "overflow", "radio_buttons", "checkboxes",
+               "users_select", "conversations_select", "channels_select", "datepicker"}
+CANCEL, SUBMIT, ENDED, ACTED = "cancel", "submit", "ended", "acted"
 
 
-class Console:
-    def __init__(self, stack: Any, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
-        self.stack = stack
-        self.slack = stack.slack
-        self.signer = stack.signer
-        self.stdin = stdin or sys.stdin
-        self.out = stdout or sys.stdout
-        self._seen = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._interactive = self.stdin.isatty()
+@dataclass
+class Clickable:
+    """A button or select the sandbox user can use now, with the text around it."""
 
-    # -- output -------------------------------------------------------------
-    def print(self, text: str = "") -> None:
-        with self._lock:
-            self.out.write(text + "\n")
-            self.out.flush()
+    label: str
+    element: dict[str, Any]
+    block: dict[str, Any]
+    surface: dict[str, Any]
+    context: str  # the text next to it (the section it belongs to), for `Details Alan` and listings
+    where: str
 
-    def _describe(self, event: dict[str, Any]) -> str | None:
-        kind = event.get("kind", "")
-        blocks = event.get("blocks") or []
-        text = event.get("text") or ""
-        body = render_blocks(blocks, text) if blocks else text
-        channel = event.get("channel") or ""
-        where = {"ephemeral": "only you", "response": "only you"}.get(kind, f"#{channel}" if channel else "")
-        if channel.startswith("D"):
-            where = "DM"
-        if event.get("thread_ts"):
-            where += " › thread"
-        if kind in ("view_open", "view_update", "view_push"):
-            return None  # modals are shown when the form is filled
-        if kind == "update":
-            return f"  ↻ {where} (updated)\n" + _indent(body)
-        if kind == "upload":
-            return f"  📎 {where} file {event.get('filename') or event.get('title')}" \
-                   f" ({len(event.get('content') or b'')} bytes)"
-        if kind == "home":
-            return None
-        return f"  {where} ›\n" + _indent(body) if body else None
+    @property
+    def key(self) -> tuple[Any, ...]:
+        record = self.surface["record"]
+        return (self.surface["kind"], self.surface.get("ts") or record.get("id"), self.block.get("block_id"),
+                self.element.get("action_id"), self.element.get("value"), self.label)
 
-    def flush_output(self) -> None:
-        events = self.slack.timeline_since(self._seen)
-        self._seen += len(events)
-        for event in events:
-            line = self._describe(event)
-            if line:
-                self.print(line)
+    @property
+    def is_button(self) -> bool:
+        return self.element.get("type") == "button"
 
-    def _watch(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.flush_output()
-            except Exception:  # the printer must never take the console down
-                pass
-            self._stop.wait(0.3)
 
-    # -- input ----------------------------------------------------------------
-    def ask(self, prompt: str) -> str | None:
-        if self._interactive:
-            with self._lock:
-                self.out.write(prompt)
-                self.out.flush()
-        line = self.stdin.readline()
-        return None if line == "" else line.rstrip("\n")
+def _pipe_input(prompt: str) -> str:
+    line = sys.stdin.readline()
+    if line == "":
+        raise EOFError
+    return line.rstrip("\n")
 
-    def loop(self) -> None:
-        self.print("Pluto Bot sandbox — Slack, Nimrobo, Pluto and OpenAI are local stand-ins.")
-        self.print("Type /pluto help, /voicelink help, or help for the console's own commands.")
-        printer = threading.Thread(target=self._watch, daemon=True)
-        printer.start()
-        try:
-            while True:
-                line = self.ask("> ")
-                if line is None:
-                    break
-                line = line.strip()
-                if not line:
-                    continue
-                if line in ("quit", "exit"):
-                    break
-                try:
-                    self.handle(line)
-                except Exception as exc:  # keep the console alive whatever the input
-                    self.print(f"  ! {type(exc).__name__}: {exc}")
-                self._settle()
-        finally:
-            self._stop.set()
-            printer.join(timeout=2)
-            self.flush_output()
 
-    def _settle(self, seconds: float = 1.0) -> None:
-        """Give the bot a moment after the ack so its follow-up posts print before the prompt."""
-        time.sleep(seconds)
-        self.flush_output()
+def _terminal_input(prompt: str) -> str:
+    try:
+        import readline  # noqa: F401 - line editing and history for input()
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        pass
+    return input(prompt)
 
-    # -- commands ---------------------------------------------------------------
-    def handle(self, line: str) -> None:
-        if line == "help":
-            self.print(CONSOLE_HELP)
-        elif line.startswith("/"):
-            self.slash(line)
-        elif line.startswith("sim "):
-            self.sim(line[4:].strip())
-        elif line.startswith("mention "):
-            self.mention(line[len("mention "):])
-        else:
-            self.press(line)
 
-    def _show_ack(self, response: Any) -> None:
-        if response.status_code != 200:
-            self.print(f"  ! the bot answered HTTP {response.status_code}")
-            return
-        try:
-            body = response.json()
-        except ValueError:
-            return
-        if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
-            self.print("  only you ›\n" + _indent(render_blocks(body.get("blocks") or [], body.get("text", ""))))
+def _line_buffer() -> str:
+    try:
+        import readline
 
-    def slash(self, line: str) -> None:
-        command, _, text = line.partition(" ")
-        text = text.strip()
-        upload = None
-        if command == "/pluto" and text.startswith("score "):
-            path = Path(text[len("score "):].strip()).expanduser()
-            if not path.is_file():
-                self.print(f"  ! no such file: {path}")
-                return
-            upload = path
-            text = "score"
-        views_before = len(self.slack.views())
-        response = self.signer.command(command, text, user=USER, channel=CHANNEL)
-        self._show_ack(response)
-        view = self._wait_for_new_view(views_before)
-        if view is not None:
-            self.fill_view(view, upload=upload)
-
-    def mention(self, text: str) -> None:
-        files = None
-        words = text.split()
-        for word in words:
-            if word.lower().endswith(".csv") and Path(word).expanduser().is_file():
-                path = Path(word).expanduser()
-                files = [self.slack.add_file(path.name, path.read_bytes(), user=USER)]
-                text = " ".join(w for w in words if w != word)
-        self.signer.app_mention(f"<@{self.slack.bot_user_id}> {text}", files=files, user=USER, channel=CHANNEL)
-
-    def press(self, label: str) -> None:
-        views_before = len(self.slack.views())
-        try:
-            response = self.signer.press(label, user=USER)
-        except (LookupError, ValueError, AssertionError) as exc:
-            self.print(f"  ! {exc}")
-            return
-        self._show_ack(response)
-        view = self._wait_for_new_view(views_before)
-        if view is not None:
-            self.fill_view(view)
-
-    def _wait_for_new_view(self, before: int, timeout: float = 3.0) -> dict[str, Any] | None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            views = self.slack.views()
-            if len(views) > before:
-                return views[-1]
-            time.sleep(0.05)
-        return None
-
-    # -- modals -----------------------------------------------------------------
-    def fill_view(self, view: dict[str, Any], upload: Path | None = None) -> None:
-        while view is not None:
-            self.print(_indent(render_view(view)))
-            values, pressed = self._collect(view, upload)
-            if pressed:  # a button inside the modal (e.g. "Draft with AI")
-                before = _view_version(self.slack, view)
-                self.signer.press(pressed, user=USER)
-                view = self._wait_for_view_change(view, before)
-                continue
-            if values is None:
-                self.print("  (modal closed)")
-                return
-            response = self.signer.view_submission(view, values, user=USER)
-            body = response.json() if response.content else {}
-            action = body.get("response_action") if isinstance(body, dict) else None
-            if action == "errors":
-                for block_id, message in body.get("errors", {}).items():
-                    self.print(f"  ! {block_id}: {message}")
-                continue
-            if action in ("update", "push"):
-                view = body.get("view") and self.slack.views()[-1]
-                continue
-            return
-
-    def _wait_for_view_change(self, view: dict[str, Any], before: Any, timeout: float = 10) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            current = self.slack.views()[-1]
-            if _view_version(self.slack, current) != before:
-                return current
-            time.sleep(0.1)
-        return self.slack.views()[-1]
-
-    def _collect(self, view: dict[str, Any], upload: Path | None) -> tuple[dict | None, str | None]:
-        values: dict[str, dict[str, Any]] = {}
-        buttons = [el.get("text", {}).get("text") for b in view.get("blocks", []) if b.get("type") == "actions"
-                   for el in b.get("elements", []) if el.get("type") == "button"]
-        if buttons:
-            self.print("  (type a button's label to press it, or fill the fields; 'cancel' closes)")
-        for block in view.get("blocks", []):
-            if block.get("type") != "input":
-                continue
-            element = block.get("element", {})
-            kind = element.get("type")
-            label = block.get("label", {}).get("text", block.get("block_id"))
-            action_id = element.get("action_id", "value")
-            block_id = block.get("block_id")
-            if kind == "file_input":
-                if upload is None:
-                    answer = self.ask(f"  {label} (path to a local file): ")
-                    if answer is None or answer.strip() == "cancel":
-                        return None, None
-                    upload = Path(answer.strip()).expanduser()
-                file_obj = self.slack.add_file(upload.name, upload.read_bytes(), user=USER)
-                values[block_id] = {action_id: self.signer.files([file_obj])}
-                continue
-            default = _initial(element)
-            options = element.get("options") or []
-            hint = f" [{default}]" if default else ""
-            if options:
-                choices = ", ".join(f"{i + 1}={o['text']['text']}" for i, o in enumerate(options))
-                hint = f" ({choices}){hint}"
-            answer = self.ask(f"  {label}{hint}: ")
-            if answer is None or answer.strip() == "cancel":
-                return None, None
-            if answer.strip() in buttons:
-                return None, answer.strip()
-            answer = answer.replace("\\n", "\n")
-            if not answer and default:
-                answer = default
-            if kind in ("static_select", "radio_buttons"):
-                chosen = _choose(options, answer)
-                if chosen is not None:
-                    key = "selected_option"
-                    values[block_id] = {action_id: {"type": kind, key: chosen}}
-                elif block.get("optional"):
-                    values[block_id] = {action_id: {"type": kind, "selected_option": None}}
-                continue
-            if kind == "checkboxes":
-                chosen = [o for o in options if answer and o["text"]["text"].lower() in answer.lower()]
-                values[block_id] = {action_id: {"type": kind, "selected_options": chosen}}
-                continue
-            if kind == "number_input":
-                values[block_id] = {action_id: {"type": kind, "value": answer or None}}
-                continue
-            values[block_id] = {action_id: self.signer.input_value(answer or None)}
-        return values, None
-
-    # -- simulators -------------------------------------------------------------
-    def sim(self, args: str) -> None:
-        parts = shlex.split(args)
-        if not parts:
-            self.print(CONSOLE_HELP)
-            return
-        nimrobo = self.stack.nimrobo
-        verb, rest = parts[0], " ".join(parts[1:])
-        if verb == "links":
-            for link in nimrobo.all_links():
-                self.print(f"  {link['id']}  {link.get('label')}  {link.get('status')}  "
-                           f"session={link.get('sessionId') or '-'}")
-        elif verb in ("complete", "fail"):
-            link = _find_link(nimrobo.all_links(), rest)
-            if link is None:
-                self.print(f"  ! no link matches {rest!r}; try `sim links`")
-                return
-            session_id = link.get("sessionId") or nimrobo.start_session(link["id"])
-            if verb == "complete":
-                nimrobo.complete_session(session_id)
-            else:
-                nimrobo.fail_session(session_id)
-            self.print(f"  simulator: session {session_id} of {link.get('label')} {verb}d")
-        elif verb == "pluto-fail":
-            self.stack.pluto.fail_run(rest or "Simulated failure")
-            self.print("  simulator: Pluto pipeline failed")
-        else:
-            self.print(CONSOLE_HELP)
+        return readline.get_line_buffer()
+    except ImportError:  # pragma: no cover
+        return ""
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def _initial(element: dict[str, Any]) -> str:
-    if "initial_value" in element:
-        return str(element["initial_value"] or "")
-    option = element.get("initial_option")
-    return option["text"]["text"] if option else ""
+def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
+    options = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        options += group.get("options") or []
+    return options
+
+
+def _option_text(option: dict[str, Any] | None) -> str:
+    return str(((option or {}).get("text") or {}).get("text", ""))
 
 
 def _choose(options: list[dict[str, Any]], answer: str) -> dict[str, Any] | None:
-    answer = answer.strip()
-    if answer.isdigit() and 1 <= int(answer) <= len(options):
-        return options[int(answer) - 1]
+    """An option by number, label or value (case-insensitive), or by a unique label prefix."""
+    wanted = answer.strip().lower()
+    if not wanted:
+        return None
+    if wanted.isdigit() and 1 <= int(wanted) <= len(options):
+        return options[int(wanted) - 1]
     for option in options:
-        if answer.lower() in (option["text"]["text"].lower(), str(option.get("value", "")).lower()):
+        if wanted in (_option_text(option).lower(), str(option.get("value", "")).lower()):
             return option
-    return None
+    prefixed = [o for o in options if _option_text(o).lower().startswith(wanted)]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def _choices(options: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{i}={_option_text(o)}" for i, o in enumerate(options, 1))
+
+
+def _short(text: str, limit: int = 48, more: bool = True) -> str:
+    """The first line of ``text`` within ``limit`` characters (saying how many lines follow)."""
+    lines = text.splitlines() or [""]
+    first = lines[0] if len(lines[0]) <= limit else lines[0][: limit - 1] + "…"
+    return first + (f" …(+{len(lines) - 1} lines)" if more and len(lines) > 1 else "")
 
 
 def _find_link(links: list[dict[str, Any]], query: str) -> dict[str, Any] | None:
@@ -351,6 +154,899 @@ def _find_link(links: list[dict[str, Any]], query: str) -> dict[str, Any] | None
     return None
 
 
-def _view_version(slack: Any, view: dict[str, Any]) -> Any:
-    current = slack.views()[-1]
-    return current.get("hash") or id(current)
+class ConsoleLogHandler(logging.Handler):
+    """Log records at WARNING and above, printed above the prompt with a ``log ›`` prefix."""
+
+    def __init__(self, console: Console, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self.console = console
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record).splitlines()[0]
+            self.console.print(f"  log › {record.levelname.lower()} {record.name}: {message}")
+        except Exception:  # a log line must never break the console
+            self.handleError(record)
+
+
+class Console:
+    """The console over a running :class:`~sandbox.stack.Stack`.
+
+    ``input_fn(prompt)`` returns one line (raising EOFError at the end); by default the terminal
+    (with line editing) or, when stdin is not a terminal, stdin's lines. ``restart`` returns a
+    fresh started Stack for ``reset``. ``color`` defaults to whether output is a terminal.
+    """
+
+    def __init__(self, stack: Any, *, input_fn: Callable[[str], str] | None = None, output: TextIO | None = None,
+                 color: bool | None = None, restart: Callable[[], Any] | None = None,
+                 log_path: Path | None = None, intro: str = "", settle: float = 1.5) -> None:
+        self.stack = stack
+        self.out = output or sys.stdout
+        interactive = input_fn is None and sys.stdin.isatty()
+        #: a terminal shows the prompt, so lines printed meanwhile go above it and it is drawn again
+        self._tty = bool(getattr(self.out, "isatty", lambda: False)()) and (interactive or input_fn is not None)
+        self._input = input_fn or (_terminal_input if interactive else _pipe_input)
+        self.render = Renderer("ansi" if (self._tty if color is None else color) else "plain")
+        self.settle = settle  # how long to wait for the bot's first follow-up after a request
+        self.restart = restart
+        self.log_path = log_path
+        self.intro = intro
+        #: suggested answers for form fields, by action_id (the tour sets them; Enter accepts them)
+        self.suggest: dict[str, str] = {}
+        self._prefill_file: Path | None = None
+        self._seen = 0
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._prompt: str | None = None
+        self._numbered: list[Clickable] = []
+        self._user_files: list[dict[str, Any]] = []
+        self._state: dict[str, dict[str, Any]] = {}  # view id -> typed values {block_id: {action_id: value}}
+        self._resume: dict[str, int] = {}  # view id -> block index to go on from after an update
+        self._only: dict[str, set[str]] = {}  # view id -> block ids to ask again (after errors)
+
+    @property
+    def slack(self) -> Any:
+        return self.stack.slack
+
+    @property
+    def signer(self) -> Any:
+        return self.stack.signer
+
+    # -- output ---------------------------------------------------------------------------------
+    def print(self, text: str = "") -> None:
+        """Print a line; while a prompt waits on a terminal, above it (the prompt is drawn again)."""
+        with self._lock:
+            if self._prompt is not None and self._tty:
+                self.out.write("\r\x1b[2K" + text + "\n" + self._prompt + _line_buffer())
+            else:
+                self.out.write(text + "\n")
+            self.out.flush()
+
+    def _where(self, channel: str | None, thread_ts: str | None = None, private: bool = False) -> str:
+        channel = channel or ""
+        if private:
+            where = "only you"
+        elif channel.startswith("D"):
+            where = "DM"
+        else:
+            where = f"#{channel_name(channel)}" if channel else ""
+        return where + (" › thread" if thread_ts else "")
+
+    def _describe(self, event: dict[str, Any]) -> str | None:
+        kind = event.get("kind", "")
+        user = event.get("user")
+        if kind in ("ephemeral", "response", "view_open", "view_update", "view_push", "view_closed", "home") \
+                and user and user != USER:
+            return None  # another person's private surface
+        if kind in ("view_open", "view_update", "view_push"):
+            view = self.slack.view(event.get("view_id", "")) or {}
+            head = {"view_open": "modal opened", "view_update": "modal updated (views.update)",
+                    "view_push": "modal pushed on top (views.push)"}[kind]
+            return f"  ▣ {head}\n" + _indent(self.render.view(view, self._state.get(view.get("id", ""))))
+        if kind == "view_closed":
+            view = self.slack.view(event.get("view_id", "")) or {}
+            return f"  ▣ modal closed: {self.render.text(view.get('title'))}"
+        if kind == "home":
+            return None  # shown by `home`, as Slack shows the tab only when it is opened
+        where = self._where(event.get("channel"), event.get("thread_ts"), kind in ("ephemeral", "response"))
+        if kind == "delete":
+            return f"  ✕ {where} a message was deleted"
+        if kind == "upload":
+            size = len(event.get("content") or b"")
+            return (f"  📎 {where} file {event.get('filename') or event.get('title')} ({size:,} bytes)"
+                    " · `files` lists it, `open <n>` shows it")
+        body = self.render.blocks(event.get("blocks") or [], event.get("text") or "")
+        if not body:
+            return None
+        if kind == "update":
+            return f"  ↻ {where} (updated)\n" + _indent(body)
+        return f"  {where} ›\n" + _indent(body)
+
+    def flush_output(self) -> None:
+        with self._lock:
+            events = self.slack.timeline_since(self._seen)
+            self._seen += len(events)
+            for event in events:
+                line = self._describe(event)
+                if line:
+                    self.print(line)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.flush_output()
+            except Exception:  # the printer must never take the console down
+                pass
+            self._stop.wait(0.2)
+
+    # -- input ------------------------------------------------------------------------------------
+    def ask(self, prompt: str, interrupted: str = "") -> str | None:
+        """One line from the user (None when input has ended); Ctrl-C answers ``interrupted``."""
+        self.flush_output()
+        with self._lock:
+            self._prompt = prompt
+        try:
+            return self._input(prompt)
+        except EOFError:
+            return None
+        except KeyboardInterrupt:
+            self.out.write("\n")
+            return interrupted
+        finally:
+            with self._lock:
+                self._prompt = None
+
+    def wait_until(self, predicate: Callable[[], Any], timeout: float) -> Any:
+        """Poll ``predicate`` (printing the bot's output meanwhile) until truthy or ``timeout``; Ctrl-C stops."""
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                result = predicate()
+                if result:
+                    self.flush_output()
+                    return result
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            self.print("  (stopped waiting)")
+        return None
+
+    def _settle(self, mark: int, first: float | None = None, quiet: float = 0.4, cap: float = 6.0) -> None:
+        """After a request, give the bot a moment so its follow-up prints before the next prompt:
+        until it has been quiet for ``quiet`` s after posting, a modal opened, or nothing came in ``first`` s."""
+        first = self.settle if first is None else first
+        start = last_change = time.monotonic()
+        seen = mark
+        while True:
+            now = time.monotonic()
+            count = len(self.slack.timeline)
+            if count != seen:
+                seen, last_change = count, now
+            if count > mark and (self.slack.open_views(USER) or now - last_change >= quiet):
+                break
+            if (count == mark and now - start >= first) or now - start >= cap:
+                break
+            time.sleep(0.05)
+        self.flush_output()
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def loop(self) -> None:
+        self.print("Pluto Bot sandbox — Slack, Nimrobo, Pluto and OpenAI are local stand-ins.")
+        if self.intro:
+            self.print(self.intro)
+        self.print("New here? Type `tour`. Otherwise /pluto help, /voicelink help, or help for the console's "
+                   "own commands.")
+        printer = threading.Thread(target=self._watch, name="console-printer", daemon=True)
+        printer.start()
+        try:
+            while True:
+                if not self.fill_modals():
+                    break
+                line = self.ask("> ")
+                if line is None:
+                    break
+                line = line.strip()
+                if not line:
+                    continue
+                if line in ("quit", "exit"):
+                    break
+                try:
+                    self.handle(line)
+                except KeyboardInterrupt:
+                    self.print("  (interrupted)")
+                except Exception as exc:  # keep the console alive whatever the input
+                    self.print(f"  ! {type(exc).__name__}: {exc}")
+        finally:
+            self._stop.set()
+            printer.join(timeout=2)
+            self.flush_output()
+
+    def handle(self, line: str) -> None:
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if line.startswith("/"):
+            self.slash(line)
+        elif word == "help":
+            self.print(CONSOLE_HELP)
+        elif word == "buttons":
+            self.list_buttons()
+        elif word == "press":
+            self.press(rest)
+        elif line.isdigit():
+            self.press(line)
+        elif word == "home":
+            self.home()
+        elif word == "files":
+            self.list_files()
+        elif word == "open":
+            self.open_file(rest)
+        elif word == "tour":
+            from sandbox.tour import run_tour
+
+            run_tour(self)
+        elif word == "reset":
+            self.reset()
+        elif word == "logs":
+            self.logs()
+        elif word == "sim":
+            self.sim(rest)
+        elif word == "mention":
+            self.mention(rest)
+        else:
+            self.press(line)
+
+    # -- Slack requests ---------------------------------------------------------------------------------
+    def _show_ack(self, response: Any) -> None:
+        if response.status_code != 200:
+            self.print(f"  ! the bot answered HTTP {response.status_code}; Slack would show the user an error")
+            return
+        body = getattr(response, "ack", None)
+        if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
+            self.print("  only you ›\n" + _indent(self.render.blocks(body.get("blocks") or [], body.get("text", ""))))
+
+    def slash(self, line: str) -> None:
+        command, _, text = line.partition(" ")
+        text = text.strip()
+        if command not in ("/pluto", "/voicelink"):
+            near = difflib.get_close_matches(command, ["/pluto", "/voicelink"], n=1, cutoff=0.5)
+            self.print(f"  ! {command} is not a command of this app" + (f"; did you mean {near[0]}?" if near else ""))
+            return
+        self._prefill_file = None
+        if command == "/pluto" and text.startswith("score "):
+            path = Path(text[len("score "):].strip()).expanduser()
+            if not path.is_file():
+                self.print(f"  ! no such file: {path}")
+                return
+            self._prefill_file = path
+            text = "score"
+        mark = len(self.slack.timeline)
+        try:
+            response = self.signer.command(command, text, user=USER, channel=CHANNEL)
+            self._show_ack(response)
+            self._settle(mark)
+            self.fill_modals()
+        finally:
+            self._prefill_file = None
+
+    def mention(self, text: str) -> None:
+        files = None
+        words = text.split()
+        for word in words:
+            path = Path(word).expanduser()
+            if word.lower().endswith(".csv") and path.is_file():
+                files = [self._upload(path, "attached to a mention")]
+                text = " ".join(w for w in words if w != word)
+        mark = len(self.slack.timeline)
+        self.signer.app_mention(f"<@{self.slack.bot_user_id}> {text}", files=files, user=USER, channel=CHANNEL)
+        self._settle(mark)
+
+    def _upload(self, path: Path, how: str) -> dict[str, Any]:
+        content = path.read_bytes()
+        filetype = path.suffix.lstrip(".").lower() or "binary"
+        mimetype = {"csv": "text/csv", "txt": "text/plain", "json": "application/json"}.get(
+            filetype, "application/octet-stream")
+        file = self.slack.add_file(path.name, content, filetype=filetype, mimetype=mimetype, user=USER)
+        self._user_files.append({"name": path.name, "content": content, "by": "you", "where": how,
+                                 "time": time.time()})
+        return file
+
+    # -- buttons --------------------------------------------------------------------------------------
+    def _label(self, element: dict[str, Any]) -> str:
+        if element.get("type") == "button":
+            return self.render.text(element.get("text")).strip()
+        return self.render.text(element.get("placeholder")).strip() or \
+            _option_text(element.get("initial_option")) or element.get("type", "select")
+
+    def clickables(self, *, views: bool = False) -> list[Clickable]:
+        """Everything the user can press now, least recently changed surface first, top to bottom.
+        Modals only with ``views`` (they are handled while filling them)."""
+        plain = Renderer("plain")
+        found: list[Clickable] = []
+        for surface in self.slack.surfaces(USER):
+            kind = surface["kind"]
+            if kind == "view" and not views:
+                continue
+            record = surface["record"]
+            where = {"home": "Home", "view": "modal"}.get(kind) or self._where(
+                surface["channel"], record.get("thread_ts"), kind in ("ephemeral", "response"))
+            context = ""
+            for block in surface["blocks"] or []:
+                btype = block.get("type")
+                if btype in ("section", "header", "context"):
+                    context = " ".join(plain.block(block)).strip()
+                elements = list(block.get("elements") or []) if btype == "actions" else []
+                if btype == "section" and block.get("accessory"):
+                    elements.append(block["accessory"])
+                for element in elements:
+                    if element.get("type") not in INTERACTIVE or element.get("url"):
+                        continue
+                    found.append(Clickable(self._label(element), element, block, surface, context, where))
+        return found
+
+    def list_buttons(self) -> None:
+        found = self.clickables()[-40:]
+        self._numbered = found
+        if not found:
+            self.print("  (nothing to press yet)")
+            return
+        width = max(len(c.label) for c in found) + 2
+        for number, c in enumerate(found, 1):
+            label = f"[{c.label}]" if c.is_button else f"[{c.label} ▾]"
+            self.print(f"  {number:>2}. {label:<{width + 2}} {c.where} · {_short(c.context, 60, more=False)}")
+        self.print("  Press one with `press <n>` (or just the number).")
+
+    def _numbered_pick(self, number: int) -> Clickable | None:
+        if not 1 <= number <= len(self._numbered):
+            self.print("  ! no such number; `buttons` lists what you can press" if self._numbered else
+                       "  ! type `buttons` first to number them")
+            return None
+        wanted = self._numbered[number - 1].key
+        current = next((c for c in self.clickables() if c.key == wanted), None)
+        if current is None:
+            self.print("  ! that button is gone (its message changed); type `buttons` again")
+        return current
+
+    def find(self, line: str, found: list[Clickable]) -> Clickable | None | list[str]:
+        """The clickable ``line`` names: a label, optionally followed by a number (the n-th with that
+        label on the newest message that has n of them) or a word from the text next to it. Returns the
+        nearest labels (a list) when nothing matches, None when the user gave up choosing."""
+        lowered = line.strip().lower()
+        labels = sorted({c.label.lower() for c in found}, key=len, reverse=True)
+        label = next((lab for lab in labels if lowered == lab or lowered.startswith(lab + " ")), None)
+        if label is None:
+            names = sorted({c.label for c in found}) + [c for c in COMMANDS]
+            near = difflib.get_close_matches(line.strip(), names, n=5, cutoff=0.5)
+            first = line.split()[0] if line.split() else line
+            near += [n for n in difflib.get_close_matches(first, names, n=5, cutoff=0.5) if n not in near]
+            return near[:5]
+        rest = line.strip()[len(label):].strip()
+        group = [c for c in found if c.label.lower() == label]
+        by_surface: dict[Any, list[Clickable]] = {}
+        for c in group:
+            by_surface.setdefault(id(c.surface), []).append(c)
+        surfaces = list(by_surface.values())  # least recent first
+        if rest.isdigit():
+            n = int(rest)
+            for same in reversed(surfaces):
+                if len(same) >= n >= 1:
+                    return same[n - 1]
+            self.print(f"  ! there is no [{group[0].label}] number {n}; the newest message has {len(surfaces[-1])}")
+            return None
+        if rest:
+            word = rest.lower()
+            for same in reversed(surfaces):
+                hits = [c for c in same if word in c.context.lower()]
+                if hits:
+                    return hits[0] if len(hits) == 1 else self._pick(hits)
+            self.print(f"  ! no [{group[0].label}] next to text with {rest!r}")
+            return None
+        newest = surfaces[-1]
+        return newest[0] if len(newest) == 1 else self._pick(newest)
+
+    def _pick(self, group: list[Clickable]) -> Clickable | None:
+        self.print(f"  Several [{group[0].label}] buttons here:")
+        for number, c in enumerate(group, 1):
+            self.print(f"    {number}. {_short(c.context, 70, more=False)}")
+        answer = self.ask(f"  Which one? (1-{len(group)}, Enter for none) ")
+        if answer and answer.strip().isdigit() and 1 <= int(answer) <= len(group):
+            return group[int(answer) - 1]
+        self.print("  (nothing pressed)")
+        return None
+
+    def press(self, line: str) -> None:
+        if line.strip().isdigit():
+            chosen = self._numbered_pick(int(line))
+        else:
+            found = self.clickables()
+            result = self.find(line, found)
+            if isinstance(result, list):
+                hint = f" Nearest: {', '.join(result)}." if result else ""
+                self.print(f"  ! no button or command {line.strip()!r}.{hint} "
+                           "(`buttons` lists what you can press, `help` the commands)")
+                return
+            chosen = result
+        if chosen is None:
+            return
+        mark = self.activate(chosen)
+        if mark is not None:
+            self._settle(mark)
+            self.fill_modals()
+
+    def confirm(self, dialog: dict[str, Any]) -> bool:
+        """Slack's confirmation dialog (a ``confirm`` object): shown, and asked."""
+        yes = self.render.text(dialog.get("confirm")) or "Yes"
+        no = self.render.text(dialog.get("deny")) or "Cancel"
+        self.print(_indent(f"┌ {self.render.text(dialog.get('title')) or 'Are you sure?'} ┐\n"
+                           f"{self.render.text(dialog.get('text'))}\n<{yes}>  <{no}>", "  "))
+        answer = self.ask(f"  {yes}? [y/N] ", interrupted="n")
+        return (answer or "").strip().lower() in ("y", "yes", yes.lower())
+
+    def _select(self, clickable: Clickable) -> dict[str, Any] | None:
+        options = _options(clickable.element)
+        while True:
+            answer = self.ask(f"  {clickable.label} ({_choices(options)}): ")
+            if not answer:
+                return None
+            chosen = _choose(options, answer)
+            if chosen is not None:
+                return chosen
+            self.print("  ! choose one by number or name")
+
+    def activate(self, clickable: Clickable, values: dict[str, Any] | None = None) -> int | None:
+        """Press a button (or choose in a select); returns the timeline mark before, or None if not sent."""
+        element = clickable.element
+        selected = None
+        if not clickable.is_button:
+            selected = self._select(clickable)
+            if selected is None:
+                self.print("  (nothing chosen)")
+                return None
+        if element.get("confirm") and not self.confirm(element["confirm"]):
+            self.print("  (not pressed)")
+            return None
+        mark = len(self.slack.timeline)
+        response = self.signer.activate(clickable.surface, clickable.block, element, user=USER,
+                                        selected_option=selected, values=values)
+        self._show_ack(response)
+        return mark
+
+    # -- modals ----------------------------------------------------------------------------------------
+    def fill_modals(self) -> bool:
+        """Fill the user's open modals, top of the stack first, until none is open.
+        Returns False when input ended."""
+        while True:
+            stack = self.slack.open_views(USER)
+            if not stack:
+                return True
+            if not self._fill(stack[-1]):
+                for view in reversed(self.slack.open_views(USER)):
+                    self.signer.close_view(view, user=USER)
+                return False
+
+    def _prune(self, view: dict[str, Any]) -> dict[str, Any]:
+        """Typed values Slack keeps across a views.update: those whose block_id and action_id remain."""
+        state = self._state.setdefault(view["id"], {})
+        inputs = {b.get("block_id"): (b.get("element") or {}).get("action_id")
+                  for b in view.get("blocks") or [] if b.get("type") == "input"}
+        for block_id in list(state):
+            if block_id not in inputs or inputs[block_id] not in state[block_id]:
+                del state[block_id]
+        return state
+
+    def _fill(self, view: dict[str, Any]) -> bool:
+        self.flush_output()
+        view_id = view["id"]
+        state = self._prune(view)
+        if not view.get("submit"):
+            return self._read_only(view)
+        only = self._only.pop(view_id, None)
+        start = 0 if only is not None else self._resume.pop(view_id, 0)
+        if start == 0 and only is None:
+            self.print("  (Enter keeps what is shown · `\\n` or `<<` for more lines · `~` empties · "
+                       "`submit` · `cancel`)")
+        blocks = view.get("blocks") or []
+        for index in range(start, len(blocks)):
+            block = blocks[index]
+            if only is not None and block.get("block_id") not in only:
+                continue
+            if block.get("type") == "input":
+                result = self._ask_input(block, state)
+            else:
+                result = self._ask_actions(view, index, block, state)
+            if result == ENDED:
+                return False
+            if result == CANCEL:
+                self.signer.close_view(self.slack.view(view_id) or view, user=USER)
+                self._state.pop(view_id, None)
+                self.flush_output()
+                return True
+            if result == ACTED:
+                return True
+            if result == SUBMIT:
+                break
+        return self._submit(view_id, state)
+
+    def _read_only(self, view: dict[str, Any]) -> bool:
+        """A modal without a submit button: it can only be read (and closed), never submitted."""
+        inside = [c for c in self.clickables(views=True) if c.surface["record"].get("id") == view["id"]]
+        hint = " or type a button's label" if inside else ""
+        answer = self.ask(f"  (a read-only modal: Enter closes it{hint}) ", interrupted="")
+        if answer is None:
+            return False
+        if answer.strip() and inside:
+            result = self.find(answer, inside)
+            if isinstance(result, Clickable):
+                self._act_in_view(view, result.block, result, {})
+                return True
+        self.signer.close_view(self.slack.view(view["id"]) or view, user=USER)
+        self.flush_output()
+        return True
+
+    def _ask_input(self, block: dict[str, Any], state: dict[str, Any]) -> str | None:
+        element = block.get("element") or {}
+        kind = element.get("type", "plain_text_input")
+        block_id, action_id = block.get("block_id", ""), element.get("action_id", "")
+        label = self.render.text(block.get("label")) or block_id
+        typed = (state.get(block_id) or {}).get(action_id)
+        shown = self._value_text(element, typed)
+        suggestion = self.suggest.get(action_id) if typed is None and not shown else None
+        if kind == "file_input" and typed is None and self._prefill_file is not None:
+            file = self._upload(self._prefill_file, "uploaded in a form")
+            state[block_id] = {action_id: {"type": "file_input", "files": [file]}}
+            self.print(f"  {label}: {self._prefill_file.name} (the path you gave)")
+            return None
+        options = _options(element)
+        prompt = f"  {label}" + (" (optional)" if block.get("optional") else "")
+        if kind in ("checkboxes", "multi_static_select"):
+            prompt += f" (any of {_choices(options)}; comma-separated)"
+        elif options:
+            prompt += f" ({_choices(options)})"
+        elif kind == "file_input":
+            prompt += " (path to a local file)"
+        elif kind == "number_input":
+            prompt += " (a number)"
+        default = suggestion if suggestion is not None else shown
+        prompt += f" [{_short(default)}]: " if default else ": "
+        while True:
+            answer = self.ask(prompt, interrupted=CANCEL)
+            if answer is None:
+                return ENDED
+            if answer.strip() in (CANCEL, SUBMIT):
+                return answer.strip()
+            if answer.strip() == "<<":
+                answer = self._read_lines()
+                if answer is None:
+                    return ENDED
+            if answer == "":
+                if suggestion is not None:
+                    answer = suggestion
+                elif shown or block.get("optional"):
+                    return None  # keep what is shown (Slack sends the initial value of an untouched field)
+                else:
+                    self.print("  ! Please fill out this field.")
+                    continue
+            if answer.strip() == "~":
+                if not block.get("optional"):
+                    self.print("  ! Please fill out this field.")
+                    continue
+                state[block_id] = {action_id: {**empty_value({"type": kind}), "type": kind}}
+                return None
+            value, problem = self._parse(element, answer)
+            if problem:
+                self.print(f"  ! {problem}")
+                continue
+            state[block_id] = {action_id: value}
+            return None
+
+    def _read_lines(self) -> str | None:
+        lines = []
+        while True:
+            line = self.ask("  … ", interrupted=".")
+            if line is None:
+                return None
+            if line.strip() == ".":
+                return "\n".join(lines)
+            lines.append(line)
+
+    def _value_text(self, element: dict[str, Any], typed: dict[str, Any] | None) -> str:
+        """What the field shows now: the typed value, else the initial one."""
+        value = typed if typed is not None else empty_value(element)
+        if "selected_option" in value:
+            return _option_text(value["selected_option"])
+        if "selected_options" in value:
+            return ", ".join(_option_text(o) for o in value["selected_options"] or [])
+        if "files" in value:
+            return ", ".join(str(f.get("name")) for f in value["files"] or [])
+        for key in ("value", "selected_date", "selected_time", "selected_user", "selected_conversation",
+                    "selected_channel"):
+            if key in value:
+                return str(value[key] or "")
+        return ""
+
+    def _parse(self, element: dict[str, Any], answer: str) -> tuple[dict[str, Any], str | None]:
+        """The state value for ``answer``, or a problem Slack's client would show before submitting."""
+        kind = element.get("type", "plain_text_input")
+        text = answer.replace("\\n", "\n")
+        options = _options(element)
+        if kind in ("static_select", "radio_buttons", "external_select"):
+            chosen = _choose(options, text)
+            if chosen is None:
+                return {}, f"Choose one of: {_choices(options)}"
+            return {"type": kind, "selected_option": chosen}, None
+        if kind in ("checkboxes", "multi_static_select"):
+            picked = [_choose(options, part) for part in text.split(",") if part.strip()]
+            if any(p is None for p in picked):
+                return {}, f"Choose from: {_choices(options)} (comma-separated)"
+            return {"type": kind, "selected_options": [p for p in picked if p]}, None
+        if kind == "file_input":
+            paths = [Path(p.strip()).expanduser() for p in text.split(",") if p.strip()]
+            missing = [str(p) for p in paths if not p.is_file()]
+            if missing:
+                return {}, f"No such file: {', '.join(missing)}"
+            allowed = [t.lower() for t in element.get("filetypes") or []]
+            wrong = [p.name for p in paths if allowed and p.suffix.lstrip(".").lower() not in allowed]
+            if wrong:
+                return {}, f"Only {', '.join(allowed)} files here, not {', '.join(wrong)}"
+            if len(paths) > int(element.get("max_files") or 10):
+                return {}, f"At most {element.get('max_files')} file(s)"
+            return {"type": kind, "files": [self._upload(p, "uploaded in a form") for p in paths]}, None
+        if kind == "number_input":
+            try:
+                number = float(text) if element.get("is_decimal_allowed") else int(text.strip())
+            except ValueError:
+                return {}, "Enter a number." if element.get("is_decimal_allowed") else "Enter a whole number."
+            low, high = element.get("min_value"), element.get("max_value")
+            if (low is not None and number < float(low)) or (high is not None and number > float(high)):
+                return {}, f"Enter a number from {low if low is not None else '…'} to {high if high is not None else '…'}."
+            return {"type": kind, "value": text.strip()}, None
+        if kind == "datepicker":
+            try:
+                date.fromisoformat(text.strip())
+            except ValueError:
+                return {}, "Enter a date as YYYY-MM-DD."
+            return {"type": kind, "selected_date": text.strip()}, None
+        for select, key in (("users_select", "user"), ("conversations_select", "conversation"),
+                            ("channels_select", "channel")):
+            if kind == select:
+                return {"type": kind, f"selected_{key}": text.strip()}, None
+        if "\n" in text and kind == "plain_text_input" and not element.get("multiline"):
+            return {}, "This field takes one line."
+        if element.get("max_length") and len(text) > int(element["max_length"]):
+            return {}, f"At most {element['max_length']} characters (you typed {len(text)})."
+        if element.get("min_length") and len(text) < int(element["min_length"]):
+            return {}, f"At least {element['min_length']} characters."
+        return {"type": kind, "value": text}, None
+
+    def _ask_actions(self, view: dict[str, Any], index: int, block: dict[str, Any],
+                     state: dict[str, Any]) -> str | None:
+        """Buttons and selects between the fields: a select is asked like a field, buttons are offered."""
+        elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
+        if block.get("type") == "section" and block.get("accessory"):
+            elements.append(block["accessory"])
+        elements = [e for e in elements if e.get("type") in INTERACTIVE and not e.get("url")]
+        surface = {"kind": "view", "channel": None, "ts": None, "blocks": view.get("blocks"), "record": view}
+        for element in elements:
+            if element.get("type") == "button":
+                continue
+            clickable = Clickable(self._label(element), element, block, surface, "", "modal")
+            options = _options(element)
+            current = element.get("initial_option")
+            suggested = self.suggest.get(element.get("action_id", ""))
+            shown = suggested or _option_text(current)
+            while True:
+                answer = self.ask(f"  {clickable.label} ({_choices(options)})" + (f" [{shown}]: " if shown else ": "),
+                                  interrupted=CANCEL)
+                if answer is None:
+                    return ENDED
+                if answer.strip() in (CANCEL, SUBMIT):
+                    return answer.strip()
+                answer = answer.strip() or (suggested or "")
+                chosen = _choose(options, answer) if answer else current
+                if answer and chosen is None:
+                    self.print("  ! choose one by number or name")
+                    continue
+                break
+            if chosen and (current or {}).get("value") != chosen.get("value"):
+                self._act_in_view(view, block, clickable, state, selected=chosen, index=index)
+                return ACTED
+        buttons = [Clickable(self._label(e), e, block, surface, "", "modal") for e in elements
+                   if e.get("type") == "button"]
+        if not buttons:
+            return None
+        names = "  ".join(f"[{b.label}]" for b in buttons)
+        suggested = next((b for b in buttons if self.suggest.get(b.element.get("action_id", ""))), None)
+        if len(buttons) == 1:
+            prompt = f"  {names} press it? [{'Y/n' if suggested else 'y/N'}] "
+        else:
+            prompt = f"  {names} type one to press it, Enter to go on: "
+        answer = self.ask(prompt, interrupted=CANCEL)
+        if answer is None:
+            return ENDED
+        answer = answer.strip()
+        if answer in (CANCEL, SUBMIT):
+            return answer
+        chosen_button: Clickable | None = None
+        if not answer:
+            chosen_button = suggested
+        elif len(buttons) == 1 and answer.lower() in ("y", "yes"):
+            chosen_button = buttons[0]
+        elif answer.lower() not in ("n", "no"):
+            result = self.find(answer, buttons)
+            chosen_button = result if isinstance(result, Clickable) else None
+        if chosen_button is None:
+            return None
+        if chosen_button.element.get("confirm") and not self.confirm(chosen_button.element["confirm"]):
+            return None
+        self._act_in_view(view, block, chosen_button, state, index=index)
+        return ACTED
+
+    def _act_in_view(self, view: dict[str, Any], block: dict[str, Any], clickable: Clickable,
+                     state: dict[str, Any], selected: dict[str, Any] | None = None, index: int | None = None) -> None:
+        """An action inside a modal: sent with the typed values; then wait for the bot to change the modal."""
+        view_id = view["id"]
+        current = self.slack.view(view_id) or view
+        surface = {**clickable.surface, "record": current}
+        mark = len(self.slack.timeline)
+        response = self.signer.activate(surface, block, clickable.element, user=USER, selected_option=selected,
+                                        values=dict(state))
+        self._show_ack(response)
+
+        def changed() -> bool:
+            now = self.slack.view(view_id)
+            stack = self.slack.open_views(USER)
+            return bool(now is None or now.get("closed") or now.get("hash") != current.get("hash")
+                        or (stack and stack[-1]["id"] != view_id))
+
+        if not self.wait_until(changed, 15):
+            self.print("  (the bot did not change the modal)")
+        updated = self.slack.view(view_id)
+        if index is not None and updated and not updated.get("closed"):
+            new_blocks = updated.get("blocks") or []
+            same = index < len(new_blocks) and new_blocks[index].get("type") == block.get("type")
+            self._resume[view_id] = index + 1 if same else 0
+        self._settle(mark, first=0.2)
+
+    def _submit(self, view_id: str, state: dict[str, Any]) -> bool:
+        view = self.slack.view(view_id)
+        if view is None or view.get("closed"):
+            return True
+        self.print(f"  → <{self.render.text(view.get('submit'))}>")
+        mark = len(self.slack.timeline)
+        response = self.signer.view_submission(view, state, user=USER)
+        outcome = getattr(response, "view_outcome", {}) or {}
+        result = outcome.get("outcome")
+        if result == "errors":
+            after = self.slack.view(view_id) or view
+            labels = {b.get("block_id"): self.render.text(b.get("label")) for b in after.get("blocks") or []}
+            errors = after.get("errors") or {}
+            for block_id, message in errors.items():
+                self.print(f"  ! {labels.get(block_id) or block_id}: {message}")
+            self._only[view_id] = set(errors)
+            return True
+        if result in ("rejected", "error_shown"):
+            problems = "; ".join(outcome.get("problems") or []) or "the bot's answer was refused"
+            self.print(f"  ! Slack shows an error and keeps the modal open: {problems}")
+            again = self.ask("  Try again? [y/N] ", interrupted="n")
+            if (again or "").strip().lower() not in ("y", "yes"):
+                self.signer.close_view(view, user=USER)
+                self._state.pop(view_id, None)
+            return again is not None
+        if result in ("closed", "cleared"):
+            self._state.pop(view_id, None)
+        self._settle(mark)
+        return True
+
+    # -- looking around ------------------------------------------------------------------------------------
+    def home(self) -> None:
+        """Open the App Home tab: Slack sends app_home_opened; the bot publishes the view."""
+        mark = len(self.slack.timeline)
+        self.signer.event({"type": "app_home_opened", "user": USER, "channel": self.slack.dm_channel(USER),
+                           "tab": "home"})
+        self.wait_until(lambda: any(e["kind"] == "home" and e.get("user") == USER
+                                    for e in self.slack.timeline_since(mark)), 5)
+        view = self.slack.home(USER)
+        if view is None:
+            self.print("  (the bot has not published a Home tab)")
+            return
+        self.print("  ⌂ App Home\n" + _indent(self.render.view(view)))
+        if any(c.where == "Home" for c in self.clickables()):
+            self.print("  (its buttons can be pressed like any other)")
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every file uploaded so far, oldest first: by the bot (files_upload_v2) and by you."""
+        entries = []
+        for upload in self.slack.uploads():
+            entries.append({"name": upload["filename"], "content": upload["content"] or b"", "by": "the bot",
+                            "where": self._where(upload.get("channel"), upload.get("thread_ts")) or "not shared",
+                            "time": float(upload.get("ts") or 0)})
+        entries += self._user_files
+        return sorted(entries, key=lambda e: e["time"])
+
+    def list_files(self) -> None:
+        entries = self.files()
+        if not entries:
+            self.print("  (no files yet)")
+            return
+        for number, entry in enumerate(entries, 1):
+            self.print(f"  {number:>2}. {entry['name']}  {len(entry['content']):,} bytes · by {entry['by']} · "
+                       f"{entry['where']}")
+        self.print("  `open <n>` prints one.")
+
+    def open_file(self, arg: str) -> None:
+        entries = self.files()
+        if not arg.strip().isdigit() or not 1 <= int(arg) <= len(entries):
+            self.print(f"  ! open takes a number from `files` (1-{len(entries)})" if entries else "  (no files yet)")
+            return
+        entry = entries[int(arg) - 1]
+        name, content = entry["name"], entry["content"]
+        self.print(f"  ┌ {name} ┐")
+        if name.lower().endswith(".csv"):
+            self.print(_indent(render_csv(content)))
+            return
+        text = content.decode("utf-8", "replace")
+        if name.lower().endswith(".json"):
+            try:
+                text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            except ValueError:
+                pass
+        lines = text.splitlines()
+        self.print(_indent("\n".join(lines[:40]) or "(empty)"))
+        if len(lines) > 40:
+            self.print(f"    … {len(lines) - 40} more lines")
+
+    def logs(self) -> None:
+        if self.log_path is None or not Path(self.log_path).exists():
+            self.print("  (no log file)")
+            return
+        lines = Path(self.log_path).read_text(encoding="utf-8", errors="replace").splitlines()
+        self.print(f"  the last lines of {self.log_path}:")
+        self.print(_indent("\n".join(lines[-20:]) or "(empty)"))
+
+    def reset(self) -> None:
+        """Start over: stop the stand-ins and the bot, then a fresh stack with a new database."""
+        if self.restart is None:
+            self.print("  ! reset is not available here")
+            return
+        self.print("  Resetting: stopping the bot and the stand-ins …")
+        with self._lock:
+            self.stack.stop()
+            self.stack = self.restart()
+            self._seen = 0
+            self._numbered, self._user_files = [], []
+            self._state.clear()
+            self._resume.clear()
+            self._only.clear()
+        self.print("  Fresh start: a new database and empty stand-ins.")
+
+    # -- simulators -----------------------------------------------------------------------------------------
+    def sim(self, args: str) -> None:
+        parts = shlex.split(args)
+        if not parts:
+            self.print(CONSOLE_HELP)
+            return
+        nimrobo = self.stack.nimrobo
+        verb, rest = parts[0], " ".join(parts[1:])
+        if verb == "links":
+            links = nimrobo.all_links()
+            for link in links:
+                self.print(f"  {link['id']}  {link.get('label')}  {link.get('status')}  "
+                           f"session={link.get('sessionId') or '-'}")
+            if not links:
+                self.print("  (no voice links yet; /voicelink create makes some)")
+        elif verb in ("complete", "fail"):
+            link = _find_link(nimrobo.all_links(), rest)
+            if link is None:
+                self.print(f"  ! no link matches {rest!r}; try `sim links`")
+                return
+            session_id = link.get("sessionId") or nimrobo.start_session(link["id"])
+            if verb == "complete":
+                nimrobo.complete_session(session_id)
+            else:
+                nimrobo.fail_session(session_id)
+            self.print(f"  simulator: session {session_id} of {link.get('label')} {verb}d "
+                       "(the bot's watcher notices within a poll)")
+        elif verb == "pluto-fail":
+            self.stack.pluto.fail_run(rest or "Simulated failure")
+            self.print("  simulator: Pluto pipeline failed")
+        else:
+            self.print(CONSOLE_HELP)

@@ -7,8 +7,10 @@ run on a :class:`Stack`, so what a newcomer sees is what the tests check.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,20 +134,116 @@ def _optional(module: str, name: str) -> Any:
         return None
 
 
+SANDBOX_DIR = "data/sandbox"
+
+
+class SandboxHome:
+    """Where the sandbox keeps its state: ``bot.db`` and ``sandbox.log`` in one folder of its own
+    (``data/sandbox``, or ``SANDBOX_DATA_DIR``), never the production ``DATABASE_PATH``.
+
+    The stand-ins keep everything in memory, so the database starts anew with them: at every
+    start and on ``reset``. Database and stand-ins always agree.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / "bot.db"
+
+    @property
+    def log_path(self) -> Path:
+        return self.folder / "sandbox.log"
+
+    def wipe(self) -> None:
+        """Remove the sandbox database (and its WAL files); nothing else in the folder."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+
+    def fresh_stack(self, options: StackOptions) -> Stack:
+        """A started Stack on an empty database in this folder."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.wipe()
+        options.database_path = str(self.db_path)
+        return Stack(options).start()
+
+
+class _StackSecrets(logging.Filter):
+    """Masks the running stack's tokens and keys in every log record."""
+
+    def __init__(self, stack: Callable[[], Stack | None]) -> None:
+        super().__init__()
+        self.stack = stack
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from bot.logging_setup import SecretFilter
+
+        stack = self.stack()
+        if stack is None:
+            return True
+        openai_key = stack.settings.openai_api_key.reveal() if getattr(stack, "settings", None) else ""
+        return SecretFilter([stack.bot_token, stack.signing_secret, stack.nimrobo_key, openai_key]).filter(record)
+
+
+def route_logs(log_path: Path, stack: Callable[[], Stack | None]) -> logging.Handler:
+    """Every log record to ``log_path`` (tokens masked); Python warnings too, never to the terminal."""
+    from bot.logging_setup import SecretFilter
+
+    root = logging.getLogger()
+    old_filters = [f for h in root.handlers for f in h.filters if isinstance(f, SecretFilter)]
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for f in [*old_filters, _StackSecrets(stack)]:
+        handler.addFilter(f)
+    root.handlers[:] = [handler]
+    logging.captureWarnings(True)
+    warnings_log = logging.getLogger("py.warnings")
+    warnings_log.handlers[:] = [handler]
+    warnings_log.propagate = False
+    return handler
+
+
+def attach_console_logs(console: Any, file_handler: logging.Handler) -> logging.Handler:
+    """WARNING and above also to the console, above its prompt, masked like the file."""
+    from sandbox.console import ConsoleLogHandler
+
+    handler = ConsoleLogHandler(console)
+    for f in file_handler.filters:
+        handler.addFilter(f)
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def sandbox_options(settings: Settings) -> StackOptions:
+    return StackOptions(pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
+                        nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0},
+                        # the real throttle for progress updates; a short watcher period for the demo
+                        settings={"progress_update_seconds": settings.progress_update_seconds,
+                                  "poll_interval_seconds": min(settings.poll_interval_seconds, 5.0)})
+
+
 def run_sandbox(settings: Settings) -> int:
     """``python -m bot`` with no Slack credentials: the stack plus a terminal console."""
     from sandbox.console import Console
 
-    db_path = settings.database_path
-    options = StackOptions(database_path=db_path, pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
-                           nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0},
-                           # the real throttle for progress updates; a short watcher period for the demo
-                           settings={"progress_update_seconds": settings.progress_update_seconds,
-                                     "poll_interval_seconds": min(settings.poll_interval_seconds, 5.0)})
-    stack = Stack(options).start()
+    home = SandboxHome(os.environ.get("SANDBOX_DATA_DIR") or SANDBOX_DIR)
+    home.folder.mkdir(parents=True, exist_ok=True)
+    console: Console | None = None
+    file_handler = route_logs(home.log_path, lambda: console.stack if console else None)
+
+    def fresh() -> Stack:
+        return home.fresh_stack(sandbox_options(settings))
+
+    stack = fresh()
     log.info("sandbox started: %s", stack.settings.describe())
+    intro = (f"Every start is a fresh start: the sandbox database ({home.db_path}) and the stand-ins begin "
+             f"empty;\n`reset` starts over. Logs go to {home.log_path} (`logs`); warnings also show here.")
+    console = Console(stack, restart=fresh, log_path=home.log_path, intro=intro)
+    console_handler = attach_console_logs(console, file_handler)
     try:
-        Console(stack).loop()
+        console.loop()
     finally:
-        stack.stop()
+        logging.getLogger().removeHandler(console_handler)
+        console.stack.stop()
     return 0

@@ -1,0 +1,153 @@
+"""The console's ``tour``: a newcomer's first hour with the bot, one step at a time.
+
+Each :class:`Step` says what it shows, the command it runs (a string, or a function of the
+console for a command that depends on earlier steps; None skips the step), suggested answers
+for the form it opens (by the input's ``action_id``; Enter accepts them, so a newcomer can walk
+through by pressing Enter), and how to tell it worked (a function of the console and the
+timeline position before the command; it returns what to say when it has).
+
+To extend the tour, append a Step to :data:`STEPS`. ``available`` hides a step until its feature
+exists; for example a screening-board step can look for the shortlist's voice-screen button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.console import Console
+
+EXAMPLE_CSV = Path(__file__).resolve().parents[1] / "examples" / "candidates.csv"
+
+
+@dataclass
+class Step:
+    title: str
+    explain: str
+    command: str | Callable[[Console], str | None]
+    done: Callable[[Console, int], str | None]
+    waiting: str = "for the bot"
+    suggest: dict[str, str] = field(default_factory=dict)
+    after: str = ""
+    timeout: float = 90.0
+    available: Callable[[Console], bool] = field(default=lambda console: True)
+
+    def command_for(self, console: Console) -> str | None:
+        return self.command(console) if callable(self.command) else self.command
+
+
+def _posted(event_type: str) -> Callable[[Console, int], Any]:
+    """A bot message carrying ``event_type`` metadata, posted since the mark."""
+
+    def check(console: Console, mark: int) -> Any:
+        return next((e for e in console.slack.timeline_since(mark) if e["kind"] == "message"
+                     and (e.get("metadata") or {}).get("event_type") == event_type), None)
+
+    return check
+
+
+def _shortlist_done(console: Console, mark: int) -> str | None:
+    if _posted("pluto_scoring_completed")(console, mark):
+        return "The ranked shortlist is in the thread, and the full ranking is attached as a CSV."
+    return None
+
+
+def _links_done(console: Console, mark: int) -> str | None:
+    from sandbox.console import USER
+
+    dm = console.slack.dm_channel(USER)
+    if any(e["kind"] == "message" and e.get("channel") == dm and "/link/" in str(e.get("blocks"))
+           for e in console.slack.timeline_since(mark)):
+        return ("Your links came by DM, because a voice link is a secret; #sandbox got a card that shows "
+                "their status without them.")
+    return None
+
+
+def _completed_done(console: Console, mark: int) -> str | None:
+    if _posted("voice_session_completed")(console, mark):
+        return "The completed interview was posted to #sandbox, once, with its summary and evaluation."
+    return None
+
+
+def _score_command(console: Console) -> str:
+    try:
+        path = EXAMPLE_CSV.relative_to(Path.cwd())
+    except ValueError:
+        path = EXAMPLE_CSV
+    return f"/pluto score {path}"
+
+
+def _complete_command(console: Console) -> str | None:
+    links = [link for link in console.stack.nimrobo.all_links()
+             if link.get("status") == "active" and not link.get("sessionId")]
+    return f"sim complete {links[0]['label']}" if links else None
+
+
+STEPS: list[Step] = [
+    Step(
+        title="Score a CSV of candidates",
+        explain=("In Slack you run /pluto score and attach a CSV; here a local path stands in for the upload.\n"
+                 "The form asks for a job description and how many to show (Enter takes the suggestion).\n"
+                 "The bot checks the file, sends it to Pluto (a simulator), keeps one progress message\n"
+                 "up to date, then posts the ranked shortlist in the thread."),
+        command=_score_command, done=_shortlist_done, waiting="for the shortlist (about ten seconds)",
+        suggest={"jd": "Senior backend engineer: Python, distributed systems, mentoring.", "top_n": "5"},
+        after=("`Details 1` opens the first candidate, `Pre-brief Ada` prepares a brief, `buttons` lists "
+               "them all; `files` then `open 1` shows the ranking CSV.")),
+    Step(
+        title="Create voice-screen links",
+        explain=("/voicelink create opens a form. The interview pattern makes one voice project per role and\n"
+                 "one link per candidate. The bot drafts the four prompt sections (Goal, Role, Guidelines,\n"
+                 "Constraints) from the brief; an evaluator scores each interview."),
+        command="/voicelink create", done=_links_done, waiting="for your links",
+        suggest={"name": "Backend Engineer", "labels": "Ada Lovelace\nAlan Turing",
+                 "brief": "Backend engineer for a payments team: Python, APIs, on-call.", "voicelink_draft": "yes",
+                 "eval_prompt": "Judge the candidate's backend depth and how clearly they explain it.",
+                 "eval_questions": "Communication | number\nBackend depth | number"},
+        after="`/voicelink list` shows the links and their status."),
+    Step(
+        title="An interview is completed",
+        explain=("`sim complete <label>` plays the candidate: they open their link and finish the interview.\n"
+                 "The bot's watcher notices on its next poll and posts the summary and the evaluation to the\n"
+                 "channel where the links were made."),
+        command=_complete_command, done=_completed_done, waiting="for the watcher's post (up to a minute)",
+        after="`sim fail <label>` shows a failed interview; `/voicelink status <session>` asks on demand."),
+]
+
+
+def run_tour(console: Console, steps: list[Step] | None = None) -> None:
+    steps = [s for s in (STEPS if steps is None else steps) if s.available(console)]
+    console.print(f"  A tour in {len(steps)} steps. At each: Enter runs the command shown, `skip` skips it, "
+                  "`stop` ends the tour.")
+    for number, step in enumerate(steps, 1):
+        command = step.command_for(console)
+        console.print(f"\n  ── Tour {number}/{len(steps)} · {step.title}")
+        console.print("\n".join("  " + line for line in step.explain.splitlines()))
+        if command is None:
+            console.print("  (skipped: it needs an earlier step done first)")
+            continue
+        console.print(f"  Type: {command}")
+        answer = console.ask("  Enter runs it · skip · stop: ", interrupted="stop")
+        if answer is None or answer.strip().lower() == "stop":
+            console.print("  Tour stopped; `tour` starts it again.")
+            return
+        if answer.strip().lower() == "skip":
+            continue
+        mark = len(console.slack.timeline)
+        console.suggest = dict(step.suggest)
+        try:
+            console.handle(answer.strip() or command)
+        finally:
+            console.suggest = {}
+        console.print(f"  … waiting {step.waiting}")
+        note = console.wait_until(lambda step=step, mark=mark: step.done(console, mark), step.timeout)
+        if note:
+            console.print(f"  ✓ {note}")
+            if step.after:
+                console.print(f"  Try: {step.after}")
+        else:
+            console.print(f"  (not seen within {step.timeout:.0f} s; `logs` may say why. The tour goes on.)")
+    console.print("\n  That's the tour. `help` lists every console command; `reset` starts over.")
