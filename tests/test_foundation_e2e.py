@@ -129,9 +129,13 @@ def test_http_mode_process_logs_mode_without_keys_and_stops_cleanly_on_sigterm(t
 
 def test_sandbox_console_answers_pluto_help(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_"))}
-    env["DATABASE_PATH"] = str(tmp_path / "sandbox.db")
+    env["DATABASE_PATH"] = str(tmp_path / "production.db")  # the sandbox never touches the real database
+    env["SANDBOX_DATA_DIR"] = str(tmp_path / "sandbox")
     proc = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, input="/pluto help\nquit\n",
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "/pluto score" in proc.stdout and "/pluto candidate <id or name>" in proc.stdout
-    assert (tmp_path / "sandbox.db").exists()
+    assert (tmp_path / "sandbox" / "bot.db").exists() and not (tmp_path / "production.db").exists()
+    log = (tmp_path / "sandbox" / "sandbox.log").read_text()
+    assert "sandbox started: mode=http" in log
+    assert " INFO " not in proc.stdout + proc.stderr  # log lines go to the file, not into the conversation
