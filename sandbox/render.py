@@ -83,7 +83,9 @@ def slack_date(timestamp: int, fmt: str, fallback: str = "", now: datetime | Non
               "time": f"{hour}:{when.minute:02d} {ampm}", "time_secs": f"{hour}:{when.minute:02d}:{when.second:02d} {ampm}",
               "ago": _ago(when, now)}
     out = re.sub(r"\{(\w+)\}", lambda m: tokens.get(m.group(1), m.group(0)), fmt)
-    return out[:1].upper() + out[1:]
+    if out.startswith(("today", "yesterday", "tomorrow")):  # "Today at 3:05 PM"
+        out = out[:1].upper() + out[1:]
+    return out
 
 
 class Renderer:

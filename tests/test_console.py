@@ -202,10 +202,11 @@ def test_inline_errors_name_the_field_and_only_that_field_is_asked_again(stack):
 def test_buttons_by_label_number_and_word_modal_updates_read_only_close_and_files(stack):
     t = Typist(stack)
     score_example(t)
+    # each modal opens "loading" and is filled by views.update: read it before closing it
     (t.type("> ", "Details 2", wait=lambda: shortlisted(stack))
-     .type("read-only modal", "")
+     .type("read-only modal", "", wait=lambda: "\n    ADA LOVELACE\n" in t.output)
      .type("> ", "Details alan")
-     .type("read-only modal", "")
+     .type("read-only modal", "", wait=lambda: "\n    ALAN TURING\n" in t.output)
      .type("> ", "Pre-brief Ada")
      # the modal opens at "Preparing…"; the brief arrives by views.update while the prompt waits
      .type("read-only modal", "", wait=lambda: "PRE-BRIEF · ADA LOVELACE" in t.output)
@@ -344,3 +345,40 @@ def test_a_line_printed_while_a_prompt_waits_goes_above_it(stack):
     console = Console(stack, input_fn=type_slowly, output=out)
     console.ask("> ")
     assert out.getvalue() == "> \r\x1b[2K  #sandbox › hello\n> "
+
+
+def test_a_pushed_modal_is_shown_and_filled_first_then_the_one_below(stack):
+    client = WebClient(token=stack.bot_token, base_url=stack.slack.url + "/api/")
+
+    def modal(title, text):
+        return {"type": "modal", "title": {"type": "plain_text", "text": title},
+                "close": {"type": "plain_text", "text": "Close"},
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+    below = client.views_open(trigger_id=stack.slack.issue_trigger_id(USER), view=modal("Below", "first"))["view"]
+    above = client.views_push(trigger_id=stack.slack.issue_trigger_id(USER), view=modal("Above", "second"))["view"]
+    out = Typist(stack).type("read-only modal", "").type("read-only modal", "").run()
+    assert "modal pushed on top (views.push)" in out
+    assert out.index("modal closed: Above") < out.index("modal closed: Below")
+    assert stack.slack.view(above["id"])["closed"] and stack.slack.view(below["id"])["closed"]
+
+
+def test_slack_mrkdwn_is_rendered_for_the_terminal():
+    from datetime import datetime
+
+    from sandbox.render import Renderer, slack_date
+
+    text = ("*Done* :white_check_mark: _soon_ ~old~ `code *stays*` <https://x.test/a_b|Open it> <@U1> "
+            "snake_case_name &amp; <!date^1700000000^{date_num} at {time}|Nov 14>")
+    when = datetime.fromtimestamp(1700000000).astimezone()
+    stamp = f"{when:%Y-%m-%d} at {when.hour % 12 or 12}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'}"
+    assert Renderer("plain").mrkdwn(text) == (f"Done ✅ soon old `code *stays*` Open it (https://x.test/a_b) @U1 "
+                                              f"snake_case_name & {stamp}")
+    ansi = Renderer("ansi").mrkdwn(text)
+    assert "\x1b[1mDone\x1b[22m" in ansi and "\x1b[3msoon\x1b[23m" in ansi and "\x1b[36mcode *stays*\x1b[39m" in ansi
+    assert Renderer("raw").mrkdwn("*Done* :x:") == "*Done* ❌"  # test output keeps the markers
+    now = datetime(2024, 3, 10, 12, 0).astimezone()
+    today = int(datetime(2024, 3, 10, 15, 5).astimezone().timestamp())
+    assert slack_date(today, "{date_short_pretty} at {time}", now=now) == "Today at 3:05 PM"
+    assert slack_date(today + 3 * 86400, "expires {ago}", now=now) == "expires in 3 days"
+    assert slack_date(today, "{date_long}", now=now) == "Sunday, March 10th, 2024"
