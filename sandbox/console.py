@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import queue
 import shlex
 import sys
 import threading
@@ -165,7 +166,8 @@ class ConsoleLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = self.format(record).splitlines()[0]
-            self.console.print(f"  log › {record.levelname.lower()} {record.name}: {message}")
+            # queued, never printed from the logging thread: the printer shows it with the bot's output
+            self.console.logs_pending.put(f"  log › {record.levelname.lower()} {record.name}: {message}")
         except Exception:  # a log line must never break the console
             self.handleError(record)
 
@@ -199,6 +201,9 @@ class Console:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._prompt: str | None = None
+        self._paused = False  # while reset swaps the stack
+        #: log lines waiting to be printed (ConsoleLogHandler puts them here from any thread)
+        self.logs_pending: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._numbered: list[Clickable] = []
         self._user_files: list[dict[str, Any]] = []
         self._state: dict[str, dict[str, Any]] = {}  # view id -> typed values {block_id: {action_id: value}}
@@ -265,6 +270,10 @@ class Console:
 
     def flush_output(self) -> None:
         with self._lock:
+            while not self.logs_pending.empty():
+                self.print(self.logs_pending.get_nowait())
+            if self._paused:
+                return
             events = self.slack.timeline_since(self._seen)
             self._seen += len(events)
             for event in events:
@@ -1008,9 +1017,19 @@ class Console:
             self.print("  ! reset is not available here")
             return
         self.print("  Resetting: stopping the bot and the stand-ins …")
+        self.flush_output()
         with self._lock:
-            self.stack.stop()
-            self.stack = self.restart()
+            self._paused = True
+        self.stack.stop()  # not under the lock: stopping threads may log
+        try:
+            fresh = self.restart()
+        except Exception:
+            with self._lock:
+                self._paused = False
+            raise  # the loop prints it; the old stack is stopped, so quit and start again
+        with self._lock:
+            self.stack = fresh
+            self._paused = False
             self._seen = 0
             self._numbered, self._user_files = [], []
             self._state.clear()

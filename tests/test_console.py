@@ -319,6 +319,7 @@ def test_logs_go_to_the_file_and_only_warnings_reach_the_console_above_the_promp
         logging.captureWarnings(False)
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+    console.flush_output()
     text = (tmp_path / "sandbox.log").read_text()
     assert "an info line" in text and "a library's deprecation noise" in text and "a warning with ***" in text
     shown = out.getvalue()
