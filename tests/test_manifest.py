@@ -23,7 +23,7 @@ METHOD_SCOPES = {
     "files_info": {"files:read"},
     "files_upload_v2": {"files:write"},
     "conversations_open": {"im:write"},
-    "conversations_info": {"channels:read", "groups:read"},
+    "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "conversations_members": {"channels:read", "groups:read"},
     "users_info": {"users:read"},
     "reactions_add": {"reactions:write"},
