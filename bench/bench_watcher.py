@@ -26,10 +26,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services import watcher  # noqa: E402
+from config import Settings  # noqa: E402
 from services.concurrency import Backoff, bounded_map  # noqa: E402
 from services.http import RetryPolicy  # noqa: E402
 from services.nimrobo import NimroboClient  # noqa: E402
+from services.sessions import SessionService  # noqa: E402
 from services.store import Store  # noqa: E402
 from services.voicelinks import VoiceLinkService  # noqa: E402
 
@@ -88,11 +89,12 @@ def setup(sim: RemoteSim, client: NimroboClient, store: Store) -> list[dict]:
 
 
 def cycle(sim: RemoteSim, client: NimroboClient, store: Store, workers: int) -> tuple[int, float]:
-    service = VoiceLinkService(store, client, workers=workers, backoff=Backoff())
+    service = VoiceLinkService(store, client, Settings(), workers=workers, backoff=Backoff())
+    sessions = SessionService(store, client, service, workers=workers, backoff=Backoff())
     sim.reset_calls()
     started = time.perf_counter()
     service.refresh_statuses()
-    watcher.poll(store, client, workers=workers, backoff=Backoff())
+    sessions.poll()
     elapsed = time.perf_counter() - started
     return sim.total_calls(), elapsed
 

@@ -1,4 +1,4 @@
-"""The Bolt app factory."""
+"""The Bolt app factory: the one place in ``bot/`` that knows ``handlers/`` (to register them)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.context import Services
 from bot.slack_client import BotWebClient, SlackWriteLimiter
-from services.store import now
+from handlers import register_all
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,6 @@ def make_web_client(services: Services) -> WebClient:
 
 def create_app(services: Services, *, client: WebClient | None = None) -> App:
     """Build the Bolt app and register every handler module on it."""
-    from handlers import register_all
-
     settings = services.settings
     client = client or make_web_client(services)
     app = App(
@@ -47,9 +45,7 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
     def drop_event_retries(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
         """Slack re-sends an event it thinks we missed; handle each event id once."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not services.store.insert_if_absent(
-            "slack_events_seen", {"event_id": event_id, "seen_at": now()}
-        ):
+        if event_id and not services.events.first_time(event_id):
             log.info("ignoring duplicate delivery of event %s", event_id)
             return BoltResponse(status=200, body="")
         return next()

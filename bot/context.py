@@ -1,22 +1,27 @@
-"""The services a handler or job may use, built once per process from the settings."""
+"""The services a handler or job may use, built once per process from the settings.
+
+Handlers and jobs reach the domain only through the feature services here
+(``scoring``, ``voicelinks``, ``sessions``, ``events``); the API clients and the store are
+theirs (tests/test_layers.py checks it).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.work import WorkPool
 from config import Settings
+from services.concurrency import Backoff
+from services.events import EventLog
+from services.nimrobo import NimroboClient
+from services.pluto import PlutoClient
+from services.scoring import ScoringService
+from services.sessions import SessionService
 from services.store import Store
-
-if TYPE_CHECKING:
-    from bot.work import WorkPool
-    from services.concurrency import Backoff
-    from services.nimrobo import NimroboClient
-    from services.pluto import PlutoClient
-    from services.scoring import ScoringService
-    from services.voicelinks import VoiceLinkService
+from services.voicelinks import VoiceLinkService
 
 log = logging.getLogger(__name__)
 
@@ -33,45 +38,51 @@ class Services:
         self.transports = transports or {}
         self.stopping = threading.Event()
 
+    # -- the feature services: the only door for handlers and jobs --------------------------
+    @cached_property
+    def scoring(self) -> ScoringService:
+        return ScoringService(self.store, self.settings, self.pluto)
+
+    @cached_property
+    def voicelinks(self) -> VoiceLinkService:
+        return VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
+                                backoff=self.backoff)
+
+    @cached_property
+    def sessions(self) -> SessionService:
+        return SessionService(self.store, self.nimrobo, self.voicelinks, workers=self.settings.api_concurrency,
+                              backoff=self.backoff)
+
+    @cached_property
+    def events(self) -> EventLog:
+        return EventLog(self.store)
+
+    @cached_property
+    def backoff(self) -> Backoff:
+        """Per-project back-off for the scheduled jobs' API calls: a failing project waits alone."""
+        return Backoff(base=self.settings.poll_interval_seconds)
+
     @cached_property
     def work(self) -> WorkPool:
         """The bounded, per-user-fair pool for slow work after a Slack ack."""
-        from bot.work import WorkPool
-
         return WorkPool(self.settings.work_pool_size, self.settings.work_per_user)
 
+    # -- what the feature services are built on ----------------------------------------------
     @cached_property
     def nimrobo(self) -> NimroboClient:
-        from services.nimrobo import NimroboClient
-
         return NimroboClient(self.settings.nimrobo_api_base_url, self.settings.nimrobo_api_key,
                              transport=self.transports.get("nimrobo"))
 
     @cached_property
     def pluto(self) -> PlutoClient:
-        from services.pluto import PlutoClient
-
         return PlutoClient(self.settings.pluto_api_base_url, transport=self.transports.get("pluto"))
 
-    @cached_property
-    def scoring(self) -> ScoringService:
-        from services.scoring import ScoringService
-
-        return ScoringService(self.store, self.settings, lambda base_url: self.pluto)
-
-    @cached_property
-    def voicelinks(self) -> VoiceLinkService:
-        from services.voicelinks import VoiceLinkService
-
-        return VoiceLinkService(self.store, self.nimrobo, workers=self.settings.api_concurrency,
-                                backoff=self.backoff)
-
-    @cached_property
-    def backoff(self) -> Backoff:
-        """Per-project back-off for the scheduled jobs' API calls: a failing project waits alone."""
-        from services.concurrency import Backoff
-
-        return Backoff(base=self.settings.poll_interval_seconds)
+    def database_ok(self) -> bool:
+        try:
+            self.store.execute("select 1")
+        except Exception:
+            return False
+        return True
 
     def close(self) -> None:
         self.stopping.set()

@@ -34,11 +34,7 @@ class BotRuntime:
         return self.app.client
 
     def health(self) -> dict[str, Any]:
-        try:
-            self.services.store.execute("select 1")
-            db_ok = True
-        except Exception:
-            db_ok = False
+        db_ok = self.services.database_ok()
         running = bool(self.scheduler and self.scheduler.running)
         return {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running}
 

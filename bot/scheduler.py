@@ -6,13 +6,16 @@ Jobs never overlap themselves (``max_instances=1``) and missed runs coalesce.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+import bot.jobs
 from bot.context import Services
 
 log = logging.getLogger(__name__)
@@ -51,11 +54,6 @@ def _guarded(spec: JobSpec, services: Services, client: Any) -> None:
 
 def load_jobs() -> dict[str, JobSpec]:
     """Import every module of ``bot.jobs`` so its jobs register."""
-    import importlib
-    import pkgutil
-
-    import bot.jobs
-
     for info in pkgutil.iter_modules(bot.jobs.__path__):
         importlib.import_module(f"bot.jobs.{info.name}")
     return JOBS

@@ -11,17 +11,32 @@ ack, then hand the slow part to :class:`WorkPool` and return at once.
   everyone else keeps their turn.
 * When the work can't start at once, ``on_queued`` is called with the number of jobs ahead,
   so the person who asked hears privately that it is queued, never a failed command.
+
+Listeners use :func:`defer` (and :func:`defer_modal` for a modal that needs a trigger id):
+the work runs on the pool, and any failure reaches the person who asked as a private
+message: a :class:`~services.errors.ServiceError`'s ``user_message``, or "something went
+wrong" with a reference for anything else.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.models.views import View
+
+from bot.blocks import Message, context, error_message, loading_view
+from services.errors import ServiceError
 
 log = logging.getLogger(__name__)
+
+Reply = Callable[[Message], None]
 
 
 @dataclass
@@ -146,3 +161,62 @@ class WorkPool:
                         del self._running[job.user]
                     self._done += 1
                     self._cond.notify_all()
+
+
+# -- after the ack ---------------------------------------------------------------------------
+def defer(pool: WorkPool, user: str, fn: Callable[[], None], reply: Reply, what: str) -> None:
+    """After the ack: run ``fn`` on the bounded work pool, never on the ack path.
+
+    When every worker is busy the person who asked hears at once, privately, that their
+    request is queued; any failure reaches them as a private message.
+    """
+    pool.submit(user, lambda: run_safely(fn, reply, what), what=what,
+                on_queued=lambda ahead: _try_reply(reply, queued_notice(what, ahead)))
+
+
+def defer_modal(pool: WorkPool, client: WebClient, body: dict[str, Any], title: str, waiting: str,
+                build: Callable[[], View], reply: Reply, what: str) -> None:
+    """Open a "loading" modal now (a trigger id lasts 3 s), then fill it from ``build()`` on the work pool.
+
+    ``build`` returns the finished ``View``; when it fails, the modal says why and stays closable.
+    """
+    opened = client.views_open(trigger_id=body["trigger_id"], view=loading_view(title, waiting).to_dict())["view"]
+
+    def fill() -> None:
+        try:
+            view = build()
+        except ServiceError as exc:
+            view = loading_view(title, exc.user_message)
+        except Exception:
+            client.views_update(view_id=opened["id"], view=loading_view(title, "That didn't work.").to_dict())
+            raise  # run_safely logs it and tells the person who asked
+        client.views_update(view_id=opened["id"], view=view.to_dict())
+
+    defer(pool, body["user"]["id"], fill, reply, what)
+
+
+def queued_notice(what: str, ahead: int) -> Message:
+    where = "next in line" if ahead <= 0 else f"{ahead} request{'s' if ahead != 1 else ''} ahead of it"
+    text = f":hourglass_flowing_sand: Busy right now: your `{what}` is queued ({where}). It will run shortly."
+    return Message(text=text, blocks=[context(text)])
+
+
+def run_safely(fn: Callable[[], None], reply: Reply, what: str) -> None:
+    """Run slow work after the ack; report any failure to the person who asked."""
+    try:
+        fn()
+    except ServiceError as exc:
+        log.warning("%s failed: %s", what, exc)
+        _try_reply(reply, error_message(exc.user_message))
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("%s crashed (ref %s)", what, ref)
+        _try_reply(reply, error_message(f"Something went wrong on our side while running `{what}`.",
+                                        hint=f"Nothing was lost; please try again. Reference: {ref}"))
+
+
+def _try_reply(reply: Reply, message: Message) -> None:
+    try:
+        reply(message)
+    except Exception:
+        log.exception("could not deliver an error message")

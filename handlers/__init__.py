@@ -1,22 +1,45 @@
 """Slack listeners, grouped by surface (commands, actions, views, events).
 
-Every module in a surface package that defines ``register(app, services)`` registers
-itself, as the bolt-python starter template does. Handlers stay thin: parse the
-payload, call a service, render with a builder from ``bot.blocks``.
+Listeners are top-level functions whose dependencies are arguments: Bolt's own
+(``ack``, ``body``, ``action``, ``view``, ``event``, ``client``, ``respond`` ...) plus
+``services``, which :func:`inject` supplies, so a test can call one with a mock ``ack``.
+Every module in a surface package that defines ``register(app, services)`` registers its
+listeners, as the bolt-python starter template does. Listeners stay thin: ack, parse the
+payload, and hand the rest to a feature service and a flow or builder in ``bot/``, on the
+work pool when it is slow.
+
+Imports run one way: ``handlers → bot → services → config``.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
-if TYPE_CHECKING:
-    from slack_bolt import App
+from slack_bolt import App
 
-    from bot.context import Services
+from bot.context import Services
 
 SURFACES = ("commands", "actions", "views", "events")
+
+
+def inject(listener: Callable[..., Any], services: Services) -> Callable[..., Any]:
+    """``listener`` as Bolt calls it: every argument Bolt knows by name, plus ``services``."""
+    signature = inspect.signature(listener)
+    if "services" not in signature.parameters:
+        return listener
+
+    def bound(**kwargs: Any) -> Any:
+        return listener(**kwargs, services=services)
+
+    # Bolt passes the arguments a listener names; show it every name but ``services``.
+    bound.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for name, p in signature.parameters.items() if name != "services"])
+    bound.__name__ = getattr(listener, "__name__", "listener")
+    return bound
 
 
 def register_all(app: App, services: Services) -> list[str]:

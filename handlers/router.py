@@ -3,29 +3,25 @@
 A :class:`CommandRouter` knows every subcommand of the contract with its usage line
 and example, so help is generated from one list. The router acknowledges at once
 (help and usage errors ride on the ack itself, visible only to the person who typed
-the command), then runs the subcommand's handler after the ack. A handler that is
-not built yet answers "coming soon" privately, never with silence. Errors become a
-clear private message; the bot stays up.
+the command), then runs the subcommand's handler on the work pool
+(:func:`bot.work.defer`). A handler that is not built yet answers "coming soon"
+privately, never with silence. Errors become a clear private message; the bot stays up.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.blocks import Message, context, error_message, header, section
-from services.http import ServiceError
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
-if TYPE_CHECKING:
-    from slack_bolt import Ack, App, Respond
-    from slack_sdk import WebClient
-
-    from bot.context import Services
-
-log = logging.getLogger(__name__)
+from bot.blocks import Message, context, header, section
+from bot.context import Services
+from bot.slack_out import SlackOut, private_kwargs, respond_privately
+from bot.work import defer
+from handlers import inject
 
 
 @dataclass
@@ -43,13 +39,13 @@ class CommandRequest:
     respond: Respond
     services: Services
 
-    def reply(self, message: Message | str) -> None:
+    @property
+    def out(self) -> SlackOut:
+        return SlackOut(self.client)
+
+    def reply(self, message: Message) -> None:
         """Answer privately (ephemeral, through the command's response_url)."""
-        if isinstance(message, str):
-            message = Message(text=message, blocks=[section(message)])
-        kwargs = message.kwargs()
-        kwargs.pop("metadata", None)
-        self.respond(response_type="ephemeral", replace_original=False, **kwargs)
+        respond_privately(self.respond, message)
 
 
 Handler = Callable[[CommandRequest], None]
@@ -113,12 +109,12 @@ class CommandRouter:
         sub = self.get(name) if name else None
         if not name or name == "help" or sub is None:
             note = f"I don't know `{self.command} {name}`." if name and name != "help" else ""
-            ack(response_type="ephemeral", **_ack_kwargs(self.help_message(note)))
+            ack(response_type="ephemeral", **private_kwargs(self.help_message(note)))
             return
         if sub.needs_arg and not args:
             ack(response_type="ephemeral",
-                **_ack_kwargs(self.help_message(f"`{self.command} {sub.name}` needs an argument: "
-                                                f"`{self.command} {sub.usage}`.")))
+                **private_kwargs(self.help_message(f"`{self.command} {sub.name}` needs an argument: "
+                                                   f"`{self.command} {sub.usage}`.")))
             return
         if sub.handler is None:
             ack(response_type="ephemeral",
@@ -131,77 +127,8 @@ class CommandRouter:
             channel_id=body.get("channel_id", ""), trigger_id=body.get("trigger_id", ""), body=body,
             client=client, respond=respond, services=services,
         )
-        defer(services, request.user_id, lambda: sub.handler(request), request.reply, f"{self.command} {sub.name}")
+        handler = sub.handler
+        defer(services.work, request.user_id, lambda: handler(request), request.reply, f"{self.command} {sub.name}")
 
     def register(self, app: App, services: Services) -> None:
-        def listener(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-            self(ack, body, client, respond, services)
-
-        app.command(self.command)(listener)
-
-
-def _ack_kwargs(message: Message) -> dict[str, Any]:
-    kwargs = message.kwargs()
-    kwargs.pop("metadata", None)
-    return kwargs
-
-
-def defer(services: Services, user: str, fn: Callable[[], None], reply: Callable[[Message], None],
-          what: str) -> None:
-    """After the ack: run ``fn`` on the bounded work pool, never on the ack path.
-
-    When every worker is busy the person who asked hears at once, privately, that their
-    request is queued; any failure reaches them as a private message.
-    """
-    services.work.submit(user, lambda: run_safely(fn, reply, what), what=what,
-                         on_queued=lambda ahead: _try_reply(reply, queued_notice(what, ahead)))
-
-
-def defer_modal(services: Services, client: WebClient, body: dict[str, Any], title: str, waiting: str,
-                build: Callable[[], Any], reply: Callable[[Message], None], what: str) -> None:
-    """Open a "loading" modal now (a trigger id lasts 3 s), then fill it from ``build()`` on the work pool.
-
-    ``build`` returns the finished ``View``; when it fails, the modal says why and stays closable.
-    """
-    from bot.blocks.pluto import loading_view
-
-    opened = client.views_open(trigger_id=body["trigger_id"], view=loading_view(title, waiting).to_dict())["view"]
-
-    def fill() -> None:
-        try:
-            view = build()
-        except ServiceError as exc:
-            view = loading_view(title, exc.user_message)
-        except Exception:
-            client.views_update(view_id=opened["id"], view=loading_view(title, "That didn't work.").to_dict())
-            raise  # run_safely logs it and tells the person who asked
-        client.views_update(view_id=opened["id"], view=view.to_dict())
-
-    defer(services, body["user"]["id"], fill, reply, what)
-
-
-def queued_notice(what: str, ahead: int) -> Message:
-    where = "next in line" if ahead <= 0 else f"{ahead} request{'s' if ahead != 1 else ''} ahead of it"
-    text = f":hourglass_flowing_sand: Busy right now: your `{what}` is queued ({where}). It will run shortly."
-    return Message(text=text, blocks=[context(text)])
-
-
-def run_safely(fn: Callable[[], None], reply: Callable[[Message], None], what: str) -> None:
-    """Run slow work after the ack; report any failure to the person who asked."""
-    try:
-        fn()
-    except ServiceError as exc:
-        log.warning("%s failed: %s", what, exc)
-        _try_reply(reply, error_message(exc.user_message))
-    except Exception:
-        ref = uuid.uuid4().hex[:8]
-        log.exception("%s crashed (ref %s)", what, ref)
-        _try_reply(reply, error_message(f"Something went wrong on our side while running `{what}`.",
-                                        hint=f"Nothing was lost; please try again. Reference: {ref}"))
-
-
-def _try_reply(reply: Callable[[Message], None], message: Message) -> None:
-    try:
-        reply(message)
-    except Exception:
-        log.exception("could not deliver an error message")
+        app.command(self.command)(inject(self.__call__, services))

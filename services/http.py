@@ -1,4 +1,4 @@
-"""What both API clients share: one error base, and a retry loop for safe requests.
+"""What both API clients share: the error base (``services.errors``) and a retry loop for safe requests.
 
 Rules:
 
@@ -24,46 +24,16 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from services.errors import ServiceError
+
+__all__ = ["DEFAULT_TIMEOUT", "RetryPolicy", "ServiceError", "send"]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 # Failures where the request certainly never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-class ServiceError(Exception):
-    """An API call failed. ``user_message`` is a sentence a recruiter can act on."""
-
-    service = "API"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        endpoint: str = "",
-        hint: str = "",
-        outcome_unknown: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.endpoint = endpoint
-        self.hint = hint
-        self.outcome_unknown = outcome_unknown
-
-    @property
-    def user_message(self) -> str:
-        where = f" ({self.endpoint})" if self.endpoint else ""
-        text = f"{self.service} error{where}: {self.message}"
-        if self.hint:
-            text += f" {self.hint}"
-        return text
-
-    def __str__(self) -> str:
-        status = f"HTTP {self.status} " if self.status else ""
-        return f"{status}{self.endpoint}: {self.message}".strip(": ")
 
 
 class HostGate:

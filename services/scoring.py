@@ -1,9 +1,23 @@
-"""Scoring runs started from Slack, without Slack: intake → queue → progress → results.
+"""Scoring runs started from Slack, without Slack: intake → queue → upload → progress → results.
 
-:meth:`ScoringService.tick` is the plain function the scheduler calls. It drives every
-active run through the per-server queue and returns :class:`RunUpdate` objects that the
-Slack layer renders (progress, queued, complete, failed, stalled). A run that makes no
-progress for ``pluto_stall_seconds`` is reported as stalled.
+One run, one row (``scoring_runs``), one state machine::
+
+    queued ──upload──▶ uploading ──accepted──▶ running ──Pluto complete──▶ complete
+       ▲                  │ 409 busy / the upload never landed   │ Pluto error or idle ──▶ failed
+       └──────────────────┘                                      │ no progress for a while ──▶ stalled
+    failed | stalled ──Retry──▶ queued (at the back)
+
+* Pluto runs one pipeline per server, so runs queue per base URL in arrival order (``seq``).
+  A run uploads only when no other run of that server is ``uploading`` or ``running``
+  (checked and claimed in one transaction), so two uploads never overlap.
+* An upload whose answer was lost is never re-sent blindly: ``/pluto/status`` decides. If the
+  server is busy the upload landed and the run is ``running``; if it is idle, nothing landed
+  and the run goes back to ``queued``. After a restart, runs caught ``uploading`` are
+  reconciled the same way on the first tick; ``queued`` runs keep their order.
+* At ``waiting_confirmation`` the run confirms scoring itself.
+
+:meth:`ScoringService.tick` is the plain function the scheduler calls. It returns
+:class:`~services.records.RunUpdate` records that the Slack layer renders.
 """
 
 from __future__ import annotations
@@ -11,39 +25,31 @@ from __future__ import annotations
 import difflib
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from config import Settings
-from services.intake import IntakeReport, run_intake
-from services.pluto import Candidate, PlutoClient, PlutoError, ProgressSnapshot
-from services.pluto_queue import PlutoQueue
+from services.errors import NotFoundHere
+from services.intake import download_slack_file, run_intake
+from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
 from services.privacy import escape_csv_bytes, write_csv
+from services.records import CandidateRef, Intake, IntakeLink, InterviewRoom, RunUpdate, ScoringRun
 from services.store import Store, now
 
 TABLE = "scoring_runs"
-ACTIVE_STATES = ("queued", "running")
+WAITING = ("queued", "uploading", "running")  # holds a place in its server's queue
+ON_SERVER = ("uploading", "running")  # occupies its server
 EXPORT_COLUMNS = ("rank", "name", "email", "final_score", "ai_score", "algo_score", "tier", "job_title",
                   "current_company", "one_line_summary")
-
-
-@dataclass
-class RunUpdate:
-    run: dict[str, Any]
-    kind: str  # queued | progress | complete | failed | stalled
-    snapshot: ProgressSnapshot | None = None
-    position: int = 0
-    candidates: list[Candidate] = field(default_factory=list)
+NO_RESULTS = "There is no finished scoring run here yet. Start one with `/pluto score`."
+GONE = "That shortlist is no longer available; run `/pluto results` for the latest one."
 
 
 class ScoringService:
-    def __init__(self, store: Store, settings: Settings, client_for: Callable[[str], PlutoClient]) -> None:
+    def __init__(self, store: Store, settings: Settings, client: PlutoClient) -> None:
         self.store = store
         self.settings = settings
-        self.client_for = client_for
-        self.queue = PlutoQueue(store)
+        self.client = client
         self._tick_lock = threading.Lock()
         self._recovered = False
 
@@ -56,25 +62,30 @@ class ScoringService:
         return Path(self.settings.database_path).resolve().parent / "uploads"
 
     # -- starting ---------------------------------------------------------------------
-    def intake(self, data: bytes, filename: str, *, user: str, channel: str) -> tuple[str, IntakeReport, Path]:
+    def check_file(self, file: dict[str, Any], *, user: str, channel: str) -> Intake:
+        """Download a file shared in Slack (its ``files.info`` record) and check it."""
+        settings = self.settings
+        data = download_slack_file(file, token=settings.slack_bot_token.reveal(),
+                                   slack_api_url=settings.slack_api_url, max_bytes=settings.max_csv_bytes)
+        return self.intake(data, file.get("name") or "candidates.csv", user=user, channel=channel)
+
+    def intake(self, data: bytes, filename: str, *, user: str, channel: str) -> Intake:
         result = run_intake(self.store, data, filename, work_dir=self.work_dir,
                             source={"user": user, "channel": channel, "source": "slack"})
-        return result.id, result.report, result.csv_path
+        return Intake(result.id, result.report, result.csv_path, filename)
 
-    def enqueue(self, intake_id: str, csv_path: Path, filename: str, *, channel: str, thread_ts: str, user: str,
-                job_description: str = "", top_n: int = 10) -> dict[str, Any]:
-        queued = self.queue.enqueue(self.base_url, str(csv_path), filename, job_description,
-                                    owner={"channel": channel, "thread_ts": thread_ts})
-        run = {"id": uuid.uuid4().hex[:12], "queue_id": queued.id, "intake_id": intake_id, "channel": channel,
-               "thread_ts": thread_ts, "progress_ts": None, "user": user, "filename": filename,
-               "job_description": job_description, "top_n": top_n, "state": "queued", "error": None,
-               "fingerprint": None, "last_change_at": now(), "last_render_at": 0.0, "results_json": None,
-               "export_file_id": None, "created_at": now(), "finished_at": None}
-        self.store.insert(TABLE, run)
-        return run
-
-    def position(self, run: dict[str, Any]) -> int:
-        return self.queue.get(run["queue_id"]).position
+    def enqueue(self, intake: Intake, *, channel: str, thread_ts: str, user: str, job_description: str = "",
+                top_n: int = 10) -> ScoringRun:
+        run_id = uuid.uuid4().hex[:12]
+        with self.store.transaction():
+            self.store.insert(TABLE, {
+                "id": run_id, "seq": self._next_seq(), "base_url": self.base_url, "csv_path": str(intake.csv_path),
+                "intake_id": intake.id, "channel": channel, "thread_ts": thread_ts, "progress_ts": None,
+                "user": user, "filename": intake.filename, "job_description": job_description, "top_n": top_n,
+                "state": "queued", "error": None, "total": None, "fingerprint": None, "last_change_at": now(),
+                "last_render_at": 0.0, "results_json": None, "created_at": now(), "started_at": None,
+                "finished_at": None})
+        return self.run(run_id)
 
     def set_progress_message(self, run_id: str, ts: str) -> None:
         self.store.update(TABLE, run_id, {"progress_ts": ts})
@@ -82,128 +93,57 @@ class ScoringService:
     def mark_rendered(self, run_id: str) -> None:
         self.store.update(TABLE, run_id, {"last_render_at": now()})
 
-    def get(self, run_id: str) -> dict[str, Any] | None:
-        return self.store.get(TABLE, run_id)
-
-    def retry(self, run_id: str) -> dict[str, Any]:
-        run = self.store.get(TABLE, run_id)
-        if run is None:
-            raise KeyError(run_id)
-        if run["state"] in ACTIVE_STATES:
+    def retry(self, run_id: str) -> ScoringRun:
+        """Put a failed or stalled run at the back of its queue again (a waiting run stays as it is)."""
+        run = self.run(run_id)
+        if run.state in WAITING or run.state == "complete":
             return run
-        self.queue.requeue(run["queue_id"])
-        self.store.update(TABLE, run_id, {"state": "queued", "error": None, "last_change_at": now(),
-                                          "fingerprint": None, "finished_at": None})
-        return self.store.get(TABLE, run_id)
+        with self.store.transaction():
+            self._set(run_id, state="queued", seq=self._next_seq(), error=None, fingerprint=None,
+                      last_change_at=now(), started_at=None, finished_at=None)
+        return self.run(run_id)
 
-    # -- driving ------------------------------------------------------------------------
-    def tick(self) -> list[RunUpdate]:
-        """Advance every active run once; return what changed for the Slack layer to show."""
-        if not self._tick_lock.acquire(blocking=False):
-            return []
-        try:
-            if not self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
-                self.queue.recover(self.client_for)
-                self._recovered = True
-            updates = []
-            for run in self.store.rows(TABLE, "state in ('queued', 'running')", order_by="created_at"):
-                update = self._tick_run(run)
-                if update is not None:
-                    updates.append(update)
-            return updates
-        finally:
-            self._tick_lock.release()
+    # -- reading ------------------------------------------------------------------------
+    def get(self, run_id: str) -> ScoringRun | None:
+        row = self.store.get(TABLE, run_id)
+        return ScoringRun.from_row(row) if row else None
 
-    def _tick_run(self, run: dict[str, Any]) -> RunUpdate | None:
-        client = self.client_for(self.base_url)
-        queued = self.queue.get(run["queue_id"])
-        if queued.state == "queued":
-            ready = self.queue.next_ready(self.base_url)
-            if ready is not None and ready.id == queued.id:
-                try:
-                    queued = self.queue.start(queued.id, client)
-                except PlutoError as exc:
-                    return self._fail(run, exc.user_message)
-            if queued.state == "failed":
-                return self._fail(run, queued.error or "Pluto refused the file.")
-            if queued.state == "queued":
-                return self._changed(run, "queued", None, queued.position)
-        if queued.state == "uploading":
-            return None
-        if queued.state in ("done", "running"):
-            try:
-                snapshot = self.queue.advance(queued.id, client) if queued.state == "running" else client.progress()
-            except PlutoError as exc:
-                if exc.status is not None and exc.status < 500:
-                    return self._fail(run, exc.user_message)
-                return self._stall_check(run, None)  # Pluto unreachable for now: try again next tick
-            queued = self.queue.get(run["queue_id"])
-            if queued.state == "done":
-                return self._complete(run, client)
-            if queued.state == "failed":
-                return self._fail(run, queued.error or "Pluto reported an error.")
-            return self._changed(run, "progress", snapshot, 0)  # checks for a stall when nothing moved
-        if queued.state in ("failed", "cancelled"):
-            return self._fail(run, queued.error or "The run was cancelled.")
-        return None
+    def run(self, run_id: str) -> ScoringRun:
+        run = self.get(run_id)
+        if run is None:
+            raise NotFoundHere(GONE)
+        return run
 
-    def _changed(self, run: dict[str, Any], kind: str, snapshot: ProgressSnapshot | None,
-                 position: int) -> RunUpdate | None:
-        fingerprint = repr((kind, position, snapshot.fingerprint if snapshot else None))
-        state = "running" if kind == "progress" else "queued"
-        if fingerprint != run["fingerprint"]:
-            self.store.update(TABLE, run["id"], {"fingerprint": fingerprint, "last_change_at": now(), "state": state})
-            run = {**run, "fingerprint": fingerprint, "state": state}
-            return RunUpdate(run, kind, snapshot, position)
-        if kind == "progress":
-            return self._stall_check(run, snapshot)
-        return None
+    def position(self, run: ScoringRun) -> int:
+        """Runs ahead of this one on the same server (0: running, or next)."""
+        if run.state != "queued":
+            return 0
+        return self.store.count(TABLE, "base_url = ? and state in ('queued', 'uploading', 'running') and seq < ?",
+                                [run.base_url, run.seq])
 
-    def _stall_check(self, run: dict[str, Any], snapshot: ProgressSnapshot | None) -> RunUpdate | None:
-        if now() - (run["last_change_at"] or now()) < self.settings.pluto_stall_seconds:
-            return None
-        minutes = self.settings.pluto_stall_seconds / 60
-        message = f"Pluto has made no progress for {minutes:.0f} minute(s); the run looks stuck."
-        if minutes < 1:
-            message = f"Pluto has made no progress for {self.settings.pluto_stall_seconds:.0f} seconds; " \
-                      "the run looks stuck."
-        self.queue.finish(run["queue_id"], False, message)
-        self.store.update(TABLE, run["id"], {"state": "stalled", "error": message, "finished_at": now()})
-        return RunUpdate({**run, "state": "stalled", "error": message}, "stalled", snapshot)
-
-    def _fail(self, run: dict[str, Any], message: str) -> RunUpdate:
-        self.store.update(TABLE, run["id"], {"state": "failed", "error": message, "finished_at": now()})
-        return RunUpdate({**run, "state": "failed", "error": message}, "failed")
-
-    def _complete(self, run: dict[str, Any], client: PlutoClient) -> RunUpdate:
-        try:
-            candidates = client.results()
-        except PlutoError as exc:
-            return self._fail(run, exc.user_message)
-        self.store.update(TABLE, run["id"], {"state": "complete", "results_json": [c.raw for c in candidates],
-                                             "finished_at": now()})
-        return RunUpdate({**run, "state": "complete"}, "complete", None, 0, candidates)
-
-    # -- results -------------------------------------------------------------------------
-    def latest(self, channel: str | None = None, state: str = "complete") -> dict[str, Any] | None:
+    def latest(self, channel: str | None = None, state: str = "complete") -> ScoringRun | None:
         where, params = "state = ?", [state]
         if channel:
             where += " and channel = ?"
             params.append(channel)
         rows = self.store.rows(TABLE, where, params, order_by="created_at desc", limit=1)
-        return rows[0] if rows else None
+        return ScoringRun.from_row(rows[0]) if rows else None
 
-    def active_runs(self) -> list[tuple[dict[str, Any], int]]:
-        runs = self.store.rows(TABLE, "state in ('queued', 'running')", order_by="created_at")
+    def latest_for(self, channel: str) -> ScoringRun:
+        """This channel's latest finished run, else the latest anywhere."""
+        run = self.latest(channel) or self.latest()
+        if run is None:
+            raise NotFoundHere(NO_RESULTS)
+        return run
+
+    def active_runs(self) -> list[tuple[ScoringRun, int]]:
+        runs = [ScoringRun.from_row(r) for r in self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')",
+                                                                  order_by="seq")]
         return [(run, self.position(run)) for run in runs]
 
-    @staticmethod
-    def candidates(run: dict[str, Any]) -> list[Candidate]:
-        return [Candidate.from_api(c) for c in (run.get("results_json") or [])]
-
-    def find(self, run: dict[str, Any], query: str) -> list[Candidate]:
+    def find(self, run: ScoringRun, query: str) -> list[Candidate]:
         """An exact id, else names containing the query, else close fuzzy matches (best first)."""
-        pool = self.candidates(run)
+        pool = run.candidates
         query = query.strip()
         exact = [c for c in pool if c.id == query]
         if exact:
@@ -215,14 +155,168 @@ class ScoringService:
         names = {c.name.lower(): c for c in pool}
         return [names[n] for n in difflib.get_close_matches(lowered, list(names), n=5, cutoff=0.6)]
 
-    def export_csv(self, run: dict[str, Any]) -> bytes:
+    def export_csv(self, run: ScoringRun) -> bytes:
         """Pluto's own export when it has this run, else one built from the results; cells escaped."""
         latest = self.latest()
-        if latest is not None and latest["id"] == run["id"]:
+        if latest is not None and latest.id == run.id:
             try:
-                return escape_csv_bytes(self.client_for(self.base_url).results_csv())
+                return escape_csv_bytes(self.client.results_csv())
             except PlutoError:
                 pass
         rows = [[c.rank, c.name, c.email, c.final_score, c.ai_score, c.algo_score, c.tier, c.job_title,
-                 c.current_company, c.one_line_summary] for c in self.candidates(run)]
+                 c.current_company, c.one_line_summary] for c in run.candidates]
         return write_csv(EXPORT_COLUMNS, rows)
+
+    # -- one candidate --------------------------------------------------------------------
+    def candidate_name(self, ref: CandidateRef) -> str:
+        run = self.run(ref.run_id)
+        return next((c.name for c in run.candidates if c.id == ref.candidate_id), "the candidate")
+
+    def candidate(self, ref: CandidateRef) -> Candidate:
+        self.run(ref.run_id)
+        return self.client.candidate(ref.candidate_id)
+
+    def questions(self, ref: CandidateRef) -> list[Question]:
+        self.run(ref.run_id)
+        return self.client.questions(ref.candidate_id)
+
+    def prebrief(self, ref: CandidateRef) -> PreBrief:
+        self.run(ref.run_id)
+        return self.client.prebrief(ref.candidate_id)
+
+    def intake_link(self, ref: CandidateRef) -> IntakeLink:
+        self.run(ref.run_id)
+        link = self.client.intake_link(ref.candidate_id)
+        return IntakeLink(link["intake_url"], str(link.get("expires_at") or "soon"))
+
+    def interview_room(self, ref: CandidateRef, interviewer: str) -> InterviewRoom:
+        self.run(ref.run_id)
+        started = self.client.start_interview(ref.candidate_id, interviewer)
+        return InterviewRoom(started["room_name"], started["room_url"])
+
+    # -- driving ------------------------------------------------------------------------
+    def tick(self) -> list[RunUpdate]:
+        """Advance every waiting run once; return what changed for the Slack layer to show."""
+        if not self._tick_lock.acquire(blocking=False):
+            return []
+        try:
+            if not self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
+                for row in self.store.rows(TABLE, "state = 'uploading'"):
+                    self._reconcile(row["id"])
+                self._recovered = True
+            updates = []
+            for row in self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')", order_by="seq"):
+                update = self._tick_run(ScoringRun.from_row(row))
+                if update is not None:
+                    updates.append(update)
+            return updates
+        finally:
+            self._tick_lock.release()
+
+    def _tick_run(self, run: ScoringRun) -> RunUpdate | None:
+        if run.state == "queued":
+            run = self._start(run)
+            if run.state == "failed":
+                return RunUpdate(run, "failed")
+            if run.state == "queued":
+                return self._changed(run, "queued", None, self.position(run))
+        if run.state == "running":
+            return self._poll(run)
+        return None  # uploading: its answer is outstanding or being reconciled
+
+    def _start(self, run: ScoringRun) -> ScoringRun:
+        """Upload ``run`` if it is next on its server and the server is free; the run in its new state."""
+        with self.store.transaction():
+            ahead = self.store.count(TABLE, "base_url = ? and id != ? and (state in ('uploading', 'running') "
+                                            "or (state = 'queued' and seq < ?))", [run.base_url, run.id, run.seq])
+            if ahead:
+                return run
+            self._set(run.id, state="uploading", started_at=now())
+        try:
+            result = self.client.upload(run.csv_path, run.filename, run.job_description or None)
+        except PlutoError as exc:
+            if exc.busy:  # the server runs something we did not send: wait our turn
+                self._set(run.id, state="queued", started_at=None)
+            elif exc.outcome_unknown:
+                self._reconcile(run.id)
+            else:
+                return self._fail(run, exc.user_message).run
+            return self.run(run.id)
+        self._set(run.id, state="running", total=result.total_candidates)
+        return self.run(run.id)
+
+    def _reconcile(self, run_id: str) -> None:
+        """An upload whose answer was lost: Pluto busy means it landed; idle means it did not."""
+        try:
+            snapshot = self.client.progress()
+        except PlutoError:
+            return  # still unknown: stay "uploading"; the next start of the bot tries again
+        if snapshot.status in RUNNING:
+            self._set(run_id, state="running", total=snapshot.total or None)
+        else:
+            self._set(run_id, state="queued", started_at=None)
+
+    def _poll(self, run: ScoringRun) -> RunUpdate | None:
+        try:
+            snapshot = self.client.progress()
+            if snapshot.status == "waiting_confirmation":
+                self._confirm()
+        except PlutoError as exc:
+            if exc.status is not None and exc.status < 500:
+                return self._fail(run, exc.user_message)
+            return self._stall_check(run, None)  # Pluto unreachable for now: try again next tick
+        if snapshot.total:
+            self._set(run.id, total=snapshot.total)
+        if snapshot.status == "complete":
+            return self._complete(run)
+        if snapshot.status == "error":
+            return self._fail(run, snapshot.error or "Pluto reported an error.")
+        if snapshot.status == "idle":
+            return self._fail(run, "Pluto lost the run (it is idle); it may have restarted.")
+        return self._changed(run, "progress", snapshot, 0)  # checks for a stall when nothing moved
+
+    def _confirm(self) -> None:
+        try:
+            self.client.confirm_scoring()
+        except PlutoError as exc:
+            if exc.status not in (400, 409):  # 409: already scoring; 400: not ready yet
+                raise
+
+    def _changed(self, run: ScoringRun, kind: str, snapshot: ProgressSnapshot | None,
+                 position: int) -> RunUpdate | None:
+        fingerprint = repr((kind, position, snapshot.fingerprint if snapshot else None))
+        if fingerprint != run.fingerprint:
+            self._set(run.id, fingerprint=fingerprint, last_change_at=now())
+            return RunUpdate(self.run(run.id), kind, snapshot, position)
+        if kind == "progress":
+            return self._stall_check(run, snapshot)
+        return None
+
+    def _stall_check(self, run: ScoringRun, snapshot: ProgressSnapshot | None) -> RunUpdate | None:
+        stall = self.settings.pluto_stall_seconds
+        if now() - (run.last_change_at or now()) < stall:
+            return None
+        message = f"Pluto has made no progress for {stall / 60:.0f} minute(s); the run looks stuck."
+        if stall < 60:
+            message = f"Pluto has made no progress for {stall:.0f} seconds; the run looks stuck."
+        self._set(run.id, state="stalled", error=message, finished_at=now())
+        return RunUpdate(self.run(run.id), "stalled", snapshot)
+
+    def _fail(self, run: ScoringRun, message: str) -> RunUpdate:
+        self._set(run.id, state="failed", error=message, finished_at=now())
+        return RunUpdate(self.run(run.id), "failed")
+
+    def _complete(self, run: ScoringRun) -> RunUpdate:
+        try:
+            candidates = self.client.results()
+        except PlutoError as exc:
+            return self._fail(run, exc.user_message)
+        self._set(run.id, state="complete", results_json=[c.raw for c in candidates], finished_at=now())
+        return RunUpdate(self.run(run.id), "complete", None, 0, candidates)
+
+    # -- rows -----------------------------------------------------------------------------
+    def _set(self, run_id: str, **values: Any) -> None:
+        self.store.update(TABLE, run_id, values)
+
+    def _next_seq(self) -> int:
+        return (self.store.execute(f"select max(seq) as m from {TABLE}")[0]["m"] or 0) + 1

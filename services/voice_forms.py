@@ -82,17 +82,27 @@ class VoiceForm:
     sections: PromptSections = field(default_factory=PromptSections)
 
 
-def validate_voice_form(pattern: str, values: dict[str, str]) -> tuple[VoiceForm | None, dict[str, str]]:
-    """``values`` holds raw strings by field name; returns the form or errors by field name."""
-    errors: dict[str, str] = {}
-    get = lambda key: (values.get(key) or "").strip()  # noqa: E731
-    if pattern not in ("interview", "research", "instant"):
-        return None, {"pattern": "Choose a pattern."}
-    name = get("name")
-    if pattern in ("interview", "research") and not name:
-        errors["name"] = "Name the role." if pattern == "interview" else "Name the study."
+def _sections(values: dict[str, str], errors: dict[str, str]) -> PromptSections:
+    """The four prompt sections from the form; each missing one is an error on its field."""
+    sections = PromptSections(**{k: (values.get(k) or "").strip() for k in FIELDS})
+    for key in FIELDS:
+        if not getattr(sections, key):
+            errors[key] = f"The {key.capitalize()} section is required."
+    return sections
+
+
+def _minutes(text: str, errors: dict[str, str]) -> int:
+    """The time limit (1 to 60 minutes); 5 and an error on ``time_limit`` when it is not."""
+    if not text.isdigit() or not 1 <= int(text) <= 60:
+        errors["time_limit"] = "Choose 1 to 60 minutes."
+        return 5
+    return int(text)
+
+
+def _labels(pattern: str, values: dict[str, str], errors: dict[str, str]) -> list[str]:
+    """The labels typed one a line, or (research) made from a count."""
     labels, problems = parse_labels(values.get("labels") or "")
-    count_text = get("count")
+    count_text = (values.get("count") or "").strip()
     if problems:
         errors["labels"] = "; ".join(problems)[:150]
     if count_text and pattern == "research":
@@ -105,32 +115,59 @@ def validate_voice_form(pattern: str, values: dict[str, str]) -> tuple[VoiceForm
     if not labels and "labels" not in errors and "count" not in errors:
         errors["labels"] = {"interview": "List the candidates, one name a line.",
                             "research": "List the interviews, or give a count."}.get(pattern, "Give at least one label.")
-    sections = PromptSections(**{k: get(k) for k in FIELDS})
-    for key in FIELDS:
-        if not getattr(sections, key):
-            errors[key] = f"The {key.capitalize()} section is required."
-    minutes_text = get("time_limit") or "5"
-    minutes = 5
-    if not minutes_text.isdigit() or not 1 <= int(minutes_text) <= 60:
-        errors["time_limit"] = "Choose 1 to 60 minutes."
-    else:
-        minutes = int(minutes_text)
+    return labels
+
+
+def _evaluator(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any] | None:
+    eval_prompt, eval_text = (values.get("eval_prompt") or "").strip(), (values.get("eval_questions") or "").strip()
+    if not (eval_prompt or eval_text):
+        return None
+    questions, q_problems = parse_evaluator_questions(eval_text)
+    if q_problems:
+        errors["eval_questions"] = "; ".join(q_problems)[:150]
+    elif not questions:
+        errors["eval_questions"] = "Add at least one question, e.g. `Communication | number`."
+    if not eval_prompt:
+        errors["eval_prompt"] = "The evaluator needs a prompt too."
+    return {"prompt": eval_prompt, "questions": questions}
+
+
+def validate_voice_form(pattern: str, values: dict[str, str]) -> tuple[VoiceForm | None, dict[str, str]]:
+    """``values`` holds raw strings by field name; returns the form or errors by field name."""
+    errors: dict[str, str] = {}
+    get = lambda key: (values.get(key) or "").strip()  # noqa: E731
+    if pattern not in ("interview", "research", "instant"):
+        return None, {"pattern": "Choose a pattern."}
+    name = get("name")
+    if pattern in ("interview", "research") and not name:
+        errors["name"] = "Name the role." if pattern == "interview" else "Name the study."
+    labels = _labels(pattern, values, errors)
+    sections = _sections(values, errors)
+    minutes = _minutes(get("time_limit") or "5", errors)
     expiry = get("expiry") or "1_week"
     if expiry not in EXPIRY_PRESETS:
         errors["expiry"] = "Choose 1 day, 1 week or 1 month."
-    eval_prompt, eval_text = get("eval_prompt"), get("eval_questions")
-    evaluator = None
-    if eval_prompt or eval_text:
-        questions, q_problems = parse_evaluator_questions(eval_text)
-        if q_problems:
-            errors["eval_questions"] = "; ".join(q_problems)[:150]
-        elif not questions:
-            errors["eval_questions"] = "Add at least one question, e.g. `Communication | number`."
-        if not eval_prompt:
-            errors["eval_prompt"] = "The evaluator needs a prompt too."
-        evaluator = {"prompt": eval_prompt, "questions": questions}
+    evaluator = _evaluator(values, errors)
     if errors:
         return None, errors
     return VoiceForm(pattern=pattern, name=name, labels=labels, prompt=assemble_prompt(sections),
                      expiry_preset=expiry, time_limit_minutes=minutes, landing_page_title=get("landing_title"),
                      landing_page_info=get("landing_info"), evaluator=evaluator, sections=sections), {}
+
+
+def validate_edit_form(values: dict[str, str], name_key: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """What both edit modals share: a name (``name_key``), the four sections, landing page and time limit.
+
+    Returns the fields as the update calls take them, or errors by field name.
+    """
+    errors: dict[str, str] = {}
+    sections = _sections(values, errors)
+    name = (values.get(name_key) or "").strip()
+    if not name:
+        errors[name_key] = f"The {name_key} can't be empty."
+    minutes = _minutes((values.get("time_limit") or "").strip(), errors)
+    if errors:
+        return {}, errors
+    return {name_key: name, "prompt": assemble_prompt(sections), "time_limit_minutes": minutes,
+            "landing_page_title": values.get("landing_title", ""),
+            "landing_page_info": values.get("landing_info", "")}, {}

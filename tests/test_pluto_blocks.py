@@ -2,38 +2,44 @@
 
 import pytest
 
-from bot.blocks import paginate
 from bot.blocks.pluto import PER_PAGE, progress_message, shortlist_message
+from bot.slack_out import masked_kwargs, private_kwargs
 from sandbox.slack_api import validate_blocks
-from services.pluto import Candidate, read_progress
+from services.pluto import read_progress
+from services.records import ScoringRun
 
 
-def candidates(n):
-    return [Candidate.from_api({"id": f"c{i}", "rank": i + 1, "name": f"Candidate {i} " + "X" * 200,
-                                "final_score": 100 - i % 100, "ai_score": 50, "algo_score": 60, "tier": "Good",
-                                "one_line_summary": "Reach me at jane.doe@example.com or +1 415 555 0199 " + "y" * 4000})
-            for i in range(n)]
+def scored_run(n, top_n=None):
+    results = [{"id": f"c{i}", "rank": i + 1, "name": f"Candidate {i} " + "X" * 200,
+                "final_score": 100 - i % 100, "ai_score": 50, "algo_score": 60, "tier": "Good",
+                "one_line_summary": "Reach me at jane.doe@example.com or +1 415 555 0199 " + "y" * 4000}
+               for i in range(n)]
+    return ScoringRun(id="r1", channel="C1", thread_ts="1.1", user="U1", filename="f.csv", state="complete",
+                      top_n=top_n or n, results=results)
 
 
 @pytest.mark.parametrize("n", [1, 10, 11, 50, 200])
 def test_every_page_fits_slack_limits(n):
-    pool = candidates(n)
-    run = {"id": "r1", "filename": "f.csv", "top_n": n}
-    pages = paginate(pool, 1, PER_PAGE).pages
+    run = scored_run(n)
+    pages = -(-n // PER_PAGE)
     for number in range(1, pages + 1):
-        message = shortlist_message(run, pool, paginate(pool, number, PER_PAGE)).kwargs()
+        message = masked_kwargs(shortlist_message(run, number))
         assert len(message["blocks"]) <= 50
         assert validate_blocks(message["blocks"]) == []
         assert message["metadata"]["event_type"] == "pluto_scoring_completed"
+    last = str(shortlist_message(run, pages).kwargs())
+    assert f"Candidate {n - 1} " in last
 
 
-def test_public_channels_get_masked_contact_details():
-    pool = candidates(1)
-    run = {"id": "r1", "filename": "f.csv", "top_n": 1}
-    public = str(shortlist_message(run, pool, paginate(pool, 1, 10), public=True).kwargs())
+def test_masking_for_public_conversations_keeps_every_text_inside_slack_limits():
+    run = scored_run(1)
+    public = str(masked_kwargs(shortlist_message(run)))
     assert "jane.doe@example.com" not in public and "555 0199" not in public and "j•••@example.com" in public
-    private = str(shortlist_message(run, pool, paginate(pool, 1, 10), public=False).kwargs())
-    assert "jane.doe@example.com" in private
+    private = private_kwargs(shortlist_message(run))
+    assert "jane.doe@example.com" in str(private) and "metadata" not in private
+    short = scored_run(1)
+    short.filename = "a@b.co " * 20  # masking lengthens short addresses; the header stays ≤ 150
+    assert validate_blocks(masked_kwargs(shortlist_message(short))["blocks"]) == []
 
 
 def test_progress_message_shows_phase_bar_counts_and_preview():

@@ -8,14 +8,23 @@ import pytest
 
 from bot.slack_client import BotWebClient, SlackWriteLimiter
 from bot.work import WorkPool
+from config import Settings
 from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
 from sandbox.slack_api import SlackStandIn
 from sandbox.stack import Stack, StackOptions
-from services import watcher
 from services.concurrency import Backoff
 from services.http import RetryPolicy
 from services.nimrobo import NimroboClient, NimroboError
+from services.sessions import SessionService
 from services.store import Store
+from services.voicelinks import VoiceLinkService
+
+
+def sessions_of(store, nimrobo, backoff=None):
+    """The watcher's service, fanning out four requests at a time."""
+    return SessionService(store, nimrobo, VoiceLinkService(store, nimrobo, Settings()), workers=4,
+                          backoff=backoff or Backoff())
+
 
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
 
@@ -109,6 +118,7 @@ def test_the_watcher_polls_concurrently_within_its_bound(tmp_path):
     with NimroboSimulator(keys={key: ALL_SCOPES}, evaluation_delay=0, summary_delay=0) as sim, \
             NimroboClient(sim.url + "/api", key, retry=RetryPolicy(base_delay=0.01)) as nimrobo:
         store = Store(tmp_path / "bot.db")
+        watcher = sessions_of(store, nimrobo)
         for n in range(4):
             project = nimrobo.create_project(f"Role {n}", PROMPT)
             for link in nimrobo.create_links(project.id, [f"P{n}-{i}" for i in range(5)], "1_week"):
@@ -117,10 +127,10 @@ def test_the_watcher_polls_concurrently_within_its_bound(tmp_path):
                                              "project_id": project.id, "label": link.label, "status": "used",
                                              "session_id": session, "channel": "C_HIRING", "thread_ts": None,
                                              "creator": "U1", "created_at": 0.0, "updated_at": 0.0})
-            watcher.subscribe(store, project.id, "C_ALL", "U1")
+            watcher.subscribe(project.id, "C_ALL", "U1")
         sim.faults.latency = 0.05
         sim.reset_calls()
-        watcher.poll(store, nimrobo, workers=4, backoff=Backoff())
+        watcher.poll()
         assert 1 < sim.max_in_flight <= 4
         # One status call per session and one listing per subscribed project: P + S.
         assert sim.count("GET") == 4 + 20
@@ -149,13 +159,14 @@ def test_a_failing_project_backs_off_alone(tmp_path):
         good = nimrobo.create_project("Good", PROMPT)
         link = nimrobo.create_links(good.id, ["Ada"], "1_week")[0]
         sim.start_session(link.id)
-        watcher.subscribe(store, good.id, "C1", "U1")
-        watcher.subscribe(store, "p_broken", "C1", "U1")
-        backoff = Backoff(base=60)
-        found = watcher.targets(store, nimrobo, workers=4, backoff=backoff)
+        watcher = sessions_of(store, nimrobo, Backoff(base=60))
+        watcher.subscribe(good.id, "C1", "U1")
+        store.insert("project_subscriptions", {"project_id": "p_broken", "channel": "C1", "created_by": "U1",
+                                               "created_at": 0.0})  # Nimrobo no longer lists it
+        found = watcher.targets()
         assert [t.label for t in found] == ["Ada"]  # the good project was read despite the broken one
         nimrobo.listed.clear()
-        watcher.targets(store, nimrobo, workers=4, backoff=backoff)
+        watcher.targets()
         assert nimrobo.listed == [good.id]  # the broken one waits out its back-off; the good one goes on
         store.close()
 

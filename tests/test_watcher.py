@@ -1,4 +1,4 @@
-"""The interview watcher service against the Nimrobo simulator over HTTP, plus its message and posting rules."""
+"""The interview watcher (services.sessions) against the Nimrobo simulator over HTTP, plus its message and posting rules."""
 
 import json
 from types import SimpleNamespace
@@ -9,10 +9,13 @@ from slack_sdk.web import SlackResponse
 
 from bot.blocks.watcher import completed_message
 from bot.jobs.watcher import post
+from bot.slack_out import SlackOut, masked_kwargs
+from config import Settings
 from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
-from services import watcher
 from services.http import RetryPolicy
 from services.nimrobo import NimroboClient
+from services.records import Notification
+from services.sessions import SessionService
 from services.store import Store
 from services.voicelinks import VoiceLinkService
 
@@ -56,6 +59,18 @@ def store(tmp_path):
     s.close()
 
 
+def sessions_of(store, nimrobo):
+    return SessionService(store, nimrobo, VoiceLinkService(store, nimrobo, Settings()))
+
+
+@pytest.fixture()
+def watcher(store, nimrobo):
+    """The watcher's service; ``refresh()`` picks up session ids as the voice_cards job does."""
+    service = sessions_of(store, nimrobo)
+    service.refresh = service.voicelinks.refresh_statuses
+    return service
+
+
 def register_link(store, nimrobo, label="Ada", evaluator=None, channel="C_HIRING", thread_ts="111.222"):
     """A project link created from Slack in ``channel``, as the voice-link service records it."""
     project = nimrobo.create_project(f"Role {label}", PROMPT, evaluator=evaluator)
@@ -66,58 +81,58 @@ def register_link(store, nimrobo, label="Ada", evaluator=None, channel="C_HIRING
     return project, link
 
 
-def post_all(store, notes):
+def post_all(watcher, notes):
     for note in notes:
-        assert watcher.claim(store, note.session_id, note.channel)
-        watcher.mark_posted(store, note.session_id, note.channel, "999.1")
+        assert watcher.claim(note.session_id, note.channel)
+        watcher.mark_posted(note.session_id, note.channel, "999.1")
 
 
-def test_completed_interview_is_ready_once_after_the_summary_exists(sim, nimrobo, store):
+def test_completed_interview_is_ready_once_after_the_summary_exists(sim, nimrobo, store, watcher):
     _, link = register_link(store, nimrobo)
     session = sim.start_session(link.id)
-    VoiceLinkService(store, nimrobo).refresh_statuses()  # picks up the sessionId
+    watcher.refresh()  # picks up the sessionId
     clock = Clock()
-    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []  # still pending
+    assert watcher.poll(wait_seconds=WAIT, clock=clock) == []  # still pending
     sim.complete_session(session)
-    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []  # summary answered 202
-    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)
+    assert watcher.poll(wait_seconds=WAIT, clock=clock) == []  # summary answered 202
+    [note] = watcher.poll(wait_seconds=WAIT, clock=clock)
     assert (note.session_id, note.channel, note.thread_ts, note.label) == (session, "C_HIRING", "111.222", "Ada")
     assert "billing migration" in note.summary["overview"] and not note.summary_pending
     assert note.evaluation is None and note.evaluation_note == "none"  # no evaluator: nothing to wait for
-    post_all(store, [note])
-    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []
-    assert not watcher.claim(store, session, "C_HIRING")
+    post_all(watcher, [note])
+    assert watcher.poll(wait_seconds=WAIT, clock=clock) == []
+    assert not watcher.claim(session, "C_HIRING")
 
 
-def test_evaluation_is_waited_for_then_posted_with_question_labels(sim, nimrobo, store):
+def test_evaluation_is_waited_for_then_posted_with_question_labels(sim, nimrobo, store, watcher):
     _, link = register_link(store, nimrobo, evaluator=EVALUATOR)
     sim.evaluation_delay = 3600  # arrives "later"
     session = sim.start_session(link.id)
-    VoiceLinkService(store, nimrobo).refresh_statuses()
+    watcher.refresh()
     sim.complete_session(session)
     clock = Clock()
-    watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)  # summary 202
-    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []  # evaluation null, hasError false
+    watcher.poll(wait_seconds=WAIT, clock=clock)  # summary 202
+    assert watcher.poll(wait_seconds=WAIT, clock=clock) == []  # evaluation null, hasError false
     sim.sessions[session]["_evaluation_ready_at"] = 0  # now it is written
-    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)
+    [note] = watcher.poll(wait_seconds=WAIT, clock=clock)
     assert note.evaluation == {"communication": 7, "highlights": "Clear answer about Highlights"}
     assert note.questions == {"communication": "Communication", "highlights": "Highlights"}
     text = json.dumps(completed_message(note).kwargs()["blocks"])
     assert "*Communication*\\n7" in text and "billing migration" in text
 
 
-def test_after_the_wait_it_is_posted_with_what_exists(sim, nimrobo, store):
+def test_after_the_wait_it_is_posted_with_what_exists(sim, nimrobo, store, watcher):
     _, link = register_link(store, nimrobo, evaluator=EVALUATOR)
     sim.evaluation_delay = sim.summary_delay = 3600  # neither arrives
     session = sim.start_session(link.id)
-    VoiceLinkService(store, nimrobo).refresh_statuses()
+    watcher.refresh()
     sim.complete_session(session)
     clock = Clock()
-    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []
+    assert watcher.poll(wait_seconds=WAIT, clock=clock) == []
     clock.t += WAIT - 1
-    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock) == []
+    assert watcher.poll(wait_seconds=WAIT, clock=clock) == []
     clock.t += 2
-    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=clock)
+    [note] = watcher.poll(wait_seconds=WAIT, clock=clock)
     assert note.summary_pending and note.evaluation is None and note.evaluation_note == "pending"
     message = completed_message(note).kwargs()
     assert "still being generated" in json.dumps(message["blocks"])
@@ -125,69 +140,70 @@ def test_after_the_wait_it_is_posted_with_what_exists(sim, nimrobo, store):
     assert sim.calls["POST /api/v1/sessions/summary/regenerate"] == 0  # never triggers regeneration
 
 
-def test_failed_interview_is_ready_at_once_and_only_once(sim, nimrobo, store):
+def test_failed_interview_is_ready_at_once_and_only_once(sim, nimrobo, store, watcher):
     _, link = register_link(store, nimrobo, label="Linus")
     session = sim.start_session(link.id)
-    VoiceLinkService(store, nimrobo).refresh_statuses()
+    watcher.refresh()
     sim.fail_session(session)
-    [note] = watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=Clock())
+    [note] = watcher.poll(wait_seconds=WAIT, clock=Clock())
     assert note.status == "failed"
     message = completed_message(note)
     assert "Linus failed" in message.text and message.metadata["event_payload"]["session_id"] == session
-    post_all(store, [note])
-    assert watcher.poll(store, nimrobo, wait_seconds=WAIT, clock=Clock()) == []
+    post_all(watcher, [note])
+    assert watcher.poll(wait_seconds=WAIT, clock=Clock()) == []
 
 
-def test_a_restart_does_not_post_again_and_a_released_claim_is_retried(sim, nimrobo, store, tmp_path):
+def test_a_restart_does_not_post_again_and_a_released_claim_is_retried(sim, nimrobo, store, watcher, tmp_path):
     _, link = register_link(store, nimrobo, label="Ada")
     _, other = register_link(store, nimrobo, label="Bea")
     sessions = [sim.start_session(link.id), sim.start_session(other.id)]
-    VoiceLinkService(store, nimrobo).refresh_statuses()
+    watcher.refresh()
     for s in sessions:
         sim.fail_session(s)
-    notes = watcher.poll(store, nimrobo, clock=Clock())
+    notes = watcher.poll(clock=Clock())
     assert len(notes) == 2
-    post_all(store, notes[:1])  # posted
-    assert watcher.claim(store, notes[1].session_id, notes[1].channel)  # claimed, then the process died
+    post_all(watcher, notes[:1])  # posted
+    assert watcher.claim(notes[1].session_id, notes[1].channel)  # claimed, then the process died
     store.close()
     again = Store(tmp_path / "bot.db")  # the restarted bot
+    again_watcher = sessions_of(again, nimrobo)
     try:
-        assert watcher.poll(again, nimrobo, clock=Clock()) == []
-        watcher.release(again, notes[1].session_id, notes[1].channel)  # Slack said it was not posted
-        assert [n.session_id for n in watcher.poll(again, nimrobo, clock=Clock())] == [notes[1].session_id]
+        assert again_watcher.poll(clock=Clock()) == []
+        again_watcher.release(notes[1].session_id, notes[1].channel)  # Slack said it was not posted
+        assert [n.session_id for n in again_watcher.poll(clock=Clock())] == [notes[1].session_id]
     finally:
         again.close()
 
 
-def test_watch_subscription_and_link_channel_each_get_one_with_one_status_call(sim, nimrobo, store):
+def test_watch_subscription_and_link_channel_each_get_one_with_one_status_call(sim, nimrobo, store, watcher):
     project, link = register_link(store, nimrobo, label="Grace")
     unregistered = nimrobo.create_links(project.id, ["Hopper"], "1_week")[0]  # made outside Slack
     session = sim.start_session(link.id)
     other = sim.start_session(unregistered.id)
-    VoiceLinkService(store, nimrobo).refresh_statuses()
-    assert watcher.subscribe(store, project.id, "C_UPDATES", "U2")
-    assert not watcher.subscribe(store, project.id, "C_UPDATES", "U2")
-    assert watcher.watch(store, session, "C_WATCH", "U3", "project", project.id, "Grace")
+    watcher.refresh()
+    assert watcher.subscribe(project.id, "C_UPDATES", "U2")[1]
+    assert not watcher.subscribe(project.id, "C_UPDATES", "U2")[1]
+    assert watcher.watch(session, "C_WATCH", "U3").state == "watching"
     sim.fail_session(session)
     sim.fail_session(other)
     before = sim.calls["GET /api/v1/session/status"]
-    notes = watcher.poll(store, nimrobo, clock=Clock())
+    notes = watcher.poll(clock=Clock())
     assert sorted((n.session_id, n.channel) for n in notes) == sorted(
         [(session, "C_HIRING"), (session, "C_UPDATES"), (session, "C_WATCH"), (other, "C_UPDATES")])
     assert sim.calls["GET /api/v1/session/status"] - before == 2
-    assert watcher.unsubscribe(store, project.id, "C_UPDATES")
-    assert not watcher.unsubscribe(store, project.id, "C_UPDATES")
-    subs, watches = watcher.subscriptions(store, "C_WATCH")
-    assert subs == [] and [w["session_id"] for w in watches] == [session]
+    assert watcher.unsubscribe(project.id, "C_UPDATES") == (project.id, True)
+    assert watcher.unsubscribe(project.id, "C_UPDATES") == (project.id, False)
+    follows = watcher.follows("C_WATCH")
+    assert follows.subscriptions == [] and [w.session_id for w in follows.watches] == [session]
 
 
-def test_message_stays_within_slack_limits_and_masks_contacts():
-    note = watcher.Notification(
+def test_message_stays_within_slack_limits_and_is_masked_for_a_public_channel():
+    note = Notification(
         "sess_1", "C1", None, "project", "proj_1", "ada@example.com", "completed",
         summary={"overview": "Reach me at ada@example.com or +1 415 555 0100. " + "x" * 20000},
         evaluation={f"q{i}": "y" * 3000 for i in range(600)}, questions={"q0": "First question"},
         project_name="Backend", created_at="2026-01-01T10:00:00Z", completed_at="2026-01-01T10:12:00Z")
-    kwargs = completed_message(note).kwargs()
+    kwargs = masked_kwargs(completed_message(note))  # what SlackOut posts in a public channel
     blocks = kwargs["blocks"]
     assert len(blocks) <= 50
     for block in blocks:
@@ -214,15 +230,16 @@ class FakeSlack:
         return {"ok": True, "ts": "123.456"}
 
 
-def test_posting_marks_posted_retries_after_a_slack_error_and_stops_for_a_lost_channel(store):
-    services = SimpleNamespace(store=store)
-    note = watcher.Notification("sess_9", "C1", "1.2", "instant", None, "Ada", "failed")
-    assert post(services, FakeSlack("ratelimited"), note) is None
-    assert not watcher.already_posted(store, "sess_9", "C1")  # released: the next poll tries again
+def test_posting_marks_posted_retries_after_a_slack_error_and_stops_for_a_lost_channel(store, nimrobo):
+    services = SimpleNamespace(sessions=sessions_of(store, nimrobo))
+    watcher = services.sessions
+    note = Notification("sess_9", "C1", "1.2", "instant", None, "Ada", "failed")
+    assert post(services, SlackOut(FakeSlack("ratelimited")), note) is None
+    assert not watcher.already_posted("sess_9", "C1")  # released: the next poll tries again
     slack = FakeSlack()
-    assert post(services, slack, note) == "123.456"
+    assert post(services, SlackOut(slack), note) == "123.456"
     assert slack.posts[0]["thread_ts"] == "1.2" and slack.posts[0]["metadata"]["event_type"] == "voice_session_completed"
-    assert post(services, slack, note) is None and len(slack.posts) == 1  # never twice
-    lost = watcher.Notification("sess_10", "C_GONE", None, "instant", None, "Bea", "failed")
-    assert post(services, FakeSlack("channel_not_found"), lost) is None
-    assert watcher.already_posted(store, "sess_10", "C_GONE")  # recorded; not retried forever
+    assert post(services, SlackOut(slack), note) is None and len(slack.posts) == 1  # never twice
+    lost = Notification("sess_10", "C_GONE", None, "instant", None, "Bea", "failed")
+    assert post(services, SlackOut(FakeSlack("channel_not_found")), lost) is None
+    assert watcher.already_posted("sess_10", "C_GONE")  # recorded; not retried forever

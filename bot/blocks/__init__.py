@@ -24,6 +24,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from slack_sdk.models.blocks.basic_components import ConfirmObject
+from slack_sdk.models.views import View
+
+from services.records import PageRef
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -133,6 +136,11 @@ def info_message(text: str) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
+def loading_view(title: str, text: str) -> View:
+    """A closable modal that says what is happening (or why it could not be filled)."""
+    return View(type="modal", title=clip(title, 24), close="Close", blocks=[section(f":hourglass_flowing_sand: {text}")])
+
+
 @dataclass
 class Page:
     items: list[Any]
@@ -156,17 +164,16 @@ def paginate(items: Sequence[Any], page: int, per_page: int) -> Page:
     return Page(list(items[start : start + per_page]), page, pages, len(items))
 
 
-def pager(page: Page, action_id: str, value_prefix: str = "") -> list[Block]:
+def pager(page: Page, action_id: str, key: str) -> list[Block]:
     """Prev/next buttons plus "page k of n" (empty when everything fits on one page).
 
-    Buttons carry ``f"{value_prefix}{page}"`` as value; the handler parses the page number
-    after the last ``|``.
+    Buttons carry ``PageRef(key, number).to_value()``; the listener parses it back.
     """
     if page.pages <= 1:
         return []
     buttons = []
     if page.has_prev:
-        buttons.append(button("◀ Previous", f"{action_id}_prev", f"{value_prefix}{page.number - 1}"))
+        buttons.append(button("◀ Previous", f"{action_id}_prev", PageRef(key, page.number - 1).to_value()))
     if page.has_next:
-        buttons.append(button("Next ▶", f"{action_id}_next", f"{value_prefix}{page.number + 1}"))
+        buttons.append(button("Next ▶", f"{action_id}_next", PageRef(key, page.number + 1).to_value()))
     return [context(f"Page {page.number} of {page.pages} · {page.total} in all"), actions(*buttons)]

@@ -1,4 +1,8 @@
-"""Block Kit for candidate scoring. Every message stays inside Slack's limits for any N."""
+"""Block Kit for candidate scoring. Every message stays inside Slack's limits for any N.
+
+Builders show everything they are given; the output layer (``bot.slack_out``) masks personal
+data where a conversation is public.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,21 @@ from slack_sdk.models.views import View
 
 from bot.blocks import (
     Message,
-    Page,
     actions,
     button,
     clip,
     context,
     divider,
+    error_message,
     header,
     mrkdwn_escape,
     pager,
+    paginate,
     section,
 )
 from services.intake import IntakeReport
 from services.pluto import Candidate, PreBrief, ProgressSnapshot, Question
-from services.privacy import mask_text
+from services.records import CandidateRef, InterviewRoom, ScoringRun
 
 SCORE_MODAL = "pluto_score_modal"
 PER_PAGE = 10
@@ -82,23 +87,22 @@ def queued_message(filename: str, position: int) -> Message:
     return Message(text=f"Queued, position {position}", blocks=[section(text)])
 
 
-def progress_message(filename: str, snap: ProgressSnapshot, public: bool = True) -> Message:
+def progress_message(filename: str, snap: ProgressSnapshot) -> Message:
     phase = {"extracting": "Extracting candidate data", "waiting_confirmation": "Extraction done",
              "scoring": "AI scoring", "complete": "Done", "idle": "Starting"}.get(snap.status, snap.phase)
     blocks = [section(f"*{phase}* · {mrkdwn_escape(filename)}\n`{progress_bar(snap.percent)}`\n{snap.label}")]
     if snap.top_preview:
-        names = [mask_text(n) if public else n for n, _ in snap.top_preview[:5]]
-        top = " · ".join(f"{i + 1}. {mrkdwn_escape(n)} ({_fmt(s)})"
-                         for i, (n, (_, s)) in enumerate(zip(names, snap.top_preview[:5], strict=False)))
+        top = " · ".join(f"{i + 1}. {mrkdwn_escape(n)} ({_fmt(s)})" for i, (n, s) in enumerate(snap.top_preview[:5]))
         blocks.append(context(f"Top so far: {top}"))
     return Message(text=f"{phase}: {snap.label} ({snap.percent}%)", blocks=blocks)
 
 
-def failure_message(filename: str, error: str, run_id: str, stalled: bool = False) -> Message:
-    title = "Scoring stalled" if stalled else "Scoring failed"
+def failure_message(run: ScoringRun) -> Message:
+    title = "Scoring stalled" if run.state == "stalled" else "Scoring failed"
+    error = run.error or "unknown error"
     return Message(text=f"{title}: {error}", blocks=[
-        section(f":x: *{title}* · {mrkdwn_escape(filename)}\n{mrkdwn_escape(error)}"),
-        actions(button("Retry", "pluto_retry", run_id, style="primary")),
+        section(f":x: *{title}* · {mrkdwn_escape(run.filename)}\n{mrkdwn_escape(error)}"),
+        actions(button("Retry", "pluto_retry", run.id, style="primary")),
     ])
 
 
@@ -108,40 +112,36 @@ def done_message(filename: str, count: int) -> Message:
                 f"{count} candidates ranked; the shortlist is below.")])
 
 
-def candidate_value(run_id: str, candidate_id: str) -> str:
-    return f"{run_id}|{candidate_id}"
-
-
-def _candidate_rows(run_id: str, c: Candidate, public: bool) -> list[Any]:
+def _candidate_rows(run_id: str, c: Candidate) -> list[Any]:
     summary = c.one_line_summary or c.job_title or ""
-    summary = mask_text(summary) if public else summary
     text = (f"*#{c.rank} {mrkdwn_escape(c.name)}* — *{_fmt(c.final_score)}* final · AI {_fmt(c.ai_score)} · "
             f"algo {_fmt(c.algo_score)} · {c.tier or 'untiered'}\n{mrkdwn_escape(clip(summary, 300))}")
-    value = candidate_value(run_id, c.id)
+    value = CandidateRef(run_id, c.id).to_value()
     return [section(text), actions(
         button("Details", "pluto_details", value), button("Questions", "pluto_questions", value),
         button("Pre-brief", "pluto_prebrief", value), button("Intake link", "pluto_intake", value),
         button("Interview room", "pluto_room", value))]
 
 
-def shortlist_message(run: dict[str, Any], candidates: list[Candidate], page: Page, *, public: bool = True,
-                      metadata: bool = True) -> Message:
+def shortlist_message(run: ScoringRun, page_number: int = 1, *, metadata: bool = True) -> Message:
     """One page of the top N: two blocks a candidate, ten a page, so ≤ 26 blocks whatever N is."""
-    top_n = run.get("top_n") or 10
-    blocks: list[Any] = [header(f"Shortlist · {clip(run['filename'], 100)}"),
-                         context(f"Top {min(top_n, len(candidates))} of {len(candidates)} ranked by final score. "
+    candidates = run.candidates
+    top = candidates[: run.top_n]
+    page = paginate(top, page_number, PER_PAGE)
+    blocks: list[Any] = [header(f"Shortlist · {clip(run.filename, 100)}"),
+                         context(f"Top {len(top)} of {len(candidates)} ranked by final score. "
                                  "The full ranking is attached as a CSV.")]
     for c in page.items:
-        blocks += _candidate_rows(run["id"], c, public)
-    blocks += pager(page, "pluto_page", f"{run['id']}|")
-    text = f"Shortlist for {run['filename']}: " + ", ".join(f"#{c.rank} {c.name}" for c in page.items[:10])
+        blocks += _candidate_rows(run.id, c)
+    blocks += pager(page, "pluto_page", run.id)
+    text = f"Shortlist for {run.filename}: " + ", ".join(f"#{c.rank} {c.name}" for c in page.items[:10])
     meta = None
     if metadata:
         meta = {"event_type": "pluto_scoring_completed",
-                "event_payload": {"run_id": run["id"], "filename": run["filename"], "candidates": len(candidates),
+                "event_payload": {"run_id": run.id, "filename": run.filename, "candidates": len(candidates),
                                   "top": [{"id": c.id, "rank": c.rank, "final_score": c.final_score}
                                           for c in candidates[:10]]}}
-    return Message(text=mask_text(text) if public else text, blocks=blocks, metadata=meta)
+    return Message(text=text, blocks=blocks, metadata=meta)
 
 
 def _bullets(items: list[Any], limit: int = 10) -> str:
@@ -171,10 +171,6 @@ def details_view(c: Candidate) -> View:
             blocks.append(section(f"*{label}*\n{_bullets(items, 15)}"))
     blocks.append(context("Only you can see this view."))
     return View(type="modal", title="Candidate", close="Close", blocks=blocks[:100])
-
-
-def loading_view(title: str, text: str) -> View:
-    return View(type="modal", title=clip(title, 24), close="Close", blocks=[section(f":hourglass_flowing_sand: {text}")])
 
 
 def prebrief_view(brief: PreBrief) -> View:
@@ -219,30 +215,46 @@ def spinner_message(text: str) -> Message:
 
 
 def private_link_message(title: str, url: str, note: str) -> Message:
+    """A bearer link for one person (send it with ``SlackOut.reply_privately``)."""
     return Message(text=f"{title}: {url}", blocks=[section(f"*{title}*\n<{url}|Open link>\n`{url}`"), context(note)])
+
+
+def intake_link_message(url: str, expires_at: str) -> Message:
+    return private_link_message("Intake link", url,
+                                f"Only you can see this. Send it to the candidate; it expires {expires_at}.")
+
+
+def room_message(room: InterviewRoom) -> Message:
+    return private_link_message(f"Interview room {room.name}", room.url,
+                                "Only you can see this. The room has the candidate's context and pre-brief loaded.")
 
 
 def pick_candidate_message(run_id: str, matches: list[Candidate]) -> Message:
     blocks: list[Any] = [section("Several candidates match. Pick one:")]
     for c in matches[:10]:
         blocks.append(section(f"*#{c.rank} {mrkdwn_escape(c.name)}* · {_fmt(c.final_score)} · {c.tier}",
-                              accessory=button("Details", "pluto_details", candidate_value(run_id, c.id))))
+                              accessory=button("Details", "pluto_details", CandidateRef(run_id, c.id).to_value())))
     return Message(text="Several candidates match.", blocks=blocks)
 
 
-def candidate_card(run_id: str, c: Candidate, public: bool = False) -> Message:
-    return Message(text=f"#{c.rank} {c.name}", blocks=_candidate_rows(run_id, c, public))
+def candidate_card(run_id: str, c: Candidate) -> Message:
+    return Message(text=f"#{c.rank} {c.name}", blocks=_candidate_rows(run_id, c))
 
 
-def status_message(active: list[tuple[dict[str, Any], int]], latest: dict[str, Any] | None) -> Message:
+def no_candidate_message(run: ScoringRun, query: str) -> Message:
+    return error_message(f"No candidate in *{run.filename}* matches “{query}”.",
+                         hint="Try part of the name, or `/pluto results` to see the shortlist.")
+
+
+def status_message(active: list[tuple[ScoringRun, int]], latest: ScoringRun | None) -> Message:
     if not active:
         text = "No scoring run is in progress."
         if latest:
-            text += f" The last one was *{mrkdwn_escape(latest['filename'])}* ({latest['state']})."
+            text += f" The last one was *{mrkdwn_escape(latest.filename)}* ({latest.state})."
         return Message(text=text, blocks=[section(text)])
     lines = []
     for run, position in active:
-        where = "running now" if run["state"] == "running" or position == 0 else f"queued, position {position}"
-        lines.append(f"• *{mrkdwn_escape(run['filename'])}* from <@{run['user']}> in <#{run['channel']}> — {where}")
+        where = "running now" if run.state != "queued" or position == 0 else f"queued, position {position}"
+        lines.append(f"• *{mrkdwn_escape(run.filename)}* from <@{run.user}> in <#{run.channel}> — {where}")
     return Message(text="Scoring runs", blocks=[section("*Scoring runs*\n" + "\n".join(lines[:40]))])
 

@@ -24,10 +24,12 @@ from bot.blocks import (
     context,
     header,
     mrkdwn_escape,
+    pager,
     section,
 )
-from services.nimrobo import Project, VoiceLink
+from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
+from services.records import CardLine, LinkRef, SessionRef, VoiceBatch
 from services.voice_forms import EXPIRY_PRESETS
 
 CREATE_MODAL = "voicelink_create"
@@ -114,13 +116,14 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
                 private_metadata=json.dumps({"channel": channel, "pattern": pattern, "v": v}), blocks=blocks)
 
 
-def card_message(batch: dict[str, Any], lines: list[dict[str, Any]]) -> Message:
-    pattern = PATTERNS.get(batch["pattern"], batch["pattern"])
-    created = sum(1 for line in lines if line["status"] != "not created")
-    fields = [f"*Project*\n{mrkdwn_escape(batch['project_name'])}", f"*Pattern*\n{pattern}",
-              f"*Links*\n{created} of {len(lines)}", f"*Expiry*\n{EXPIRY_PRESETS.get(batch['expiry_preset'], '')}"]
-    blocks: list[Any] = [header(f"Voice links · {clip(batch['project_name'], 100)}"), section("", fields=fields)]
-    rows = [f"• {mrkdwn_escape(line['label'])} — {line['status']}" for line in lines]
+def card_message(batch: VoiceBatch, lines: list[CardLine]) -> Message:
+    """The channel card of a batch: its status lines, never a link's URL."""
+    pattern = PATTERNS.get(batch.pattern, batch.pattern)
+    created = sum(1 for line in lines if line.status != "not created")
+    fields = [f"*Project*\n{mrkdwn_escape(batch.project_name)}", f"*Pattern*\n{pattern}",
+              f"*Links*\n{created} of {len(lines)}", f"*Expiry*\n{EXPIRY_PRESETS.get(batch.expiry_preset, '')}"]
+    blocks: list[Any] = [header(f"Voice links · {clip(batch.project_name, 100)}"), section("", fields=fields)]
+    rows = [f"• {mrkdwn_escape(line.label)} — {line.status}" for line in lines]
     chunk: list[str] = []
     for row in rows:
         if len("\n".join(chunk + [row])) > 2900 or len(blocks) >= 44:
@@ -134,17 +137,18 @@ def card_message(batch: dict[str, Any], lines: list[dict[str, Any]]) -> Message:
     shown = sum(b.text.text.count("\n• ") + 1 for b in blocks[2:] if getattr(b, "text", None))
     if shown < len(rows):
         blocks.append(context(f"…and {len(rows) - shown} more; see `/voicelink list`."))
-    if batch["state"] in ("partial", "failed"):
-        blocks.append(section(f":warning: {mrkdwn_escape(batch.get('error') or 'Some links were not created.')}"))
-        if batch["state"] == "partial":
-            blocks.append(actions(button("Retry creating links", "voicelink_retry", batch["id"], style="primary")))
-    blocks.append(context(f"Created by <@{batch['creator']}>. Links were sent to them privately."))
-    return Message(text=f"Voice links for {batch['project_name']}: {created} of {len(lines)} created", blocks=blocks)
+    if batch.state in ("partial", "failed"):
+        blocks.append(section(f":warning: {mrkdwn_escape(batch.error or 'Some links were not created.')}"))
+        if batch.state == "partial":
+            blocks.append(actions(button("Retry creating links", "voicelink_retry", batch.id, style="primary")))
+    blocks.append(context(f"Created by <@{batch.creator}>. Links were sent to them privately."))
+    return Message(text=f"Voice links for {batch.project_name}: {created} of {len(lines)} created", blocks=blocks)
 
 
-def links_dm(batch: dict[str, Any], links: list[VoiceLink]) -> Message:
+def links_dm(batch: VoiceBatch, links: list[VoiceLink]) -> Message:
+    """The links themselves (bearer secrets), for their creator only."""
     rows = [f"• *{mrkdwn_escape(link.label)}*: <{link.url}>" for link in links]
-    blocks: list[Any] = [section(f"Your voice links for *{mrkdwn_escape(batch['project_name'])}* "
+    blocks: list[Any] = [section(f"Your voice links for *{mrkdwn_escape(batch.project_name)}* "
                                  f"({len(links)}). Each link is a secret: send it only to its participant.")]
     chunk: list[str] = []
     for row in rows:
@@ -154,7 +158,7 @@ def links_dm(batch: dict[str, Any], links: list[VoiceLink]) -> Message:
         chunk.append(row)
     if chunk:
         blocks.append(section("\n".join(chunk)))
-    text = f"Your {len(links)} voice links for {batch['project_name']}"
+    text = f"Your {len(links)} voice links for {batch.project_name}"
     return Message(text=text, blocks=blocks[:50])
 
 
@@ -172,18 +176,13 @@ def links_page(links: Page, project: str) -> Message:
     for link in links.items:
         accessory = None
         if link.kind == "project" and link.is_active:
-            accessory = button("Cancel", "voicelink_cancel", f"{link.project_id}|{link.id}", style="danger",
+            accessory = button("Cancel", "voicelink_cancel", LinkRef(link.project_id or "", link.id).to_value(),
+                               style="danger",
                                confirm=confirm_dialog("Cancel this link?", f"{link.label} won't be able to use it."))
         elif link.kind == "instant" and link.is_active:
             accessory = button("Edit", "voicelink_edit_instant", link.id)
         blocks.append(section(link_line(link), accessory=accessory))
-    if links.pages > 1:
-        nav = []
-        if links.has_prev:
-            nav.append(button("◀ Previous", "voicelink_list_prev", f"{project}|{links.number - 1}"))
-        if links.has_next:
-            nav.append(button("Next ▶", "voicelink_list_next", f"{project}|{links.number + 1}"))
-        blocks += [context(f"Page {links.number} of {links.pages}"), actions(*nav)]
+    blocks += pager(links, "voicelink_list", project)
     if not links.items:
         blocks.append(context("No links yet. Create some with `/voicelink create`."))
     return Message(text=f"{links.total} voice links", blocks=blocks)
@@ -192,7 +191,8 @@ def links_page(links: Page, project: str) -> Message:
 def cancel_confirm(link: VoiceLink) -> Message:
     return Message(text=f"Cancel {link.label}?", blocks=[
         section(f"Cancel the link for *{mrkdwn_escape(link.label)}*? It stops working at once."),
-        actions(button("Cancel link", "voicelink_cancel", f"{link.project_id}|{link.id}", style="danger",
+        actions(button("Cancel link", "voicelink_cancel", LinkRef(link.project_id or "", link.id).to_value(),
+                       style="danger",
                        confirm=confirm_dialog("Cancel this link?", "This cannot be undone.")))])
 
 
@@ -246,8 +246,9 @@ def edit_project_modal(project: Project, sections: dict[str, str]) -> View:
                 private_metadata=project.id, blocks=blocks)
 
 
-def session_message(status: Any, value: str, label: str = "") -> Message:
-    who = f" · {mrkdwn_escape(label)}" if label else ""
+def session_message(status: SessionStatus, ref: SessionRef) -> Message:
+    who = f" · {mrkdwn_escape(ref.label)}" if ref.label else ""
+    value = ref.to_value()
     finished = "finished" if status.is_finished else "not finished"
     return Message(text=f"Session {status.session_id}: {status.status}", blocks=[
         section(f"*Session* `{status.session_id}`{who}\nStatus: *{status.status}* ({finished}) · {status.type}"
@@ -256,7 +257,8 @@ def session_message(status: Any, value: str, label: str = "") -> Message:
                 button("Evaluation", "voicelink_evaluation", value), button("Summary", "voicelink_summary", value))])
 
 
-def summary_message(summary: Any, value: str) -> Message:
+def summary_message(summary: Summary, ref: SessionRef) -> Message:
+    value = ref.to_value()
     if summary.generating:
         return Message(text="The summary is being generated.", blocks=[
             section(":hourglass_flowing_sand: The summary is being generated. Ask again in a minute."),
@@ -269,7 +271,7 @@ def summary_message(summary: Any, value: str) -> Message:
                                                     actions(button("Regenerate", "voicelink_regenerate", value))])
 
 
-def evaluation_message(evaluation: Any) -> Message:
+def evaluation_message(evaluation: Evaluation) -> Message:
     if evaluation.has_error:
         return Message(text="The evaluation failed.", blocks=[section(":warning: Nimrobo's evaluation failed.")])
     if not evaluation.ready:

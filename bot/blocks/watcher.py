@@ -1,4 +1,8 @@
-"""The completed-interview message the watcher posts (public: emails and phones are masked)."""
+"""What the interview watcher posts, and the answers to watch / subscribe / subscriptions.
+
+The completed-interview message goes to channels; ``bot.slack_out`` masks emails and phone
+numbers where a channel is public. Its metadata (read by other apps) always carries a masked label.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,14 @@ from bot.blocks import (
     mrkdwn_escape,
     section,
 )
+from services.nimrobo import Project
 from services.privacy import mask_text
-from services.watcher import Notification
+from services.records import ChannelFollows, Notification, WatchOutcome
 
 EVENT_TYPE = "voice_session_completed"
 SUMMARY_SECTIONS = 3  # a long summary spans at most this many sections, then is clipped
 EVALUATION_BLOCKS = MAX_MESSAGE_BLOCKS - 10  # leaves room for the header, summary and footer
+MAX_LISTED = 40  # lines of /voicelink subscriptions
 
 NO_EVALUATION = {
     "none": "No evaluation: this interview has no evaluator configured.",
@@ -31,8 +37,8 @@ NO_EVALUATION = {
 }
 
 
-def _public(text: Any) -> str:
-    return mrkdwn_escape(mask_text(str(text if text is not None else "")))
+def _shown(text: Any) -> str:
+    return mrkdwn_escape(str(text if text is not None else ""))
 
 
 def metadata(note: Notification) -> dict[str, Any]:
@@ -88,23 +94,23 @@ def evaluation_fields(results: Any, questions: dict[str, str]) -> list[str]:
                 pairs.append((f"Answer {i}", item))
     else:
         pairs = [("Evaluation", results)]
-    return [clip(f"*{_public(k)}*\n{_public(v)}", MAX_FIELD_TEXT) for k, v in pairs]
+    return [clip(f"*{_shown(k)}*\n{_shown(v)}", MAX_FIELD_TEXT) for k, v in pairs]
 
 
 def completed_message(note: Notification) -> Message:
-    who = mask_text(note.label) or note.session_id
+    who = note.label or note.session_id
     if note.status != "completed":
         text = f"The voice interview with {who} {note.status}; there is no summary or evaluation."
         return Message(text=text, blocks=[section(f":x: {mrkdwn_escape(text)}"),
                                           context(f"Session `{note.session_id}`")], metadata=metadata(note))
     blocks: list[Any] = [header(f"Interview completed · {who}")]
-    facts = [f"*{_public(note.project_name)}*" if note.project_name else "",
+    facts = [f"*{_shown(note.project_name)}*" if note.project_name else "",
              duration(note), f"session `{note.session_id}`"]
     blocks.append(context(" · ".join(f for f in facts if f)))
     if note.summary_pending:
         body = f"The summary is still being generated; `/voicelink status {note.session_id}` shows it later."
     else:
-        body = _public(summary_text(note.summary)) or "Nimrobo returned no summary."
+        body = _shown(summary_text(note.summary)) or "Nimrobo returned no summary."
     for i, chunk in enumerate(_chunks(body, MAX_SECTION_TEXT - 20, SUMMARY_SECTIONS)):
         blocks.append(section(("*Summary*\n" if i == 0 else "") + chunk))
     if note.evaluation is not None:
@@ -120,3 +126,49 @@ def completed_message(note: Notification) -> Message:
         blocks.append(context(NO_EVALUATION[note.evaluation_note].format(session=note.session_id)))
     blocks.append(context(f"`/voicelink status {note.session_id}` for the transcript and audio."))
     return Message(text=f"Interview completed: {who}", blocks=fit_blocks(blocks), metadata=metadata(note))
+
+
+# -- answers to the follow commands (private; labels may be emails, so they are masked) -------
+def _named(label: str) -> str:
+    return f" ({mask_text(label)})" if label else ""
+
+
+def watch_reply(outcome: WatchOutcome) -> Message:
+    ref = outcome.ref
+    session, named = f"`{ref.session_id}`", _named(ref.label)
+    text = {"already_posted": f"The results of {session}{named} were already posted in this channel.",
+            "watching": f":eyes: I'll post the results of {session}{named} here when the interview completes.",
+            }.get(outcome.state, f"This channel already watches {session}{named}.")
+    return Message(text=text, blocks=[section(text)])
+
+
+def subscribe_reply(project: Project, added: bool) -> Message:
+    if added:
+        text = (f":bell: Every completed interview of *{mrkdwn_escape(project.name)}* (`{project.id}`) will be posted "
+                f"here. Stop with `/voicelink unsubscribe {project.id}`.")
+    else:
+        text = f"This channel already follows *{mrkdwn_escape(project.name)}* (`{project.id}`)."
+    return Message(text=text, blocks=[section(text)])
+
+
+def unsubscribe_reply(query: str, project_id: str, removed: bool) -> Message:
+    if removed:
+        text = f"This channel no longer follows `{project_id}`. Interviews already posted stay."
+    else:
+        text = f"This channel was not subscribed to `{query}`. See `/voicelink subscriptions`."
+    return Message(text=text, blocks=[section(text)])
+
+
+def follows_message(follows: ChannelFollows) -> Message:
+    lines = [f"• project `{s.project_id}` (by <@{s.created_by}>)" for s in follows.subscriptions]
+    lines += [f"• session `{w.session_id}`{_named(w.label)} (by <@{w.requested_by}>)" for w in follows.watches]
+    if len(lines) > MAX_LISTED:
+        lines = lines[:MAX_LISTED] + [f"…and {len(lines) - MAX_LISTED} more."]
+    own = (f"\nInterviews of the {follows.links_here} link(s) created in this channel are posted here too."
+           if follows.links_here else "")
+    if lines:
+        text = "*This channel follows:*\n" + "\n".join(lines) + own
+    else:
+        text = ("This channel follows no projects or sessions. Try `/voicelink subscribe <project>` or "
+                "`/voicelink watch <session>`." + own)
+    return Message(text=text, blocks=[section(text)])

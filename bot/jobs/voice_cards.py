@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from slack_sdk import WebClient
 
-from bot.blocks.voice import card_message
 from bot.context import Services
+from bot.flows.voice import refresh_changed_cards
 from bot.scheduler import job
-
-log = logging.getLogger(__name__)
+from bot.slack_out import SlackOut
 
 
 @job("voice_cards", seconds=lambda services: services.settings.poll_interval_seconds)
-def refresh_cards(services: Services, client: Any) -> None:
-    if not services.settings.nimrobo_api_key:
-        return
-    service = services.voicelinks
-    for batch_id in service.refresh_statuses():
-        batch, lines = service.card(batch_id)
-        if batch.get("card_ts"):
-            client.chat_update(channel=batch["channel"], ts=batch["card_ts"], **card_message(batch, lines).kwargs())
+def refresh_cards(services: Services, client: WebClient) -> None:
+    if services.settings.nimrobo_api_key:
+        refresh_changed_cards(services, SlackOut(client))

@@ -7,14 +7,15 @@ which also records the session ids this job reads.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.scheduler import job
-from services import watcher
+from bot.slack_out import SlackOut
+from services.records import Notification
 
 log = logging.getLogger(__name__)
 
@@ -29,36 +30,35 @@ def wait_seconds(services: Services) -> float:
 
 
 @job("interview_watcher", seconds=lambda services: services.settings.poll_interval_seconds)
-def watch_interviews(services: Services, client: Any) -> None:
+def watch_interviews(services: Services, client: WebClient) -> None:
     if not services.settings.nimrobo_api_key:
         return
-    for note in watcher.poll(services.store, services.nimrobo, wait_seconds=wait_seconds(services),
-                             workers=services.settings.api_concurrency, backoff=services.backoff):
+    out = SlackOut(client)
+    for note in services.sessions.poll(wait_seconds=wait_seconds(services)):
         if services.stopping.is_set():
             return
-        post(services, client, note)
+        post(services, out, note)
 
 
-def post(services: Services, client: Any, note: watcher.Notification) -> str | None:
+def post(services: Services, out: SlackOut, note: Notification) -> str | None:
     """Claim, post, mark: the message ts, or None when it was not posted (now)."""
-    store = services.store
-    if not watcher.claim(store, note.session_id, note.channel):
+    sessions = services.sessions
+    if not sessions.claim(note.session_id, note.channel):
         return None
     try:
-        response = client.chat_postMessage(channel=note.channel, thread_ts=note.thread_ts,
-                                           **completed_message(note).kwargs())
+        ts = out.post(note.channel, completed_message(note), note.thread_ts)
     except SlackApiError as exc:  # Slack answered, so nothing was posted
         error = str(exc.response.get("error", "")) if exc.response is not None else ""
         if error in UNDELIVERABLE:
             log.warning("watcher: can't post session %s to %s (%s); giving up", note.session_id, note.channel, error)
-            watcher.give_up(store, note.session_id, note.channel, error)
+            sessions.give_up(note.session_id, note.channel, error)
         else:
             log.warning("watcher: posting session %s to %s failed (%s); next poll retries", note.session_id,
                         note.channel, error or exc)
-            watcher.release(store, note.session_id, note.channel)
+            sessions.release(note.session_id, note.channel)
         return None
     except Exception:  # no answer: it may have been posted, so never post it again (at most once)
         log.exception("watcher: posting session %s to %s had no answer; not retrying", note.session_id, note.channel)
         return None
-    watcher.mark_posted(store, note.session_id, note.channel, response["ts"])
-    return str(response["ts"])
+    sessions.mark_posted(note.session_id, note.channel, ts)
+    return ts

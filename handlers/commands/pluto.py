@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from slack_bolt import App
 
+from bot.context import Services
 from handlers.router import CommandRouter, Subcommand
-
-if TYPE_CHECKING:
-    from slack_bolt import App
-
-    from bot.context import Services
 
 PLUTO = CommandRouter(
     "/pluto",

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.blocks.pluto import SCORE_MODAL, root_message
-from handlers.router import defer
-from handlers.scoring_flow import files_of, post, start_scoring, tell_privately
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
 
-if TYPE_CHECKING:
-    from slack_bolt import Ack, App
-    from slack_sdk import WebClient
-
-    from bot.context import Services
+from bot.blocks.pluto import SCORE_MODAL
+from bot.context import Services
+from bot.flows.scoring import start_from_modal
+from bot.slack_out import SlackOut
+from bot.work import defer
+from handlers import inject
 
 
 def parse(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -37,21 +37,20 @@ def parse(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     return {"file": files[0] if files else None, "top_n": top_n, "job_description": jd.strip()}, errors
 
 
+def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    form, errors = parse(view["state"]["values"])
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    user = body["user"]["id"]
+    channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
+    out = SlackOut(client)
+    defer(services.work, user,
+          lambda: start_from_modal(services, out, file_id=form["file"]["id"], channel=channel, user=user,
+                                   job_description=form["job_description"], top_n=form["top_n"]),
+          lambda message: out.reply_privately(channel, user, message), "/pluto score")
+
+
 def register(app: App, services: Services) -> None:
-    @app.view(SCORE_MODAL)
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        form, errors = parse(view["state"]["values"])
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
-        user = body["user"]["id"]
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
-
-        def work() -> None:
-            file = files_of(services, client, [form["file"]["id"]])[0]
-            thread_ts = post(client, channel, root_message(user, file.get("name", "candidates.csv")))
-            start_scoring(services, client, file=file, channel=channel, thread_ts=thread_ts, user=user,
-                          job_description=form["job_description"], top_n=form["top_n"])
-
-        defer(services, user, work, lambda message: tell_privately(client, channel, user, message), "/pluto score")
+    app.view(SCORE_MODAL)(inject(on_submit, services))

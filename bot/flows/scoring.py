@@ -1,0 +1,97 @@
+"""/pluto score after the ack, from either way in (the modal, or a CSV posted with a mention),
+and showing a run's progress and results (called by the ``pluto_scoring`` job).
+
+Start: download from Slack, check the file, post the preview and the single progress message
+in the thread, and queue the run. The scheduler job drives the run through
+:meth:`services.scoring.ScoringService.tick` and :func:`show_update` renders each change.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import Message, error_message
+from bot.blocks.pluto import (
+    done_message,
+    failure_message,
+    preview_message,
+    progress_message,
+    queued_message,
+    root_message,
+    shortlist_message,
+)
+from bot.context import Services
+from bot.slack_out import SlackOut
+from services.errors import ServiceError
+from services.pluto import read_progress
+from services.records import RunUpdate, ScoringRun
+
+log = logging.getLogger(__name__)
+
+
+def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel: str, user: str,
+                     job_description: str, top_n: int) -> ScoringRun | None:
+    """The modal's way in: a root message in the channel, then the run in its thread."""
+    file = out.file(file_id)
+    thread_ts = out.post(channel, root_message(user, file.get("name", "candidates.csv")))
+    return start_scoring(services, out, file=file, channel=channel, thread_ts=thread_ts, user=user,
+                         job_description=job_description, top_n=top_n)
+
+
+def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], channel: str, thread_ts: str,
+                  user: str, job_description: str = "", top_n: int = 10) -> ScoringRun | None:
+    """Check the file and queue the run; report any problem in the thread. Returns the run or None."""
+    scoring = services.scoring
+    try:
+        intake = scoring.check_file(file, user=user, channel=channel)
+    except ServiceError as exc:
+        out.post(channel, error_message(exc.user_message), thread_ts)
+        return None
+    out.post(channel, preview_message(intake.report), thread_ts)
+    run = scoring.enqueue(intake, channel=channel, thread_ts=thread_ts, user=user,
+                          job_description=job_description, top_n=top_n)
+    position = scoring.position(run)
+    first = queued_message(run.filename, position) if position else \
+        progress_message(run.filename, read_progress({"status": "idle"}))
+    ts = out.post(channel, first, thread_ts)
+    scoring.set_progress_message(run.id, ts)
+    return scoring.run(run.id)
+
+
+def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
+    """Render one change of a run: its progress message, and at the end the shortlist and the export."""
+    run = update.run
+    if update.kind == "queued":
+        _update_progress(out, run, queued_message(run.filename, update.position))
+    elif update.kind == "progress" and update.snapshot is not None:
+        if _update_progress(out, run, progress_message(run.filename, update.snapshot)):
+            services.scoring.mark_rendered(run.id)
+    elif update.kind in ("failed", "stalled"):
+        _update_progress(out, run, failure_message(run))
+    elif update.kind == "complete":
+        _update_progress(out, run, done_message(run.filename, len(update.candidates)))
+        post_results(services, out, run)
+
+
+def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
+    """The shortlist (with metadata for other apps) and the full ranking as a CSV, in the run's thread."""
+    out.post(run.channel, shortlist_message(run), run.thread_ts)
+    out.upload(run.channel, services.scoring.export_csv(run), run.export_name, f"Full ranking · {run.filename}",
+               thread_ts=run.thread_ts, comment="The full ranking, every candidate (CSV).")
+
+
+def _update_progress(out: SlackOut, run: ScoringRun, message: Message) -> bool:
+    """Update the run's one progress message; False when there is none yet or Slack rate-limited us."""
+    if not run.progress_ts:
+        return False
+    try:
+        out.update(run.channel, run.progress_ts, message)
+        return True
+    except SlackApiError as exc:
+        if exc.response.get("error") == "ratelimited":
+            log.info("chat.update rate limited for run %s; will retry next period", run.id)
+            return False
+        raise

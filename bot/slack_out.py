@@ -1,0 +1,131 @@
+"""Everything the bot says in Slack goes out here, with the privacy rule built in.
+
+* :meth:`SlackOut.post` / :meth:`SlackOut.update` / :meth:`SlackOut.upload`: in a conversation.
+  Where the conversation is public (:meth:`SlackOut.is_public`), every email address and
+  phone number in the message's text is masked first, so a caller cannot forget it.
+* :meth:`SlackOut.reply_privately` (ephemeral, falling back to a DM when Slack refuses the
+  ephemeral, e.g. the bot is not in the channel), :meth:`SlackOut.dm` and
+  :func:`respond_privately` (a command's or click's ``response_url``): only the person sees
+  them, so nothing is masked; message metadata (meant for other apps in a channel) is
+  stripped.
+
+Callers hand over a :class:`~bot.blocks.Message` from a builder in ``bot/blocks``. Bearer
+secrets (voice links, room and intake links) only ever go through the private methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import (
+    MAX_BUTTON_TEXT,
+    MAX_FIELD_TEXT,
+    MAX_HEADER_TEXT,
+    MAX_MESSAGE_TEXT,
+    MAX_SECTION_TEXT,
+    Message,
+    clip,
+)
+from services.privacy import mask_text
+
+# The longest text each place takes, so masking never pushes a text over Slack's limit.
+_LIMITS = {"header": MAX_HEADER_TEXT, "button": MAX_BUTTON_TEXT, "fields": MAX_FIELD_TEXT}
+
+
+def private_kwargs(message: Message) -> dict[str, Any]:
+    """A message for one person's eyes: as built, without metadata."""
+    kwargs = message.kwargs()
+    kwargs.pop("metadata", None)
+    return kwargs
+
+
+def masked_kwargs(message: Message) -> dict[str, Any]:
+    """A message for a public conversation: emails and phone numbers masked in every text it shows."""
+    kwargs = message.kwargs()
+    kwargs["text"] = clip(mask_text(kwargs["text"]), MAX_MESSAGE_TEXT)
+    if "blocks" in kwargs:
+        kwargs["blocks"] = _mask(kwargs["blocks"], MAX_SECTION_TEXT)
+    return kwargs
+
+
+def _mask(node: Any, limit: int) -> Any:
+    if isinstance(node, list):
+        return [_mask(item, limit) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+        return {**node, "text": clip(mask_text(node["text"]), limit)}
+    inner = _LIMITS.get(str(node.get("type")), limit)
+    return {key: _mask(value, _LIMITS.get(key, inner)) for key, value in node.items()}
+
+
+def respond_privately(respond: Respond, message: Message, *, replace: bool = False) -> None:
+    """Answer through a command's or click's ``response_url``, visible only to that person."""
+    respond(response_type="ephemeral", replace_original=replace, **private_kwargs(message))
+
+
+class SlackOut:
+    """The bot's voice in Slack, over one WebClient."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def is_public(self, channel: str) -> bool:
+        """Whether people other than the asker read ``channel``: the one place this is decided.
+
+        Today: a channel id (``C…``) counts as public; DMs (``D…``) and legacy private channels
+        (``G…``) do not.
+        """
+        return str(channel).startswith("C")
+
+    def _kwargs(self, channel: str, message: Message) -> dict[str, Any]:
+        return masked_kwargs(message) if self.is_public(channel) else message.kwargs()
+
+    # -- in a conversation --------------------------------------------------------------------
+    def post(self, channel: str, message: Message, thread_ts: str | None = None) -> str:
+        """Post ``message`` (masked where public); the new message's ts."""
+        response = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **self._kwargs(channel, message))
+        return str(response["ts"])
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        self.client.chat_update(channel=channel, ts=ts, **self._kwargs(channel, message))
+
+    def upload(self, channel: str, content: bytes | str, filename: str, title: str, *,
+               thread_ts: str | None = None, comment: str | None = None) -> None:
+        """Share a file in ``channel``; its title and comment are masked where public."""
+        public = self.is_public(channel)
+        shown = (lambda text: mask_text(text)) if public else (lambda text: text)
+        extra: dict[str, Any] = {"initial_comment": shown(comment)} if comment else {}
+        self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename,
+                                    title=shown(title), **extra)
+
+    # -- to one person ---------------------------------------------------------------------------
+    def reply_privately(self, channel: str, user: str, message: Message, thread_ts: str | None = None) -> None:
+        """An ephemeral message to ``user`` in ``channel``; a DM when Slack refuses the ephemeral."""
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
+                                           **private_kwargs(message))
+        except SlackApiError:  # e.g. the bot is not in the channel: fall back to a DM
+            self.dm(user, message)
+
+    def dm(self, user: str, message: Message) -> str:
+        """A direct message to ``user``; its ts."""
+        channel = self.client.conversations_open(users=user)["channel"]["id"]
+        response = self.client.chat_postMessage(channel=channel, **private_kwargs(message))
+        return str(response["ts"])
+
+    # -- reading what the rules need -----------------------------------------------------------
+    def members(self, channel: str) -> set[str] | None:
+        """The members of ``channel``, or None when Slack won't say."""
+        try:
+            return set(self.client.conversations_members(channel=channel)["members"])
+        except Exception:
+            return None
+
+    def file(self, file_id: str) -> dict[str, Any]:
+        """A shared file's record (``files.info``)."""
+        return dict(self.client.files_info(file=file_id)["file"])

@@ -1,0 +1,304 @@
+"""Voice interview sessions, without Slack: find them, read them, follow them, report them once.
+
+Finding. :meth:`SessionService.locate` turns a session id into a
+:class:`~services.records.SessionRef` (kind, project, label): from the links the bot created,
+else from every link Nimrobo lists. Reading. Status, transcript, audio, evaluation and summary
+are read one way, with the ref's parameters, for the commands, the buttons and the watcher.
+
+Following. A session is reported to a channel when the bot created its link there, when
+someone ran ``/voicelink watch <session>`` there, or when the channel subscribed to the
+session's project (``/voicelink subscribe``). :meth:`SessionService.poll` is the plain
+function the scheduler calls; it asks Nimrobo about each unfinished session once per poll,
+however many channels follow it, with at most ``workers`` requests in flight; a subscribed
+project whose listing fails waits (``backoff``) without stalling the others.
+
+Waiting for the extras. Nimrobo writes the summary and the evaluation some time after an
+interview ends. A completed session is held back while the summary answers 202 or while
+an evaluator is configured and ``evaluationResults`` is still null (``hasError`` false),
+but never longer than ``wait_seconds`` after the watcher first saw it completed; then it
+is posted with what exists and says what is missing. Without an evaluator there is
+nothing to wait for. A failed session is posted at once, as a short note.
+
+Exactly once. The caller :meth:`~SessionService.claim`\\ s the (session, channel) row (one
+INSERT that does nothing when the row exists, so two pollers or a restarted bot can't both
+win) before posting, and :meth:`~SessionService.mark_posted` records the message ts after.
+When the post definitely did not happen (Slack answered with an error),
+:meth:`~SessionService.release` drops the claim and the next poll tries again. Residual
+window: if the process dies after the claim and before Slack answers, that notification
+stays claimed and is not posted again (at most once there; the bot has no way to look the
+message up without ``conversations.history`` support, so it prefers silence to a duplicate).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from services.concurrency import Backoff, bounded_map
+from services.errors import NotFoundHere
+from services.nimrobo import Evaluation, NimroboClient, NimroboError, Project, SessionStatus, Summary
+from services.records import (
+    ChannelFollows,
+    Notification,
+    SessionRef,
+    Subscription,
+    Target,
+    Watch,
+    WatchOutcome,
+)
+from services.store import Store, now
+from services.voicelinks import VoiceLinkService
+
+log = logging.getLogger(__name__)
+
+FINISHED_KEY = "watcher:finished:"
+WATCHES, SUBSCRIPTIONS, NOTIFICATIONS = "session_watches", "project_subscriptions", "session_notifications"
+
+
+class SessionService:
+    def __init__(self, store: Store, nimrobo: NimroboClient, voicelinks: VoiceLinkService, *, workers: int = 1,
+                 backoff: Backoff | None = None) -> None:
+        self.store = store
+        self.nimrobo = nimrobo
+        self.voicelinks = voicelinks
+        self.workers = workers
+        self.backoff = backoff
+
+    # -- finding and reading ------------------------------------------------------------------
+    def locate(self, session_id: str) -> SessionRef:
+        """Where ``session_id`` lives: a link the bot created, else any link Nimrobo lists."""
+        row = self.voicelinks.session_row(session_id)
+        if row:
+            return SessionRef(row.kind, row.project_id, session_id, row.label)
+        for link in self.voicelinks.links():
+            if link.session_id == session_id:
+                return SessionRef(link.kind, link.project_id, session_id, link.label)
+        raise NotFoundHere(f"Sorry, no session `{session_id}` was found among your links.",
+                           hint="Session ids appear in `/voicelink list` once a participant opens a link.")
+
+    def origin(self, session_id: str) -> tuple[str | None, str | None]:
+        """(channel, thread) where the bot created this session's link, or (None, None)."""
+        row = self.voicelinks.session_row(session_id)
+        return (row.channel, row.thread_ts) if row else (None, None)
+
+    def status(self, ref: SessionRef) -> SessionStatus:
+        return self.nimrobo.session_status(ref.session_id, ref.kind, ref.project_id)
+
+    def transcript(self, ref: SessionRef) -> str:
+        """The transcript as text, one ``role: words`` line a turn."""
+        turns = self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id) or []
+        return "\n".join(f"{t.get('role', '?')}: {t.get('text', '')}" if isinstance(t, dict) else str(t)
+                         for t in turns)
+
+    def audio_url(self, ref: SessionRef) -> str:
+        """A fresh signed URL (about an hour); never stored."""
+        return self.nimrobo.session_audio_url(ref.session_id, ref.kind, ref.project_id)
+
+    def evaluation(self, ref: SessionRef) -> Evaluation:
+        return self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
+
+    def summary(self, ref: SessionRef, *, regenerate: bool = False) -> Summary:
+        call = self.nimrobo.regenerate_summary if regenerate else self.nimrobo.session_summary
+        return call(ref.session_id, project_id=ref.project_id, instant=ref.instant)
+
+    # -- following ----------------------------------------------------------------------------
+    def watch(self, session_id: str, channel: str, user: str) -> WatchOutcome:
+        """Post this session's results in ``channel`` when it completes."""
+        ref = self.locate(session_id)
+        if self.already_posted(session_id, channel):
+            return WatchOutcome(ref, "already_posted")
+        existed = self.store.get(WATCHES, (session_id, channel)) is not None
+        self.store.upsert(WATCHES, {"session_id": session_id, "channel": channel, "thread_ts": None,
+                                    "kind": ref.kind, "project_id": ref.project_id, "requested_by": user,
+                                    "created_at": now(), "label": ref.label}, pk=("session_id", "channel"))
+        return WatchOutcome(ref, "already_watching" if existed else "watching")
+
+    def subscribe(self, query: str, channel: str, user: str) -> tuple[Project, bool]:
+        """Follow every session of the project ``query`` names; (project, False when it already did)."""
+        project = self.voicelinks.project(query)
+        added = self.store.insert_if_absent(SUBSCRIPTIONS, {"project_id": project.id, "channel": channel,
+                                                            "created_by": user, "created_at": now()})
+        return project, added
+
+    def unsubscribe(self, query: str, channel: str) -> tuple[str, bool]:
+        """Stop following a project, named by id or as :meth:`subscribe` finds it; (project id, removed)."""
+        project_id = query.strip()
+        if self.store.get(SUBSCRIPTIONS, (project_id, channel)) is None:
+            try:  # a name: look its id up, but only an id this channel follows can be removed
+                project_id = self.voicelinks.project(project_id).id
+            except (NotFoundHere, NimroboError):
+                pass
+        if self.store.get(SUBSCRIPTIONS, (project_id, channel)) is None:
+            return project_id, False
+        self.store.delete(SUBSCRIPTIONS, (project_id, channel))
+        return project_id, True
+
+    def follows(self, channel: str) -> ChannelFollows:
+        """Subscriptions and watches of ``channel`` (oldest first) and how many links were made there."""
+        subs = [Subscription(r["project_id"], r["channel"], r["created_by"])
+                for r in self.store.rows(SUBSCRIPTIONS, "channel = ?", [channel], order_by="created_at")]
+        watches = [Watch(r["session_id"], r["channel"], r["requested_by"], r.get("label") or "")
+                   for r in self.store.rows(WATCHES, "channel = ?", [channel], order_by="created_at")]
+        return ChannelFollows(subs, watches, self.voicelinks.count_in(channel))
+
+    # -- reporting once -----------------------------------------------------------------------
+    def claim(self, session_id: str, channel: str) -> bool:
+        """Take the right to post (session, channel); False when it was already taken."""
+        return self.store.insert_if_absent(NOTIFICATIONS, {"session_id": session_id, "channel": channel,
+                                                           "state": "claimed", "message_ts": None,
+                                                           "claimed_at": now(), "posted_at": None})
+
+    def mark_posted(self, session_id: str, channel: str, ts: str) -> None:
+        self.store.update(NOTIFICATIONS, (session_id, channel), {"state": "posted", "message_ts": ts,
+                                                                 "posted_at": now()})
+
+    def release(self, session_id: str, channel: str) -> None:
+        """Drop a claim whose post definitely failed, so the next poll tries again."""
+        row = self.store.get(NOTIFICATIONS, (session_id, channel))
+        if row is not None and row["state"] == "claimed":
+            self.store.delete(NOTIFICATIONS, (session_id, channel))
+
+    def give_up(self, session_id: str, channel: str, reason: str) -> None:
+        """Keep the claim but record that the channel can't be posted to (e.g. the bot was removed)."""
+        self.store.update(NOTIFICATIONS, (session_id, channel), {"state": f"undeliverable: {reason}"[:200]})
+
+    def already_posted(self, session_id: str, channel: str) -> bool:
+        return self.store.get(NOTIFICATIONS, (session_id, channel)) is not None
+
+    def targets(self) -> list[Target]:
+        """Every (session, channel) the bot should report on and has not claimed yet."""
+        found: dict[tuple[str, str], Target] = {}
+        for row in self.voicelinks.rows_with_sessions():
+            found[(row.session_id or "", row.channel)] = Target(
+                row.session_id or "", row.channel, row.thread_ts, row.kind, row.project_id, row.label or "", row.id)
+        for row in self.store.rows(WATCHES):
+            found.setdefault((row["session_id"], row["channel"]), Target(
+                row["session_id"], row["channel"], row["thread_ts"], row["kind"] or "project", row["project_id"],
+                row.get("label") or ""))
+        subscribed = self._subscribed()
+        backoff = self.backoff
+        due = [p for p in subscribed if backoff is None or backoff.due("project:" + p)]
+        for project_id, links in bounded_map(self.nimrobo.list_links, due, self.workers):
+            if isinstance(links, Exception):
+                delay = backoff.failed("project:" + project_id) if backoff else 0
+                log.warning("watcher: listing links of subscribed project %s failed (next try in %.0fs): %s",
+                            project_id, delay, links)
+                continue
+            if backoff:
+                backoff.succeeded("project:" + project_id)
+            for link in (link for link in links if link.session_id):
+                for channel in subscribed[project_id]:
+                    found.setdefault((link.session_id or "", channel), Target(
+                        link.session_id or "", channel, None, "project", project_id, link.label, link.id))
+        done = {(r["session_id"], r["channel"]) for r in self.store.rows(NOTIFICATIONS)}
+        return [t for key, t in found.items() if key not in done]
+
+    def _subscribed(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for sub in self.store.rows(SUBSCRIPTIONS, order_by="created_at"):
+            out.setdefault(sub["project_id"], []).append(sub["channel"])
+        return out
+
+    def poll(self, *, wait_seconds: float = 120.0, clock: Callable[[], float] = time.time) -> list[Notification]:
+        """Notifications ready to post now (not yet claimed).
+
+        Calls Nimrobo once per unfinished session (however many channels follow it), with at
+        most ``workers`` requests in flight.
+        """
+        evaluators = _EvaluatorLookup(self.nimrobo)
+        pending = self.targets()
+        first: dict[str, Target] = {}
+        for target in pending:
+            first.setdefault(target.session_id, target)
+        # None: not finished, or still waiting for the extras
+        checked = dict(bounded_map(lambda sid: self._check(first[sid], evaluators, wait_seconds, clock),
+                                   first, self.workers))
+        ready: list[Notification] = []
+        for target in pending:
+            note = checked[target.session_id]
+            if isinstance(note, Exception):
+                log.warning("watcher: checking session %s failed: %s", target.session_id, note)
+            elif note is not None:
+                ready.append(Notification(**{**note.__dict__, "channel": target.channel,
+                                             "thread_ts": target.thread_ts, "label": target.label or note.label}))
+        return ready
+
+    def _check(self, t: Target, evaluators: _EvaluatorLookup, wait_seconds: float,
+               clock: Callable[[], float]) -> Notification | None:
+        try:
+            status = self.status(t.ref)
+        except NimroboError as exc:
+            log.warning("watcher: status of session %s failed: %s", t.session_id, exc)
+            return None
+        if not status.is_finished:
+            return None
+        note = Notification(t.session_id, t.channel, t.thread_ts, t.kind, t.project_id or status.project_id,
+                            t.label, status.status, completed_at=status.completed_at, created_at=status.created_at)
+        if status.status != "completed":
+            return note
+        waited_out = clock() - self._first_seen(t.session_id, clock) >= wait_seconds
+        try:
+            evaluator, note.project_name = evaluators.find(t)
+            summary = self.summary(t.ref)
+            evaluation = self.evaluation(t.ref)
+        except NimroboError as exc:
+            log.warning("watcher: summary or evaluation of session %s failed: %s", t.session_id, exc)
+            return None
+        evaluation_pending = not evaluation.ready and not evaluation.has_error and evaluator is not None
+        if (summary.generating or evaluation_pending) and not waited_out:
+            return None
+        note.summary, note.summary_pending = summary.summary, summary.generating
+        note.evaluation = evaluation.results
+        note.questions = {str(q.get("id")): str(q.get("label") or q.get("id"))
+                          for q in (evaluator or {}).get("questions") or [] if isinstance(q, dict)}
+        if evaluation.ready:
+            note.evaluation_note = ""
+        elif evaluation.has_error:
+            note.evaluation_note = "error"
+        else:
+            note.evaluation_note = "pending" if evaluator is not None else "none"
+        return note
+
+    def _first_seen(self, session_id: str, clock: Callable[[], float]) -> float:
+        """When the watcher first saw this session completed (kept across restarts)."""
+        first_seen = self.store.kv_get(FINISHED_KEY + session_id)
+        if first_seen is None:
+            first_seen = clock()
+            self.store.kv_set(FINISHED_KEY + session_id, first_seen)
+        return first_seen
+
+
+class _EvaluatorLookup:
+    """The evaluator (and project name) behind a session, each looked up at most once per poll."""
+
+    def __init__(self, nimrobo: NimroboClient) -> None:
+        self.nimrobo = nimrobo
+        self.projects: dict[str, tuple[dict[str, Any] | None, str]] = {}
+        self.instant: dict[str, dict[str, Any] | None] | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def find(self, t: Target) -> tuple[dict[str, Any] | None, str]:
+        """Concurrent checks of one project's sessions share one lookup (a lock per project)."""
+        key = "instant" if t.kind == "instant" else t.project_id or ""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            return self._find(t)
+
+    def _find(self, t: Target) -> tuple[dict[str, Any] | None, str]:
+        if t.kind == "instant":
+            if self.instant is None:
+                links = self.nimrobo.list_instant_links()
+                self.instant = {link.id: link.raw.get("evaluator") for link in links}
+                self.instant.update({link.session_id: link.raw.get("evaluator") for link in links if link.session_id})
+            return self.instant.get(t.link_id or "") or self.instant.get(t.session_id), "Instant link"
+        if not t.project_id:
+            return None, ""
+        if t.project_id not in self.projects:
+            project = self.nimrobo.get_project(t.project_id)
+            self.projects[t.project_id] = (project.evaluator or None, project.name)
+        return self.projects[t.project_id]
