@@ -1,8 +1,9 @@
 """Everything the bot says in Slack goes out here, with the privacy rule built in.
 
 * :meth:`SlackOut.post` / :meth:`SlackOut.update` / :meth:`SlackOut.upload`: in a conversation.
-  Where the conversation is public (:meth:`SlackOut.is_public`), every email address and
-  phone number in the message's text is masked first, so a caller cannot forget it.
+  Where the conversation is public (:meth:`SlackOut.is_public`), personal data (emails,
+  phone numbers, street addresses: ``services.privacy.mask_payload``) is masked in every
+  text and in the metadata first, so a caller cannot forget it.
 * :meth:`SlackOut.reply_privately` (ephemeral, falling back to a DM when Slack refuses the
   ephemeral, e.g. the bot is not in the channel), :meth:`SlackOut.dm` and
   :func:`respond_privately` (a command's or click's ``response_url``): only the person sees
@@ -30,9 +31,10 @@ from bot.blocks import (
     Message,
     clip,
 )
-from services.privacy import mask_text
+from services.privacy import mask_payload, mask_text
 
-# The longest text each place takes, so masking never pushes a text over Slack's limit.
+# The longest text each place takes: masking can lengthen a text ("a@b.co" -> "a•••@b.co"),
+# so masked texts are clipped again to stay inside Slack's limits.
 _LIMITS = {"header": MAX_HEADER_TEXT, "button": MAX_BUTTON_TEXT, "fields": MAX_FIELD_TEXT}
 
 
@@ -44,23 +46,24 @@ def private_kwargs(message: Message) -> dict[str, Any]:
 
 
 def masked_kwargs(message: Message) -> dict[str, Any]:
-    """A message for a public conversation: emails and phone numbers masked in every text it shows."""
-    kwargs = message.kwargs()
-    kwargs["text"] = clip(mask_text(kwargs["text"]), MAX_MESSAGE_TEXT)
+    """A message for a public conversation: personal data masked in every text it shows and in its metadata."""
+    kwargs = mask_payload(message.kwargs())
+    kwargs["text"] = clip(kwargs["text"], MAX_MESSAGE_TEXT)
     if "blocks" in kwargs:
-        kwargs["blocks"] = _mask(kwargs["blocks"], MAX_SECTION_TEXT)
+        kwargs["blocks"] = _fit(kwargs["blocks"], MAX_SECTION_TEXT)
     return kwargs
 
 
-def _mask(node: Any, limit: int) -> Any:
+def _fit(node: Any, limit: int) -> Any:
+    """Clip every text object to the limit of the place it is in."""
     if isinstance(node, list):
-        return [_mask(item, limit) for item in node]
+        return [_fit(item, limit) for item in node]
     if not isinstance(node, dict):
         return node
     if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
-        return {**node, "text": clip(mask_text(node["text"]), limit)}
+        return {**node, "text": clip(node["text"], limit)}
     inner = _LIMITS.get(str(node.get("type")), limit)
-    return {key: _mask(value, _LIMITS.get(key, inner)) for key, value in node.items()}
+    return {key: _fit(value, _LIMITS.get(key, inner)) for key, value in node.items()}
 
 
 def respond_privately(respond: Respond, message: Message, *, replace: bool = False) -> None:
@@ -97,11 +100,11 @@ class SlackOut:
     def upload(self, channel: str, content: bytes | str, filename: str, title: str, *,
                thread_ts: str | None = None, comment: str | None = None) -> None:
         """Share a file in ``channel``; its title and comment are masked where public."""
-        public = self.is_public(channel)
-        shown = (lambda text: mask_text(text)) if public else (lambda text: text)
-        extra: dict[str, Any] = {"initial_comment": shown(comment)} if comment else {}
+        if self.is_public(channel):
+            title, comment = mask_text(title), mask_text(comment) if comment else comment
+        extra: dict[str, Any] = {"initial_comment": comment} if comment else {}
         self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename,
-                                    title=shown(title), **extra)
+                                    title=title, **extra)
 
     # -- to one person ---------------------------------------------------------------------------
     def reply_privately(self, channel: str, user: str, message: Message, thread_ts: str | None = None) -> None:

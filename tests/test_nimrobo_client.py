@@ -1,11 +1,10 @@
 """The Nimrobo client against the simulator, over real HTTP."""
 
-import time
 
 import httpx
 import pytest
 
-from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
+from sandbox.nimrobo_sim import ALL_SCOPES
 from services.http import RetryPolicy
 from services.nimrobo import (
     REQUIRED_SCOPES,
@@ -17,31 +16,20 @@ from services.nimrobo import (
     features_needing,
     public_link_url,
 )
+from tests.conftest import NIMROBO_KEY as KEY
+from tests.conftest import eventually
 
-KEY = "api_test_key"
+NIMROBO_DELAY = 0.3  # summaries and evaluations appear this long after an interview ends
 EVALUATOR = {"prompt": "Rate the candidate", "questions": [
     {"id": "communication", "label": "Communication", "type": "number"},
     {"id": "highlights", "label": "Highlights", "type": "text"}]}
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with NimroboSimulator(keys={KEY: ALL_SCOPES}, evaluation_delay=0.3, summary_delay=0.3) as s:
-        yield s
-
-
 @pytest.fixture()
-def sim(server):
-    server.reset()  # one server per module (starting and stopping costs ~0.5 s), fresh state per test
-    server.faults.retry_after = 0.05
-    return server
-
-
-@pytest.fixture()
-def client(sim):
-    with NimroboClient(sim.url + "/api", KEY, retry=RetryPolicy(base_delay=0.01, max_total=5)) as c:
-        yield c
+def client(nimrobo):
+    """The conftest's client of the module's simulator (``sim``)."""
+    return nimrobo
 
 
 def make_project(client, name="Backend Engineer", evaluator=EVALUATOR):
@@ -200,8 +188,7 @@ def test_session_lifecycle_summary_202_then_200_and_late_evaluation(sim, client)
     assert first.generating and first.summary is None
     evaluation = client.session_evaluation(session_id, "project", project.id)
     assert evaluation.results is None and not evaluation.has_error and not evaluation.ready
-    time.sleep(0.4)
-    summary = client.session_summary(session_id, project_id=project.id)
+    summary = eventually(lambda: (s := client.session_summary(session_id, project_id=project.id)).summary and s)
     assert not summary.generating and "billing migration" in summary.summary["overview"]
     evaluation = client.session_evaluation(session_id, "project", project.id)
     assert evaluation.ready and set(evaluation.results) == {"communication", "highlights"}
@@ -214,15 +201,14 @@ def test_sessions_move_pending_then_active(sim, client):
     link = client.create_instant_links(["Caller"], "1_day", PROMPT)[0]
     session_id = sim.start_session(link.id)
     assert client.session_status(session_id, "instant").status == "pending"
-    time.sleep(0.35)
-    assert client.session_status(session_id, "instant").status == "active"
+    eventually(lambda: client.session_status(session_id, "instant").status == "active")
 
 
 def test_no_evaluator_means_no_evaluation_and_failed_sessions_finish(sim, client):
+    sim.evaluation_delay = 0  # an evaluation would exist at once: none means no evaluator
     link = client.create_instant_links(["Walk-in"], "1_day", PROMPT)[0]
     session_id = sim.start_session(link.id)
     sim.complete_session(session_id)
-    time.sleep(0.4)
     assert client.session_evaluation(session_id, "instant").results is None
     assert client.session_summary(session_id, instant=True).generating  # first ask starts generation
     other = client.create_instant_links(["Second"], "1_day", PROMPT)[0]
@@ -314,8 +300,7 @@ def test_evaluator_dataclass_round_trips_and_evaluation_answers_its_questions(si
     link = client.create_links(project.id, ["Linus"], "1_month")[0]
     session_id = sim.start_session(link.id)
     sim.complete_session(session_id)
-    time.sleep(0.35)
-    results = client.session_evaluation(session_id, "project", project.id).results
+    results = eventually(lambda: client.session_evaluation(session_id, "project", project.id).results)
     assert isinstance(results["years"], int | float) and isinstance(results["stack"], str)
 
 

@@ -77,6 +77,20 @@ def test_modal_path_from_csv_to_shortlist_and_escaped_export(stack):
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
 
 
+def test_contact_details_are_masked_in_the_channel_and_shown_in_private_answers(stack):
+    data = CSV.replace(b"Ada Lovelace,ada@example.com,Engineer,",
+                       b"Ada Lovelace,ada@example.com,\"Engineer, ada.lovelace@example.com, +1 415 555 0199\",")
+    submit_modal(stack, data=data, top_n="10")
+    shortlist = str(wait_shortlist(stack))  # posted in C_GENERAL, a public channel
+    assert "Engineer, a•••@example.com, •••99" in shortlist
+    assert "ada.lovelace@example.com" not in shortlist and "555 0199" not in shortlist
+    # the same shortlist asked for privately is not masked
+    stack.signer.command("/pluto", "results", user=USER, channel=CHANNEL)
+    private = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER)
+                                            if r["text"].startswith("Shortlist")])[-1]
+    assert "ada.lovelace@example.com, +1 415 555 0199" in str(private["blocks"])
+
+
 def test_modal_validation_errors_are_inline(stack):
     stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
     view = stack.slack.wait_for(lambda: stack.slack.views(user=USER))[-1]

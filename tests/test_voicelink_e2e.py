@@ -261,9 +261,8 @@ def test_status_with_transcript_audio_evaluation_and_summary(stack):
     stack.signer.press("Transcript", user=USER)
     upload = stack.slack.wait_for(lambda: stack.slack.uploads())[0]
     assert upload["channel"] == CHANNEL and b"agent:" in upload["content"]
-    import time
-
-    time.sleep(0.3)
+    nimrobo = stack.services.nimrobo  # wait until Nimrobo has written the summary, then ask again
+    stack.slack.wait_for(lambda: not nimrobo.session_summary(session, project_id=link["projectId"]).generating)
     stack.signer.press("Refresh", user=USER)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Summary:")])
     stack.signer.command("/voicelink", "status sess_unknown", user=USER, channel=CHANNEL)

@@ -11,15 +11,11 @@ from bot.blocks.watcher import completed_message
 from bot.jobs.watcher import post
 from bot.slack_out import SlackOut, masked_kwargs
 from config import Settings
-from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
-from services.http import RetryPolicy
-from services.nimrobo import NimroboClient
 from services.records import Notification
 from services.sessions import SessionService
 from services.store import Store
 from services.voicelinks import VoiceLinkService
 
-KEY = "api_watcher_key"
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
 EVALUATOR = {"prompt": "Rate", "questions": [{"id": "communication", "label": "Communication", "type": "number"},
                                              {"id": "highlights", "label": "Highlights", "type": "text"}]}
@@ -32,31 +28,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture(scope="module")
-def server():
-    with NimroboSimulator(keys={KEY: ALL_SCOPES}, evaluation_delay=0, summary_delay=0) as s:
-        yield s
-
-
-@pytest.fixture()
-def sim(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture()
-def nimrobo(sim):
-    with NimroboClient(sim.url + "/api", KEY, retry=RetryPolicy(base_delay=0.01, max_total=3)) as c:
-        yield c
-
-
-@pytest.fixture()
-def store(tmp_path):
-    s = Store(tmp_path / "bot.db")
-    yield s
-    s.close()
 
 
 def sessions_of(store, nimrobo):

@@ -28,7 +28,7 @@ from bot.blocks import (
     section,
 )
 from services.intake import IntakeReport
-from services.pluto import Candidate, PreBrief, ProgressSnapshot, Question
+from services.pluto import Candidate, PreBrief, ProgressSnapshot, Question, read_progress
 from services.records import CandidateRef, InterviewRoom, ScoringRun
 
 SCORE_MODAL = "pluto_score_modal"
@@ -95,6 +95,11 @@ def progress_message(filename: str, snap: ProgressSnapshot) -> Message:
         top = " · ".join(f"{i + 1}. {mrkdwn_escape(n)} ({_fmt(s)})" for i, (n, s) in enumerate(snap.top_preview[:5]))
         blocks.append(context(f"Top so far: {top}"))
     return Message(text=f"{phase}: {snap.label} ({snap.percent}%)", blocks=blocks)
+
+
+def starting_message(filename: str) -> Message:
+    """The progress message before Pluto has said anything."""
+    return progress_message(filename, read_progress({"status": "idle"}))
 
 
 def failure_message(run: ScoringRun) -> Message:

@@ -1,7 +1,7 @@
 """What the interview watcher posts, and the answers to watch / subscribe / subscriptions.
 
-The completed-interview message goes to channels; ``bot.slack_out`` masks emails and phone
-numbers where a channel is public. Its metadata (read by other apps) always carries a masked label.
+The completed-interview message goes to channels; ``bot.slack_out`` masks personal data (in the
+text and the metadata) where a channel is public.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _shown(text: Any) -> str:
 def metadata(note: Notification) -> dict[str, Any]:
     return {"event_type": EVENT_TYPE,
             "event_payload": {"session_id": note.session_id, "project_id": note.project_id or "",
-                              "label": mask_text(note.label), "status": note.status}}
+                              "label": note.label, "status": note.status}}
 
 
 def duration(note: Notification) -> str:

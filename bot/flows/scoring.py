@@ -22,11 +22,11 @@ from bot.blocks.pluto import (
     queued_message,
     root_message,
     shortlist_message,
+    starting_message,
 )
 from bot.context import Services
 from bot.slack_out import SlackOut
 from services.errors import ServiceError
-from services.pluto import read_progress
 from services.records import RunUpdate, ScoringRun
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,7 @@ def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], ch
     run = scoring.enqueue(intake, channel=channel, thread_ts=thread_ts, user=user,
                           job_description=job_description, top_n=top_n)
     position = scoring.position(run)
-    first = queued_message(run.filename, position) if position else \
-        progress_message(run.filename, read_progress({"status": "idle"}))
+    first = queued_message(run.filename, position) if position else starting_message(run.filename)
     ts = out.post(channel, first, thread_ts)
     scoring.set_progress_message(run.id, ts)
     return scoring.run(run.id)

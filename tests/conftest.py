@@ -1,0 +1,86 @@
+"""Fixtures and helpers shared by the test modules."""
+
+import time
+from unittest.mock import Mock
+
+import pytest
+
+from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
+from services.http import RetryPolicy
+from services.nimrobo import NimroboClient
+from services.store import Store
+
+NIMROBO_KEY = "api_test_key"
+
+
+@pytest.fixture()
+def store(tmp_path):
+    """A fresh, migrated database in the test's folder (``tmp_path / "bot.db"``)."""
+    s = Store(tmp_path / "bot.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def nimrobo_server(request):
+    """One Nimrobo simulator per module (starting one costs ~0.5 s). A module sets ``NIMROBO_DELAY``
+    (seconds until a session's summary and evaluation exist) when it needs one; the default is 0."""
+    delay = getattr(request.module, "NIMROBO_DELAY", 0.0)
+    with NimroboSimulator(keys={NIMROBO_KEY: ALL_SCOPES}, evaluation_delay=delay, summary_delay=delay) as s:
+        yield s
+
+
+@pytest.fixture()
+def sim(nimrobo_server):
+    """The module's simulator with a fresh state for each test."""
+    nimrobo_server.reset()
+    nimrobo_server.faults.retry_after = 0.05
+    return nimrobo_server
+
+
+@pytest.fixture()
+def nimrobo(sim):
+    """A client of :func:`sim` with ``NIMROBO_KEY`` and quick retries."""
+    with NimroboClient(sim.url + "/api", NIMROBO_KEY, retry=RetryPolicy(base_delay=0.01, max_total=5)) as c:
+        yield c
+
+
+def eventually(condition, timeout=10.0, interval=0.05):
+    """Poll ``condition`` until it returns something truthy and return that (tests wait on conditions, not sleeps)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+class InlinePool:
+    """A work pool that runs each job at once, in order (listener unit tests)."""
+
+    def __init__(self) -> None:
+        self.done: list[str] = []
+
+    def submit(self, user, fn, *, what="work", on_queued=None):
+        self.done.append(what)
+        fn()
+
+
+@pytest.fixture()
+def services():
+    """``Services`` for one listener: feature services are mocks, slow work runs inline on ``services.work``."""
+    fake = Mock(name="services", spec=["scoring", "voicelinks", "sessions", "events", "work", "settings"])
+    fake.work = InlinePool()
+    return fake
+
+
+@pytest.fixture()
+def slack():
+    """One recorder for ``ack``, ``client`` and ``respond``, so a test can check what came first."""
+    recorder = Mock(name="slack")
+    recorder.client.views_open.return_value = {"view": {"id": "V1"}}
+    recorder.client.chat_postMessage.return_value = {"ts": "2.0"}
+    recorder.client.conversations_open.return_value = {"channel": {"id": "D_ALICE"}}
+    return recorder

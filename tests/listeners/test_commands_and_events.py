@@ -1,0 +1,48 @@
+"""Slash commands, the score modal and message events, each listener called alone."""
+
+from handlers.commands.pluto import PLUTO
+from handlers.commands.voicelink import VOICELINK
+from handlers.events.pluto_files import on_message
+from handlers.views.pluto_score import on_submit
+from services.errors import NotFoundHere
+
+
+def command(text, command="/voicelink"):
+    return {"command": command, "text": text, "user_id": "U_ALICE", "channel_id": "C_HIRING",
+            "trigger_id": "trig-1"}
+
+
+def test_an_unknown_subcommand_is_answered_with_help_in_the_ack_and_nothing_runs(slack, services):
+    PLUTO(ack=slack.ack, body=command("frobnicate", "/pluto"), client=slack.client, respond=slack.respond,
+          services=services)
+    answer = slack.ack.call_args.kwargs
+    assert answer["response_type"] == "ephemeral" and "I don't know `/pluto frobnicate`" in answer["text"]
+    assert services.work.done == []
+
+
+def test_a_subcommand_acks_at_once_and_a_refusal_reaches_the_person_privately(slack, services):
+    services.sessions.locate.side_effect = NotFoundHere("Sorry, no session `sess_x` was found among your links.")
+    VOICELINK(ack=slack.ack, body=command("status sess_x"), client=slack.client, respond=slack.respond,
+              services=services)
+    assert slack.mock_calls[0].args == () and slack.mock_calls[0][0] == "ack"
+    assert services.work.done == ["/voicelink status"]
+    answer = slack.respond.call_args.kwargs
+    assert answer["response_type"] == "ephemeral" and "no session `sess_x`" in answer["text"]
+    assert "Something went wrong" not in answer["text"]
+
+
+def test_the_score_modal_errors_ride_on_the_ack_and_nothing_is_scored(slack, services):
+    view = {"private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
+        "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.xlsx"}]}},
+        "top_n": {"top_n": {"type": "number_input", "value": "0"}}}}}
+    on_submit(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
+    assert slack.ack.call_args.kwargs == {"response_action": "errors", "errors": {
+        "file": "That is not a .csv file. Export the sheet as CSV first.", "top_n": "Choose between 1 and 200."}}
+    assert services.work.done == []
+
+
+def test_a_shared_csv_without_the_mention_is_left_alone(slack, services):
+    event = {"type": "message", "channel": "C_HIRING", "ts": "5.0", "user": "U_ALICE", "text": "score this",
+             "files": [{"id": "F1", "name": "c.csv"}]}
+    on_message(event=event, client=slack.client, context={"bot_user_id": "U_BOT"}, services=services)
+    assert services.work.done == [] and not slack.client.mock_calls and not services.events.first_time.called
