@@ -1,6 +1,6 @@
 """Settings for Pluto Bot, read from the environment and an optional ``.env`` file.
 
-The names are fixed by ``../shared/specs/bot-contract.md``. ``API_BASE_URL`` and
+The names are the bot's outer contract (the README's settings table). ``API_BASE_URL`` and
 ``API_KEY`` are the Nimrobo base URL and the user's Nimrobo key, exposed at module
 level under exactly those names.
 
@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlparse
+
+from dotenv import dotenv_values
 
 DEFAULT_NIMROBO_URL = "https://app.nimroboai.com/api"
 API_BASE_URL = "https://app.nimroboai.com/api"
@@ -48,8 +50,6 @@ class Secret(str):
 def _env_file_values(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
-    from dotenv import dotenv_values
-
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 

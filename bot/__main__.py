@@ -26,7 +26,7 @@ def _settings_or_exit() -> Settings:
 
 
 def _install_signal_handlers(stop: callable) -> None:  # type: ignore[valid-type]
-    def handler(signum: int, frame: object) -> None:
+    def handler(signum: int, _frame: object) -> None:
         log.info("received %s, shutting down", signal.Signals(signum).name)
         stop()
 

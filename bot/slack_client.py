@@ -1,7 +1,7 @@
 """The bot's Slack WebClient: one write budget for Slack's rate tiers, and no blind re-sends of creates.
 
-Slack limits writes per method and workspace (SLACK-NOTES.md): ``chat.postMessage`` about one
-message per second per channel with short bursts, ``chat.update`` on tier 3 (about 50 a
+Slack limits writes per method and workspace (https://api.slack.com/apis/rate-limits):
+``chat.postMessage`` about one message per second per channel with short bursts, ``chat.update`` on tier 3 (about 50 a
 minute), ``views.*``, ``chat.postEphemeral`` and the upload calls on tiers 3-4. Every outbound
 call goes through :class:`SlackWriteLimiter`, so the bot paces itself instead of collecting
 429s. When Slack still answers 429, ``Retry-After`` pauses that method for every thread at

@@ -258,7 +258,6 @@ class BatchResult:
     batch: VoiceBatch
     links: list[VoiceLink] = field(default_factory=list)  # with URLs, for the creator only
     error: Exception | None = None
-    reused_project: bool = False
 
 
 # -- sessions and the watcher ------------------------------------------------------------------

@@ -37,8 +37,7 @@ from services.records import CandidateRef, Intake, IntakeLink, InterviewRoom, Ru
 from services.store import Store, now
 
 TABLE = "scoring_runs"
-WAITING = ("queued", "uploading", "running")  # holds a place in its server's queue
-ON_SERVER = ("uploading", "running")  # occupies its server
+WAITING = ("queued", "uploading", "running")  # holds a place in its server's queue (uploading, running: on it)
 EXPORT_COLUMNS = ("rank", "name", "email", "final_score", "ai_score", "algo_score", "tier", "job_title",
                   "current_company", "one_line_summary")
 NO_RESULTS = "There is no finished scoring run here yet. Start one with `/pluto score`."

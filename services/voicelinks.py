@@ -63,19 +63,17 @@ class VoiceLinkService:
         return self._run(batch)
 
     def _run(self, batch: VoiceBatch) -> BatchResult:
-        reused = False
         try:
             if batch.pattern == "instant":
                 links = self._create_instant(batch)
             else:
                 if not batch.project_id:
-                    project, reused = self._project_for(batch)
-                    batch = self._update(batch, project_id=project.id)
+                    batch = self._update(batch, project_id=self._project_for(batch).id)
                 links = self.nimrobo.create_links(batch.project_id or "", self._missing(batch), batch.expiry_preset)
         except NimroboError as exc:
             state = "partial" if batch.project_id or self.links_of(batch.id) else "failed"
             batch = self._update(batch, state=state, error=exc.user_message)
-            return BatchResult(batch, [], exc, reused)
+            return BatchResult(batch, [], exc)
         for link in links:
             self.store.upsert(LINKS, {
                 "id": link.id, "batch_id": batch.id, "kind": link.kind, "project_id": link.project_id,
@@ -83,7 +81,7 @@ class VoiceLinkService:
                 "expires_at": link.expires_at, "channel": batch.channel, "thread_ts": batch.thread_ts,
                 "creator": batch.creator, "created_at": now(), "updated_at": now()}, pk="id")
         batch = self._update(batch, state="created", error=None)
-        return BatchResult(batch, links, None, reused)
+        return BatchResult(batch, links)
 
     def _create_instant(self, batch: VoiceBatch) -> list[VoiceLink]:
         request = batch.request
@@ -92,16 +90,16 @@ class VoiceLinkService:
             landing_page_title=request["landing_page_title"], landing_page_info=request["landing_page_info"],
             time_limit_minutes=request["time_limit_minutes"], evaluator=request["evaluator"])
 
-    def _project_for(self, batch: VoiceBatch) -> tuple[Project, bool]:
-        """The interview pattern reuses its role's project; otherwise a new project. (project, reused)"""
+    def _project_for(self, batch: VoiceBatch) -> Project:
+        """The interview pattern reuses its role's project; otherwise a new project."""
         project = self.nimrobo.find_project(batch.project_name) if batch.pattern == "interview" else None
         if project is not None:
-            return project, True
+            return project
         request = batch.request
         return self.nimrobo.create_project(
             batch.project_name, request["prompt"], landing_page_title=request["landing_page_title"],
             landing_page_info=request["landing_page_info"], time_limit_minutes=request["time_limit_minutes"],
-            evaluator=request["evaluator"]), False
+            evaluator=request["evaluator"])
 
     def _update(self, batch: VoiceBatch, **values: Any) -> VoiceBatch:
         values["updated_at"] = now()

@@ -1,4 +1,6 @@
 import logging
+import subprocess
+import sys
 
 import pytest
 
@@ -75,9 +77,6 @@ def test_secrets_never_show_in_repr_str_or_logs(caplog):
 
 
 def test_bad_setting_stops_start_up_with_one_line(tmp_path):
-    import subprocess
-    import sys
-
     result = subprocess.run([sys.executable, "-m", "bot"], capture_output=True, text=True, timeout=60,
                             env={"PATH": "", "POLL_INTERVAL_SECONDS": "often", "HOME": str(tmp_path)},
                             cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))

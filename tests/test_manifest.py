@@ -5,6 +5,9 @@ from pathlib import Path
 
 import yaml
 
+from handlers.commands.pluto import PLUTO
+from handlers.commands.voicelink import VOICELINK
+
 ROOT = Path(__file__).resolve().parents[1]
 CODE_DIRS = ("bot", "handlers", "services")
 
@@ -53,9 +56,6 @@ def called_methods(code: str) -> set[str]:
 
 
 def test_every_registered_command_is_declared():
-    from handlers.commands.pluto import PLUTO
-    from handlers.commands.voicelink import VOICELINK
-
     declared = {c["command"]: c for c in _manifest()["features"]["slash_commands"]}
     registered = set(re.findall(r"\.command\(\s*[\"'](/[\w-]+)", _code())) | {PLUTO.command, VOICELINK.command}
     assert registered <= set(declared)

@@ -1,9 +1,9 @@
 """The Nimrobo client against the simulator, over real HTTP."""
 
-
 import httpx
 import pytest
 
+import config
 from sandbox.nimrobo_sim import ALL_SCOPES
 from services.http import RetryPolicy
 from services.nimrobo import (
@@ -57,8 +57,6 @@ def test_profile_and_scopes(sim, client):
 
 
 def test_defaults_come_from_config_and_key_is_never_shown(monkeypatch, sim):
-    import config
-
     monkeypatch.setattr(config, "API_BASE_URL", sim.url + "/api")
     monkeypatch.setattr(config, "API_KEY", config.Secret(KEY))
     client = NimroboClient()

@@ -57,7 +57,7 @@ def test_transaction_rolls_back_on_error(tmp_path):
     assert store.kv_get("a") is None
 
 
-def test_insert_if_absent_and_json_columns(tmp_path):
+def test_insert_if_absent_and_json_columns():
     store = Store(":memory:")
     assert store.insert_if_absent("slack_events_seen", {"event_id": "Ev1", "seen_at": 1.0})
     assert not store.insert_if_absent("slack_events_seen", {"event_id": "Ev1", "seen_at": 2.0})

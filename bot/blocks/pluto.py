@@ -14,6 +14,7 @@ from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
 from bot.blocks import (
+    MAX_VIEW_BLOCKS,
     Message,
     actions,
     button,
@@ -175,7 +176,7 @@ def details_view(c: Candidate) -> View:
             items = value if isinstance(value, list) else str(value).split("|")
             blocks.append(section(f"*{label}*\n{_bullets(items, 15)}"))
     blocks.append(context("Only you can see this view."))
-    return View(type="modal", title="Candidate", close="Close", blocks=blocks[:100])
+    return View(type="modal", title="Candidate", close="Close", blocks=blocks[:MAX_VIEW_BLOCKS])
 
 
 def prebrief_view(brief: PreBrief) -> View:
