@@ -4,7 +4,8 @@ A :class:`CommandRouter` knows every subcommand of the contract with its usage l
 and example, so help is generated from one list. The router acknowledges at once
 (help and usage errors ride on the ack itself, visible only to the person who typed
 the command), then runs the subcommand's handler on the work pool
-(:func:`bot.work.defer`). A handler that is not built yet answers "coming soon"
+(:func:`bot.work.defer`); a subcommand that only opens a modal opens it right after the
+ack, while its trigger id is fresh. A handler that is not built yet answers "coming soon"
 privately, never with silence. Errors become a clear private message; the bot stays up.
 """
 
@@ -20,7 +21,7 @@ from slack_sdk import WebClient
 from bot.blocks import Message, context, header, section
 from bot.context import Services
 from bot.slack_out import SlackOut, private_kwargs, respond_privately
-from bot.work import defer
+from bot.work import defer, run_safely
 from handlers import inject
 
 
@@ -58,6 +59,7 @@ class Subcommand:
     summary: str
     example: str
     needs_arg: bool = False
+    opens_modal: bool = False  # runs right after the ack: a trigger id lasts 3 s, the work pool may be busy
     handler: Handler | None = None
 
 
@@ -127,8 +129,11 @@ class CommandRouter:
             channel_id=body.get("channel_id", ""), trigger_id=body.get("trigger_id", ""), body=body,
             client=client, respond=respond, services=services,
         )
-        handler = sub.handler
-        defer(services.work, request.user_id, lambda: handler(request), request.reply, f"{self.command} {sub.name}")
+        handler, what = sub.handler, f"{self.command} {sub.name}"
+        if sub.opens_modal:
+            run_safely(lambda: handler(request), request.reply, what)
+        else:
+            defer(services.work, request.user_id, lambda: handler(request), request.reply, what)
 
     def register(self, app: App, services: Services) -> None:
         app.command(self.command)(inject(self.__call__, services))

@@ -13,7 +13,7 @@ PLUTO = CommandRouter(
     [
         Subcommand("help", "help", "show this help", "help"),
         Subcommand("score", "score", "score a CSV of candidates (opens a form; or mention me with a CSV and "
-                   "the word score)", "score"),
+                   "the word score)", "score", opens_modal=True),
         Subcommand("status", "status", "the current scoring run and the queue", "status"),
         Subcommand("results", "results", "the latest ranked shortlist again", "results"),
         Subcommand("candidate", "candidate <id or name>", "one candidate's profile (fuzzy name match)",

@@ -13,7 +13,7 @@ VOICELINK = CommandRouter(
     [
         Subcommand("help", "help", "show this help", "help"),
         Subcommand("create", "create", "create a voice project and links (interview, research or instant)",
-                   "create"),
+                   "create", opens_modal=True),
         Subcommand("list", "list [project]", "links with status, label, expiry and session", "list Backend Engineer"),
         Subcommand("cancel", "cancel <link>", "cancel an active project link (asks first)", "cancel lnk_123",
                    needs_arg=True),

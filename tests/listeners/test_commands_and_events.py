@@ -1,5 +1,9 @@
 """Slash commands, the score modal and message events, each listener called alone."""
 
+from unittest.mock import Mock
+
+import handlers.commands.pluto_scoring  # noqa: F401 - attaches the /pluto subcommands
+import handlers.commands.voicelink_manage  # noqa: F401 - attaches the /voicelink subcommands
 from handlers.commands.pluto import PLUTO
 from handlers.commands.voicelink import VOICELINK
 from handlers.events.pluto_files import on_message
@@ -29,6 +33,16 @@ def test_a_subcommand_acks_at_once_and_a_refusal_reaches_the_person_privately(sl
     answer = slack.respond.call_args.kwargs
     assert answer["response_type"] == "ephemeral" and "no session `sess_x`" in answer["text"]
     assert "Something went wrong" not in answer["text"]
+
+
+def test_a_form_opens_right_after_the_ack_with_its_trigger_even_when_the_work_pool_is_full(slack, services):
+    services.work = Mock(name="full pool")  # nothing submitted to it would run now
+    PLUTO(ack=slack.ack, body=command("score", "/pluto"), client=slack.client, respond=slack.respond,
+          services=services)
+    assert [c[0] for c in slack.mock_calls[:2]] == ["ack", "client.views_open"]
+    assert slack.client.views_open.call_args.kwargs["trigger_id"] == "trig-1"
+    assert "pluto_score_modal" in str(slack.client.views_open.call_args.kwargs["view"])
+    services.work.submit.assert_not_called()
 
 
 def test_the_score_modal_errors_ride_on_the_ack_and_nothing_is_scored(slack, services):
