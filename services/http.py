@@ -9,7 +9,8 @@ Rules:
   error with ``outcome_unknown=True`` so the caller can reconcile (list and match)
   before trying again.
 * A server that says "slow down" (429, or 503 with ``Retry-After``) is obeyed by every
-  thread talking to that host, not only the one that was told: see :class:`HostGate`.
+  thread using that client (one host, one key), not only the one that was told: see
+  :class:`HostGate`.
 """
 
 from __future__ import annotations
@@ -59,16 +60,6 @@ class HostGate:
         return left
 
 
-_GATES: dict[str, HostGate] = {}
-_GATES_LOCK = threading.Lock()
-
-
-def gate_for(host: str) -> HostGate:
-    """The shared :class:`HostGate` of ``host`` (every client of that host uses the same one)."""
-    with _GATES_LOCK:
-        return _GATES.setdefault(host, HostGate())
-
-
 @dataclass
 class RetryPolicy:
     """Backoff for safe requests. ``max_total`` bounds the whole loop in seconds."""
@@ -79,6 +70,8 @@ class RetryPolicy:
     max_total: float = 30.0
     max_retry_after: float = 30.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    # One per client (so per host and key): a Retry-After pauses every thread using this client.
+    gate: HostGate = field(default_factory=HostGate, repr=False)
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def backoff(self, attempt: int) -> float:
@@ -121,7 +114,7 @@ def send(
     transport keeps failing, with ``request_maybe_sent`` set on the exception.
     """
     safe = method.upper() in ("GET", "HEAD", "OPTIONS") if safe is None else safe
-    gate = gate_for(client.base_url.netloc.decode() or url)
+    gate = policy.gate
     started = time.monotonic()
     attempt = 0
     slept_out = False  # this thread just slept out the pause it set: don't wait for it twice
