@@ -90,9 +90,10 @@ def register(app: App, services: Services) -> None:
         def work() -> None:
             _, cid = candidate_from(action["value"])
             link = services.pluto.intake_link(cid)
+            expires = f"<!date^{int(link.expires_at)}^{{date_short_pretty}} {{time}}|soon>" if link.expires_at else "soon"
             reply_to(client, body)(private_link_message(
-                "Intake link", link["intake_url"],
-                f"Only you can see this. Send it to the candidate; it expires {link.get('expires_at', 'soon')}."))
+                "Intake link", link.url.reveal(),
+                f"Only you can see this. Send it to the candidate; it expires {expires}."))
 
         defer(services, body["user"]["id"], work, reply_to(client, body), "intake link")
 
@@ -105,7 +106,7 @@ def register(app: App, services: Services) -> None:
             interviewer = body["user"].get("name") or body["user"]["id"]
             started = services.pluto.start_interview(cid, interviewer)
             reply_to(client, body)(private_link_message(
-                f"Interview room {started['room_name']}", started["room_url"],
+                f"Interview room {started.room_name}", started.room_url.reveal(),
                 "Only you can see this. The room has the candidate's context and pre-brief loaded."))
 
         defer(services, body["user"]["id"], work, reply_to(client, body), "interview room")
