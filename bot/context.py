@@ -13,6 +13,7 @@ from services.store import Store
 if TYPE_CHECKING:
     from bot.work import WorkPool
     from services.concurrency import Backoff
+    from services.interviews import InterviewService
     from services.nimrobo import NimroboClient
     from services.pluto import PlutoClient
     from services.scoring import ScoringService
@@ -72,6 +73,12 @@ class Services:
         from services.concurrency import Backoff
 
         return Backoff(base=self.settings.poll_interval_seconds)
+
+    @cached_property
+    def interviews(self) -> InterviewService:
+        from services.interviews import InterviewService
+
+        return InterviewService(self.store, self.pluto, self.scoring, lambda: self.nimrobo)
 
     def close(self) -> None:
         self.stopping.set()
