@@ -316,8 +316,7 @@ class InterviewService:
 
     # -- starting ------------------------------------------------------------------------------
     def start(self, run_id: str, candidate_id: str, *, interviewer: str, interviewer_name: str,
-              channel: str | None = None, thread_ts: str | None = None, use_prebrief: bool = True,
-              members: Collection[str] | None = None) -> StartedInterview:
+              channel: str | None = None, thread_ts: str | None = None, use_prebrief: bool = True) -> StartedInterview:
         """``POST /pluto/candidates/{id}/interview``; when Pluto no longer has the candidate (a newer run
         replaced it) an ad-hoc room named for them is made instead, and the brief comes from the run."""
         run = self._run(run_id)

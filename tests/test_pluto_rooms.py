@@ -8,6 +8,7 @@ nested client secret, flat analytics, refused intake tokens, ``url`` for LiveKit
 import logging
 import time
 
+import httpx
 import pytest
 
 from sandbox.pluto_sim import PlutoSimulator
@@ -87,6 +88,18 @@ def test_create_join_and_expire_rooms(pluto):
     with pytest.raises(RoomGoneError) as err:
         client.join_room(room.room_name, "Ada", "candidate")
     assert err.value.expired and err.value.message == "Room has expired"
+
+
+def test_clock_and_shape_are_controlled_over_http(pluto):
+    sim, client, _, _ = pluto
+    room = client.create_room("Rita")
+    for body in ({"action": "configure", "flags": {"drift": not sim.drift}},
+                 {"action": "advance_clock", "seconds": 2 * 3600 + 1}):
+        assert httpx.post(sim.url + "/api/_control/pluto", json=body).json() == {"ok": True}
+    with pytest.raises(RoomGoneError) as err:
+        client.join_room(room.room_name, "Ada", "candidate")
+    assert err.value.expired
+    assert client.create_room("Rita").expires_at  # read in the other shape too
 
 
 def test_create_room_needs_an_interviewer(pluto):
