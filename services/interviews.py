@@ -508,8 +508,9 @@ class InterviewService:
         room = self.get(room_id)
         if not room.candidate_name:
             return []
-        rows = self.store.rows("voice_links", "lower(trim(label)) = ? and session_id is not null",
-                               [room.candidate_name.strip().lower()], order_by="updated_at desc")
+        name = room.candidate_name.strip().casefold()
+        rows = [r for r in self.store.rows("voice_links", "session_id is not null", order_by="updated_at desc")
+                if (r.get("label") or "").strip().casefold() == name]  # read-only: the voice-link service's table
         nimrobo = self._nimrobo_client()
         found = []
         for row in rows:
