@@ -9,8 +9,10 @@ or a :class:`services.pluto.PlutoError`, both :class:`ServiceError`.
   (ephemeral message or DM) and are never stored: ``interview_rooms`` keeps the run,
   candidate, interviewer, room name, expiry and state, plus the brief and analytics.
 * **Who may.** A room belongs to the people let in as its interviewers, and to whoever may
-  see its scoring run. The Slack layer resolves the latter (the run channel's members)
-  and passes them as ``members``; without ``members`` only the room's interviewers may act.
+  see its scoring run: :meth:`services.access.AccessService.may_see_run` when an
+  ``access`` service is given, and anyone in ``members`` (Slack user ids the caller
+  vouches for, e.g. the card channel's members for an ad-hoc room). Otherwise only the
+  room's interviewers may act.
 * **Creates are not retried.** Starting a room, joining, realtime sessions and saving
   analytics are never re-sent blindly (see :mod:`services.pluto`). A save whose outcome
   is unknown is checked against the candidate before anyone is told it failed.
@@ -27,6 +29,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.access import AccessService
 from services.http import ServiceError
 from services.pluto import (
     Candidate,
@@ -270,11 +273,13 @@ class InterviewService:
     returns the Nimrobo client, for transcripts of the candidate's voice sessions."""
 
     def __init__(self, store: Store, pluto: PlutoClient, scoring: Any = None,
-                 nimrobo: Callable[[], Any] | None = None, *, clock: Callable[[], float] = time.time) -> None:
+                 nimrobo: Callable[[], Any] | None = None, *, access: AccessService | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.pluto = pluto
         self.scoring = scoring
         self._nimrobo = nimrobo
+        self.access = access
         self.clock = clock
 
     # -- reading -------------------------------------------------------------------------------
@@ -388,7 +393,7 @@ class InterviewService:
                         members: Collection[str] | None) -> Invitation:
         """A join link for a colleague, who must be allowed to see the run (be in ``members``)."""
         room = self._usable(room_id, user, members, "add an interviewer")
-        if colleague not in room.interviewers and (members is None or colleague not in members):
+        if not self._may(room, colleague, members):
             raise NotAllowedError(f"{colleague_name or 'That person'} can't see this shortlist, so I can't "
                                   "let them into its interview.", hint="Invite them to the channel first.")
         access = self._join(room, colleague_name or colleague, "interviewer")
@@ -560,8 +565,13 @@ class InterviewService:
         self.store.update(TABLE, room_id, values)
         return self.get(room_id)
 
+    def _may(self, room: InterviewRoom, user: str, members: Collection[str] | None) -> bool:
+        if room.may_use(user, members):
+            return True
+        return bool(self.access is not None and room.run_id and self.access.may_see_run(user, room.run_id).allowed)
+
     def _allowed(self, room: InterviewRoom, user: str, members: Collection[str] | None, what: str) -> InterviewRoom:
-        if not room.may_use(user, members):
+        if not self._may(room, user, members):
             raise NotAllowedError(f"Only the interviewers, or people who can see this shortlist, can {what}.")
         return room
 

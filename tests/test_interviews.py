@@ -10,6 +10,7 @@ from bot.context import Services
 from config import Settings
 from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
 from sandbox.pluto_sim import PlutoSimulator
+from services.access import AccessService
 from services.http import RetryPolicy
 from services.interviews import (
     IntakeLinkError,
@@ -203,6 +204,30 @@ def test_outsiders_are_refused(env):
     assert svc.chat(room.id, user=BOB, message="Hi", members={RITA, BOB}).text
     with pytest.raises(InterviewNotFoundError):
         svc.get("nope")
+
+
+class Directory:
+    def __init__(self, members, admins=()):
+        self._members, self._admins = members, set(admins)
+
+    def members(self, channel):
+        return set(self._members.get(channel, ()))
+
+    def is_admin(self, user):
+        return user in self._admins
+
+
+def test_who_may_see_the_run_comes_from_the_access_service(env):
+    env.svc.access = AccessService(env.store, Directory({CHANNEL: {RITA, BOB}}, admins={"U_ADMIN"}))
+    room = start(env).room
+    assert env.svc.chat(room.id, user=BOB, message="Hi").text  # a member of the run's channel
+    assert env.svc.brief(room.id, user="U_ADMIN").brief.candidate_name == "Ada Lovelace"  # an admin
+    with pytest.raises(NotAllowedError):
+        env.svc.chat(room.id, user=MALLORY, message="Hi")
+    with pytest.raises(NotAllowedError):
+        env.svc.add_interviewer(room.id, user=RITA, colleague=MALLORY, colleague_name="Mallory", members=None)
+    invite = env.svc.add_interviewer(room.id, user=RITA, colleague=BOB, colleague_name="Bob", members=None)
+    assert invite.for_user == BOB
 
 
 def test_an_expired_room_refuses_live_actions_but_can_be_analyzed(env):
