@@ -16,6 +16,7 @@ from bot.work import WorkPool
 from config import Settings
 from services.concurrency import Backoff
 from services.events import EventLog
+from services.interviews import InterviewService
 from services.nimrobo import NimroboClient
 from services.pluto import PlutoClient
 from services.scoring import ScoringService
@@ -83,6 +84,10 @@ class Services:
         except Exception:
             return False
         return True
+
+    @cached_property
+    def interviews(self) -> InterviewService:
+        return InterviewService(self.store, self.pluto, self.scoring, lambda: self.nimrobo)
 
     def close(self) -> None:
         self.stopping.set()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -186,12 +187,12 @@ class ScoringService:
     def intake_link(self, ref: CandidateRef) -> IntakeLink:
         self.run(ref.run_id)
         link = self.client.intake_link(ref.candidate_id)
-        return IntakeLink(link["intake_url"], str(link.get("expires_at") or "soon"))
+        return IntakeLink(link.url.reveal(), _when(link.expires_at))
 
     def interview_room(self, ref: CandidateRef, interviewer: str) -> InterviewRoom:
         self.run(ref.run_id)
         started = self.client.start_interview(ref.candidate_id, interviewer)
-        return InterviewRoom(started["room_name"], started["room_url"])
+        return InterviewRoom(started.room_name, started.room_url.reveal())
 
     # -- driving ------------------------------------------------------------------------
     def tick(self) -> list[RunUpdate]:
@@ -319,3 +320,10 @@ class ScoringService:
 
     def _next_seq(self) -> int:
         return (self.store.execute(f"select max(seq) as m from {TABLE}")[0]["m"] or 0) + 1
+
+
+def _when(timestamp: float | None) -> str:
+    """A Slack date token for an expiry, or "soon" when the API gave none."""
+    if not timestamp:
+        return "soon"
+    return f"<!date^{int(timestamp)}^{{date_short_pretty}} at {{time}}|{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(timestamp))}>"

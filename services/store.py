@@ -8,7 +8,8 @@ Schema changes are versioned migrations: one module per migration in
 ``services/migrations/`` named ``mNNN_description.py`` with ``def up(db)``. They run
 in name order at start-up and each runs once. Number ranges: 000-099 core,
 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice links,
-500-599 interview watcher.
+500-599 interview watcher,
+600-699 live interviews.
 """
 
 from __future__ import annotations

@@ -139,29 +139,9 @@ def test_candidate_features(csv_file):
         assert brief.candidate_name == "Ada Lovelace" and set(brief.score_breakdown) >= {
             "technical_skills", "growth_trajectory"}
         assert brief.suggested_questions[0]["follow_up"] and brief.tldr and brief.topics_to_avoid
-        generated = client.generate_prebrief("interview-x", "JD", "Resume of Ada")
-        assert "Resume of Ada" in generated.fit_summary
-        interview = client.start_interview(ada.id, "Rita Recruiter")
-        assert interview["room_name"].startswith("interview-") and interview["realtime_session"]["session_id"]
-        room = client.create_room("Rita", "Ada")
-        joined = client.join_room(room["room_name"], "Ada", "candidate")
-        assert joined["token"] and joined["room_url"] == room["room_url"]
-        with pytest.raises(PlutoError):
-            client.join_room("interview-nope", "Ada")
-        assert client.realtime_session("Ada", "Engineer")["client_secret"]
-        analytics = client.analytics(room["room_name"], "word " * 30)
-        assert analytics["recommendation"] == "advance"
-        assert client.save_analytics(ada.id, "int-1", analytics)["success"]
-        assert client.candidate(ada.id).get("interview_status") == "completed"
         link = client.intake_link(ada.id)
-        token = link["intake_url"].split("token=")[1]
-        assert client.validate_intake(ada.id, token)["valid"] is True
-        tampered = token[:-1] + ("1" if token[-1] == "0" else "0")
-        assert client.validate_intake(ada.id, tampered)["valid"] is False
-        assert client.validate_intake(ada.id, "1.abc")["valid"] is False  # expired
-        lk = client.livekit_token(ada.id)
-        assert lk["token"] and lk["questions"]
-        assert "concrete example" in client.chat(room["room_name"], "What should I ask?")
+        assert link.url.reveal().startswith("https://sim.pluto.invalid/intake/") and link.expires_at
+        assert client.validate_intake(ada.id, link.token).valid is True
 
 
 def test_status_retries_through_faults(csv_file):
