@@ -29,7 +29,7 @@ class Services:
 
     def __init__(self, settings: Settings, store: Store | None = None, *, transports: dict[str, Any] | None = None):
         self.settings = settings
-        self.store = store or Store(settings.database_path)
+        self.store = store or Store(settings.database_target)
         self.transports = transports or {}
         self.stopping = threading.Event()
 
