@@ -11,6 +11,7 @@ from config import Settings
 from services.store import Store
 
 if TYPE_CHECKING:
+    from services.leader import Leadership
     from bot.work import WorkPool
     from services.concurrency import Backoff
     from services.nimrobo import NimroboClient
@@ -32,6 +33,13 @@ class Services:
         self.store = store or Store(settings.database_target)
         self.transports = transports or {}
         self.stopping = threading.Event()
+
+    @cached_property
+    def leadership(self) -> Leadership:
+        """Whether this replica runs the scheduled jobs (services/leader.py)."""
+        from services.leader import leadership_for
+
+        return leadership_for(self.store)
 
     @cached_property
     def work(self) -> WorkPool:
@@ -84,4 +92,6 @@ class Services:
                     client.close()
                 except Exception:  # closing must not stop the shutdown
                     log.exception("closing %s client", name)
+        if "leadership" in self.__dict__:
+            self.leadership.release()
         self.store.close()

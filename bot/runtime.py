@@ -40,7 +40,8 @@ class BotRuntime:
         except Exception:
             db_ok = False
         running = bool(self.scheduler and self.scheduler.running)
-        return {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running}
+        leader = bool(running and "leadership" in self.services.__dict__ and self.services.leadership.is_leader)
+        return {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running, "leader": leader}
 
     def start_scheduler(self) -> None:
         if self.scheduler is None:
