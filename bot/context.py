@@ -11,9 +11,9 @@ from config import Settings
 from services.store import Store
 
 if TYPE_CHECKING:
-    from services.leader import Leadership
     from bot.work import WorkPool
     from services.concurrency import Backoff
+    from services.leader import Leadership
     from services.nimrobo import NimroboClient
     from services.pluto import PlutoClient
     from services.scoring import ScoringService
