@@ -193,6 +193,14 @@ class ScoringService:
         rows = self.store.rows(TABLE, where, params, order_by="created_at desc", limit=1)
         return rows[0] if rows else None
 
+    def undelivered(self) -> list[dict[str, Any]]:
+        """Complete runs whose results (shortlist, then export) are not yet confirmed in Slack (outbox)."""
+        return self.store.rows(
+            TABLE, "state = 'complete' and not exists (select 1 from slack_posts p where "
+                   "(p.key = 'pluto_export:' || scoring_runs.id and p.state != 'posting') or "
+                   "(p.key = 'pluto_scoring_completed:' || scoring_runs.id and p.state like 'undeliverable%'))",
+            order_by="finished_at")
+
     def active_runs(self) -> list[tuple[dict[str, Any], int]]:
         runs = self.store.rows(TABLE, "state in ('queued', 'running')", order_by="created_at")
         return [(run, self.position(run)) for run in runs]

@@ -14,13 +14,14 @@ is posted with what exists and says what is missing. Without an evaluator there 
 nothing to wait for. A failed session is posted at once, as a short note.
 
 Exactly once. The caller :func:`claim`\\ s the (session, channel) row (one INSERT that
-does nothing when the row exists, so two pollers or a restarted bot can't both win)
+does nothing when the row exists, so two replicas or a restarted bot can't both win)
 before posting, and :func:`mark_posted` records the message ts after. When the post
 definitely did not happen (Slack answered with an error), :func:`release` drops the
-claim and the next poll tries again. Residual window: if the process dies after the
-claim and before Slack answers, that notification stays claimed and is not posted again
-(at most once there; the bot has no way to look the message up without
-``conversations.history`` support, so it prefers silence to a duplicate).
+claim and the next poll tries again. When the outcome is unknown (no answer, or the
+process died between claim and post), the claim stays "claimed"; after the claim timeout
+:func:`stale_claims` hands it to the reconciler (bot/jobs/watcher.py), which looks for the
+message's ``voice_session_completed`` metadata in Slack and either records its ts or
+releases the claim so the next poll posts it.
 """
 
 from __future__ import annotations
@@ -220,11 +221,25 @@ class _EvaluatorLookup:
 
 
 # -- exactly once -------------------------------------------------------------------------
-def claim(store: Store, session_id: str, channel: str) -> bool:
+def claim(store: Store, session_id: str, channel: str, thread_ts: str | None = None) -> bool:
     """Take the right to post (session, channel); False when it was already taken."""
     return store.insert_if_absent("session_notifications", {"session_id": session_id, "channel": channel,
-                                                             "state": "claimed", "message_ts": None,
-                                                             "claimed_at": now(), "posted_at": None})
+                                                             "thread_ts": thread_ts, "state": "claimed",
+                                                             "message_ts": None, "claimed_at": now(),
+                                                             "posted_at": None})
+
+
+def stale_claims(store: Store, timeout: float) -> list[dict[str, Any]]:
+    """Claims whose post has had no confirmed outcome for ``timeout`` seconds (oldest first)."""
+    return store.rows("session_notifications", "state = 'claimed' and claimed_at < ?", [now() - timeout],
+                      order_by="claimed_at")
+
+
+def retake(store: Store, row: dict[str, Any]) -> bool:
+    """Take over a stale claim for reconciling (compare-and-set); False when another replica did."""
+    return store.update_where("session_notifications", {"claimed_at": now()},
+                              "session_id = ? and channel = ? and state = 'claimed' and claimed_at = ?",
+                              [row["session_id"], row["channel"], row["claimed_at"]]) == 1
 
 
 def mark_posted(store: Store, session_id: str, channel: str, ts: str) -> None:
