@@ -324,6 +324,7 @@ class SlackStandIn(SimServer):
         self._triggers: dict[str, tuple[str, float]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._rate_limits: dict[str, _RateRule] = {}
+        self._lost_answers: list[list[Any]] = []  # [method, predicate, times left]
         self.route("POST", "/api/{method}")(self._dispatch)
         self.route("GET", "/api/{method}")(self._dispatch)
         self.route("GET", "/files-pri/{team_file}/download/{name}")(self._download)
@@ -398,10 +399,25 @@ class SlackStandIn(SimServer):
         with self._lock:
             self._rate_limits[method] = _RateRule(burst, retry_after, window)
 
-    def lose_answer(self, method: str = "chat.postMessage", times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` are carried out (a post is stored), then the connection
-        drops before the answer: the bot can't know it worked, as when Slack's answer is lost."""
-        self.faults.script(f"POST /api/{method}", *["drop_response"] * times)
+    def lose_answer(self, method: str = "chat.postMessage", times: int = 1,
+                    when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """The next ``times`` successful calls of ``method`` (those whose params satisfy ``when``) are
+        carried out (a post is stored), then the connection drops before the answer: the bot can't
+        know it worked, as when Slack's answer is lost."""
+        with self._lock:
+            self._lost_answers.append([method, when, times])
+
+    def _answer_lost(self, method: str, params: dict[str, Any]) -> bool:
+        with self._lock:
+            for rule in self._lost_answers:
+                if rule[0] == method and rule[2] > 0 and (rule[1] is None or rule[1](params)):
+                    rule[2] -= 1
+                    return True
+        return False
+
+    def handle(self, request: Request) -> tuple[Response | None, bool]:
+        response, drop_after = super().handle(request)
+        return response, drop_after or bool(getattr(request, "lose_answer", False))
 
     def clear_rate_limits(self) -> None:
         with self._lock:
@@ -678,6 +694,8 @@ class SlackStandIn(SimServer):
                 body["errors"] = exc.detail
                 body["response_metadata"] = {"messages": [f"[ERROR] {d}" for d in exc.detail]}
             return json_response(body)
+        if self._answer_lost(method, params):
+            request.lose_answer = True  # type: ignore[attr-defined] - read by handle()
         return json_response({"ok": True, **result})
 
     @staticmethod

@@ -42,3 +42,10 @@ def database(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "bot.db")
     return request.getfixturevalue("pg_url")
+
+
+def db_options(database: str) -> dict:
+    """StackOptions keywords that put the bot's state in ``database`` (a SQLite path or a PostgreSQL URL)."""
+    if database.startswith("postgresql:"):
+        return {"database_url": database}
+    return {"database_path": database}
