@@ -169,6 +169,14 @@ class Faults:
 class _BurstServer(ThreadingHTTPServer):
     request_queue_size = 256  # like a real API's front: a burst queues instead of being reset
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-request (a killed bot replica) is normal here, not a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class SimServer:
     """Base for stand-ins. Subclasses register routes in ``__init__``."""
