@@ -43,6 +43,11 @@ def test_two_replicas_kill_the_leader_every_post_exactly_once(replicas, pg_url):
     slack = replicas.slack
     leader = slack.wait_for(replicas.leader, timeout=20)
     assert len(replicas.leaders()) == 1  # the other replica serves Slack but runs no jobs
+    # Slack re-sends an event; the two deliveries reach different replicas: handled once.
+    event = {"type": "app_home_opened", "user": "U_BOB", "channel": "D2", "tab": "home"}
+    for _ in range(2):
+        assert replicas.signer().event(event, event_id="EvREPLICATED1").status_code == 200
+    slack.wait_for(lambda: slack.home("U_BOB"))
     nimrobo = NimroboClient(replicas.nimrobo.url + "/api", replicas.nimrobo_key)
     project = nimrobo.create_project("Replica test", "## Goal\nTalk")
     links = nimrobo.create_links(project.id, LABELS, "1_week")
@@ -82,3 +87,4 @@ def test_two_replicas_kill_the_leader_every_post_exactly_once(replicas, pg_url):
     finally:
         store.close()
     assert "now runs the scheduled jobs" in survivor.log()
+    assert len([c for c in slack.api_calls("views.publish") if c["params"].get("user_id") == "U_BOB"]) == 1
