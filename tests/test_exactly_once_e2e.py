@@ -115,8 +115,10 @@ def test_a_scoring_result_claimed_by_a_bot_that_died_is_posted_once(stack):
                         run["thread_ts"])
     [shortlist] = stack.slack.wait_for(lambda: shortlists(stack), timeout=20)
     assert shortlist["metadata"]["event_payload"]["run_id"] == run["id"]
-    row = outbox_row(stack, f"pluto_scoring_completed:{run['id']}")
-    assert row["state"] == "posted" and row["message_ts"] == shortlist["ts"]
+    key = f"pluto_scoring_completed:{run['id']}"
+    row = stack.slack.wait_for(lambda: outbox_row(stack, key).get("state") == "posted" and outbox_row(stack, key),
+                               timeout=20)
+    assert row["message_ts"] == shortlist["ts"]
     assert row["attempts"] == 2 and row["posted_at"] - row["claimed_at"] < 60 and row["claimed_at"] <= now()
     stack.slack.wait_for(lambda: stack.slack.uploads(), timeout=20)
     assert len(shortlists(stack)) == 1
