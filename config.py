@@ -60,6 +60,16 @@ def _url(name: str, value: str) -> str:
     return value
 
 
+def _database_url(value: str) -> str:
+    if not value:
+        return ""
+    parsed = urlparse(value)
+    if parsed.scheme not in ("postgresql", "postgres", "postgresql+psycopg") or not (parsed.hostname or parsed.query):
+        # never echo the value: it may hold a password
+        raise ConfigError("DATABASE_URL is not a PostgreSQL URL; expected postgresql://user:password@host:5432/dbname")
+    return value
+
+
 def _number(name: str, value: str, kind: type = int, minimum: float = 0) -> int | float:
     try:
         number = kind(value)
@@ -83,6 +93,7 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = "gpt-4o-mini"
     database_path: str = "data/bot.db"
+    database_url: Secret = Secret("")  # postgresql://... (may hold a password); overrides database_path
     poll_interval_seconds: float = 30
     port: int = 3000
     # Not in the contract; tuning knobs with safe defaults.
@@ -99,6 +110,7 @@ class Settings:
     slack_updates_per_minute: float = 50.0  # chat.update per workspace (tier 3)
     http_backlog: int = 2048
     http_keepalive_seconds: float = 5.0
+    claim_timeout_seconds: float = 60.0  # a post whose outcome is unknown this long is looked up in Slack
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -109,6 +121,25 @@ class Settings:
         if self.slack_bot_token and self.slack_signing_secret:
             return "http"
         return "sandbox"
+
+    @property
+    def database_target(self) -> str:
+        """What :class:`services.store.Store` opens: ``DATABASE_URL`` when set, else the SQLite file."""
+        return self.database_url.reveal() or self.database_path
+
+    @property
+    def database_target_description(self) -> str:
+        """The database for a log line: the SQLite path, or the PostgreSQL URL without its password."""
+        if not self.database_url:
+            return self.database_path
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.database_url.reveal())
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        user = f"{parts.username}@" if parts.username else ""
+        return f"{parts.scheme}://{user}{host}{parts.path}"
 
     def replace(self, **changes: object) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -125,7 +156,7 @@ class Settings:
                  f"pluto={self.pluto_api_base_url}"]
         if self.openai_api_key or self.openai_base_url:
             parts.append(f"openai={self.openai_base_url or 'https://api.openai.com/v1'}")
-        parts.append(f"db={self.database_path}")
+        parts.append(f"db={self.database_target_description}")
         return " ".join(parts)
 
 
@@ -165,6 +196,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         openai_base_url=_url("OPENAI_BASE_URL", get("OPENAI_BASE_URL")) if get("OPENAI_BASE_URL") else "",
         openai_model=get("OPENAI_MODEL", default="gpt-4o-mini"),
         database_path=get("DATABASE_PATH", default="data/bot.db"),
+        database_url=Secret(_database_url(get("DATABASE_URL"))),
         poll_interval_seconds=_number("POLL_INTERVAL_SECONDS", get("POLL_INTERVAL_SECONDS", default="30"), float, 1),
         port=int(_number("PORT", get("PORT", default="3000"), int, 0)),
         pluto_stall_seconds=_number("PLUTO_STALL_SECONDS", get("PLUTO_STALL_SECONDS", default="300"), float, 1),
@@ -184,6 +216,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         http_backlog=int(_number("HTTP_BACKLOG", get("HTTP_BACKLOG", default="2048"), int, 1)),
         http_keepalive_seconds=_number("HTTP_KEEPALIVE_SECONDS", get("HTTP_KEEPALIVE_SECONDS", default="5"),
                                        float, 1),
+        claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
     )
 
 

@@ -53,8 +53,11 @@ def run(settings: Settings) -> int:
         if mode == "socket":
             runtime.run_socket_mode()
         else:
-            runtime.start_http()
-            log.info("listening on port %s (POST /slack/events, GET /health)", runtime.server.port)
+            server = runtime.start_http()
+            try:
+                log.info("listening on port %s (POST /slack/events, GET /health)", server.port)
+            except OSError:  # a SIGTERM during start-up already closed the socket
+                pass
             runtime.wait()
     finally:
         runtime.stop()

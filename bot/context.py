@@ -17,7 +17,9 @@ from config import Settings
 from services.concurrency import Backoff
 from services.events import EventLog
 from services.interviews import InterviewService
+from services.leader import Leadership
 from services.nimrobo import NimroboClient
+from services.outbox import Outbox
 from services.pluto import PlutoClient
 from services.scoring import ScoringService
 from services.sessions import SessionService
@@ -35,7 +37,7 @@ class Services:
 
     def __init__(self, settings: Settings, store: Store | None = None, *, transports: dict[str, Any] | None = None):
         self.settings = settings
-        self.store = store or Store(settings.database_path)
+        self.store = store or Store(settings.database_target)
         self.transports = transports or {}
         self.stopping = threading.Event()
 
@@ -55,6 +57,11 @@ class Services:
                               backoff=self.backoff)
 
     @cached_property
+    def outbox(self) -> Outbox:
+        """Claims for the posts the bot must make exactly once, shared by every replica."""
+        return Outbox(self.store)
+
+    @cached_property
     def events(self) -> EventLog:
         return EventLog(self.store)
 
@@ -62,6 +69,13 @@ class Services:
     def backoff(self) -> Backoff:
         """Per-project back-off for the scheduled jobs' API calls: a failing project waits alone."""
         return Backoff(base=self.settings.poll_interval_seconds)
+
+    @cached_property
+    def leadership(self) -> Leadership:
+        """Whether this replica runs the scheduled jobs (services/leader.py)."""
+        from services.leader import leadership_for
+
+        return leadership_for(self.store)
 
     @cached_property
     def work(self) -> WorkPool:
@@ -100,4 +114,6 @@ class Services:
                     client.close()
                 except Exception:  # closing must not stop the shutdown
                     log.exception("closing %s client", name)
+        if "leadership" in self.__dict__:
+            self.leadership.release()
         self.store.close()

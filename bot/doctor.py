@@ -207,10 +207,69 @@ def check_openai(settings: Settings, transport: Any = None) -> Check:
     return Check("OpenAI", True, f"models list ok; drafting uses {settings.openai_model}")
 
 
+def check_database(settings: Settings, transport: Any = None) -> Check:
+    """Can the bot reach its database (DATABASE_URL, else the SQLite file, see :func:`check_database_path`),
+    and is the schema current? Changes nothing (migrations run at start-up)."""
+    import sqlalchemy as sa
+
+    from services.store import _migration_modules, describe_target, engine_url, is_postgres_url
+
+    target = settings.database_target
+    where = describe_target(target)
+    postgres = is_postgres_url(target)
+    name = "DATABASE_URL" if postgres else "DATABASE_PATH"
+    if not postgres:
+        path_check = check_database_path(settings)
+        if not path_check.ok or not Path(target).exists():
+            return path_check
+    args = {"connect_timeout": 5} if postgres else {"timeout": 5}
+    engine = sa.create_engine(engine_url(target), connect_args=args, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("select version()" if postgres else "select sqlite_version()")).scalar()
+            tables = sa.inspect(conn).get_table_names()
+            applied = ({r[0] for r in conn.execute(sa.text("select name from schema_migrations"))}
+                       if "schema_migrations" in tables else set())
+    except sa.exc.OperationalError as exc:
+        return Check(name, False, f"cannot use {where}: {_first_line(exc.orig or exc)}", _database_fix(exc, target))
+    except sa.exc.SQLAlchemyError as exc:
+        return Check(name, False, f"cannot use {where}: {type(exc).__name__}", _database_fix(exc, target))
+    finally:
+        engine.dispose()
+    pending = [n for n, _ in _migration_modules() if n not in applied]
+    kind = f"PostgreSQL {str(version).split()[1]}" if postgres else f"SQLite {version}"
+    state = f"{len(pending)} migration(s) to apply at start-up" if pending else "schema current"
+    return Check(name, True, f"{kind} at {where}; {state}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _database_fix(exc: Exception, target: str) -> str:
+    text = str(exc).lower()
+    if "password authentication failed" in text or "no password supplied" in text:
+        return "check the user and password in DATABASE_URL"
+    if "does not exist" in text and "database" in text:
+        import sqlalchemy as sa
+
+        from services.store import engine_url
+
+        return f"create the database (createdb {sa.engine.make_url(engine_url(target)).database}) or fix DATABASE_URL"
+    if "connection refused" in text or "could not connect" in text or "timeout" in text or "resolve" in text:
+        return "start PostgreSQL or fix the host and port in DATABASE_URL"
+    if "permission denied" in text:
+        return "grant the DATABASE_URL user CREATE and USAGE on the schema (or use the database owner)"
+    if "unable to open" in text or "readonly" in text:
+        return "set DATABASE_PATH to a writable file"
+    return "check DATABASE_URL (or DATABASE_PATH)"
+
+
 def run_checks(settings: Settings, transports: dict[str, Any] | None = None) -> list[Check]:
     transports = transports or {}
     checks: list[tuple[str, Callable[[Settings, Any], Check]]] = [
-        ("tokens", check_tokens), ("port", check_port), ("database", check_database_path),
+        ("tokens", check_tokens), ("port", check_port), ("database", check_database),
         ("slack", check_slack), ("nimrobo", check_nimrobo), ("pluto", check_pluto), ("openai", check_openai)]
     results = []
     for key, fn in checks:

@@ -36,11 +36,21 @@ class BotRuntime:
     def health(self) -> dict[str, Any]:
         db_ok = self.services.database_ok()
         running = bool(self.scheduler and self.scheduler.running)
-        return {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running}
+        leader = bool(running and "leadership" in self.services.__dict__ and self.services.leadership.is_leader)
+        return {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running, "leader": leader}
 
     def start_scheduler(self) -> None:
-        if self.scheduler is None:
-            self.scheduler = start_scheduler(self.services, self.client)
+        if self.scheduler is not None or self._stopped.is_set():
+            return
+        try:
+            scheduler = start_scheduler(self.services, self.client)
+        except Exception:
+            if self._stopped.is_set():  # SIGTERM arrived while it started: the database is already closed
+                return
+            raise
+        self.scheduler = scheduler
+        if self._stopped.is_set():  # stopped while it started: stop it too
+            scheduler.shutdown(wait=False)
 
     def start_http(self, port: int | None = None, host: str = "0.0.0.0", *, scheduler: bool = True) -> BotHTTPServer:
         """Serve ``POST /slack/events`` and ``GET /health`` in a background thread."""

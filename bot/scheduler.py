@@ -2,6 +2,10 @@
 
 A job function takes ``(services, client)``: the services and the Slack WebClient.
 Jobs never overlap themselves (``max_instances=1``) and missed runs coalesce.
+
+Several replicas may run the scheduler; only the leader's jobs do anything
+(:mod:`services.leader`). The ``leader`` job tries for (or confirms) the leadership every
+poll interval, so a follower takes over within one interval of the leader's death.
 """
 
 from __future__ import annotations
@@ -28,16 +32,19 @@ class JobSpec:
     id: str
     fn: JobFn
     seconds: Callable[[Services], float]
+    leader_only: bool = True
 
 
 JOBS: dict[str, JobSpec] = {}
 
 
-def job(job_id: str, seconds: Callable[[Services], float]) -> Callable[[JobFn], JobFn]:
-    """Register a periodic job; ``seconds`` reads its period from the services' settings."""
+def job(job_id: str, seconds: Callable[[Services], float], *,
+        leader_only: bool = True) -> Callable[[JobFn], JobFn]:
+    """Register a periodic job; ``seconds`` reads its period from the services' settings.
+    A ``leader_only`` job (the default) runs only on the replica that leads."""
 
     def add(fn: JobFn) -> JobFn:
-        JOBS[job_id] = JobSpec(job_id, fn, seconds)
+        JOBS[job_id] = JobSpec(job_id, fn, seconds, leader_only)
         return fn
 
     return add
@@ -46,10 +53,21 @@ def job(job_id: str, seconds: Callable[[Services], float]) -> Callable[[JobFn], 
 def _guarded(spec: JobSpec, services: Services, client: Any) -> None:
     if services.stopping.is_set():
         return
+    if spec.leader_only and not services.leadership.is_leader:
+        return
     try:
         spec.fn(services, client)
     except Exception:
         log.exception("scheduled job %s failed; it will run again next period", spec.id)
+
+
+def _elect(services: Services) -> None:
+    if services.stopping.is_set():
+        return
+    try:
+        services.leadership.check()
+    except Exception:
+        log.exception("leader election failed; trying again next period")
 
 
 def load_jobs() -> dict[str, JobSpec]:
@@ -63,6 +81,9 @@ def start_scheduler(services: Services, client: Any) -> BackgroundScheduler:
     load_jobs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"max_instances": 1, "coalesce": True,
                                                                "misfire_grace_time": 30})
+    services.leadership.check()
+    scheduler.add_job(_elect, "interval", seconds=services.settings.poll_interval_seconds, id="leader",
+                      args=(services,))
     for spec in JOBS.values():
         scheduler.add_job(_guarded, "interval", seconds=spec.seconds(services), id=spec.id,
                           args=(spec, services, client))

@@ -98,13 +98,15 @@ class SlackOut:
         self.client.chat_update(channel=channel, ts=ts, **self._kwargs(channel, message))
 
     def upload(self, channel: str, content: bytes | str, filename: str, title: str, *,
-               thread_ts: str | None = None, comment: str | None = None) -> None:
-        """Share a file in ``channel``; its title and comment are masked where public."""
+               thread_ts: str | None = None, comment: str | None = None) -> str | None:
+        """Share a file in ``channel``; its title and comment are masked where public. The file's id."""
         if self.is_public(channel):
             title, comment = mask_text(title), mask_text(comment) if comment else comment
         extra: dict[str, Any] = {"initial_comment": comment} if comment else {}
-        self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename,
-                                    title=title, **extra)
+        response = self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content,
+                                               filename=filename, title=title, **extra)
+        files = response.get("files") or [{}]
+        return (files[0] or {}).get("id")
 
     # -- to one person ---------------------------------------------------------------------------
     def reply_privately(self, channel: str, user: str, message: Message, thread_ts: str | None = None) -> None:

@@ -7,7 +7,8 @@ It speaks real HTTP on loopback and gives each stand-in the same control surface
 * faults: latency, a share of 500s, of 429s with ``Retry-After``, of dropped
   connections (before handling), and of lost responses (handled, then the
   connection is dropped, so the client cannot know the outcome);
-* scripted one-off faults for deterministic tests: ``server.faults.script("POST /x", "drop_response")``;
+* scripted one-off faults for deterministic tests: ``server.faults.script("POST /x", "drop_response")``
+  (a route pattern, or a concrete path such as ``"POST /api/chat.postMessage"``);
 * the same controls over HTTP under ``/_control/`` for the sandbox and other processes.
 """
 
@@ -146,9 +147,13 @@ class Faults:
             self.latency = self.error_rate = self.rate_limit_rate = self.drop_rate = self.drop_response_rate = 0.0
             self._scripted.clear()
 
-    def pick(self, route: str) -> str | None:
+    def pick(self, route: str, path: str | None = None) -> str | None:
+        """The fault for this request: one scripted for its concrete ``"METHOD /path"``, else for its
+        route pattern, else for ``"*"``, else a random one."""
         with self._lock:
-            for key in (route, "*"):
+            for key in (path, route, "*"):
+                if key is None:
+                    continue
                 queue = self._scripted.get(key)
                 if queue:
                     return queue.pop(0)
@@ -163,6 +168,14 @@ class Faults:
 
 class _BurstServer(ThreadingHTTPServer):
     request_queue_size = 256  # like a real API's front: a burst queues instead of being reset
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-request (a killed bot replica) is normal here, not a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SimServer:
@@ -275,7 +288,7 @@ class SimServer:
         if not control:
             if self.faults.latency:
                 time.sleep(self.faults.latency)
-            fault = self.faults.pick(key)
+            fault = self.faults.pick(key, f"{request.method} {request.path}")
             if fault == "drop":
                 return None, False
             if fault == "error_500":

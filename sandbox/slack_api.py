@@ -6,8 +6,10 @@ with HTTP 200, 429 with ``Retry-After`` when rate limited), and rejects what Sla
 a missing or wrong token, an unknown method, Block Kit past its limits, malformed metadata,
 stale trigger ids, view hash conflicts. It serves files for download with the bot token only
 (otherwise a redirect to a sign-in page, as Slack does), takes ``files_upload_v2`` uploads,
-accepts ``response_url`` posts (replacing or deleting the original message when asked), and
-records everything the bot posts in one ordered :attr:`SlackStandIn.timeline` for tests and
+accepts ``response_url`` posts (replacing or deleting the original message when asked), lists
+``conversations.history`` / ``conversations.replies`` (message metadata only with
+``include_all_metadata``), can store a post and then drop the connection before answering
+(:meth:`SlackStandIn.lose_answer`), and records everything the bot posts in one ordered :attr:`SlackStandIn.timeline` for tests and
 the sandbox console.
 
 Queries for tests return plain dicts (copies; internal bookkeeping keys start with ``_`` and
@@ -322,6 +324,7 @@ class SlackStandIn(SimServer):
         self._triggers: dict[str, tuple[str, float]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._rate_limits: dict[str, _RateRule] = {}
+        self._lost_answers: list[list[Any]] = []  # [method, predicate, times left]
         self.route("POST", "/api/{method}")(self._dispatch)
         self.route("GET", "/api/{method}")(self._dispatch)
         self.route("GET", "/files-pri/{team_file}/download/{name}")(self._download)
@@ -339,6 +342,8 @@ class SlackStandIn(SimServer):
             "conversations.open": self._conv_open,
             "conversations.info": self._conv_info,
             "conversations.members": self._conv_members,
+            "conversations.history": self._conv_history,
+            "conversations.replies": self._conv_replies,
             "users.info": self._users_info,
             "views.open": self._views_open,
             "views.update": self._views_update,
@@ -393,6 +398,26 @@ class SlackStandIn(SimServer):
         """After ``burst`` calls of ``method`` within ``window`` seconds, answer 429 with ``Retry-After``."""
         with self._lock:
             self._rate_limits[method] = _RateRule(burst, retry_after, window)
+
+    def lose_answer(self, method: str = "chat.postMessage", times: int = 1,
+                    when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """The next ``times`` successful calls of ``method`` (those whose params satisfy ``when``) are
+        carried out (a post is stored), then the connection drops before the answer: the bot can't
+        know it worked, as when Slack's answer is lost."""
+        with self._lock:
+            self._lost_answers.append([method, when, times])
+
+    def _answer_lost(self, method: str, params: dict[str, Any]) -> bool:
+        with self._lock:
+            for rule in self._lost_answers:
+                if rule[0] == method and rule[2] > 0 and (rule[1] is None or rule[1](params)):
+                    rule[2] -= 1
+                    return True
+        return False
+
+    def handle(self, request: Request) -> tuple[Response | None, bool]:
+        response, drop_after = super().handle(request)
+        return response, drop_after or bool(getattr(request, "lose_answer", False))
 
     def clear_rate_limits(self) -> None:
         with self._lock:
@@ -669,6 +694,8 @@ class SlackStandIn(SimServer):
                 body["errors"] = exc.detail
                 body["response_metadata"] = {"messages": [f"[ERROR] {d}" for d in exc.detail]}
             return json_response(body)
+        if self._answer_lost(method, params):
+            request.lose_answer = True  # type: ignore[attr-defined] - read by handle()
         return json_response({"ok": True, **result})
 
     @staticmethod
@@ -853,6 +880,58 @@ class SlackStandIn(SimServer):
         page = members[start:start + limit]
         more = start + limit < len(members)
         return {"members": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _readable(self, p: dict[str, Any]) -> str:
+        channel = p.get("channel") or ""
+        if not channel.startswith(("C", "G", "D")):
+            raise SlackError("channel_not_found")
+        if not self.is_member(channel, self.bot_user_id):
+            raise SlackError("not_in_channel")
+        return channel
+
+    def _as_listed(self, m: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+        """A message as history/replies list it: metadata only with ``include_all_metadata``."""
+        out = dict(self.slack_message(public(m)))
+        if str(p.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            out.pop("metadata", None)
+        if out.get("thread_ts") is None:
+            out.pop("thread_ts", None)
+        return out
+
+    @staticmethod
+    def _page(items: list[dict[str, Any]], p: dict[str, Any]) -> dict[str, Any]:
+        limit = max(1, min(int(p.get("limit") or 100), 1000))
+        start = int(p.get("cursor") or 0)
+        page = items[start:start + limit]
+        more = start + limit < len(items)
+        return {"messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _conv_history(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages (not thread replies), newest first, between ``oldest`` and ``latest``."""
+        channel = self._readable(p)
+        oldest = float(p.get("oldest") or 0)
+        latest = float(p.get("latest") or "inf")
+        inclusive = str(p.get("inclusive", "")).lower() in ("1", "true")
+        with self._lock:
+            found = [m for m in self._messages.values() if m["channel"] == channel
+                     and (not m.get("thread_ts") or m["thread_ts"] == m["ts"] or m.get("reply_broadcast"))
+                     and (oldest <= float(m["ts"]) <= latest if inclusive else oldest < float(m["ts"]) < latest)]
+            listed = [self._as_listed(m, p) for m in sorted(found, key=lambda m: float(m["ts"]), reverse=True)]
+        return self._page(listed, p)
+
+    def _conv_replies(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The thread's parent, then its replies, oldest first."""
+        channel = self._readable(p)
+        ts = p.get("ts") or ""
+        with self._lock:
+            parent = self._messages.get((channel, ts))
+            if parent is None:
+                raise SlackError("thread_not_found")
+            thread = [m for m in self._messages.values() if m["channel"] == channel and m.get("thread_ts") == ts
+                      and m["ts"] != ts]
+            listed = [self._as_listed(m, p) for m in [parent, *sorted(thread, key=lambda m: float(m["ts"]))]]
+        return self._page(listed, p)
 
     def _users_info(self, p: dict[str, Any]) -> dict[str, Any]:
         user = p.get("user") or ""

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class StackOptions:
     database_path: str | None = None
+    database_url: str | None = None  # postgresql://...: run the bot on PostgreSQL instead of SQLite
     pluto: dict[str, Any] = field(default_factory=dict)  # PlutoSimulator keyword arguments
     nimrobo: dict[str, Any] = field(default_factory=dict)  # NimroboSimulator keyword arguments
     openai: bool = True  # start the OpenAI-compatible stand-in and set OPENAI_* to it
@@ -68,6 +69,7 @@ class Stack:
             "slack_signing_secret": Secret(self.signing_secret),
             "slack_api_url": self.slack.url + "/api/",
             "database_path": db_path,
+            "database_url": Secret(opts.database_url or ""),
             "poll_interval_seconds": 1.0,
             "progress_update_seconds": 0.2,
             "port": 0,

@@ -23,10 +23,12 @@ Exactly once. The caller :meth:`~SessionService.claim`\\ s the (session, channel
 INSERT that does nothing when the row exists, so two pollers or a restarted bot can't both
 win) before posting, and :meth:`~SessionService.mark_posted` records the message ts after.
 When the post definitely did not happen (Slack answered with an error),
-:meth:`~SessionService.release` drops the claim and the next poll tries again. Residual
-window: if the process dies after the claim and before Slack answers, that notification
-stays claimed and is not posted again (at most once there; the bot has no way to look the
-message up without ``conversations.history`` support, so it prefers silence to a duplicate).
+:meth:`~SessionService.release` drops the claim and the next poll tries again. When the
+outcome is unknown (no answer, or the process died between claim and post), the claim
+stays "claimed"; after the claim timeout :meth:`~SessionService.stale_claims` hands it to
+the reconciler (bot/jobs/watcher.py), which looks for the message's
+``voice_session_completed`` metadata in Slack and either records its ts or releases the
+claim so the next poll posts it. No loss window, no duplicate.
 """
 
 from __future__ import annotations
@@ -145,11 +147,27 @@ class SessionService:
         return ChannelFollows(subs, watches, self.voicelinks.count_in(channel))
 
     # -- reporting once -----------------------------------------------------------------------
-    def claim(self, session_id: str, channel: str) -> bool:
-        """Take the right to post (session, channel); False when it was already taken."""
+    def claim(self, session_id: str, channel: str, thread_ts: str | None = None) -> bool:
+        """Take the right to post (session, channel); False when it was already taken (by any replica)."""
         return self.store.insert_if_absent(NOTIFICATIONS, {"session_id": session_id, "channel": channel,
-                                                           "state": "claimed", "message_ts": None,
-                                                           "claimed_at": now(), "posted_at": None})
+                                                           "thread_ts": thread_ts, "state": "claimed",
+                                                           "message_ts": None, "claimed_at": now(),
+                                                           "posted_at": None})
+
+    def stale_claims(self, timeout: float) -> list[dict[str, Any]]:
+        """Claims whose post has had no confirmed outcome for ``timeout`` seconds (oldest first).
+
+        Their post may or may not have reached Slack (a lost answer, or a process that died
+        between claim and post): the caller looks for the message's metadata in Slack.
+        """
+        return self.store.rows(NOTIFICATIONS, "state = 'claimed' and claimed_at < ?", [now() - timeout],
+                               order_by="claimed_at")
+
+    def retake(self, row: dict[str, Any]) -> bool:
+        """Take over a stale claim for reconciling (compare-and-set); False when another replica did."""
+        return self.store.update_where(NOTIFICATIONS, {"claimed_at": now()},
+                                       "session_id = ? and channel = ? and state = 'claimed' and claimed_at = ?",
+                                       [row["session_id"], row["channel"], row["claimed_at"]]) == 1
 
     def mark_posted(self, session_id: str, channel: str, ts: str) -> None:
         self.store.update(NOTIFICATIONS, (session_id, channel), {"state": "posted", "message_ts": ts,

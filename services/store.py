@@ -1,37 +1,81 @@
-"""SQLite storage behind a small API, on top of sqlite-utils.
+"""Storage behind a small API, on SQLite (the embedded default) or PostgreSQL, through SQLAlchemy Core.
 
-One connection, shared by the Slack handler threads and the scheduler thread, guarded
-by a re-entrant lock, so callers never see "database is locked" inside the process.
-WAL mode and a busy timeout cover other processes (the sandbox console, ``doctor``).
+``Store("data/bot.db")`` opens (or creates) a SQLite file; ``Store("postgresql://user@host/db")``
+uses PostgreSQL through psycopg 3. One code path serves both; the dialects differ only where
+SQL does (upsert and insert-if-absent use each dialect's ``ON CONFLICT``).
+
+SQLite: one connection shared by the Slack handler threads and the scheduler thread, guarded
+by a re-entrant lock, so callers never see "database is locked" inside the process. WAL mode
+and a busy timeout cover other processes (a second replica, the sandbox console, ``doctor``);
+:meth:`Store.transaction` is ``BEGIN IMMEDIATE``.
+PostgreSQL: a connection pool; :meth:`Store.transaction` also takes a transaction-scoped
+advisory lock, so a read-then-write block is as serial across replicas as ``BEGIN IMMEDIATE``
+makes it on SQLite.
+
+Where clauses and :meth:`Store.execute` take ``?`` placeholders with a list of values (or
+``:name`` with a dict), on both databases. Booleans are stored as 0/1 on both, and columns
+named ``*_json`` hold JSON.
 
 Schema changes are versioned migrations: one module per migration in
-``services/migrations/`` named ``mNNN_description.py`` with ``def up(db)``. They run
-in name order at start-up and each runs once. Number ranges: 000-099 core,
-100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice links,
-500-599 interview watcher,
-600-699 live interviews.
+``services/migrations/`` named ``mNNN_description.py`` with ``def up(db)``, where ``db`` is a
+:class:`Schema` (``db["table"].create({...}, pk=...)``, ``.add_column``, ``.create_index``,
+``db.execute(sql)``). They run in name order at start-up and each runs once, in its own
+transaction; a second replica starting at the same time waits on a lock (a PostgreSQL
+advisory lock, a file lock beside the SQLite file) and then finds them applied. Number
+ranges: 000-099 core, 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice
+links, 500-599 interview watcher, 600-699 live interviews and personal keys.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
 import json
 import pkgutil
-import sqlite3
+import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 from services import migrations as _migrations_pkg
+
+#: advisory lock keys (any 64-bit numbers, fixed for this app)
+MIGRATION_LOCK = 0x706C75746F01  # "pluto" 01
+TRANSACTION_LOCK = 0x706C75746F02
+
+_TYPES: dict[Any, Any] = {str: sa.Text, int: sa.BigInteger, float: sa.Float, bytes: sa.LargeBinary,
+                          bool: sa.Integer, dict: sa.Text, list: sa.Text}
 
 
 def now() -> float:
     return time.time()
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return str(target).startswith(("postgresql:", "postgresql+", "postgres:"))
+
+
+def engine_url(target: str | Path) -> str:
+    """The SQLAlchemy URL for a SQLite path or a ``postgresql://`` URL (driven by psycopg 3)."""
+    text = str(target)
+    if is_postgres_url(text):
+        scheme, rest = text.split(":", 1)
+        return "postgresql+psycopg:" + rest if scheme in ("postgresql", "postgres") else text
+    return "sqlite://" if text == ":memory:" else f"sqlite:///{text}"
+
+
+def describe_target(target: str | Path) -> str:
+    """``target`` for a log line or a doctor check: a PostgreSQL URL without its password."""
+    if not is_postgres_url(target):
+        return str(target)
+    return sa.engine.make_url(engine_url(target)).render_as_string(hide_password=True)
 
 
 def _migration_modules() -> list[tuple[str, Any]]:
@@ -40,88 +84,196 @@ def _migration_modules() -> list[tuple[str, Any]]:
 
 
 class Store:
-    """A SQLite database at ``path`` (``":memory:"`` for tests)."""
+    """State in a SQLite file (``":memory:"`` for tests) or a PostgreSQL database (a URL)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10, isolation_level=None)
-        self._lock = threading.RLock()
-        self.db = sqlite_utils.Database(conn)
-        with self._lock:
-            conn.execute("PRAGMA busy_timeout = 10000")
-            if self.path != ":memory:":
-                self.db.enable_wal()
-            conn.execute("PRAGMA foreign_keys = ON")
-        self.applied: list[str] = self.migrate()
+    def __init__(self, target: str | Path, *, migrate: bool = True) -> None:
+        self.target = str(target)
+        self.path = self.target  # the SQLite path (kept for callers of the SQLite-only store)
+        self.is_postgres = is_postgres_url(self.target)
+        self._local = threading.local()
+        self._lock = threading.RLock() if not self.is_postgres else None
+        if self.is_postgres:
+            self.engine: Engine = sa.create_engine(engine_url(self.target), pool_size=8, max_overflow=8,
+                                                   pool_pre_ping=True, pool_recycle=1800)
+        else:
+            if self.target != ":memory:":
+                Path(self.target).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(engine_url(self.target), poolclass=StaticPool,
+                                           connect_args={"check_same_thread": False, "timeout": 10})
+            sa.event.listen(self.engine, "connect", _sqlite_on_connect)
+            sa.event.listen(self.engine, "begin", _sqlite_on_begin)
+        self.dialect = self.engine.dialect.name
+        self._meta = sa.MetaData()
+        self.applied: list[str] = self.migrate() if migrate else []
 
     # -- lifecycle ---------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Run every migration not yet applied; return the names applied now."""
+        """Run every migration not yet applied, once across replicas; return the names applied now."""
         applied_now = []
-        with self._lock:
-            table = self.db["schema_migrations"]
-            if not table.exists():
-                table.create({"name": str, "applied_at": float}, pk="name")
-            done = {row["name"] for row in table.rows}
+        with self._migration_lock():
+            with self._begin() as conn:
+                sa.Table("schema_migrations", sa.MetaData(), sa.Column("name", sa.Text, primary_key=True),
+                         sa.Column("applied_at", sa.Float)).create(conn, checkfirst=True)
+            with self._begin() as conn:
+                done = {r[0] for r in conn.exec_driver_sql("select name from schema_migrations")}
             for name, module in _migration_modules():
                 if name in done:
                     continue
-                with self.transaction():
-                    module.up(self.db)
-                    table.insert({"name": name, "applied_at": now()})
+                with self._begin() as conn:
+                    module.up(Schema(conn))
+                    conn.execute(sa.text("insert into schema_migrations (name, applied_at) values (:n, :t)"),
+                                 {"n": name, "t": now()})
                 applied_now.append(name)
+        self._reflect()
         return applied_now
 
-    def close(self) -> None:
-        with self._lock:
-            self.db.conn.close()
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.is_postgres:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                    conn.commit()
+        elif self.target == ":memory:":
+            with self._hold():
+                yield
+        else:
+            with self._hold(), file_lock(self.target + ".migrate.lock"):
+                yield
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """Hold the lock and run the block in one transaction (nested calls join the outer one)."""
-        with self._lock:
-            conn = self.db.conn
-            if conn.in_transaction:
-                yield self.db
-                return
-            conn.execute("BEGIN IMMEDIATE")
+    def _reflect(self) -> None:
+        meta = sa.MetaData()
+        with self._hold():
+            meta.reflect(self.engine)
+        self._meta = meta
+
+    def table(self, name: str) -> sa.Table | None:
+        """The reflected table ``name`` (None when it does not exist)."""
+        table = self._meta.tables.get(name)
+        if table is None:  # created since start-up, e.g. by another replica's newer migration
+            self._reflect()
+            table = self._meta.tables.get(name)
+        return table
+
+    def _table(self, name: str) -> sa.Table:
+        table = self.table(name)
+        if table is None:
+            raise KeyError(f"no table {name!r}")
+        return table
+
+    def close(self) -> None:
+        with self._hold():
+            self.engine.dispose()
+
+    # -- connections and transactions --------------------------------------
+    @contextlib.contextmanager
+    def _hold(self) -> Iterator[None]:
+        if self._lock is None:
+            yield
+        else:
+            with self._lock:
+                yield
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """The thread's open transaction, or a new one committed at the end of the block."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self._hold(), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Run the block in one transaction (nested calls join the outer one). Writers are serial:
+        ``BEGIN IMMEDIATE`` on SQLite, a transaction advisory lock on PostgreSQL."""
+        if getattr(self._local, "conn", None) is not None:
+            yield self
+            return
+        with self._hold(), self.engine.begin() as conn:
+            if self.is_postgres:
+                conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": TRANSACTION_LOCK})
+            self._local.conn = conn
             try:
-                yield self.db
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                yield self
+            finally:
+                self._local.conn = None
 
     # -- rows --------------------------------------------------------------
-    def insert(self, table: str, row: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        with self._lock:
-            tbl = self.db[table]
-            tbl.insert(_encode(row), **kwargs)
-            return row
+    def insert(self, table: str, row: dict[str, Any], *, ignore: bool = False, replace: bool = False) -> dict[str, Any]:
+        if ignore:
+            self.insert_if_absent(table, row)
+        elif replace:
+            self.upsert(table, row, tuple(c.name for c in self._table(table).primary_key.columns))
+        else:
+            with self._begin() as conn:
+                conn.execute(self._table(table).insert().values(**_encode(row)))
+        return row
+
+    def _dialect_insert(self, table: sa.Table) -> Any:
+        if self.is_postgres:
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
 
     def upsert(self, table: str, row: dict[str, Any], pk: str | tuple[str, ...]) -> None:
-        with self._lock:
-            self.db[table].upsert(_encode(row), pk=pk)
+        """Insert ``row``, or update the given columns of the row with the same ``pk``."""
+        tbl = self._table(table)
+        keys = (pk,) if isinstance(pk, str) else tuple(pk)
+        values = _encode(row)
+        stmt = self._dialect_insert(tbl).values(**values)
+        changes = {k: stmt.excluded[k] for k in values if k not in keys}
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=changes) if changes \
+            else stmt.on_conflict_do_nothing(index_elements=list(keys))
+        with self._begin() as conn:
+            conn.execute(stmt)
 
     def insert_if_absent(self, table: str, row: dict[str, Any]) -> bool:
-        """Insert ``row``; return False (and change nothing) when its primary key exists."""
-        with self._lock:
-            before = self.db.conn.total_changes
-            self.db[table].insert(_encode(row), ignore=True)
-            return self.db.conn.total_changes > before
+        """Insert ``row``; return False (and change nothing) when its primary key exists.
 
-    def update(self, table: str, pk: Any, values: dict[str, Any]) -> None:
-        with self._lock:
-            self.db[table].update(pk, _encode(values))
+        One statement, so it is the claim primitive: of two replicas inserting the same key,
+        exactly one gets True."""
+        tbl = self._table(table)
+        stmt = (self._dialect_insert(tbl).values(**_encode(row)).on_conflict_do_nothing()
+                .returning(*tbl.primary_key.columns))
+        with self._begin() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def _pk_clause(self, tbl: sa.Table, pk: Any) -> Any:
+        cols = list(tbl.primary_key.columns)
+        values = pk if isinstance(pk, tuple | list) else (pk,)
+        if len(values) != len(cols):
+            raise ValueError(f"{tbl.name} has primary key {[c.name for c in cols]}, got {values!r}")
+        return sa.and_(*[c == v for c, v in zip(cols, values, strict=True)])
+
+    def update(self, table: str, pk: Any, values: dict[str, Any]) -> int:
+        """Set ``values`` on the row with primary key ``pk``; the number of rows changed (0 or 1)."""
+        tbl = self._table(table)
+        with self._begin() as conn:
+            return conn.execute(tbl.update().where(self._pk_clause(tbl, pk)).values(**_encode(values))).rowcount
+
+    def update_where(self, table: str, values: dict[str, Any], where: str,
+                     params: dict[str, Any] | list[Any] | None = None) -> int:
+        """``update table set values where ...``: the number of rows changed (a compare-and-set)."""
+        tbl = self._table(table)
+        clause, binds = _bind(where, params)
+        stmt = tbl.update().where(sa.text(clause).bindparams(**binds)).values(**_encode(values))
+        with self._begin() as conn:
+            return conn.execute(stmt).rowcount
 
     def get(self, table: str, pk: Any) -> dict[str, Any] | None:
-        with self._lock:
-            try:
-                return _decode(self.db[table].get(pk))
-            except sqlite_utils.db.NotFoundError:
-                return None
+        tbl = self.table(table)
+        if tbl is None:
+            return None
+        with self._begin() as conn:
+            row = conn.execute(sa.select(tbl).where(self._pk_clause(tbl, pk))).mappings().first()
+        return _decode(dict(row)) if row is not None else None
 
     def rows(
         self,
@@ -131,32 +283,44 @@ class Store:
         order_by: str | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        with self._lock:
-            if not self.db[table].exists():
-                return []
-            return [
-                _decode(r)
-                for r in self.db[table].rows_where(where, params or [], order_by=order_by, limit=limit)
-            ]
+        tbl = self.table(table)
+        if tbl is None:
+            return []
+        stmt = sa.select(tbl)
+        if where:
+            clause, binds = _bind(where, params)
+            stmt = stmt.where(sa.text(clause).bindparams(**binds))
+        if order_by:
+            stmt = stmt.order_by(sa.text(order_by))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._begin() as conn:
+            return [_decode(dict(r)) for r in conn.execute(stmt).mappings()]
 
     def count(self, table: str, where: str | None = None, params: dict[str, Any] | list[Any] | None = None) -> int:
-        with self._lock:
-            return self.db[table].count_where(where, params or []) if where else self.db[table].count
+        tbl = self.table(table)
+        if tbl is None:
+            return 0
+        stmt = sa.select(sa.func.count()).select_from(tbl)
+        if where:
+            clause, binds = _bind(where, params)
+            stmt = stmt.where(sa.text(clause).bindparams(**binds))
+        with self._begin() as conn:
+            return int(conn.execute(stmt).scalar_one())
 
     def delete(self, table: str, pk: Any) -> None:
-        with self._lock:
-            try:
-                self.db[table].delete(pk)
-            except sqlite_utils.db.NotFoundError:
-                pass
+        tbl = self._table(table)
+        with self._begin() as conn:
+            conn.execute(tbl.delete().where(self._pk_clause(tbl, pk)))
 
     def execute(self, sql: str, params: dict[str, Any] | list[Any] | tuple = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            cursor = self.db.execute(sql, params)
-            if cursor.description is None:
+        """Run one SQL statement (``?`` or ``:name`` placeholders); rows as dicts (empty for writes)."""
+        clause, binds = _bind(sql, params)
+        with self._begin() as conn:
+            result = conn.execute(sa.text(clause), binds)
+            if not result.returns_rows:
                 return []
-            cols = [c[0] for c in cursor.description]
-            return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+            return [dict(r) for r in result.mappings()]
 
     # -- small key/value settings -----------------------------------------
     def kv_get(self, key: str, default: Any = None) -> Any:
@@ -168,8 +332,6 @@ class Store:
 
     # -- files kept as evidence -----------------------------------------
     def save_file(self, file_id: str, name: str, content: bytes, source: str = "") -> None:
-        import hashlib
-
         self.upsert(
             "files",
             {"id": file_id, "name": name, "size": len(content), "sha256": hashlib.sha256(content).hexdigest(),
@@ -178,16 +340,152 @@ class Store:
         )
 
     def load_file(self, file_id: str) -> dict[str, Any] | None:
-        return self.get("files", file_id)
+        row = self.get("files", file_id)
+        if row is not None and isinstance(row.get("content"), memoryview):
+            row["content"] = bytes(row["content"])
+        return row
+
+
+# -- schema for migrations ------------------------------------------------------------------
+class Schema:
+    """What a migration's ``up(db)`` gets: ``db["t"].create(...)``, ``.add_column``, ``.create_index``,
+    ``.exists()``, ``.drop()``, the data moves ``.rows`` / ``.rows_where`` / ``.update``, and
+    ``db.execute(sql)``, on either database (inside the migration's transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name
+
+    def __getitem__(self, name: str) -> TableSchema:
+        return TableSchema(self, name)
+
+    def execute(self, sql: str, params: dict[str, Any] | list[Any] | tuple = ()) -> None:
+        clause, binds = _bind(sql, params)
+        self.conn.execute(sa.text(clause), binds)
+
+    def table_names(self) -> list[str]:
+        return sa.inspect(self.conn).get_table_names()
+
+
+class TableSchema:
+    def __init__(self, schema: Schema, name: str) -> None:
+        self.schema = schema
+        self.name = name
+
+    def exists(self) -> bool:
+        return sa.inspect(self.schema.conn).has_table(self.name)
+
+    def create(self, columns: dict[str, Any], pk: str | tuple[str, ...] | None = None) -> None:
+        keys = (pk,) if isinstance(pk, str) else tuple(pk or ())
+        cols = [sa.Column(col, _TYPES.get(kind, sa.Text), primary_key=col in keys, nullable=col not in keys)
+                for col, kind in columns.items()]
+        sa.Table(self.name, sa.MetaData(), *cols).create(self.schema.conn)
+
+    def add_column(self, name: str, kind: Any = str) -> None:
+        col_type = _TYPES.get(kind, sa.Text)().compile(dialect=self.schema.conn.dialect)
+        self.schema.conn.exec_driver_sql(f'ALTER TABLE "{self.name}" ADD COLUMN "{name}" {col_type}')
+
+    def create_index(self, columns: list[str], *, unique: bool = False, index_name: str | None = None) -> None:
+        name = index_name or f"idx_{self.name}_{'_'.join(columns)}"
+        table = sa.Table(self.name, sa.MetaData(), autoload_with=self.schema.conn)
+        sa.Index(name, *[table.c[c] for c in columns], unique=unique).create(self.schema.conn)
+
+    def drop(self) -> None:
+        sa.Table(self.name, sa.MetaData(), autoload_with=self.schema.conn).drop(self.schema.conn)
+
+    def rows_where(self, where: str | None = None, params: list[Any] | tuple = (),
+                   order_by: str | None = None) -> list[dict[str, Any]]:
+        sql = f'SELECT * FROM "{self.name}"' + (f" WHERE {where}" if where else "") + \
+            (f" ORDER BY {order_by}" if order_by else "")
+        clause, binds = _bind(sql, params)
+        return [dict(row._mapping) for row in self.schema.conn.execute(sa.text(clause), binds)]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.rows_where()
+
+    def update(self, pk: Any, values: dict[str, Any]) -> None:
+        table = sa.Table(self.name, sa.MetaData(), autoload_with=self.schema.conn)
+        keys = [c for c in table.primary_key.columns]
+        pks = pk if isinstance(pk, tuple | list) else (pk,)
+        clause = sa.and_(*[col == value for col, value in zip(keys, pks, strict=True)])
+        self.schema.conn.execute(table.update().where(clause).values(**values))
+
+
+# -- SQLite connection set-up -------------------------------------------------------------
+def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")  # answers "memory" for an in-memory database
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path, *, blocking: bool = True) -> Iterator[bool]:
+    """An exclusive ``flock`` on ``path`` for the block; yields False when ``blocking`` is off and
+    another holder has it. (Without ``fcntl`` (Windows), one process is assumed.)"""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux/macOS
+        yield True
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- placeholders and encoding -------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?")
+
+
+def _bind(sql: str, params: dict[str, Any] | list[Any] | tuple | None) -> tuple[str, dict[str, Any]]:
+    """``?`` placeholders with a list of values -> ``:p0, :p1...`` with a dict (quoted text left alone)."""
+    if params is None:
+        return sql, {}
+    if isinstance(params, dict):
+        return sql, dict(params)
+    values = list(params)
+    counter = iter(range(len(values) + 1))
+
+    def swap(match: re.Match[str]) -> str:
+        return f":p{next(counter)}" if match.group(0) == "?" else match.group(0)
+
+    clause = _PLACEHOLDER.sub(swap, sql)
+    return clause, {f"p{i}": _plain(v) for i, v in enumerate(values)}
+
+
+def _plain(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
 
 
 _JSON_SUFFIX = "_json"
 
 
 def _encode(row: dict[str, Any]) -> dict[str, Any]:
-    """Columns named ``*_json`` hold JSON; everything else is stored as given."""
-    return {k: (json.dumps(v) if k.endswith(_JSON_SUFFIX) and not isinstance(v, str | type(None)) else v)
-            for k, v in row.items()}
+    """Columns named ``*_json`` hold JSON; booleans are 0/1; everything else is stored as given."""
+    out = {}
+    for k, v in row.items():
+        if k.endswith(_JSON_SUFFIX) and not isinstance(v, str | type(None)):
+            v = json.dumps(v)
+        out[k] = _plain(v)
+    return out
 
 
 def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:

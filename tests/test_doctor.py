@@ -133,3 +133,28 @@ def test_openai_unset_is_optional_not_a_failure():
     assert "OPENAI_API_KEY" in check.line()
     results = run_checks(Settings(database_path="/proc/x/bot.db", port=0))
     assert [r.name for r in results] == NAMES
+def test_database_check_on_both_databases_names_the_fix(database, tmp_path):
+    from bot.doctor import check_database
+    from config import Settings
+    from services.store import Store
+
+    if database.startswith("postgresql:"):
+        settings = Settings().replace(database_url=database)
+    else:
+        settings = Settings().replace(database_path=database)
+    fresh = check_database(settings)
+    assert fresh.ok and ("migration(s) to apply" in fresh.detail or "will be created" in fresh.detail)
+    Store(settings.database_target).close()
+    current = check_database(settings)
+    assert current.ok and "schema current" in current.detail, current.line()
+    if database.startswith("postgresql:"):
+        base = database.rsplit("/", 1)[0].replace("postgres@", "postgres:hunter2@")
+        missing = check_database(Settings().replace(database_url=base + "/no_such_db"))
+        assert not missing.ok and "createdb no_such_db" in missing.fix
+        assert "hunter2" not in missing.line()
+        down = check_database(Settings().replace(database_url="postgresql://bot:hunter2@127.0.0.1:9/bot"))
+        assert not down.ok and "start PostgreSQL" in down.fix and "hunter2" not in down.line()
+    else:
+        (tmp_path / "a-file").write_text("in the way")
+        check = check_database(Settings().replace(database_path=str(tmp_path / "a-file" / "bot.db")))
+        assert not check.ok and "DATABASE_PATH" in check.fix

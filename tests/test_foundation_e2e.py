@@ -127,7 +127,7 @@ def test_http_mode_process_logs_mode_without_keys_and_stops_cleanly_on_sigterm(t
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, output[-3000:]
     assert "mode=http" in output and "nimrobo=https://app.nimroboai.com/api" in output
     assert "stopped cleanly" in output
     for secret in ("xoxb-supersecret-123", "signing-secret-456", "api_privatekey789"):

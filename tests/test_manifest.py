@@ -29,6 +29,9 @@ METHOD_SCOPES = {
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "conversations_members": {"channels:read", "groups:read"},
     "users_info": {"users:read"},
+    # finding a post whose answer was lost, by its metadata, wherever the bot posts
+    "conversations_history": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "reactions_add": {"reactions:write"},
 }
 # Events the bot subscribes to and the scope each needs.

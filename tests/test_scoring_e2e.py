@@ -6,6 +6,7 @@ import io
 import pytest
 
 from sandbox.stack import Stack, StackOptions
+from tests.conftest import db_options
 
 USER, CHANNEL = "U_ALICE", "C_GENERAL"
 CSV = (
@@ -17,14 +18,15 @@ CSV = (
 )
 
 
-def make_stack(**pluto):
+def make_stack(database=None, **pluto):
     pluto = {"extract_seconds": 0.3, "score_seconds": 0.6, **pluto}
-    return Stack(StackOptions(pluto=pluto, settings={"pluto_stall_seconds": 2.0}))
+    return Stack(StackOptions(pluto=pluto, settings={"pluto_stall_seconds": 2.0},
+                              **(db_options(database) if database else {})))
 
 
 @pytest.fixture()
-def stack():
-    with make_stack() as s:
+def stack(database):  # each test using it runs on SQLite and on PostgreSQL
+    with make_stack(database) as s:
         yield s
 
 

@@ -164,7 +164,7 @@ def test_a_database_from_before_the_merge_keeps_its_runs(tmp_path):
     _database_before_the_merge(path)
     store = Store(path)
     try:
-        assert "m320_one_run_state" in store.applied and not store.db["pluto_queue"].exists()
+        assert "m320_one_run_state" in store.applied and store.table("pluto_queue") is None
         settings = Settings().replace(pluto_api_base_url="http://pluto/api", database_path=str(path))
         scoring = ScoringService(store, settings, PlutoClient("http://pluto/api"))
         states = {r: scoring.run(r).state for r in ("r1", "r2", "r3", "r4")}

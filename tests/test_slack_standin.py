@@ -473,3 +473,41 @@ def test_render_view_shows_inputs_errors_and_its_buttons():
     assert render_view(view).splitlines() == [  # an error sits under its field, as Slack shows it
         "┌ Score candidates ┐", "Job description: ____", "  ! Required.", "Top N (optional): [10 ▾]",
         "<Go>  <Cancel>"]
+
+
+# -- history with metadata, and answers lost after a post was stored ---------------------------------
+def test_history_and_replies_show_metadata_only_when_asked():
+    with SlackStandIn(bot_token=TOKEN) as standin:
+        client = WebClient(token=TOKEN, base_url=standin.url + "/api/")
+        meta = {"event_type": "voice_session_completed", "event_payload": {"session_id": "s1"}}
+        root = client.chat_postMessage(channel="C_H", text="root")["ts"]
+        first = client.chat_postMessage(channel="C_H", text="done", metadata=meta)["ts"]
+        reply = client.chat_postMessage(channel="C_H", text="in thread", thread_ts=root, metadata=meta)["ts"]
+        history = client.conversations_history(channel="C_H", include_all_metadata=True)["messages"]
+        assert [m["ts"] for m in history] == [first, root]  # newest first; thread replies are not listed
+        assert history[0]["metadata"] == meta
+        assert "metadata" not in client.conversations_history(channel="C_H")["messages"][0]
+        assert client.conversations_history(channel="C_H", oldest=root)["messages"][0]["ts"] == first
+        page = client.conversations_history(channel="C_H", limit=1)
+        assert len(page["messages"]) == 1 and page["response_metadata"]["next_cursor"]
+        replies = client.conversations_replies(channel="C_H", ts=root, include_all_metadata=True)["messages"]
+        assert [m["ts"] for m in replies] == [root, reply] and replies[1]["metadata"] == meta
+        with pytest.raises(SlackApiError) as missing:
+            client.conversations_replies(channel="C_H", ts="1.000001")
+        assert missing.value.response["error"] == "thread_not_found"
+        standin.members["C_OUT"] = {"U_ALICE"}
+        with pytest.raises(SlackApiError) as outside:
+            client.conversations_history(channel="C_OUT")
+        assert outside.value.response["error"] == "not_in_channel"
+
+
+def test_a_lost_answer_still_stores_the_post_and_touches_only_that_method():
+    with SlackStandIn(bot_token=TOKEN) as standin:
+        client = WebClient(token=TOKEN, base_url=standin.url + "/api/", retry_handlers=[])
+        standin.lose_answer("chat.postMessage")
+        client.auth_test()  # other methods answer as usual
+        with pytest.raises(Exception) as lost:
+            client.chat_postMessage(channel="C_L", text="stored, but you won't hear back")
+        assert not isinstance(lost.value, SlackApiError)  # no answer at all
+        assert [m["text"] for m in standin.messages("C_L")] == ["stored, but you won't hear back"]
+        assert client.chat_postMessage(channel="C_L", text="next")["ok"]  # one-off

@@ -3,12 +3,13 @@
 import pytest
 
 from sandbox.stack import Stack, StackOptions
+from tests.conftest import db_options
 from tests.test_voicelink_e2e import CHANNEL, USER, make_links
 
 
 @pytest.fixture()
-def stack():
-    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.3, "summary_delay": 0.3})) as s:
+def stack(database):  # each test runs on SQLite and on PostgreSQL
+    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.3, "summary_delay": 0.3}, **db_options(database))) as s:
         yield s
 
 

@@ -9,10 +9,12 @@ in the thread, and queue the run. The scheduler job drives the run through
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot import once
 from bot.blocks import Message, error_message
 from bot.blocks.pluto import (
     done_message,
@@ -27,6 +29,7 @@ from bot.blocks.pluto import (
 from bot.context import Services
 from bot.slack_out import SlackOut
 from services.errors import ServiceError
+from services.outbox import POSTED, POSTING
 from services.records import RunUpdate, ScoringRun
 
 log = logging.getLogger(__name__)
@@ -75,11 +78,73 @@ def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
         post_results(services, out, run)
 
 
+SHORTLIST, EXPORT = "pluto_scoring_completed", "pluto_export"
+
+
 def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
-    """The shortlist (with metadata for other apps) and the full ranking as a CSV, in the run's thread."""
-    out.post(run.channel, shortlist_message(run), run.thread_ts)
-    out.upload(run.channel, services.scoring.export_csv(run), run.export_name, f"Full ranking · {run.filename}",
-               thread_ts=run.thread_ts, comment="The full ranking, every candidate (CSV).")
+    """The shortlist (with metadata for other apps), then the full ranking as a CSV, in the run's thread.
+
+    Each is claimed -> posted -> confirmed in the outbox, so it appears exactly once whatever
+    happens: another replica, a restart, or a post whose answer was lost (looked up in the
+    thread by its metadata or file name after the claim timeout, never sent twice).
+    """
+    if _once(services, out, run, SHORTLIST,
+             lambda: {"ts": out.post(run.channel, shortlist_message(run), run.thread_ts)},
+             once.metadata_matches(SHORTLIST, {"run_id": run.id})):
+        _once(services, out, run, EXPORT, lambda: _upload_export(services, out, run),
+              lambda m: any(f.get("name") == run.export_name for f in m.get("files") or []))
+
+
+def deliver_results(services: Services, out: SlackOut) -> None:
+    """Post what complete runs still lack: a replica may have died right after a run finished."""
+    for run in services.scoring.undelivered():
+        if services.stopping.is_set():
+            return
+        try:
+            post_results(services, out, run)
+        except Exception:
+            log.exception("could not deliver the results of run %s", run.id)
+
+
+def _upload_export(services: Services, out: SlackOut, run: ScoringRun) -> dict[str, Any]:
+    file_id = out.upload(run.channel, services.scoring.export_csv(run), run.export_name,
+                         f"Full ranking · {run.filename}", thread_ts=run.thread_ts,
+                         comment="The full ranking, every candidate (CSV).")
+    return {"ts": file_id}  # the file id stands in for a ts: a file message has none here
+
+
+def _once(services: Services, out: SlackOut, run: ScoringRun, kind: str, call: Callable[[], Any],
+          match: Callable[[dict[str, Any]], bool]) -> bool:
+    """True once this post is confirmed (now or earlier)."""
+    outbox, key = services.outbox, f"{kind}:{run.id}"
+    row = outbox.get(key)
+    if row is not None and row["state"] != POSTING:
+        return row["state"] == POSTED
+    if row is not None:  # claimed earlier and never confirmed: reconcile once it is stale
+        if key in once.IN_FLIGHT or not outbox.retake_if_stale(row, services.settings.claim_timeout_seconds):
+            return False
+        try:
+            ts = once.find_posted(out.client, run.channel, run.thread_ts, match,
+                                  oldest=row["claimed_at"] - once.LOOKBACK_SECONDS)
+        except Exception as exc:  # Slack can't be asked now; the next period asks again
+            log.warning("scoring: looking up %s failed (%s); will try again", key, exc)
+            return False
+        if ts:
+            log.info("scoring: %s was already posted (%s); recorded", key, ts)
+            outbox.mark_posted(key, ts)
+            return True
+        log.info("scoring: %s was never posted; posting it", key)
+    elif not outbox.claim(key, run.channel, run.thread_ts):
+        return False  # another replica (or thread) has it
+    sent = once.send(key, call)
+    if sent.outcome == "posted":
+        outbox.mark_posted(key, sent.ts)
+        return True
+    if sent.outcome == "undeliverable":
+        outbox.give_up(key, sent.error)
+    elif sent.outcome == "failed":
+        outbox.release(key)
+    return False
 
 
 def _update_progress(out: SlackOut, run: ScoringRun, message: Message) -> bool:

@@ -3,6 +3,11 @@
 The job runs every ``progress_update_seconds`` (2 s by default, inside chat.update's
 rate tier) and updates a message only when its run moved. slack_sdk's retry handler
 honours 429's Retry-After; if Slack still refuses, the update waits for the next period.
+
+A finished run's results (the shortlist with ``pluto_scoring_completed`` metadata, then the
+CSV export) are posted exactly once through the outbox (services/outbox.py, bot/once.py):
+:func:`bot.flows.scoring.deliver_results` posts whatever a complete run still lacks, so a
+run is delivered even when the replica that saw it finish died before posting.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 from slack_sdk import WebClient
 
 from bot.context import Services
-from bot.flows.scoring import show_update
+from bot.flows.scoring import deliver_results, show_update
 from bot.scheduler import job
 from bot.slack_out import SlackOut
 
@@ -27,3 +32,4 @@ def drive_scoring(services: Services, client: WebClient) -> None:
             show_update(services, out, update)
         except Exception:
             log.exception("could not show the update of run %s", update.run.id)
+    deliver_results(services, out)

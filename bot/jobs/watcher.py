@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot import once
 from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.scheduler import job
@@ -19,9 +19,7 @@ from services.records import Notification
 
 log = logging.getLogger(__name__)
 
-# Slack errors that won't go away by trying again: keep the claim, record why, stop trying.
-UNDELIVERABLE = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "access_denied",
-                 "team_access_not_granted", "invalid_blocks", "invalid_metadata", "msg_too_long"}
+EVENT_TYPE = "voice_session_completed"
 
 
 def wait_seconds(services: Services) -> float:
@@ -34,31 +32,62 @@ def watch_interviews(services: Services, client: WebClient) -> None:
     if not services.settings.nimrobo_api_key:
         return
     out = SlackOut(client)
+    reconcile(services, client)
     for note in services.sessions.poll(wait_seconds=wait_seconds(services)):
         if services.stopping.is_set():
             return
         post(services, out, note)
 
 
+def _key(session_id: str, channel: str) -> str:
+    return f"{EVENT_TYPE}:{session_id}:{channel}"
+
+
 def post(services: Services, out: SlackOut, note: Notification) -> str | None:
-    """Claim, post, mark: the message ts, or None when it was not posted (now)."""
+    """Claim, post, confirm: the message ts, or None when it was not posted (now)."""
     sessions = services.sessions
-    if not sessions.claim(note.session_id, note.channel):
+    if not sessions.claim(note.session_id, note.channel, note.thread_ts):
         return None
-    try:
-        ts = out.post(note.channel, completed_message(note), note.thread_ts)
-    except SlackApiError as exc:  # Slack answered, so nothing was posted
-        error = str(exc.response.get("error", "")) if exc.response is not None else ""
-        if error in UNDELIVERABLE:
-            log.warning("watcher: can't post session %s to %s (%s); giving up", note.session_id, note.channel, error)
-            sessions.give_up(note.session_id, note.channel, error)
+    sent = once.send(_key(note.session_id, note.channel),
+                     lambda: {"ts": out.post(note.channel, completed_message(note), note.thread_ts)})
+    if sent.outcome == "posted":
+        sessions.mark_posted(note.session_id, note.channel, sent.ts or "")
+        return sent.ts
+    if sent.outcome == "undeliverable":
+        log.warning("watcher: can't post session %s to %s (%s); giving up", note.session_id, note.channel,
+                    sent.error)
+        sessions.give_up(note.session_id, note.channel, sent.error)
+    elif sent.outcome == "failed":
+        log.warning("watcher: posting session %s to %s failed (%s); next poll retries", note.session_id,
+                    note.channel, sent.error)
+        sessions.release(note.session_id, note.channel)
+    else:  # Slack may have stored it: the claim stays, and reconcile() looks it up after the timeout
+        log.warning("watcher: posting session %s to %s had no clear answer (%s); will look it up in Slack",
+                    note.session_id, note.channel, sent.error)
+    return None
+
+
+def reconcile(services: Services, client: WebClient) -> None:
+    """Settle claims left "claimed" by a lost answer or a dead process: found in Slack -> record it;
+    not found -> release it, and this same poll posts it."""
+    sessions = services.sessions
+    for row in sessions.stale_claims(services.settings.claim_timeout_seconds):
+        if services.stopping.is_set():
+            return
+        if _key(row["session_id"], row["channel"]) in once.IN_FLIGHT or not sessions.retake(row):
+            continue
+        try:
+            ts = once.find_posted(client, row["channel"], row.get("thread_ts"),
+                                  once.metadata_matches(EVENT_TYPE, {"session_id": row["session_id"]}),
+                                  oldest=(row["claimed_at"] or 0) - once.LOOKBACK_SECONDS)
+        except Exception as exc:  # Slack can't be asked now: the claim stays, the next poll asks again
+            log.warning("watcher: looking up session %s in %s failed (%s); will try again", row["session_id"],
+                        row["channel"], exc)
+            continue
+        if ts:
+            log.info("watcher: session %s was already posted to %s (%s); recorded", row["session_id"],
+                     row["channel"], ts)
+            sessions.mark_posted(row["session_id"], row["channel"], ts)
         else:
-            log.warning("watcher: posting session %s to %s failed (%s); next poll retries", note.session_id,
-                        note.channel, error or exc)
-            sessions.release(note.session_id, note.channel)
-        return None
-    except Exception:  # no answer: it may have been posted, so never post it again (at most once)
-        log.exception("watcher: posting session %s to %s had no answer; not retrying", note.session_id, note.channel)
-        return None
-    sessions.mark_posted(note.session_id, note.channel, ts)
-    return ts
+            log.info("watcher: session %s was never posted to %s; posting it", row["session_id"], row["channel"])
+            sessions.release(row["session_id"], row["channel"])

@@ -1,9 +1,9 @@
 """Core tables: key/value settings, stored files, Slack event de-duplication."""
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["kv"].create({"key": str, "value": str}, pk="key")
     db["files"].create(
         {"id": str, "name": str, "size": int, "sha256": str, "content": bytes, "source": str, "created_at": float},

@@ -1,9 +1,9 @@
 """The Pluto client's queue: one row per run, per Pluto base URL, in arrival order."""
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["pluto_queue"].create(
         {
             "id": str,

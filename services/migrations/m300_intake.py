@@ -1,9 +1,9 @@
 """CSV intakes: the original file (in ``files``) and what the check found, kept as evidence."""
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["intakes"].create(
         {"id": str, "file_id": str, "filename": str, "user": str, "channel": str, "created_at": float,
          "ok": bool, "error": str, "report_json": str, "normalized_path": str},

@@ -1,9 +1,9 @@
 """Scoring runs started from Slack: where they report, and how far they got."""
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["scoring_runs"].create(
         {
             "id": str,

@@ -8,15 +8,13 @@ fetched becomes ``running`` (the next tick fetches them), and one the queue had 
 cancelled becomes ``failed`` with its reason.
 """
 
-import sqlite_utils
-
-from services.store import now
+from services.store import Schema, now
 
 NEW_COLUMNS = {"seq": int, "base_url": str, "csv_path": str, "total": int, "started_at": float}
 STATE_FROM_QUEUE = {"queued": "queued", "uploading": "uploading", "running": "running", "done": "running"}
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     runs = db["scoring_runs"]
     for name, kind in NEW_COLUMNS.items():
         runs.add_column(name, kind)

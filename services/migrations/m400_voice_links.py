@@ -4,10 +4,10 @@ A link's URL and token are bearer secrets: they are delivered to the creator and
 stored here. ``voice_links`` keeps what the watcher and the channel card need.
 """
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["voice_batches"].create(
         {
             "id": str,  # our id for one /voicelink create submission

@@ -1,9 +1,9 @@
 """Interview watcher: explicit watches, project subscriptions, and the once-only notification log."""
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["session_watches"].create(
         {
             "session_id": str,

@@ -1,7 +1,7 @@
 """Watches remember the participant's label for the completed-interview message."""
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["session_watches"].add_column("label", str)

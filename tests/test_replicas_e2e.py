@@ -1,0 +1,90 @@
+"""Two bot processes on one PostgreSQL behind the Slack test bed; the leader is killed mid-run.
+
+Signed Slack requests alternate between the replicas (a modal opened through one is submitted
+through the other). Every completed interview and every scoring result is posted exactly
+once, and the scheduled jobs resume on the survivor.
+"""
+
+import pytest
+
+from sandbox.replicas import Replicas
+from services.nimrobo import NimroboClient
+from services.store import Store
+from tests.test_scoring_e2e import CSV
+
+USER = "U_ALICE"
+CHANNELS = ("C_REPLICA_A", "C_REPLICA_B")
+LABELS = [f"Candidate {i}" for i in range(1, 9)]
+
+
+@pytest.fixture()
+def replicas(pg_url):
+    with Replicas(pg_url, count=2, poll_interval=1.0, claim_timeout=2.0) as r:
+        yield r
+
+
+def by_metadata(slack, event_type, channel=None):
+    return [m for m in slack.messages(channel) if (m.get("metadata") or {}).get("event_type") == event_type]
+
+
+def start_scoring(replicas, channel, name):
+    slack = replicas.slack
+    before = len(slack.views(user=USER))
+    replicas.signer().command("/pluto", "score", user=USER, channel=channel)
+    view = slack.wait_for(lambda: slack.views(user=USER)[before:])[-1]
+    file = slack.add_file(name, CSV, user=USER)
+    submit = replicas.signer()  # the other replica takes the submission
+    values = {"file": {"file": submit.files([file])}, "jd": {"jd": submit.input_value("Engineer")},
+              "top_n": {"top_n": {"type": "number_input", "value": "3"}}}
+    assert submit.view_submission(view, values, user=USER).status_code == 200
+
+
+def test_two_replicas_kill_the_leader_every_post_exactly_once(replicas, pg_url):
+    slack = replicas.slack
+    leader = slack.wait_for(replicas.leader, timeout=20)
+    assert len(replicas.leaders()) == 1  # the other replica serves Slack but runs no jobs
+    # Slack re-sends an event; the two deliveries reach different replicas: handled once.
+    event = {"type": "app_home_opened", "user": "U_BOB", "channel": "D2", "tab": "home"}
+    for _ in range(2):
+        assert replicas.signer().event(event, event_id="EvREPLICATED1").status_code == 200
+    slack.wait_for(lambda: slack.home("U_BOB"))
+    nimrobo = NimroboClient(replicas.nimrobo.url + "/api", replicas.nimrobo_key)
+    project = nimrobo.create_project("Replica test", "## Goal\nTalk")
+    links = nimrobo.create_links(project.id, LABELS, "1_week")
+    for channel in CHANNELS:  # each subscription through a different replica
+        replicas.signer().command("/voicelink", f"subscribe {project.id}", user=USER, channel=channel)
+    slack.wait_for(lambda: len([r for r in slack.responses(USER) if "will be posted here" in r["text"]]) == 2)
+    start_scoring(replicas, CHANNELS[0], "first.csv")
+    sessions = [replicas.nimrobo.start_session(link.id) for link in links]
+    for session in sessions[:4]:
+        replicas.nimrobo.complete_session(session)
+    slack.wait_for(lambda: by_metadata(slack, "voice_session_completed"), timeout=30)  # the leader is at work
+
+    leader.kill()  # mid-run: some interviews posted, others not yet; a scoring run under way
+    for session in sessions[4:]:
+        replicas.nimrobo.complete_session(session)
+    start_scoring(replicas, CHANNELS[1], "second.csv")  # requests now reach the survivor only
+    [survivor] = replicas.live
+    slack.wait_for(lambda: survivor.is_leader, timeout=20)
+
+    expected = {(s, c) for s in sessions for c in CHANNELS}
+    store = Store(pg_url)
+    try:
+        def all_settled():
+            rows = store.rows("session_notifications")
+            done = {(r["session_id"], r["channel"]) for r in rows if r["state"] == "posted"}
+            posts = store.rows("slack_posts", "state = 'posted'")
+            return done >= expected and len(posts) == 4  # 2 runs x (shortlist, export)
+        slack.wait_for(all_settled, timeout=90)
+        posted = [(m["metadata"]["event_payload"]["session_id"], m["channel"])
+                  for m in by_metadata(slack, "voice_session_completed")]
+        assert sorted(posted) == sorted(expected)  # each exactly once: nothing lost, nothing twice
+        shortlists = by_metadata(slack, "pluto_scoring_completed")
+        assert sorted(m["metadata"]["event_payload"]["filename"] for m in shortlists) == ["first.csv", "second.csv"]
+        assert sorted(u["filename"] for u in slack.uploads()) == ["first-ranked.csv", "second-ranked.csv"]
+        recorded = {r["message_ts"] for r in store.rows("session_notifications")}
+        assert recorded == {m["ts"] for m in by_metadata(slack, "voice_session_completed")}
+    finally:
+        store.close()
+    assert "now runs the scheduled jobs" in survivor.log()
+    assert len([c for c in slack.api_calls("views.publish") if c["params"].get("user_id") == "U_BOB"]) == 1
