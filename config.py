@@ -70,6 +70,15 @@ def _database_url(value: str) -> str:
     return value
 
 
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r} is not a yes/no value; expected true or false")
+
+
 def _number(name: str, value: str, kind: type = int, minimum: float = 0) -> int | float:
     try:
         number = kind(value)
@@ -110,6 +119,9 @@ class Settings:
     slack_updates_per_minute: float = 50.0  # chat.update per workspace (tier 3)
     http_backlog: int = 2048
     http_keepalive_seconds: float = 5.0
+    encryption_key: Secret = Secret("")  # Fernet key for recruiters' own Nimrobo keys (services/keys.py)
+    admin_user_ids: tuple[str, ...] = ()  # Slack users who may see every run and session
+    nimrobo_shared_key_fallback: bool = True  # a recruiter whose key was revoked falls back to NIMROBO_API_KEY
     claim_timeout_seconds: float = 60.0  # a post whose outcome is unknown this long is looked up in Slack
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -216,6 +228,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         http_backlog=int(_number("HTTP_BACKLOG", get("HTTP_BACKLOG", default="2048"), int, 1)),
         http_keepalive_seconds=_number("HTTP_KEEPALIVE_SECONDS", get("HTTP_KEEPALIVE_SECONDS", default="5"),
                                        float, 1),
+        encryption_key=Secret(get("ENCRYPTION_KEY")),
+        admin_user_ids=tuple(u for u in (x.strip() for x in get("ADMIN_USER_IDS").replace(";", ",").split(",")) if u),
+        nimrobo_shared_key_fallback=_flag("NIMROBO_SHARED_KEY_FALLBACK", get("NIMROBO_SHARED_KEY_FALLBACK",
+                                                                            default="true")),
         claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
     )
 

@@ -9,8 +9,11 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from bot.blocks.keys import key_revoked_message
 from bot.context import Services
+from bot.directory import directory_of
 from bot.slack_client import BotWebClient, SlackWriteLimiter
+from bot.slack_out import SlackOut
 from handlers import register_all
 
 log = logging.getLogger(__name__)
@@ -54,5 +57,8 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error for %s: %s", body.get("type") or body.get("command"), error, exc_info=error)
 
+    services.directory = directory_of(client)
+    services.keys.on_revoked = lambda user: SlackOut(client).dm(user, key_revoked_message(
+        services.settings.nimrobo_shared_key_fallback))
     register_all(app, services)
     return app

@@ -14,9 +14,11 @@ from typing import Any
 
 from bot.work import WorkPool
 from config import Settings
+from services.access import AccessService, Directory
 from services.concurrency import Backoff
 from services.events import EventLog
 from services.interviews import InterviewService
+from services.keys import KeyService, KeyVault
 from services.leader import Leadership
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
@@ -27,6 +29,16 @@ from services.store import Store
 from services.voicelinks import VoiceLinkService
 
 log = logging.getLogger(__name__)
+
+
+class _NoDirectory:
+    """Before the app is built: nobody is a member of anything, nobody is an admin."""
+
+    def members(self, channel: str) -> set[str]:
+        return set()
+
+    def is_admin(self, user: str) -> bool:
+        return False
 
 
 class Services:
@@ -40,11 +52,12 @@ class Services:
         self.store = store or Store(settings.database_target)
         self.transports = transports or {}
         self.stopping = threading.Event()
+        self._directory: Directory = _NoDirectory()
 
     # -- the feature services: the only door for handlers and jobs --------------------------
     @cached_property
     def scoring(self) -> ScoringService:
-        return ScoringService(self.store, self.settings, self.pluto)
+        return ScoringService(self.store, self.settings, self.pluto, self.access)
 
     @cached_property
     def voicelinks(self) -> VoiceLinkService:
@@ -54,7 +67,30 @@ class Services:
     @cached_property
     def sessions(self) -> SessionService:
         return SessionService(self.store, self.nimrobo, self.voicelinks, workers=self.settings.api_concurrency,
-                              backoff=self.backoff)
+                              backoff=self.backoff, access=self.access)
+
+    @property
+    def directory(self) -> Directory:
+        """What Slack says about channels and people (bot/directory.py); the app factory sets it."""
+        return self._directory
+
+    @directory.setter
+    def directory(self, directory: Directory) -> None:
+        self._directory = directory
+        if "access" in self.__dict__:
+            self.access.directory = directory
+
+    @cached_property
+    def access(self) -> AccessService:
+        """Who may see which voice session and scoring run: the one place that decides."""
+        return AccessService(self.store, self.directory, self.settings.admin_user_ids)
+
+    @cached_property
+    def keys(self) -> KeyService:
+        """Recruiters' own Nimrobo keys (``/voicelink login``) and whose key each call runs with."""
+        vault = KeyVault(self.store, self.settings.encryption_key)
+        return KeyService(vault, self.nimrobo_shared, self._nimrobo_client,
+                          fallback=self.settings.nimrobo_shared_key_fallback)
 
     @cached_property
     def outbox(self) -> Outbox:
@@ -80,13 +116,21 @@ class Services:
     @cached_property
     def work(self) -> WorkPool:
         """The bounded, per-user-fair pool for slow work after a Slack ack."""
-        return WorkPool(self.settings.work_pool_size, self.settings.work_per_user)
+        return WorkPool(self.settings.work_pool_size, self.settings.work_per_user, acting_as=self.keys.acting_as)
 
     # -- what the feature services are built on ----------------------------------------------
     @cached_property
     def nimrobo(self) -> NimroboClient:
-        return NimroboClient(self.settings.nimrobo_api_base_url, self.settings.nimrobo_api_key,
-                             transport=self.transports.get("nimrobo"))
+        """Nimrobo with the acting user's own key when they have one, else the operator's."""
+        return self.keys.nimrobo  # type: ignore[return-value]  # a NimroboClient look-alike
+
+    @cached_property
+    def nimrobo_shared(self) -> NimroboClient:
+        """Nimrobo with the operator's ``NIMROBO_API_KEY``."""
+        return self._nimrobo_client(self.settings.nimrobo_api_key)
+
+    def _nimrobo_client(self, key: str) -> NimroboClient:
+        return NimroboClient(self.settings.nimrobo_api_base_url, key, transport=self.transports.get("nimrobo"))
 
     @cached_property
     def pluto(self) -> PlutoClient:
@@ -107,7 +151,9 @@ class Services:
         self.stopping.set()
         if "work" in self.__dict__:
             self.work.shutdown(wait=True)
-        for name in ("nimrobo", "pluto"):
+        if "keys" in self.__dict__:
+            self.keys.close()
+        for name in ("nimrobo_shared", "pluto"):
             client = self.__dict__.get(name)
             if client is not None:
                 try:

@@ -58,11 +58,13 @@ class SlackDirectory:
         def load() -> bool:
             try:
                 info = self.client.conversations_info(channel=channel)["channel"]
+                return not (info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
             except SlackApiError as exc:
                 log.warning("conversations.info %s failed (%s): treating it as public", channel,
                             exc.response.get("error") if exc.response is not None else exc)
-                return True
-            return not (info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+            except Exception as exc:  # Slack can't say: mask, to be safe
+                log.warning("conversations.info %s failed (%s): treating it as public", channel, exc)
+            return True
 
         return bool(self._public.get(channel, load))
 
@@ -93,3 +95,15 @@ class SlackDirectory:
             return bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
 
         return bool(self._admins.get(user, load))
+
+
+def directory_of(client: Any) -> SlackDirectory:
+    """The one :class:`SlackDirectory` of ``client`` (made on first use), so every caller shares its cache."""
+    directory = getattr(client, "_pluto_directory", None)
+    if directory is None:
+        directory = SlackDirectory(client)
+        try:
+            client._pluto_directory = directory
+        except AttributeError:  # a client that takes no attributes: no shared cache
+            pass
+    return directory

@@ -31,6 +31,7 @@ from bot.blocks import (
     Message,
     clip,
 )
+from bot.directory import directory_of
 from services.privacy import mask_payload, mask_text
 
 # The longest text each place takes: masking can lengthen a text ("a@b.co" -> "a•••@b.co"),
@@ -78,12 +79,10 @@ class SlackOut:
         self.client = client
 
     def is_public(self, channel: str) -> bool:
-        """Whether people other than the asker read ``channel``: the one place this is decided.
-
-        Today: a channel id (``C…``) counts as public; DMs (``D…``) and legacy private channels
-        (``G…``) do not.
-        """
-        return str(channel).startswith("C")
+        """Whether ``channel`` is public: the one place this is decided, from ``conversations.info``
+        (``is_private``, ``is_im``, ``is_mpim``), cached, never from the id (private channels made
+        since 2021 have ``C`` ids too). When Slack can't say, it counts as public."""
+        return directory_of(self.client).is_public(channel)
 
     def _kwargs(self, channel: str, message: Message) -> dict[str, Any]:
         return masked_kwargs(message) if self.is_public(channel) else message.kwargs()
@@ -109,6 +108,16 @@ class SlackOut:
         return (files[0] or {}).get("id")
 
     # -- to one person ---------------------------------------------------------------------------
+    def upload_privately(self, user: str, content: bytes | str, filename: str, title: str, *,
+                         comment: str | None = None) -> str | None:
+        """A file only ``user`` can see: Slack has no ephemeral files, so it goes to their DM."""
+        channel = self.client.conversations_open(users=user)["channel"]["id"]
+        extra: dict[str, Any] = {"initial_comment": comment} if comment else {}
+        response = self.client.files_upload_v2(channel=channel, content=content, filename=filename, title=title,
+                                               **extra)
+        files = response.get("files") or [{}]
+        return (files[0] or {}).get("id")
+
     def reply_privately(self, channel: str, user: str, message: Message, thread_ts: str | None = None) -> None:
         """An ephemeral message to ``user`` in ``channel``; a DM when Slack refuses the ephemeral."""
         try:
@@ -125,11 +134,9 @@ class SlackOut:
 
     # -- reading what the rules need -----------------------------------------------------------
     def members(self, channel: str) -> set[str] | None:
-        """The members of ``channel``, or None when Slack won't say."""
-        try:
-            return set(self.client.conversations_members(channel=channel)["members"])
-        except Exception:
-            return None
+        """The members of ``channel`` (every page, cached briefly), or None when Slack won't say."""
+        members = directory_of(self.client).members(channel)
+        return members or None
 
     def file(self, file_id: str) -> dict[str, Any]:
         """A shared file's record (``files.info``)."""

@@ -25,6 +25,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,10 @@ class PoolStats:
 class WorkPool:
     """``submit(user, fn)`` runs ``fn`` on one of ``workers`` threads, round robin across users."""
 
-    def __init__(self, workers: int = 8, per_user: int = 2, name: str = "work") -> None:
+    def __init__(self, workers: int = 8, per_user: int = 2, name: str = "work",
+                 acting_as: Callable[[str], AbstractContextManager[Any]] | None = None) -> None:
+        #: on whose behalf a job runs (Services passes the key service's, so their own key is used)
+        self.acting_as = acting_as or (lambda user: nullcontext())
         self.workers = max(1, workers)
         self.per_user = max(1, min(per_user, self.workers))
         self._lines: dict[str, deque[_Job]] = {}
@@ -170,8 +174,11 @@ def defer(pool: WorkPool, user: str, fn: Callable[[], None], reply: Reply, what:
     When every worker is busy the person who asked hears at once, privately, that their
     request is queued; any failure reaches them as a private message.
     """
-    pool.submit(user, lambda: run_safely(fn, reply, what), what=what,
-                on_queued=lambda ahead: _try_reply(reply, queued_notice(what, ahead)))
+    def run() -> None:
+        with pool.acting_as(user):  # Nimrobo calls in here use this person's own key when they have one
+            run_safely(fn, reply, what)
+
+    pool.submit(user, run, what=what, on_queued=lambda ahead: _try_reply(reply, queued_notice(what, ahead)))
 
 
 def defer_modal(pool: WorkPool, client: WebClient, body: dict[str, Any], title: str, waiting: str,

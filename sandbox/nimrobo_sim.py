@@ -88,6 +88,7 @@ class NimroboSimulator(SimServer):
         """Forget all projects, links and sessions; restore the constructor's keys, timings, faults and counts."""
         with self._lock:
             self.keys: dict[str, set[str]] = {k: set(v) for k, v in self._initial["keys"].items()}
+            self.key_log: list[tuple[str, str, str]] = []  # (method, path, key) of every authenticated call
             self.evaluation_delay: float = self._initial["evaluation_delay"]
             self.summary_delay: float = self._initial["summary_delay"]
             self.pending_seconds: float = self._initial["pending_seconds"]  # "pending" this long, then "active"
@@ -117,6 +118,8 @@ class NimroboSimulator(SimServer):
         if not key:
             raise NimroboError(401, "Missing or invalid Authorization header")
         scopes = self.keys.get(key)
+        with self._lock:
+            self.key_log.append((request.method, request.path, key))
         if scopes is None:
             raise NimroboError(401, "Invalid API token")
         if scope not in scopes:
@@ -414,6 +417,11 @@ class NimroboSimulator(SimServer):
         return session
 
     # -- control surface ---------------------------------------------------------------------
+    def revoke_key(self, key: str) -> None:
+        """The key's owner deleted it in Nimrobo: it answers 401 from now on."""
+        with self._lock:
+            self.keys.pop(key, None)
+
     def add_key(self, key: str, scopes: tuple[str, ...] | list[str] = ALL_SCOPES) -> None:
         with self._lock:
             self.keys[key] = set(scopes)

@@ -72,18 +72,20 @@ class AccessService:
             return Decision(True, "workspace admin", self.admin_ids)
         return Decision(False, "no rule", self.admin_ids)
 
-    def session_owners(self, session_id: str) -> tuple[set[str], set[str]]:
-        """(creators, channels) a voice session belongs to; both empty when the bot never made its link."""
+    def session_owners(self, session_id: str, project_id: str | None = None) -> tuple[set[str], set[str]]:
+        """(creators, channels) a voice session belongs to: the channel and creator of the link the
+        bot made for it, and every channel subscribed to its project (``project_id`` when the bot
+        did not make the link). Both empty for a session the bot knows nothing of."""
         links = self.store.rows("voice_links", "session_id = ?", [session_id])
         creators = {r["creator"] for r in links if r.get("creator")}
         channels = {r["channel"] for r in links if r.get("channel")}
-        for project_id in {r["project_id"] for r in links if r.get("project_id")}:
-            channels |= {s["channel"] for s in self.store.rows("project_subscriptions", "project_id = ?",
-                                                               [project_id])}
+        projects = {r["project_id"] for r in links if r.get("project_id")} | ({project_id} if project_id else set())
+        for project in projects:
+            channels |= {s["channel"] for s in self.store.rows("project_subscriptions", "project_id = ?", [project])}
         return creators, channels
 
-    def may_see_session(self, user: str, session_id: str) -> Decision:
-        creators, channels = self.session_owners(session_id)
+    def may_see_session(self, user: str, session_id: str, project_id: str | None = None) -> Decision:
+        creators, channels = self.session_owners(session_id, project_id)
         return self._decide(user, creators, channels)
 
     def may_see_link(self, user: str, link_id: str) -> Decision:

@@ -12,12 +12,19 @@ Make a key with::
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from config import Secret
-from services.http import ServiceError
+from services.errors import ServiceError
+from services.nimrobo import NimroboClient, NimroboError
 from services.store import Store, now
 
 MAKE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
@@ -103,3 +110,163 @@ class KeyVault:
             return False
         self.store.update("user_keys", user_id, {"revoked_at": now()})
         return True
+
+
+# -- whose key a request runs with ------------------------------------------------------------
+_acting: ContextVar[str] = ContextVar("acting_user", default="")
+
+
+@contextmanager
+def acting_as(user: str | None) -> Iterator[None]:
+    """Run the block on behalf of ``user``: Nimrobo calls inside it use their key when they have one."""
+    token = _acting.set(user or "")
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def acting_user() -> str:
+    return _acting.get()
+
+
+@dataclass(frozen=True)
+class Login:
+    account: str
+    missing_scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Which Nimrobo account a user's requests run as."""
+
+    personal: bool
+    account: str
+    missing_scopes: tuple[str, ...] = ()
+    revoked: bool = False
+
+
+class KeyService:
+    """``/voicelink login | logout | whoami``, and the Nimrobo client each request runs with.
+
+    :attr:`nimrobo` behaves like a :class:`~services.nimrobo.NimroboClient`; each call runs with
+    the acting user's own key (:func:`acting_as`) when they have one, else with the operator's
+    ``NIMROBO_API_KEY``. A personal key that Nimrobo refuses (401) is marked revoked, its owner
+    is told once (``on_revoked``), and the call falls back to the operator's key when
+    ``NIMROBO_SHARED_KEY_FALLBACK`` allows it.
+    """
+
+    def __init__(self, vault: KeyVault, shared: NimroboClient, make_client: Callable[[str], NimroboClient], *,
+                 fallback: bool = True) -> None:
+        self.vault = vault
+        self.shared = shared
+        self.make_client = make_client
+        self.fallback = fallback
+        self.on_revoked: Callable[[str], None] | None = None
+        self._clients: dict[str, tuple[str, NimroboClient]] = {}
+        self._lock = threading.Lock()
+        self.nimrobo = KeyedNimrobo(self)
+
+    @staticmethod
+    def acting_as(user: str | None) -> AbstractContextManager[None]:
+        """Run a block on behalf of ``user`` (see :func:`acting_as`)."""
+        return acting_as(user)
+
+    # -- the slash commands ------------------------------------------------------------------
+    def login(self, user: str, key: str) -> Login:
+        """Check ``key`` with Nimrobo (profile, then scopes) and keep it encrypted. Raises on a bad key."""
+        if not self.vault.enabled:
+            self.vault.save(user, key, "")  # raises the "not enabled" explanation
+        key = Secret(key.strip())
+        if not key.reveal().startswith("api_"):
+            raise KeyVaultError("That doesn't look like a Nimrobo API key.",
+                                hint="Nimrobo keys start with `api_`; make one in Nimrobo under Settings → API keys.")
+        client = self.make_client(key.reveal())
+        try:
+            profile = client.get_profile()
+            missing = tuple(client.missing_scopes())
+        finally:
+            client.close()
+        account = profile.email or profile.name or profile.id
+        self.vault.save(user, key.reveal(), account, missing)
+        self._forget(user)
+        return Login(account, missing)
+
+    def logout(self, user: str) -> bool:
+        self._forget(user)
+        return self.vault.delete(user)
+
+    def whoami(self, user: str) -> Identity:
+        stored = self.vault.load(user)
+        if stored is not None and not stored.revoked:
+            return Identity(True, stored.account, stored.missing_scopes)
+        profile = self.shared.get_profile()
+        return Identity(False, profile.email or profile.name or profile.id, revoked=stored is not None)
+
+    # -- which client a call uses ----------------------------------------------------------------
+    def client_for(self, user: str) -> tuple[NimroboClient, str | None]:
+        """(client, the user whose key it holds, or None for the operator's)."""
+        stored = self.vault.load(user) if user else None
+        if stored is None:
+            return self.shared, None
+        if stored.revoked:
+            if self.fallback:
+                return self.shared, None
+            raise KeyVaultError("Nimrobo no longer accepts your key.",
+                                hint="Run `/voicelink login` with a new key.")
+        fingerprint = hashlib.sha256(stored.key.reveal().encode()).hexdigest()
+        with self._lock:
+            cached = self._clients.get(user)
+            if cached is None or cached[0] != fingerprint:
+                if cached is not None:
+                    cached[1].close()
+                cached = self._clients[user] = (fingerprint, self.make_client(stored.key.reveal()))
+        return cached[1], user
+
+    def revoked(self, user: str) -> None:
+        """Nimrobo answered 401 to ``user``'s own key."""
+        self._forget(user)
+        if self.vault.mark_revoked(user) and self.on_revoked is not None:
+            self.on_revoked(user)
+
+    def _forget(self, user: str) -> None:
+        with self._lock:
+            cached = self._clients.pop(user, None)
+        if cached is not None:
+            cached[1].close()
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for _, client in clients:
+            client.close()
+
+
+class KeyedNimrobo:
+    """A :class:`NimroboClient` look-alike that picks the key per call (see :class:`KeyService`)."""
+
+    def __init__(self, keys: KeyService) -> None:
+        self._keys = keys
+
+    def __repr__(self) -> str:
+        return f"KeyedNimrobo({self._keys.shared!r})"
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._keys.shared, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            client, owner = self._keys.client_for(acting_user())
+            try:
+                return getattr(client, name)(*args, **kwargs)
+            except NimroboError as exc:
+                if exc.status != 401 or owner is None:
+                    raise
+                self._keys.revoked(owner)
+                if not self._keys.fallback:
+                    raise KeyVaultError("Nimrobo no longer accepts your key.",
+                                        hint="Run `/voicelink login` with a new key.") from exc
+                return getattr(self._keys.shared, name)(*args, **kwargs)  # a 401 changed nothing: safe to repeat
+
+        return call

@@ -120,11 +120,13 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def escape_csv_bytes(data: bytes) -> bytes:
-    """Re-write an existing CSV (e.g. an API's export) with every cell escaped."""
+def escape_csv_bytes(data: bytes, *, masked: bool = False) -> bytes:
+    """Re-write an existing CSV (e.g. an API's export) with every cell escaped; ``masked``: personal
+    data in every cell masked too (for a public conversation)."""
     text = data.decode("utf-8-sig", errors="replace")
     reader = csv.reader(io.StringIO(text))
     rows = list(reader)
     if not rows:
         return b""
-    return write_csv(rows[0], rows[1:])
+    body = [[mask_text(cell) for cell in row] for row in rows[1:]] if masked else rows[1:]
+    return write_csv(rows[0], body)

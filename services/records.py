@@ -180,12 +180,14 @@ class RunUpdate:
 class IntakeLink:
     url: str  # a bearer secret: delivered privately, never stored
     expires_at: str
+    candidate_name: str = ""
 
 
 @dataclass
 class InterviewRoom:
     name: str
     url: str  # a bearer secret: delivered privately, never stored
+    candidate_name: str = ""
 
 
 # -- voice links ---------------------------------------------------------------------------------
@@ -272,6 +274,7 @@ class Target:
     project_id: str | None
     label: str
     link_id: str | None = None
+    owner: str = ""  # whose Nimrobo key reads it: the link's creator, or who watched or subscribed
 
     @property
     def ref(self) -> SessionRef:

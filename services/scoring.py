@@ -26,11 +26,13 @@ import difflib
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from config import Settings
-from services.errors import NotFoundHere
+from services.access import AccessService
+from services.errors import NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
 from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
 from services.privacy import escape_csv_bytes, write_csv
@@ -46,10 +48,12 @@ GONE = "That shortlist is no longer available; run `/pluto results` for the late
 
 
 class ScoringService:
-    def __init__(self, store: Store, settings: Settings, client: PlutoClient) -> None:
+    def __init__(self, store: Store, settings: Settings, client: PlutoClient,
+                 access: AccessService | None = None) -> None:
         self.store = store
         self.settings = settings
         self.client = client
+        self.access = access
         self._tick_lock = threading.Lock()
         self._recovered = False
 
@@ -164,44 +168,97 @@ class ScoringService:
         names = {c.name.lower(): c for c in pool}
         return [names[n] for n in difflib.get_close_matches(lowered, list(names), n=5, cutoff=0.6)]
 
-    def export_csv(self, run: ScoringRun) -> bytes:
-        """Pluto's own export when it has this run, else one built from the results; cells escaped."""
+    def export_csv(self, run: ScoringRun, *, masked: bool = False) -> bytes:
+        """Pluto's own export when it has this run, else one built from the results; cells escaped.
+
+        ``masked``: emails, phones and addresses masked in every cell, for a public conversation.
+        """
         latest = self.latest()
         if latest is not None and latest.id == run.id:
             try:
-                return escape_csv_bytes(self.client.results_csv())
+                return escape_csv_bytes(self.client.results_csv(), masked=masked)
             except PlutoError:
                 pass
         rows = [[c.rank, c.name, c.email, c.final_score, c.ai_score, c.algo_score, c.tier, c.job_title,
                  c.current_company, c.one_line_summary] for c in run.candidates]
-        return write_csv(EXPORT_COLUMNS, rows)
+        return escape_csv_bytes(write_csv(EXPORT_COLUMNS, rows), masked=masked) if masked else \
+            write_csv(EXPORT_COLUMNS, rows)
 
-    # -- one candidate --------------------------------------------------------------------
-    def candidate_name(self, ref: CandidateRef) -> str:
-        run = self.run(ref.run_id)
+    # -- one candidate ----------------------------------------------------------------------
+    def allowed_run(self, run_id: str, user: str) -> ScoringRun:
+        """The run, for someone who may see it (services/access.py); the same refusal whether or not it exists."""
+        if self.access is not None:
+            decision = self.access.may_see_run(user, run_id)
+            if not decision.allowed:
+                raise NotAllowed(decision.refusal("that shortlist"))
+        return self.run(run_id)
+
+    def _stored(self, run: ScoringRun, candidate_id: str) -> Candidate:
+        found = next((c for c in run.candidates if c.id == candidate_id), None)
+        if found is None:
+            raise NotFoundHere("That candidate is not in this shortlist.", hint="Run /pluto results.")
+        return found
+
+    def _replaced(self, run: ScoringRun) -> bool:
+        """Pluto keeps one run's state: a newer run there means this one's live data is gone."""
+        latest = self.latest(run.channel, state="complete")
+        newest = self.latest(None, state="complete")
+        return bool(newest and newest.id != run.id) or bool(latest and latest.id != run.id)
+
+    def candidate_name(self, ref: CandidateRef, *, user: str) -> str:
+        run = self.allowed_run(ref.run_id, user)
         return next((c.name for c in run.candidates if c.id == ref.candidate_id), "the candidate")
 
-    def candidate(self, ref: CandidateRef) -> Candidate:
-        self.run(ref.run_id)
-        return self.client.candidate(ref.candidate_id)
+    def candidate(self, ref: CandidateRef, *, user: str) -> Candidate:
+        """Live from Pluto; from the stored results (marked) when a newer run replaced Pluto's state."""
+        run = self.allowed_run(ref.run_id, user)
+        try:
+            return self.client.candidate(ref.candidate_id)
+        except PlutoError as exc:
+            if exc.status != 404:
+                raise
+        stored = self._stored(run, ref.candidate_id)
+        stored.raw = {**stored.raw, "_stored_note": "From the stored shortlist: Pluto now holds a newer run, so "
+                                                    "live details are unavailable."}
+        return stored
 
-    def questions(self, ref: CandidateRef) -> list[Question]:
-        self.run(ref.run_id)
-        return self.client.questions(ref.candidate_id)
+    def _live(self, run: ScoringRun, ref: CandidateRef, what: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except PlutoError as exc:
+            if exc.status != 404:
+                raise
+            raise Refusal(f"{what} needs live data, and Pluto now holds a newer run than this shortlist.",
+                          hint="Details still work from the stored results; rescore the file for the rest.") from exc
 
-    def prebrief(self, ref: CandidateRef) -> PreBrief:
-        self.run(ref.run_id)
-        return self.client.prebrief(ref.candidate_id)
+    def questions(self, ref: CandidateRef, *, user: str) -> list[Question]:
+        run = self.allowed_run(ref.run_id, user)
+        stored = next((c for c in run.candidates if c.id == ref.candidate_id), None)
+        try:
+            return self.client.questions(ref.candidate_id)
+        except PlutoError as exc:
+            kept = (stored.raw.get("interview_questions") if stored else None) or []
+            if exc.status != 404 or not kept:
+                return self._live(run, ref, "Interview questions", lambda: self.client.questions(ref.candidate_id))
+            return [Question(str(q.get("question", q)) if isinstance(q, dict) else str(q),
+                             str(q.get("purpose", "")) if isinstance(q, dict) else "") for q in kept]
 
-    def intake_link(self, ref: CandidateRef) -> IntakeLink:
-        self.run(ref.run_id)
-        link = self.client.intake_link(ref.candidate_id)
-        return IntakeLink(link.url.reveal(), _when(link.expires_at))
+    def prebrief(self, ref: CandidateRef, *, user: str) -> PreBrief:
+        run = self.allowed_run(ref.run_id, user)
+        return self._live(run, ref, "The pre-interview brief", lambda: self.client.prebrief(ref.candidate_id))
 
-    def interview_room(self, ref: CandidateRef, interviewer: str) -> InterviewRoom:
-        self.run(ref.run_id)
-        started = self.client.start_interview(ref.candidate_id, interviewer)
-        return InterviewRoom(started.room_name, started.room_url.reveal())
+    def intake_link(self, ref: CandidateRef, *, user: str) -> IntakeLink:
+        run = self.allowed_run(ref.run_id, user)
+        name = next((c.name for c in run.candidates if c.id == ref.candidate_id), "")
+        link = self._live(run, ref, "An intake link", lambda: self.client.intake_link(ref.candidate_id))
+        return IntakeLink(link.url.reveal(), _when(link.expires_at), name)
+
+    def interview_room(self, ref: CandidateRef, interviewer: str, *, user: str) -> InterviewRoom:
+        run = self.allowed_run(ref.run_id, user)
+        name = next((c.name for c in run.candidates if c.id == ref.candidate_id), "")
+        started = self._live(run, ref, "An interview room",
+                             lambda: self.client.start_interview(ref.candidate_id, interviewer))
+        return InterviewRoom(started.room_name, started.room_url.reveal(), name)
 
     # -- driving ------------------------------------------------------------------------
     def tick(self) -> list[RunUpdate]:

@@ -39,8 +39,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from services.access import AccessService
 from services.concurrency import Backoff, bounded_map
-from services.errors import NotFoundHere
+from services.errors import NotAllowed, NotFoundHere
+from services.keys import acting_as
 from services.nimrobo import Evaluation, NimroboClient, NimroboError, Project, SessionStatus, Summary
 from services.records import (
     ChannelFollows,
@@ -62,16 +64,52 @@ WATCHES, SUBSCRIPTIONS, NOTIFICATIONS = "session_watches", "project_subscription
 
 class SessionService:
     def __init__(self, store: Store, nimrobo: NimroboClient, voicelinks: VoiceLinkService, *, workers: int = 1,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, access: AccessService | None = None) -> None:
         self.store = store
         self.nimrobo = nimrobo
         self.voicelinks = voicelinks
         self.workers = workers
         self.backoff = backoff
+        self.access = access
+
+    # -- who may read a session ------------------------------------------------------------------
+    def authorize(self, user: str, session_id: str, project_id: str | None = None) -> None:
+        """Raise :class:`NotAllowed` unless ``user`` may see this session (services/access.py).
+
+        The refusal is the same whether or not the session exists. A session whose link the
+        bot did not make belongs to the channels subscribed to its project: that project is
+        found among the subscribed ones (one listing each) only when it isn't known already.
+        """
+        if self.access is None:
+            return
+        decision = self.access.may_see_session(user, session_id, project_id)
+        if not decision.allowed and self.voicelinks.session_row(session_id) is None:
+            # Not recorded yet: the bot's own link may carry it, or a subscribed project's.
+            if self.voicelinks.learn_session(session_id) is not None:
+                decision = self.access.may_see_session(user, session_id, project_id)
+            elif project_id is None and (found := self._subscribed_project_of(session_id)):
+                decision = self.access.may_see_session(user, session_id, found)
+        if not decision.allowed:
+            log.info("refused %s access to session %s (%s)", user, session_id, decision.why)
+            raise NotAllowed(decision.refusal())
+
+    def _subscribed_project_of(self, session_id: str) -> str | None:
+        for project_id in self._subscribed():
+            try:
+                if any(link.session_id == session_id for link in self.nimrobo.list_links(project_id)):
+                    return project_id
+            except NimroboError:
+                continue
+        return None
 
     # -- finding and reading ------------------------------------------------------------------
-    def locate(self, session_id: str) -> SessionRef:
-        """Where ``session_id`` lives: a link the bot created, else any link Nimrobo lists."""
+    def locate(self, session_id: str, *, user: str) -> SessionRef:
+        """Where ``session_id`` lives, for someone allowed to see it (else :class:`NotAllowed`).
+
+        A link the bot created, else a link of a subscribed project, else (for admins) any
+        link Nimrobo lists.
+        """
+        self.authorize(user, session_id)
         row = self.voicelinks.session_row(session_id)
         if row:
             return SessionRef(row.kind, row.project_id, session_id, row.label)
@@ -86,30 +124,35 @@ class SessionService:
         row = self.voicelinks.session_row(session_id)
         return (row.channel, row.thread_ts) if row else (None, None)
 
-    def status(self, ref: SessionRef) -> SessionStatus:
+    def status(self, ref: SessionRef, *, user: str) -> SessionStatus:
+        self.authorize(user, ref.session_id, ref.project_id)
         return self.nimrobo.session_status(ref.session_id, ref.kind, ref.project_id)
 
-    def transcript(self, ref: SessionRef) -> str:
+    def transcript(self, ref: SessionRef, *, user: str) -> str:
         """The transcript as text, one ``role: words`` line a turn."""
+        self.authorize(user, ref.session_id, ref.project_id)
         turns = self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id) or []
         return "\n".join(f"{t.get('role', '?')}: {t.get('text', '')}" if isinstance(t, dict) else str(t)
                          for t in turns)
 
-    def audio_url(self, ref: SessionRef) -> str:
+    def audio_url(self, ref: SessionRef, *, user: str) -> str:
         """A fresh signed URL (about an hour); never stored."""
+        self.authorize(user, ref.session_id, ref.project_id)
         return self.nimrobo.session_audio_url(ref.session_id, ref.kind, ref.project_id)
 
-    def evaluation(self, ref: SessionRef) -> Evaluation:
+    def evaluation(self, ref: SessionRef, *, user: str) -> Evaluation:
+        self.authorize(user, ref.session_id, ref.project_id)
         return self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
 
-    def summary(self, ref: SessionRef, *, regenerate: bool = False) -> Summary:
+    def summary(self, ref: SessionRef, *, user: str, regenerate: bool = False) -> Summary:
+        self.authorize(user, ref.session_id, ref.project_id)
         call = self.nimrobo.regenerate_summary if regenerate else self.nimrobo.session_summary
         return call(ref.session_id, project_id=ref.project_id, instant=ref.instant)
 
     # -- following ----------------------------------------------------------------------------
     def watch(self, session_id: str, channel: str, user: str) -> WatchOutcome:
-        """Post this session's results in ``channel`` when it completes."""
-        ref = self.locate(session_id)
+        """Post this session's results in ``channel`` when it completes (only for someone who may see it)."""
+        ref = self.locate(session_id, user=user)
         if self.already_posted(session_id, channel):
             return WatchOutcome(ref, "already_posted")
         existed = self.store.get(WATCHES, (session_id, channel)) is not None
@@ -191,15 +234,22 @@ class SessionService:
         found: dict[tuple[str, str], Target] = {}
         for row in self.voicelinks.rows_with_sessions():
             found[(row.session_id or "", row.channel)] = Target(
-                row.session_id or "", row.channel, row.thread_ts, row.kind, row.project_id, row.label or "", row.id)
+                row.session_id or "", row.channel, row.thread_ts, row.kind, row.project_id, row.label or "", row.id,
+                owner=row.creator or "")
         for row in self.store.rows(WATCHES):
             found.setdefault((row["session_id"], row["channel"]), Target(
                 row["session_id"], row["channel"], row["thread_ts"], row["kind"] or "project", row["project_id"],
-                row.get("label") or ""))
+                row.get("label") or "", owner=row.get("requested_by") or ""))
         subscribed = self._subscribed()
+        owners = {r["project_id"]: r.get("created_by") or "" for r in self.store.rows(SUBSCRIPTIONS)}
         backoff = self.backoff
         due = [p for p in subscribed if backoff is None or backoff.due("project:" + p)]
-        for project_id, links in bounded_map(self.nimrobo.list_links, due, self.workers):
+
+        def list_links(project_id: str) -> list[Any]:
+            with acting_as(owners.get(project_id)):  # the subscriber's own key, when they have one
+                return self.nimrobo.list_links(project_id)
+
+        for project_id, links in bounded_map(list_links, due, self.workers):
             if isinstance(links, Exception):
                 delay = backoff.failed("project:" + project_id) if backoff else 0
                 log.warning("watcher: listing links of subscribed project %s failed (next try in %.0fs): %s",
@@ -210,7 +260,8 @@ class SessionService:
             for link in (link for link in links if link.session_id):
                 for channel in subscribed[project_id]:
                     found.setdefault((link.session_id or "", channel), Target(
-                        link.session_id or "", channel, None, "project", project_id, link.label, link.id))
+                        link.session_id or "", channel, None, "project", project_id, link.label, link.id,
+                        owner=owners.get(project_id, "")))
         done = {(r["session_id"], r["channel"]) for r in self.store.rows(NOTIFICATIONS)}
         return [t for key, t in found.items() if key not in done]
 
@@ -246,8 +297,15 @@ class SessionService:
 
     def _check(self, t: Target, evaluators: _EvaluatorLookup, wait_seconds: float,
                clock: Callable[[], float]) -> Notification | None:
+        """One session, read with its owner's Nimrobo key (the link's creator, or who followed it)."""
+        with acting_as(t.owner):
+            return self._check_as_owner(t, evaluators, wait_seconds, clock)
+
+    def _check_as_owner(self, t: Target, evaluators: _EvaluatorLookup, wait_seconds: float,
+                        clock: Callable[[], float]) -> Notification | None:
+        ref, nimrobo = t.ref, self.nimrobo
         try:
-            status = self.status(t.ref)
+            status = nimrobo.session_status(ref.session_id, ref.kind, ref.project_id)
         except NimroboError as exc:
             log.warning("watcher: status of session %s failed: %s", t.session_id, exc)
             return None
@@ -260,8 +318,8 @@ class SessionService:
         waited_out = clock() - self._first_seen(t.session_id, clock) >= wait_seconds
         try:
             evaluator, note.project_name = evaluators.find(t)
-            summary = self.summary(t.ref)
-            evaluation = self.evaluation(t.ref)
+            summary = nimrobo.session_summary(ref.session_id, project_id=ref.project_id, instant=ref.instant)
+            evaluation = nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
         except NimroboError as exc:
             log.warning("watcher: summary or evaluation of session %s failed: %s", t.session_id, exc)
             return None

@@ -24,6 +24,7 @@ from typing import Any
 from config import Settings
 from services.concurrency import Backoff, bounded_map
 from services.errors import NotAllowed, NotFoundHere
+from services.keys import acting_as
 from services.matching import match_one
 from services.nimrobo import NimroboClient, NimroboError, Project, VoiceLink
 from services.prompts import PromptSections, draft_sections, parse_prompt
@@ -150,6 +151,23 @@ class VoiceLinkService:
         rows = self.store.rows(LINKS, "session_id = ?", [session_id], limit=1)
         return VoiceLinkRow.from_row(rows[0]) if rows else None
 
+    def learn_session(self, session_id: str) -> VoiceLinkRow | None:
+        """The bot's link whose participant opened ``session_id``, found by listing the bot's own
+        links' projects when the card job has not recorded it yet (recorded now)."""
+        row = self.session_row(session_id)
+        if row is not None:
+            return row
+        projects = {r["project_id"] for r in self.store.rows(LINKS, "session_id is null and project_id is not null")}
+        listings = [self.nimrobo.list_links(p) for p in sorted(projects)]
+        if self.store.count(LINKS, "session_id is null and kind = 'instant'"):
+            listings.append(self.nimrobo.list_instant_links())
+        for link in (link for links in listings for link in links):
+            if link.session_id == session_id and self.link_row(link.id) is not None:
+                self.store.update(LINKS, link.id, {"status": link.status, "session_id": session_id,
+                                                   "updated_at": now()})
+                return self.link_row(link.id)
+        return None
+
     def rows_with_sessions(self) -> list[VoiceLinkRow]:
         return [VoiceLinkRow.from_row(r) for r in self.store.rows(LINKS, "session_id is not null and session_id != ''")]
 
@@ -199,20 +217,23 @@ class VoiceLinkService:
         if not rows:
             return []
         current: dict[str, VoiceLink] = {}
-        calls: list[str] = sorted({r.project_id for r in rows if r.kind == "project" and r.project_id})
-        if any(r.kind == "instant" for r in rows):
-            calls.append(INSTANT)
-        calls = [c for c in calls if self.backoff.due(c)]
+        # One listing per project (with its creator's key), one per person with instant links.
+        owners = {r.project_id: r.creator for r in rows if r.kind == "project" and r.project_id}
+        calls: list[tuple[str, str]] = sorted((project, owner or "") for project, owner in owners.items())
+        calls += sorted({(INSTANT, r.creator or "") for r in rows if r.kind == "instant"})
+        calls = [c for c in calls if self.backoff.due(":".join(c))]
 
-        def fetch(key: str) -> list[VoiceLink]:
-            return self.nimrobo.list_instant_links() if key == INSTANT else self.nimrobo.list_links(key)
+        def fetch(call: tuple[str, str]) -> list[VoiceLink]:
+            key, owner = call
+            with acting_as(owner):  # the creator's own Nimrobo key, when they have one
+                return self.nimrobo.list_instant_links() if key == INSTANT else self.nimrobo.list_links(key)
 
-        for key, links in bounded_map(fetch, calls, self.workers):
+        for call, links in bounded_map(fetch, calls, self.workers):
             if isinstance(links, Exception):  # this project waits; the others go on
-                log.warning("voice cards: reading links of %s failed (next try in %.0fs): %s", key,
-                            self.backoff.failed(key), links)
+                log.warning("voice cards: reading links of %s failed (next try in %.0fs): %s", call[0],
+                            self.backoff.failed(":".join(call)), links)
                 continue
-            self.backoff.succeeded(key)
+            self.backoff.succeeded(":".join(call))
             current.update({link.id: link for link in links})
         changed = set()
         for row in rows:

@@ -69,14 +69,18 @@ def test_modal_path_from_csv_to_shortlist_and_escaped_export(stack):
     assert text.count("pluto_details") == 3 and "AI " in text and "algo " in text and "#1 " in text
     assert "ada@example.com" not in text
     assert stack.pluto.uploads[0]["job_description"] == "Senior engineer"
-    # the export, attached in the thread, with formula cells escaped
-    upload = stack.slack.wait_for(lambda: stack.slack.uploads())[0]
+    # the export, attached in the thread (a public channel: contacts masked), with formula cells escaped;
+    # the full one goes to the person who started the run, by DM
+    upload = stack.slack.wait_for(lambda: [u for u in stack.slack.uploads() if u["channel"] == CHANNEL])[0]
     assert upload["thread_ts"] == root["ts"] and upload["filename"] == "candidates-ranked.csv"
     rows = list(csv.reader(io.StringIO(upload["content"].decode())))
     assert len(rows) == 5
     cells = [cell for row in rows for cell in row]
     assert "'=HYPERLINK(\"http://evil\")" in cells
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+    assert "ada@example.com" not in upload["content"].decode() and "a•••@example.com" in upload["content"].decode()
+    full = stack.slack.wait_for(lambda: [u for u in stack.slack.uploads() if u["channel"] == stack.slack.dm_channel(USER)])[0]
+    assert "ada@example.com" in full["content"].decode()
 
 
 def test_contact_details_are_masked_in_the_channel_and_shown_in_private_answers(stack):
@@ -212,8 +216,13 @@ def test_status_results_candidate_and_export_commands(stack):
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "Several candidates" in r["text"]])
     stack.signer.command("/pluto", "candidate Nobody Here", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "No candidate" in r["text"]])
+    before = len(stack.slack.uploads())  # the run's own export: masked in the channel, full by DM
     stack.signer.command("/pluto", "export", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: len(stack.slack.uploads()) == 2)
+    stack.slack.wait_for(lambda: len(stack.slack.uploads()) == before + 2)
+    channel_copy, dm_copy = sorted(stack.slack.uploads()[before:], key=lambda u: u["channel"] != CHANNEL)
+    assert channel_copy["channel"] == CHANNEL and dm_copy["channel"] == stack.slack.dm_channel(USER)
+    assert "@example.com" in dm_copy["content"].decode()
+    assert "•••@" in channel_copy["content"].decode() and "ada@example.com" not in channel_copy["content"].decode()
 
 
 def test_rate_limited_updates_back_off_and_the_run_still_finishes(stack):

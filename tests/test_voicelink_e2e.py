@@ -260,13 +260,15 @@ def test_status_with_transcript_audio_evaluation_and_summary(stack):
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "evaluation" in r["text"].lower()])
     stack.signer.press("Transcript", user=USER)
     upload = stack.slack.wait_for(lambda: stack.slack.uploads())[0]
-    assert upload["channel"] == CHANNEL and b"agent:" in upload["content"]
+    # a transcript is personal data: it goes to the presser's DM, never to the channel
+    assert upload["channel"] == stack.slack.dm_channel(USER) and b"agent:" in upload["content"]
     nimrobo = stack.services.nimrobo  # wait until Nimrobo has written the summary, then ask again
     stack.slack.wait_for(lambda: not nimrobo.session_summary(session, project_id=link["projectId"]).generating)
     stack.signer.press("Refresh", user=USER)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Summary:")])
     stack.signer.command("/voicelink", "status sess_unknown", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "was found" in r["text"]])
+    # an unknown session gets the same refusal as someone else's: it never says whether it exists
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "can't show you" in r["text"]])
 
 
 def test_the_card_follows_link_statuses(stack):

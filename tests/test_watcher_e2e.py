@@ -66,7 +66,9 @@ def test_watch_and_subscribe_commands(stack):
 
 def test_unknown_session_or_project_gets_a_clear_private_error(stack):
     stack.signer.command("/voicelink", "watch sess_nope", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "no session `sess_nope`" in r["text"]])
+    # the same polite refusal as for someone else's session: it never says whether the session exists
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "can't show you that interview"
+                                  in r["text"] and "sess_nope" not in r["text"]])
     stack.signer.command("/voicelink", "subscribe proj_nope", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "Project not found" in r["text"]])
 

@@ -175,7 +175,9 @@ def details_view(c: Candidate) -> View:
         if value:
             items = value if isinstance(value, list) else str(value).split("|")
             blocks.append(section(f"*{label}*\n{_bullets(items, 15)}"))
-    blocks.append(context("Only you can see this view."))
+    note = raw.get("_stored_note")
+    blocks.append(context(f":information_source: {note} Only you can see this view." if note
+                          else "Only you can see this view."))
     return View(type="modal", title="Candidate", close="Close", blocks=blocks[:MAX_VIEW_BLOCKS])
 
 

@@ -107,10 +107,23 @@ def deliver_results(services: Services, out: SlackOut) -> None:
 
 
 def _upload_export(services: Services, out: SlackOut, run: ScoringRun) -> dict[str, Any]:
-    file_id = out.upload(run.channel, services.scoring.export_csv(run), run.export_name,
-                         f"Full ranking · {run.filename}", thread_ts=run.thread_ts,
-                         comment="The full ranking, every candidate (CSV).")
+    file_id = share_export(services, out, run, run.channel, run.user, thread_ts=run.thread_ts)
     return {"ts": file_id}  # the file id stands in for a ts: a file message has none here
+
+
+def share_export(services: Services, out: SlackOut, run: ScoringRun, channel: str, user: str, *,
+                 thread_ts: str | None = None) -> str | None:
+    """The full ranking as a CSV. In a public channel: the masked export there, the full one to
+    ``user`` by DM. In a private channel or a DM: the full one, where it was asked for. The channel file's id."""
+    title = f"Full ranking · {run.filename}"
+    if not out.is_public(channel):
+        return out.upload(channel, services.scoring.export_csv(run), run.export_name, title, thread_ts=thread_ts,
+                          comment="The full ranking, every candidate (CSV).")
+    out.upload_privately(user, services.scoring.export_csv(run), run.export_name, title,
+                         comment="The full ranking with contact details. Only you can see this file.")
+    return out.upload(channel, services.scoring.export_csv(run, masked=True), run.export_name, title,
+                      thread_ts=thread_ts, comment=f"The full ranking, contact details masked; <@{user}> has the "
+                                                   "complete file by DM.")
 
 
 def _once(services: Services, out: SlackOut, run: ScoringRun, kind: str, call: Callable[[], Any],

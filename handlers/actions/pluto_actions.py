@@ -47,7 +47,8 @@ def on_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
                services: Services) -> None:
     ack()
     defer_modal(services.work, client, body, "Candidate", "Loading the candidate…",
-                lambda: details_view(services.scoring.candidate(CandidateRef.parse(action["value"]))),
+                lambda: details_view(services.scoring.candidate(CandidateRef.parse(action["value"]),
+                                                                user=body["user"]["id"])),
                 private_reply(client, body), "candidate details")
 
 
@@ -60,11 +61,11 @@ def on_questions(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
     def work() -> None:
         ref = CandidateRef.parse(action["value"])
         scoring, out = services.scoring, SlackOut(client)
-        name = scoring.candidate_name(ref)
+        name = scoring.candidate_name(ref, user=user)  # refuses an outsider before anything is posted
         ts = out.post(channel, spinner_message(f"Generating interview questions for {name}…"),
                       thread or scoring.run(ref.run_id).thread_ts)
         try:
-            message = questions_message(name, scoring.questions(ref))
+            message = questions_message(name, scoring.questions(ref, user=user))
         except ServiceError as exc:
             message = error_message(exc.user_message)
         except Exception:
@@ -79,7 +80,8 @@ def on_prebrief(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: 
                 services: Services) -> None:
     ack()
     defer_modal(services.work, client, body, "Pre-interview brief", "Preparing the brief…",
-                lambda: prebrief_view(services.scoring.prebrief(CandidateRef.parse(action["value"]))),
+                lambda: prebrief_view(services.scoring.prebrief(CandidateRef.parse(action["value"]),
+                                                                user=body["user"]["id"])),
                 private_reply(client, body), "pre-brief")
 
 
@@ -90,7 +92,7 @@ def on_intake(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
     reply = private_reply(client, body)
 
     def work() -> None:
-        link = services.scoring.intake_link(CandidateRef.parse(action["value"]))
+        link = services.scoring.intake_link(CandidateRef.parse(action["value"]), user=body["user"]["id"])
         reply(intake_link_message(link.url, link.expires_at))
 
     defer(services.work, body["user"]["id"], work, reply, "intake link")
@@ -104,7 +106,7 @@ def on_room(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
     interviewer = body["user"].get("name") or body["user"]["id"]
     defer(services.work, body["user"]["id"],
           lambda: reply(room_message(services.scoring.interview_room(CandidateRef.parse(action["value"]),
-                                                                     interviewer))),
+                                                                     interviewer, user=body["user"]["id"]))),
           reply, "interview room")
 
 

@@ -143,16 +143,16 @@ def on_edit_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
 
 def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
                   services: Services) -> None:
-    """The transcript as a file, in the thread where the session's link was created (else where clicked)."""
+    """The transcript as a file, by DM to the person who pressed (a transcript is personal data)."""
     ack()
+    user = body["user"]["id"]
 
     def work() -> None:
         ref = SessionRef.parse(action["value"])
-        text = services.sessions.transcript(ref)
-        channel, thread = services.sessions.origin(ref.session_id)
-        SlackOut(client).upload(channel or (body.get("channel") or {}).get("id") or "", text,
-                                f"transcript-{ref.session_id}.txt", f"Transcript · {ref.session_id}",
-                                thread_ts=thread)
+        text = services.sessions.transcript(ref, user=user)
+        out = SlackOut(client)
+        out.upload_privately(user, text, f"transcript-{ref.session_id}.txt", f"Transcript · {ref.label or ref.session_id}")
+        private(respond)(info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it."))
 
     defer(services.work, body["user"]["id"], work, private(respond), "transcript")
 
@@ -162,7 +162,7 @@ def on_audio(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Re
 
     def work() -> None:
         ref = SessionRef.parse(action["value"])
-        url = services.sessions.audio_url(ref)  # fresh, never stored
+        url = services.sessions.audio_url(ref, user=body["user"]["id"])  # fresh, never stored
         private(respond)(info_message(f"Audio for `{ref.session_id}` (this link expires in about an hour): <{url}>"))
 
     defer(services.work, body["user"]["id"], work, private(respond), "audio")
@@ -172,7 +172,8 @@ def on_evaluation(ack: Ack, body: dict[str, Any], action: dict[str, Any], respon
                   services: Services) -> None:
     ack()
     defer(services.work, body["user"]["id"],
-          lambda: private(respond)(evaluation_message(services.sessions.evaluation(SessionRef.parse(action["value"])))),
+          lambda: private(respond)(evaluation_message(services.sessions.evaluation(SessionRef.parse(action["value"]),
+                                                                                   user=body["user"]["id"]))),
           private(respond), "evaluation")
 
 
@@ -184,7 +185,8 @@ def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: 
 
     def work() -> None:
         ref = SessionRef.parse(action["value"])
-        private(respond)(summary_message(services.sessions.summary(ref, regenerate=regenerate), ref))
+        private(respond)(summary_message(services.sessions.summary(ref, user=body["user"]["id"],
+                                                                   regenerate=regenerate), ref))
 
     defer(services.work, body["user"]["id"], work, private(respond), "summary")
 

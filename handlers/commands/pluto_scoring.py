@@ -10,6 +10,7 @@ from bot.blocks.pluto import (
     shortlist_message,
     status_message,
 )
+from bot.flows.scoring import share_export
 from handlers.commands.pluto import PLUTO
 from handlers.router import CommandRequest
 
@@ -44,7 +45,6 @@ def candidate(cmd: CommandRequest) -> None:
 
 @PLUTO.on("export")
 def export(cmd: CommandRequest) -> None:
-    run = cmd.services.scoring.latest_for(cmd.channel_id)
-    cmd.out.upload(cmd.channel_id, cmd.services.scoring.export_csv(run), run.export_name,
-                   f"Full ranking · {run.filename}", comment=f"<@{cmd.user_id}> asked for the full ranking (CSV).")
+    run = cmd.services.scoring.allowed_run(cmd.services.scoring.latest_for(cmd.channel_id).id, cmd.user_id)
+    share_export(cmd.services, cmd.out, run, cmd.channel_id, cmd.user_id)
 

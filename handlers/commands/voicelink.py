@@ -27,6 +27,10 @@ VOICELINK = CommandRouter(
         Subcommand("unsubscribe", "unsubscribe <project>", "stop posting a project's interviews here",
                    "unsubscribe proj_123", needs_arg=True),
         Subcommand("subscriptions", "subscriptions", "what this channel is subscribed to", "subscriptions"),
+        Subcommand("login", "login", "use your own Nimrobo API key (checked, stored encrypted)", "login",
+                   opens_modal=True),
+        Subcommand("whoami", "whoami", "which Nimrobo account your requests run as", "whoami"),
+        Subcommand("logout", "logout", "delete your own key; use the team's shared key again", "logout"),
     ],
 )
 

@@ -36,6 +36,6 @@ def projects(cmd: CommandRequest) -> None:
 @VOICELINK.on("status")
 def status(cmd: CommandRequest) -> None:
     sessions = cmd.services.sessions
-    ref = sessions.locate(cmd.args.split()[0])
-    cmd.reply(session_message(sessions.status(ref), ref))
+    ref = sessions.locate(cmd.args.split()[0], user=cmd.user_id)
+    cmd.reply(session_message(sessions.status(ref, user=cmd.user_id), ref))
 

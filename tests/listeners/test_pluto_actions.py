@@ -30,7 +30,7 @@ def test_details_acks_first_opens_a_loading_modal_then_fills_it(slack, services)
     assert "Loading the candidate" in str(slack.client.views_open.call_args.kwargs["view"])
     filled = str(slack.client.views_update.call_args.kwargs["view"])
     assert "*Final*" in filled and "Ada" in filled
-    services.scoring.candidate.assert_called_once_with(CandidateRef("run1", "c1"))
+    services.scoring.candidate.assert_called_once_with(CandidateRef("run1", "c1"), user="U_ALICE")  # checked for access
 
 
 def test_a_shortlist_that_is_gone_is_said_in_the_modal_not_reported_as_a_crash(slack, services):
@@ -56,7 +56,7 @@ def test_the_room_link_goes_only_to_the_person_who_clicked(slack, services):
     services.scoring.interview_room.return_value = InterviewRoom("interview-7", "https://rooms/interview-7?t=1")
     body, action = click("pluto_room")
     on_room(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
-    services.scoring.interview_room.assert_called_once_with(CandidateRef("run1", "c1"), "alice")
+    services.scoring.interview_room.assert_called_once_with(CandidateRef("run1", "c1"), "alice", user="U_ALICE")
     assert "interview-7?t=1" in slack.client.chat_postEphemeral.call_args.kwargs["text"]
     slack.client.chat_postMessage.assert_not_called()
 

@@ -43,7 +43,7 @@ def test_the_audio_link_goes_only_to_the_person_who_clicked(slack, services):
     services.sessions.audio_url.return_value = "https://nimrobo/audio/sess_1.wav?sig=abc"
     body, action = click("voicelink_audio", REF.to_value())
     on_audio(ack=slack.ack, body=body, action=action, respond=slack.respond, services=services)
-    services.sessions.audio_url.assert_called_once_with(REF)
+    services.sessions.audio_url.assert_called_once_with(REF, user=body["user"]["id"])  # checked for access
     answer = slack.respond.call_args.kwargs
     assert answer["response_type"] == "ephemeral" and "sig=abc" in answer["text"]
 
@@ -53,7 +53,7 @@ def test_regenerate_asks_for_a_new_summary_and_summary_does_not(slack, services)
     for action_id, regenerate in (("voicelink_summary", False), ("voicelink_regenerate", True)):
         body, action = click(action_id, REF.to_value())
         on_summary(ack=slack.ack, body=body, action=action, respond=slack.respond, services=services)
-        assert services.sessions.summary.call_args.kwargs == {"regenerate": regenerate}
+        assert services.sessions.summary.call_args.kwargs == {"user": body["user"]["id"], "regenerate": regenerate}
         assert "being generated" in slack.respond.call_args.kwargs["text"]
 
 

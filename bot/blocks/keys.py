@@ -1,0 +1,69 @@
+"""Block Kit for recruiters' own Nimrobo keys: the login modal, its outcome, whoami, and a revoked key."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
+from slack_sdk.models.views import View
+
+from bot.blocks import Message, context, info_message, mrkdwn_escape, section
+from services.keys import Identity, Login
+
+LOGIN_MODAL = "voicelink_login"
+KEY_BLOCK, KEY_ACTION = "nimrobo_key", "key"
+
+
+def login_modal() -> View:
+    """One field for the key. Slack has no password input, so the modal says where the key goes."""
+    return View(type="modal", callback_id=LOGIN_MODAL, title="Your Nimrobo key", submit="Check and save",
+                close="Cancel", blocks=[
+                    section("Paste your own Nimrobo API key (`api_…`). Your voice projects, links and sessions "
+                            "then run as your Nimrobo account instead of the team's shared one."),
+                    InputBlock(block_id=KEY_BLOCK, label="API key",
+                               element=PlainTextInputElement(action_id=KEY_ACTION, placeholder="api_…",
+                                                             max_length=200)),
+                    context(":lock: The key is checked with Nimrobo, stored encrypted, never shown again and "
+                            "never logged. `/voicelink logout` deletes it."),
+                ])
+
+
+def login_result_view(login: Login | None, problem: str = "") -> View:
+    """The login modal's last page: who the key belongs to and what it can't do, or why it was refused."""
+    if login is None:
+        blocks = [section(f":x: That key was not saved. {mrkdwn_escape(problem)}"),
+                  context("Run `/voicelink login` to try another key.")]
+    else:
+        lines = [f":white_check_mark: Saved. Your requests now run as *{mrkdwn_escape(login.account)}*."]
+        if login.missing_scopes:
+            lines.append("This key lacks: " + ", ".join(f"`{s}`" for s in login.missing_scopes)
+                         + ". Features that need them will say so; add them in Nimrobo for the full bot.")
+        blocks = [section("\n".join(lines)), context("`/voicelink whoami` shows this again; `/voicelink logout` "
+                                                     "removes the key.")]
+    return View(type="modal", callback_id=LOGIN_MODAL + "_done", title="Your Nimrobo key", close="Done",
+                blocks=blocks)
+
+
+def whoami_message(identity: Identity) -> Message:
+    if identity.personal:
+        text = f"Your voice requests run with *your own key*, as *{mrkdwn_escape(identity.account)}*."
+        if identity.missing_scopes:
+            text += " It lacks " + ", ".join(f"`{s}`" for s in identity.missing_scopes) + "."
+    else:
+        text = f"Your voice requests run with the team's *shared key*, as *{mrkdwn_escape(identity.account)}*."
+        if identity.revoked:
+            text += " (Nimrobo stopped accepting your own key; `/voicelink login` with a new one.)"
+        else:
+            text += " `/voicelink login` to use your own."
+    return info_message(text)
+
+
+def logout_message(removed: bool) -> Message:
+    if removed:
+        return info_message(":wave: Your Nimrobo key is deleted. Your requests use the team's shared key again.")
+    return info_message("You had no key of your own saved; your requests use the team's shared key.")
+
+
+def key_revoked_message(fallback: bool) -> Message:
+    then = "Until then your requests use the team's shared key." if fallback else \
+        "Until then voice features won't work for you."
+    return info_message(f":warning: Nimrobo no longer accepts your API key (it was revoked or expired). "
+                        f"Run `/voicelink login` with a new key. {then}")
