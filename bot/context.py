@@ -1,8 +1,8 @@
 """The services a handler or job may use, built once per process from the settings.
 
 Handlers and jobs reach the domain only through the feature services here
-(``scoring``, ``voicelinks``, ``sessions``, ``events``); the API clients and the store are
-theirs (tests/test_layers.py checks it).
+(``scoring``, ``voicelinks``, ``sessions``, ``screening``, ``home``, ``events``); the API clients
+and the store are theirs (tests/test_layers.py checks it).
 """
 
 from __future__ import annotations
@@ -12,16 +12,20 @@ import threading
 from functools import cached_property
 from typing import Any
 
+from bot.directory import SlackDirectory
 from bot.work import WorkPool
 from config import Settings
+from services.access import AccessService
 from services.concurrency import Backoff
 from services.events import EventLog
+from services.home import HomeService
 from services.interviews import InterviewService
 from services.leader import Leadership
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
 from services.pluto import PlutoClient
 from services.scoring import ScoringService
+from services.screening import ScreeningService
 from services.sessions import SessionService
 from services.store import Store
 from services.voicelinks import VoiceLinkService
@@ -40,6 +44,8 @@ class Services:
         self.store = store or Store(settings.database_target)
         self.transports = transports or {}
         self.stopping = threading.Event()
+        self._directories: dict[int, SlackDirectory] = {}
+        self._directories_lock = threading.Lock()
 
     # -- the feature services: the only door for handlers and jobs --------------------------
     @cached_property
@@ -60,6 +66,23 @@ class Services:
     def outbox(self) -> Outbox:
         """Claims for the posts the bot must make exactly once, shared by every replica."""
         return Outbox(self.store)
+
+    @cached_property
+    def screening(self) -> ScreeningService:
+        """Score → voice-screen → one board with both signals (services/screening.py)."""
+        return ScreeningService(self.store, self.scoring, self.voicelinks, self.sessions, self.pluto)
+
+    @cached_property
+    def home(self) -> HomeService:
+        return HomeService(self.store, self.screening)
+
+    def access(self, client: Any) -> AccessService:
+        """Who may see a scoring run or a voice session (services/access.py), asking Slack through
+        ``client`` about channel members and admins; one directory, with its short caches, per client."""
+        with self._directories_lock:
+            directory = self._directories.setdefault(id(client), SlackDirectory(client))
+        # ADMIN_USER_IDS (issue 12) when the settings have it; workspace admins count either way.
+        return AccessService(self.store, directory, getattr(self.settings, "admin_user_ids", ()) or ())
 
     @cached_property
     def events(self) -> EventLog:

@@ -123,6 +123,13 @@ class SlackOut:
         response = self.client.chat_postMessage(channel=channel, **private_kwargs(message))
         return str(response["ts"])
 
+    def upload_privately(self, user: str, content: bytes | str, filename: str, title: str, *,
+                         comment: str | None = None) -> None:
+        """A file for ``user``'s eyes only: Slack has no ephemeral files, so it goes to their DM."""
+        channel = self.client.conversations_open(users=user)["channel"]["id"]
+        extra: dict[str, Any] = {"initial_comment": comment} if comment else {}
+        self.client.files_upload_v2(channel=channel, content=content, filename=filename, title=title, **extra)
+
     # -- reading what the rules need -----------------------------------------------------------
     def members(self, channel: str) -> set[str] | None:
         """The members of ``channel``, or None when Slack won't say."""

@@ -86,17 +86,26 @@ class HomeService:
         self.store = store
         self.screening = screening
 
+    def _looks(self, user: str) -> dict[str, float | None]:
+        looks = self.store.kv_get(SEEN_KEY + user)
+        return looks if isinstance(looks, dict) else {"current": None, "previous": None}
+
     def last_seen(self, user: str) -> float | None:
-        return self.store.kv_get(SEEN_KEY + user)
+        """When the person last looked before the look now in progress (None: never)."""
+        return self._looks(user).get("previous")
+
+    def has_looked(self, user: str) -> bool:
+        return self._looks(user).get("current") is not None
 
     def mark_seen(self, user: str) -> float | None:
-        """The person opened their Home tab now; returns when they had looked before (None: never)."""
-        before = self.last_seen(user)
-        self.store.kv_set(SEEN_KEY + user, now())
-        return before
+        """The person opened their Home tab now. "Since I last looked" is counted from the look before
+        this one until they open it again (paging or a refresh keeps it). Returns that time."""
+        looks = self._looks(user)
+        self.store.kv_set(SEEN_KEY + user, {"current": now(), "previous": looks.get("current")})
+        return looks.get("current")
 
     def dashboard(self, user: str, since: float | None = None) -> Dashboard:
-        """``since``: finished interviews after this time count as new (default: the last look)."""
+        """``since``: finished interviews after this time count as new (default: the look before this one)."""
         since = self.last_seen(user) if since is None else since
         return Dashboard(user, self._runs(user), self.screening.summaries(user, BOARD_LIMIT), self._projects(user),
                          self._finished(user, since), self._follows(user), since)

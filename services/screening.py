@@ -37,13 +37,17 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any, Protocol
 
-from services.http import ServiceError
-from services.nimrobo import NimroboClient, NimroboError, VoiceLink
+from services.errors import NotAllowed, NotFoundHere, Refusal, ServiceError
+from services.nimrobo import NimroboError, VoiceLink
 from services.pluto import Candidate, PlutoClient, PlutoError
 from services.privacy import mask_email, mask_text, write_csv
-from services.prompts import DraftError, PromptSections, as_dict, draft_sections, template
+from services.prompts import PromptSections, as_dict, template
+from services.records import ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
+from services.scoring import ScoringService
+from services.sessions import SessionService
 from services.store import Store, now
 from services.voice_forms import VoiceForm
+from services.voicelinks import VoiceLinkService
 
 log = logging.getLogger(__name__)
 
@@ -65,24 +69,11 @@ RECOMMENDATIONS = ("advance", "hold", "reject")
 
 
 # -- errors a recruiter reads --------------------------------------------------------------------
-class ScreeningError(ServiceError):
-    """The bot itself says no; ``message`` (plus ``hint``) is the whole sentence."""
-
-    service = "Screening"
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message, hint=hint)
-
-    @property
-    def user_message(self) -> str:
-        return f"{self.message} {self.hint}".strip()
-
-
-class RunNotReady(ScreeningError):
+class RunNotReady(NotFoundHere):
     """The run is unknown here or has no ranked candidates yet."""
 
 
-class LabelsNotInRun(ScreeningError):
+class LabelsNotInRun(Refusal):
     """Some labels of the form are not candidates of the run; ``problems`` has one line each."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -91,19 +82,19 @@ class LabelsNotInRun(ScreeningError):
                          hint="Use the names as prefilled (a repeated name carries its rank, e.g. “Ana Li (#4)”).")
 
 
-class NoBoardYet(ScreeningError):
+class NoBoardYet(Refusal):
     """A single candidate can only be added to a board that has a voice project."""
 
 
-class AlreadyScreened(ScreeningError):
+class AlreadyScreened(NotAllowed):
     """The candidate has a voice link that is still usable or was used."""
 
 
-class BoardNotFound(ScreeningError):
+class BoardNotFound(NotFoundHere):
     """A board id (from an old or forged button) the bot does not know."""
 
 
-class NothingToUndo(ScreeningError):
+class NothingToUndo(Refusal):
     pass
 
 
@@ -245,7 +236,7 @@ class ScreenResult:
     with their URLs (for the creator only, privately), and which candidate each link belongs to."""
 
     board: ScreeningBoard
-    batch: Any
+    batch: VoiceBatch
     links: list[VoiceLink]
     tied: list[tuple[str, str]]  # (label, candidate id)
     error: Exception | None = None
@@ -270,6 +261,8 @@ class ScreeningChange:
     link_id: str
     candidate_name: str
     analytics: AnalyticsOutcome | None = None
+    finished_now: bool = False  # the interview's outcome was new (DMs go out once, on this)
+    creator: str = ""
 
 
 @dataclass
@@ -282,7 +275,7 @@ class BoardSummary:
 
 
 class SessionOutcome(Protocol):
-    """What the watcher knows about a finished interview (``Notification`` in both layouts)."""
+    """What the watcher knows about a finished interview (a :class:`~services.records.Notification`)."""
 
     session_id: str
     status: str
@@ -291,10 +284,6 @@ class SessionOutcome(Protocol):
     evaluation_note: str
     questions: dict[str, str]
     completed_at: str | None
-
-
-class LinkCreator(Protocol):
-    def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None) -> Any: ...
 
 
 # -- pure helpers --------------------------------------------------------------------------------
@@ -508,49 +497,47 @@ def _iso(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else ""
 
 
-def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
 # -- the service ---------------------------------------------------------------------------------
 class ScreeningService:
     """Plain inputs, typed records out; :class:`ScreeningError` for what a recruiter must read."""
 
-    def __init__(self, store: Store, *, voicelinks: LinkCreator | None = None, pluto: PlutoClient | None = None,
-                 nimrobo: NimroboClient | None = None, openai_api_key: str = "", openai_base_url: str = "",
-                 openai_model: str = "gpt-4o-mini", openai_transport: Any = None,
+    def __init__(self, store: Store, scoring: ScoringService, voicelinks: VoiceLinkService,
+                 sessions: SessionService, pluto: PlutoClient, *,
                  evaluation_wait_seconds: float = EVALUATION_WAIT_SECONDS,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.scoring = scoring
         self.voicelinks = voicelinks
+        self.sessions = sessions
         self.pluto = pluto
-        self.nimrobo = nimrobo
-        self.openai = {"api_key": openai_api_key, "base_url": openai_base_url, "model": openai_model,
-                       "transport": openai_transport}
         self.evaluation_wait_seconds = evaluation_wait_seconds
         self.clock = clock
 
     # -- the run ---------------------------------------------------------------------------------
-    def _run(self, run_id: str) -> dict[str, Any]:
-        run = self.store.get("scoring_runs", run_id)  # read-only: the scoring service's table
+    def run(self, run_id: str) -> ScoringRun:
+        """A finished run with ranked candidates (else :class:`RunNotReady`)."""
+        run = self.scoring.get(run_id)
         if run is None:
             raise RunNotReady("That scoring run is not known here.", hint="Run `/pluto results` for the latest.")
-        if run.get("state") != "complete" or not run.get("results_json"):
+        if run.state != "complete" or not run.results:
             raise RunNotReady("That scoring run has no ranked candidates yet.",
                               hint="Voice-screening starts from a finished shortlist.")
         return run
 
     def candidates(self, run_id: str) -> list[Candidate]:
-        run = self._run(run_id)
-        pool = [Candidate.from_api(c) for c in run.get("results_json") or []]
+        pool = self.run(run_id).candidates
         pool.sort(key=lambda c: (c.rank if c.rank is not None else 10**9, -(c.final_score or 0)))
         return pool
+
+    @property
+    def ai_drafting(self) -> bool:
+        return self.voicelinks.ai_drafting
 
     # -- prefill ---------------------------------------------------------------------------------
     def prefill(self, run_id: str, top_n: int = DEFAULT_TOP_N, candidate_ids: Sequence[str] | None = None
                 ) -> ScreenPrefill:
         """The create form for the top ``top_n`` (or the given candidates) of a run; creates nothing."""
-        run = self._run(run_id)
+        run = self.run(run_id)
         pool = self.candidates(run_id)
         if candidate_ids:
             wanted = set(candidate_ids)
@@ -560,8 +547,8 @@ class ScreeningService:
         else:
             top_n = max(1, min(MAX_TOP_N, int(top_n or DEFAULT_TOP_N)))
             chosen = pool[:top_n]
-        jd = run.get("job_description") or ""
-        role, role_source = role_from(jd, run.get("filename") or "")
+        jd = run.job_description or ""
+        role, role_source = role_from(jd, run.filename or "")
         profile = common_profile(chosen)
         brief = "\n\n".join(p for p in (jd.strip(), profile) if p)
         sections, source, note = self._draft(role, brief, chosen)
@@ -572,13 +559,11 @@ class ScreeningService:
 
     def _draft(self, role: str, brief: str, chosen: Sequence[Candidate]) -> tuple[PromptSections, str, str]:
         note = ""
-        if self.openai["api_key"]:
+        if self.voicelinks.ai_drafting:
             try:
-                sections, source = draft_sections("interview", brief, role, api_key=self.openai["api_key"],
-                                                  base_url=self.openai["base_url"], model=self.openai["model"],
-                                                  transport=self.openai["transport"])
+                sections, source = self.voicelinks.draft("interview", brief, role)
                 return sections, source, ""
-            except DraftError as exc:
+            except ServiceError as exc:
                 log.warning("screening: AI draft failed, using the template: %s", exc)
                 note = f"AI drafting failed ({exc.message}); the Interview template is filled in instead."
         sections = template("interview", role)
@@ -618,14 +603,14 @@ class ScreeningService:
         self.store.update(BOARDS, board_id, {"page": max(1, int(page)), "updated_at": now()})
         return self.board(board_id)
 
-    def _board_for(self, run: dict[str, Any], user: str, project_name: str, request: dict[str, Any]
+    def _board_for(self, run: ScoringRun, user: str, project_name: str, request: dict[str, Any]
                    ) -> tuple[ScreeningBoard, bool]:
         with self.store.transaction():
-            existing = self.board_for_run(run["id"])
+            existing = self.board_for_run(run.id)
             if existing is not None:
                 return existing, False
-            row = {"id": uuid.uuid4().hex[:12], "run_id": run["id"], "channel": run["channel"],
-                   "thread_ts": run.get("thread_ts"), "message_ts": None, "created_by": user,
+            row = {"id": uuid.uuid4().hex[:12], "run_id": run.id, "channel": run.channel,
+                   "thread_ts": run.thread_ts, "message_ts": None, "created_by": user,
                    "project_name": project_name, "project_id": None, "request_json": request,
                    "batch_ids_json": [], "sort": DEFAULT_SORT, "page": 1, "created_at": now(), "updated_at": now()}
             self.store.insert(BOARDS, row)
@@ -638,9 +623,7 @@ class ScreeningService:
 
     def screen(self, run_id: str, form: VoiceForm, *, user: str) -> ScreenResult:
         """Create the submitted links on the run's board, each tied to its Pluto candidate."""
-        if self.voicelinks is None:
-            raise ScreeningError("Voice links are not configured here.", hint="Set NIMROBO_API_KEY.")
-        run = self._run(run_id)
+        run = self.run(run_id)
         pool = self.candidates(run_id)
         matched, problems = match_labels(pool, form.labels)
         if problems:
@@ -659,15 +642,13 @@ class ScreeningService:
             raise AlreadyScreened("Already invited: " + ", ".join(f"“{label}”" for label in again) + ".",
                                   hint="Remove them from the list; a new link is possible once theirs expired "
                                        "or the interview failed.")
-        result = self.voicelinks.create(form, channel=run["channel"], creator=user, thread_ts=run.get("thread_ts"))
+        result = self.voicelinks.create(form, channel=run.channel, creator=user, thread_ts=run.thread_ts)
         batch = result.batch
-        batch_id = str(_get(batch, "id"))
-        project_id = _get(batch, "project_id")
         with self.store.transaction():
             current = self.board(board.id)
-            values: dict[str, Any] = {"batch_ids_json": [*current.batch_ids, batch_id], "updated_at": now()}
-            if project_id and not current.project_id:
-                values["project_id"] = project_id
+            values: dict[str, Any] = {"batch_ids_json": [*current.batch_ids, batch.id], "updated_at": now()}
+            if batch.project_id and not current.project_id:
+                values["project_id"] = batch.project_id
             self.store.update(BOARDS, board.id, values)
         tied = self._tie(self.board(board.id), pool)
         return ScreenResult(self.board(board.id), batch, list(result.links), tied, result.error, new)
@@ -701,34 +682,45 @@ class ScreeningService:
         """Tie every link of the board's batches (including ones a Retry made later) to its candidate."""
         if not board.batch_ids:
             return []
-        marks = ",".join("?" for _ in board.batch_ids)
-        links = self.store.rows("voice_links", f"batch_id in ({marks})", list(board.batch_ids),
-                                order_by="created_at")  # read-only: the voice-link service's table
         known = {r["link_id"] for r in self.store.rows(LINKS, "board_id = ?", [board.id])}
-        fresh = [r for r in links if r["id"] not in known]
+        fresh = [r for batch_id in board.batch_ids for r in self.voicelinks.links_of(batch_id) if r.id not in known]
         if not fresh:
             return []
         pool = pool if pool is not None else self.candidates(board.run_id)
-        matched, _ = match_labels(pool, [r["label"] for r in fresh])
+        matched, _ = match_labels(pool, [r.label for r in fresh])
         names = {c.id: c.name for c in pool}
         tied = []
         for row in fresh:
-            candidate_id = matched.get(row["label"])
+            candidate_id = matched.get(row.label)
             if candidate_id is None:
-                log.warning("screening: link %s (%s) matches no candidate of run %s", row["id"], row["label"],
+                log.warning("screening: link %s (%s) matches no candidate of run %s", row.id, row.label,
                             board.run_id)
                 continue
             inserted = self.store.insert_if_absent(LINKS, {
-                "link_id": row["id"], "board_id": board.id, "run_id": board.run_id, "candidate_id": candidate_id,
-                "candidate_name": names.get(candidate_id, row["label"]), "label": row["label"],
-                "batch_id": row["batch_id"], "creator": row.get("creator") or board.created_by, "outcome": "",
-                "session_id": row.get("session_id"), "evaluation_json": None, "evaluation_state": "",
+                "link_id": row.id, "board_id": board.id, "run_id": board.run_id, "candidate_id": candidate_id,
+                "candidate_name": names.get(candidate_id, row.label), "label": row.label,
+                "batch_id": row.batch_id, "creator": row.creator or board.created_by, "outcome": "",
+                "session_id": row.session_id, "evaluation_json": None, "evaluation_state": "",
                 "summary": "", "recommendation": "", "completed_at": None, "finished_seen_at": None,
                 "analytics_state": "", "analytics_error": "", "analytics_reported": 0, "created_at": now(),
                 "updated_at": now()})
             if inserted:
-                tied.append((row["label"], candidate_id))
+                tied.append((row.label, candidate_id))
         return tied
+
+    def boards_for_batches(self, batch_ids: Iterable[str]) -> list[str]:
+        """Boards that made any of these voice-link batches (their links changed: re-render them)."""
+        wanted = set(batch_ids)
+        if not wanted:
+            return []
+        return [row["id"] for row in self.store.rows(BOARDS, order_by="created_at")
+                if wanted & set(row.get("batch_ids_json") or [])]
+
+    def board_of_link(self, link_id: str) -> str:
+        row = self.store.get(LINKS, link_id)
+        if row is None:
+            raise BoardNotFound("That interview is not on a screening board here.")
+        return str(row["board_id"])
 
     def candidate_of_link(self, link_id: str) -> tuple[str, str] | None:
         """(run id, Pluto candidate id) a voice link was made for, or None."""
@@ -740,13 +732,12 @@ class ScreeningService:
         rows = self.store.rows(LINKS, "session_id = ?", [session_id], limit=1)
         if rows:
             return rows[0]
-        voice = self.store.rows("voice_links", "session_id = ?", [session_id])
-        for row in voice:
-            link = self.store.get(LINKS, row["id"])
-            if link is not None:
-                self.store.update(LINKS, row["id"], {"session_id": session_id})
-                return {**link, "session_id": session_id}
-        return None
+        row = self.voicelinks.session_row(session_id)
+        link = self.store.get(LINKS, row.id) if row else None
+        if row is None or link is None:
+            return None
+        self.store.update(LINKS, row.id, {"session_id": session_id})
+        return {**link, "session_id": session_id}
 
     def record_outcome(self, note: SessionOutcome) -> ScreeningChange | None:
         """Take a finished interview from the watcher; None when it is not a screening link or nothing
@@ -775,7 +766,8 @@ class ScreeningService:
         values.update(updated_at=now(), finished_seen_at=link.get("finished_seen_at") or self.clock())
         self.store.update(LINKS, link["link_id"], values)
         analytics = self._save_if_final(link["link_id"])
-        return ScreeningChange(board.id, link["link_id"], link["candidate_name"], analytics)
+        return ScreeningChange(board.id, link["link_id"], link["candidate_name"], analytics,
+                               finished_now=not link.get("outcome"), creator=link.get("creator") or "")
 
     def follow_up(self) -> list[ScreeningChange]:
         """Once per poll: read evaluations still pending, give up waiting after ``evaluation_wait_seconds``,
@@ -800,13 +792,12 @@ class ScreeningService:
         return changes
 
     def _check_evaluation(self, link: dict[str, Any]) -> ScreeningChange | None:
-        voice = self.store.get("voice_links", link["link_id"]) or {}
+        voice = self.voicelinks.link_row(link["link_id"])
         waited = self.clock() - (link.get("finished_seen_at") or self.clock())
         values: dict[str, Any] = {}
-        if self.nimrobo is not None and link.get("session_id"):
+        if voice is not None and link.get("session_id"):
             try:
-                evaluation = self.nimrobo.session_evaluation(link["session_id"], voice.get("kind") or "project",
-                                                             voice.get("project_id"))
+                evaluation = self.sessions.evaluation(SessionRef(voice.kind, voice.project_id, link["session_id"]))
             except NimroboError as exc:
                 log.warning("screening: evaluation of session %s unreadable: %s", link["session_id"], exc)
                 evaluation = None
@@ -853,8 +844,6 @@ class ScreeningService:
                 return None
             if link["evaluation_state"] not in ("ready", "error", "none", "missing"):
                 return None
-            if self.pluto is None:
-                return None
             self.store.update(LINKS, link_id, {"analytics_state": "saving", "updated_at": now()})
         return self._save(link)
 
@@ -866,13 +855,10 @@ class ScreeningService:
                 raise BoardNotFound("That interview is not on a screening board here.")
             if link.get("analytics_state") in ("saved", "saving"):
                 return self._outcome(link)
-            if self.pluto is None:
-                raise ScreeningError("Pluto is not configured here.")
             self.store.update(LINKS, link_id, {"analytics_state": "saving", "updated_at": now()})
         return self._save(link)
 
     def _save(self, link: dict[str, Any]) -> AnalyticsOutcome:
-        assert self.pluto is not None
         state, error = "saved", ""
         try:
             self.pluto.save_analytics(link["candidate_id"], self.interview_id(link["link_id"], link.get("session_id")
@@ -905,7 +891,7 @@ class ScreeningService:
     # -- decisions -------------------------------------------------------------------------------
     def decide(self, board_id: str, candidate_id: str, decision: str, user: str) -> Decision:
         if decision not in DECISION_NAMES:
-            raise ScreeningError("Choose Advance or Reject.")
+            raise Refusal("Choose Advance or Reject.")
         board = self.board(board_id)
         if candidate_id not in {r.candidate_id for r in self._rows(board)}:
             raise BoardNotFound("That candidate is not on this board.")
@@ -959,11 +945,8 @@ class ScreeningService:
     # -- the board ---------------------------------------------------------------------------------
     def _rows(self, board: ScreeningBoard) -> list[BoardRow]:
         links = self.store.rows(LINKS, "board_id = ?", [board.id], order_by="created_at")
-        voice = {r["id"]: r for r in self.store.execute(
-            "select * from voice_links where id in (select link_id from screening_links where board_id = ?)",
-            [board.id])}
-        run = self.store.get("scoring_runs", board.run_id) or {}
-        pluto = {str(c.get("id")): Candidate.from_api(c) for c in run.get("results_json") or []}
+        run = self.scoring.get(board.run_id)
+        pluto = {c.id: c for c in (run.candidates if run else [])}
         decisions = self._decisions(board.id)
         types = {str(q.get("label")): q.get("type") for q in board.questions}
         latest: dict[str, dict[str, Any]] = {}
@@ -971,7 +954,7 @@ class ScreeningService:
             latest[link["candidate_id"]] = link
         built = []
         for candidate_id, link in latest.items():
-            v = voice.get(link["link_id"]) or {}
+            v = self.voicelinks.link_row(link["link_id"])
             c = pluto.get(candidate_id)
             answers = [(str(k), val) for k, val in (link.get("evaluation_json") or [])]
             built.append((link, v, c, answers, _numbers(answers, types)))
@@ -984,8 +967,9 @@ class ScreeningService:
                 candidate_id=link["candidate_id"], name=c.name if c else link["candidate_name"],
                 email=c.email if c else None, rank=c.rank if c else None, pluto_score=pluto_score,
                 tier=c.tier if c else "", voice_state=_voice_state(link, v), link_id=link["link_id"],
-                session_id=v.get("session_id") or link.get("session_id"), kind=v.get("kind") or "project",
-                project_id=v.get("project_id") or board.project_id, creator=link.get("creator") or "",
+                session_id=(v.session_id if v else None) or link.get("session_id"),
+                kind=v.kind if v else "project", project_id=(v.project_id if v else None) or board.project_id,
+                creator=link.get("creator") or "",
                 answers=answers, numbers=numbers, evaluation_state=link.get("evaluation_state") or "",
                 evaluation_score=score, combined=combined_score(pluto_score, score), pluto_only=score is None,
                 recommendation=link.get("recommendation") or "", summary=link.get("summary") or "",
@@ -1005,8 +989,8 @@ class ScreeningService:
         labels = [str(q.get("label")) for q in board.questions if q.get("type") == "number"]
         for row in rows:
             labels += [label for label, _ in row.numbers if label not in labels]
-        run = self.store.get("scoring_runs", board.run_id) or {}
-        return BoardView(board, run.get("filename") or "", rows, sort, FORMULA, labels, dict(counts))
+        run = self.scoring.get(board.run_id)
+        return BoardView(board, run.filename if run else "", rows, sort, FORMULA, labels, dict(counts))
 
     def row(self, board_id: str, candidate_id: str) -> BoardRow:
         view = self.board_view(board_id)
@@ -1081,17 +1065,16 @@ def _scale(numbers: Iterable[tuple[str, float]]) -> float:
     return 100.0 if any(v > 10 for _, v in numbers) else 10.0
 
 
-def _voice_state(link: dict[str, Any], voice: dict[str, Any]) -> str:
+def _voice_state(link: dict[str, Any], voice: VoiceLinkRow | None) -> str:
     if link.get("outcome") in ("completed", "failed"):
         return link["outcome"]
-    status = voice.get("status") or ""
-    if voice.get("session_id") or status == "used":
+    if voice is None:
+        return "not sent"
+    if voice.session_id or voice.status == "used":
         return "started"
-    if status == "active":
-        return "invited"
-    if status in ("expired", "cancelled"):
-        return status
-    return "not sent" if not voice else "invited"
+    if voice.status in ("expired", "cancelled"):
+        return voice.status
+    return "invited"
 
 
 def _fmt(value: float | None) -> str:

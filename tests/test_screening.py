@@ -7,14 +7,13 @@ import time
 
 import pytest
 
-from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
+from config import Secret, Settings
 from sandbox.openai_stub import OpenAIStub
 from sandbox.pluto_sim import PlutoSimulator
-from services import watcher
 from services.home import HomeService
 from services.http import RetryPolicy
-from services.nimrobo import NimroboClient
 from services.pluto import PlutoClient
+from services.scoring import ScoringService
 from services.screening import (
     FORMULA,
     AlreadyScreened,
@@ -26,11 +25,10 @@ from services.screening import (
     criteria_from,
     role_from,
 )
-from services.store import Store
+from services.sessions import SessionService
 from services.voice_forms import validate_voice_form
 from services.voicelinks import VoiceLinkService
 
-KEY = "api_screening_key"
 CHANNEL, THREAD, RECRUITER = "C_HIRING", "1700000000.000100", "U_REC"
 JD = """Title: Senior Data Engineer
 
@@ -54,45 +52,37 @@ ROWS = [  # name, title, years, skills, email
 
 
 @pytest.fixture(scope="module")
-def nimrobo_server():
-    with NimroboSimulator(keys={KEY: ALL_SCOPES}, evaluation_delay=0, summary_delay=0) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
 def pluto_server():
     with PlutoSimulator(extract_seconds=0, score_seconds=0) as s:
         yield s
 
 
 @pytest.fixture()
-def sims(nimrobo_server, pluto_server):
-    nimrobo_server.reset()
+def sims(sim, pluto_server):
     pluto_server.reset()
+    pluto_server.faults.reset()
     pluto_server.saved_analytics.clear()
-    return nimrobo_server, pluto_server
+    return sim, pluto_server
 
 
 @pytest.fixture()
-def store(tmp_path):
-    s = Store(tmp_path / "bot.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def clients(sims):
-    nimrobo_sim, pluto_sim = sims
-    retry = RetryPolicy(base_delay=0.01, max_total=2)
-    with NimroboClient(nimrobo_sim.url + "/api", KEY, retry=retry) as nimrobo, \
-            PlutoClient(pluto_sim.url + "/api", retry=retry) as pluto:
+def clients(sims, nimrobo):
+    _, pluto_sim = sims
+    with PlutoClient(pluto_sim.url + "/api", retry=RetryPolicy(base_delay=0.01, max_total=2)) as pluto:
         yield nimrobo, pluto
+
+
+def make_service(store, clients, settings=None, **options):
+    nimrobo, pluto = clients
+    settings = settings or Settings()
+    voicelinks = VoiceLinkService(store, nimrobo, settings)
+    return ScreeningService(store, ScoringService(store, settings, pluto), voicelinks,
+                            SessionService(store, nimrobo, voicelinks), pluto, **options)
 
 
 @pytest.fixture()
 def service(store, clients):
-    nimrobo, pluto = clients
-    return ScreeningService(store, voicelinks=VoiceLinkService(store, nimrobo), pluto=pluto, nimrobo=nimrobo)
+    return make_service(store, clients)
 
 
 def score_file(store, pluto, tmp_path, *, jd=JD, filename="data-engineers_q3.csv", run_id="run1", rows=ROWS):
@@ -128,12 +118,12 @@ def sessions_by_name(sim, result):
 def deliver(store, nimrobo, service, wait_seconds=60.0, clock=time.time):
     """Two watcher polls (the first asks Nimrobo to write the summary), each note handed to the
     screening service as the watcher job does."""
-    VoiceLinkService(store, nimrobo).refresh_statuses()
+    service.voicelinks.refresh_statuses()
     changes = []
     for _ in range(2):
-        for note in watcher.poll(store, nimrobo, wait_seconds=wait_seconds, clock=clock):
-            assert watcher.claim(store, note.session_id, note.channel)
-            watcher.mark_posted(store, note.session_id, note.channel, "1.1")
+        for note in service.sessions.poll(wait_seconds=wait_seconds, clock=clock):
+            assert service.sessions.claim(note.session_id, note.channel)
+            service.sessions.mark_posted(note.session_id, note.channel, "1.1")
             change = service.record_outcome(note)
             if change:
                 changes.append(change)
@@ -186,12 +176,10 @@ def test_prefill_uses_the_file_name_without_a_job_description(service, store, cl
 
 
 def test_prefill_drafts_with_ai_when_configured(store, clients, tmp_path):
-    nimrobo, pluto = clients
-    score_file(store, pluto, tmp_path)
+    score_file(store, clients[1], tmp_path)
     with OpenAIStub() as stub:
-        service = ScreeningService(store, pluto=pluto, nimrobo=nimrobo, openai_api_key="sk-test",
-                                   openai_base_url=stub.url + "/v1")
-        prefill = service.prefill("run1", 3)
+        settings = Settings().replace(openai_api_key=Secret("sk-test"), openai_base_url=stub.url + "/v1")
+        prefill = make_service(store, clients, settings).prefill("run1", 3)
         asked = stub.requests[-1]["messages"][-1]["content"]
     assert prefill.draft_source == "ai" and "drafted from the brief" in prefill.sections.goal
     assert "Airflow or Dagster" in asked and "Shared skills: Python" in asked  # JD and common profile
@@ -298,8 +286,7 @@ def test_an_evaluation_that_never_comes_is_saved_without_one_after_the_wait(stor
     nimrobo_sim, pluto_sim = sims
     nimrobo, pluto = clients
     clock = [time.time()]
-    service = ScreeningService(store, voicelinks=VoiceLinkService(store, nimrobo), pluto=pluto, nimrobo=nimrobo,
-                               evaluation_wait_seconds=600, clock=lambda: clock[0])
+    service = make_service(store, clients, evaluation_wait_seconds=600, clock=lambda: clock[0])
     results = score_file(store, pluto, tmp_path)
     result = submit(service, "run1", service.prefill("run1", 1))
     session = sessions_by_name(nimrobo_sim, result)[results[0]["name"]]
@@ -423,7 +410,7 @@ def test_dm_choice_is_per_board_and_goes_to_the_links_creator(service, store, si
     score_file(store, clients[1], tmp_path)
     result = submit(service, "run1", service.prefill("run1", 1))
     session = sessions_by_name(nimrobo_sim, result)[result.links[0].label]
-    VoiceLinkService(store, nimrobo).refresh_statuses()  # the bot learns the session id, as the watcher does
+    service.voicelinks.refresh_statuses()  # the bot learns the session id, as the watcher does
     assert service.dm_recipients(session) == []
     service.set_dm(result.board.id, "U_SOMEONE", True)
     assert service.dm_recipients(session) == []  # not their link
@@ -445,7 +432,7 @@ def test_home_shows_my_runs_boards_projects_and_what_finished_since_i_looked(ser
     first = result.links[0].label
     nimrobo_sim.complete_session(sessions[first])
     deliver(store, nimrobo, service)
-    watcher.subscribe(store, result.board.project_id, "C_OTHER", RECRUITER)
+    service.sessions.subscribe(result.board.project_id, "C_OTHER", RECRUITER)
     service.decide(result.board.id, service.board_view(result.board.id).rows[0].candidate_id, "advance", RECRUITER)
 
     data = home.dashboard(RECRUITER)
@@ -455,6 +442,9 @@ def test_home_shows_my_runs_boards_projects_and_what_finished_since_i_looked(ser
     assert project.name == "Senior Data Engineer" and project.counts == {"used": 3}
     assert [(f.label, f.status) for f in data.finished] == [(first, "completed")]
     assert [(f.kind, f.channel) for f in data.follows] == [("project", "C_OTHER")]
+    assert [f.label for f in home.dashboard(RECRUITER).finished] == [first]  # a refresh keeps them
+    home.mark_seen(RECRUITER)  # opened again: it finished after the previous look, so it still counts
+    assert [f.label for f in home.dashboard(RECRUITER).finished] == [first]
     home.mark_seen(RECRUITER)
-    assert home.dashboard(RECRUITER).finished == []  # nothing new since this look
+    assert home.dashboard(RECRUITER).finished == []  # seen on the last look: nothing new
     assert home.dashboard("U_NEW").empty

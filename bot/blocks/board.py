@@ -32,7 +32,7 @@ from bot.blocks import (
     paginate,
     section,
 )
-from bot.blocks.voice import CREATE_MODAL, create_modal
+from bot.blocks.voice import create_modal
 from services.home import Dashboard
 from services.privacy import mask_text
 from services.screening import (
@@ -50,6 +50,8 @@ EVENT_TYPE = "screening_board"
 PER_PAGE = 10
 TOP_N_CHOICES = (3, 5, 10, 15, 20, 25)
 HOME_PER_PAGE = 5
+HOME_HELP = ("Score candidates: share a CSV in a channel and mention me with *score*, or `/pluto score`. "
+             "Voice interviews: `/voicelink create`. Everything else: `/pluto help` and `/voicelink help`.")
 STATE_ICONS = {"invited": ":envelope:", "started": ":studio_microphone:", "completed": ":white_check_mark:",
                "failed": ":x:", "expired": ":hourglass:", "cancelled": ":no_entry_sign:", "not sent": ":warning:"}
 RUN_ICONS = {"queued": ":hourglass_flowing_sand:", "uploading": ":arrow_up:", "running": ":gear:",
@@ -109,12 +111,9 @@ def screen_modal(prefill: ScreenPrefill, channel: str, thread_ts: str | None = N
             "nothing is created before that.")
     if prefill.draft_note:
         note += f" :warning: {prefill.draft_note}"
-    base = create_modal(channel, "interview", values=prefill.form_values(), v=v, note=note, ai=ai)
     title = f"Voice-screen top {len(prefill.candidates)}" if len(prefill.candidates) > 1 else "Voice-screen"
-    return View(type="modal", callback_id=CREATE_MODAL, title=clip(title, 24), submit="Create links",
-                close="Cancel", blocks=base.blocks,
-                private_metadata=json.dumps({"channel": channel, "pattern": "interview", "v": v,
-                                             "run_id": prefill.run_id, "thread_ts": thread_ts}))
+    return create_modal(channel, "interview", values=prefill.form_values(), v=v, note=note, ai=ai,
+                        meta={"run_id": prefill.run_id, "thread_ts": thread_ts}, title=title, submit="Create links")
 
 
 # -- the board ---------------------------------------------------------------------------------
@@ -283,7 +282,7 @@ def link_counts(counts: dict[str, int]) -> str:
 
 
 def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, checks: Sequence[Any] | None = None,
-                   board_urls: dict[str, str] | None = None, help_text: str = "") -> View:
+                   board_urls: dict[str, str] | None = None, help_text: str = HOME_HELP) -> View:
     """The Home tab: the person's runs, boards, voice projects, finished interviews, follows, and for
     admins the doctor's checks (objects with ``name``, ``ok``, ``detail``, ``optional``).
 
@@ -321,7 +320,16 @@ def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, chec
                    actions(button("Run checks again", "home_doctor", "home"))]
     if help_text:
         blocks += [divider(), context(clip(help_text, 2900))]
-    return View(type="home", blocks=fit_blocks(blocks, MAX_VIEW_BLOCKS))
+    return View(type="home", blocks=fit_blocks(blocks, MAX_VIEW_BLOCKS), private_metadata=json.dumps({"pages": pages}))
+
+
+def home_pages(view: dict[str, Any] | None) -> dict[str, int]:
+    """The page of each list on a published Home tab (from its ``private_metadata``)."""
+    try:
+        pages = json.loads((view or {}).get("private_metadata") or "{}").get("pages") or {}
+    except (ValueError, AttributeError):
+        return {}
+    return {str(k): int(v) for k, v in pages.items() if str(v).isdigit()}
 
 
 def _home_runs(data: Dashboard, page: int, urls: dict[str, str]) -> list[Any]:
