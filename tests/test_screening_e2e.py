@@ -262,7 +262,7 @@ def test_the_whole_loop_from_csv_to_a_ranked_screened_shortlist(stack):
     assert any(e.get("url") for b in home["blocks"] for e in [b.get("accessory") or {}])  # Open board
 
 
-def test_one_candidate_at_a_time_and_app_home_for_a_newcomer(stack):
+def test_one_candidate_at_a_time_a_failed_save_to_pluto_and_app_home_for_a_newcomer(stack):
     shortlist = score(stack)
     ranked = stack.services.scoring.latest(CHANNEL).candidates
     run_id = block(shortlist, "screen_top|")["block_id"].split("|", 1)[1]
@@ -289,6 +289,19 @@ def test_one_candidate_at_a_time_and_app_home_for_a_newcomer(stack):
     stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(USER) if "Already invited" in e["text"]])
     assert len(stack.nimrobo.links) == 2
 
+    # a save to Pluto that fails is told in the thread, never dropped, and can be retried
+    stack.pluto.faults.script("POST /api/pluto/candidates/{cid}/analytics", "error_500")
+    link = next(link for link in stack.nimrobo.links.values() if link["label"] == ranked[1].name)
+    stack.nimrobo.complete_session(stack.nimrobo.start_session(link["id"]))
+    problem = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL, thread_ts=shortlist["thread_ts"])
+                                            if "reached Pluto" in m["text"]])[-1]
+    assert ranked[1].id not in stack.pluto.saved_analytics
+    assert "Not saved to Pluto yet" in str(current_board(stack)["blocks"])
+    act(stack, problem, "board_analytics_retry", problem["blocks"][-1]["elements"][0]["value"])
+    stack.slack.wait_for(lambda: stack.pluto.saved_analytics.get(ranked[1].id))
+    stack.slack.wait_for(lambda: "Not saved to Pluto yet" not in str(current_board(stack)["blocks"]))
+    stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(USER) if "is saved in Pluto" in e["text"]])
+
     # the outsider cannot open the form either
     act(stack, shortlist, "screen_top", f"{run_id}|5", user=OUTSIDER)
     stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=OUTSIDER) if "can't show you" in str(v)])
@@ -297,4 +310,11 @@ def test_one_candidate_at_a_time_and_app_home_for_a_newcomer(stack):
     stack.signer.event({"type": "app_home_opened", "user": NEWCOMER, "channel": "D2", "tab": "home"})
     home = stack.slack.wait_for(lambda: stack.slack.home(NEWCOMER))
     assert validate_view(home) == [] and "Nothing here yet" in str(home["blocks"])
-    assert "Your screening boards" not in str(home["blocks"])
+    assert "Your screening boards" not in str(home["blocks"]) and "Health checks" not in str(home["blocks"])
+    # a workspace admin also sees the doctor's checks, each backend with its status
+    stack.slack.add_user("U_BOSS", is_admin=True)
+    stack.signer.event({"type": "app_home_opened", "user": "U_BOSS", "channel": "D3", "tab": "home"})
+    home = stack.slack.wait_for(lambda: stack.slack.home("U_BOSS"))
+    checks = next(b["text"]["text"] for b in home["blocks"] if "Health checks" in str(b))
+    assert validate_view(home) == [] and all(f"*{name}*" in checks for name in ("Slack", "Nimrobo", "Pluto"))
+    assert ":white_check_mark: *Pluto*" in checks

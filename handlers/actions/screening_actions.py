@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.blocks import error_message
 from bot.blocks.board import SEP, details_view, screen_modal
 from bot.context import Services
 from bot.flows import screening as flow
@@ -26,16 +27,14 @@ from services.records import STALE
 from services.screening import DECISION_NAMES, DEFAULT_TOP_N
 
 
-def _pair(value: str) -> tuple[str, str]:
-    """``"a|b"`` from a button or option value; an old or forged value is refused."""
-    first, sep, second = (value or "").partition(SEP)
+def _pair(client: WebClient, body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str] | None:
+    """``"a|b"`` from the button's or option's value; an old or forged value is told privately (None)."""
+    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    first, sep, second = value.partition(SEP)
     if not sep or not first or not second:
-        raise NotFoundHere(STALE)
+        private_reply(client, body)(error_message(NotFoundHere(STALE).user_message))
+        return None
     return first, second
-
-
-def _value(action: dict[str, Any]) -> str:
-    return action.get("value") or (action.get("selected_option") or {}).get("value") or ""
 
 
 def _open_form(services: Services, client: WebClient, body: dict[str, Any], run_id: str, *, top_n: int = DEFAULT_TOP_N,
@@ -57,7 +56,10 @@ def on_screen_top(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
                   services: Services) -> None:
     """"Voice-screen top N" (the button: the default N; the select: another N). Nothing is created yet."""
     ack()
-    run_id, n = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    run_id, n = pair
     _open_form(services, client, body, run_id, top_n=int(n) if n.isdigit() else DEFAULT_TOP_N)
 
 
@@ -65,7 +67,10 @@ def on_screen_one(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
                   services: Services) -> None:
     """One candidate: a link on the run's screening project at once, or the form when there is none yet."""
     ack()
-    run_id, candidate_id = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    run_id, candidate_id = pair
     board = services.screening.board_for_run(run_id)
     if board is None or not board.request.get("prompt"):
         _open_form(services, client, body, run_id, candidate_id=candidate_id)
@@ -100,7 +105,10 @@ def _board_work(services: Services, client: WebClient, body: dict[str, Any], boa
 
 def on_sort(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
-    board_id, sort = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    board_id, sort = pair
 
     def sort_board(board: Any, user: str, out: SlackOut) -> None:
         services.screening.set_sort(board.id, sort)
@@ -111,7 +119,10 @@ def on_sort(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
 
 def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
-    board_id, page = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    board_id, page = pair
 
     def turn(board: Any, user: str, out: SlackOut) -> None:
         services.screening.set_page(board.id, int(page) if page.isdigit() else 1)
@@ -123,7 +134,10 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
 def on_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                services: Services) -> None:
     ack()
-    board_id, candidate_id = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    board_id, candidate_id = pair
     user = body["user"]["id"]
 
     def build() -> Any:
@@ -140,7 +154,10 @@ def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
                   services: Services) -> None:
     """The transcript goes to the presser's DM as a file, never to the channel."""
     ack()
-    board_id, candidate_id = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    board_id, candidate_id = pair
 
     def send(board: Any, user: str, out: SlackOut) -> Any:
         row = services.screening.row(board.id, candidate_id)
@@ -155,7 +172,10 @@ def on_decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
               services: Services) -> None:
     """Advance / Reject: recorded with who and when, shown on the board (in place), undoable."""
     ack()
-    board_id, candidate_id = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    board_id, candidate_id = pair
     decision = "advance" if action["action_id"] == "board_advance" else "reject"
 
     def decide(board: Any, user: str, out: SlackOut) -> None:
@@ -168,7 +188,10 @@ def on_decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
 
 def on_undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
     ack()
-    board_id, candidate_id = _pair(_value(action))
+    pair = _pair(client, body, action)
+    if pair is None:
+        return
+    board_id, candidate_id = pair
 
     def undo(board: Any, user: str, out: SlackOut) -> None:
         services.screening.undo(board.id, candidate_id, user)
