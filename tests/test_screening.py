@@ -26,6 +26,7 @@ from services.screening import (
     role_from,
 )
 from services.sessions import SessionService
+from services.store import Store
 from services.voice_forms import validate_voice_form
 from services.voicelinks import VoiceLinkService
 
@@ -49,6 +50,13 @@ ROWS = [  # name, title, years, skills, email
     ("=HYPERLINK(\"http://evil\")", "Data Engineer", 3, "Python", "x@example.com"),
     ("Joan Clarke", "BI Developer", 2, "Excel", "joan@example.com"),
 ]
+
+
+@pytest.fixture()
+def store(database):  # every test runs on SQLite and on PostgreSQL
+    s = Store(database)
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="module")

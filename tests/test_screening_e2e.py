@@ -14,6 +14,7 @@ import pytest
 
 from sandbox.slack_api import validate_blocks, validate_view
 from sandbox.stack import Stack, StackOptions
+from tests.conftest import db_options
 
 USER, OUTSIDER, NEWCOMER, CHANNEL = "U_ALICE", "U_MALLORY", "U_NEW", "C_HIRING"
 JD = """Title: Data Engineer
@@ -33,9 +34,9 @@ CSV = (
 
 
 @pytest.fixture()
-def stack():
+def stack(database):  # each test runs on SQLite and on PostgreSQL
     options = StackOptions(pluto={"extract_seconds": 0.2, "score_seconds": 0.3},
-                           nimrobo={"evaluation_delay": 0, "summary_delay": 0})
+                           nimrobo={"evaluation_delay": 0, "summary_delay": 0}, **db_options(database))
     with Stack(options) as s:
         s.slack.members[CHANNEL] = {USER, s.slack.bot_user_id}  # the outsider is not in the channel
         yield s
