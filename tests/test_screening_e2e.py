@@ -228,11 +228,27 @@ def test_the_whole_loop_from_csv_to_a_ranked_screened_shortlist(stack):
     act(stack, current_board(stack), "board_reject", f"{board_id}|{ids[third]}")
     stack.slack.wait_for(lambda: "*Rejected*" in row_text(current_board(stack), third))
 
-    # someone outside the channel may not decide, see details or export
+    # details in a modal only the presser sees; the transcript to their DM, never the channel
+    act(stack, current_board(stack), "board_details", f"{board_id}|{ids[first]}")
+    details = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                            if v["title"]["text"] == "Screened candidate" and "Evaluation answers"
+                                            in str(v["blocks"])])[-1]
+    assert "Red flags" in str(details["blocks"]) and "saved to the candidate in Pluto" in str(details["blocks"])
+    act(stack, current_board(stack), "board_transcript", f"{board_id}|{ids[first]}")
+    transcript = stack.slack.wait_for(lambda: [u for u in stack.slack.uploads()
+                                               if u["filename"] == f"transcript-{sessions[first]}.txt"])[-1]
+    assert transcript["channel"] == stack.slack.dm_channel(USER) and b"agent:" in transcript["content"]
+
+    # someone outside the channel may neither decide nor export
     act(stack, current_board(stack), "board_advance", f"{board_id}|{ids[third]}", user=OUTSIDER)
     refusal = stack.slack.wait_for(lambda: [m for m in stack.slack.dms(OUTSIDER) + stack.slack.ephemerals(OUTSIDER)
                                             if "can't show you" in m["text"]])
     assert refusal and "*Rejected*" in row_text(current_board(stack), third)
+    uploads = len(stack.slack.uploads())
+    act(stack, current_board(stack), "board_export", board_id, user=OUTSIDER)
+    stack.slack.wait_for(lambda: len([m for m in stack.slack.dms(OUTSIDER) + stack.slack.ephemerals(OUTSIDER)
+                                      if "can't show you" in m["text"]]) == 2)
+    assert len(stack.slack.uploads()) == uploads
 
     # the export: by DM, in the board's order, both signals and the decisions, formula-safe
     act(stack, current_board(stack), "board_export", board_id)
