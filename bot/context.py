@@ -1,8 +1,8 @@
 """The services a handler or job may use, built once per process from the settings.
 
 Handlers and jobs reach the domain only through the feature services here
-(``scoring``, ``voicelinks``, ``sessions``, ``events``); the API clients and the store are
-theirs (tests/test_layers.py checks it).
+(``scoring``, ``voicelinks``, ``sessions``, ``screening``, ``home``, ``events``); the API clients
+and the store are theirs (tests/test_layers.py checks it).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from config import Settings
 from services.access import AccessService, Directory
 from services.concurrency import Backoff
 from services.events import EventLog
+from services.home import HomeService
 from services.interviews import InterviewService
 from services.keys import KeyService, KeyVault
 from services.leader import Leadership
@@ -24,6 +25,7 @@ from services.nimrobo import NimroboClient
 from services.outbox import Outbox
 from services.pluto import PlutoClient
 from services.scoring import ScoringService
+from services.screening import ScreeningService
 from services.sessions import SessionService
 from services.store import Store
 from services.voicelinks import VoiceLinkService
@@ -96,6 +98,15 @@ class Services:
     def outbox(self) -> Outbox:
         """Claims for the posts the bot must make exactly once, shared by every replica."""
         return Outbox(self.store)
+
+    @cached_property
+    def screening(self) -> ScreeningService:
+        """Score → voice-screen → one board with both signals (services/screening.py)."""
+        return ScreeningService(self.store, self.scoring, self.voicelinks, self.sessions, self.pluto)
+
+    @cached_property
+    def home(self) -> HomeService:
+        return HomeService(self.store, self.screening)
 
     @cached_property
     def events(self) -> EventLog:

@@ -196,6 +196,7 @@ class Console:
         self.intro = intro
         #: suggested answers for form fields, by action_id (the tour sets them; Enter accepts them)
         self.suggest: dict[str, str] = {}
+        self._waited: set[str] = set()  # loading modals already waited for
         self._prefill_file: Path | None = None
         self._seen = 0
         self._lock = threading.RLock()
@@ -646,6 +647,11 @@ class Console:
         self.flush_output()
         view_id = view["id"]
         state = self._prune(view)
+        if not view.get("submit") and _loading(view) and view_id not in self._waited:
+            self._waited.add(view_id)  # the bot fills it in a moment, as a person would wait (once: an error stays)
+            filled = self.wait_until(lambda: _changed(self.slack.view(view_id), view), LOADING_WAIT)
+            if filled is not None:
+                return True  # fill_modals looks at the stack again: the filled view, or none if it closed
         if not view.get("submit"):
             return self._read_only(view)
         only = self._only.pop(view_id, None)
@@ -1069,3 +1075,18 @@ class Console:
             self.print("  simulator: Pluto pipeline failed")
         else:
             self.print(CONSOLE_HELP)
+
+
+LOADING_WAIT = 30.0  # seconds a "loading" modal may take to be filled before the console lets you close it
+
+
+def _loading(view: dict[str, Any]) -> bool:
+    """The bot's "loading" modal (bot.blocks.loading_view): one hourglass section, to be replaced shortly."""
+    blocks = view.get("blocks") or []
+    text = ((blocks[0].get("text") or {}).get("text") or "") if len(blocks) == 1 else ""
+    return text.startswith(":hourglass_flowing_sand:")
+
+
+def _changed(now: dict[str, Any] | None, before: dict[str, Any]) -> bool:
+    """The modal was updated (a new hash) or closed since ``before``."""
+    return now is None or bool(now.get("closed")) or now.get("hash") != before.get("hash")

@@ -7,7 +7,7 @@ pending → active → completed/failed, evaluations that appear some seconds af
 completion (only with an evaluator), and summaries that answer 202 first, then 200.
 
 Control surface (Python methods, and over HTTP under ``/_control/nimrobo/``):
-``start_session``, ``complete_session``, ``fail_session``, ``expire_link``, ``add_key``,
+``start_session``, ``complete_session``, ``evaluate_session``, ``fail_session``, ``expire_link``, ``add_key``,
 ``all_links``, ``reset``; plus the base server's latency, faults (500s, 429s with
 Retry-After, dropped connections, lost responses) and call counts under ``/_control/``.
 
@@ -457,8 +457,13 @@ class NimroboSimulator(SimServer):
             return (self.projects.get(session.get("projectId") or "") or {}).get("evaluator")
         return self.links[session["linkId"]].get("evaluator")
 
-    def complete_session(self, session_id: str) -> None:
-        """The interview ends normally: transcript now, summary and evaluation a little later."""
+    def complete_session(self, session_id: str, evaluation: dict[str, Any] | None = None,
+                         evaluation_delay: float | None = None) -> None:
+        """The interview ends normally: transcript now, summary and evaluation a little later.
+
+        ``evaluation`` overrides answers by question id (default: 7 for a number, a sentence for
+        text); ``evaluation_delay`` overrides the simulator's delay for this session only.
+        """
         with self._lock:
             session = self.sessions[session_id]
             label = session["label"]
@@ -478,7 +483,17 @@ class NimroboSimulator(SimServer):
             if evaluator:
                 session["_evaluation"] = {q["id"]: (7 if q["type"] == "number" else f"Clear answer about {q['label']}")
                                           for q in evaluator.get("questions", [])}
-                session["_evaluation_ready_at"] = time.time() + self.evaluation_delay
+                session["_evaluation"].update(evaluation or {})
+                delay = self.evaluation_delay if evaluation_delay is None else evaluation_delay
+                session["_evaluation_ready_at"] = time.time() + delay
+
+    def evaluate_session(self, session_id: str) -> None:
+        """The evaluation of a completed session is written now (for a late evaluation that arrives)."""
+        with self._lock:
+            session = self.sessions[session_id]
+            if "_evaluation" not in session:
+                raise ValueError(f"session {session_id} has no evaluation to write")
+            session["_evaluation_ready_at"] = time.time()
 
     def fail_session(self, session_id: str) -> None:
         with self._lock:
@@ -498,6 +513,7 @@ class NimroboSimulator(SimServer):
         self.add_route("POST", "/_control/nimrobo/start_session", call(self.start_session))
         self.add_route("POST", "/_control/nimrobo/complete_session", call(self.complete_session))
         self.add_route("POST", "/_control/nimrobo/fail_session", call(self.fail_session))
+        self.add_route("POST", "/_control/nimrobo/evaluate_session", call(self.evaluate_session))
         self.add_route("POST", "/_control/nimrobo/expire_link", call(self.expire_link))
         self.add_route("POST", "/_control/nimrobo/add_key", call(self.add_key))
         self.add_route("POST", "/_control/nimrobo/reset", call(self.reset))

@@ -7,7 +7,7 @@ through by pressing Enter), and how to tell it worked (a function of the console
 timeline position before the command; it returns what to say when it has).
 
 To extend the tour, append a Step to :data:`STEPS`. ``available`` hides a step until its feature
-exists; for example a screening-board step can look for the shortlist's voice-screen button.
+exists (the screening-board steps need the hiring loop).
 """
 
 from __future__ import annotations
@@ -72,6 +72,29 @@ def _completed_done(console: Console, mark: int) -> str | None:
     return None
 
 
+def _board_done(console: Console, mark: int) -> str | None:
+    if _posted("screening_board")(console, mark):
+        return ("The Screening board is in the scoring thread: each invited candidate with their Pluto score; "
+                "the links came to you by DM.")
+    return None
+
+
+def _screened_done(console: Console, mark: int) -> str | None:
+    for event in console.slack.timeline_since(mark):
+        if event["kind"] == "update" and (event.get("metadata") or {}).get("event_type") == "screening_board" \
+                and "completed" in str(event.get("blocks")) and "Evaluation *" in str(event.get("blocks")):
+            return ("The board changed in place: the interview's evaluation now sits next to the Pluto score, "
+                    "and the combined ranking moved.")
+    return None
+
+
+def _complete_screened_command(console: Console) -> str | None:
+    screened = {row["link_id"] for row in console.stack.services.store.rows("screening_links")}
+    links = [link for link in console.stack.nimrobo.all_links()
+             if link["id"] in screened and link.get("status") == "active" and not link.get("sessionId")]
+    return f"sim complete {links[0]['label']}" if links else None
+
+
 def _score_command(console: Console) -> str:
     try:
         path = EXAMPLE_CSV.relative_to(Path.cwd())
@@ -115,6 +138,24 @@ STEPS: list[Step] = [
                  "channel where the links were made."),
         command=_complete_command, done=_completed_done, waiting="for the watcher's post (up to a minute)",
         after="`sim fail <label>` shows a failed interview; `/voicelink status <session>` asks on demand."),
+    Step(
+        title="Voice-screen the best of the shortlist",
+        explain=("Back in the scoring thread, `Voice-screen top 5` opens the same form, already filled in:\n"
+                 "the role from the job description, the prompt, evaluator questions from the run's criteria,\n"
+                 "and the five best candidates as labels. Nothing is created until you submit (Enter\n"
+                 "accepts every field as filled). Each link is tied to its Pluto candidate."),
+        command="Voice-screen top 5", done=_board_done, waiting="for the screening board",
+        after=("`Details 1` shows both signals of a candidate; the shortlist's `Voice-screen` buttons add one "
+               "candidate at a time.")),
+    Step(
+        title="A screened interview completes: both signals on one board",
+        explain=("A candidate from the board takes their interview. The completion is posted in the thread as\n"
+                 "before; the board itself is updated in place with the evaluation, a combined score, and the\n"
+                 "evaluation is saved to the candidate in Pluto."),
+        command=_complete_screened_command, done=_screened_done,
+        waiting="for the board to update (up to a minute)",
+        after=("On the board: the sort select (Pluto, evaluation, combined), `Advance 1`, `Reject 2`, `Undo`, "
+               "`Export CSV` (sent to you by DM); `home` shows your dashboard.")),
 ]
 
 

@@ -23,7 +23,8 @@ Schema changes are versioned migrations: one module per migration in
 transaction; a second replica starting at the same time waits on a lock (a PostgreSQL
 advisory lock, a file lock beside the SQLite file) and then finds them applied. Number
 ranges: 000-099 core, 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice
-links, 500-599 interview watcher, 600-699 live interviews and personal keys.
+links, 500-599 interview watcher, 600-699 live interviews and personal keys, 700-799 screening
+boards (the hiring loop).
 """
 
 from __future__ import annotations

@@ -255,7 +255,7 @@ def test_home_renders_the_app_home_tab(stack):
 
 
 # -- the tour ----------------------------------------------------------------------------------------------
-def test_the_tour_walks_through_scoring_a_voice_screen_and_a_completed_interview(stack):
+def test_the_tour_walks_through_scoring_a_voice_screen_a_completed_interview_and_the_board(stack):
     t = Typist(stack)
     t.type("> ", "tour")
     # a newcomer pressing Enter at every prompt until the tour is over
@@ -268,11 +268,16 @@ def test_the_tour_walks_through_scoring_a_voice_screen_and_a_completed_interview
     assert "✓ The ranked shortlist is in the thread" in out
     assert "✓ Your links came by DM" in out
     assert "✓ The completed interview was posted" in out
+    assert "✓ The Screening board is in the scoring thread" in out
+    assert "✓ The board changed in place" in out
     assert shortlisted(stack)
     assert any("/link/" in str(m["blocks"]) for m in stack.slack.dms(USER))
     done = [m for m in stack.slack.messages(CHANNEL)
             if (m.get("metadata") or {}).get("event_type") == "voice_session_completed"]
-    assert len(done) == 1 and next(iter(stack.nimrobo.projects.values()))["name"] == "Backend Engineer"
+    assert len(done) == 2 and next(iter(stack.nimrobo.projects.values()))["name"] == "Backend Engineer"
+    boards = [m for m in stack.slack.messages(CHANNEL) if (m.get("metadata") or {}).get("event_type") ==
+              "screening_board"]
+    assert len(boards) == 1 and "completed" in str(boards[0]["blocks"])
 
 
 # -- its own database, reset, logs --------------------------------------------------------------------------

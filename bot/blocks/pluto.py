@@ -28,6 +28,7 @@ from bot.blocks import (
     paginate,
     section,
 )
+from bot.blocks.board import screen_one_button, screen_top_block
 from services.intake import IntakeReport
 from services.pluto import Candidate, PreBrief, ProgressSnapshot, Question, read_progress
 from services.records import CandidateRef, InterviewRoom, ScoringRun
@@ -126,7 +127,7 @@ def _candidate_rows(run_id: str, c: Candidate) -> list[Any]:
     return [section(text), actions(
         button("Details", "pluto_details", value), button("Questions", "pluto_questions", value),
         button("Pre-brief", "pluto_prebrief", value), button("Intake link", "pluto_intake", value),
-        button("Interview room", "pluto_room", value))]
+        button("Interview room", "pluto_room", value), screen_one_button(run_id, c.id))]
 
 
 def shortlist_message(run: ScoringRun, page_number: int = 1, *, metadata: bool = True) -> Message:
@@ -136,7 +137,7 @@ def shortlist_message(run: ScoringRun, page_number: int = 1, *, metadata: bool =
     page = paginate(top, page_number, PER_PAGE)
     blocks: list[Any] = [header(f"Shortlist · {clip(run.filename, 100)}"),
                          context(f"Top {len(top)} of {len(candidates)} ranked by final score. "
-                                 "The full ranking is attached as a CSV.")]
+                                 "The full ranking is attached as a CSV."), screen_top_block(run.id)]
     for c in page.items:
         blocks += _candidate_rows(run.id, c)
     blocks += pager(page, "pluto_page", run.id)

@@ -67,7 +67,11 @@ def _options(mapping: dict[str, str]) -> list[Option]:
 
 
 def create_modal(channel: str, pattern: str = "interview", values: dict[str, str] | None = None, v: int = 1,
-                 note: str = "", ai: bool = False) -> View:
+                 note: str = "", ai: bool = False, *, meta: dict[str, Any] | None = None,
+                 title: str = "Create voice links", submit: str = "Create") -> View:
+    """The create form. ``meta`` rides along in ``private_metadata`` (e.g. the scoring run a
+    "Voice-screen top N" form belongs to) and survives every rebuild of the form."""
+    heading = title
     values = values or {}
     options = _options(PATTERNS)
     chosen = next(o for o in options if o.value == pattern)
@@ -112,8 +116,9 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
         _text_input("eval_questions", v, "Evaluator questions (optional)", values.get("eval_questions", ""),
                     multiline=True, optional=True, hint="One per line: `Communication | number` or `Notes | text`"),
     ]
-    return View(type="modal", callback_id=CREATE_MODAL, title="Create voice links", submit="Create", close="Cancel",
-                private_metadata=json.dumps({"channel": channel, "pattern": pattern, "v": v}), blocks=blocks)
+    return View(type="modal", callback_id=CREATE_MODAL, title=clip(heading, 24), submit=clip(submit, 24),
+                close="Cancel", blocks=blocks,
+                private_metadata=json.dumps({**(meta or {}), "channel": channel, "pattern": pattern, "v": v}))
 
 
 def card_message(batch: VoiceBatch, lines: list[CardLine]) -> Message:

@@ -31,9 +31,11 @@ def refresh_card(services: Services, out: SlackOut, batch_id: str) -> None:
         out.reply_privately(batch.channel, batch.creator, message)
 
 
-def refresh_changed_cards(services: Services, out: SlackOut) -> None:
-    """Cards whose links changed status since the last look (the ``voice_cards`` job)."""
-    for batch_id in services.voicelinks.refresh_statuses():
+def refresh_changed_cards(services: Services, out: SlackOut) -> list[str]:
+    """Cards whose links changed status since the last look (the ``voice_cards`` job); the batch ids."""
+    changed = services.voicelinks.refresh_statuses()
+    for batch_id in changed:
         batch, lines = services.voicelinks.card(batch_id)
         if batch.card_ts:
             out.update(batch.channel, batch.card_ts, card_message(batch, lines))
+    return changed

@@ -1,7 +1,8 @@
 """Post each finished interview to the channels that asked, once (every ``POLL_INTERVAL_SECONDS``).
 
 The channel cards follow link statuses through the ``voice_cards`` job (bot/jobs/voice_cards.py),
-which also records the session ids this job reads.
+which also records the session ids this job reads. A screened interview also updates its
+Screening board (bot/flows/screening.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from slack_sdk import WebClient
 from bot import once
 from bot.blocks.watcher import completed_message
 from bot.context import Services
+from bot.flows.screening import on_interview
 from bot.scheduler import job
 from bot.slack_out import SlackOut
 from services.records import Notification
@@ -37,6 +39,10 @@ def watch_interviews(services: Services, client: WebClient) -> None:
         if services.stopping.is_set():
             return
         post(services, out, note)
+        try:  # a screened interview also changes its board (once, however many channels follow it)
+            on_interview(services, out, note)
+        except Exception:
+            log.exception("watcher: the screening board of session %s could not be updated", note.session_id)
 
 
 def _key(session_id: str, channel: str) -> str:

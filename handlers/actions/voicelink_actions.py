@@ -41,8 +41,10 @@ def refresh_modal(client: WebClient, body: dict[str, Any], ai: bool, pattern: st
     view = body["view"]
     meta = json.loads(view.get("private_metadata") or "{}")
     values = {**read_values(view["state"]["values"]), **(extra or {})}
+    kept = {k: v for k, v in meta.items() if k not in ("channel", "pattern", "v")}  # e.g. a screening form's run
+    titles = {"title": view["title"]["text"], "submit": view["submit"]["text"]} if kept and view.get("submit") else {}
     new = create_modal(meta.get("channel", ""), pattern or meta.get("pattern", "interview"), values,
-                       meta.get("v", 1) + 1, note, ai=ai)
+                       meta.get("v", 1) + 1, note, ai=ai, meta=kept, **titles)
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
 
 

@@ -1,0 +1,81 @@
+"""The App Home tab: a working dashboard, published when a person opens it and after events that
+change what it shows (an interview of theirs finished, they screened or decided).
+
+Everything on it is the person's own (services/home.py). Admins (workspace admins, or
+``ADMIN_USER_IDS`` when set) also see the doctor's checks, run at most every few minutes
+because each one asks a backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from bot.blocks import paginate
+from bot.blocks.board import HOME_PER_PAGE, home_dashboard
+from bot.context import Services
+from bot.doctor import Check, run_checks
+
+log = logging.getLogger(__name__)
+
+CHECKS_TTL = 300.0
+_checks: dict[str, Any] = {"at": 0.0, "checks": None}
+_checks_lock = threading.Lock()
+
+
+def is_admin(services: Services, client: Any, user: str) -> bool:
+    access = services.access
+    return user in access.admin_ids or access.directory.is_admin(user)
+
+
+def doctor_checks(services: Services, *, fresh: bool = False) -> list[Check]:
+    """The doctor's checks, cached for a few minutes (each one calls a backend)."""
+    with _checks_lock:
+        if fresh or _checks["checks"] is None or time.monotonic() - _checks["at"] > CHECKS_TTL:
+            _checks.update(at=time.monotonic(), checks=run_checks(services.settings))
+        return list(_checks["checks"])
+
+
+def board_urls(client: Any, boards: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Permalinks of board messages: (board id, channel, ts) → URL; a board Slack won't link is left out."""
+    urls = {}
+    for board_id, channel, ts in boards:
+        try:
+            urls[board_id] = str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except Exception as exc:  # the home tab still renders without the button's link
+            log.info("no permalink for board %s: %s", board_id, exc)
+    return urls
+
+
+def publish_home(services: Services, client: Any, user: str, *, opened: bool = False,
+                 pages: dict[str, int] | None = None, fresh_checks: bool = False) -> None:
+    """Build the person's dashboard and publish it (``opened``: they are looking now)."""
+    if opened:
+        services.home.mark_seen(user)
+    pages = pages or {}
+    data = services.home.dashboard(user)
+    shown_runs = paginate(data.runs, pages.get("runs", 1), HOME_PER_PAGE).items
+    shown_boards = paginate(data.boards, pages.get("boards", 1), HOME_PER_PAGE).items
+    with_message = {s.board.id: (s.board.id, s.board.channel, s.board.message_ts) for s in shown_boards
+                    if s.board.message_ts}
+    for run in shown_runs:
+        if run.board_id and run.board_id not in with_message:
+            board = services.screening.board(run.board_id)
+            if board.message_ts:
+                with_message[board.id] = (board.id, board.channel, board.message_ts)
+    checks = doctor_checks(services, fresh=fresh_checks) if is_admin(services, client, user) else None
+    view = home_dashboard(data, pages=pages, checks=checks, board_urls=board_urls(client, list(with_message.values())))
+    client.views_publish(user_id=user, view=view.to_dict())
+
+
+def refresh_home(services: Services, client: Any, user: str) -> None:
+    """After an event: republish the Home tab of someone who has opened it before; never raises."""
+    if not user:
+        return
+    try:
+        if services.home.has_looked(user):
+            publish_home(services, client, user)
+    except Exception:
+        log.exception("could not refresh the Home tab of %s", user)

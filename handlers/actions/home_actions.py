@@ -1,0 +1,73 @@
+"""Buttons on the App Home tab: pages of each list, refresh, the doctor's checks again, new voice links."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.blocks.board import home_pages
+from bot.blocks.voice import create_modal
+from bot.context import Services
+from bot.flows.home import publish_home
+from bot.slack_out import SlackOut
+from bot.work import Reply, defer, run_safely
+from handlers import inject
+
+log = logging.getLogger(__name__)
+PAGE_ACTION = re.compile(r"^home_page_(?:next|prev)_\w+$")
+
+
+def _dm_reply(client: WebClient, user: str) -> Reply:
+    """The Home tab has no thread to answer in: problems go to the person's DM."""
+    return lambda message: SlackOut(client).dm(user, message)
+
+
+def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
+    ack()
+    section, _, page = (action.get("value") or "").rpartition("|")
+    pages = {**home_pages(body.get("view")), section: int(page) if page.isdigit() else 1}
+    user = body["user"]["id"]
+    defer(services.work, user, lambda: publish_home(services, client, user, pages=pages), _dm_reply(client, user),
+          "App Home page")
+
+
+def on_refresh(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+               services: Services) -> None:
+    ack()
+    user = body["user"]["id"]
+    fresh = action.get("action_id") == "home_doctor"
+    defer(services.work, user,
+          lambda: publish_home(services, client, user, pages=home_pages(body.get("view")), fresh_checks=fresh),
+          _dm_reply(client, user), "App Home")
+
+
+def on_new_links(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                 services: Services) -> None:
+    """The /voicelink create form from the Home tab; its card goes to the person's DM with the bot."""
+    ack()
+    user = body["user"]["id"]
+    name = action.get("value") if action.get("value") not in (None, "", "home") else ""
+
+    def open_form() -> None:  # right after the ack: a trigger id lasts 3 s
+        channel = client.conversations_open(users=user)["channel"]["id"]
+        view = create_modal(channel, "interview", {"name": name or ""}, ai=services.voicelinks.ai_drafting)
+        client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+    run_safely(open_form, _dm_reply(client, user), "new voice links")
+
+
+def on_link_button(ack: Ack) -> None:
+    """"Open board" is a link; Slack still reports the click, which needs only an ack."""
+    ack()
+
+
+def register(app: App, services: Services) -> None:
+    app.action(PAGE_ACTION)(inject(on_page, services))
+    app.action("home_refresh")(inject(on_refresh, services))
+    app.action("home_doctor")(inject(on_refresh, services))
+    app.action("home_voicelink_create")(inject(on_new_links, services))
+    app.action("home_open_board")(on_link_button)

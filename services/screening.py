@@ -1,0 +1,1084 @@
+"""Score → voice-screen → one shortlist with both signals, without Slack.
+
+A recruiter who scored a file can voice-screen the best candidates of that run. This service
+
+* drafts the ``/voicelink create`` form for the top N of a run (:meth:`ScreeningService.prefill`):
+  the role (from the job description, else the file name), the four prompt sections (by AI
+  when configured, else the Interview template), evaluator questions drawn from the run's
+  criteria, and the candidates' names as labels. Nothing is created until the recruiter submits.
+* creates the links (through :class:`~services.voicelinks.VoiceLinkService`) and ties each one
+  to its Pluto candidate id and run (table ``screening_links``), on the run's one
+  :class:`ScreeningBoard`;
+* records each interview's outcome from the watcher (:meth:`record_outcome`), follows up on
+  evaluations Nimrobo writes late (:meth:`follow_up`), and saves each completed interview's
+  evaluation to the candidate in Pluto (``POST /pluto/candidates/{id}/analytics``); a failed
+  save is kept until the Slack layer has reported it (:meth:`unreported_problems`);
+* builds the board (:meth:`board_view`): Pluto final score and tier, voice state, the number
+  answers, the recommendation, sorted by Pluto, by evaluation or combined (:data:`FORMULA`),
+  with Advance / Reject decisions (who, when, undoable) and a formula-safe CSV export.
+
+Scales. Pluto scores are 0-100. The evaluator is asked for 0-10 number answers, so the
+evaluation score is the mean of the number answers times 10 (when any answer is above 10 the
+answers are read as 0-100). The combined score is the mean of the two; a candidate without an
+evaluation is ranked by the Pluto score alone and marked (``pluto_only``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any, Protocol
+
+from services.errors import NotAllowed, NotFoundHere, Refusal, ServiceError
+from services.nimrobo import NimroboError, VoiceLink
+from services.pluto import Candidate, PlutoClient, PlutoError
+from services.privacy import mask_email, mask_text, write_csv
+from services.prompts import PromptSections, as_dict, template
+from services.records import ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
+from services.scoring import ScoringService
+from services.sessions import SessionService
+from services.store import Store, now
+from services.voice_forms import VoiceForm
+from services.voicelinks import VoiceLinkService
+
+log = logging.getLogger(__name__)
+
+BOARDS, LINKS, DECISIONS, DMS = "screening_boards", "screening_links", "screening_decisions", "screening_dm"
+SORTS = {"pluto": "Pluto score", "evaluation": "Evaluation", "combined": "Combined"}
+DEFAULT_SORT = "combined"
+DEFAULT_TOP_N = 5
+MAX_TOP_N = 25
+DECISION_NAMES = {"advance": "Advanced", "reject": "Rejected"}
+FORMULA = ("Combined = mean of the Pluto final score (0–100) and the evaluation score (the number answers' "
+           "mean on 0–10, × 10). † no evaluation yet: ranked by the Pluto score alone.")
+VOICE_STATES = ("invited", "started", "completed", "failed", "expired", "cancelled", "not sent")
+DEFAULT_QUESTIONS = ("Relevant experience | number", "Communication | number", "Red flags | text",
+                     "Recommendation (advance, hold or reject) | text")
+MAX_CRITERIA = 3
+EVALUATION_WAIT_SECONDS = 30 * 60  # after this, a missing evaluation is saved without one
+SAVING_STUCK_SECONDS = 10 * 60  # a save the process never finished (crash) is reported as unknown
+RECOMMENDATIONS = ("advance", "hold", "reject")
+
+
+# -- errors a recruiter reads --------------------------------------------------------------------
+class RunNotReady(NotFoundHere):
+    """The run is unknown here or has no ranked candidates yet."""
+
+
+class LabelsNotInRun(Refusal):
+    """Some labels of the form are not candidates of the run; ``problems`` has one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("Each label must be a candidate of this run: " + "; ".join(problems),
+                         hint="Use the names as prefilled (a repeated name carries its rank, e.g. “Ana Li (#4)”).")
+
+
+class NoBoardYet(Refusal):
+    """A single candidate can only be added to a board that has a voice project."""
+
+
+class AlreadyScreened(NotAllowed):
+    """The candidate has a voice link that is still usable or was used."""
+
+
+class BoardNotFound(NotFoundHere):
+    """A board id (from an old or forged button) the bot does not know."""
+
+
+class NothingToUndo(Refusal):
+    pass
+
+
+# -- records --------------------------------------------------------------------------------------
+@dataclass
+class ScreenCandidate:
+    """A candidate of the run offered for screening, with the label the link will carry."""
+
+    candidate_id: str
+    name: str
+    label: str
+    rank: int | None
+    final_score: float | None
+    tier: str
+
+
+@dataclass
+class ScreenPrefill:
+    """Everything the create modal needs for "Voice-screen top N"; nothing has been created."""
+
+    run_id: str
+    role: str
+    role_source: str  # "job description" | "file name"
+    sections: PromptSections
+    draft_source: str  # "ai" | "template"
+    draft_note: str  # why the template was used when AI was configured, else ""
+    eval_prompt: str
+    eval_questions: list[str]  # "Label | number" lines
+    candidates: list[ScreenCandidate]
+    profile: str  # the shortlist's common profile
+    brief: str  # what the draft was made from: the job description and the profile
+    time_limit: int = 10
+    expiry: str = "1_week"
+
+    @property
+    def labels(self) -> list[str]:
+        return [c.label for c in self.candidates]
+
+    def form_values(self) -> dict[str, str]:
+        """The create modal's values by field name (``bot.blocks.voice.create_modal``)."""
+        return {"name": self.role, "labels": "\n".join(self.labels), "brief": self.brief[:3000],
+                **as_dict(self.sections),
+                "time_limit": str(self.time_limit), "expiry": self.expiry, "eval_prompt": self.eval_prompt,
+                "eval_questions": "\n".join(self.eval_questions)}
+
+
+@dataclass
+class ScreeningBoard:
+    id: str
+    run_id: str
+    channel: str
+    thread_ts: str | None
+    created_by: str
+    project_name: str
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    message_ts: str | None = None
+    project_id: str | None = None
+    request: dict[str, Any] = field(default_factory=dict, repr=False)
+    batch_ids: list[str] = field(default_factory=list)
+    created_at: float | None = None
+    updated_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ScreeningBoard:
+        return cls(id=row["id"], run_id=row["run_id"], channel=row["channel"], thread_ts=row.get("thread_ts"),
+                   created_by=row.get("created_by") or "", project_name=row.get("project_name") or "",
+                   sort=row.get("sort") or DEFAULT_SORT, page=int(row.get("page") or 1),
+                   message_ts=row.get("message_ts"), project_id=row.get("project_id"),
+                   request=row.get("request_json") or {}, batch_ids=list(row.get("batch_ids_json") or []),
+                   created_at=row.get("created_at"), updated_at=row.get("updated_at"))
+
+    @property
+    def questions(self) -> list[dict[str, str]]:
+        evaluator = self.request.get("evaluator") or {}
+        return [q for q in evaluator.get("questions") or [] if isinstance(q, dict)]
+
+
+@dataclass
+class Decision:
+    decision: str  # advance | reject
+    user: str
+    at: float
+
+
+@dataclass
+class BoardRow:
+    """One candidate on the board: both signals, the voice state and the decision."""
+
+    candidate_id: str
+    name: str
+    email: str | None
+    rank: int | None
+    pluto_score: float | None
+    tier: str
+    voice_state: str
+    link_id: str | None
+    session_id: str | None
+    kind: str  # project | instant
+    project_id: str | None
+    creator: str
+    answers: list[tuple[str, Any]]  # (question label, answer), in the evaluator's order
+    numbers: list[tuple[str, float]]  # the number answers
+    evaluation_state: str  # "" | pending | ready | error | none | missing
+    evaluation_score: float | None  # 0-100
+    combined: float | None  # 0-100
+    pluto_only: bool  # no evaluation: ranked by the Pluto score alone
+    recommendation: str
+    summary: str
+    decision: Decision | None
+    analytics_state: str
+    analytics_error: str
+    position: int = 0
+
+    @property
+    def text_answers(self) -> list[tuple[str, Any]]:
+        numbers = {label for label, _ in self.numbers}
+        return [(label, value) for label, value in self.answers if label not in numbers]
+
+
+@dataclass
+class BoardView:
+    board: ScreeningBoard
+    filename: str
+    rows: list[BoardRow]  # sorted by ``sort``; ``position`` is 1-based
+    sort: str
+    formula: str
+    number_questions: list[str]
+    counts: dict[str, int]  # by voice state, plus advanced / rejected / screened
+
+    @property
+    def sort_label(self) -> str:
+        return SORTS[self.sort]
+
+
+@dataclass
+class ScreenResult:
+    """What a submission made: the board, the batch (as the voice-link service returns it), the links
+    with their URLs (for the creator only, privately), and which candidate each link belongs to."""
+
+    board: ScreeningBoard
+    batch: VoiceBatch
+    links: list[VoiceLink]
+    tied: list[tuple[str, str]]  # (label, candidate id)
+    error: Exception | None = None
+    new_board: bool = False
+
+
+@dataclass
+class AnalyticsOutcome:
+    link_id: str
+    board_id: str
+    candidate_id: str
+    candidate_name: str
+    state: str  # saved | failed | unknown
+    error: str = ""
+
+
+@dataclass
+class ScreeningChange:
+    """A board that changed (re-render its message) and, when a save was tried, how it went."""
+
+    board_id: str
+    link_id: str
+    candidate_name: str
+    analytics: AnalyticsOutcome | None = None
+    finished_now: bool = False  # the interview's outcome was new (DMs go out once, on this)
+    creator: str = ""
+
+
+@dataclass
+class BoardSummary:
+    board: ScreeningBoard
+    filename: str
+    invited: int
+    completed: int
+    advanced: int
+
+
+class SessionOutcome(Protocol):
+    """What the watcher knows about a finished interview (a :class:`~services.records.Notification`)."""
+
+    session_id: str
+    status: str
+    summary: Any
+    evaluation: Any
+    evaluation_note: str
+    questions: dict[str, str]
+    completed_at: str | None
+
+
+# -- pure helpers --------------------------------------------------------------------------------
+_ROLE_LINE = re.compile(r"^\s*(?:job\s*title|title|role|position|opening|vacancy)\s*[:\-–—]\s*(.+)$", re.I)
+_HIRING = re.compile(r"\b(?:hiring|looking for|seeking)\s+(?:an?\s+|our\s+(?:next|first)\s+)?(.+?)(?:[.!,;]|\s+to\s|"
+                     r"\s+who\s|\s+with\s|$)", re.I)
+_CRITERIA_HEADING = re.compile(r"requirement|qualification|must[\s-]have|what you(?:'ll)? (?:bring|need)|"
+                               r"you have|skills|criteria", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d+[.)])\s+(.+)$")
+_NOISE = re.compile(r"[*_`#>]+")
+
+
+def _clean(text: str, limit: int = 80) -> str:
+    text = _NOISE.sub("", text or "").strip().strip(".:;,-–— ")
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def role_from(job_description: str, filename: str) -> tuple[str, str]:
+    """(role, where it came from): a "Title:" line or "hiring a …" in the job description, else a short
+    first line, else the file name without its extension."""
+    lines = [line for line in (job_description or "").splitlines() if line.strip()]
+    for line in lines[:15]:
+        match = _ROLE_LINE.match(_NOISE.sub("", line))
+        if match and _clean(match.group(1)):
+            return _clean(match.group(1)), "job description"
+    for line in lines[:5]:
+        match = _HIRING.search(_NOISE.sub("", line))
+        if match and 2 <= len(_clean(match.group(1))) <= 60:
+            role = _clean(match.group(1))
+            return role[:1].upper() + role[1:], "job description"
+    if lines:
+        first = _clean(lines[0], 200)
+        if first and len(first) <= 60 and not first.endswith(("!", "?")) and len(first.split()) <= 8:
+            return first, "job description"
+    stem = PurePath(filename or "").stem
+    stem = re.sub(r"[_\-.]+", " ", stem).strip()
+    return (_clean(stem[:1].upper() + stem[1:]) or "Screening interview"), "file name"
+
+
+def criteria_from(job_description: str, limit: int = MAX_CRITERIA) -> list[str]:
+    """Bullet points under a "Requirements"-like heading of the job description (at most ``limit``)."""
+    found: list[str] = []
+    under = False
+    for line in (job_description or "").splitlines():
+        bullet = _BULLET.match(line)
+        if bullet:
+            if under:
+                text = _clean(bullet.group(1).replace("|", "/"), 60)
+                if text and text.casefold() not in (f.casefold() for f in found):
+                    found.append(text)
+            continue
+        if line.strip():
+            under = bool(_CRITERIA_HEADING.search(line)) and len(line.strip()) <= 80
+    return found[:limit]
+
+
+def evaluator_questions(job_description: str) -> list[str]:
+    """``Label | type`` lines: up to three criteria from the job description, then the defaults."""
+    lines = [f"{c} | number" for c in criteria_from(job_description)]
+    return lines + [q for q in DEFAULT_QUESTIONS if q.split("|")[0].strip().casefold()
+                    not in {line.split("|")[0].strip().casefold() for line in lines}]
+
+
+def evaluator_prompt(role: str) -> str:
+    return (f"Evaluate this screening interview for {role}. Score each number question from 0 (no evidence) to "
+            "10 (excellent), from what the candidate said. Under Red flags list concerns, or write “none”. "
+            "Recommend advance, hold or reject, with one sentence why.")
+
+
+def common_profile(candidates: Sequence[Candidate]) -> str:
+    """What the shortlist has in common: frequent titles, shared skills, years of experience."""
+    if not candidates:
+        return ""
+    parts = [f"Shortlisted candidates: {len(candidates)}."]
+    titles = Counter(c.job_title.strip() for c in candidates if c.job_title.strip())
+    if titles:
+        parts.append("Mostly " + ", ".join(t for t, _ in titles.most_common(3)) + ".")
+    shared = shared_skills(candidates)
+    if shared:
+        parts.append("Shared skills: " + ", ".join(shared) + ".")
+    years = [y for y in (_number(c.get("years_experience")) for c in candidates) if y is not None]
+    if years:
+        low, high = min(years), max(years)
+        parts.append(f"Experience: {low:g}–{high:g} years." if low != high else f"Experience: {low:g} years.")
+    return " ".join(parts)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def labels_for(candidates: Sequence[Candidate]) -> list[ScreenCandidate]:
+    """A label per candidate: the name, or "Name (#rank)" when two candidates share a name."""
+    counts = Counter(c.name.strip().casefold() for c in candidates)
+    return [ScreenCandidate(c.id, c.name, c.name.strip() if counts[c.name.strip().casefold()] == 1
+                            else f"{c.name.strip()} (#{c.rank})", c.rank, c.final_score, c.tier)
+            for c in candidates]
+
+
+def match_labels(pool: Sequence[Candidate], labels: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """({label: candidate id}, problems). A label is a candidate's name (unique in the run) or
+    "Name (#rank)"; matching ignores case and surrounding spaces."""
+    by_rank = {f"{c.name.strip()} (#{c.rank})".casefold(): c.id for c in pool}
+    names = Counter(c.name.strip().casefold() for c in pool)
+    by_name = {c.name.strip().casefold(): c.id for c in pool if names[c.name.strip().casefold()] == 1}
+    matched: dict[str, str] = {}
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for label in labels:
+        key = label.strip().casefold()
+        candidate_id = by_rank.get(key) or by_name.get(key)
+        if candidate_id is None:
+            why = "several candidates have that name; add the rank" if names.get(key, 0) > 1 else \
+                "not a candidate of this run"
+            problems.append(f"“{label.strip()}”: {why}")
+            continue
+        if candidate_id in seen:
+            problems.append(f"“{label.strip()}” is the same candidate as “{seen[candidate_id]}”")
+            continue
+        seen[candidate_id] = label.strip()
+        matched[label] = candidate_id
+    return matched, problems
+
+
+def summary_text(summary: Any) -> str:
+    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
+    if isinstance(summary, dict):
+        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
+        points = summary.get("keyPoints") or summary.get("key_points") or []
+        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
+        return "\n".join([body, *lines]).strip()
+    return str(summary or "").strip()
+
+
+def answers_of(results: Any, questions: dict[str, str]) -> list[tuple[str, Any]]:
+    """(question label, answer) pairs from ``evaluationResults``: a dict by question id, or a list."""
+    if isinstance(results, dict):
+        return [(questions.get(str(k), str(k)), v) for k, v in results.items()]
+    if isinstance(results, list):
+        pairs = []
+        for i, item in enumerate(results, 1):
+            if isinstance(item, dict):
+                key = item.get("label") or questions.get(str(item.get("id")), "") or item.get("question") \
+                    or item.get("id") or f"Answer {i}"
+                value = next((item[k] for k in ("answer", "value", "score", "result") if k in item), item)
+                pairs.append((str(key), value))
+            else:
+                pairs.append((f"Answer {i}", item))
+        return pairs
+    return [] if results is None else [("Evaluation", results)]
+
+
+def recommendation_of(summary: Any, answers: list[tuple[str, Any]]) -> str:
+    """The summary's recommendation, else the evaluator's "Recommendation" answer: advance, hold or reject
+    when one of those words leads it, else the answer clipped."""
+    raw: Any = summary.get("recommendation") if isinstance(summary, dict) else None
+    if not raw:
+        raw = next((v for label, v in answers if label.strip().casefold().startswith("recommend")), "")
+    text = str(raw or "").strip()
+    first = re.split(r"[^a-z]+", text.casefold().lstrip(), maxsplit=1)[0] if text else ""
+    for word in RECOMMENDATIONS:
+        if first.startswith(word):
+            return word
+    return _clean(text, 40)
+
+
+def evaluation_score(numbers: list[tuple[str, float]], scale: float) -> float | None:
+    if not numbers:
+        return None
+    return round(statistics.fmean(v for _, v in numbers) * (100.0 / scale), 1)
+
+
+def combined_score(pluto: float | None, evaluation: float | None) -> float | None:
+    if evaluation is None:
+        return pluto
+    if pluto is None:
+        return evaluation
+    return round((pluto + evaluation) / 2, 1)
+
+
+def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
+    """``pluto``: final score; ``evaluation``: evaluation score, then those without one by Pluto;
+    ``combined``: combined score (Pluto alone without an evaluation). Ties: Pluto rank, then name."""
+    def low(value: float | None) -> float:
+        return -(value if value is not None else -1.0)
+
+    def tie(r: BoardRow) -> tuple[int, str]:
+        return (r.rank if r.rank is not None else 10**9, r.name.casefold())
+
+    if sort == "pluto":
+        ordered = sorted(rows, key=lambda r: (low(r.pluto_score), *tie(r)))
+    elif sort == "evaluation":
+        ordered = sorted(rows, key=lambda r: (r.evaluation_score is None, low(r.evaluation_score),
+                                              low(r.pluto_score), *tie(r)))
+    else:
+        ordered = sorted(rows, key=lambda r: (low(r.combined), *tie(r)))
+    for i, row in enumerate(ordered, 1):
+        row.position = i
+    return ordered
+
+
+def _iso(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else ""
+
+
+# -- the service ---------------------------------------------------------------------------------
+class ScreeningService:
+    """Plain inputs, typed records out; :class:`ScreeningError` for what a recruiter must read."""
+
+    def __init__(self, store: Store, scoring: ScoringService, voicelinks: VoiceLinkService,
+                 sessions: SessionService, pluto: PlutoClient, *,
+                 evaluation_wait_seconds: float = EVALUATION_WAIT_SECONDS,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.scoring = scoring
+        self.voicelinks = voicelinks
+        self.sessions = sessions
+        self.pluto = pluto
+        self.evaluation_wait_seconds = evaluation_wait_seconds
+        self.clock = clock
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self, run_id: str) -> ScoringRun:
+        """A finished run with ranked candidates (else :class:`RunNotReady`)."""
+        run = self.scoring.get(run_id)
+        if run is None:
+            raise RunNotReady("That scoring run is not known here.", hint="Run `/pluto results` for the latest.")
+        if run.state != "complete" or not run.results:
+            raise RunNotReady("That scoring run has no ranked candidates yet.",
+                              hint="Voice-screening starts from a finished shortlist.")
+        return run
+
+    def candidates(self, run_id: str) -> list[Candidate]:
+        pool = self.run(run_id).candidates
+        pool.sort(key=lambda c: (c.rank if c.rank is not None else 10**9, -(c.final_score or 0)))
+        return pool
+
+    @property
+    def ai_drafting(self) -> bool:
+        return self.voicelinks.ai_drafting
+
+    # -- prefill ---------------------------------------------------------------------------------
+    def prefill(self, run_id: str, top_n: int = DEFAULT_TOP_N, candidate_ids: Sequence[str] | None = None
+                ) -> ScreenPrefill:
+        """The create form for the top ``top_n`` (or the given candidates) of a run; creates nothing."""
+        run = self.run(run_id)
+        pool = self.candidates(run_id)
+        if candidate_ids:
+            wanted = set(candidate_ids)
+            chosen = [c for c in pool if c.id in wanted]
+            if not chosen:
+                raise RunNotReady("That candidate is not part of this run.")
+        else:
+            top_n = max(1, min(MAX_TOP_N, int(top_n or DEFAULT_TOP_N)))
+            chosen = pool[:top_n]
+        jd = run.job_description or ""
+        role, role_source = role_from(jd, run.filename or "")
+        profile = common_profile(chosen)
+        brief = "\n\n".join(p for p in (jd.strip(), profile) if p)
+        sections, source, note = self._draft(role, brief, chosen)
+        return ScreenPrefill(run_id=run_id, role=role, role_source=role_source, sections=sections,
+                             draft_source=source, draft_note=note, eval_prompt=evaluator_prompt(role),
+                             eval_questions=evaluator_questions(jd), candidates=labels_for(chosen), profile=profile,
+                             brief=brief)
+
+    def _draft(self, role: str, brief: str, chosen: Sequence[Candidate]) -> tuple[PromptSections, str, str]:
+        note = ""
+        if self.voicelinks.ai_drafting:
+            try:
+                sections, source = self.voicelinks.draft("interview", brief, role)
+                return sections, source, ""
+            except ServiceError as exc:
+                log.warning("screening: AI draft failed, using the template: %s", exc)
+                note = f"AI drafting failed ({exc.message}); the Interview template is filled in instead."
+        sections = template("interview", role)
+        focus = shared_skills(chosen)[:5]
+        if focus:
+            sections.guidelines += " Probe their hands-on depth in " + ", ".join(focus) + "."
+        return sections, "template", note
+
+    # -- boards ----------------------------------------------------------------------------------
+    def board(self, board_id: str) -> ScreeningBoard:
+        row = self.store.get(BOARDS, board_id)
+        if row is None:
+            raise BoardNotFound("That screening board is not known here.",
+                                hint="It may belong to another installation; run `/pluto results`.")
+        return ScreeningBoard.from_row(row)
+
+    def board_for_run(self, run_id: str) -> ScreeningBoard | None:
+        rows = self.store.rows(BOARDS, "run_id = ?", [run_id], limit=1)
+        return ScreeningBoard.from_row(rows[0]) if rows else None
+
+    def boards_of(self, user: str, limit: int | None = None) -> list[ScreeningBoard]:
+        rows = self.store.rows(BOARDS, "created_by = ?", [user], order_by="created_at desc", limit=limit)
+        return [ScreeningBoard.from_row(r) for r in rows]
+
+    def set_message(self, board_id: str, ts: str) -> None:
+        self.store.update(BOARDS, board_id, {"message_ts": ts, "updated_at": now()})
+
+    def set_sort(self, board_id: str, sort: str, page: int = 1) -> ScreeningBoard:
+        if sort not in SORTS:
+            sort = DEFAULT_SORT
+        self.board(board_id)
+        self.store.update(BOARDS, board_id, {"sort": sort, "page": max(1, int(page)), "updated_at": now()})
+        return self.board(board_id)
+
+    def set_page(self, board_id: str, page: int) -> ScreeningBoard:
+        self.board(board_id)
+        self.store.update(BOARDS, board_id, {"page": max(1, int(page)), "updated_at": now()})
+        return self.board(board_id)
+
+    def _board_for(self, run: ScoringRun, user: str, project_name: str, request: dict[str, Any]
+                   ) -> tuple[ScreeningBoard, bool]:
+        with self.store.transaction():
+            existing = self.board_for_run(run.id)
+            if existing is not None:
+                return existing, False
+            row = {"id": uuid.uuid4().hex[:12], "run_id": run.id, "channel": run.channel,
+                   "thread_ts": run.thread_ts, "message_ts": None, "created_by": user,
+                   "project_name": project_name, "project_id": None, "request_json": request,
+                   "batch_ids_json": [], "sort": DEFAULT_SORT, "page": 1, "created_at": now(), "updated_at": now()}
+            self.store.insert(BOARDS, row)
+            return ScreeningBoard.from_row(row), True
+
+    # -- creating links --------------------------------------------------------------------------
+    def check_labels(self, run_id: str, labels: Iterable[str]) -> list[str]:
+        """Problems with the form's labels (empty when each is a distinct candidate of the run)."""
+        return match_labels(self.candidates(run_id), labels)[1]
+
+    def screen(self, run_id: str, form: VoiceForm, *, user: str) -> ScreenResult:
+        """Create the submitted links on the run's board, each tied to its Pluto candidate."""
+        run = self.run(run_id)
+        pool = self.candidates(run_id)
+        matched, problems = match_labels(pool, form.labels)
+        if problems:
+            raise LabelsNotInRun(problems)
+        request = {"prompt": form.prompt, "landing_page_title": form.landing_page_title,
+                   "landing_page_info": form.landing_page_info, "time_limit_minutes": form.time_limit_minutes,
+                   "evaluator": form.evaluator, "expiry_preset": form.expiry_preset}
+        board, new = self._board_for(run, user, form.name, request)
+        if not board.request.get("prompt"):
+            self.store.update(BOARDS, board.id, {"request_json": request})
+        # One screening project per run, on the Interview pattern (one link per candidate).
+        form = replace(form, pattern="interview", name=board.project_name or form.name)
+        active = self._active_candidates(board)
+        again = [label for label, cid in matched.items() if cid in active]
+        if again:
+            raise AlreadyScreened("Already invited: " + ", ".join(f"“{label}”" for label in again) + ".",
+                                  hint="Remove them from the list; a new link is possible once theirs expired "
+                                       "or the interview failed.")
+        result = self.voicelinks.create(form, channel=run.channel, creator=user, thread_ts=run.thread_ts)
+        batch = result.batch
+        with self.store.transaction():
+            current = self.board(board.id)
+            values: dict[str, Any] = {"batch_ids_json": [*current.batch_ids, batch.id], "updated_at": now()}
+            if batch.project_id and not current.project_id:
+                values["project_id"] = batch.project_id
+            self.store.update(BOARDS, board.id, values)
+        tied = self._tie(self.board(board.id), pool)
+        return ScreenResult(self.board(board.id), batch, list(result.links), tied, result.error, new)
+
+    def screen_one(self, run_id: str, candidate_id: str, *, user: str) -> ScreenResult:
+        """Add one candidate to the run's screening project (the board must have one)."""
+        board = self.board_for_run(run_id)
+        if board is None or not board.request.get("prompt"):
+            raise NoBoardYet("This run has no screening project yet.",
+                             hint="Use “Voice-screen top N” first, or screen this candidate from the form.")
+        pool = self.candidates(run_id)
+        candidate = next((c for c in pool if c.id == candidate_id), None)
+        if candidate is None:
+            raise RunNotReady("That candidate is not part of this run.")
+        label = next(s.label for s in labels_for(pool) if s.candidate_id == candidate_id)
+        request = board.request
+        form = VoiceForm(pattern="interview", name=board.project_name, labels=[label], prompt=request["prompt"],
+                         expiry_preset=request.get("expiry_preset") or "1_week",
+                         time_limit_minutes=int(request.get("time_limit_minutes") or 10),
+                         landing_page_title=request.get("landing_page_title") or "",
+                         landing_page_info=request.get("landing_page_info") or "",
+                         evaluator=request.get("evaluator"))
+        return self.screen(run_id, form, user=user)
+
+    def _active_candidates(self, board: ScreeningBoard) -> set[str]:
+        """Candidates whose latest link is still usable or was used (no second link for them)."""
+        self._tie(board)
+        return {r.candidate_id for r in self._rows(board) if r.voice_state in ("invited", "started", "completed")}
+
+    def _tie(self, board: ScreeningBoard, pool: Sequence[Candidate] | None = None) -> list[tuple[str, str]]:
+        """Tie every link of the board's batches (including ones a Retry made later) to its candidate."""
+        if not board.batch_ids:
+            return []
+        known = {r["link_id"] for r in self.store.rows(LINKS, "board_id = ?", [board.id])}
+        fresh = [r for batch_id in board.batch_ids for r in self.voicelinks.links_of(batch_id) if r.id not in known]
+        if not fresh:
+            return []
+        pool = pool if pool is not None else self.candidates(board.run_id)
+        matched, _ = match_labels(pool, [r.label for r in fresh])
+        names = {c.id: c.name for c in pool}
+        tied = []
+        for row in fresh:
+            candidate_id = matched.get(row.label)
+            if candidate_id is None:
+                log.warning("screening: link %s (%s) matches no candidate of run %s", row.id, row.label,
+                            board.run_id)
+                continue
+            inserted = self.store.insert_if_absent(LINKS, {
+                "link_id": row.id, "board_id": board.id, "run_id": board.run_id, "candidate_id": candidate_id,
+                "candidate_name": names.get(candidate_id, row.label), "label": row.label,
+                "batch_id": row.batch_id, "creator": row.creator or board.created_by, "outcome": "",
+                "session_id": row.session_id, "evaluation_json": None, "evaluation_state": "",
+                "summary": "", "recommendation": "", "completed_at": None, "finished_seen_at": None,
+                "analytics_state": "", "analytics_error": "", "analytics_reported": 0, "created_at": now(),
+                "updated_at": now()})
+            if inserted:
+                tied.append((row.label, candidate_id))
+        return tied
+
+    def boards_for_batches(self, batch_ids: Iterable[str]) -> list[str]:
+        """Boards that made any of these voice-link batches (their links changed: re-render them)."""
+        wanted = set(batch_ids)
+        if not wanted:
+            return []
+        return [row["id"] for row in self.store.rows(BOARDS, order_by="created_at")
+                if wanted & set(row.get("batch_ids_json") or [])]
+
+    def board_of_link(self, link_id: str) -> str:
+        row = self.store.get(LINKS, link_id)
+        if row is None:
+            raise BoardNotFound("That interview is not on a screening board here.")
+        return str(row["board_id"])
+
+    def candidate_of_link(self, link_id: str) -> tuple[str, str] | None:
+        """(run id, Pluto candidate id) a voice link was made for, or None."""
+        row = self.store.get(LINKS, link_id)
+        return (row["run_id"], row["candidate_id"]) if row else None
+
+    # -- outcomes --------------------------------------------------------------------------------
+    def _link_for_session(self, session_id: str) -> dict[str, Any] | None:
+        rows = self.store.rows(LINKS, "session_id = ?", [session_id], limit=1)
+        if rows:
+            return rows[0]
+        row = self.voicelinks.session_row(session_id)
+        link = self.store.get(LINKS, row.id) if row else None
+        if row is None or link is None:
+            return None
+        self.store.update(LINKS, row.id, {"session_id": session_id})
+        return {**link, "session_id": session_id}
+
+    def record_outcome(self, note: SessionOutcome) -> ScreeningChange | None:
+        """Take a finished interview from the watcher; None when it is not a screening link or nothing
+        changed. Saves the evaluation to Pluto once it is final (ready, failed, or never coming)."""
+        link = self._link_for_session(note.session_id)
+        if link is None:
+            return None
+        board = self.board(link["board_id"])
+        questions = {str(q.get("id")): str(q.get("label") or q.get("id")) for q in board.questions}
+        questions.update(note.questions or {})
+        answers = answers_of(note.evaluation, questions)
+        if note.status != "completed":
+            state = ""
+        elif note.evaluation is not None:
+            state = "ready"
+        else:
+            state = {"pending": "pending", "error": "error", "none": "none"}.get(note.evaluation_note, "pending")
+        values = {"outcome": note.status, "evaluation_json": [list(a) for a in answers] if answers else None,
+                  "evaluation_state": state, "summary": summary_text(note.summary),
+                  "recommendation": recommendation_of(note.summary, answers), "completed_at": note.completed_at}
+        same = all(link.get(k) == v for k, v in values.items())
+        if same:
+            return None
+        if link["outcome"] == note.status and link["evaluation_state"] == "ready" and state != "ready":
+            return None  # an older view of the same interview: keep what we have
+        values.update(updated_at=now(), finished_seen_at=link.get("finished_seen_at") or self.clock())
+        self.store.update(LINKS, link["link_id"], values)
+        analytics = self._save_if_final(link["link_id"])
+        return ScreeningChange(board.id, link["link_id"], link["candidate_name"], analytics,
+                               finished_now=not link.get("outcome"), creator=link.get("creator") or "")
+
+    def follow_up(self) -> list[ScreeningChange]:
+        """Once per poll: read evaluations still pending, give up waiting after ``evaluation_wait_seconds``,
+        save what is final and unsaved, and turn saves a crash interrupted into "unknown"."""
+        changes: list[ScreeningChange] = []
+        for link in self.store.rows(LINKS, "outcome = ? and evaluation_state = ?", ["completed", "pending"]):
+            change = self._check_evaluation(link)
+            if change is not None:
+                changes.append(change)
+        for link in self.store.rows(LINKS, "outcome = ? and (analytics_state = ? or analytics_state is null)",
+                                    ["completed", ""]):
+            outcome = self._save_if_final(link["link_id"])
+            if outcome is not None:
+                changes.append(ScreeningChange(link["board_id"], link["link_id"], link["candidate_name"], outcome))
+        stuck_before = now() - SAVING_STUCK_SECONDS
+        for link in self.store.rows(LINKS, "analytics_state = ? and updated_at < ?", ["saving", stuck_before]):
+            self.store.update(LINKS, link["link_id"], {
+                "analytics_state": "unknown", "analytics_reported": 0, "updated_at": now(),
+                "analytics_error": "The save to Pluto was interrupted; it may or may not have landed."})
+            changes.append(ScreeningChange(link["board_id"], link["link_id"], link["candidate_name"],
+                                           self._outcome(self.store.get(LINKS, link["link_id"]))))
+        return changes
+
+    def _check_evaluation(self, link: dict[str, Any]) -> ScreeningChange | None:
+        voice = self.voicelinks.link_row(link["link_id"])
+        waited = self.clock() - (link.get("finished_seen_at") or self.clock())
+        values: dict[str, Any] = {}
+        if voice is not None and link.get("session_id"):
+            try:
+                evaluation = self.sessions.evaluation(SessionRef(voice.kind, voice.project_id, link["session_id"]),
+                                                      user=voice.creator or "")  # read as the link's creator
+            except NimroboError as exc:
+                log.warning("screening: evaluation of session %s unreadable: %s", link["session_id"], exc)
+                evaluation = None
+            if evaluation is not None and evaluation.ready:
+                board = self.board(link["board_id"])
+                questions = {str(q.get("id")): str(q.get("label") or q.get("id")) for q in board.questions}
+                answers = answers_of(evaluation.results, questions)
+                summary: Any = link.get("summary") or ""
+                values = {"evaluation_json": [list(a) for a in answers], "evaluation_state": "ready",
+                          "recommendation": link.get("recommendation") or recommendation_of(summary, answers)}
+            elif evaluation is not None and evaluation.has_error:
+                values = {"evaluation_state": "error"}
+        if not values and waited >= self.evaluation_wait_seconds:
+            values = {"evaluation_state": "missing"}
+        if not values:
+            return None
+        values["updated_at"] = now()
+        self.store.update(LINKS, link["link_id"], values)
+        return ScreeningChange(link["board_id"], link["link_id"], link["candidate_name"],
+                               self._save_if_final(link["link_id"]))
+
+    # -- saving to Pluto -------------------------------------------------------------------------
+    @staticmethod
+    def interview_id(link_id: str, session_id: str) -> str:
+        """The same id on every try, so Pluto can tell a repeat from a second interview."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pluto-bot:voice-screen:{link_id}:{session_id}"))
+
+    def analytics_payload(self, link: dict[str, Any]) -> dict[str, Any]:
+        answers = [(str(k), v) for k, v in (link.get("evaluation_json") or [])]
+        board = self.board(link["board_id"])
+        types = {str(q.get("label")): q.get("type") for q in board.questions}
+        numbers = _numbers(answers, types)
+        score = evaluation_score(numbers, _scale(numbers))
+        return {"source": "nimrobo_voice_screen", "session_id": link.get("session_id"),
+                "voice_link_id": link["link_id"], "run_id": link["run_id"], "completed_at": link.get("completed_at"),
+                "evaluation": dict(answers), "evaluation_state": link.get("evaluation_state"),
+                "evaluation_score": score, "overall_score": score, "summary": link.get("summary") or "",
+                "recommendation": link.get("recommendation") or ""}
+
+    def _save_if_final(self, link_id: str) -> AnalyticsOutcome | None:
+        with self.store.transaction():  # the claim: only one caller moves "" -> saving
+            link = self.store.get(LINKS, link_id)
+            if link is None or link["outcome"] != "completed" or (link.get("analytics_state") or "") != "":
+                return None
+            if link["evaluation_state"] not in ("ready", "error", "none", "missing"):
+                return None
+            self.store.update(LINKS, link_id, {"analytics_state": "saving", "updated_at": now()})
+        return self._save(link)
+
+    def retry_analytics(self, link_id: str) -> AnalyticsOutcome:
+        """A person asked to try again after a failed or unknown save (the same interview id is sent)."""
+        with self.store.transaction():
+            link = self.store.get(LINKS, link_id)
+            if link is None:
+                raise BoardNotFound("That interview is not on a screening board here.")
+            if link.get("analytics_state") in ("saved", "saving"):
+                return self._outcome(link)
+            self.store.update(LINKS, link_id, {"analytics_state": "saving", "updated_at": now()})
+        return self._save(link)
+
+    def _save(self, link: dict[str, Any]) -> AnalyticsOutcome:
+        state, error = "saved", ""
+        try:
+            self.pluto.save_analytics(link["candidate_id"], self.interview_id(link["link_id"], link.get("session_id")
+                                                                              or ""), self.analytics_payload(link))
+        except PlutoError as exc:
+            state, error = ("unknown" if exc.outcome_unknown else "failed"), exc.user_message
+        except Exception as exc:  # never lose the outcome: a bug here is reported like a failure
+            log.exception("screening: saving analytics of link %s", link["link_id"])
+            state, error = "unknown", f"Saving to Pluto broke unexpectedly ({type(exc).__name__})."
+        self.store.update(LINKS, link["link_id"], {"analytics_state": state, "analytics_error": error,
+                                                   "analytics_reported": 0, "updated_at": now()})
+        return self._outcome({**link, "analytics_state": state, "analytics_error": error})
+
+    @staticmethod
+    def _outcome(link: dict[str, Any] | None) -> AnalyticsOutcome:
+        link = link or {}
+        return AnalyticsOutcome(link.get("link_id", ""), link.get("board_id", ""), link.get("candidate_id", ""),
+                                link.get("candidate_name", ""), link.get("analytics_state") or "",
+                                link.get("analytics_error") or "")
+
+    def unreported_problems(self) -> list[AnalyticsOutcome]:
+        """Failed or unknown saves not yet told in their board's thread (never silently dropped)."""
+        rows = self.store.rows(LINKS, "analytics_state in (?, ?) and (analytics_reported = 0 or "
+                                      "analytics_reported is null)", ["failed", "unknown"], order_by="updated_at")
+        return [self._outcome(r) for r in rows]
+
+    def mark_reported(self, link_id: str) -> None:
+        self.store.update(LINKS, link_id, {"analytics_reported": 1})
+
+    # -- decisions -------------------------------------------------------------------------------
+    def decide(self, board_id: str, candidate_id: str, decision: str, user: str) -> Decision:
+        if decision not in DECISION_NAMES:
+            raise Refusal("Choose Advance or Reject.")
+        board = self.board(board_id)
+        if candidate_id not in {r.candidate_id for r in self._rows(board)}:
+            raise BoardNotFound("That candidate is not on this board.")
+        at = now()
+        self.store.insert(DECISIONS, {"id": uuid.uuid4().hex, "board_id": board_id, "candidate_id": candidate_id,
+                                      "decision": decision, "decided_by": user, "decided_at": at,
+                                      "undone_by": None, "undone_at": None})
+        return Decision(decision, user, at)
+
+    def undo(self, board_id: str, candidate_id: str, user: str) -> Decision | None:
+        """Take back the latest decision; the one before it (or none) applies again."""
+        with self.store.transaction():
+            rows = self._decision_rows(board_id, candidate_id)
+            if not rows:
+                raise NothingToUndo("There is no decision to undo for that candidate.")
+            self.store.update(DECISIONS, rows[0]["id"], {"undone_by": user, "undone_at": now()})
+        return self.decision(board_id, candidate_id)
+
+    def _decision_rows(self, board_id: str, candidate_id: str) -> list[dict[str, Any]]:
+        return self.store.rows(DECISIONS, "board_id = ? and candidate_id = ? and undone_at is null",
+                               [board_id, candidate_id], order_by="decided_at desc")
+
+    def decision(self, board_id: str, candidate_id: str) -> Decision | None:
+        rows = self._decision_rows(board_id, candidate_id)
+        return Decision(rows[0]["decision"], rows[0]["decided_by"], rows[0]["decided_at"]) if rows else None
+
+    def _decisions(self, board_id: str) -> dict[str, Decision]:
+        out: dict[str, Decision] = {}
+        for row in self.store.rows(DECISIONS, "board_id = ? and undone_at is null", [board_id],
+                                   order_by="decided_at"):
+            out[row["candidate_id"]] = Decision(row["decision"], row["decided_by"], row["decided_at"])
+        return out
+
+    # -- DMs -----------------------------------------------------------------------------------
+    def set_dm(self, board_id: str, user: str, enabled: bool) -> None:
+        self.board(board_id)
+        self.store.upsert(DMS, {"id": f"{board_id}|{user}", "board_id": board_id, "user_id": user,
+                                "enabled": int(bool(enabled)), "updated_at": now()}, pk="id")
+
+    def dm_enabled(self, board_id: str, user: str) -> bool:
+        row = self.store.get(DMS, f"{board_id}|{user}")
+        return bool(row and row["enabled"])
+
+    def dm_recipients(self, session_id: str) -> list[str]:
+        """Who gets this interview's completion by DM: its link's creator, when they chose it on the board."""
+        link = self._link_for_session(session_id)
+        if link is None or not link.get("creator"):
+            return []
+        return [link["creator"]] if self.dm_enabled(link["board_id"], link["creator"]) else []
+
+    # -- the board ---------------------------------------------------------------------------------
+    def _rows(self, board: ScreeningBoard) -> list[BoardRow]:
+        links = self.store.rows(LINKS, "board_id = ?", [board.id], order_by="created_at")
+        run = self.scoring.get(board.run_id)
+        pluto = {c.id: c for c in (run.candidates if run else [])}
+        decisions = self._decisions(board.id)
+        types = {str(q.get("label")): q.get("type") for q in board.questions}
+        latest: dict[str, dict[str, Any]] = {}
+        for link in links:  # a candidate's newest link speaks for them
+            latest[link["candidate_id"]] = link
+        built = []
+        for candidate_id, link in latest.items():
+            v = self.voicelinks.link_row(link["link_id"])
+            c = pluto.get(candidate_id)
+            answers = [(str(k), val) for k, val in (link.get("evaluation_json") or [])]
+            built.append((link, v, c, answers, _numbers(answers, types)))
+        scale = _scale([n for *_, numbers in built for n in numbers])
+        rows = []
+        for link, v, c, answers, numbers in built:
+            score = evaluation_score(numbers, scale)
+            pluto_score = c.final_score if c else None
+            rows.append(BoardRow(
+                candidate_id=link["candidate_id"], name=c.name if c else link["candidate_name"],
+                email=c.email if c else None, rank=c.rank if c else None, pluto_score=pluto_score,
+                tier=c.tier if c else "", voice_state=_voice_state(link, v), link_id=link["link_id"],
+                session_id=(v.session_id if v else None) or link.get("session_id"),
+                kind=v.kind if v else "project", project_id=(v.project_id if v else None) or board.project_id,
+                creator=link.get("creator") or "",
+                answers=answers, numbers=numbers, evaluation_state=link.get("evaluation_state") or "",
+                evaluation_score=score, combined=combined_score(pluto_score, score), pluto_only=score is None,
+                recommendation=link.get("recommendation") or "", summary=link.get("summary") or "",
+                decision=decisions.get(link["candidate_id"]), analytics_state=link.get("analytics_state") or "",
+                analytics_error=link.get("analytics_error") or ""))
+        return rows
+
+    def board_view(self, board_id: str, sort: str | None = None) -> BoardView:
+        board = self.board(board_id)
+        self._tie(board)
+        sort = sort if sort in SORTS else board.sort
+        rows = sort_rows(self._rows(board), sort)
+        counts = Counter(r.voice_state for r in rows)
+        counts.update(advanced=sum(1 for r in rows if r.decision and r.decision.decision == "advance"),
+                      rejected=sum(1 for r in rows if r.decision and r.decision.decision == "reject"),
+                      screened=len(rows))
+        labels = [str(q.get("label")) for q in board.questions if q.get("type") == "number"]
+        for row in rows:
+            labels += [label for label, _ in row.numbers if label not in labels]
+        run = self.scoring.get(board.run_id)
+        return BoardView(board, run.filename if run else "", rows, sort, FORMULA, labels, dict(counts))
+
+    def row(self, board_id: str, candidate_id: str) -> BoardRow:
+        view = self.board_view(board_id)
+        for row in view.rows:
+            if row.candidate_id == candidate_id:
+                return row
+        raise BoardNotFound("That candidate is not on this board.")
+
+    def summaries(self, user: str, limit: int | None = None) -> list[BoardSummary]:
+        out = []
+        for board in self.boards_of(user, limit):
+            view = self.board_view(board.id)
+            out.append(BoardSummary(board, view.filename, view.counts.get("screened", 0),
+                                    view.counts.get("completed", 0), view.counts.get("advanced", 0)))
+        return out
+
+    # -- export ----------------------------------------------------------------------------------
+    def export_csv(self, board_id: str, sort: str | None = None, *, public: bool = True) -> bytes:
+        """The board as CSV, in the board's order: both signals, the decisions. ``public`` masks emails,
+        phones and addresses (for a channel); every cell is formula-safe."""
+        view = self.board_view(board_id, sort)
+        texts = []
+        for row in view.rows:
+            texts += [label for label, _ in row.text_answers if label not in texts]
+        header = ["position", "name", "email", "pluto_rank", "pluto_final_score", "tier", "voice_state",
+                  *[f"eval: {label}" for label in view.number_questions], "evaluation_score",
+                  f"combined_score ({view.sort_label} order)" if view.sort == "combined" else "combined_score",
+                  "ranked_by_pluto_only", "recommendation", *[f"eval: {label}" for label in texts],
+                  "decision", "decided_by", "decided_at", "pluto_analytics", "session_id"]
+        out = []
+        for row in view.rows:
+            numbers = dict(row.numbers)
+            text_values = dict(row.text_answers)
+            decision = row.decision
+            cells: list[Any] = [
+                row.position, row.name, row.email or "", row.rank, _fmt(row.pluto_score), row.tier, row.voice_state,
+                *[_fmt(numbers.get(label)) for label in view.number_questions], _fmt(row.evaluation_score),
+                _fmt(row.combined), "yes" if row.pluto_only else "no", row.recommendation,
+                *[str(text_values.get(label, "")) for label in texts],
+                DECISION_NAMES[decision.decision].lower() if decision else "", decision.user if decision else "",
+                _iso(decision.at) if decision else "", row.analytics_state, row.session_id or ""]
+            if public:
+                cells = [mask_email(c) if i == 2 and c else mask_text(c) if isinstance(c, str) else c
+                         for i, c in enumerate(cells)]
+            out.append(cells)
+        return write_csv(header, out)
+
+
+def shared_skills(candidates: Sequence[Candidate]) -> list[str]:
+    """Skills at least half of the candidates list (most common first, at most eight)."""
+    skills = Counter(s.strip().casefold() for c in candidates for s in dict.fromkeys(c.skills) if s.strip())
+    names = {s.strip().casefold(): s.strip() for c in candidates for s in c.skills}
+    threshold = max(1, len(candidates) // 2)
+    return [names[s] for s, n in skills.most_common(8) if n >= threshold]
+
+
+def _numbers(answers: list[tuple[str, Any]], types: dict[str, Any]) -> list[tuple[str, float]]:
+    """The number answers: questions typed ``number`` (or, without types, answers that are numbers)."""
+    out = []
+    for label, value in answers:
+        kind = types.get(label)
+        number = _number(value)
+        if number is None or kind == "text":
+            continue
+        if kind == "number" or isinstance(value, int | float):
+            out.append((label, number))
+    return out
+
+
+def _scale(numbers: Iterable[tuple[str, float]]) -> float:
+    """10 for the 0-10 answers the evaluator is asked for; 100 when any answer is above 10."""
+    return 100.0 if any(v > 10 for _, v in numbers) else 10.0
+
+
+def _voice_state(link: dict[str, Any], voice: VoiceLinkRow | None) -> str:
+    if link.get("outcome") in ("completed", "failed"):
+        return link["outcome"]
+    if voice is None:
+        return "not sent"
+    if voice.session_id or voice.status == "used":
+        return "started"
+    if voice.status in ("expired", "cancelled"):
+        return voice.status
+    return "invited"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
