@@ -84,7 +84,8 @@ class InlinePool:
 @pytest.fixture()
 def services():
     """``Services`` for one listener: feature services are mocks, slow work runs inline on ``services.work``."""
-    fake = Mock(name="services", spec=["scoring", "voicelinks", "sessions", "events", "work", "settings"])
+    fake = Mock(name="services", spec=["scoring", "voicelinks", "sessions", "events", "work", "settings", "screening",
+                                       "home", "access", "keys", "interviews"])
     fake.work = InlinePool()
     return fake
 

@@ -28,7 +28,8 @@ def click(action_id, value, user="U_ALICE", **action):
 
 
 def allow(services, allowed=True):
-    services.access.return_value.may_see_run.return_value = Decision(allowed, "test")
+    services.access.may_see_run.return_value = Decision(allowed, "test")
+    services.access.may_see_session.return_value = Decision(allowed, "test")
 
 
 def test_voice_screen_top_n_acks_then_opens_a_loading_modal_and_creates_nothing(slack, services):
