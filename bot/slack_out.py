@@ -126,6 +126,10 @@ class SlackOut:
         except SlackApiError:  # e.g. the bot is not in the channel: fall back to a DM
             self.dm(user, message)
 
+    def dm_channel(self, user: str) -> str:
+        """The id of the bot's DM with ``user`` (``conversations.open``: the same one every time)."""
+        return str(self.client.conversations_open(users=user)["channel"]["id"])
+
     def dm(self, user: str, message: Message) -> str:
         """A direct message to ``user``; its ts."""
         channel = self.client.conversations_open(users=user)["channel"]["id"]

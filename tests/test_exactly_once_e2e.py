@@ -101,10 +101,14 @@ def test_scoring_results_whose_answers_were_lost_are_found_not_posted_again(stac
     # then the export, whose answer was lost too, is found in the thread by its file name
     export = stack.slack.wait_for(lambda: outbox_row(stack, f"pluto_export:{run_id}").get("state") == "posted"
                                   and outbox_row(stack, f"pluto_export:{run_id}"), timeout=20)
+    assert export["message_ts"]
+    # a public channel: the masked export in the thread, then the full one by DM, each exactly once
+    stack.slack.wait_for(lambda: outbox_row(stack, f"pluto_export_dm:{run_id}").get("state") == "posted", timeout=20)
     uploads = stack.slack.uploads()
-    assert len(uploads) == 1 and export["message_ts"]
+    assert len([u for u in uploads if u["channel"] == SCORING_CHANNEL]) == 1
+    assert len([u for u in uploads if u["channel"] != SCORING_CHANNEL]) == 1
     assert len(shortlists(stack)) == 1
-    assert len(stack.slack.api_calls("files.completeUploadExternal")) == 1
+    assert len(stack.slack.api_calls("files.completeUploadExternal")) == 2
 
 
 def test_a_scoring_result_claimed_by_a_bot_that_died_is_posted_once(stack):

@@ -78,7 +78,7 @@ def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
         post_results(services, out, run)
 
 
-SHORTLIST, EXPORT = "pluto_scoring_completed", "pluto_export"
+SHORTLIST, EXPORT, EXPORT_DM = "pluto_scoring_completed", "pluto_export", "pluto_export_dm"
 
 
 def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
@@ -88,11 +88,18 @@ def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
     happens: another replica, a restart, or a post whose answer was lost (looked up in the
     thread by its metadata or file name after the claim timeout, never sent twice).
     """
-    if _once(services, out, run, SHORTLIST,
-             lambda: {"ts": out.post(run.channel, shortlist_message(run), run.thread_ts)},
-             once.metadata_matches(SHORTLIST, {"run_id": run.id})):
-        _once(services, out, run, EXPORT, lambda: _upload_export(services, out, run),
-              lambda m: any(f.get("name") == run.export_name for f in m.get("files") or []))
+    by_name = lambda m: any(f.get("name") == run.export_name for f in m.get("files") or [])  # noqa: E731
+    if not _once(services, out, run, SHORTLIST,
+                 lambda: {"ts": out.post(run.channel, shortlist_message(run), run.thread_ts)},
+                 once.metadata_matches(SHORTLIST, {"run_id": run.id})):
+        return
+    public = out.is_public(run.channel)
+    if _once(services, out, run, EXPORT, lambda: _upload_export(services, out, run, masked=public), by_name) \
+            and public:  # the full export to the person who started the run, by DM, once too
+        dm = out.dm_channel(run.user)
+        _once(services, out, run, EXPORT_DM, lambda: {"ts": out.upload_privately(
+            run.user, services.scoring.export_csv(run), run.export_name, f"Full ranking · {run.filename}",
+            comment="The full ranking with contact details. Only you can see this file.")}, by_name, where=(dm, None))
 
 
 def deliver_results(services: Services, out: SlackOut) -> None:
@@ -106,8 +113,11 @@ def deliver_results(services: Services, out: SlackOut) -> None:
             log.exception("could not deliver the results of run %s", run.id)
 
 
-def _upload_export(services: Services, out: SlackOut, run: ScoringRun) -> dict[str, Any]:
-    file_id = share_export(services, out, run, run.channel, run.user, thread_ts=run.thread_ts)
+def _upload_export(services: Services, out: SlackOut, run: ScoringRun, *, masked: bool) -> dict[str, Any]:
+    comment = f"The full ranking, contact details masked; <@{run.user}> has the complete file by DM." if masked \
+        else "The full ranking, every candidate (CSV)."
+    file_id = out.upload(run.channel, services.scoring.export_csv(run, masked=masked), run.export_name,
+                         f"Full ranking · {run.filename}", thread_ts=run.thread_ts, comment=comment)
     return {"ts": file_id}  # the file id stands in for a ts: a file message has none here
 
 
@@ -127,8 +137,10 @@ def share_export(services: Services, out: SlackOut, run: ScoringRun, channel: st
 
 
 def _once(services: Services, out: SlackOut, run: ScoringRun, kind: str, call: Callable[[], Any],
-          match: Callable[[dict[str, Any]], bool]) -> bool:
-    """True once this post is confirmed (now or earlier)."""
+          match: Callable[[dict[str, Any]], bool], where: tuple[str, str | None] | None = None) -> bool:
+    """True once this post is confirmed (now or earlier). ``where``: the conversation (and thread)
+    the post goes to, for the look-up; the run's thread by default."""
+    channel, thread_ts = where or (run.channel, run.thread_ts)
     outbox, key = services.outbox, f"{kind}:{run.id}"
     row = outbox.get(key)
     if row is not None and row["state"] != POSTING:
@@ -137,7 +149,7 @@ def _once(services: Services, out: SlackOut, run: ScoringRun, kind: str, call: C
         if key in once.IN_FLIGHT or not outbox.retake_if_stale(row, services.settings.claim_timeout_seconds):
             return False
         try:
-            ts = once.find_posted(out.client, run.channel, run.thread_ts, match,
+            ts = once.find_posted(out.client, channel, thread_ts, match,
                                   oldest=row["claimed_at"] - once.LOOKBACK_SECONDS)
         except Exception as exc:  # Slack can't be asked now; the next period asks again
             log.warning("scoring: looking up %s failed (%s); will try again", key, exc)
@@ -147,7 +159,7 @@ def _once(services: Services, out: SlackOut, run: ScoringRun, kind: str, call: C
             outbox.mark_posted(key, ts)
             return True
         log.info("scoring: %s was never posted; posting it", key)
-    elif not outbox.claim(key, run.channel, run.thread_ts):
+    elif not outbox.claim(key, channel, thread_ts):
         return False  # another replica (or thread) has it
     sent = once.send(key, call)
     if sent.outcome == "posted":
