@@ -164,6 +164,7 @@ class KeyService:
         self.fallback = fallback
         self.on_revoked: Callable[[str], None] | None = None
         self._clients: dict[str, tuple[str, NimroboClient]] = {}
+        self._retired: list[NimroboClient] = []
         self._lock = threading.Lock()
         self.nimrobo = KeyedNimrobo(self)
 
@@ -219,7 +220,7 @@ class KeyService:
             cached = self._clients.get(user)
             if cached is None or cached[0] != fingerprint:
                 if cached is not None:
-                    cached[1].close()
+                    self._retired.append(cached[1])
                 cached = self._clients[user] = (fingerprint, self.make_client(stored.key.reveal()))
         return cached[1], user
 
@@ -230,15 +231,17 @@ class KeyService:
             self.on_revoked(user)
 
     def _forget(self, user: str) -> None:
+        """Stop using ``user``'s client; it is closed at shutdown, since another thread may still be in a call."""
         with self._lock:
             cached = self._clients.pop(user, None)
-        if cached is not None:
-            cached[1].close()
+            if cached is not None:
+                self._retired.append(cached[1])
 
     def close(self) -> None:
         with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
-        for _, client in clients:
+            clients = [c for _, c in self._clients.values()] + self._retired
+            self._clients, self._retired = {}, []
+        for client in clients:
             client.close()
 
 
