@@ -67,8 +67,9 @@ def test_a_private_channel_with_a_c_id_shows_contacts_and_a_public_one_masks_the
     data = CSV.replace(b"Ada Lovelace,ada@example.com,Engineer,",
                        b"Ada Lovelace,ada@example.com,\"Engineer, ada.lovelace@example.com\",")
     for channel in ("C_SECRET", "C_GENERAL"):
+        before = len(stack.slack.views(user=USER))
         assert stack.signer.command("/pluto", "score", user=USER, channel=channel).status_code == 200
-        view = stack.slack.wait_for(lambda: stack.slack.views(user=USER))[-1]
+        view = stack.slack.wait_for(lambda b=before: stack.slack.views(user=USER)[b:])[-1]
         file = stack.slack.add_file("c.csv", data, user=USER)
         values = {"file": {"file": stack.signer.files([file])}, "jd": {"jd": stack.signer.input_value("")},
                   "top_n": {"top_n": {"type": "number_input", "value": "3"}}}
