@@ -266,10 +266,28 @@ def _database_fix(exc: Exception, target: str) -> str:
     return "check DATABASE_URL (or DATABASE_PATH)"
 
 
+def check_encryption_key(settings: Settings, transport: Any = None) -> Check:
+    """ENCRYPTION_KEY: optional; when set it must be a Fernet key (recruiters' own Nimrobo keys)."""
+    from services.keys import MAKE_KEY
+    from services.keys import check_encryption_key as problem_with
+
+    value = Secret(settings.encryption_key).reveal()
+    if not value:
+        return Check("ENCRYPTION_KEY", True, "not set: /voicelink login is off and everyone uses the shared key",
+                     f"to let recruiters use their own Nimrobo keys, set ENCRYPTION_KEY to the output of {MAKE_KEY}",
+                     optional=True)
+    problem = problem_with(value)
+    if problem:
+        return Check("ENCRYPTION_KEY", False, problem, f"make one with {MAKE_KEY} (keys saved with an older "
+                                                       "ENCRYPTION_KEY can't be read: recruiters log in again)")
+    return Check("ENCRYPTION_KEY", True, "a valid Fernet key: recruiters' own Nimrobo keys are stored encrypted")
+
+
 def run_checks(settings: Settings, transports: dict[str, Any] | None = None) -> list[Check]:
     transports = transports or {}
     checks: list[tuple[str, Callable[[Settings, Any], Check]]] = [
         ("tokens", check_tokens), ("port", check_port), ("database", check_database),
+        ("encryption", check_encryption_key),
         ("slack", check_slack), ("nimrobo", check_nimrobo), ("pluto", check_pluto), ("openai", check_openai)]
     results = []
     for key, fn in checks:

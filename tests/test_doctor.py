@@ -10,12 +10,14 @@ from config import Settings
 from sandbox.stack import Stack, StackOptions
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ["Slack tokens", "PORT", "DATABASE_PATH", "Slack", "Nimrobo", "Pluto", "OpenAI"]
+FERNET_KEY = "S5WN5_VLhjqKNc1PLTxScyeC6WMILIJLXiN6UUUiUns="  # a test-only Fernet key
+NAMES = ["Slack tokens", "PORT", "DATABASE_PATH", "ENCRYPTION_KEY", "Slack", "Nimrobo", "Pluto", "OpenAI"]
 
 
 def clean_env(env_extra, *prefixes):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_", "PLUTO_", "DATABASE_", "PORT", "API_", *prefixes))}
+           if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_", "PLUTO_", "DATABASE_", "PORT", "API_", "ENCRYPTION_",
+                                     *prefixes))}
     env.update(env_extra)
     return env
 
@@ -31,7 +33,7 @@ def stack_env(stack, tmp_path, **overrides):
            "SLACK_API_URL": s.slack_api_url, "NIMROBO_API_BASE_URL": s.nimrobo_api_base_url,
            "NIMROBO_API_KEY": s.nimrobo_api_key.reveal(), "PLUTO_API_BASE_URL": s.pluto_api_base_url,
            "OPENAI_API_KEY": s.openai_api_key.reveal(), "OPENAI_BASE_URL": s.openai_base_url,
-           "DATABASE_PATH": str(tmp_path / "db" / "bot.db")}
+           "DATABASE_PATH": str(tmp_path / "db" / "bot.db"), "ENCRYPTION_KEY": FERNET_KEY}
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
 
@@ -158,3 +160,18 @@ def test_database_check_on_both_databases_names_the_fix(database, tmp_path):
         (tmp_path / "a-file").write_text("in the way")
         check = check_database(Settings().replace(database_path=str(tmp_path / "a-file" / "bot.db")))
         assert not check.ok and "DATABASE_PATH" in check.fix
+
+
+def test_encryption_key_is_optional_named_when_bad_and_ok_when_valid():
+    from cryptography.fernet import Fernet
+
+    from bot.doctor import check_encryption_key
+    from config import Settings
+
+    unset = check_encryption_key(Settings())
+    assert unset.optional and "Fernet.generate_key" in unset.fix
+    bad = check_encryption_key(Settings().replace(encryption_key="not-a-key"))
+    assert not bad.ok and "Fernet" in bad.detail and "not-a-key" not in bad.line()
+    good = Fernet.generate_key().decode()
+    valid = check_encryption_key(Settings().replace(encryption_key=good))
+    assert valid.ok and good not in valid.line()
