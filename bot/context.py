@@ -18,7 +18,8 @@ from services.access import AccessService, Directory
 from services.concurrency import Backoff
 from services.events import EventLog
 from services.home import HomeService
-from services.interviews import InterviewService
+from services.intake import download_slack_file
+from services.interviews import MAX_TRANSCRIPT_FILE_BYTES, InterviewService
 from services.keys import KeyService, KeyVault
 from services.leader import Leadership
 from services.nimrobo import NimroboClient
@@ -156,7 +157,15 @@ class Services:
 
     @cached_property
     def interviews(self) -> InterviewService:
-        return InterviewService(self.store, self.pluto, self.scoring, lambda: self.nimrobo)
+        settings = self.settings
+
+        def download(file: dict[str, Any]) -> bytes:  # a transcript shared in Slack, with the bot token
+            return download_slack_file(file, token=settings.slack_bot_token.reveal(),
+                                       slack_api_url=settings.slack_api_url, max_bytes=MAX_TRANSCRIPT_FILE_BYTES,
+                                       transport=self.transports.get("slack_files"))
+
+        return InterviewService(self.store, self.pluto, self.scoring, lambda: self.nimrobo, access=self.access,
+                                download=download)
 
     def close(self) -> None:
         self.stopping.set()

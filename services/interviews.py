@@ -18,11 +18,16 @@ or a :class:`services.pluto.PlutoError`, both :class:`ServiceError`.
   is unknown is checked against the candidate before anyone is told it failed.
 * **Slow calls.** Briefs, chat, analytics and realtime sessions call an AI and take
   seconds: call them after the Slack ack.
+* **Transcript files.** :meth:`InterviewService.analyze_file` reads a transcript shared as a
+  file (text, WebVTT/SRT subtitles, or a JSON turn list) through the ``download`` callable
+  the caller gives (the Slack layer's, with its bot token); the service itself knows no Slack.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -57,6 +62,8 @@ ADHOC_ROOM_TTL = 2 * 3600.0  # and its ad-hoc rooms two
 MAX_HISTORY_TURNS = 20
 MAX_TURN_CHARS = 4000
 MAX_TRANSCRIPT_CHARS = 200_000
+MAX_TRANSCRIPT_FILE_BYTES = 5 * 1024 * 1024
+TRANSCRIPT_FILE_TYPES = ("txt", "text", "vtt", "srt", "md", "markdown", "json", "log")
 INTERVIEWER_ROLES = ("agent", "assistant", "interviewer", "ai", "bot", "system")
 CANDIDATE_ROLES = ("user", "candidate", "human", "participant")
 
@@ -227,6 +234,7 @@ class RunContext:
     thread_ts: str | None
     job_description: str
     candidates: list[Candidate] = field(default_factory=list)
+    user: str = ""  # who started the run
 
     def candidate(self, candidate_id: str) -> Candidate | None:
         return next((c for c in self.candidates if c.id == candidate_id), None)
@@ -262,6 +270,40 @@ def transcript_text(transcript: Any) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_CUE_TIME = re.compile(r"^\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->", re.MULTILINE)
+
+
+def subtitle_text(text: str) -> str:
+    """A WebVTT or SRT transcript as plain lines: the header, cue numbers and timings dropped."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped == "WEBVTT" or stripped.startswith(("NOTE", "WEBVTT ")) or \
+                stripped.isdigit() or _CUE_TIME.match(stripped):
+            continue
+        lines.append(re.sub(r"^<v\s+([^>]+)>(.*?)(</v>)?$", r"\1: \2", stripped))
+    return "\n".join(lines)
+
+
+def file_transcript(name: str, data: bytes) -> str:
+    """The transcript in a shared file's bytes, by its kind: JSON turns, subtitles, or plain text."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if kind == "json" or text.lstrip().startswith(("[", "{")):
+        try:
+            return transcript_text(json.loads(text))
+        except ValueError:
+            if kind == "json":
+                raise TranscriptError(f"{name} is not valid JSON.",
+                                      hint="Upload the transcript as plain text instead.") from None
+    if kind in ("vtt", "srt") or text.lstrip().startswith("WEBVTT") or _CUE_TIME.search(text[:2000]):
+        return subtitle_text(text)
+    return text.strip()
+
+
 def _role_from(job_description: str, candidate: Candidate | None) -> str:
     first = next((line.strip() for line in job_description.splitlines() if line.strip()), "")
     return (first[:80] if first else "") or (candidate.job_title if candidate else "") or "the role"
@@ -274,13 +316,15 @@ class InterviewService:
 
     def __init__(self, store: Store, pluto: PlutoClient, scoring: Any = None,
                  nimrobo: Callable[[], Any] | None = None, *, access: AccessService | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 download: Callable[[dict[str, Any]], bytes] | None = None) -> None:
         self.store = store
         self.pluto = pluto
         self.scoring = scoring
         self._nimrobo = nimrobo
         self.access = access
         self.clock = clock
+        self.download = download  # fetches a shared file's bytes (the Slack layer's, with its token)
 
     # -- reading -------------------------------------------------------------------------------
     def get(self, room_id: str) -> InterviewRoom:
@@ -314,6 +358,43 @@ class InterviewService:
         data = (row or {}).get("analytics_json")
         return InterviewAnalytics.from_api(data) if isinstance(data, dict) else None
 
+    def interviewed(self, candidate_ids: Collection[str]) -> dict[str, InterviewRoom]:
+        """The latest analyzed interview of each of these candidates that has one (for candidate cards)."""
+        ids = sorted({c for c in candidate_ids if c})
+        if not ids:
+            return {}
+        rows = self.store.rows(TABLE, f"state = 'analyzed' and candidate_id in ({', '.join('?' * len(ids))})",
+                               ids, order_by="analyzed_at desc")
+        found: dict[str, InterviewRoom] = {}
+        for row in rows:
+            found.setdefault(row["candidate_id"], InterviewRoom.from_row(row))
+        return found
+
+    def allowed(self, room_id: str, *, user: str, members: Collection[str] | None = None,
+                live: bool = False, what: str = "use this interview") -> InterviewRoom:
+        """The room, when ``user`` may act on it (and it is still open, with ``live``); else the
+        refusal the action itself would give. Lets the Slack layer refuse before it says "working…"."""
+        if live:
+            return self._usable(room_id, user, members, what)
+        return self._allowed(self.get(room_id), user, members, what)
+
+    def check_run(self, run_id: str, *, user: str, members: Collection[str] | None = None,
+                  what: str = "do that") -> None:
+        """Refuse (:class:`NotAllowedError`) unless ``user`` may see the scoring run: who started it,
+        anyone in ``members`` (the caller vouches for them, e.g. the run channel's members), or
+        whoever :meth:`AccessService.may_see_run` lets in."""
+        run = self._run(run_id)
+        if not self._may_see_run(run, user, members):
+            raise NotAllowedError(f"Only people who can see this shortlist can {what}.",
+                                  hint="Ask someone in the shortlist's channel to add you.")
+
+    def _may_see_run(self, run: RunContext, user: str, members: Collection[str] | None) -> bool:
+        if user and user == run.user:
+            return True
+        if members is not None and user in members:
+            return True
+        return bool(self.access is not None and self.access.may_see_run(user, run.run_id).allowed)
+
     def set_card(self, room_id: str, channel: str, ts: str) -> InterviewRoom:
         """Remember the Interview card (its thread is where the assistant works)."""
         self.get(room_id)
@@ -321,10 +402,15 @@ class InterviewService:
 
     # -- starting ------------------------------------------------------------------------------
     def start(self, run_id: str, candidate_id: str, *, interviewer: str, interviewer_name: str,
-              channel: str | None = None, thread_ts: str | None = None, use_prebrief: bool = True) -> StartedInterview:
+              channel: str | None = None, thread_ts: str | None = None, use_prebrief: bool = True,
+              members: Collection[str] | None = None) -> StartedInterview:
         """``POST /pluto/candidates/{id}/interview``; when Pluto no longer has the candidate (a newer run
-        replaced it) an ad-hoc room named for them is made instead, and the brief comes from the run."""
+        replaced it) an ad-hoc room named for them is made instead, and the brief comes from the run.
+        Only someone who may see the run may start one (see :meth:`check_run`)."""
         run = self._run(run_id)
+        if not self._may_see_run(run, interviewer, members):
+            raise NotAllowedError("Only people who can see this shortlist can start an interview from it.",
+                                  hint="Ask someone in the shortlist's channel to add you.")
         candidate = run.candidate(candidate_id)
         if candidate is None:
             raise InterviewNotFoundError("That candidate is not in this shortlist any more.",
@@ -539,6 +625,27 @@ class InterviewService:
         transcript = self._nimrobo_client().session_transcript(ref.session_id, ref.kind, ref.project_id)
         return self.analyze(room.id, transcript_text(transcript), user=user, members=members, source="nimrobo")
 
+    def analyze_file(self, room_id: str, file: Mapping[str, Any], *, user: str,
+                     members: Collection[str] | None = None) -> AnalysisResult:
+        """Analyze a transcript shared as a file (``file``: the file's record, e.g. Slack's ``files.info``)."""
+        room = self._allowed(self.get(room_id), user, members, "analyze this interview")
+        name = str(file.get("name") or "the file")
+        kind = name.rsplit(".", 1)[-1].lower() if "." in name else str(file.get("filetype") or "")
+        if kind not in TRANSCRIPT_FILE_TYPES and not str(file.get("mimetype") or "").startswith("text/"):
+            raise TranscriptError(f"{name} is not a text transcript.",
+                                  hint="Upload a .txt, .vtt, .srt or .json transcript, or paste it.")
+        if int(file.get("size") or 0) > MAX_TRANSCRIPT_FILE_BYTES:
+            raise TranscriptError(f"{name} is larger than {MAX_TRANSCRIPT_FILE_BYTES // (1024 * 1024)} MB.",
+                                  hint="Upload the transcript alone, as text.")
+        if self.download is None:
+            raise TranscriptError("I can't read shared files here.", hint="Paste the transcript instead.")
+        try:
+            data = self.download(dict(file))
+        except ServiceError as exc:
+            raise TranscriptError(f"I couldn't fetch {name}: {exc.message}", status=exc.status,
+                                  hint=exc.hint) from exc
+        return self.analyze(room.id, file_transcript(name, data), user=user, members=members, source="file")
+
     # -- intake ----------------------------------------------------------------------------------
     def intake_link(self, candidate_id: str) -> IntakeCheck:
         """A new intake link, checked with ``GET /intake/{id}/validate`` before anyone sees it."""
@@ -587,7 +694,8 @@ class InterviewService:
         if run is None:
             raise InterviewNotFoundError("That shortlist is no longer available.", hint="Run /pluto results.")
 
-        return RunContext(run.id, run.channel, run.thread_ts, run.job_description or "", list(run.candidates))
+        return RunContext(run.id, run.channel, run.thread_ts, run.job_description or "", list(run.candidates),
+                          getattr(run, "user", "") or "")
 
     def _candidate(self, room: InterviewRoom, run: RunContext | None) -> Candidate | None:
         """The candidate's fields: from the run as scored, else from Pluto, else none."""

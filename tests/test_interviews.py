@@ -1,5 +1,6 @@
 """InterviewService (no Slack) against the Pluto and Nimrobo simulators over HTTP, in both Pluto shapes."""
 
+import json
 import logging
 import time
 from types import SimpleNamespace
@@ -356,3 +357,60 @@ def test_transcript_text_reads_the_shapes_seen():
     assert transcript_text("  plain text  ") == "plain text"
     assert transcript_text([{"role": "moderator", "text": "x"}, None, 3, {"role": "user"}]) == "Moderator: x"
     assert transcript_text(None) == "" and transcript_text({"other": 1}) == ""
+
+
+def test_only_someone_who_may_see_the_run_starts_an_interview(env):
+    sim, svc = env.sim, env.svc
+    with pytest.raises(NotAllowedError) as err:
+        svc.start("run1", env.ada.id, interviewer=MALLORY, interviewer_name="Mallory", members={RITA, BOB})
+    assert "can see this shortlist" in err.value.user_message and not sim.rooms
+    with pytest.raises(NotAllowedError):
+        svc.check_run("run1", user=MALLORY, members={RITA, BOB}, what="get an intake link")
+    svc.check_run("run1", user=RITA)  # who started the run
+    svc.check_run("run1", user=BOB, members={RITA, BOB})  # a member of its channel
+    assert svc.start("run1", env.ada.id, interviewer=BOB, interviewer_name="Bob", members={RITA, BOB}).room
+
+
+VTT = ("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Interviewer>Tell me about a hard project.\n\n"
+       "2\n00:00:05.000 --> 00:00:09.500\n<v Candidate>I led a billing migration with zero downtime.\n")
+
+
+def test_analyze_a_transcript_shared_as_a_file(env):
+    sim, svc = env.sim, env.svc
+    files = {"F1": VTT.encode(), "F2": json.dumps([{"role": "agent", "text": "Why payments?"},
+                                                   {"role": "user", "text": "I like hard correctness problems."}
+                                                   ]).encode(), "F3": TRANSCRIPT.encode("cp1252")}
+    fetched = []
+    svc.download = lambda f: fetched.append(f["id"]) or files[f["id"]]
+    room = start(env).room
+    svc.analyze_file(room.id, {"id": "F1", "name": "call.vtt", "size": 200}, user=RITA)
+    assert sim.analytics_requests[-1]["transcript"] == ("Interviewer: Tell me about a hard project.\n"
+                                                        "Candidate: I led a billing migration with zero downtime.")
+    result = svc.analyze_file(room.id, {"id": "F2", "name": "turns.json", "size": 90}, user=RITA)
+    assert sim.analytics_requests[-1]["transcript"] == \
+        "Interviewer: Why payments?\nCandidate: I like hard correctness problems."
+    assert result.source == "file" and result.save_state == "saved"
+    svc.analyze_file(room.id, {"id": "F3", "name": "notes.txt", "size": 300}, user=RITA)
+    assert sim.analytics_requests[-1]["transcript"] == TRANSCRIPT.strip()
+    # refused before anything is fetched: not a transcript, too big, an outsider
+    for file, user in (({"id": "F9", "name": "cv.pdf", "mimetype": "application/pdf", "size": 10}, RITA),
+                       ({"id": "F9", "name": "huge.txt", "size": 50 * 1024 * 1024}, RITA),
+                       ({"id": "F1", "name": "call.vtt", "size": 200}, MALLORY)):
+        with pytest.raises((TranscriptError, NotAllowedError)):
+            svc.analyze_file(room.id, file, user=user)
+    assert fetched == ["F1", "F2", "F3"]
+
+
+def test_interviewed_gives_each_candidate_their_latest_analysis(env):
+    svc = env.svc
+    assert svc.interviewed([env.ada.id, env.alan.id]) == {}
+    first = start(env).room
+    svc.analyze(first.id, TRANSCRIPT, user=RITA)
+    second = start(env).room
+    svc.analyze(second.id, TRANSCRIPT + "Candidate: One more thing about on-call rotations.\n", user=RITA)
+    start(env, env.alan)  # started, never analyzed
+    found = svc.interviewed([env.ada.id, env.alan.id])
+    assert list(found) == [env.ada.id] and found[env.ada.id].id == second.id and found[env.ada.id].score is not None
+    assert svc.allowed(second.id, user=RITA).id == second.id
+    with pytest.raises(NotAllowedError):
+        svc.allowed(second.id, user=MALLORY, members={RITA})
