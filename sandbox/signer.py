@@ -236,6 +236,19 @@ class SlackSigner:
             event["upload"] = False
         return self.event(event, **kw)
 
+    def say(self, text: str, *, user: str = DEFAULT_USER, channel: str = DEFAULT_CHANNEL,
+            thread_ts: str | None = None, files: list[dict[str, Any]] | None = None,
+            **kw: Any) -> tuple[dict[str, Any], httpx.Response]:
+        """A person posts ``text`` mentioning the bot: the message is stored on the stand-in (so
+        ``conversations.replies`` lists it, as Slack does) and its ``app_mention`` event is sent.
+        Returns (the stored message, the bot's ack)."""
+        mention = f"<@{self.slack.bot_user_id}>"
+        if mention not in text:
+            text = f"{mention} {text}".rstrip()
+        posted = self.slack.user_post(channel, user, text, thread_ts)
+        return posted, self.app_mention(text, files=files, channel=channel, user=user, ts=posted["ts"],
+                                        thread_ts=thread_ts, **kw)
+
     def message(self, text: str, channel: str = DEFAULT_CHANNEL, user: str = DEFAULT_USER, ts: str | None = None,
                 thread_ts: str | None = None, files: list[dict[str, Any]] | None = None,
                 **kw: Any) -> httpx.Response:

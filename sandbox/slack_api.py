@@ -394,6 +394,15 @@ class SlackStandIn(SimServer):
             self.users[user_id] = user
         return user
 
+    def user_post(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> dict[str, Any]:
+        """A message a person posts (not the bot), as Slack stores it: listed by ``conversations.history``
+        and ``.replies`` and by :meth:`messages`, but not part of the bot's :attr:`timeline`. The
+        signer's :meth:`~sandbox.signer.SlackSigner.say` posts one and sends its event."""
+        self._know(user)
+        message = self._new_message(channel, text=text, blocks=None, thread_ts=thread_ts,
+                                    extra={"user": user, "bot_id": None}, record=None)
+        return public(message)
+
     def rate_limit(self, method: str, burst: int, retry_after: float = 1.0, window: float = 60.0) -> None:
         """After ``burst`` calls of ``method`` within ``window`` seconds, answer 429 with ``Retry-After``."""
         with self._lock:
@@ -748,9 +757,11 @@ class SlackStandIn(SimServer):
         interaction payloads (type, user, bot_id, ts, text, blocks, thread_ts, metadata, files)."""
         if m.get("type") == "message":
             return m
-        out = {"type": "message", "user": m.get("user") or self.bot_user_id, "bot_id": m.get("bot_id") or self.bot_id,
-               "app_id": self.app_id, "ts": m.get("ts"), "text": m.get("text") or "", "blocks": m.get("blocks") or [],
-               "team": self.team_id}
+        by_bot = m.get("user") in (None, self.bot_user_id)
+        out = {"type": "message", "user": m.get("user") or self.bot_user_id, "ts": m.get("ts"),
+               "text": m.get("text") or "", "blocks": m.get("blocks") or [], "team": self.team_id}
+        if by_bot:  # a person's message carries no bot_id or app_id
+            out.update(bot_id=m.get("bot_id") or self.bot_id, app_id=self.app_id)
         for key in ("thread_ts", "metadata", "files"):
             if m.get(key):
                 out[key] = m[key]
