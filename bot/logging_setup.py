@@ -33,5 +33,14 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level if settings.log_level in logging.getLevelNamesMapping() else "INFO")
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "slack_bolt.App"):
+    quiet_libraries()
+
+
+# Libraries whose INFO/DEBUG lines carry request URLs or bodies: a query-string token, a message
+# with a private link. Their warnings and errors still show.
+NOISY = ("httpx", "httpcore", "apscheduler.executors.default", "slack_bolt.App", "slack_sdk")
+
+
+def quiet_libraries() -> None:
+    for noisy in NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
