@@ -145,3 +145,26 @@ class SlackOut:
     def file(self, file_id: str) -> dict[str, Any]:
         """A shared file's record (``files.info``)."""
         return dict(self.client.files_info(file=file_id)["file"])
+
+    def thread(self, channel: str, ts: str, max_pages: int = 10) -> list[dict[str, Any]]:
+        """The thread started by ``ts``, oldest first, with message metadata (``conversations.replies``)."""
+        found: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(max_pages):
+            page = self.client.conversations_replies(channel=channel, ts=ts, include_all_metadata=True,
+                                                     limit=200, cursor=cursor)
+            found += list(page.get("messages") or [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return found
+
+    def display_name(self, user: str) -> str:
+        """How ``user`` is called in the workspace (``users.info``); their id when Slack won't say."""
+        try:
+            info = self.client.users_info(user=user)["user"]
+        except SlackApiError:
+            return user
+        profile = info.get("profile") or {}
+        return str(profile.get("real_name") or info.get("real_name") or profile.get("display_name")
+                   or info.get("name") or user)

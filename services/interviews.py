@@ -395,6 +395,17 @@ class InterviewService:
             return True
         return bool(self.access is not None and self.access.may_see_run(user, run.run_id).allowed)
 
+    def cards_to_close(self, limit: int = 50) -> list[InterviewRoom]:
+        """Rooms that closed by themselves (their expiry passed) while their card still says live."""
+        rows = self.store.rows(TABLE, "card_ts is not null and state = 'live' and expires_at < ? and "
+                               "(card_state is null or card_state = 'live')", [self.clock()],
+                               order_by="expires_at", limit=limit)
+        return [InterviewRoom.from_row(r) for r in rows]
+
+    def card_shown(self, room_id: str, status: str) -> None:
+        """Remember the state the room's card shows now (see :meth:`cards_to_close`)."""
+        self.store.update(TABLE, room_id, {"card_state": status})
+
     def set_card(self, room_id: str, channel: str, ts: str) -> InterviewRoom:
         """Remember the Interview card (its thread is where the assistant works)."""
         self.get(room_id)

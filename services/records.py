@@ -176,20 +176,6 @@ class RunUpdate:
     candidates: list[Candidate] = field(default_factory=list)
 
 
-@dataclass
-class IntakeLink:
-    url: str  # a bearer secret: delivered privately, never stored
-    expires_at: str
-    candidate_name: str = ""
-
-
-@dataclass
-class InterviewRoom:
-    name: str
-    url: str  # a bearer secret: delivered privately, never stored
-    candidate_name: str = ""
-
-
 # -- voice links ---------------------------------------------------------------------------------
 @dataclass
 class VoiceBatch:

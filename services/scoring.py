@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import difflib
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +35,7 @@ from services.errors import NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
 from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
 from services.privacy import escape_csv_bytes, write_csv
-from services.records import CandidateRef, Intake, IntakeLink, InterviewRoom, RunUpdate, ScoringRun
+from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
 from services.store import Store, now
 
 TABLE = "scoring_runs"
@@ -247,19 +246,6 @@ class ScoringService:
         run = self.allowed_run(ref.run_id, user)
         return self._live(run, ref, "The pre-interview brief", lambda: self.client.prebrief(ref.candidate_id))
 
-    def intake_link(self, ref: CandidateRef, *, user: str) -> IntakeLink:
-        run = self.allowed_run(ref.run_id, user)
-        name = next((c.name for c in run.candidates if c.id == ref.candidate_id), "")
-        link = self._live(run, ref, "An intake link", lambda: self.client.intake_link(ref.candidate_id))
-        return IntakeLink(link.url.reveal(), _when(link.expires_at), name)
-
-    def interview_room(self, ref: CandidateRef, interviewer: str, *, user: str) -> InterviewRoom:
-        run = self.allowed_run(ref.run_id, user)
-        name = next((c.name for c in run.candidates if c.id == ref.candidate_id), "")
-        started = self._live(run, ref, "An interview room",
-                             lambda: self.client.start_interview(ref.candidate_id, interviewer))
-        return InterviewRoom(started.room_name, started.room_url.reveal(), name)
-
     # -- driving ------------------------------------------------------------------------
     def tick(self) -> list[RunUpdate]:
         """Advance every waiting run once; return what changed for the Slack layer to show."""
@@ -387,9 +373,3 @@ class ScoringService:
     def _next_seq(self) -> int:
         return (self.store.execute(f"select max(seq) as m from {TABLE}")[0]["m"] or 0) + 1
 
-
-def _when(timestamp: float | None) -> str:
-    """A Slack date token for an expiry, or "soon" when the API gave none."""
-    if not timestamp:
-        return "soon"
-    return f"<!date^{int(timestamp)}^{{date_short_pretty}} at {{time}}|{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(timestamp))}>"

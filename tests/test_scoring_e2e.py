@@ -190,14 +190,14 @@ def test_each_candidate_action(stack):
                                           if "Suggested questions" in str(v["blocks"])])[-1]
     for part in ("TL;DR", "Score breakdown", "Strengths", "Concerns", "Topics to avoid", "Follow-up"):
         assert part in str(brief["blocks"])
-    # Intake link and interview room: only to the person who clicked
+    # Intake link and the interview room's link: only to the person who clicked
     stack.signer.press("Intake link", user=USER)
     intake = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "Intake link" in e["text"]])
-    assert "token=" in intake[0]["text"]
-    stack.signer.press("Interview room", user=USER)
-    room = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "Interview room" in e["text"]])
-    assert "interview-" in room[0]["text"]
-    assert not [m for m in stack.slack.messages(CHANNEL) if "token=" in m["text"]]
+    assert "token=" in str(intake[0]["blocks"])
+    stack.signer.press("Start interview", user=USER)
+    room = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "is ready" in e["text"]])
+    assert "?t=dly_" in str(room[0]["blocks"])
+    assert not [m for m in stack.slack.messages(CHANNEL) if "token=" in str(m) or "?t=" in str(m)]
 
 
 def test_status_results_candidate_and_export_commands(stack):

@@ -7,6 +7,7 @@ data where a conversation is public.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.models.blocks import InputBlock, NumberInputElement, PlainTextInputElement
@@ -20,7 +21,6 @@ from bot.blocks import (
     button,
     clip,
     context,
-    divider,
     error_message,
     header,
     mrkdwn_escape,
@@ -29,9 +29,11 @@ from bot.blocks import (
     section,
 )
 from bot.blocks.board import screen_one_button, screen_top_block
+from bot.blocks.interviews import brief_view
 from services.intake import IntakeReport
+from services.interviews import InterviewRoom
 from services.pluto import Candidate, PreBrief, ProgressSnapshot, Question, read_progress
-from services.records import CandidateRef, InterviewRoom, ScoringRun
+from services.records import CandidateRef, ScoringRun
 
 SCORE_MODAL = "pluto_score_modal"
 PER_PAGE = 10
@@ -119,19 +121,37 @@ def done_message(filename: str, count: int) -> Message:
                 f"{count} candidates ranked; the shortlist is below.")])
 
 
-def _candidate_rows(run_id: str, c: Candidate) -> list[Any]:
+def interviewed_line(room: InterviewRoom | None) -> str:
+    """" · ✅ interviewed 72 (Hire)" for a candidate whose interview was analyzed; else nothing."""
+    if room is None:
+        return ""
+    rec = f" ({mrkdwn_escape(room.recommendation)})" if room.recommendation else ""
+    return f" · :white_check_mark: *interviewed* {_fmt(room.score)}{rec}"
+
+
+def _candidate_rows(run_id: str, c: Candidate, interviewed: InterviewRoom | None = None) -> list[Any]:
     summary = c.one_line_summary or c.job_title or ""
     text = (f"*#{c.rank} {mrkdwn_escape(c.name)}* — *{_fmt(c.final_score)}* final · AI {_fmt(c.ai_score)} · "
-            f"algo {_fmt(c.algo_score)} · {c.tier or 'untiered'}\n{mrkdwn_escape(clip(summary, 300))}")
+            f"algo {_fmt(c.algo_score)} · {c.tier or 'untiered'}{interviewed_line(interviewed)}\n"
+            f"{mrkdwn_escape(clip(summary, 300))}")
     value = CandidateRef(run_id, c.id).to_value()
     return [section(text), actions(
         button("Details", "pluto_details", value), button("Questions", "pluto_questions", value),
         button("Pre-brief", "pluto_prebrief", value), button("Intake link", "pluto_intake", value),
-        button("Interview room", "pluto_room", value), screen_one_button(run_id, c.id))]
+        button("Voice intake", "pluto_voice_intake", value), button("Start interview", "pluto_interview", value),
+        screen_one_button(run_id, c.id))]
 
 
-def shortlist_message(run: ScoringRun, page_number: int = 1, *, metadata: bool = True) -> Message:
-    """One page of the top N: two blocks a candidate, ten a page, so ≤ 26 blocks whatever N is."""
+def shortlist_page_of(run: ScoringRun, candidate_id: str) -> int:
+    """The shortlist page a candidate is on (1 when they are not in the top N)."""
+    top = [c.id for c in run.candidates[: run.top_n]]
+    return top.index(candidate_id) // PER_PAGE + 1 if candidate_id in top else 1
+
+
+def shortlist_message(run: ScoringRun, page_number: int = 1, *, metadata: bool = True,
+                      interviewed: Mapping[str, InterviewRoom] | None = None) -> Message:
+    """One page of the top N: two blocks a candidate, ten a page, so ≤ 26 blocks whatever N is.
+    ``interviewed``: the analyzed interview of each candidate that has one (shown on their card)."""
     candidates = run.candidates
     top = candidates[: run.top_n]
     page = paginate(top, page_number, PER_PAGE)
@@ -139,7 +159,7 @@ def shortlist_message(run: ScoringRun, page_number: int = 1, *, metadata: bool =
                          context(f"Top {len(top)} of {len(candidates)} ranked by final score. "
                                  "The full ranking is attached as a CSV."), screen_top_block(run.id)]
     for c in page.items:
-        blocks += _candidate_rows(run.id, c)
+        blocks += _candidate_rows(run.id, c, (interviewed or {}).get(c.id))
     blocks += pager(page, "pluto_page", run.id)
     text = f"Shortlist for {run.filename}: " + ", ".join(f"#{c.rank} {c.name}" for c in page.items[:10])
     meta = None
@@ -166,6 +186,9 @@ def details_view(c: Candidate) -> View:
               f"*Tier*\n{c.tier or '—'}", f"*Title*\n{mrkdwn_escape(c.job_title) or '—'}",
               f"*Company*\n{mrkdwn_escape(c.current_company) or '—'}",
               f"*Email*\n{mrkdwn_escape(c.email or '—')}", f"*Experience*\n{raw.get('years_experience') or '—'} years"]
+    if c.interviewed:
+        fields.append(f"*Interview*\ninterviewed · {_fmt(c.interview_score)}"
+                      + (f" · {mrkdwn_escape(c.recommendation)}" if c.recommendation else ""))
     blocks: list[Any] = [header(clip(c.name, 150)), section("", fields=fields)]
     for label, key in (("Summary", "bio_summary"), ("Reasoning", "reasoning")):
         if raw.get(key):
@@ -183,33 +206,7 @@ def details_view(c: Candidate) -> View:
 
 
 def prebrief_view(brief: PreBrief) -> View:
-    breakdown = "\n".join(f"• {k.replace('_', ' ').capitalize()}: {v}" for k, v in brief.score_breakdown.items())
-    questions = []
-    for q in brief.suggested_questions[:10]:
-        line = f"• *{mrkdwn_escape(str(q.get('question', '')))}*"
-        extra = " · ".join(str(q[k]) for k in ("category", "purpose") if q.get(k))
-        if extra:
-            line += f"\n   _{mrkdwn_escape(extra)}_"
-        if q.get("follow_up"):
-            line += f"\n   Follow-up: {mrkdwn_escape(str(q['follow_up']))}"
-        questions.append(line)
-    blocks: list[Any] = [
-        header(f"Pre-brief · {clip(brief.candidate_name, 120)}"),
-        section(f"*TL;DR* {mrkdwn_escape(brief.tldr)}\n*Fit:* {_fmt(brief.overall_fit_score)}/100 · "
-                f"{mrkdwn_escape(brief.current_role) or 'role unknown'} · "
-                f"{brief.years_experience or '?'} years"),
-        section(f"*Fit summary*\n{mrkdwn_escape(brief.fit_summary)}"),
-        section(f"*Score breakdown*\n{breakdown or '—'}"),
-        section(f"*Skill matches*\n{_bullets(brief.skill_matches)}"),
-        section(f"*Experience highlights*\n{_bullets(brief.experience_highlights)}"),
-        section(f"*Strengths*\n{_bullets(brief.strengths)}"),
-        section(f"*Concerns*\n{_bullets(brief.concerns)}"),
-        divider(),
-        section("*Suggested questions*\n" + ("\n".join(questions) or "—")),
-        section(f"*Topics to avoid*\n{_bullets(brief.topics_to_avoid)}"),
-        section(f"*Key things to remember*\n{_bullets(brief.key_things_to_remember)}"),
-    ]
-    return View(type="modal", title="Pre-interview brief", close="Close", blocks=blocks)
+    return brief_view(brief, "Pluto's pre-interview brief for this candidate.")
 
 
 def questions_message(name: str, questions: list[Question]) -> Message:
@@ -223,21 +220,6 @@ def spinner_message(text: str) -> Message:
     return Message(text=text, blocks=[section(f":hourglass_flowing_sand: {text}")])
 
 
-def private_link_message(title: str, url: str, note: str) -> Message:
-    """A bearer link for one person (send it with ``SlackOut.reply_privately``)."""
-    return Message(text=f"{title}: {url}", blocks=[section(f"*{title}*\n<{url}|Open link>\n`{url}`"), context(note)])
-
-
-def intake_link_message(url: str, expires_at: str) -> Message:
-    return private_link_message("Intake link", url,
-                                f"Only you can see this. Send it to the candidate; it expires {expires_at}.")
-
-
-def room_message(room: InterviewRoom) -> Message:
-    return private_link_message(f"Interview room {room.name}", room.url,
-                                "Only you can see this. The room has the candidate's context and pre-brief loaded.")
-
-
 def pick_candidate_message(run_id: str, matches: list[Candidate]) -> Message:
     blocks: list[Any] = [section("Several candidates match. Pick one:")]
     for c in matches[:10]:
@@ -246,8 +228,8 @@ def pick_candidate_message(run_id: str, matches: list[Candidate]) -> Message:
     return Message(text="Several candidates match.", blocks=blocks)
 
 
-def candidate_card(run_id: str, c: Candidate) -> Message:
-    return Message(text=f"#{c.rank} {c.name}", blocks=_candidate_rows(run_id, c))
+def candidate_card(run_id: str, c: Candidate, interviewed: InterviewRoom | None = None) -> Message:
+    return Message(text=f"#{c.rank} {c.name}", blocks=_candidate_rows(run_id, c, interviewed))
 
 
 def no_candidate_message(run: ScoringRun, query: str) -> Message:

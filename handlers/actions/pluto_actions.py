@@ -1,4 +1,5 @@
-"""Buttons on scoring messages: candidate details, questions, pre-brief, intake link, room; retry; pages."""
+"""Buttons on scoring messages: candidate details, questions, pre-brief, intake link, voice intake,
+start interview; retry; pages."""
 
 from __future__ import annotations
 
@@ -11,15 +12,14 @@ from slack_sdk import WebClient
 from bot.blocks import Message, error_message
 from bot.blocks.pluto import (
     details_view,
-    intake_link_message,
     prebrief_view,
     questions_message,
     queued_message,
-    room_message,
     shortlist_message,
     spinner_message,
 )
 from bot.context import Services
+from bot.flows import interviews
 from bot.slack_out import SlackOut
 from bot.work import Reply, defer, defer_modal
 from handlers import inject
@@ -87,27 +87,36 @@ def on_prebrief(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: 
 
 def on_intake(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
               services: Services) -> None:
-    """The intake link is a bearer secret: only the person who clicked sees it."""
+    """A new intake link, checked with Pluto before it is shown, and its gaps; only to the person who clicked."""
     ack()
     reply = private_reply(client, body)
-
-    def work() -> None:
-        link = services.scoring.intake_link(CandidateRef.parse(action["value"]), user=body["user"]["id"])
-        reply(intake_link_message(link.url, link.expires_at))
-
-    defer(services.work, body["user"]["id"], work, reply, "intake link")
+    user = body["user"]["id"]
+    defer(services.work, user,
+          lambda: interviews.intake_link(services, SlackOut(client), CandidateRef.parse(action["value"]), user, reply),
+          reply, "intake link")
 
 
-def on_room(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-            services: Services) -> None:
-    """The room link is a bearer secret: only the person who clicked sees it."""
+def on_voice_intake(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    services: Services) -> None:
+    """The voice intake's room and questions, only to the person who clicked."""
     ack()
     reply = private_reply(client, body)
-    interviewer = body["user"].get("name") or body["user"]["id"]
-    defer(services.work, body["user"]["id"],
-          lambda: reply(room_message(services.scoring.interview_room(CandidateRef.parse(action["value"]),
-                                                                     interviewer, user=body["user"]["id"]))),
-          reply, "interview room")
+    user = body["user"]["id"]
+    defer(services.work, user,
+          lambda: interviews.voice_intake(services, SlackOut(client), CandidateRef.parse(action["value"]), user,
+                                          reply),
+          reply, "voice intake")
+
+
+def on_start_interview(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                       services: Services) -> None:
+    """Start interview: the Interview card in the run's thread; the room link and token to the clicker only."""
+    ack()
+    user = body["user"]["id"]
+    defer(services.work, user,
+          lambda: interviews.start_from_candidate(services, SlackOut(client), CandidateRef.parse(action["value"]),
+                                                  user),
+          private_reply(client, body), "start interview")
 
 
 def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -132,7 +141,8 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
 
     def work() -> None:
         ref = PageRef.parse(action["value"])
-        message = shortlist_message(services.scoring.run(ref.key), ref.number)
+        run = services.scoring.run(ref.key)
+        message = shortlist_message(run, ref.number, interviewed=interviews.interviewed_for(services, run))
         channel, _, _ = where(body)
         ts = (body.get("message") or {}).get("ts")
         if ts and not (body.get("container") or {}).get("is_ephemeral"):
@@ -146,6 +156,8 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
 def register(app: App, services: Services) -> None:
     for action_id, listener in (("pluto_details", on_details), ("pluto_questions", on_questions),
                                 ("pluto_prebrief", on_prebrief), ("pluto_intake", on_intake),
-                                ("pluto_room", on_room), ("pluto_retry", on_retry),
+                                ("pluto_voice_intake", on_voice_intake), ("pluto_interview", on_start_interview),
+                                # cards posted before "Start interview" existed carry "Interview room"
+                                ("pluto_room", on_start_interview), ("pluto_retry", on_retry),
                                 ("pluto_page_next", on_page), ("pluto_page_prev", on_page)):
         app.action(action_id)(inject(listener, services))

@@ -1,4 +1,4 @@
-"""``/pluto``: candidate scoring. Subcommand handlers attach with ``PLUTO.on(name)``."""
+"""``/pluto``: candidate scoring and live interviews. Subcommand handlers attach with ``PLUTO.on(name)``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from handlers.router import CommandRouter, Subcommand
 
 PLUTO = CommandRouter(
     "/pluto",
-    "Pluto — candidate scoring",
+    "Pluto — candidate scoring and live interviews",
     [
         Subcommand("help", "help", "show this help", "help"),
         Subcommand("score", "score", "score a CSV of candidates (opens a form; or mention me with a CSV and "
@@ -19,6 +19,8 @@ PLUTO = CommandRouter(
         Subcommand("candidate", "candidate <id or name>", "one candidate's profile (fuzzy name match)",
                    "candidate Jane Doe", needs_arg=True),
         Subcommand("export", "export", "the full ranking as a CSV file", "export"),
+        Subcommand("room", "room [candidate name]", "an ad-hoc live interview room, outside a scoring run (the "
+                   "candidate card's Start interview makes one for a shortlisted candidate)", "room Grace Hopper"),
     ],
 )
 

@@ -10,6 +10,7 @@ from bot.blocks.pluto import (
     shortlist_message,
     status_message,
 )
+from bot.flows.interviews import interviewed_for
 from bot.flows.scoring import share_export
 from handlers.commands.pluto import PLUTO
 from handlers.router import CommandRequest
@@ -28,7 +29,8 @@ def status(cmd: CommandRequest) -> None:
 
 @PLUTO.on("results")
 def results(cmd: CommandRequest) -> None:
-    cmd.reply(shortlist_message(cmd.services.scoring.latest_for(cmd.channel_id), metadata=False))
+    run = cmd.services.scoring.latest_for(cmd.channel_id)
+    cmd.reply(shortlist_message(run, metadata=False, interviewed=interviewed_for(cmd.services, run)))
 
 
 @PLUTO.on("candidate")
@@ -38,7 +40,7 @@ def candidate(cmd: CommandRequest) -> None:
     if not matches:
         cmd.reply(no_candidate_message(run, cmd.args))
     elif len(matches) == 1:
-        cmd.reply(candidate_card(run.id, matches[0]))
+        cmd.reply(candidate_card(run.id, matches[0], interviewed_for(cmd.services, run).get(matches[0].id)))
     else:
         cmd.reply(pick_candidate_message(run.id, matches))
 

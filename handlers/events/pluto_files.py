@@ -1,4 +1,6 @@
-"""A CSV posted with a mention that says "score": the rest of the text is the job description."""
+"""A CSV posted with a mention that says "score": the rest of the text is the job description.
+
+The ``app_mention`` event itself is routed in :mod:`handlers.events.mentions`."""
 
 from __future__ import annotations
 
@@ -48,15 +50,10 @@ def score_from_message(services: Services, client: WebClient, event: dict[str, A
               lambda m: out.reply_privately(channel, user, m), "score from a message")
 
 
-def on_mention(event: dict[str, Any], client: WebClient, context: dict[str, Any], services: Services) -> None:
-    score_from_message(services, client, event, context.get("bot_user_id") or "")
-
-
 def on_message(event: dict[str, Any], client: WebClient, context: dict[str, Any], services: Services) -> None:
     if event.get("files") and event.get("subtype") in (None, "file_share"):
         score_from_message(services, client, event, context.get("bot_user_id") or "")
 
 
 def register(app: App, services: Services) -> None:
-    app.event("app_mention")(inject(on_mention, services))
     app.event("message")(inject(on_message, services))

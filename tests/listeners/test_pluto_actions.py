@@ -3,11 +3,13 @@
 import inspect
 from unittest.mock import call
 
+from config import Secret
 from handlers import inject
-from handlers.actions.pluto_actions import on_details, on_intake, on_page, on_questions, on_room
+from handlers.actions.pluto_actions import on_details, on_intake, on_page, on_questions, on_start_interview
 from services.errors import NotFoundHere
-from services.pluto import Candidate, PlutoError, Question
-from services.records import CandidateRef, IntakeLink, InterviewRoom, ScoringRun
+from services.interviews import IntakeCheck, InterviewRoom, NotAllowedError, StartedInterview
+from services.pluto import Candidate, IntakeLink, IntakeValidation, PlutoError, Question, RoomAccess
+from services.records import CandidateRef, ScoringRun
 from services.scoring import GONE
 
 VALUE = CandidateRef("run1", "c1").to_value()
@@ -42,23 +44,63 @@ def test_a_shortlist_that_is_gone_is_said_in_the_modal_not_reported_as_a_crash(s
     slack.client.chat_postEphemeral.assert_not_called()  # nothing crashed, so no "something went wrong"
 
 
-def test_the_intake_link_goes_only_to_the_person_who_clicked(slack, services):
-    services.scoring.intake_link.return_value = IntakeLink("https://pluto/intake/c1?token=s3cret", "tomorrow")
+RUN = ScoringRun("run1", "C_HIRING", "1.0", "U_ALICE", "c.csv", "complete",
+                 results=[{"id": "c1", "name": "Ada", "rank": 1}])
+
+
+def test_the_intake_link_is_checked_and_goes_only_to_the_person_who_clicked(slack, services):
+    services.scoring.run.return_value = RUN
+    services.scoring.candidate_name.return_value = "Ada"
+    slack.client.conversations_members.return_value = {"members": ["U_ALICE", "U_BOB"]}
+    services.interviews.intake_link.return_value = IntakeCheck(
+        IntakeLink("c1", Secret("https://pluto/intake/c1?token=s3cret")), IntakeValidation(True, "Ada", ["phone"]))
     body, action = click("pluto_intake")
     on_intake(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
     slack.ack.assert_called_once_with()
+    services.interviews.check_run.assert_called_once_with("run1", user="U_ALICE", members={"U_ALICE", "U_BOB"},
+                                                          what="get an intake link")
     sent = slack.client.chat_postEphemeral.call_args.kwargs
-    assert sent["user"] == "U_ALICE" and sent["channel"] == "C_HIRING" and "token=s3cret" in sent["text"]
+    assert sent["user"] == "U_ALICE" and sent["channel"] == "C_HIRING" and "token=s3cret" in str(sent["blocks"])
+    assert "will ask about:* phone" in str(sent["blocks"])
     slack.client.chat_postMessage.assert_not_called()
 
 
-def test_the_room_link_goes_only_to_the_person_who_clicked(slack, services):
-    services.scoring.interview_room.return_value = InterviewRoom("interview-7", "https://rooms/interview-7?t=1")
-    body, action = click("pluto_room")
-    on_room(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
-    services.scoring.interview_room.assert_called_once_with(CandidateRef("run1", "c1"), "alice", user="U_ALICE")
-    assert "interview-7?t=1" in slack.client.chat_postEphemeral.call_args.kwargs["text"]
-    slack.client.chat_postMessage.assert_not_called()
+def test_someone_who_cannot_see_the_run_gets_no_intake_link(slack, services):
+    services.scoring.run.return_value = RUN
+    services.interviews.check_run.side_effect = NotAllowedError("Only people who can see this shortlist can do that.")
+    body, action = click("pluto_intake")
+    on_intake(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
+    services.interviews.intake_link.assert_not_called()
+    assert "Only people who can see this shortlist" in slack.client.chat_postEphemeral.call_args.kwargs["text"]
+
+
+def room_record(**changes):
+    values = dict(id="r1", room_name="interview-7", kind="candidate", run_id="run1", candidate_id="c1",
+                  candidate_name="Ada", interviewer="U_ALICE", interviewer_name="Alice", interviewers=("U_ALICE",),
+                  channel="C_HIRING", thread_ts="1.0", card_ts=None, expires_at=2e9, expiry_estimated=False,
+                  state="live")
+    return InterviewRoom(**{**values, **changes})
+
+
+def test_start_interview_posts_a_card_without_secrets_and_the_token_privately(slack, services):
+    services.scoring.run.return_value = RUN
+    services.scoring.candidate_name.return_value = "Ada"
+    services.interviews.clock.return_value = 1e9
+    access = RoomAccess("interview-7", Secret("https://rooms/interview-7"), Secret("tok-s3cret"))
+    services.interviews.start.return_value = StartedInterview(room_record(), access)
+    services.interviews.set_card.return_value = room_record(card_ts="2.0")
+    slack.client.users_info.return_value = {"user": {"profile": {"real_name": "Alice Smith"}}}
+    body, action = click("pluto_interview")
+    on_start_interview(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
+    assert slack.mock_calls[0] == call.ack()
+    assert services.interviews.start.call_args.kwargs["interviewer_name"] == "Alice Smith"
+    working = slack.client.chat_postMessage.call_args.kwargs
+    assert working["thread_ts"] == "1.0" and "Starting an interview room for Ada" in working["text"]
+    card = slack.client.chat_update.call_args.kwargs
+    assert card["ts"] == "2.0" and "interview-7" in str(card["blocks"]) and "Invite candidate" in str(card["blocks"])
+    assert "s3cret" not in str(working) + str(card) and "https://rooms" not in str(card)
+    private = slack.client.chat_postEphemeral.call_args.kwargs
+    assert private["user"] == "U_ALICE" and "https://rooms/interview-7?t=tok-s3cret" in str(private["blocks"])
 
 
 def test_questions_replace_the_spinner_and_a_pluto_error_says_why(slack, services):
@@ -79,6 +121,7 @@ def test_a_page_of_a_channel_shortlist_changes_in_place_and_a_private_one_is_sen
     run = ScoringRun("run1", "C_HIRING", "1.0", "U_ALICE", "c.csv", "complete", top_n=20,
                      results=[{"id": f"c{i}", "name": f"Cand {i}", "rank": i} for i in range(1, 21)])
     services.scoring.run.return_value = run
+    services.interviews.interviewed.return_value = {}
     body, action = click("pluto_page_next", "run1|2")
     on_page(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
     update = slack.client.chat_update.call_args.kwargs

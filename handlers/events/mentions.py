@@ -1,0 +1,35 @@
+"""Mentions of the bot: the interview assistant in an Interview card's thread, else scoring a CSV.
+
+Bolt runs one listener per event, so this module owns ``app_mention`` and routes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.context import Services
+from bot.flows.interviews import ask_assistant, assistant_room
+from bot.slack_out import SlackOut
+from bot.work import defer
+from handlers import inject
+from handlers.events.pluto_files import score_from_message
+
+
+def on_mention(event: dict[str, Any], client: WebClient, context: dict[str, Any], services: Services) -> None:
+    room = assistant_room(services, event)
+    if room is None:
+        score_from_message(services, client, event, context.get("bot_user_id") or "")
+        return
+    channel, user = event["channel"], event.get("user") or ""
+    if not services.events.first_time(f"assistant:{channel}:{event['ts']}"):  # Slack re-sent it
+        return
+    out = SlackOut(client)
+    defer(services.work, user, lambda: ask_assistant(services, out, room, event),
+          lambda message: out.reply_privately(channel, user, message, event.get("thread_ts")), "interview assistant")
+
+
+def register(app: App, services: Services) -> None:
+    app.event("app_mention")(inject(on_mention, services))
