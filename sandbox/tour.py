@@ -95,6 +95,20 @@ def _complete_screened_command(console: Console) -> str | None:
     return f"sim complete {links[0]['label']}" if links else None
 
 
+def _interview_done(console: Console, mark: int) -> str | None:
+    from sandbox.console import USER
+
+    events = console.slack.timeline_since(mark)
+    card = any(e["kind"] in ("message", "update") and (e.get("metadata") or {}).get("event_type")
+               == "pluto_interview_card" for e in events)
+    private = any(e["kind"] == "ephemeral" and e.get("user") == USER and "is ready" in str(e.get("text"))
+                  for e in events)
+    if card and private:
+        return ("The thread got an Interview card (no link or token on it); the room link and your token came "
+                "to you alone.")
+    return None
+
+
 def _score_command(console: Console) -> str:
     try:
         path = EXAMPLE_CSV.relative_to(Path.cwd())
@@ -120,6 +134,15 @@ STEPS: list[Step] = [
         suggest={"jd": "Senior backend engineer: Python, distributed systems, mentoring.", "top_n": "5"},
         after=("`Details 1` opens the first candidate, `Pre-brief Ada` prepares a brief, `buttons` lists "
                "them all; `files` then `open 1` shows the ranking CSV.")),
+    Step(
+        title="Start a live interview",
+        explain=("Each candidate card has Start interview. Pluto makes a video room with the candidate's brief\n"
+                 "loaded; the thread gets one Interview card, and the room link with your token comes only to\n"
+                 "you, because both let anyone in."),
+        command="Start interview Ada", done=_interview_done, waiting="for the room",
+        after=("`Brief` shows the brief privately, `Invite candidate` makes Ada's join link for you to send, "
+               "`Analyze` takes the transcript afterwards (type `<<` to paste several lines). In Slack, "
+               "mention the bot in the thread to ask the interview assistant.")),
     Step(
         title="Create voice-screen links",
         explain=("/voicelink create opens a form. The interview pattern makes one voice project per role and\n"

@@ -266,6 +266,7 @@ def test_the_tour_walks_through_scoring_a_voice_screen_a_completed_interview_and
     out = t.output
     assert "That's the tour." in out, out[-3000:]
     assert "✓ The ranked shortlist is in the thread" in out
+    assert "✓ The thread got an Interview card" in out
     assert "✓ Your links came by DM" in out
     assert "✓ The completed interview was posted" in out
     assert "✓ The Screening board is in the scoring thread" in out
