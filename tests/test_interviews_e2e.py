@@ -15,6 +15,7 @@ import pytest
 
 from bot.logging_setup import quiet_libraries
 from sandbox.stack import Stack, StackOptions
+from tests.conftest import db_options
 
 RITA, BOB, MALLORY, CHANNEL = "U_RITA", "U_BOB", "U_MALLORY", "C_HIRING"
 JD = "Staff engineer, payments. Python, distributed systems, on-call."
@@ -54,15 +55,29 @@ def logs():
     root.setLevel(level)
 
 
+def make_stack(database=None):
+    options = StackOptions(pluto={"extract_seconds": 0.1, "score_seconds": 0.2},
+                           nimrobo={"evaluation_delay": 0, "summary_delay": 0},
+                           **(db_options(database) if database else {}))
+    s = Stack(options).start()
+    s.slack.members[CHANNEL] = {RITA, BOB, s.slack.bot_user_id}
+    s.slack.add_user(RITA, "Rita Recruiter")
+    s.slack.add_user(BOB, "Bob Builder")
+    return s
+
+
 @pytest.fixture()
 def stack():
-    options = StackOptions(pluto={"extract_seconds": 0.1, "score_seconds": 0.2},
-                           nimrobo={"evaluation_delay": 0, "summary_delay": 0})
-    with Stack(options) as s:
-        s.slack.members[CHANNEL] = {RITA, BOB, s.slack.bot_user_id}
-        s.slack.add_user(RITA, "Rita Recruiter")
-        s.slack.add_user(BOB, "Bob Builder")
-        yield s
+    s = make_stack()
+    yield s
+    s.stop()
+
+
+@pytest.fixture()
+def any_db_stack(database):  # on SQLite and on PostgreSQL
+    s = make_stack(database)
+    yield s
+    s.stop()
 
 
 def score(stack):
@@ -320,7 +335,8 @@ def test_an_outsider_is_refused_everywhere_and_nothing_reaches_pluto(stack):
     assert not [e for e in slack.ephemerals() if e["user"] == MALLORY]
 
 
-def test_adhoc_room_and_a_transcript_file(stack):
+def test_adhoc_room_and_a_transcript_file(any_db_stack):
+    stack = any_db_stack
     slack, sim = stack.slack, stack.pluto
     assert "room [candidate name]" in stack.signer.command("/pluto", "help", user=RITA, channel=CHANNEL).text
     stack.signer.command("/pluto", "room Grace Hopper", user=RITA, channel=CHANNEL)
@@ -369,7 +385,8 @@ def test_intake_link_is_checked_and_lists_gaps_and_voice_intake_is_private(stack
     assert "token=" not in json.dumps(slack.messages(CHANNEL))
 
 
-def test_a_room_that_closes_by_itself_shows_closed_and_the_assistant_stops(stack):
+def test_a_room_that_closes_by_itself_shows_closed_and_the_assistant_stops(any_db_stack):
+    stack = any_db_stack
     slack, sim = stack.slack, stack.pluto
     shortlist = score(stack)
     sim.configure(interview_ttl_seconds=2)
