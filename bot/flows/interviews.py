@@ -50,7 +50,7 @@ from bot.context import Services
 from bot.flows.scoring import SHORTLIST
 from bot.slack_out import SlackOut
 from bot.work import Reply
-from services.errors import ServiceError
+from services.errors import Refusal, ServiceError
 from services.interviews import (
     AnalysisResult,
     ChatTurn,
@@ -111,7 +111,13 @@ def _open_room(services: Services, out: SlackOut, *, channel: str, thread_ts: st
                candidate_name: str, make: Callable[[str], StartedInterview]) -> InterviewRoom | None:
     """Post the "working…" card, make the room, turn the card into the Interview card, and give the
     interviewer their way in privately. On failure the working card says why."""
-    ts = out.post(channel, starting_card(candidate_name), thread_ts)
+    try:
+        ts = out.post(channel, starting_card(candidate_name), thread_ts)
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
+            raise Refusal("I can't post in this conversation, so there is nowhere to put the Interview card.",
+                          hint="Invite me to the channel (`/invite @Pluto Bot`) and try again.") from exc
+        raise
     try:
         started = make(ts)
     except ServiceError as exc:

@@ -2,9 +2,13 @@
 
 from unittest.mock import Mock, call
 
+from slack_sdk.errors import SlackApiError
+
+import handlers.commands.pluto_interviews  # noqa: F401 - attaches /pluto room
 from bot.blocks.interviews import ANSWER_EVENT
 from bot.flows.interviews import history_from_thread
 from handlers.actions.interview_actions import on_add
+from handlers.commands.pluto import PLUTO
 from handlers.events.mentions import on_mention
 from handlers.views.interview_views import on_add_interviewer, on_analyze, parse_transcript_form
 from services.interviews import ChatTurn, InterviewRoom
@@ -101,3 +105,16 @@ def test_the_colleague_picker_opens_right_after_the_ack_and_yourself_is_not_a_co
                        services=services)
     assert slack.ack.call_args == call(response_action="errors",
                                        errors={"colleague": "You are in the room already; choose a colleague."})
+
+
+def test_pluto_room_where_the_bot_is_not_says_to_invite_it(slack, services):
+    services.scoring.latest.return_value = None
+    slack.client.users_info.return_value = {"user": {"real_name": "Alice"}}
+    slack.client.chat_postMessage.side_effect = SlackApiError("no", {"ok": False, "error": "not_in_channel"})
+    body = {"command": "/pluto", "text": "room Grace Hopper", "user_id": "U_ALICE", "channel_id": "C_ELSEWHERE",
+            "trigger_id": "trig-1"}
+    PLUTO(ack=slack.ack, body=body, client=slack.client, respond=slack.respond, services=services)
+    assert slack.mock_calls[0] == call.ack()
+    answer = slack.respond.call_args.kwargs
+    assert answer["response_type"] == "ephemeral" and "/invite @Pluto Bot" in answer["text"]
+    services.interviews.create_adhoc.assert_not_called()
