@@ -338,12 +338,18 @@ class InterviewService:
         rows = self.store.rows(TABLE, "room_name = ?", [room_name], order_by="created_at desc", limit=1)
         return InterviewRoom.from_row(rows[0]) if rows else None
 
-    def for_thread(self, channel: str, thread_ts: str) -> InterviewRoom | None:
-        """The room whose Interview card starts (or sits in) this thread: where the assistant answers."""
+    def for_thread(self, channel: str, thread_ts: str, user: str | None = None) -> InterviewRoom | None:
+        """The room whose Interview card starts (or sits in) this thread: where the assistant answers.
+        A run's thread can hold several cards: then ``user``'s own open room, else the newest open
+        one, else the newest."""
         rows = self.store.rows(TABLE, "channel = ? and (card_ts = ? or thread_ts = ?)", [channel, thread_ts,
                                                                                          thread_ts],
-                               order_by="created_at desc", limit=1)
-        return InterviewRoom.from_row(rows[0]) if rows else None
+                               order_by="created_at desc", limit=50)
+        rooms = [InterviewRoom.from_row(r) for r in rows]
+        at = self.clock()
+        live = [r for r in rooms if r.state == "live" and r.is_live(at)]
+        mine = [r for r in live if user and user in r.interviewers]
+        return next(iter(mine + live + rooms), None)
 
     def for_candidate(self, candidate_id: str) -> list[InterviewRoom]:
         rows = self.store.rows(TABLE, "candidate_id = ?", [candidate_id], order_by="created_at desc")

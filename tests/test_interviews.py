@@ -414,3 +414,18 @@ def test_interviewed_gives_each_candidate_their_latest_analysis(env):
     assert svc.allowed(second.id, user=RITA).id == second.id
     with pytest.raises(NotAllowedError):
         svc.allowed(second.id, user=MALLORY, members={RITA})
+
+
+def test_in_a_thread_with_several_cards_the_assistant_takes_your_own_open_room(env):
+    svc = env.svc
+    ada = svc.start("run1", env.ada.id, interviewer=RITA, interviewer_name="Rita", members={RITA, BOB}).room
+    alan = svc.start("run1", env.alan.id, interviewer=BOB, interviewer_name="Bob", members={RITA, BOB}).room
+    for room in (ada, alan):
+        svc.set_card(room.id, CHANNEL, f"card-{room.id}")
+    assert svc.for_thread(CHANNEL, "100.1", RITA).id == ada.id  # hers, though Bob's is newer
+    assert svc.for_thread(CHANNEL, "100.1", BOB).id == alan.id
+    assert svc.for_thread(CHANNEL, "100.1", MALLORY).id == alan.id  # the newest open one
+    assert svc.for_thread(CHANNEL, f"card-{ada.id}").id == ada.id  # a card's own thread
+    svc.analyze(alan.id, TRANSCRIPT, user=BOB)
+    assert svc.for_thread(CHANNEL, "100.1", BOB).id == ada.id  # Bob's is analyzed: the open one
+    assert svc.for_thread(CHANNEL, "nope") is None

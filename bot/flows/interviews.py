@@ -236,7 +236,7 @@ def assistant_room(services: Services, event: dict[str, Any]) -> InterviewRoom |
     thread = event.get("thread_ts")
     if not thread or event.get("files"):
         return None
-    return services.interviews.for_thread(event.get("channel") or "", thread)
+    return services.interviews.for_thread(event.get("channel") or "", thread, event.get("user"))
 
 
 def ask_assistant(services: Services, out: SlackOut, room: InterviewRoom, event: dict[str, Any]) -> None:

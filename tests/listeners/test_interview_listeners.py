@@ -50,7 +50,7 @@ def test_a_mention_in_an_interview_thread_goes_to_the_assistant_once(slack, serv
     on_mention(event=event, client=slack.client, context={"bot_user_id": "UBOT"}, services=services)
     on_mention(event=event, client=slack.client, context={"bot_user_id": "UBOT"}, services=services)  # re-sent
     assert services.work.done == ["interview assistant"]
-    services.interviews.for_thread.assert_called_with("C_HIRING", "1.0")
+    services.interviews.for_thread.assert_called_with("C_HIRING", "1.0", "U_ALICE")
     # the word "score" did not start a scoring run
     assert "Attach a CSV" not in str(slack.client.chat_postMessage.call_args_list)
 
