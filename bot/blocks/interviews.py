@@ -263,11 +263,11 @@ def voice_intake_private(candidate_name: str, token: LiveKitToken) -> Message:
 
 
 # -- the brief (private modal) ----------------------------------------------------------------
-def brief_blocks(brief: PreBrief) -> list[Any]:
+def brief_blocks(brief: PreBrief, title: str = "Brief") -> list[Any]:
     fit = f"*Fit* `{bar(brief.overall_fit_score)}`/100" if brief.overall_fit_score is not None else "*Fit* –"
     role = " · ".join(p for p in (mrkdwn_escape(brief.current_role),
                                   f"{brief.years_experience} years" if _text(brief.years_experience) else "") if p)
-    blocks: list[Any] = [header(f"Brief · {clip(brief.candidate_name or 'candidate', 120)}"),
+    blocks: list[Any] = [header(f"{title} · {clip(brief.candidate_name or 'candidate', 120)}"),
                          section(f"*TL;DR* {mrkdwn_escape(brief.tldr) or '—'}\n{fit}" + (f" · {role}" if role else ""))]
     if brief.fit_summary:
         blocks.append(section(mrkdwn_escape(brief.fit_summary)))
@@ -303,10 +303,10 @@ def brief_blocks(brief: PreBrief) -> list[Any]:
     return blocks
 
 
-def brief_view(brief: PreBrief, note: str = "") -> View:
-    blocks = brief_blocks(brief)
+def brief_view(brief: PreBrief, note: str = "", title: str = "Brief", modal_title: str = "Interview brief") -> View:
+    blocks = brief_blocks(brief, title)
     blocks.append(context("Only you can see this." + (f" {note}" if note else "")))
-    return View(type="modal", title="Interview brief", close="Close", blocks=blocks[:MAX_VIEW_BLOCKS])
+    return View(type="modal", title=modal_title, close="Close", blocks=blocks[:MAX_VIEW_BLOCKS])
 
 
 def room_brief_view(result: Brief) -> View:

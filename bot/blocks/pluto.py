@@ -206,7 +206,8 @@ def details_view(c: Candidate) -> View:
 
 
 def prebrief_view(brief: PreBrief) -> View:
-    return brief_view(brief, "Pluto's pre-interview brief for this candidate.")
+    return brief_view(brief, "Pluto's pre-interview brief for this candidate.", title="Pre-brief",
+                      modal_title="Pre-interview brief")
 
 
 def questions_message(name: str, questions: list[Question]) -> Message:
