@@ -384,16 +384,6 @@ class InterviewService:
             return self._usable(room_id, user, members, what)
         return self._allowed(self.get(room_id), user, members, what)
 
-    def check_run(self, run_id: str, *, user: str, members: Collection[str] | None = None,
-                  what: str = "do that") -> None:
-        """Refuse (:class:`NotAllowedError`) unless ``user`` may see the scoring run: who started it,
-        anyone in ``members`` (the caller vouches for them, e.g. the run channel's members), or
-        whoever :meth:`AccessService.may_see_run` lets in."""
-        run = self._run(run_id)
-        if not self._may_see_run(run, user, members):
-            raise NotAllowedError(f"Only people who can see this shortlist can {what}.",
-                                  hint="Ask someone in the shortlist's channel to add you.")
-
     def _may_see_run(self, run: RunContext, user: str, members: Collection[str] | None) -> bool:
         if user and user == run.user:
             return True
@@ -423,7 +413,8 @@ class InterviewService:
               members: Collection[str] | None = None) -> StartedInterview:
         """``POST /pluto/candidates/{id}/interview``; when Pluto no longer has the candidate (a newer run
         replaced it) an ad-hoc room named for them is made instead, and the brief comes from the run.
-        Only someone who may see the run may start one (see :meth:`check_run`)."""
+        Only someone who may see the run may start one: who started it, anyone in ``members``, or
+        whoever :meth:`AccessService.may_see_run` lets in."""
         run = self._run(run_id)
         if not self._may_see_run(run, interviewer, members):
             raise NotAllowedError("Only people who can see this shortlist can start an interview from it.",

@@ -134,11 +134,11 @@ def _open_room(services: Services, out: SlackOut, *, channel: str, thread_ts: st
 
 
 def start_from_candidate(services: Services, out: SlackOut, ref: CandidateRef, user: str) -> InterviewRoom | None:
-    """**Start interview** on a candidate card: the Interview card goes in the run's thread."""
-    run = services.scoring.run(ref.run_id)
+    """**Start interview** on a candidate card: the Interview card goes in the run's thread. Someone
+    who may not see the run is refused (the access service's words) before anything is posted."""
+    run = services.scoring.allowed_run(ref.run_id, user)
     allowed = members(out, run.channel)
-    services.interviews.check_run(run.id, user=user, members=allowed, what="start an interview from it")
-    name = services.scoring.candidate_name(ref)
+    name = services.scoring.candidate_name(ref, user=user)
     interviewer_name = out.display_name(user)
     return _open_room(services, out, channel=run.channel, thread_ts=run.thread_ts, user=user, candidate_name=name,
                       make=lambda _ts: services.interviews.start(
@@ -151,7 +151,8 @@ def start_adhoc(services: Services, out: SlackOut, *, user: str, channel: str, c
     A name that is exactly one candidate of the channel's latest shortlist ties the room to them."""
     run_id = candidate_id = None
     run = services.scoring.latest(channel) if candidate_name else None
-    if run is not None:
+    if run is not None and not services.access.may_see_run(user, run.id).allowed:
+        run = None  # not theirs to see: the room stays ad-hoc
         exact = [c for c in services.scoring.find(run, candidate_name)
                  if c.name.casefold() == candidate_name.casefold()]
         if len(exact) == 1:
@@ -335,21 +336,16 @@ def refresh_shortlist(services: Services, out: SlackOut, run_id: str, candidate_
 
 
 # -- intake (candidate card) --------------------------------------------------------------------------
-def _candidate_check(services: Services, out: SlackOut, ref: CandidateRef, user: str, what: str) -> str:
-    run = services.scoring.run(ref.run_id)
-    services.interviews.check_run(run.id, user=user, members=members(out, run.channel), what=what)
-    return services.scoring.candidate_name(ref)
-
-
-def intake_link(services: Services, out: SlackOut, ref: CandidateRef, user: str, reply: Reply) -> None:
-    """A new intake link, validated by Pluto first, with the gaps it will ask about; privately."""
-    name = _candidate_check(services, out, ref, user, "get an intake link")
+def intake_link(services: Services, ref: CandidateRef, user: str, reply: Reply) -> None:
+    """A new intake link, validated by Pluto first, with the gaps it will ask about; privately.
+    Someone who may not see the run is refused before Pluto is asked."""
+    name = services.scoring.candidate_name(ref, user=user)
     check = services.interviews.intake_link(ref.candidate_id)
     reply(intake_private(name, check, slack_date(check.link.expires_at) if check.link.expires_at else "soon"))
 
 
-def voice_intake(services: Services, out: SlackOut, ref: CandidateRef, user: str, reply: Reply) -> None:
+def voice_intake(services: Services, ref: CandidateRef, user: str, reply: Reply) -> None:
     """The voice intake's room and questions, privately (its LiveKit token is not shown)."""
-    name = _candidate_check(services, out, ref, user, "start a voice intake")
+    name = services.scoring.candidate_name(ref, user=user)
     reply(voice_intake_private(name, services.interviews.voice_intake(ref.candidate_id)))
 

@@ -92,7 +92,7 @@ def on_intake(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
     reply = private_reply(client, body)
     user = body["user"]["id"]
     defer(services.work, user,
-          lambda: interviews.intake_link(services, SlackOut(client), CandidateRef.parse(action["value"]), user, reply),
+          lambda: interviews.intake_link(services, CandidateRef.parse(action["value"]), user, reply),
           reply, "intake link")
 
 
@@ -103,8 +103,7 @@ def on_voice_intake(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
     reply = private_reply(client, body)
     user = body["user"]["id"]
     defer(services.work, user,
-          lambda: interviews.voice_intake(services, SlackOut(client), CandidateRef.parse(action["value"]), user,
-                                          reply),
+          lambda: interviews.voice_intake(services, CandidateRef.parse(action["value"]), user, reply),
           reply, "voice intake")
 
 

@@ -6,8 +6,8 @@ from unittest.mock import call
 from config import Secret
 from handlers import inject
 from handlers.actions.pluto_actions import on_details, on_intake, on_page, on_questions, on_start_interview
-from services.errors import NotFoundHere
-from services.interviews import IntakeCheck, InterviewRoom, NotAllowedError, StartedInterview
+from services.errors import NotAllowed, NotFoundHere
+from services.interviews import IntakeCheck, InterviewRoom, StartedInterview
 from services.pluto import Candidate, IntakeLink, IntakeValidation, PlutoError, Question, RoomAccess
 from services.records import CandidateRef, ScoringRun
 from services.scoring import GONE
@@ -49,16 +49,13 @@ RUN = ScoringRun("run1", "C_HIRING", "1.0", "U_ALICE", "c.csv", "complete",
 
 
 def test_the_intake_link_is_checked_and_goes_only_to_the_person_who_clicked(slack, services):
-    services.scoring.run.return_value = RUN
     services.scoring.candidate_name.return_value = "Ada"
-    slack.client.conversations_members.return_value = {"members": ["U_ALICE", "U_BOB"]}
     services.interviews.intake_link.return_value = IntakeCheck(
         IntakeLink("c1", Secret("https://pluto/intake/c1?token=s3cret")), IntakeValidation(True, "Ada", ["phone"]))
     body, action = click("pluto_intake")
     on_intake(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
     slack.ack.assert_called_once_with()
-    services.interviews.check_run.assert_called_once_with("run1", user="U_ALICE", members={"U_ALICE", "U_BOB"},
-                                                          what="get an intake link")
+    services.scoring.candidate_name.assert_called_once_with(CandidateRef("run1", "c1"), user="U_ALICE")
     sent = slack.client.chat_postEphemeral.call_args.kwargs
     assert sent["user"] == "U_ALICE" and sent["channel"] == "C_HIRING" and "token=s3cret" in str(sent["blocks"])
     assert "will ask about:* phone" in str(sent["blocks"])
@@ -66,12 +63,11 @@ def test_the_intake_link_is_checked_and_goes_only_to_the_person_who_clicked(slac
 
 
 def test_someone_who_cannot_see_the_run_gets_no_intake_link(slack, services):
-    services.scoring.run.return_value = RUN
-    services.interviews.check_run.side_effect = NotAllowedError("Only people who can see this shortlist can do that.")
+    services.scoring.candidate_name.side_effect = NotAllowed(":lock: I can't show you that shortlist.")
     body, action = click("pluto_intake")
     on_intake(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
     services.interviews.intake_link.assert_not_called()
-    assert "Only people who can see this shortlist" in slack.client.chat_postEphemeral.call_args.kwargs["text"]
+    assert "I can't show you that shortlist" in slack.client.chat_postEphemeral.call_args.kwargs["text"]
 
 
 def room_record(**changes):
@@ -83,7 +79,7 @@ def room_record(**changes):
 
 
 def test_start_interview_posts_a_card_without_secrets_and_the_token_privately(slack, services):
-    services.scoring.run.return_value = RUN
+    services.scoring.allowed_run.return_value = RUN
     services.scoring.candidate_name.return_value = "Ada"
     services.interviews.clock.return_value = 1e9
     access = RoomAccess("interview-7", Secret("https://rooms/interview-7"), Secret("tok-s3cret"))
