@@ -458,17 +458,18 @@ class NimroboSimulator(SimServer):
         return self.links[session["linkId"]].get("evaluator")
 
     def complete_session(self, session_id: str, evaluation: dict[str, Any] | None = None,
-                         evaluation_delay: float | None = None) -> None:
+                         evaluation_delay: float | None = None, transcript: Any = None) -> None:
         """The interview ends normally: transcript now, summary and evaluation a little later.
 
         ``evaluation`` overrides answers by question id (default: 7 for a number, a sentence for
-        text); ``evaluation_delay`` overrides the simulator's delay for this session only.
+        text); ``evaluation_delay`` overrides the simulator's delay for this session only;
+        ``transcript`` replaces the default one (a list of ``role``/``text`` turns), to try other shapes.
         """
         with self._lock:
             session = self.sessions[session_id]
             label = session["label"]
             session.update(status="completed", completedAt=_iso(), updatedAt=_iso())
-            session["_transcript"] = [
+            session["_transcript"] = transcript if transcript is not None else [
                 {"role": "agent", "text": f"Hi {label}, thanks for joining. Could you introduce yourself?"},
                 {"role": "user", "text": "Sure. I have six years of experience building data products."},
                 {"role": "agent", "text": "What was the hardest project you shipped, and why?"},

@@ -53,6 +53,7 @@ from services.pluto import (
     SavedAnalytics,
 )
 from services.store import Store, now
+from services.transcripts import transcript_text
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ MAX_TURN_CHARS = 4000
 MAX_TRANSCRIPT_CHARS = 200_000
 MAX_TRANSCRIPT_FILE_BYTES = 5 * 1024 * 1024
 TRANSCRIPT_FILE_TYPES = ("txt", "text", "vtt", "srt", "md", "markdown", "json", "log")
-INTERVIEWER_ROLES = ("agent", "assistant", "interviewer", "ai", "bot", "system")
-CANDIDATE_ROLES = ("user", "candidate", "human", "participant")
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -241,35 +240,6 @@ class RunContext:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def transcript_text(transcript: Any) -> str:
-    """A transcript as ``Interviewer: ...`` / ``Candidate: ...`` lines, from text or turn lists."""
-    if transcript is None:
-        return ""
-    if isinstance(transcript, str):
-        return transcript.strip()
-    if isinstance(transcript, Mapping):
-        for key in ("messages", "turns", "transcript", "conversation", "items"):
-            if key in transcript:
-                return transcript_text(transcript[key])
-        return ""
-    lines = []
-    for turn in transcript if isinstance(transcript, Sequence) else []:
-        if isinstance(turn, str):
-            lines.append(turn.strip())
-            continue
-        if not isinstance(turn, Mapping):
-            continue
-        text = next((str(turn[k]).strip() for k in ("text", "content", "message", "transcript")
-                     if isinstance(turn.get(k), str) and turn[k].strip()), "")
-        if not text:
-            continue
-        role = str(turn.get("role") or turn.get("speaker") or "").lower()
-        who = "Interviewer" if role in INTERVIEWER_ROLES else "Candidate" if role in CANDIDATE_ROLES else \
-            (role.capitalize() or "Speaker")
-        lines.append(f"{who}: {text}")
-    return "\n".join(line for line in lines if line)
-
-
 _CUE_TIME = re.compile(r"^\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->", re.MULTILINE)
 
 

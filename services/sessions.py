@@ -54,6 +54,7 @@ from services.records import (
     WatchOutcome,
 )
 from services.store import Store, now
+from services.transcripts import transcript_text
 from services.voicelinks import VoiceLinkService
 
 log = logging.getLogger(__name__)
@@ -128,12 +129,12 @@ class SessionService:
         self.authorize(user, ref.session_id, ref.project_id)
         return self.nimrobo.session_status(ref.session_id, ref.kind, ref.project_id)
 
-    def transcript(self, ref: SessionRef, *, user: str) -> str:
-        """The transcript as text, one ``role: words`` line a turn."""
+    def transcript(self, ref: SessionRef, *, user: str, max_lines: int | None = None) -> str:
+        """The transcript as text, one ``Speaker: words`` line a turn, whatever shape Nimrobo gave it
+        (services/transcripts.py); ``max_lines`` for an excerpt. "" when it is empty."""
         self.authorize(user, ref.session_id, ref.project_id)
-        turns = self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id) or []
-        return "\n".join(f"{t.get('role', '?')}: {t.get('text', '')}" if isinstance(t, dict) else str(t)
-                         for t in turns)
+        return transcript_text(self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id),
+                               max_lines=max_lines)
 
     def audio_url(self, ref: SessionRef, *, user: str) -> str:
         """A fresh signed URL (about an hour); never stored."""

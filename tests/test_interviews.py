@@ -355,8 +355,8 @@ def test_transcript_text_reads_the_shapes_seen():
                                                                                    "message": "A"}]}) == \
         "Interviewer: Q\nCandidate: A"
     assert transcript_text("  plain text  ") == "plain text"
-    assert transcript_text([{"role": "moderator", "text": "x"}, None, 3, {"role": "user"}]) == "Moderator: x"
-    assert transcript_text(None) == "" and transcript_text({"other": 1}) == ""
+    assert transcript_text([{"role": "moderator", "text": "x"}, None, 3, {"role": "user"}]) == "Moderator: x\n3"
+    assert transcript_text(None) == "" and transcript_text({"other": 1}) == '{\n  "other": 1\n}'  # shown as it is
 
 
 def test_only_someone_who_may_see_the_run_starts_an_interview(env):

@@ -152,6 +152,9 @@ def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
     def work() -> None:
         ref = SessionRef.parse(action["value"])
         text = services.sessions.transcript(ref, user=user)
+        if not text:
+            private(respond)(info_message(f"The transcript of `{ref.session_id}` is empty: nobody spoke yet."))
+            return
         out = SlackOut(client)
         out.upload_privately(user, text, f"transcript-{ref.session_id}.txt", f"Transcript · {ref.label or ref.session_id}")
         private(respond)(info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it."))
