@@ -13,16 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.blocks import Message, context, header, section
+from bot.blocks import Message, context, header, picker_message, section
 from bot.context import Services
 from bot.slack_out import SlackOut, private_kwargs, respond_privately
 from bot.work import defer, run_safely
 from handlers import inject
+from services.errors import Ambiguous
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,6 +50,15 @@ class CommandRequest:
     def reply(self, message: Message) -> None:
         """Answer privately (ephemeral, through the command's response_url)."""
         respond_privately(self.respond, message)
+
+    def one_of(self, find: Callable[[], T], action_id: str, verb: str) -> T | None:
+        """``find()``'s answer; when the name typed matches several things, None after a private picker:
+        one ``verb`` button per candidate, whose press reaches ``action_id`` with the candidate's id."""
+        try:
+            return find()
+        except Ambiguous as choice:
+            self.reply(picker_message(choice, action_id, verb))
+            return None
 
 
 Handler = Callable[[CommandRequest], None]

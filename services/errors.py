@@ -73,7 +73,7 @@ class Ambiguous(Refusal):
     """A name matched several things; ``candidates`` lists them (name and id) so the person can pick."""
 
     def __init__(self, what: str, query: str, candidates: list[tuple[str, str]], *, hint: str = "") -> None:
-        self.candidates = candidates
+        self.what, self.query, self.candidates = what, query, candidates
         shown = ", ".join(f"*{name}* (`{ident}`)" for name, ident in candidates[:10])
         more = f" and {len(candidates) - 10} more" if len(candidates) > 10 else ""
         super().__init__(f"Several {what}s match “{query}”: {shown}{more}.",

@@ -1,4 +1,6 @@
-"""The one rule for finding a project or a link from what someone typed.
+"""The one rule for finding a project, a link or a session from what someone typed.
+
+The whole text counts, spaces included, with any quotes around it removed (:func:`unquote`):
 
 1. an exact id;
 2. else a name equal to the query, ignoring case;
@@ -16,12 +18,26 @@ from typing import TypeVar
 from services.errors import Ambiguous, NotFoundHere
 
 T = TypeVar("T")
+QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("«", "»"), ("`", "`"))
+
+
+def unquote(text: str) -> str:
+    """What someone typed, without the quotes around it: ``"Alan Turing"`` → ``Alan Turing``."""
+    text = (text or "").strip()
+    for left, right in QUOTES:
+        if len(text) >= 2 and text.startswith(left) and text.endswith(right):
+            return text[1:-1].strip()
+    return text
 
 
 def match_one(items: Sequence[T], query: str, *, ident: Callable[[T], str], name: Callable[[T], str],
-              what: str, missing: str, hint: str = "") -> T:
-    """The item ``query`` names (see the module rule). ``missing`` is the sentence when nothing matches."""
-    query = query.strip()
+              what: str, missing: str, hint: str = "", describe: Callable[[T], str] | None = None) -> T:
+    """The item ``query`` names (see the module rule). ``missing`` is the sentence when nothing matches.
+
+    The whole query counts (``Alan Turing``, quoted or not). ``describe`` names a candidate in an
+    :class:`~services.errors.Ambiguous` (default: its name), e.g. with its project to tell two apart.
+    """
+    query = unquote(query)
     exact = [item for item in items if ident(item) == query]
     if exact:
         return exact[0]
@@ -32,5 +48,5 @@ def match_one(items: Sequence[T], query: str, *, ident: Callable[[T], str], name
         if len(found) == 1:
             return found[0]
         if found:
-            raise Ambiguous(what, query, [(name(item), ident(item)) for item in found])
+            raise Ambiguous(what, query, [((describe or name)(item), ident(item)) for item in found])
     raise NotFoundHere(missing, hint=hint)

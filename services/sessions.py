@@ -37,13 +37,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from services.access import AccessService
 from services.concurrency import Backoff, bounded_map
-from services.errors import NotAllowed, NotFoundHere
+from services.errors import Ambiguous, NotAllowed, NotFoundHere
 from services.keys import acting_as
-from services.nimrobo import Evaluation, NimroboClient, NimroboError, Project, SessionStatus, Summary
+from services.matching import match_one, unquote
+from services.nimrobo import (
+    Evaluation,
+    NimroboClient,
+    NimroboError,
+    Project,
+    SessionStatus,
+    Summary,
+    VoiceLink,
+)
 from services.records import (
     ChannelFollows,
     Notification,
@@ -104,21 +114,55 @@ class SessionService:
         return None
 
     # -- finding and reading ------------------------------------------------------------------
-    def locate(self, session_id: str, *, user: str) -> SessionRef:
-        """Where ``session_id`` lives, for someone allowed to see it (else :class:`NotAllowed`).
+    def locate(self, query: str, *, user: str) -> SessionRef:
+        """The session ``query`` names, for someone allowed to see it (else :class:`NotAllowed`).
 
-        A link the bot created, else a link of a subscribed project, else (for admins) any
-        link Nimrobo lists.
+        ``query`` is a session id, or the participant's label, whole and quoted or not (``Alan Turing``),
+        by the one matching rule (services/matching.py). Several sessions of that name that ``user``
+        may see raise :class:`~services.errors.Ambiguous` to pick from; those they may not see are never
+        offered. An id is found among the links the bot created, else the links of a subscribed
+        project, else (for admins) any link Nimrobo lists; an unknown one gets the same refusal as
+        someone else's.
         """
-        self.authorize(user, session_id)
-        row = self.voicelinks.session_row(session_id)
+        query = unquote(query)
+        if self.voicelinks.session_row(query) is None:
+            named = self._named(query, user)
+            if named is not None:
+                return named
+        self.authorize(user, query)
+        row = self.voicelinks.session_row(query)
         if row:
-            return SessionRef(row.kind, row.project_id, session_id, row.label)
-        for link in self.voicelinks.links():
-            if link.session_id == session_id:
-                return SessionRef(link.kind, link.project_id, session_id, link.label)
-        raise NotFoundHere(f"Sorry, no session `{session_id}` was found among your links.",
-                           hint="Session ids appear in `/voicelink list` once a participant opens a link.")
+            return SessionRef(row.kind, row.project_id, query, row.label)
+        raise NotFoundHere(f"Sorry, no session `{query}` was found among your links.",
+                           hint="Give a session id or the participant's name, as `/voicelink list` shows them "
+                                "once a participant opens a link.")
+
+    def _named(self, query: str, user: str) -> SessionRef | None:
+        """The session Nimrobo lists under that id or label (see :meth:`locate`), or None when none matches."""
+        links, projects = self.voicelinks.listing()
+        opened = [link for link in links if link.session_id]
+        find = partial(match_one, query=query, ident=lambda link: link.session_id or "",
+                       name=lambda link: link.label, what="session", missing="-",
+                       describe=lambda link: f"{link.label} · {projects.get(link.project_id or '', 'instant link')}")
+        try:
+            link = find(opened)
+        except NotFoundHere:
+            return None
+        except Ambiguous as several:  # offer only the sessions this person may see
+            ids = {ident for _, ident in several.candidates}
+            visible = [link for link in opened if link.session_id in ids and self._may_see(user, link)]
+            if not visible:
+                self.authorize(user, several.candidates[0][1])  # the usual refusal
+            link = find(visible)
+        self.authorize(user, link.session_id or "", link.project_id)
+        return SessionRef(link.kind, link.project_id, link.session_id or query, link.label)
+
+    def _may_see(self, user: str, link: VoiceLink) -> bool:
+        try:
+            self.authorize(user, link.session_id or "", link.project_id)
+        except NotAllowed:
+            return False
+        return True
 
     def origin(self, session_id: str) -> tuple[str | None, str | None]:
         """(channel, thread) where the bot created this session's link, or (None, None)."""
@@ -151,9 +195,11 @@ class SessionService:
         return call(ref.session_id, project_id=ref.project_id, instant=ref.instant)
 
     # -- following ----------------------------------------------------------------------------
-    def watch(self, session_id: str, channel: str, user: str) -> WatchOutcome:
-        """Post this session's results in ``channel`` when it completes (only for someone who may see it)."""
-        ref = self.locate(session_id, user=user)
+    def watch(self, query: str, channel: str, user: str) -> WatchOutcome:
+        """Post this session's results in ``channel`` when it completes (only for someone who may see it);
+        ``query`` as :meth:`locate` takes it."""
+        ref = self.locate(query, user=user)
+        session_id = ref.session_id
         if self.already_posted(session_id, channel):
             return WatchOutcome(ref, "already_posted")
         existed = self.store.get(WATCHES, (session_id, channel)) is not None

@@ -19,13 +19,14 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 from config import Settings
 from services.concurrency import Backoff, bounded_map
 from services.errors import NotAllowed, NotFoundHere
 from services.keys import acting_as
-from services.matching import match_one
+from services.matching import match_one, unquote
 from services.nimrobo import NimroboClient, NimroboError, Project, VoiceLink
 from services.prompts import PromptSections, draft_sections, parse_prompt
 from services.records import BatchResult, CardLine, VoiceBatch, VoiceLinkRow
@@ -191,7 +192,12 @@ class VoiceLinkService:
 
     def links(self, project_query: str = "") -> list[VoiceLink]:
         """Links of one project (named as :meth:`project` finds it), or of all plus instant links; newest first."""
+        return self.listing(project_query)[0]
+
+    def listing(self, project_query: str = "") -> tuple[list[VoiceLink], dict[str, str]]:
+        """:meth:`links`, and the names of their projects by id (to tell links with one label apart)."""
         projects = self.projects()
+        names = {project.id: project.name for project in projects}
         if project_query:
             projects = [self.project(project_query, projects)]
         links: list[VoiceLink] = []
@@ -203,13 +209,24 @@ class VoiceLinkService:
             if self.link_row(link.id):
                 self.store.update(LINKS, link.id, {"status": link.status, "session_id": link.session_id,
                                                    "updated_at": now()})
-        return sorted(links, key=lambda link: link.created_at or "", reverse=True)
+        return sorted(links, key=lambda link: link.created_at or "", reverse=True), names
 
-    def find_link(self, query: str) -> VoiceLink:
-        """The link ``query`` names: its id, else its label (ignoring case), else a unique part of a label."""
-        return match_one(self.links(), query, ident=lambda link: link.id, name=lambda link: link.label,
-                         what="link", missing=f"Link `{query.strip()}` was not found among your links.",
-                         hint="See `/voicelink list` for the ids.")
+    def find_link(self, query: str, *, prefer: Callable[[VoiceLink], bool] | None = None) -> VoiceLink:
+        """The link ``query`` names: its id, else its label (ignoring case), else a unique part of a label.
+
+        With ``prefer``, the links it accepts are searched first (e.g. the active ones, to cancel), then all.
+        """
+        links, projects = self.listing()
+        find = partial(match_one, query=query, ident=lambda link: link.id, name=lambda link: link.label,
+                       what="link", missing=f"Link `{unquote(query)}` was not found among your links.",
+                       hint="See `/voicelink list` for the ids.",
+                       describe=lambda link: describe_link(link, projects))
+        if prefer is not None:
+            try:
+                return find([link for link in links if prefer(link)])
+            except NotFoundHere:
+                pass
+        return find(links)
 
     def refresh_statuses(self) -> list[str]:
         """Read our links' statuses from Nimrobo; return the ids of batches whose cards changed."""
@@ -250,7 +267,7 @@ class VoiceLinkService:
 
         Only active project links; only their creator or a member of the channel they were made in.
         """
-        link = self.find_link(query)
+        link = self.find_link(query, prefer=lambda found: found.kind == "project" and found.is_active)
         if link.kind == "instant":
             raise NotAllowed("Instant links can't be cancelled; Nimrobo has no cancel call for them. "
                              "Let it expire instead.")
@@ -288,6 +305,12 @@ class VoiceLinkService:
     def update_project(self, project_id: str, fields: dict[str, Any]) -> Project:
         """The update call needs name and prompt every time: both are in ``fields``."""
         return self.nimrobo.update_project(project_id, **fields)
+
+
+def describe_link(link: VoiceLink, projects: dict[str, str]) -> str:
+    """A link as a picker shows it: its label, where it belongs and its status."""
+    where = "instant link" if link.kind == "instant" else projects.get(link.project_id or "", link.project_id or "")
+    return f"{link.label} · {where} · {link.status}"
 
 
 def _request(form: VoiceForm) -> dict[str, Any]:

@@ -48,6 +48,9 @@ def find(query):
     ("data analyst", "p3"),
     ("(eu)", "p2"),  # then the one name that contains the query
     ("  II ", "p4"),
+    ('"Data Analyst II"', "p4"),  # the whole name, spaces and all, quoted or not
+    ("“backend engineer (eu)”", "p2"),
+    ("'p3'", "p3"),
 ])
 def test_one_rule_id_then_name_then_a_unique_part(query, expected):
     assert find(query).id == expected
@@ -58,6 +61,15 @@ def test_several_matches_list_the_candidates():
         find("engineer")
     assert err.value.candidates == [("Backend Engineer", "p1"), ("backend engineer (EU)", "p2")]
     assert "`p1`" in err.value.user_message and "`p2`" in err.value.user_message
+    assert (err.value.what, err.value.query) == ("project", "engineer")
+
+
+def test_candidates_can_be_described_to_tell_them_apart():
+    with pytest.raises(Ambiguous) as err:
+        match_one(THINGS, '"data"', ident=lambda t: t.id, name=lambda t: t.name, what="project", missing="-",
+                  describe=lambda t: f"{t.name} ({t.id})")
+    assert err.value.candidates == [("Data Analyst (p3)", "p3"), ("Data Analyst II (p4)", "p4")]
+    assert err.value.query == "data"
 
 
 def test_nothing_matches_is_not_found_here():

@@ -176,13 +176,15 @@ def test_partial_failure_is_reported_and_retry_reuses_the_project(stack):
     assert updated
 
 
-def make_links(stack, pattern="interview", labels="Ada\nAlan", **extra):
+def make_links(stack, pattern="interview", labels="Ada\nAlan", name="QA Lead", **extra):
+    """The links one create submission made (as the simulator holds them)."""
+    before = set(stack.nimrobo.links)
     view = open_modal(stack)
     if pattern != "interview":
         view = choose_pattern(stack, view, pattern)
-    stack.signer.view_submission(view, form(view, name="QA Lead", labels=labels, **{**SECTIONS, **extra}), user=USER)
+    stack.signer.view_submission(view, form(view, name=name, labels=labels, **{**SECTIONS, **extra}), user=USER)
     created_dm(stack, count=len(stack.slack.dms(USER)) + 1)
-    return list(stack.nimrobo.links.values())
+    return [link for link_id, link in stack.nimrobo.links.items() if link_id not in before]
 
 
 def test_cancel_rules(stack):
@@ -319,3 +321,52 @@ def test_the_card_follows_link_statuses(stack):
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Cancel")])
     stack.signer.press("Cancel link", user=USER)
     stack.slack.wait_for(lambda: "Alan — cancelled" in str(stack.slack.message(CHANNEL, card["ts"])["blocks"]))
+
+
+def press_beside(stack, label, text, user=USER):
+    """Press the ``label`` button of the newest section that shows ``text`` (a picker's row)."""
+    for surface in reversed(stack.slack.surfaces(user)):
+        for block in surface["blocks"]:
+            button = block.get("accessory") or {}
+            if button.get("type") == "button" and button["text"]["text"] == label and \
+                    text in (block.get("text") or {}).get("text", ""):
+                return stack.signer.activate(surface, block, button, user=user)
+    raise LookupError(f"no [{label}] beside {text!r}")
+
+
+def test_names_with_spaces_quoted_or_not_and_a_picker_when_several_match(stack):
+    links = {link["label"]: link for link in make_links(stack, labels="Alan Turing\nAlan Kay\nAda Lovelace")}
+    stack.signer.command("/voicelink", "cancel Alan Turing", user=USER, channel=CHANNEL)
+    answered(stack, lambda t: t.startswith("Cancel Alan Turing?"))
+    stack.signer.command("/voicelink", "cancel “alan kay”", user=USER, channel=CHANNEL)
+    answered(stack, lambda t: t.startswith("Cancel Alan Kay?"))
+    # several match: a private picker, one button each; the chosen one is confirmed and cancelled
+    stack.signer.command("/voicelink", 'cancel "Alan"', user=USER, channel=CHANNEL)
+    picker = answered(stack, lambda t: "2 links match “Alan”" in t)
+    assert "Alan Turing · QA Lead · active" in shown(picker) and "Alan Kay · QA Lead · active" in shown(picker)
+    assert not [m for m in stack.slack.messages(CHANNEL) if "match" in m["text"]]  # never in the channel
+    press_beside(stack, "Cancel…", "Alan Kay")
+    stack.slack.wait_for(lambda: len([r for r in stack.slack.responses(USER)
+                                      if r["text"].startswith("Cancel Alan Kay?")]) == 2)
+    stack.signer.press("Cancel link", user=USER)
+    answered(stack, lambda t: t.startswith(":white_check_mark: The link for *Alan Kay* is cancelled"))
+    assert stack.nimrobo.links[links["Alan Kay"]["id"]]["status"] == "cancelled"
+    assert stack.nimrobo.links[links["Alan Turing"]["id"]]["status"] == "active"
+    # status and watch: by the participant's whole name; two sessions of one name get a picker
+    other = make_links(stack, labels="Alan Turing", name="SRE")[0]
+    qa_session = stack.nimrobo.start_session(links["Alan Turing"]["id"])
+    sre_session = stack.nimrobo.start_session(other["id"])
+    ada_session = stack.nimrobo.start_session(links["Ada Lovelace"]["id"])
+    stack.signer.command("/voicelink", "status Ada Lovelace", user=USER, channel=CHANNEL)
+    answered(stack, lambda t: f"*Session* `{ada_session}` · Ada Lovelace" in t)
+    stack.signer.command("/voicelink", "status Alan Turing", user=USER, channel=CHANNEL)
+    picker = answered(stack, lambda t: "2 sessions match “Alan Turing”" in t)
+    assert "Alan Turing · SRE" in shown(picker) and "Alan Turing · QA Lead" in shown(picker)
+    press_beside(stack, "Show", "Alan Turing · SRE")
+    answered(stack, lambda t: f"*Session* `{sre_session}` · Alan Turing" in t)
+    stack.signer.command("/voicelink", "watch 'alan turing'", user=USER, channel="C_OTHER")
+    answered(stack, lambda t: "2 sessions match “alan turing”" in t)
+    press_beside(stack, "Watch", "Alan Turing · QA Lead")
+    answered(stack, lambda t: f"I'll post the results of `{qa_session}`" in t)
+    watches = stack.services.store.rows("session_watches")
+    assert [(w["session_id"], w["channel"]) for w in watches] == [(qa_session, "C_OTHER")]

@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import ConfirmObject
 from slack_sdk.models.views import View
 
+from services.errors import Ambiguous
 from services.records import PageRef
 
 MAX_MESSAGE_BLOCKS = 50
@@ -134,6 +135,25 @@ def error_message(text: str, *, hint: str = "") -> Message:
 
 def info_message(text: str) -> Message:
     return Message(text=text, blocks=[section(text)])
+
+
+MAX_PICKS = 40  # candidates a picker shows as buttons; more means the query was too loose
+
+
+def picker_message(choice: Ambiguous, action_id: str, verb: str) -> Message:
+    """Several things matched what someone typed: one button (``verb``) per candidate, its id as value.
+
+    For the person who typed it only (send it privately); the listener of ``action_id`` gets the id.
+    """
+    count = len(choice.candidates)
+    heading = f"{count} {choice.what}s match “{mrkdwn_escape(choice.query)}”. Which one?"
+    blocks: list[Block] = [section(heading)]
+    for name, ident in choice.candidates[:MAX_PICKS]:
+        blocks.append(section(f"*{mrkdwn_escape(name)}*\n`{mrkdwn_escape(ident)}`",
+                              accessory=button(verb, action_id, ident)))
+    if count > MAX_PICKS:
+        blocks.append(context(f"…and {count - MAX_PICKS} more. Type more of the name, or the id."))
+    return Message(text=f"{count} {choice.what}s match “{choice.query}”: pick one.", blocks=blocks)
 
 
 def loading_view(title: str, text: str) -> View:

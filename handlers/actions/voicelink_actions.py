@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.blocks import info_message, paginate
 from bot.blocks.voice import (
+    cancel_confirm,
     create_modal,
     edit_instant_modal,
     edit_project_modal,
@@ -17,8 +18,10 @@ from bot.blocks.voice import (
     links_page,
     project_details,
     read_values,
+    session_message,
     summary_message,
 )
+from bot.blocks.watcher import watch_reply
 from bot.context import Services
 from bot.flows.voice import deliver, refresh_card
 from bot.slack_out import SlackOut, respond_privately
@@ -196,12 +199,51 @@ def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: 
     defer(services.work, body["user"]["id"], work, private(respond), "summary")
 
 
+def on_pick_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                   services: Services) -> None:
+    """A session picked from the several a name matched (``/voicelink status <name>``)."""
+    ack()
+
+    def work() -> None:
+        sessions, user = services.sessions, body["user"]["id"]
+        ref = sessions.locate(action["value"], user=user)
+        respond_privately(respond, session_message(sessions.status(ref, user=user), ref), replace=True)
+
+    defer(services.work, body["user"]["id"], work, private(respond), "session status")
+
+
+def on_pick_watch(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                  services: Services) -> None:
+    """A session picked for ``/voicelink watch <name>``: watched in the channel where the command was typed."""
+    ack()
+    user, channel = body["user"]["id"], (body.get("channel") or {}).get("id") or ""
+
+    def work() -> None:
+        respond_privately(respond, watch_reply(services.sessions.watch(action["value"], channel, user)), replace=True)
+
+    defer(services.work, user, work, private(respond), "watch")
+
+
+def on_pick_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                   services: Services) -> None:
+    """A link picked for ``/voicelink cancel <name>``: the confirmation, as if its id had been typed."""
+    ack()
+
+    def work() -> None:
+        link = services.voicelinks.cancellable(action["value"], body["user"]["id"], SlackOut(client).members)
+        respond_privately(respond, cancel_confirm(link), replace=True)
+
+    defer(services.work, body["user"]["id"], work, private(respond), "cancel link")
+
+
 LISTENERS = {
     "voicelink_pattern": on_pattern, "voicelink_draft": on_draft, "voicelink_retry": on_retry,
     "voicelink_cancel": on_cancel, "voicelink_list_next": on_page, "voicelink_list_prev": on_page,
     "voicelink_edit_instant": on_edit_instant, "voicelink_project": on_project,
     "voicelink_edit_project": on_edit_project, "voicelink_transcript": on_transcript, "voicelink_audio": on_audio,
     "voicelink_evaluation": on_evaluation, "voicelink_summary": on_summary, "voicelink_regenerate": on_summary,
+    "voicelink_pick_status": on_pick_status, "voicelink_pick_watch": on_pick_watch,
+    "voicelink_pick_cancel": on_pick_cancel,
 }
 
 

@@ -24,8 +24,12 @@ def list_links(cmd: CommandRequest) -> None:
 
 @VOICELINK.on("cancel")
 def cancel(cmd: CommandRequest) -> None:
-    """Ask first: the confirmation carries the Cancel button (handled in handlers/actions)."""
-    cmd.reply(cancel_confirm(cmd.services.voicelinks.cancellable(cmd.args, cmd.user_id, cmd.out.members)))
+    """Ask first: the confirmation carries the Cancel button (handled in handlers/actions).
+    The link is named by id or by label, the whole rest of the line; several matches get a picker."""
+    link = cmd.one_of(lambda: cmd.services.voicelinks.cancellable(cmd.args, cmd.user_id, cmd.out.members),
+                      "voicelink_pick_cancel", "Cancel…")
+    if link is not None:
+        cmd.reply(cancel_confirm(link))
 
 
 @VOICELINK.on("projects")
@@ -35,7 +39,9 @@ def projects(cmd: CommandRequest) -> None:
 
 @VOICELINK.on("status")
 def status(cmd: CommandRequest) -> None:
+    """A session by id or by the participant's name (the whole rest of the line, quoted or not)."""
     sessions = cmd.services.sessions
-    ref = sessions.locate(cmd.args.split()[0], user=cmd.user_id)
-    cmd.reply(session_message(sessions.status(ref, user=cmd.user_id), ref))
+    ref = cmd.one_of(lambda: sessions.locate(cmd.args, user=cmd.user_id), "voicelink_pick_status", "Show")
+    if ref is not None:
+        cmd.reply(session_message(sessions.status(ref, user=cmd.user_id), ref))
 

@@ -9,7 +9,11 @@ from handlers.router import CommandRequest
 
 @VOICELINK.on("watch")
 def watch(cmd: CommandRequest) -> None:
-    cmd.reply(watch_reply(cmd.services.sessions.watch(cmd.args.split()[0], cmd.channel_id, cmd.user_id)))
+    """A session by id or by the participant's name (the whole rest of the line, quoted or not)."""
+    outcome = cmd.one_of(lambda: cmd.services.sessions.watch(cmd.args, cmd.channel_id, cmd.user_id),
+                         "voicelink_pick_watch", "Watch")
+    if outcome is not None:
+        cmd.reply(watch_reply(outcome))
 
 
 @VOICELINK.on("subscribe")
