@@ -120,7 +120,8 @@ class ScoringRun:
     """One scoring run, from the queue to the shortlist (table ``scoring_runs``).
 
     States: ``queued`` → ``uploading`` → ``running`` → ``complete`` | ``failed`` | ``stalled``;
-    a failed or stalled run goes back to ``queued`` on Retry.
+    a failed or stalled run goes back to ``queued`` on Retry; a ``queued`` run can be ``cancelled``
+    (by ``cancelled_by``), which is final.
     """
 
     id: str
@@ -144,6 +145,7 @@ class ScoringRun:
     created_at: float | None = None
     started_at: float | None = None
     finished_at: float | None = None
+    cancelled_by: str | None = None
     results: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @classmethod

@@ -6,6 +6,7 @@ One run, one row (``scoring_runs``), one state machine::
        ▲                  │ 409 busy / the upload never landed   │ Pluto error or idle ──▶ failed
        └──────────────────┘                                      │ no progress for a while ──▶ stalled
     failed | stalled ──Retry──▶ queued (at the back)
+    queued ──Cancel──▶ cancelled (final)
 
 * Pluto runs one pipeline per server, so runs queue per base URL in arrival order (``seq``).
   A run uploads only when no other run of that server is ``uploading`` or ``running``
@@ -15,6 +16,10 @@ One run, one row (``scoring_runs``), one state machine::
   and the run goes back to ``queued``. After a restart, runs caught ``uploading`` are
   reconciled the same way on the first tick; ``queued`` runs keep their order.
 * At ``waiting_confirmation`` the run confirms scoring itself.
+* A run can be cancelled only while it is ``queued``: not yet sent to Pluto, whether it waits
+  behind others or is next. Pluto has no cancel call, so a run it has (``uploading``,
+  ``running``) can't be stopped; :meth:`ScoringService.cancel` says so. The change is a
+  compare-and-set on the state, so a cancel and the upload that would start the run never both win.
 
 :meth:`ScoringService.tick` is the plain function the scheduler calls. It returns
 :class:`~services.records.RunUpdate` records that the Slack layer renders.
@@ -31,8 +36,9 @@ from typing import Any
 
 from config import Settings
 from services.access import AccessService
-from services.errors import NotAllowed, NotFoundHere, Refusal
+from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
+from services.matching import match_one, unquote
 from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
 from services.privacy import escape_csv_bytes, write_csv
 from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
@@ -99,12 +105,70 @@ class ScoringService:
     def retry(self, run_id: str) -> ScoringRun:
         """Put a failed or stalled run at the back of its queue again (a waiting run stays as it is)."""
         run = self.run(run_id)
-        if run.state in WAITING or run.state == "complete":
+        if run.state in WAITING or run.state in ("complete", "cancelled"):
             return run
         with self.store.transaction():
             self._set(run_id, state="queued", seq=self._next_seq(), error=None, fingerprint=None,
                       last_change_at=now(), started_at=None, finished_at=None)
         return self.run(run_id)
+
+    def cancel(self, run_id: str, user: str) -> ScoringRun:
+        """Take a run out of the queue before Pluto has it: ``queued`` → ``cancelled``, for ``user``.
+
+        :class:`NotAllowed` says why not, as :meth:`cancellable` does. The change is a compare-and-set on
+        the state, so the upload that would start the run and the cancel never both win.
+        """
+        self.cancellable(self.run(run_id), user)
+        cancelled = self.store.update_where(TABLE, {"state": "cancelled", "cancelled_by": user, "finished_at": now(),
+                                                    "fingerprint": None, "last_change_at": now()},
+                                            "id = ? and state = 'queued'", [run_id])
+        run = self.run(run_id)
+        return run if cancelled else self.cancellable(run, user)
+
+    def cancellable(self, run: ScoringRun, user: str) -> ScoringRun:
+        """``run`` when ``user`` may cancel it now; else :class:`NotAllowed` says why.
+
+        Who: the person who started it, members of its channel and admins (the run's access rules,
+        services/access.py). When: only while it is ``queued``; Pluto has no cancel call, so a run it
+        has can't be stopped.
+        """
+        if self.access is not None and not self.access.may_see_run(user, run.id).allowed:
+            raise NotAllowed("Only the person who started this run, a member of its channel or an admin can "
+                             "cancel it.")
+        if run.state == "queued":
+            return run
+        if run.state in ("uploading", "running"):
+            raise NotAllowed(f"*{run.filename}* is already with Pluto, and Pluto has no way to stop a run once it "
+                             "has started, so it can't be cancelled now. Its shortlist will be posted in its thread "
+                             "when it finishes.")
+        if run.state == "cancelled":
+            raise NotAllowed(f"*{run.filename}* was already cancelled.")
+        raise NotAllowed(f"*{run.filename}* is no longer waiting (it is {run.state}), so there is nothing to cancel.")
+
+    def waiting_run(self, query: str, channel: str) -> ScoringRun:
+        """The unfinished run of ``channel`` that ``query`` names (its id, or its file name by the one
+        matching rule); with no query, the channel's only one. Several raise :class:`Ambiguous`."""
+        runs = self.waiting(channel)
+        if not runs:
+            raise NotFoundHere("No scoring run is waiting or running in this channel.",
+                               hint="`/pluto status` shows every run and the queue.")
+        if not unquote(query) and len(runs) == 1:
+            return runs[0]
+        if not unquote(query):
+            raise Ambiguous("run", "", [(_describe(run, self.position(run)), run.id) for run in runs],
+                            hint="Name the file: `/pluto cancel <file>`.")
+        return match_one(runs, query, ident=lambda run: run.id, name=lambda run: run.filename, what="run",
+                         missing=f"No scoring run of a file like “{unquote(query)}” is waiting in this channel.",
+                         hint="`/pluto status` shows every run and the queue.",
+                         describe=lambda run: _describe(run, self.position(run)))
+
+    def waiting(self, channel: str | None = None) -> list[ScoringRun]:
+        """Runs not finished yet (queued, uploading, running), in queue order; only ``channel``'s when given."""
+        where, params = "state in ('queued', 'uploading', 'running')", []
+        if channel:
+            where += " and channel = ?"
+            params.append(channel)
+        return [ScoringRun.from_row(r) for r in self.store.rows(TABLE, where, params, order_by="seq")]
 
     # -- reading ------------------------------------------------------------------------
     def get(self, run_id: str) -> ScoringRun | None:
@@ -283,7 +347,10 @@ class ScoringService:
                                             "or (state = 'queued' and seq < ?))", [run.base_url, run.id, run.seq])
             if ahead:
                 return run
-            self._set(run.id, state="uploading", started_at=now())
+            # compare-and-set: a run cancelled since it was read stays cancelled and is never sent
+            if not self.store.update_where(TABLE, {"state": "uploading", "started_at": now()},
+                                           "id = ? and state = 'queued'", [run.id]):
+                return self.run(run.id)
         try:
             result = self.client.upload(run.csv_path, run.filename, run.job_description or None)
         except PlutoError as exc:
@@ -373,3 +440,8 @@ class ScoringService:
     def _next_seq(self) -> int:
         return (self.store.execute(f"select max(seq) as m from {TABLE}")[0]["m"] or 0) + 1
 
+
+
+def _describe(run: ScoringRun, position: int) -> str:
+    where = "running" if run.state != "queued" else "next" if position == 0 else f"position {position}"
+    return f"{run.filename} · {where}"

@@ -18,9 +18,9 @@ CSV = (
 )
 
 
-def make_stack(database=None, **pluto):
+def make_stack(database=None, stall=2.0, **pluto):
     pluto = {"extract_seconds": 0.3, "score_seconds": 0.6, **pluto}
-    return Stack(StackOptions(pluto=pluto, settings={"pluto_stall_seconds": 2.0},
+    return Stack(StackOptions(pluto=pluto, settings={"pluto_stall_seconds": stall},
                               **(db_options(database) if database else {})))
 
 
@@ -122,12 +122,25 @@ def test_mention_with_csv_and_the_waiting_confirmation_variant():
         assert shortlist["metadata"]["event_payload"]["candidates"] == 4
 
 
-def test_a_broken_csv_gets_a_clear_message_and_nothing_reaches_pluto(stack):
+def test_a_broken_csv_gets_a_clear_private_message_and_nothing_reaches_pluto(stack):
     file = stack.slack.add_file("bad.csv", b"email,title\nx@y.com,Eng\n", user=USER)
     stack.signer.app_mention(f"<@{stack.slack.bot_user_id}> score", files=[file], user=USER, channel=CHANNEL)
-    message = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if "can't score" in m["text"]])[0]
+    message = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "can't score" in e["text"]])[0]
     assert "no column names the candidate" in message["text"] and "name,email" in message["text"]
+    assert not stack.slack.messages(CHANNEL)  # nothing public: not the refusal, not an announcement
     assert stack.pluto.calls["POST /api/pluto/upload"] == 0
+
+
+def test_a_file_that_fails_the_checks_is_never_announced(stack):
+    """The modal path: check first; the refusal goes only to the sender; a good file is announced after."""
+    submit_modal(stack, data=b"", name="empty.csv")
+    refusal = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "empty" in e["text"]])[0]
+    assert refusal["channel"] == CHANNEL and ":warning:" in str(refusal["blocks"])
+    submit_modal(stack)  # a good file afterwards: announced, then scored in its thread
+    root = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if "for scoring" in m["text"]])[0]
+    assert "candidates.csv" in root["text"]
+    assert not [m for m in stack.slack.messages(CHANNEL) if "empty.csv" in m["text"] or "empty" in str(m["blocks"])]
+    assert wait_shortlist(stack)["thread_ts"] == root["ts"]
 
 
 def test_a_second_run_is_queued_with_its_position():
@@ -157,6 +170,10 @@ def test_stall_then_retry(stack):
     stack.pluto.configure(extract_seconds=0.3)
     stack.signer.press("Retry", user=USER)
     wait_shortlist(stack)
+    progress = stack.slack.message(CHANNEL, stalled["ts"])
+    retried = [h["text"] for h in progress["history"]] + [progress["text"]]
+    assert "slow.csv: you're next" in retried  # the retried run waits first in line: "next", never "position 0"
+    assert not [t for t in retried if "position 0" in t]
 
 
 def test_pluto_error_is_reported_with_retry(stack):
@@ -245,3 +262,85 @@ def test_a_restart_mid_run_loses_nothing(stack):
     stack.start_bot()
     wait_shortlist(stack)
     assert stack.pluto.calls["POST /api/pluto/upload"] == 1
+
+
+def press_on(stack, label, text, user=USER):
+    """Press the ``label`` button of the newest channel message that shows ``text``."""
+    for surface in reversed(stack.slack.surfaces(user)):
+        if text in str(surface["blocks"]):
+            for block in surface["blocks"]:
+                for element in block.get("elements") or []:
+                    if element.get("type") == "button" and element["text"]["text"] == label:
+                        return stack.signer.activate(surface, block, element, user=user)
+    raise LookupError(f"no [{label}] on a message showing {text!r}")
+
+
+def progress_of(stack, filename):
+    """The current progress message of the waiting run of ``filename``."""
+    return next((m for m in stack.slack.messages(CHANNEL) if m["text"].startswith(f"{filename}:")
+                 or m["text"] == f"Scoring of {filename} was cancelled"), {"text": "", "blocks": []})
+
+
+def queue_up(stack, *names):
+    """Start a run for each file, one after the other (so they queue in this order)."""
+    for name in names:
+        file = stack.slack.add_file(name, CSV, user=USER)
+        stack.signer.app_mention(f"<@{stack.slack.bot_user_id}> score", files=[file], user=USER, channel=CHANNEL)
+        stack.slack.wait_for(lambda n=name: stack.services.store.rows("scoring_runs", "filename = ?", [n]))
+
+
+def privately(stack, user, text):
+    """What ``user`` alone was told (ephemeral, or a DM when they are not in the channel) that shows ``text``."""
+    return stack.slack.wait_for(lambda: [m for m in stack.slack.ephemerals(user=user) + stack.slack.dms(user)
+                                         if text in m["text"]])
+
+
+def test_a_waiting_run_can_be_cancelled_and_a_running_one_says_why_not():
+    with make_stack(extract_seconds=60, stall=300) as stack:  # the first run holds Pluto until the test lets it go
+        mallory = "U_MALLORY"
+        stack.slack.members[CHANNEL] = {USER, "U_BOB"}
+        queue_up(stack, "first.csv", "second.csv", "third.csv")
+        stack.slack.wait_for(lambda: stack.pluto.calls["POST /api/pluto/upload"] == 1)
+        stack.slack.wait_for(lambda: progress_of(stack, "third.csv")["text"] == "third.csv: queued, position 2")
+        # someone outside the channel may not cancel it
+        press_on(stack, "Cancel run", "second.csv", user=mallory)
+        privately(stack, mallory, "Only the person who started this run")
+        assert progress_of(stack, "second.csv")["text"] == "second.csv: queued, position 1"
+        # a member of the channel may: the run leaves the queue, the one behind it moves up
+        press_on(stack, "Cancel run", "second.csv", user="U_BOB")
+        stack.slack.wait_for(lambda: "was cancelled by <@U_BOB>" in str(progress_of(stack, "second.csv")["blocks"]))
+        stack.slack.wait_for(lambda: progress_of(stack, "third.csv")["text"] == "third.csv: queued, position 1")
+        # a run Pluto already has can't be stopped: Pluto has no cancel call, and the bot says so
+        stack.signer.command("/pluto", "cancel first.csv", user=USER, channel=CHANNEL)
+        stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER)
+                                      if "Pluto has no way to stop a run once it has started" in r["text"]])
+        # /pluto cancel without a name, with two unfinished runs here: a private picker
+        stack.signer.command("/pluto", "cancel", user=USER, channel=CHANNEL)
+        picker = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER)
+                                               if r["text"].startswith("2 runs could be meant")])[-1]
+        assert "first.csv · running" in str(picker["blocks"]) and "third.csv · position 1" in str(picker["blocks"])
+        # first and third are scored; second never reached Pluto
+        stack.pluto.configure(extract_seconds=0.3, score_seconds=0.3)
+        stack.slack.wait_for(lambda: len([m for m in stack.slack.messages(CHANNEL)
+                                          if (m.get("metadata") or {}).get("event_type")]) == 2, timeout=30)
+        assert [u["filename"] for u in stack.pluto.uploads] == ["first.csv", "third.csv"]
+        states = {r["filename"]: (r["state"], r["cancelled_by"]) for r in stack.services.store.rows("scoring_runs")}
+        assert states["second.csv"] == ("cancelled", "U_BOB")
+
+
+def test_pluto_cancel_asks_first_then_cancels():
+    with make_stack(extract_seconds=60, stall=300) as stack:
+        queue_up(stack, "first.csv", "second.csv")
+        stack.slack.wait_for(lambda: progress_of(stack, "second.csv")["text"] == "second.csv: queued, position 1")
+        stack.signer.command("/pluto", "cancel “second”", user=USER, channel=CHANNEL)
+        question = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER)
+                                                 if r["text"] == "Cancel scoring of second.csv?"])[-1]
+        button = question["blocks"][-1]["elements"][0]
+        assert button["confirm"]["confirm"]["text"] == "Cancel run"  # Slack asks again before it acts
+        assert stack.services.store.rows("scoring_runs", "filename = ?", ["second.csv"])[0]["state"] == "queued"
+        stack.signer.press("Cancel run", user=USER)
+        privately(stack, USER, "The scoring of *second.csv* is cancelled")
+        stack.slack.wait_for(lambda: "was cancelled by <@U_ALICE>" in str(progress_of(stack, "second.csv")["blocks"]))
+        stack.pluto.configure(extract_seconds=0.3, score_seconds=0.3)
+        wait_shortlist(stack)
+        assert [u["filename"] for u in stack.pluto.uploads] == ["first.csv"]

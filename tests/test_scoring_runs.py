@@ -11,7 +11,7 @@ import sqlite_utils
 import services.migrations
 from config import Settings
 from sandbox.pluto_sim import PlutoSimulator
-from services.errors import NotFoundHere
+from services.errors import NotAllowed, NotFoundHere
 from services.http import RetryPolicy
 from services.pluto import PlutoClient
 from services.scoring import ScoringService
@@ -65,6 +65,36 @@ def test_runs_queue_per_server_in_order_and_uploads_never_overlap(pluto, store):
     tick_until(scoring, lambda: all(state(scoring, r) == "complete" for r in runs), timeout=20)
     assert pluto.calls["POST /api/pluto/upload"] == 3  # one each: never refused as busy, never re-sent
     assert [c.name for c in scoring.run(runs[2].id).candidates] and scoring.active_runs() == []
+
+
+def test_a_queued_run_can_be_cancelled_and_is_never_sent(pluto, store):
+    pluto.configure(extract_seconds=5)
+    scoring = service(pluto, store)
+    first, second, third = (enqueue(scoring, f"{n}.csv") for n in "abc")
+    scoring.tick()
+    assert state(scoring, first) == "running"
+    with pytest.raises(NotAllowed, match="Pluto has no way to stop a run once it has started"):
+        scoring.cancel(first.id, "U2")
+    cancelled = scoring.cancel(second.id, "U2")
+    assert (cancelled.state, cancelled.cancelled_by) == ("cancelled", "U2") and cancelled.finished_at
+    assert scoring.position(scoring.run(third.id)) == 1  # only the running one is ahead now
+    assert [r.id for r in scoring.waiting("C1")] == [first.id, third.id]
+    with pytest.raises(NotAllowed, match="already cancelled"):
+        scoring.cancel(second.id, "U1")
+    assert scoring.retry(second.id).state == "cancelled"  # final: Retry does not bring it back
+    pluto.configure(extract_seconds=0.1, score_seconds=0.1)
+    tick_until(scoring, lambda: state(scoring, third) == "complete", timeout=20)
+    assert pluto.calls["POST /api/pluto/upload"] == 2 and state(scoring, second) == "cancelled"
+
+
+def test_a_cancel_that_lands_while_a_tick_holds_the_run_wins(pluto, store):
+    """The upload claims the run only if it is still queued: a cancel between the read and the claim wins."""
+    scoring = service(pluto, store)
+    run = enqueue(scoring)
+    stale = scoring.run(run.id)
+    scoring.cancel(run.id, "U1")
+    assert scoring._start(stale).state == "cancelled"
+    assert pluto.calls["POST /api/pluto/upload"] == 0
 
 
 def test_a_409_from_someone_elses_run_leaves_ours_queued_without_an_error(pluto, store, tmp_path):

@@ -146,14 +146,15 @@ def picker_message(choice: Ambiguous, action_id: str, verb: str) -> Message:
     For the person who typed it only (send it privately); the listener of ``action_id`` gets the id.
     """
     count = len(choice.candidates)
-    heading = f"{count} {choice.what}s match “{mrkdwn_escape(choice.query)}”. Which one?"
+    matched = f"match “{mrkdwn_escape(choice.query)}”" if choice.query else "could be meant"
+    heading = f"{count} {choice.what}s {matched}. Which one?"
     blocks: list[Block] = [section(heading)]
     for name, ident in choice.candidates[:MAX_PICKS]:
         blocks.append(section(f"*{mrkdwn_escape(name)}*\n`{mrkdwn_escape(ident)}`",
                               accessory=button(verb, action_id, ident)))
     if count > MAX_PICKS:
         blocks.append(context(f"…and {count - MAX_PICKS} more. Type more of the name, or the id."))
-    return Message(text=f"{count} {choice.what}s match “{choice.query}”: pick one.", blocks=blocks)
+    return Message(text=f"{count} {choice.what}s {matched}: pick one.", blocks=blocks)
 
 
 def loading_view(title: str, text: str) -> View:

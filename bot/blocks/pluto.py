@@ -20,6 +20,7 @@ from bot.blocks import (
     actions,
     button,
     clip,
+    confirm_dialog,
     context,
     error_message,
     header,
@@ -86,9 +87,45 @@ def progress_bar(percent: int) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled) + f" {percent}%"
 
 
-def queued_message(filename: str, position: int) -> Message:
-    text = f"⏳ *{mrkdwn_escape(filename)}* is queued, position {position}: Pluto scores one file at a time."
-    return Message(text=f"Queued, position {position}", blocks=[section(text)])
+def queue_place(position: int) -> str:
+    """Where a waiting run stands: "next" (nothing ahead), else its place in the line."""
+    if position <= 0:
+        return "next"
+    return f"queued, position {position} ({position} {'run' if position == 1 else 'runs'} ahead)"
+
+
+def cancel_button(run: ScoringRun) -> Any:
+    """Cancel a run that waits in the queue; Slack asks first."""
+    return button("Cancel run", "pluto_cancel", run.id, style="danger", confirm=confirm_dialog(
+        "Cancel this run?", f"*{mrkdwn_escape(clip(run.filename, 100))}* leaves the queue and is never sent to "
+                            "Pluto.", yes="Cancel run", no="Keep it"))
+
+
+def queued_message(run: ScoringRun, position: int) -> Message:
+    """The run's progress message while it waits; ``position`` runs are ahead of it (0: it is next)."""
+    name = f"*{mrkdwn_escape(run.filename)}*"
+    if position <= 0:
+        text = f"⏳ You're next: {name} starts as soon as Pluto is free (it scores one file at a time)."
+        fallback = f"{run.filename}: you're next"
+    else:
+        text = f"⏳ {name} is {queue_place(position)}: Pluto scores one file at a time."
+        fallback = f"{run.filename}: queued, position {position}"
+    return Message(text=fallback, blocks=[section(text), actions(cancel_button(run))])
+
+
+def cancelled_message(run: ScoringRun) -> Message:
+    who = f" by <@{run.cancelled_by}>" if run.cancelled_by else ""
+    text = f":heavy_multiplication_x: Scoring of *{mrkdwn_escape(run.filename)}* was cancelled{who} before it " \
+           "reached Pluto. Nothing was scored."
+    return Message(text=f"Scoring of {run.filename} was cancelled", blocks=[section(text)])
+
+
+def cancel_prompt(run: ScoringRun, position: int) -> Message:
+    """``/pluto cancel``: what would be cancelled, with the button (for the person who asked only)."""
+    name = f"*{mrkdwn_escape(run.filename)}* (from <@{run.user}>, {queue_place(position)})"
+    return Message(text=f"Cancel scoring of {run.filename}?", blocks=[
+        section(f"Cancel the scoring of {name}? It leaves the queue and is never sent to Pluto."),
+        actions(cancel_button(run))])
 
 
 def progress_message(filename: str, snap: ProgressSnapshot) -> Message:
@@ -101,9 +138,10 @@ def progress_message(filename: str, snap: ProgressSnapshot) -> Message:
     return Message(text=f"{phase}: {snap.label} ({snap.percent}%)", blocks=blocks)
 
 
-def starting_message(filename: str) -> Message:
-    """The progress message before Pluto has said anything."""
-    return progress_message(filename, read_progress({"status": "idle"}))
+def starting_message(run: ScoringRun) -> Message:
+    """The progress message before Pluto has said anything: the run is next, and can still be cancelled."""
+    message = progress_message(run.filename, read_progress({"status": "idle"}))
+    return Message(text=message.text, blocks=[*message.blocks, actions(cancel_button(run))])
 
 
 def failure_message(run: ScoringRun) -> Message:
@@ -246,7 +284,11 @@ def status_message(active: list[tuple[ScoringRun, int]], latest: ScoringRun | No
         return Message(text=text, blocks=[section(text)])
     lines = []
     for run, position in active:
-        where = "running now" if run.state != "queued" or position == 0 else f"queued, position {position}"
+        where = "running now" if run.state != "queued" else queue_place(position)
         lines.append(f"• *{mrkdwn_escape(run.filename)}* from <@{run.user}> in <#{run.channel}> — {where}")
-    return Message(text="Scoring runs", blocks=[section("*Scoring runs*\n" + "\n".join(lines[:40]))])
+    blocks: list[Any] = [section("*Scoring runs*\n" + "\n".join(lines[:40]))]
+    if any(run.state == "queued" for run, _ in active):
+        blocks.append(context("`/pluto cancel <file>` takes a waiting run out of the queue. A run Pluto has "
+                              "started can't be stopped: Pluto has no cancel call."))
+    return Message(text="Scoring runs", blocks=blocks)
 

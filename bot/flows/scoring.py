@@ -1,8 +1,9 @@
 """/pluto score after the ack, from either way in (the modal, or a CSV posted with a mention),
 and showing a run's progress and results (called by the ``pluto_scoring`` job).
 
-Start: download from Slack, check the file, post the preview and the single progress message
-in the thread, and queue the run. The scheduler job drives the run through
+Start: download from Slack and check the file (a refusal goes privately to the sender; nothing
+is said in the channel before the file passes), then announce the run, post the preview and the
+single progress message in the thread, and queue the run. The scheduler job drives the run through
 :meth:`services.scoring.ScoringService.tick` and :func:`show_update` renders each change.
 """
 
@@ -17,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot import once
 from bot.blocks import Message, error_message
 from bot.blocks.pluto import (
+    cancelled_message,
     done_message,
     failure_message,
     preview_message,
@@ -37,37 +39,52 @@ log = logging.getLogger(__name__)
 
 def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel: str, user: str,
                      job_description: str, top_n: int) -> ScoringRun | None:
-    """The modal's way in: a root message in the channel, then the run in its thread."""
-    file = out.file(file_id)
-    thread_ts = out.post(channel, root_message(user, file.get("name", "candidates.csv")))
-    return start_scoring(services, out, file=file, channel=channel, thread_ts=thread_ts, user=user,
+    """The modal's way in: the file is checked first; a run that starts gets a root message in the
+    channel and runs in its thread."""
+    return start_scoring(services, out, file=out.file(file_id), channel=channel, thread_ts=None, user=user,
                          job_description=job_description, top_n=top_n)
 
 
-def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], channel: str, thread_ts: str,
+def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], channel: str, thread_ts: str | None,
                   user: str, job_description: str = "", top_n: int = 10) -> ScoringRun | None:
-    """Check the file and queue the run; report any problem in the thread. Returns the run or None."""
+    """Check the file, then announce and queue the run. Returns the run, or None when the file was refused.
+
+    Nothing is said in the channel before the file passes its checks: a refusal goes privately to the
+    person who shared it. A file that passes is announced (a root message when there is no thread yet,
+    e.g. from the modal), previewed and queued in the thread.
+    """
     scoring = services.scoring
     try:
         intake = scoring.check_file(file, user=user, channel=channel)
     except ServiceError as exc:
-        out.post(channel, error_message(exc.user_message), thread_ts)
+        out.reply_privately(channel, user, error_message(exc.user_message), thread_ts)
         return None
+    if thread_ts is None:
+        thread_ts = out.post(channel, root_message(user, intake.filename))
     out.post(channel, preview_message(intake.report), thread_ts)
     run = scoring.enqueue(intake, channel=channel, thread_ts=thread_ts, user=user,
                           job_description=job_description, top_n=top_n)
     position = scoring.position(run)
-    first = queued_message(run.filename, position) if position else starting_message(run.filename)
+    first = queued_message(run, position) if position else starting_message(run)
     ts = out.post(channel, first, thread_ts)
     scoring.set_progress_message(run.id, ts)
     return scoring.run(run.id)
 
 
+def cancel_run(services: Services, out: SlackOut, run_id: str, user: str) -> ScoringRun:
+    """Take a waiting run out of the queue for ``user`` (the service's rules); its progress message says so."""
+    run = services.scoring.cancel(run_id, user)
+    _update_progress(out, run, cancelled_message(run))
+    return run
+
+
 def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
     """Render one change of a run: its progress message, and at the end the shortlist and the export."""
     run = update.run
-    if update.kind == "queued":
-        _update_progress(out, run, queued_message(run.filename, update.position))
+    if run.state == "cancelled":  # cancelled while this tick looked at it: the cancel has the last word
+        _update_progress(out, run, cancelled_message(run))
+    elif update.kind == "queued":
+        _update_progress(out, run, queued_message(run, update.position))
     elif update.kind == "progress" and update.snapshot is not None:
         if _update_progress(out, run, progress_message(run.filename, update.snapshot)):
             services.scoring.mark_rendered(run.id)

@@ -9,8 +9,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.blocks import Message, error_message
+from bot.blocks import Message, error_message, info_message
 from bot.blocks.pluto import (
+    cancel_prompt,
     details_view,
     prebrief_view,
     questions_message,
@@ -20,6 +21,7 @@ from bot.blocks.pluto import (
 )
 from bot.context import Services
 from bot.flows import interviews
+from bot.flows.scoring import cancel_run
 from bot.slack_out import SlackOut
 from bot.work import Reply, defer, defer_modal
 from handlers import inject
@@ -125,11 +127,40 @@ def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
     def work() -> None:
         scoring = services.scoring
         run = scoring.retry(action["value"])
-        if run.progress_ts:
-            message: Message = queued_message(run.filename, scoring.position(run))
+        if run.progress_ts and run.state == "queued":
+            message: Message = queued_message(run, scoring.position(run))
             SlackOut(client).update(run.channel, run.progress_ts, message)
 
     defer(services.work, body["user"]["id"], work, private_reply(client, body), "retry")
+
+
+def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+              services: Services) -> None:
+    """Cancel run (after Slack's confirmation): the run's progress message says it was cancelled; a refusal
+    (not allowed, or Pluto already has the run) goes privately to the person who pressed."""
+    ack()
+    reply = private_reply(client, body)
+
+    def work() -> None:
+        run = cancel_run(services, SlackOut(client), action["value"], body["user"]["id"])
+        if (body.get("container") or {}).get("is_ephemeral"):  # pressed on /pluto cancel's private question
+            reply(info_message(f":white_check_mark: The scoring of *{run.filename}* is cancelled."))
+
+    defer(services.work, body["user"]["id"], work, reply, "cancel run")
+
+
+def on_cancel_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                   services: Services) -> None:
+    """A run picked from several for ``/pluto cancel``: the same question, for that run."""
+    ack()
+    reply = private_reply(client, body)
+
+    def work() -> None:
+        scoring = services.scoring
+        run = scoring.cancellable(scoring.run(action["value"]), body["user"]["id"])
+        reply(cancel_prompt(run, scoring.position(run)))
+
+    defer(services.work, body["user"]["id"], work, reply, "cancel run")
 
 
 def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -158,5 +189,6 @@ def register(app: App, services: Services) -> None:
                                 ("pluto_voice_intake", on_voice_intake), ("pluto_interview", on_start_interview),
                                 # cards posted before "Start interview" existed carry "Interview room"
                                 ("pluto_room", on_start_interview), ("pluto_retry", on_retry),
+                                ("pluto_cancel", on_cancel), ("pluto_cancel_pick", on_cancel_pick),
                                 ("pluto_page_next", on_page), ("pluto_page_prev", on_page)):
         app.action(action_id)(inject(listener, services))

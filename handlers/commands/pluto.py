@@ -21,6 +21,8 @@ PLUTO = CommandRouter(
         Subcommand("export", "export", "the full ranking as a CSV file", "export"),
         Subcommand("room", "room [candidate name]", "an ad-hoc live interview room, outside a scoring run (the "
                    "candidate card's Start interview makes one for a shortlisted candidate)", "room Grace Hopper"),
+        Subcommand("cancel", "cancel [file]", "take a waiting scoring run out of the queue (asks first)",
+                   "cancel candidates.csv"),
     ],
 )
 

@@ -1,8 +1,9 @@
-"""/pluto score | status | results | candidate | export."""
+"""/pluto score | status | results | candidate | export | cancel."""
 
 from __future__ import annotations
 
 from bot.blocks.pluto import (
+    cancel_prompt,
     candidate_card,
     no_candidate_message,
     pick_candidate_message,
@@ -50,3 +51,12 @@ def export(cmd: CommandRequest) -> None:
     run = cmd.services.scoring.allowed_run(cmd.services.scoring.latest_for(cmd.channel_id).id, cmd.user_id)
     share_export(cmd.services, cmd.out, run, cmd.channel_id, cmd.user_id)
 
+
+
+@PLUTO.on("cancel")
+def cancel(cmd: CommandRequest) -> None:
+    """Ask first: the answer carries the Cancel run button (and its confirmation); several runs get a picker."""
+    scoring = cmd.services.scoring
+    run = cmd.one_of(lambda: scoring.waiting_run(cmd.args, cmd.channel_id), "pluto_cancel_pick", "Cancel…")
+    if run is not None:
+        cmd.reply(cancel_prompt(scoring.cancellable(run, cmd.user_id), scoring.position(run)))

@@ -40,8 +40,8 @@ def score_from_message(services: Services, client: WebClient, event: dict[str, A
     csvs = [f for f in event.get("files") or [] if str(f.get("name", "")).lower().endswith(".csv")
             or f.get("filetype") == "csv"]
     if not csvs:
-        out.post(channel, error_message("Attach a CSV of candidates to the message that says score.",
-                                        hint="Or use `/pluto score` to pick a file in a form."), ts)
+        out.reply_privately(channel, user, error_message("Attach a CSV of candidates to the message that says score.",
+                                                         hint="Or use `/pluto score` to pick a file in a form."), ts)
         return
     for file in csvs[:MAX_FILES]:
         defer(services.work, user,
