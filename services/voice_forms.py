@@ -99,12 +99,19 @@ def _minutes(text: str, errors: dict[str, str]) -> int:
     return int(text)
 
 
+def _sentence(problems: list[str], limit: int = 150) -> str:
+    """Problems as one sentence a person reads under the field: capitalised, ending with a full stop."""
+    text = "; ".join(problems).strip().rstrip(".")
+    text = text[:1].upper() + text[1:] + "."
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _labels(pattern: str, values: dict[str, str], errors: dict[str, str]) -> list[str]:
     """The labels typed one a line, or (research) made from a count."""
     labels, problems = parse_labels(values.get("labels") or "")
     count_text = (values.get("count") or "").strip()
     if problems:
-        errors["labels"] = "; ".join(problems)[:150]
+        errors["labels"] = _sentence(problems)
     if count_text and pattern == "research":
         if labels:
             errors["count"] = "Give labels or a count, not both."
@@ -124,7 +131,7 @@ def _evaluator(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]
         return None
     questions, q_problems = parse_evaluator_questions(eval_text)
     if q_problems:
-        errors["eval_questions"] = "; ".join(q_problems)[:150]
+        errors["eval_questions"] = _sentence(q_problems)
     elif not questions:
         errors["eval_questions"] = "Add at least one question, e.g. `Communication | number`."
     if not eval_prompt:
@@ -155,6 +162,9 @@ def validate_voice_form(pattern: str, values: dict[str, str]) -> tuple[VoiceForm
                      landing_page_info=get("landing_info"), evaluator=evaluator, sections=sections), {}
 
 
+EMPTY_NAME = {"label": "Give the link a label (the participant's name).", "name": "Give the project a name."}
+
+
 def validate_edit_form(values: dict[str, str], name_key: str) -> tuple[dict[str, Any], dict[str, str]]:
     """What both edit modals share: a name (``name_key``), the four sections, landing page and time limit.
 
@@ -164,7 +174,7 @@ def validate_edit_form(values: dict[str, str], name_key: str) -> tuple[dict[str,
     sections = _sections(values, errors)
     name = (values.get(name_key) or "").strip()
     if not name:
-        errors[name_key] = f"The {name_key} can't be empty."
+        errors[name_key] = EMPTY_NAME.get(name_key, "This can't be empty.")
     minutes = _minutes((values.get("time_limit") or "").strip(), errors)
     if errors:
         return {}, errors

@@ -185,7 +185,7 @@ def test_every_input_type_can_be_filled(stack, tmp_path):
 
 def test_inline_errors_name_the_field_and_only_that_field_is_asked_again(stack):
     t = Typist(stack)
-    (t.type("> ", "/voicelink create").type("Pattern", "").type("Role", "Backend Engineer")
+    (t.type("> ", "/voicelink create").type("Pattern", "").type("Job title", "Backend Engineer")
      .type("Candidates", "Ada Lovelace").type("brief", "").type("[Draft with AI] press it?", "")
      .type("Goal", "g").type("Role", "r").type("Guidelines", "gu").type("Constraints", "c")
      .type("Landing page title", "").type("Landing page info", "")
@@ -232,7 +232,7 @@ def test_buttons_by_label_number_and_word_modal_updates_read_only_close_and_file
 
 def test_a_confirmation_dialog_is_shown_and_asked(stack):
     t = Typist(stack)
-    (t.type("> ", "/voicelink create").type("Pattern", "").type("Role", "Backend Engineer")
+    (t.type("> ", "/voicelink create").type("Pattern", "").type("Job title", "Backend Engineer")
      .type("Candidates", "Ada Lovelace\\nAlan Turing").type("brief", "").type("[Draft with AI] press it?", "y")
      .type("Goal", "submit")
      .type("> ", "/voicelink list", wait=lambda: stack.slack.dms(USER))
@@ -288,7 +288,7 @@ def test_the_sandbox_database_starts_anew_with_the_stand_ins_and_reset_starts_ov
     assert first.settings.database_path == str(tmp_path / "sandbox" / "bot.db")
     t = Typist(first)
     t.console.restart = lambda: home.fresh_stack(fast_options())
-    (t.type("> ", "/voicelink create").type("Pattern", "").type("Role", "Backend Engineer")
+    (t.type("> ", "/voicelink create").type("Pattern", "").type("Job title", "Backend Engineer")
      .type("Candidates", "Ada Lovelace").type("brief", "").type("[Draft with AI] press it?", "y")
      .type("Goal", "submit")
      .type("> ", "reset", wait=lambda: first.services.store.rows("voice_links")))

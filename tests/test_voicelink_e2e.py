@@ -112,7 +112,7 @@ def test_validation_errors_show_inline_and_nothing_is_created(stack):
     assert body["response_action"] == "errors"
     errors = body["errors"]
     assert errors["name~1"] == "Name the role."
-    assert "line 2 is an empty label" in errors["labels~1"] and "listed twice" in errors["labels~1"]
+    assert "Line 2 is an empty label" in errors["labels~1"] and "listed twice" in errors["labels~1"]
     assert errors["goal~1"] == "The Goal section is required."
     assert errors["time_limit~1"] == "Choose 1 to 60 minutes."
     assert "type must be text or number" in errors["eval_questions~1"]

@@ -82,8 +82,8 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
             action_id="voicelink_pattern", options=options, initial_option=chosen, placeholder="Pattern")]),
     ]
     if pattern == "interview":
-        blocks.append(_text_input("name", v, "Role", values.get("name", ""), placeholder="e.g. Backend Engineer",
-                                  hint="The project for this role is reused if it exists."))
+        blocks.append(_text_input("name", v, "Job title", values.get("name", ""), placeholder="e.g. Backend Engineer",
+                                  hint="The role you are hiring for: its voice project is reused if it exists."))
         blocks.append(_text_input("labels", v, "Candidates (one name per line)", values.get("labels", ""),
                                   multiline=True))
     elif pattern == "research":
@@ -111,9 +111,9 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
         InputBlock(block_id=f"expiry~{v}", label="Links expire after", element=StaticSelectElement(
             action_id="expiry", options=_options(EXPIRY_PRESETS),
             initial_option=next(o for o in _options(EXPIRY_PRESETS) if o.value == (values.get("expiry") or "1_week")))),
-        _text_input("eval_prompt", v, "Evaluator prompt (optional)", values.get("eval_prompt", ""), multiline=True,
+        _text_input("eval_prompt", v, "Evaluator prompt", values.get("eval_prompt", ""), multiline=True,
                     optional=True),
-        _text_input("eval_questions", v, "Evaluator questions (optional)", values.get("eval_questions", ""),
+        _text_input("eval_questions", v, "Evaluator questions", values.get("eval_questions", ""),
                     multiline=True, optional=True, hint="One per line: `Communication | number` or `Notes | text`"),
     ]
     return View(type="modal", callback_id=CREATE_MODAL, title=clip(heading, 24), submit=clip(submit, 24),
