@@ -11,6 +11,7 @@ privately, never with silence. Errors become a clear private message; the bot st
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -112,6 +113,22 @@ class CommandRouter:
             f"{self.command} {s.usage} — {s.summary}" for s in self.subcommands)
         return Message(text=text, blocks=blocks)
 
+    def suggest(self, name: str) -> Subcommand | None:
+        """The subcommand ``name`` was probably meant to be (a typo: ``scor``, ``stauts``), or None."""
+        names = [s.name for s in self.subcommands]
+        close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+        if not close and len(name) >= 3:  # a start of a name: ``sub`` for ``subscribe``
+            close = [n for n in names if n.startswith(name.lower())][:1]
+        return self.get(close[0]) if close else None
+
+    def unknown(self, name: str) -> str:
+        """The note above the help for a subcommand that does not exist, with a "did you mean" when one is close."""
+        note = f"I don't know `{self.command} {name}`."
+        guess = self.suggest(name)
+        if guess is not None:
+            note += f" Did you mean `{self.command} {guess.name}`?"
+        return note
+
     # -- dispatch ------------------------------------------------------------
     def parse(self, text: str) -> tuple[str, str]:
         name, _, args = (text or "").strip().partition(" ")
@@ -122,7 +139,7 @@ class CommandRouter:
         name, args = self.parse(body.get("text", ""))
         sub = self.get(name) if name else None
         if not name or name == "help" or sub is None:
-            note = f"I don't know `{self.command} {name}`." if name and name != "help" else ""
+            note = self.unknown(name) if name and name != "help" else ""
             ack(response_type="ephemeral", **private_kwargs(self.help_message(note)))
             return
         if sub.needs_arg and not args:

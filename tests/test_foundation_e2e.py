@@ -49,6 +49,19 @@ def test_voicelink_help_lists_every_contract_subcommand(stack):
 def test_unknown_subcommand_and_missing_argument_answer_with_help(stack):
     body = stack.signer.command("/pluto", "frobnicate").json()
     assert "I don't know `/pluto frobnicate`" in body["text"] and "/pluto score" in body["text"]
+    assert "Did you mean" not in body["text"]  # nothing is close to it
+
+
+@pytest.mark.parametrize(("command", "typed", "meant"), [
+    ("/pluto", "scor", "/pluto score"), ("/pluto", "Stauts", "/pluto status"), ("/pluto", "exprot", "/pluto export"),
+    ("/voicelink", "lsit", "/voicelink list"), ("/voicelink", "subscirbe proj_1", "/voicelink subscribe"),
+    ("/voicelink", "canel Alan Turing", "/voicelink cancel"),
+])
+def test_a_typo_gets_a_did_you_mean_in_the_help(stack, command, typed, meant):
+    body = stack.signer.command(command, typed).json()
+    assert body["response_type"] == "ephemeral"
+    assert f"I don't know `{command} {typed.split()[0].lower()}`. Did you mean `{meant}`?" in body["text"]
+    assert f"Did you mean `{meant}`?" in str(body["blocks"])
     body = stack.signer.command("/voicelink", "cancel").json()
     assert "needs an argument" in body["text"] and "/voicelink cancel <link>" in body["text"]
     body = stack.signer.command("/pluto", "").json()
