@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -209,8 +210,13 @@ def test_each_candidate_action(stack):
         assert part in str(brief["blocks"])
     # Intake link and the interview room's link: only to the person who clicked
     stack.signer.press("Intake link", user=USER)
-    intake = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "Intake link" in e["text"]])
-    assert "token=" in str(intake[0]["blocks"])
+    intake = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER)
+                                           if e["text"].startswith("Intake link for ") and "token=" in str(e["blocks"])])
+    # it says whose link it is, and when it expires: counted from now, and as a Slack date
+    names = ("Ada Lovelace", "Alan Turing", "Grace Hopper", '=HYPERLINK("http://evil")')
+    assert any(intake[0]["text"].startswith(f"Intake link for {name} ") for name in names)
+    assert re.search(r"It expires in \d+ days \(<!date\^\d+\^\{date_short_pretty\} at \{time\}\|",
+                     str(intake[0]["blocks"])), intake[0]["blocks"]
     stack.signer.press("Start interview", user=USER)
     room = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "is ready" in e["text"]])
     assert "?t=dly_" in str(room[0]["blocks"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Option, StaticSelectElement
@@ -31,6 +30,7 @@ from bot.blocks import (
     mrkdwn_escape,
     paginate,
     section,
+    when,
 )
 from bot.blocks.voice import create_modal
 from services.home import Dashboard
@@ -60,11 +60,8 @@ SEP = "|"
 
 
 def slack_date(ts: float | None) -> str:
-    """A date every reader sees in their own time zone."""
-    if not ts:
-        return ""
-    fallback = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(ts)}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    """A date every reader sees in their own time zone (bot/blocks/when.py); "" when there is none."""
+    return when.slack_date(ts or None)
 
 
 def _score(value: float | None) -> str:

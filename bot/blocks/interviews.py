@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import InputBlock, Option, PlainTextInputElement, StaticSelectElement
@@ -32,6 +31,7 @@ from bot.blocks import (
     header,
     mrkdwn_escape,
     section,
+    when,
 )
 from services.interviews import (
     TRANSCRIPT_FILE_TYPES,
@@ -56,12 +56,11 @@ FILE_TYPES = [t for t in TRANSCRIPT_FILE_TYPES if t not in ("text", "markdown", 
 
 
 # -- small pieces -----------------------------------------------------------------------------
-def slack_date(when: float | None, *, estimated: bool = False) -> str:
-    """``when`` in each reader's own time zone (Slack's date token), with a UTC fallback."""
-    if when is None:
+def slack_date(moment: float | None, *, estimated: bool = False) -> str:
+    """``moment`` in each reader's own time zone (bot/blocks/when.py); "unknown" when there is none."""
+    text = when.slack_date(moment)
+    if not text:
         return "unknown"
-    fallback = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = f"<!date^{int(when)}^{{date_short_pretty}} at {{time}}|{fallback}>"
     return f"about {text}" if estimated else text
 
 

@@ -27,6 +27,7 @@ from bot.blocks import (
     pager,
     section,
 )
+from bot.blocks.when import expiry, slack_date
 from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
 from services.records import CardLine, LinkRef, SessionRef, VoiceBatch
@@ -170,9 +171,10 @@ def links_dm(batch: VoiceBatch, links: list[VoiceLink]) -> Message:
 def link_line(link: VoiceLink) -> str:
     status = link.status if link.is_active or link.status in ("used", "expired", "cancelled") \
         else f"not active ({link.status})"
-    expires = (link.expires_at or "")[:10] or "—"
+    until = expiry(link.expires_at)
+    expires = (until if until.startswith("expired") else f"expires {until}") if until else "no expiry date"
     session = f" · session `{link.session_id}`" if link.session_id else ""
-    return f"*{mrkdwn_escape(link.label)}* · {status} · expires {expires}{session} · `{link.id}` ({link.kind})"
+    return f"*{mrkdwn_escape(link.label)}* · {status} · {expires}{session} · `{link.id}` ({link.kind})"
 
 
 def links_page(links: Page, project: str) -> Message:
@@ -257,7 +259,7 @@ def session_message(status: SessionStatus, ref: SessionRef) -> Message:
     finished = "finished" if status.is_finished else "not finished"
     return Message(text=f"Session {status.session_id}: {status.status}", blocks=[
         section(f"*Session* `{status.session_id}`{who}\nStatus: *{status.status}* ({finished}) · {status.type}"
-                + (f" · completed {status.completed_at}" if status.completed_at else "")),
+                + (f" · completed {slack_date(status.completed_at)}" if slack_date(status.completed_at) else "")),
         actions(button("Transcript", "voicelink_transcript", value), button("Audio", "voicelink_audio", value),
                 button("Evaluation", "voicelink_evaluation", value), button("Summary", "voicelink_summary", value))])
 

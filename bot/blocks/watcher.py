@@ -6,7 +6,6 @@ text and the metadata) where a channel is public.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from bot.blocks import (
@@ -20,6 +19,7 @@ from bot.blocks import (
     header,
     mrkdwn_escape,
     section,
+    when,
 )
 from services.nimrobo import Project
 from services.privacy import mask_text
@@ -49,15 +49,7 @@ def metadata(note: Notification) -> dict[str, Any]:
 
 def duration(note: Notification) -> str:
     """``12 min`` from the session's start and completion times, or "" when either is missing."""
-    try:
-        start = datetime.fromisoformat(str(note.created_at).replace("Z", "+00:00"))
-        end = datetime.fromisoformat(str(note.completed_at).replace("Z", "+00:00"))
-    except ValueError:
-        return ""
-    seconds = (end - start).total_seconds()
-    if seconds <= 0:
-        return ""
-    return f"{round(seconds / 60)} min" if seconds >= 60 else f"{round(seconds)} s"
+    return when.duration(note.created_at, note.completed_at)
 
 
 def summary_text(summary: Any) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import Message, error_message
+from bot.blocks import Message, error_message, when
 from bot.blocks.interviews import (
     ANSWER_EVENT,
     add_interviewer_modal,
@@ -38,7 +38,6 @@ from bot.blocks.interviews import (
     interview_card,
     invitation_private,
     room_brief_view,
-    slack_date,
     started_private,
     starting_card,
     thinking_message,
@@ -341,7 +340,7 @@ def intake_link(services: Services, ref: CandidateRef, user: str, reply: Reply) 
     Someone who may not see the run is refused before Pluto is asked."""
     name = services.scoring.candidate_name(ref, user=user)
     check = services.interviews.intake_link(ref.candidate_id)
-    reply(intake_private(name, check, slack_date(check.link.expires_at) if check.link.expires_at else "soon"))
+    reply(intake_private(name, check, when.expiry(check.link.expires_at) or "soon"))  # "in 3 days (<date>)"
 
 
 def voice_intake(services: Services, ref: CandidateRef, user: str, reply: Reply) -> None:

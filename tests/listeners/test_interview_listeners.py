@@ -61,7 +61,9 @@ def test_a_mention_outside_an_interview_thread_is_left_to_scoring(slack, service
              "text": "<@UBOT> score"}
     services.events.first_time.return_value = True
     on_mention(event=event, client=slack.client, context={"bot_user_id": "UBOT"}, services=services)
-    assert "Attach a CSV of candidates" in slack.client.chat_postMessage.call_args.kwargs["text"]
+    refusal = slack.client.chat_postEphemeral.call_args.kwargs  # a refusal goes only to the person who asked
+    assert "Attach a CSV of candidates" in refusal["text"] and refusal["user"] == "U_ALICE"
+    slack.client.chat_postMessage.assert_not_called()
 
 
 def test_the_transcript_form_takes_exactly_one_source():
