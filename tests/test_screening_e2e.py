@@ -237,7 +237,7 @@ def test_the_whole_loop_from_csv_to_a_ranked_screened_shortlist(stack):
     act(stack, current_board(stack), "board_transcript", f"{board_id}|{ids[first]}")
     transcript = stack.slack.wait_for(lambda: [u for u in stack.slack.uploads()
                                                if u["filename"] == f"transcript-{sessions[first]}.txt"])[-1]
-    assert transcript["channel"] == stack.slack.dm_channel(USER) and b"agent:" in transcript["content"]
+    assert transcript["channel"] == stack.slack.dm_channel(USER) and b"Interviewer: Hi " in transcript["content"]
 
     # someone outside the channel may neither decide nor export
     act(stack, current_board(stack), "board_advance", f"{board_id}|{ids[third]}", user=OUTSIDER)
