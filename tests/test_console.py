@@ -243,7 +243,9 @@ def test_a_confirmation_dialog_is_shown_and_asked(stack):
     out = t.run()
     assert "┌ Cancel this link? ┐" in out and "Alan Turing won't be able to use it." in out
     assert "(not pressed)" in out
-    stack.slack.wait_for(lambda: any("is cancelled" in r["text"] for r in stack.slack.responses(USER)))
+    # "…this one is cancelled" (a refusal) would say "is cancelled" too: wait for the confirmation itself
+    stack.slack.wait_for(lambda: any(r["text"].startswith(":white_check_mark: The link for *Alan Turing* is cancelled")
+                                     for r in stack.slack.responses(USER)))
     status = {link["label"]: link["status"] for link in stack.nimrobo.links.values()}
     assert status == {"Ada Lovelace": "active", "Alan Turing": "cancelled"}
 

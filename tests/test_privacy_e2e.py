@@ -91,7 +91,8 @@ def test_login_whoami_logout_and_the_key_is_encrypted_at_rest(stack):
     modal = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
                                           if v.get("callback_id") == "voicelink_login"])[-1]
     stack.signer.view_submission(modal, {"nimrobo_key": {"key": stack.signer.input_value(personal)}}, user=USER)
-    done = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER) if "Saved" in str(v["blocks"])])
+    done = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                         if ":white_check_mark: Saved. Your requests now run as" in str(v["blocks"])])
     assert personal not in str(done) and personal not in str(stack.slack.timeline_since(0))
     database = stack.settings.database_path
     for suffix in ("", "-wal"):

@@ -135,7 +135,8 @@ def test_a_broken_csv_gets_a_clear_private_message_and_nothing_reaches_pluto(sta
 def test_a_file_that_fails_the_checks_is_never_announced(stack):
     """The modal path: check first; the refusal goes only to the sender; a good file is announced after."""
     submit_modal(stack, data=b"", name="empty.csv")
-    refusal = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if "empty" in e["text"]])[0]
+    refusal = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER)
+                                            if "can't score" in e["text"] and "empty" in e["text"]])[0]
     assert refusal["channel"] == CHANNEL and ":warning:" in str(refusal["blocks"])
     submit_modal(stack)  # a good file afterwards: announced, then scored in its thread
     root = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if "for scoring" in m["text"]])[0]
@@ -234,12 +235,14 @@ def test_status_results_candidate_and_export_commands(stack):
     stack.signer.command("/pluto", "results", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if r["text"].startswith("Shortlist")])
     stack.signer.command("/pluto", "candidate grace hoper", user=USER, channel=CHANNEL)  # fuzzy
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "Grace Hopper" in r["text"]])
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER)
+                                  if re.fullmatch(r"#\d+ Grace Hopper", r["text"])])  # the card, not a refusal
     stack.signer.command("/pluto", "candidate a", user=USER, channel=CHANNEL)  # several: pick one
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "Several candidates" in r["text"]])
     stack.signer.command("/pluto", "candidate Nobody Here", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "No candidate" in r["text"]])
-    before = len(stack.slack.uploads())  # the run's own export: masked in the channel, full by DM
+    # the run's own export, masked in the channel and full by DM, first (both are posted after the shortlist)
+    before = len(stack.slack.wait_for(lambda: len(stack.slack.uploads()) >= 2 and stack.slack.uploads()))
     stack.signer.command("/pluto", "export", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: len(stack.slack.uploads()) == before + 2)
     channel_copy, dm_copy = sorted(stack.slack.uploads()[before:], key=lambda u: u["channel"] != CHANNEL)

@@ -94,8 +94,8 @@ def test_slow_presses_do_not_hold_the_ack_path(slow_stack):
     assert list_ack.status_code == 200
     # Queued behind the slow presses, it is said to be queued at once, then answered with the list.
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses("U_ALICE") if "queued" in r["text"]], timeout=5)
-    answer = stack.slack.wait_for(lambda: [r for r in stack.slack.responses("U_ALICE")
-                                           if "Ada Lovelace" in str(r["blocks"])], timeout=40)
+    answer = stack.slack.wait_for(lambda: [r for r in stack.slack.responses("U_ALICE") if r["text"].endswith(
+                                           "voice links") and "Ada Lovelace" in str(r["blocks"])], timeout=40)
     assert answer
     for press in presses:
         press.join(30)

@@ -194,9 +194,10 @@ def test_cancel_rules(stack):
     stack.signer.command("/voicelink", f"cancel {first['id']}", user=OTHER, channel="C_OTHER")
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(OTHER) if "Only the person who created" in r["text"]])
     stack.signer.command("/voicelink", f"cancel {first['id']}", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Cancel")])
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"] == f"Cancel {first['label']}?"])
     stack.signer.press("Cancel link", user=USER)
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "is cancelled" in r["text"]])
+    # not "is cancelled": the refusal "…this one is cancelled" says that too
+    answered(stack, lambda t: t.startswith(f":white_check_mark: The link for *{first['label']}* is cancelled"))
     assert stack.nimrobo.links[first["id"]]["status"] == "cancelled"
     stack.signer.command("/voicelink", f"cancel {first['id']}", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "this one is cancelled" in r["text"]])
@@ -204,18 +205,21 @@ def test_cancel_rules(stack):
     stack.signer.command("/voicelink", f"cancel {instant['id']}", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "can't be cancelled" in r["text"]])
     stack.signer.command("/voicelink", "cancel lnk_missing", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "was not found" in r["text"]])
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER)
+                                  if r["text"].startswith("Link `lnk_missing` was not found")])
 
 
 def test_list_and_edit_an_instant_link(stack):
     instant = make_links(stack, "instant", "Walk-in")[-1]
     stack.nimrobo.links[instant["id"]]["status"] = "archived"  # an unknown status shows as not active
     stack.signer.command("/voicelink", "list", user=USER, channel=CHANNEL)
-    listing = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "voice links" in r["text"]])
+    listing = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER)
+                                            if re.fullmatch(r"\d+ voice links", r["text"])])
     assert "not active (archived)" in str(listing[-1]["blocks"])
     stack.nimrobo.links[instant["id"]]["status"] = "active"
     stack.signer.command("/voicelink", "list", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: len([r for r in stack.slack.responses(USER) if "voice links" in r["text"]]) == 2)
+    stack.slack.wait_for(lambda: len([r for r in stack.slack.responses(USER)
+                                      if re.fullmatch(r"\d+ voice links", r["text"])]) == 2)
     stack.signer.press("Edit", user=USER)
     modal = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
                                           if v.get("callback_id") == "voicelink_edit_instant"])[-1]
@@ -318,7 +322,7 @@ def test_the_card_follows_link_statuses(stack):
     stack.slack.wait_for(lambda: "Ada — used" in str(stack.slack.message(CHANNEL, card["ts"])["blocks"]))
     alan = next(link for link in links if link["label"] == "Alan")
     stack.signer.command("/voicelink", f"cancel {alan['id']}", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"].startswith("Cancel")])
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if r["text"] == "Cancel Alan?"])
     stack.signer.press("Cancel link", user=USER)
     stack.slack.wait_for(lambda: "Alan — cancelled" in str(stack.slack.message(CHANNEL, card["ts"])["blocks"]))
 
