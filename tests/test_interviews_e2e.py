@@ -383,11 +383,13 @@ def test_intake_link_is_checked_and_lists_gaps_and_voice_intake_is_private(any_s
     shortlist = score(stack)
     alan = candidate(stack, "Alan Turing")
     click(stack, "Intake link", user=RITA, ts=shortlist["ts"], value=alan["id"])
-    intake = slack.wait_for(lambda: [e for e in slack.ephemerals(user=RITA) if "Intake link" in e["text"]])[0]
+    intake = slack.wait_for(lambda: [e for e in slack.ephemerals(user=RITA)
+                                     if e["text"].startswith("Intake link for Alan Turing")])[0]
     assert sim.calls["GET /api/intake/{cid}/validate"] == 1
     assert "phone, email, years experience" in str(intake["blocks"]) and "token=" in str(intake["blocks"])
     click(stack, "Voice intake", user=RITA, ts=shortlist["ts"], value=alan["id"])
-    voice = slack.wait_for(lambda: [e for e in slack.ephemerals(user=RITA) if "Voice intake" in e["text"]])[0]
+    voice = slack.wait_for(lambda: [e for e in slack.ephemerals(user=RITA)
+                                    if e["text"].startswith("Voice intake for Alan Turing is ready")])[0]
     [(name, lk)] = sim.livekit_rooms.items()
     assert name in str(voice["blocks"]) and "What is your phone?" in str(voice["blocks"])
     assert lk["token"] not in json.dumps([slack.messages(), slack.ephemerals()])

@@ -146,7 +146,8 @@ def test_the_whole_loop_from_csv_to_a_ranked_screened_shortlist(stack):
     assert response.status_code == 200 and not response.content  # closes at once; links made after the ack
 
     # the links, privately; the board, in the run's thread
-    dm = stack.slack.wait_for(lambda: [m for m in stack.slack.dms(USER) if "voice links" in m["text"]])[-1]
+    dm = stack.slack.wait_for(lambda: [m for m in stack.slack.dms(USER)
+                                       if re.match(r"Your \d+ voice links for ", m["text"])])[-1]
     urls = re.findall(r"<(http[^>|]+/link/[^>|]+)>", str(dm["blocks"]))
     assert len(urls) == 3
     board = stack.slack.wait_for(lambda: board_message(stack))[0]
