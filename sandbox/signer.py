@@ -1,13 +1,19 @@
-"""Send correctly signed Slack requests to the bot's ``POST /slack/events``, as Slack does.
+"""Play Slack's side of the bot's inbound traffic: the same payloads over HTTP or over Socket Mode.
 
-Slash commands, block actions, view submissions and events, with trigger ids and
-response_urls issued by the :class:`~sandbox.slack_api.SlackStandIn`, so that what the bot does
-with them lands on the stand-in. :meth:`SlackSigner.press` finds a button the bot posted by its
-label and clicks it. Every method returns the bot's ``httpx.Response`` (its ack) with the body
-also parsed on ``response.ack`` (a dict, a string, or None when empty).
+:class:`SlackPayloads` builds what Slack sends — slash commands, block actions, view
+submissions and events, with trigger ids and response_urls issued by the
+:class:`~sandbox.slack_api.SlackStandIn`, so that what the bot does with them lands on the
+stand-in — and :meth:`SlackPayloads.press` finds a button the bot posted by its label and
+clicks it. Two transports deliver those payloads, with the same public methods:
 
-Forged requests for the 401 tests: pass ``secret=`` (sign with another secret), ``timestamp=``
-(an old one) or ``signature=`` (a literal header value) to any method.
+* :class:`SlackSigner` signs them as Slack does and POSTs them to the bot's
+  ``/slack/events``. Every method returns the bot's ``httpx.Response`` (its ack) with the
+  body also parsed on ``response.ack`` (a dict, a string, or None when empty). Forged
+  requests for the 401 tests: pass ``secret=`` (sign with another secret), ``timestamp=``
+  (an old one) or ``signature=`` (a literal header value) to any method.
+* :class:`SocketModeSender` sends them as Socket Mode envelopes over the stand-in's
+  WebSocket server and returns a :class:`SocketAck`, shaped like the HTTP response
+  (``status_code``, ``content``, ``json()``, ``ack``), so end-to-end tests run in both modes.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from urllib.parse import urlencode
 import httpx
 
 from sandbox.slack_api import SlackStandIn, channel_name, empty_value, public
+from sandbox.socket_mode import Envelope
 
 DEFAULT_USER = "U_ALICE"
 DEFAULT_CHANNEL = "C_GENERAL"
@@ -45,50 +52,43 @@ def _parse_ack(response: httpx.Response) -> Any:
         return response.text
 
 
-class SlackSigner:
-    """Plays Slack's side of the bot's Request URL. ``bot_url`` is the bot's base URL."""
+class SlackPayloads:
+    """Builds Slack's inbound payloads; a transport subclass delivers them (see the module docstring)."""
 
-    def __init__(self, bot_url: str, signing_secret: str, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
-        self.url = bot_url.rstrip("/") + "/slack/events"
-        self.secret = signing_secret
+    def __init__(self, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
         self.slack = standin
         self.team_id = team_id
         self.api_app_id = standin.app_id
-        self.http = httpx.Client(timeout=10)
         self._events = itertools.count(1)
 
     def close(self) -> None:
-        self.http.close()
+        pass
 
-    # -- transport -------------------------------------------------------------------------
-    def send(self, body: str, content_type: str, *, secret: str | None = None, timestamp: int | None = None,
-             signature: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
-        """POST ``body`` signed as Slack signs it (or forged, with the overrides)."""
-        ts = int(time.time()) if timestamp is None else int(timestamp)
-        signed = {"X-Slack-Request-Timestamp": str(ts),
-                  "X-Slack-Signature": signature if signature is not None else sign(secret or self.secret, ts, body),
-                  "Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-                  **(headers or {})}
-        response = self.http.post(self.url, content=body.encode(), headers=signed)
-        response.ack = _parse_ack(response)  # type: ignore[attr-defined]
-        return response
+    # -- what a transport implements -----------------------------------------------------------
+    def _deliver_command(self, form: dict[str, str], **kw: Any) -> Any:
+        raise NotImplementedError
 
-    def _payload(self, payload: dict[str, Any], **kw: Any) -> httpx.Response:
-        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
+    def _deliver_interaction(self, payload: dict[str, Any], **kw: Any) -> Any:
+        raise NotImplementedError
+
+    def _deliver_event(self, envelope: dict[str, Any], **kw: Any) -> Any:
+        raise NotImplementedError
 
     # -- slash commands ----------------------------------------------------------------------
     def command(self, command: str, text: str = "", user: str = DEFAULT_USER, channel: str = DEFAULT_CHANNEL,
                 *, secret: str | None = None, timestamp: int | None = None, signature: str | None = None,
-                **extra: Any) -> httpx.Response:
-        """A slash command as Slack posts it (form-encoded); ``extra`` adds or overrides form fields."""
+                **extra: Any) -> Any:
+        """A slash command as Slack sends it; ``extra`` adds or overrides fields. ``secret``,
+        ``timestamp`` and ``signature`` forge the HTTP signature (HTTP only)."""
         form = {"token": VERIFICATION_TOKEN, "team_id": self.team_id, "team_domain": "sandbox",
                 "channel_id": channel, "channel_name": "directmessage" if channel.startswith("D") else
                 channel_name(channel), "user_id": user, "user_name": user.removeprefix("U_").lower(),
                 "command": command, "text": text, "api_app_id": self.api_app_id, "is_enterprise_install": "false",
                 "response_url": self.slack.new_response_url(user, channel),
                 "trigger_id": self.slack.issue_trigger_id(user), **extra}
-        return self.send(urlencode(form), "application/x-www-form-urlencoded", secret=secret, timestamp=timestamp,
-                         signature=signature)
+        forged = {k: v for k, v in (("secret", secret), ("timestamp", timestamp), ("signature", signature))
+                  if v is not None}
+        return self._deliver_command(form, **forged)
 
     # -- interactivity -------------------------------------------------------------------------
     def _base(self, kind: str, user: str) -> dict[str, Any]:
@@ -111,7 +111,7 @@ class SlackSigner:
                      view: dict[str, Any] | None = None, selected_option: dict[str, Any] | None = None,
                      action_type: str = "button", ephemeral: bool = False, message_ts: str | None = None,
                      thread_ts: str | None = None, text: str | None = None,
-                     values: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
+                     values: dict[str, Any] | None = None, **kw: Any) -> Any:
         """A block_actions payload for one action, on a ``view`` (modal or Home tab) or a message.
 
         For a message pass ``message`` (the stand-in's dict) or, for an ephemeral one (Slack does
@@ -134,7 +134,7 @@ class SlackSigner:
             state = _complete_values(view, values) if values is not None and view.get("type") == "modal" else values
             payload["view"] = self._view_payload(view, state)
             payload["container"] = {"type": "view", "view_id": view.get("id")}
-            return self._payload(payload, **kw)
+            return self._deliver_interaction(payload, **kw)
         if message is not None and not ephemeral:
             message_ts = message.get("ts")
             thread_ts = message.get("thread_ts")
@@ -151,10 +151,10 @@ class SlackSigner:
         payload["state"] = {"values": values or {}}
         payload["response_url"] = self.slack.new_response_url(user, channel, message_ts=message_ts,
                                                               ephemeral=ephemeral, thread_ts=thread_ts)
-        return self._payload(payload, **kw)
+        return self._deliver_interaction(payload, **kw)
 
     def view_submission(self, view: dict[str, Any], values: dict[str, Any], user: str = DEFAULT_USER,
-                        **kw: Any) -> httpx.Response:
+                        **kw: Any) -> Any:
         """Submit ``view`` with ``values`` ({block_id: {action_id: value}}), as Slack does.
 
         Input blocks not given keep their initial value (or are empty), like an untouched field.
@@ -169,13 +169,13 @@ class SlackSigner:
         payload = self._base("view_submission", user)
         payload["view"] = self._view_payload(view, full)
         payload["response_urls"] = []
-        response = self._payload(payload, **kw)
+        response = self._deliver_interaction(payload, **kw)
         if view.get("id"):
             outcome = self.slack.apply_view_ack(view["id"], response.status_code, response.ack)
             response.view_outcome = outcome  # type: ignore[attr-defined]
         return response
 
-    def close_view(self, view: dict[str, Any], user: str = DEFAULT_USER, **kw: Any) -> httpx.Response | None:
+    def close_view(self, view: dict[str, Any], user: str = DEFAULT_USER, **kw: Any) -> Any:
         """The user closes the modal; Slack tells the bot (view_closed) only if ``notify_on_close``."""
         self.slack.close_view(view.get("id", ""))
         if not view.get("notify_on_close"):
@@ -184,7 +184,7 @@ class SlackSigner:
         payload.pop("trigger_id")
         payload["view"] = self._view_payload(view)
         payload["is_cleared"] = False
-        return self._payload(payload, **kw)
+        return self._deliver_interaction(payload, **kw)
 
     @staticmethod
     def input_value(text: str | None) -> dict[str, Any]:
@@ -205,7 +205,7 @@ class SlackSigner:
         return {"type": "file_input", "files": file_objects}
 
     # -- events ------------------------------------------------------------------------------
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> httpx.Response:
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> Any:
         """An Events API ``event_callback`` envelope around ``event`` (unique event_id unless given)."""
         now = time.time()
         event = {"event_ts": f"{now:.6f}", **event}
@@ -217,11 +217,11 @@ class SlackSigner:
                     "authorizations": [{"enterprise_id": None, "team_id": self.team_id,
                                         "user_id": self.slack.bot_user_id, "is_bot": True,
                                         "is_enterprise_install": False}]}
-        return self.send(json.dumps(envelope), "application/json", **kw)
+        return self._deliver_event(envelope, **kw)
 
     def app_mention(self, text: str, files: list[dict[str, Any]] | None = None, channel: str = DEFAULT_CHANNEL,
                     user: str = DEFAULT_USER, ts: str | None = None, thread_ts: str | None = None,
-                    **kw: Any) -> httpx.Response:
+                    **kw: Any) -> Any:
         """``@bot text`` in a channel (the mention is added when ``text`` lacks it)."""
         mention = f"<@{self.slack.bot_user_id}>"
         if mention not in text:
@@ -251,7 +251,7 @@ class SlackSigner:
 
     def message(self, text: str, channel: str = DEFAULT_CHANNEL, user: str = DEFAULT_USER, ts: str | None = None,
                 thread_ts: str | None = None, files: list[dict[str, Any]] | None = None,
-                **kw: Any) -> httpx.Response:
+                **kw: Any) -> Any:
         """A ``message`` event (``channel`` starting with D is a DM to the bot)."""
         ts = ts or f"{time.time():.6f}"
         event: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
@@ -264,7 +264,7 @@ class SlackSigner:
         return self.event(event, **kw)
 
     def message_with_files(self, text: str, files: list[dict[str, Any]], channel: str = DEFAULT_CHANNEL,
-                           user: str = DEFAULT_USER, ts: str | None = None, **kw: Any) -> httpx.Response:
+                           user: str = DEFAULT_USER, ts: str | None = None, **kw: Any) -> Any:
         """The ``message``/``file_share`` event Slack sends alongside app_mention when files are attached."""
         return self.message(text, channel=channel, user=user, ts=ts, files=files, **kw)
 
@@ -289,7 +289,7 @@ class SlackSigner:
 
     def activate(self, surface: dict[str, Any], block: dict[str, Any], element: dict[str, Any], *,
                  user: str = DEFAULT_USER, selected_option: dict[str, Any] | None = None,
-                 values: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
+                 values: dict[str, Any] | None = None, **kw: Any) -> Any:
         """Use ``element`` (a button, or a select with ``selected_option``) of ``block`` on ``surface``
         (one of :meth:`SlackStandIn.surfaces`), as Slack reports it. ``values``: the modal's typed state."""
         common: dict[str, Any] = {"block_id": block.get("block_id"), "user": user, "values": values, **kw}
@@ -305,7 +305,7 @@ class SlackSigner:
                                  message_ts=surface["ts"], thread_ts=record.get("thread_ts"), **common)
 
     def press(self, label: str, *, user: str = DEFAULT_USER, in_channel: str | None = None,
-              **kw: Any) -> httpx.Response:
+              **kw: Any) -> Any:
         """Click the most recent button labelled ``label`` (case-insensitive) that ``user`` can see:
         in channel messages, their DMs, ephemerals and response_url posts, open modals, App Home."""
         wanted = label.strip().lower()
@@ -314,6 +314,96 @@ class SlackSigner:
                 return self.activate(surface, block, button, user=user, **kw)
         visible = ", ".join(f"[{b}]" for b in self.buttons(user, in_channel)) or "none"
         raise LookupError(f"no button labelled {label!r} for {user}; visible buttons, newest first: {visible}")
+
+
+class SlackSigner(SlackPayloads):
+    """Slack's side of the bot's Request URL: signed POSTs to ``/slack/events``. ``bot_url`` is the bot's base URL."""
+
+    def __init__(self, bot_url: str, signing_secret: str, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
+        super().__init__(standin, team_id)
+        self.url = bot_url.rstrip("/") + "/slack/events"
+        self.secret = signing_secret
+        self.http = httpx.Client(timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def send(self, body: str, content_type: str, *, secret: str | None = None, timestamp: int | None = None,
+             signature: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST ``body`` signed as Slack signs it (or forged, with the overrides)."""
+        ts = int(time.time()) if timestamp is None else int(timestamp)
+        signed = {"X-Slack-Request-Timestamp": str(ts),
+                  "X-Slack-Signature": signature if signature is not None else sign(secret or self.secret, ts, body),
+                  "Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+                  **(headers or {})}
+        response = self.http.post(self.url, content=body.encode(), headers=signed)
+        response.ack = _parse_ack(response)  # type: ignore[attr-defined]
+        return response
+
+    def _deliver_command(self, form: dict[str, str], **kw: Any) -> httpx.Response:
+        return self.send(urlencode(form), "application/x-www-form-urlencoded", **kw)
+
+    def _deliver_interaction(self, payload: dict[str, Any], **kw: Any) -> httpx.Response:
+        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
+
+    def _deliver_event(self, envelope: dict[str, Any], **kw: Any) -> httpx.Response:
+        return self.send(json.dumps(envelope), "application/json", **kw)
+
+
+class SocketAck:
+    """The bot's acknowledgement of one Socket Mode envelope, shaped like the HTTP ack.
+
+    ``status_code`` is 200 when the envelope was acknowledged, 504 when it was not within
+    Slack's time (the person sees an error in Slack), 503 when no connection was open.
+    ``ack``/``json()``/``content`` are the response payload Slack takes from the ack (a
+    command's message, a view submission's ``response_action``...). ``envelope`` is the
+    test bed's record: attempts, the raw ack, the connection it came on.
+    """
+
+    def __init__(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+        self.outcome = envelope.outcome
+        self.status_code = {"acked": 200, "no_connection": 503}.get(envelope.outcome, 504)
+        self.ack: Any = envelope.response
+        self.content = b"" if self.ack is None else json.dumps(self.ack).encode()
+        self.text = self.content.decode()
+        self.headers: dict[str, str] = {"content-type": "application/json"} if self.content else {}
+
+    def json(self) -> Any:
+        if self.ack is None:
+            raise ValueError(f"the ack carried no payload (outcome: {self.outcome})")
+        return self.ack
+
+    def __repr__(self) -> str:
+        return f"<SocketAck {self.envelope.type} {self.outcome} {self.text[:80]!r}>"
+
+
+class SocketModeSender(SlackPayloads):
+    """The same payloads as :class:`SlackSigner`, as envelopes over the stand-in's Socket Mode server.
+
+    Each call waits for the acknowledgement (pass ``wait=False`` to send and move on; the
+    returned ack then reflects the envelope at that moment).
+    """
+
+    def __init__(self, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
+        super().__init__(standin, team_id)
+        if standin.socket is None:
+            raise RuntimeError("the Slack stand-in has no Socket Mode server (start it with an app_token)")
+        self.socket = standin.socket
+
+    def send(self, kind: str, payload: dict[str, Any], *, wait: bool = True,
+             timeout: float | None = None) -> SocketAck:
+        envelope = self.socket.deliver(kind, payload, wait=wait, timeout=timeout)
+        return SocketAck(envelope)
+
+    def _deliver_command(self, form: dict[str, str], **kw: Any) -> SocketAck:
+        return self.send("slash_commands", dict(form), **kw)
+
+    def _deliver_interaction(self, payload: dict[str, Any], **kw: Any) -> SocketAck:
+        return self.send("interactive", payload, **kw)
+
+    def _deliver_event(self, envelope: dict[str, Any], **kw: Any) -> SocketAck:
+        return self.send("events_api", envelope, **kw)
 
 
 def _block_buttons(block: dict[str, Any]) -> list[dict[str, Any]]:

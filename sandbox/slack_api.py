@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from sandbox.httpserver import Request, Response, SimServer, json_response, text_response
 from sandbox.render import render_blocks
+from sandbox.socket_mode import SocketModeServer
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -44,6 +45,10 @@ SELECTS = {"static_select", "multi_static_select", "external_select", "multi_ext
            "multi_users_select", "conversations_select", "multi_conversations_select", "channels_select",
            "multi_channels_select"}
 OPTION_LIMITS = {"overflow": 5, "checkboxes": 10, "radio_buttons": 10}  # otherwise 100
+APP_TOKEN_METHODS = {"apps.connections.open"}  # methods that take the app-level token (xapp-), not the bot's
+#: The error the stand-in answers apps.connections.open with while Socket Mode is off in the app's
+#: settings. Slack does not document this case; the name is the stand-in's.
+SOCKET_MODE_OFF = "socket_mode_not_enabled"
 
 
 class SlackError(Exception):
@@ -288,9 +293,16 @@ class SlackStandIn(SimServer):
 
     def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0SANDBOX", bot_user_id: str = "UBOT",
                  host: str = "127.0.0.1", port: int = 0, *, trigger_ttl: float = 3.0,
-                 response_url_uses: int = 5, response_url_ttl: float = 30 * 60) -> None:
+                 response_url_uses: int = 5, response_url_ttl: float = 30 * 60, app_token: str | None = None,
+                 socket_mode_enabled: bool = True) -> None:
         super().__init__(host, port)
         self.bot_token = bot_token
+        #: the app-level token (xapp-) that opens Socket Mode connections; None: no app token exists
+        self.app_token = app_token
+        #: the app's "Enable Socket Mode" setting (manifest settings.socket_mode_enabled)
+        self.socket_mode_enabled = socket_mode_enabled
+        #: Slack's Socket Mode endpoint, started with the stand-in when there is an app token
+        self.socket: SocketModeServer | None = None
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = "B0SANDBOX"
@@ -334,6 +346,7 @@ class SlackStandIn(SimServer):
         self.route("POST", "/response/{rid}")(self._response_url)
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._connections_open,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
@@ -690,8 +703,10 @@ class SlackStandIn(SimServer):
             return json_response({"ok": False, "error": "unknown_method"})
         if not token:
             return json_response({"ok": False, "error": "not_authed"})
-        if token != self.bot_token:
-            return json_response({"ok": False, "error": "invalid_auth"})
+        wanted = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
+        if token != wanted:
+            known = token in (self.bot_token, self.app_token) and token
+            return json_response({"ok": False, "error": "not_allowed_token_type" if known else "invalid_auth"})
         limited = self._rate_limited(method)
         if limited is not None:
             return self._ratelimited(limited)
@@ -732,7 +747,24 @@ class SlackStandIn(SimServer):
             rule.stamps.append(now)
             return None
 
-    # -- auth, chat ----------------------------------------------------------------------------
+    # -- auth, Socket Mode, chat -----------------------------------------------------------------
+    def _connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        if not self.socket_mode_enabled or self.socket is None:
+            raise SlackError(SOCKET_MODE_OFF)
+        return {"url": self.socket.issue_url()}
+
+    def start(self) -> SlackStandIn:
+        super().start()
+        if self.app_token and self.socket is None:
+            self.socket = SocketModeServer(app_id=self.app_id).start()
+        return self
+
+    def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.stop()
+            self.socket = None
+        super().stop()
+
     def _auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"url": f"{self.url}/", "team": "Sandbox", "user": "pluto-bot", "team_id": self.team_id,
                 "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False}
