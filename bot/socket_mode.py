@@ -1,0 +1,233 @@
+"""Socket Mode: the Bolt app over Bolt's built-in ``SocketModeHandler``, with its state for ``/health``.
+
+Why the built-in handler (``slack_bolt.adapter.socket_mode``, slack_sdk's dependency-free
+client): the app is a synchronous ``App``, which the ``websockets``/``aiohttp`` adapters do not
+take (they need an ``AsyncApp``). The built-in client acknowledges through the same
+``app.dispatch`` as HTTP mode (so the same ack rules apply: listeners ack first, slow work
+runs off the ack path), answers Slack's ``disconnect`` (``refresh_requested``/``warning``)
+by opening the new connection before it closes the old one, reconnects after a close frame,
+and pings the server every ``ping_interval`` seconds, which is how it notices a connection
+that died without a close frame (within about two intervals).
+
+Two things are added here, both on the library's own hooks:
+
+* **Backoff.** The client retries a lost connection once per ``ping_interval``, however often
+  ``apps.connections.open`` or the network refuses. :class:`BackoffSocketModeClient` spaces
+  failed attempts with slack_sdk's exponential backoff with jitter (capped at
+  ``MAX_BACKOFF`` s); a ``ratelimited`` answer is waited out by the client (``Retry-After``).
+  The first connection at start-up is retried the same way; an answer that no retry can fix
+  (``invalid_auth``, ``not_allowed_token_type``, Socket Mode off in the app...) stops start-up
+  with one line naming the fix.
+* **State.** :class:`SocketModeState` follows the connection through the client's listeners
+  (``hello``, ``disconnect``, errors and closes) for ``/health``: ``connecting``,
+  ``connected`` or ``reconnecting``, since when, how many reconnects, the last disconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.socket_mode.builtin import SocketModeClient
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0  # seconds between reconnect attempts, at most
+#: apps.connections.open answers that retrying cannot fix: start-up stops and says why.
+FATAL_ERRORS = {
+    "invalid_auth": "SLACK_APP_TOKEN was not accepted; create an app-level token (xapp-…) with connections:write",
+    "not_authed": "SLACK_APP_TOKEN is empty",
+    "not_allowed_token_type": "SLACK_APP_TOKEN is not an app-level token; use the xapp-… token from "
+                              "Basic Information → App-Level Tokens, not the bot token",
+    "token_revoked": "SLACK_APP_TOKEN was revoked; create a new app-level token",
+    "account_inactive": "the app-level token belongs to a deleted or deactivated app",
+    "missing_scope": "the app-level token lacks connections:write",
+    "socket_mode_not_enabled": "Socket Mode is off in the app's settings; turn it on or run in HTTP mode",
+}
+#: /health answers 503 when the socket has been down longer than this (an orchestrator may restart).
+DOWN_GRACE_SECONDS = 120.0
+
+
+class SocketModeStartError(RuntimeError):
+    """The first connection was refused for a reason no retry can fix."""
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
+
+
+class SocketModeState:
+    """What ``/health`` says about the socket. Thread-safe; fed by the client's listeners."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.state = "connecting"
+        self.since = time.time()
+        self.connected_once = False
+        self.reconnects = 0
+        self.last_disconnect: str | None = None
+        self.last_error: str | None = None
+
+    def _set(self, state: str) -> None:
+        if self.state != state:
+            self.state, self.since = state, time.time()
+
+    def hello(self) -> None:
+        with self._lock:
+            if self.connected_once:
+                self.reconnects += 1
+            self.connected_once = True
+            self.last_error = None
+            self.state, self.since = "connected", time.time()  # a new connection, even during a refresh
+
+    def disconnect_requested(self, reason: str) -> None:
+        with self._lock:
+            self.last_disconnect = reason
+
+    def lost(self, why: str) -> None:
+        with self._lock:
+            if self.state == "connected":
+                self.last_disconnect = why
+                self._set("reconnecting")
+
+    def error(self, message: str) -> None:
+        with self._lock:
+            self.last_error = message
+
+    def stopped(self) -> None:
+        with self._lock:
+            self._set("stopped")
+
+    def snapshot(self, client_connected: bool | None = None) -> dict[str, Any]:
+        """The state as ``/health`` reports it; ``client_connected`` corrects a loss no listener saw."""
+        with self._lock:
+            if client_connected is False and self.state == "connected":
+                self.last_disconnect = self.last_disconnect or "lost"
+                self._set("reconnecting")
+            down_for = time.time() - self.since if self.state in ("connecting", "reconnecting") else 0.0
+            out: dict[str, Any] = {"state": self.state, "connected": self.state == "connected",
+                                   "since": _iso(self.since), "reconnects": self.reconnects,
+                                   "healthy": self.state == "connected" or down_for <= DOWN_GRACE_SECONDS}
+            if self.last_disconnect:
+                out["last_disconnect"] = self.last_disconnect
+            if self.last_error:
+                out["last_error"] = self.last_error
+            return out
+
+
+class BackoffSocketModeClient(SocketModeClient):
+    """slack_sdk's built-in Socket Mode client whose failed reconnects back off exponentially."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+        self._failures = 0
+        self._retry_at = 0.0
+        super().__init__(*args, **kwargs)
+
+    def connect_to_new_endpoint(self, force: bool = False) -> None:
+        if self.closed or (not force and time.monotonic() < self._retry_at):
+            return
+        try:
+            super().connect_to_new_endpoint(force)
+        except Exception:
+            self._failed()
+            raise
+        if self.is_connected():
+            self._failures, self._retry_at = 0, 0.0
+        else:
+            self._failed()
+
+    def _failed(self) -> None:
+        delay = min(MAX_BACKOFF, self._backoff.calculate_sleep_duration(self._failures))
+        self._failures += 1
+        self._retry_at = time.monotonic() + delay
+        self.logger.info("Socket Mode reconnect failed (%d in a row); next attempt in %.1fs", self._failures, delay)
+
+
+class BotSocketModeHandler(SocketModeHandler):
+    """Bolt's built-in ``SocketModeHandler`` on :class:`BackoffSocketModeClient`."""
+
+    def __init__(self, app: App, app_token: str, *, ping_interval: float = 5.0, concurrency: int = 10) -> None:
+        self.app = app
+        self.app_token = app_token
+        self.client = BackoffSocketModeClient(app_token=app_token, logger=app.logger, web_client=app.client,
+                                              proxy=app.client.proxy, ping_interval=ping_interval,
+                                              concurrency=concurrency)
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+
+class SocketModeRunner:
+    """Connects the app over Socket Mode in the background and keeps :attr:`state` for ``/health``."""
+
+    def __init__(self, app: App, app_token: str, *, ping_interval: float = 5.0) -> None:
+        self.state = SocketModeState()
+        self.handler = BotSocketModeHandler(app, app_token, ping_interval=ping_interval)
+        client = self.handler.client
+        client.on_message_listeners.append(self._on_message)
+        client.on_error_listeners.append(self._on_error)
+        client.on_close_listeners.append(self._on_close)
+        self._closing = threading.Event()
+        self.fatal: SocketModeStartError | None = None
+        self._backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+
+    # -- the client's listeners ----------------------------------------------------------------
+    def _on_message(self, message: str) -> None:
+        head = message[:48]
+        if '"hello"' in head:
+            self.state.hello()
+            log.info("Socket Mode connected (session %s)", self.handler.client.session_id())
+        elif '"disconnect"' in head:
+            reason = "refresh_requested" if "refresh_requested" in message[:200] else (
+                "warning" if "warning" in message[:200] else "disconnect")
+            self.state.disconnect_requested(reason)
+            log.info("Slack asked for a new Socket Mode connection (%s)", reason)
+
+    def _on_error(self, error: Exception) -> None:
+        self.state.error(f"{type(error).__name__}: {error}")
+        if not self._closing.is_set() and not self.handler.client.is_connected():
+            self.state.lost("error")
+
+    def _on_close(self, code: int, reason: str | None) -> None:
+        if not self._closing.is_set() and not self.handler.client.is_connected():
+            self.state.lost(f"closed ({code})")
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def connect(self, stop: threading.Event | None = None) -> None:
+        """Open the first connection, retrying with backoff; raises :class:`SocketModeStartError`
+        for an answer no retry can fix. Afterwards the client keeps the connection up."""
+        stop = stop or self._closing
+        attempt = 0
+        while not stop.is_set():
+            try:
+                self.handler.connect()
+                return
+            except SlackApiError as exc:
+                error = str(exc.response.get("error", "error"))
+                if error in FATAL_ERRORS:
+                    self.fatal = SocketModeStartError(
+                        f"apps.connections.open answered {error}: {FATAL_ERRORS[error]} "
+                        "(python -m bot doctor checks the tokens)")
+                    self.state.error(error)
+                    raise self.fatal from None
+                self.state.error(f"apps.connections.open answered {error}")
+            except Exception as exc:  # network errors: Slack unreachable for now
+                self.state.error(f"{type(exc).__name__}: {exc}")
+            delay = min(MAX_BACKOFF, self._backoff.calculate_sleep_duration(attempt))
+            attempt += 1
+            log.warning("Socket Mode: cannot connect yet (%s); retrying in %.1fs", self.state.last_error, delay)
+            stop.wait(delay)
+
+    def health(self) -> dict[str, Any]:
+        return self.state.snapshot(self.handler.client.is_connected() if self.state.connected_once else None)
+
+    def close(self) -> None:
+        self._closing.set()
+        self.state.stopped()
+        self.handler.close()
