@@ -51,7 +51,7 @@ def run(settings: Settings) -> int:
     _install_signal_handlers(runtime.stop)
     try:
         if mode == "socket":
-            runtime.run_socket_mode()
+            return runtime.run_socket_mode()
         else:
             server = runtime.start_http()
             try:

@@ -13,13 +13,14 @@ from bot.app import create_app
 from bot.context import Services
 from bot.scheduler import start_scheduler
 from bot.server import BotHTTPServer
+from bot.socket_mode import SocketModeRunner, SocketModeStartError
 from config import Settings
 
 log = logging.getLogger(__name__)
 
 
 class BotRuntime:
-    """The app, its services, scheduler and (in HTTP mode) server, with one clean ``stop()``."""
+    """The app, its services, scheduler, HTTP front and (in Socket Mode) socket, with one clean ``stop()``."""
 
     def __init__(self, settings: Settings, *, transports: dict[str, Any] | None = None) -> None:
         self.settings = settings
@@ -27,6 +28,7 @@ class BotRuntime:
         self.app: App = create_app(self.services)
         self.scheduler: BackgroundScheduler | None = None
         self.server: BotHTTPServer | None = None
+        self.socket: SocketModeRunner | None = None
         self._stopped = threading.Event()
 
     @property
@@ -37,7 +39,13 @@ class BotRuntime:
         db_ok = self.services.database_ok()
         running = bool(self.scheduler and self.scheduler.running)
         leader = bool(running and "leadership" in self.services.__dict__ and self.services.leadership.is_leader)
-        return {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running, "leader": leader}
+        out: dict[str, Any] = {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running,
+                               "leader": leader}
+        if self.socket is not None:
+            out["mode"] = "socket"
+            out["socket"] = self.socket.health()
+            out["ok"] = db_ok and out["socket"].pop("healthy")
+        return out
 
     def start_scheduler(self) -> None:
         if self.scheduler is not None or self._stopped.is_set():
@@ -62,17 +70,38 @@ class BotRuntime:
             self.start_scheduler()
         return self.server
 
-    def run_socket_mode(self) -> None:
-        """Connect over Socket Mode with the app token; blocks until ``stop()``."""
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    def start_socket_mode(self, port: int | None = None, host: str = "0.0.0.0", *, scheduler: bool = True,
+                          ping_interval: float = 5.0) -> BotHTTPServer:
+        """Socket Mode: serve ``GET /health`` on ``port`` (the same front as HTTP mode, without
+        ``/slack/events``) and connect with the app token in the background. A refusal no retry
+        can fix (a wrong token, Socket Mode off in the app) is logged and stops the runtime."""
+        settings = self.settings
+        self.socket = SocketModeRunner(self.app, settings.slack_app_token.reveal(), ping_interval=ping_interval,
+                                       concurrency=settings.ack_threads)
+        self.server = BotHTTPServer(None, settings.port if port is None else port, host, health=self.health,
+                                    backlog=settings.http_backlog, keepalive=settings.http_keepalive_seconds,
+                                    dispatch_threads=4).start()
+        threading.Thread(target=self._connect_socket, name="socket-connect", daemon=True).start()
+        if scheduler:
+            self.start_scheduler()
+        return self.server
 
-        handler = SocketModeHandler(self.app, self.settings.slack_app_token.reveal())
-        handler.connect()
-        self.start_scheduler()
+    def _connect_socket(self) -> None:
+        assert self.socket is not None
         try:
-            self._stopped.wait()
-        finally:
-            handler.close()
+            self.socket.connect(self._stopped)
+        except SocketModeStartError as exc:
+            log.error("Socket Mode cannot start: %s", exc)
+
+    def run_socket_mode(self) -> int:
+        """Socket Mode until ``stop()``: 0 after a clean stop, 1 when Slack refused the connection."""
+        self.start_socket_mode()
+        assert self.server is not None and self.socket is not None
+        log.info("Socket Mode; GET /health on port %s", self.server.port)
+        while not self._stopped.wait(0.5):
+            if self.socket.fatal:
+                return 1
+        return 0
 
     def wait(self) -> None:
         self._stopped.wait()
@@ -85,6 +114,8 @@ class BotRuntime:
         self.services.stopping.set()
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.socket:
+            self.socket.close()
         if self.server:
             self.server.stop()
         self.services.close()

@@ -25,7 +25,9 @@ Two things are added here, both on the library's own hooks:
 
 from __future__ import annotations
 
+import functools
 import logging
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.builtin.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,11 @@ class SocketModeState:
         with self._lock:
             self.last_error = message
 
+    def failed(self, error: str) -> None:
+        with self._lock:
+            self.last_error = error
+            self._set("failed")
+
     def stopped(self) -> None:
         with self._lock:
             self._set("stopped")
@@ -114,7 +122,8 @@ class SocketModeState:
             down_for = time.time() - self.since if self.state in ("connecting", "reconnecting") else 0.0
             out: dict[str, Any] = {"state": self.state, "connected": self.state == "connected",
                                    "since": _iso(self.since), "reconnects": self.reconnects,
-                                   "healthy": self.state == "connected" or down_for <= DOWN_GRACE_SECONDS}
+                                   "healthy": self.state == "connected" or (self.state != "failed"
+                                                                            and down_for <= DOWN_GRACE_SECONDS)}
             if self.last_disconnect:
                 out["last_disconnect"] = self.last_disconnect
             if self.last_error:
@@ -123,7 +132,20 @@ class SocketModeState:
 
 
 class BackoffSocketModeClient(SocketModeClient):
-    """slack_sdk's built-in Socket Mode client whose failed reconnects back off exponentially."""
+    """slack_sdk's built-in Socket Mode client, with three fixes on its own hooks.
+
+    * Failed reconnects back off exponentially (see the module docstring).
+    * A refresh does not stall: the client replaces a connection by opening the new one and
+      then closing the old one, and that close waits for the old reader's pending ``recv``
+      (a 3 s socket timeout) while nothing reads the new connection, so an envelope Slack sends
+      there in those seconds misses its 3 s ack. The old socket is shut down first, which
+      ends that ``recv`` at once.
+    * A connection that ends without a close frame is noticed at once: the client's reader
+      takes the end of the TCP stream (``recv`` returning nothing) for "no data yet" and spins
+      on it until a ping fails, so the socket is wrapped to report that end as a reset. A ping
+      that cannot be sent (a peer gone silent) drops the connection at once, instead of after
+      five failed pings; a connection that ended is replaced at once, not at the next ping.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
@@ -144,11 +166,89 @@ class BackoffSocketModeClient(SocketModeClient):
         else:
             self._failed()
 
+    def connect(self) -> None:
+        old = self.current_session
+        if old is not None:
+            old.close = functools.partial(_close_now, old)  # type: ignore[method-assign]
+        super().connect()
+        new = self.current_session
+        if new is not None and new is not old and new.sock is not None:
+            new.sock = _EndAwareSocket(new.sock)  # type: ignore[assignment]
+
+    def disconnect(self) -> None:
+        if self.current_session is not None:
+            _close_now(self.current_session)
+
+    def close(self) -> None:
+        self.closed = True
+        self.message_queue.put(None)  # wakes the message processor instead of letting it wait out 1 s
+        super().close()
+
+    def _run_current_session(self) -> None:
+        session = self.current_session
+        was_active = session is not None and session.is_active()
+        super()._run_current_session()  # returns when that connection ends
+        if was_active and self.current_session is session and not self.closed and self.auto_reconnect_enabled:
+            try:  # at once, rather than at the next ping
+                self.connect_to_new_endpoint()
+            except Exception as exc:  # the monitor tries again, after the backoff
+                self.logger.error("Socket Mode reconnect failed: %s: %s", type(exc).__name__, exc)
+
+    def _monitor_current_session(self) -> None:
+        super()._monitor_current_session()
+        session = self.current_session
+        if self.closed or session is None or not session.is_active() or not session.consecutive_check_state_error_count:
+            return
+        self.logger.info("Socket Mode ping failed; the connection is gone (session id: %s)", session.session_id)
+        session.disconnect()
+        for listener in self.on_error_listeners:
+            listener(ConnectionError("the Socket Mode connection stopped answering"))
+        if self.auto_reconnect_enabled:
+            try:
+                self.connect_to_new_endpoint()
+            except Exception as exc:  # the next monitor run tries again, after the backoff
+                self.logger.error("Socket Mode reconnect failed: %s: %s", type(exc).__name__, exc)
+
     def _failed(self) -> None:
         delay = min(MAX_BACKOFF, self._backoff.calculate_sleep_duration(self._failures))
         self._failures += 1
         self._retry_at = time.monotonic() + delay
         self.logger.info("Socket Mode reconnect failed (%d in a row); next attempt in %.1fs", self._failures, delay)
+
+
+class _EndAwareSocket:
+    """A connection's socket whose ``recv`` raises ``ConnectionResetError`` when the peer ends the stream."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.closing = False  # we are closing it: the end of the stream is expected
+
+    def recv(self, size: int) -> bytes:
+        data = self._sock.recv(size)
+        if not data and size and not self.closing:
+            raise ConnectionResetError("Slack closed the Socket Mode connection without a close frame")
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _close_now(connection: Connection) -> None:
+    """Close a connection without waiting out its reader's receive timeout (up to 3 s)."""
+    sock = connection.sock
+    if sock is None:
+        return
+    if isinstance(sock, _EndAwareSocket):
+        sock.closing = True
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # the reader's recv returns now, releasing its lock
+    except OSError:
+        pass
+    with connection.sock_send_lock, connection.sock_receive_lock:
+        if connection.sock is not None:
+            connection.sock.close()
+            connection.sock = None
+    log.debug("Socket Mode connection closed (session id: %s)", connection.session_id)
 
 
 class BotSocketModeHandler(SocketModeHandler):
@@ -166,9 +266,9 @@ class BotSocketModeHandler(SocketModeHandler):
 class SocketModeRunner:
     """Connects the app over Socket Mode in the background and keeps :attr:`state` for ``/health``."""
 
-    def __init__(self, app: App, app_token: str, *, ping_interval: float = 5.0) -> None:
+    def __init__(self, app: App, app_token: str, *, ping_interval: float = 5.0, concurrency: int = 10) -> None:
         self.state = SocketModeState()
-        self.handler = BotSocketModeHandler(app, app_token, ping_interval=ping_interval)
+        self.handler = BotSocketModeHandler(app, app_token, ping_interval=ping_interval, concurrency=concurrency)
         client = self.handler.client
         client.on_message_listeners.append(self._on_message)
         client.on_error_listeners.append(self._on_error)
@@ -214,7 +314,7 @@ class SocketModeRunner:
                     self.fatal = SocketModeStartError(
                         f"apps.connections.open answered {error}: {FATAL_ERRORS[error]} "
                         "(python -m bot doctor checks the tokens)")
-                    self.state.error(error)
+                    self.state.failed(error)
                     raise self.fatal from None
                 self.state.error(f"apps.connections.open answered {error}")
             except Exception as exc:  # network errors: Slack unreachable for now

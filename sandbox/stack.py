@@ -1,7 +1,11 @@
-"""The whole bot on loopback: Slack, Nimrobo, Pluto and OpenAI stand-ins plus the real bot in HTTP mode.
+"""The whole bot on loopback: Slack, Nimrobo, Pluto and OpenAI stand-ins plus the real bot.
 
 The sandbox (``python -m bot`` with no Slack credentials) and the end-to-end tests both
-run on a :class:`Stack`, so what a newcomer sees is what the tests check.
+run on a :class:`Stack`, so what a newcomer sees is what the tests check. The bot runs in
+HTTP mode (``mode="http"``: signed POSTs to ``/slack/events``) or in Socket Mode
+(``mode="socket"``: the bot connects to the stand-in's Socket Mode server with an app-level
+token and serves only ``GET /health`` on its port). ``stack.signer`` sends Slack's payloads
+either way, with the same methods.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class StackOptions:
     openai: bool = True  # start the OpenAI-compatible stand-in and set OPENAI_* to it
     settings: dict[str, Any] = field(default_factory=dict)  # Settings overrides
     scheduler: bool = True
+    mode: str = "http"  # "http" or "socket"
+    socket_ping_interval: float = 1.0  # Socket Mode: how often the bot pings (and notices a dead connection)
 
 
 class Stack:
@@ -37,7 +43,11 @@ class Stack:
     def __init__(self, options: StackOptions | None = None, **settings_overrides: Any) -> None:
         self.options = options or StackOptions()
         self.options.settings.update(settings_overrides)
+        if self.options.mode not in ("http", "socket"):
+            raise ValueError(f"mode must be 'http' or 'socket', not {self.options.mode!r}")
+        self.mode = self.options.mode
         self.bot_token = "xoxb-sandbox-" + secrets.token_hex(8)
+        self.app_token = "xapp-1-A0SANDBOX-" + secrets.token_hex(8)
         self.signing_secret = secrets.token_hex(16)
         self.nimrobo_key = "api_sandbox_" + secrets.token_hex(8)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -47,7 +57,8 @@ class Stack:
         from sandbox.slack_api import SlackStandIn
 
         opts = self.options
-        self.slack = SlackStandIn(bot_token=self.bot_token).start()
+        self.slack = SlackStandIn(bot_token=self.bot_token,
+                                  app_token=self.app_token if self.mode == "socket" else None).start()
         self.nimrobo = self.pluto = self.openai = None
         nimrobo_sim = _optional("sandbox.nimrobo_sim", "NimroboSimulator")
         if nimrobo_sim is not None:
@@ -74,6 +85,9 @@ class Stack:
             "progress_update_seconds": 0.2,
             "port": 0,
         }
+        if self.mode == "socket":  # an app-level token and no Request URL, as a Socket Mode app is set up
+            values["slack_app_token"] = Secret(self.app_token)
+            values["slack_signing_secret"] = Secret("")
         if self.nimrobo is not None:
             values["nimrobo_api_base_url"] = self.nimrobo.url + "/api"
             values["nimrobo_api_key"] = Secret(self.nimrobo_key)
@@ -90,11 +104,19 @@ class Stack:
     def start_bot(self) -> None:
         """(Re)start the bot against the running stand-ins, e.g. to test a restart."""
         from bot.runtime import BotRuntime
-        from sandbox.signer import SlackSigner
+        from sandbox.signer import SlackSigner, SocketModeSender
 
         self.runtime = BotRuntime(self.settings)
-        self.server = self.runtime.start_http(port=0, host="127.0.0.1", scheduler=self.options.scheduler)
-        self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
+        if self.mode == "socket":
+            assert self.slack.socket is not None
+            before = len(self.slack.socket.connections())
+            self.server = self.runtime.start_socket_mode(port=0, host="127.0.0.1", scheduler=self.options.scheduler,
+                                                         ping_interval=self.options.socket_ping_interval)
+            self.slack.socket.wait_for_connection(count=before + 1)
+            self.signer = SocketModeSender(self.slack)
+        else:
+            self.server = self.runtime.start_http(port=0, host="127.0.0.1", scheduler=self.options.scheduler)
+            self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
 
     def stop_bot(self) -> None:
         if self.runtime is not None:
@@ -185,7 +207,8 @@ class _StackSecrets(logging.Filter):
         if stack is None:
             return True
         openai_key = stack.settings.openai_api_key.reveal() if getattr(stack, "settings", None) else ""
-        return SecretFilter([stack.bot_token, stack.signing_secret, stack.nimrobo_key, openai_key]).filter(record)
+        return SecretFilter([stack.bot_token, stack.app_token, stack.signing_secret, stack.nimrobo_key,
+                             openai_key]).filter(record)
 
 
 def route_logs(log_path: Path, stack: Callable[[], Stack | None]) -> logging.Handler:
@@ -217,16 +240,19 @@ def attach_console_logs(console: Any, file_handler: logging.Handler) -> logging.
     return handler
 
 
-def sandbox_options(settings: Settings) -> StackOptions:
-    return StackOptions(pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
+def sandbox_options(settings: Settings, mode: str = "http") -> StackOptions:
+    return StackOptions(mode=mode, socket_ping_interval=5.0, pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
                         nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0},
                         # the real throttle for progress updates; a short watcher period for the demo
                         settings={"progress_update_seconds": settings.progress_update_seconds,
                                   "poll_interval_seconds": min(settings.poll_interval_seconds, 5.0)})
 
 
-def run_sandbox(settings: Settings) -> int:
-    """``python -m bot`` with no Slack credentials: the stack plus a terminal console."""
+def run_sandbox(settings: Settings, mode: str = "http") -> int:
+    """``python -m bot`` with no Slack credentials: the stack plus a terminal console.
+
+    ``mode="socket"`` (``python -m bot --socket``) runs the bot over Socket Mode, as most teams deploy it.
+    """
     from sandbox.console import Console
 
     home = SandboxHome(os.environ.get("SANDBOX_DATA_DIR") or SANDBOX_DIR)
@@ -235,7 +261,7 @@ def run_sandbox(settings: Settings) -> int:
     file_handler = route_logs(home.log_path, lambda: console.stack if console else None)
 
     def fresh() -> Stack:
-        return home.fresh_stack(sandbox_options(settings))
+        return home.fresh_stack(sandbox_options(settings, mode))
 
     stack = fresh()
     log.info("sandbox started: %s", stack.settings.describe())

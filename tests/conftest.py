@@ -135,3 +135,9 @@ def db_options(database: str) -> dict:
     if database.startswith("postgresql:"):
         return {"database_url": database}
     return {"database_path": database}
+
+
+@pytest.fixture(params=["http", "socket"])
+def mode(request):
+    """The bot's Slack transport for an end-to-end test: HTTP (signed POSTs) or Socket Mode."""
+    return request.param

@@ -1,4 +1,4 @@
-"""/pluto score end to end: the real bot over HTTP, the Slack test bed and the Pluto simulator."""
+"""/pluto score end to end: the real bot (over HTTP and over Socket Mode), the Slack test bed and the Pluto simulator."""
 
 import csv
 import io
@@ -19,15 +19,20 @@ CSV = (
 )
 
 
-def make_stack(database=None, stall=2.0, **pluto):
+def make_stack(database=None, mode="http", stall=2.0, **pluto):
     pluto = {"extract_seconds": 0.3, "score_seconds": 0.6, **pluto}
-    return Stack(StackOptions(pluto=pluto, settings={"pluto_stall_seconds": stall},
+    return Stack(StackOptions(pluto=pluto, settings={"pluto_stall_seconds": stall}, mode=mode,
                               **(db_options(database) if database else {})))
 
 
-@pytest.fixture()
-def stack(database):  # each test using it runs on SQLite and on PostgreSQL
-    with make_stack(database) as s:
+# Each test using it runs on SQLite and on PostgreSQL over HTTP, and on SQLite over Socket Mode
+# (the transport and the database are independent, so not every pair).
+@pytest.fixture(params=[("sqlite", "http"), ("postgresql", "http"), ("sqlite", "socket")],
+                ids=["sqlite-http", "postgresql-http", "sqlite-socket"])
+def stack(request, tmp_path):
+    kind, mode = request.param
+    database = str(tmp_path / "bot.db") if kind == "sqlite" else request.getfixturevalue("pg_url")
+    with make_stack(database, mode) as s:
         yield s
 
 
@@ -109,8 +114,8 @@ def test_modal_validation_errors_are_inline(stack):
     assert stack.pluto.calls["POST /api/pluto/upload"] == 0
 
 
-def test_mention_with_csv_and_the_waiting_confirmation_variant():
-    with make_stack(confirmation_step=True, bare_list=True, total_in_upload=False) as stack:
+def test_mention_with_csv_and_the_waiting_confirmation_variant(mode):
+    with make_stack(mode=mode, confirmation_step=True, bare_list=True, total_in_upload=False) as stack:
         file = stack.slack.add_file("team.csv", CSV, user=USER)
         text = f"<@{stack.slack.bot_user_id}> score for a Staff Data Engineer"
         ts = "1795400000.000100"

@@ -1,4 +1,4 @@
-"""/voicelink end to end: the real bot over HTTP, the Slack test bed, the Nimrobo simulator and the OpenAI stand-in."""
+"""/voicelink end to end: the real bot (over HTTP and over Socket Mode), the Slack test bed, the Nimrobo simulator and the OpenAI stand-in."""
 
 import re
 
@@ -12,8 +12,8 @@ SECTIONS = {"goal": "Screen for backend skills", "role": "A friendly recruiter",
 
 
 @pytest.fixture()
-def stack():
-    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.2, "summary_delay": 0.2})) as s:
+def stack(mode):
+    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.2, "summary_delay": 0.2}, mode=mode)) as s:
         yield s
 
 
@@ -149,8 +149,8 @@ def test_draft_with_ai_uses_structured_output(stack):
                                                                               "constraints"]
 
 
-def test_without_an_openai_key_the_button_fills_a_template():
-    with Stack(StackOptions(openai=False)) as stack:
+def test_without_an_openai_key_the_button_fills_a_template(mode):
+    with Stack(StackOptions(openai=False, mode=mode)) as stack:
         view = open_modal(stack)
         assert "Fill from template" in str(view["blocks"])
         stack.signer.press("Fill from template", user=USER)
