@@ -2,7 +2,7 @@
 
 Each check is a small function ``check_x(settings, transport) -> Check``; :func:`run_checks`
 runs them in order. Settings first (token shapes, PORT, DATABASE_PATH), then each backend,
-whose failure names the URL that was tried. OpenAI is optional: unset, it is shown as such.
+whose failure names the URL that was tried (Slack's Socket Mode too, when it is set or could be). OpenAI is optional: unset, it is shown as such.
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def check_tokens(settings: Settings, transport: Any = None) -> Check:
 def check_port(settings: Settings, transport: Any = None) -> Check:
     """PORT is a TCP port number (1-65535); it matters in HTTP mode only."""
     port = settings.port
-    used = "used in HTTP mode" if settings.mode == "http" else f"unused in {settings.mode} mode"
+    used = {"http": "used in HTTP mode", "socket": "GET /health in Socket Mode"}.get(settings.mode,
+                                                                                  f"unused in {settings.mode} mode")
     if not isinstance(port, int) or not 1 <= port <= 65535:
         return Check("PORT", False, f"{port} is not a TCP port", "set PORT to a number from 1 to 65535 (e.g. 3000)")
     return Check("PORT", True, f"{port} ({used})")
@@ -283,12 +284,71 @@ def check_encryption_key(settings: Settings, transport: Any = None) -> Check:
     return Check("ENCRYPTION_KEY", True, "a valid Fernet key: recruiters' own Nimrobo keys are stored encrypted")
 
 
+# -- Socket Mode ------------------------------------------------------------------------------
+MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
+
+
+def manifest_socket_mode(path: Path = MANIFEST) -> bool | None:
+    """``settings.socket_mode_enabled`` in the app manifest (None when there is no manifest)."""
+    import yaml
+
+    try:
+        manifest = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    value = (manifest.get("settings") or {}).get("socket_mode_enabled")
+    return bool(value) if value is not None else None
+
+
+def check_socket_mode(settings: Settings, transport: Any = None, manifest: Path = MANIFEST) -> Check:
+    """The app-level token against ``apps.connections.open``, and Socket Mode in the environment
+    against Socket Mode in the app: what Slack answers, or (in HTTP mode, where there is no app
+    token to ask with) what the manifest says."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from bot.socket_mode import FATAL_ERRORS
+
+    name = "Socket Mode"
+    in_manifest = manifest_socket_mode(manifest)
+    if not settings.slack_app_token:
+        if in_manifest:
+            return Check(name, True, f"SLACK_APP_TOKEN is not set (HTTP mode), but {manifest.name} turns Socket "
+                         "Mode on: if the app has it on, Slack sends nothing to /slack/events",
+                         "turn Socket Mode off in the app's settings and set socket_mode_enabled: false in "
+                         f"{manifest.name}, or set SLACK_APP_TOKEN to run in Socket Mode", optional=True)
+        return Check(name, True, "off (HTTP mode)" + (", as in the manifest" if in_manifest is False else ""))
+    app_token = settings.slack_app_token.reveal()
+    client = WebClient(base_url=settings.slack_api_url, timeout=int(DOCTOR_TIMEOUT))
+    try:
+        client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "error"))
+        if error == "socket_mode_not_enabled":
+            return Check(name, False, "SLACK_APP_TOKEN is set, but Socket Mode is off in the app "
+                         f"(apps.connections.open answered {error})",
+                         "turn Socket Mode on in the app's settings (socket_mode_enabled: true in "
+                         f"{manifest.name}), or unset SLACK_APP_TOKEN and set up HTTP mode")
+        kind = _token_kind(app_token)
+        held = f": SLACK_APP_TOKEN holds {kind}" if kind and not app_token.startswith("xapp-") else ""
+        return Check(name, False, f"apps.connections.open answered {error}{held}",
+                     FATAL_ERRORS.get(error, "check SLACK_APP_TOKEN and SLACK_API_URL"))
+    except Exception as exc:  # network and TLS errors
+        tried = settings.slack_api_url.rstrip("/") + "/apps.connections.open"
+        return Check(name, False, f"no answer from {tried} ({type(exc).__name__})",
+                     "check SLACK_API_URL and the network")
+    note = f"; {manifest.name} says socket_mode_enabled: false, update it to match" if in_manifest is False else ""
+    return Check(name, True, f"apps.connections.open accepts SLACK_APP_TOKEN; Socket Mode is on in the app{note}")
+
+
 def run_checks(settings: Settings, transports: dict[str, Any] | None = None) -> list[Check]:
     transports = transports or {}
     checks: list[tuple[str, Callable[[Settings, Any], Check]]] = [
         ("tokens", check_tokens), ("port", check_port), ("database", check_database),
         ("encryption", check_encryption_key),
         ("slack", check_slack), ("nimrobo", check_nimrobo), ("pluto", check_pluto), ("openai", check_openai)]
+    if settings.mode in ("socket", "http"):  # right after the Slack check
+        checks.insert([key for key, _ in checks].index("slack") + 1, ("socket mode", check_socket_mode))
     results = []
     for key, fn in checks:
         try:

@@ -5,7 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.doctor import check_database_path, check_openai, check_port, check_tokens, run_checks
+from bot.doctor import (
+    check_database_path,
+    check_openai,
+    check_port,
+    check_socket_mode,
+    check_tokens,
+    run_checks,
+)
 from config import Settings
 from sandbox.stack import Stack, StackOptions
 
@@ -47,8 +54,11 @@ def test_all_backends_ok(tmp_path):
         result = run_doctor(stack_env(stack, tmp_path))
     lines = result.stdout.strip().splitlines()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert names(result.stdout) == NAMES
-    assert all(line.startswith("OK") for line in lines)
+    at = NAMES.index("Slack") + 1  # the Socket Mode line comes right after Slack's
+    assert names(result.stdout) == NAMES[:at] + ["Socket Mode"] + NAMES[at:]
+    # HTTP mode while the repository's manifest.yml turns Socket Mode on: said, never a failure
+    assert lines[at].startswith("INFO  Socket Mode: SLACK_APP_TOKEN is not set (HTTP mode), but manifest.yml")
+    assert all(line.startswith("OK") for line in lines[:at] + lines[at + 1:])
     assert stack.nimrobo_key not in result.stdout and stack.bot_token not in result.stdout
     assert not (tmp_path / "db").exists()  # the doctor only probes; it creates nothing
 
@@ -175,3 +185,42 @@ def test_encryption_key_is_optional_named_when_bad_and_ok_when_valid():
     good = Fernet.generate_key().decode()
     valid = check_encryption_key(Settings().replace(encryption_key=good))
     assert valid.ok and good not in valid.line()
+
+
+# -- Socket Mode ----------------------------------------------------------------------------------
+def test_socket_mode_app_token_is_checked_and_wrong_token_types_are_named(tmp_path):
+    with Stack(StackOptions(mode="socket", scheduler=False)) as stack:
+        ok = run_doctor(stack_env(stack, tmp_path, SLACK_APP_TOKEN=stack.app_token))
+        swapped = run_doctor(stack_env(stack, tmp_path, SLACK_APP_TOKEN=stack.bot_token,
+                                       SLACK_BOT_TOKEN=stack.app_token))
+        unknown = check_socket_mode(stack.settings.replace(slack_app_token="xapp-1-A0-unknown"))
+    assert "OK    Socket Mode: apps.connections.open accepts SLACK_APP_TOKEN" in ok.stdout, ok.stdout + ok.stderr
+    assert "OK    PORT: 3000 (GET /health in Socket Mode)" in ok.stdout
+    assert stack.app_token not in ok.stdout + ok.stderr
+    line = next(ln for ln in swapped.stdout.splitlines() if "Socket Mode:" in ln)
+    assert line.startswith("FAIL  Socket Mode: apps.connections.open answered not_allowed_token_type")
+    assert "SLACK_APP_TOKEN holds a bot token (xoxb-…)" in line and "xapp-" in line
+    assert "SLACK_BOT_TOKEN holds an app-level token (xapp-…)" in swapped.stdout  # the shapes line names both
+    assert swapped.returncode == 1
+    assert stack.bot_token not in swapped.stdout + swapped.stderr
+    assert stack.app_token not in swapped.stdout + swapped.stderr
+    assert not unknown.ok and "invalid_auth" in unknown.detail and "xapp-" in unknown.fix
+
+
+def test_socket_mode_set_in_the_environment_but_off_in_the_app():
+    with Stack(StackOptions(mode="socket", scheduler=False)) as stack:
+        stack.slack.socket_mode_enabled = False
+        check = check_socket_mode(stack.settings)
+    assert not check.ok and "Socket Mode is off in the app" in check.detail and "turn Socket Mode on" in check.fix
+
+
+def test_http_mode_while_the_manifest_turns_socket_mode_on(tmp_path):
+    settings = Settings().replace(slack_bot_token="xoxb-1", slack_signing_secret="s")
+    on, off = tmp_path / "on.yml", tmp_path / "off.yml"
+    on.write_text("settings:\n  socket_mode_enabled: true\n")
+    off.write_text("settings:\n  socket_mode_enabled: false\n")
+    check = check_socket_mode(settings, manifest=on)
+    assert check.ok and check.line().startswith("INFO  Socket Mode:")
+    assert "Slack sends nothing to /slack/events" in check.detail
+    assert "socket_mode_enabled: false" in check.fix and "SLACK_APP_TOKEN" in check.fix
+    assert check_socket_mode(settings, manifest=off).line() == "OK    Socket Mode: off (HTTP mode), as in the manifest"

@@ -142,7 +142,7 @@ def test_refresh_requested_then_slack_closes_the_old_connection(standin):
     assert message["type"] == "disconnect" and message["reason"] == "refresh_requested"
     with pytest.raises(ConnectionClosed):  # the app did not close it: Slack does, after the grace period
         ws.recv(timeout=5)
-    closed = standin.socket.connections()[0]
+    closed = standin.wait_for(lambda: [c for c in standin.socket.connections() if not c["open"]])[0]
     assert closed["id"] == conn_id and closed["closed_by"] == "refresh_requested" and not closed["open"]
 
 
