@@ -2,6 +2,7 @@
 """The project's set-up commands; each installs what it needs first.
 
     python3 dev.py run     # start the bot (the sandbox when no Slack credentials are set)
+    python3 dev.py run --socket  # the sandbox with the bot in Socket Mode, as most teams deploy it
     python3 dev.py test    # ruff, then every test (on SQLite and PostgreSQL)
     python3 dev.py doctor  # check the settings and that every configured backend answers
 

@@ -34,7 +34,7 @@ def _install_signal_handlers(stop: callable) -> None:  # type: ignore[valid-type
     signal.signal(signal.SIGINT, handler)
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, sandbox_mode: str = "http") -> int:
     from bot.logging_setup import configure_logging
 
     configure_logging(settings)
@@ -42,7 +42,7 @@ def run(settings: Settings) -> int:
     if mode == "sandbox":
         from sandbox.stack import run_sandbox
 
-        return run_sandbox(settings)
+        return run_sandbox(settings, sandbox_mode)
 
     from bot.runtime import BotRuntime
 
@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pluto Bot for Slack")
     parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor", "sandbox"],
                         help="run the bot (default), check every backend, or force the sandbox")
+    parser.add_argument("--socket", action="store_true",
+                        help="the sandbox with the bot in Socket Mode (with real credentials, SLACK_APP_TOKEN "
+                             "picks Socket Mode)")
     args = parser.parse_args(argv)
     settings = _settings_or_exit()
     if args.command == "doctor":
@@ -76,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_doctor(settings)
     if args.command == "sandbox":
         settings = settings.replace(slack_app_token="", slack_bot_token="", slack_signing_secret="")
-    return run(settings)
+    if args.socket and settings.mode != "sandbox":
+        print("pluto-bot: --socket runs the sandbox in Socket Mode; with Slack credentials set, SLACK_APP_TOKEN "
+              "picks Socket Mode (use `python -m bot sandbox --socket` for the sandbox)", file=sys.stderr)
+        return 2
+    return run(settings, "socket" if args.socket else "http")
 
 
 if __name__ == "__main__":

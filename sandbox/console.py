@@ -408,7 +408,10 @@ class Console:
     # -- Slack requests ---------------------------------------------------------------------------------
     def _show_ack(self, response: Any) -> None:
         if response.status_code != 200:
-            self.print(f"  ! the bot answered HTTP {response.status_code}; Slack would show the user an error")
+            outcome = getattr(response, "outcome", None)  # Socket Mode: the envelope was not acknowledged
+            what = f"did not acknowledge over Socket Mode ({outcome})" if outcome else \
+                f"answered HTTP {response.status_code}"
+            self.print(f"  ! the bot {what}; Slack would show the user an error")
             return
         body = getattr(response, "ack", None)
         if isinstance(body, dict) and (body.get("text") or body.get("blocks")):

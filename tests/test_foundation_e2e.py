@@ -160,3 +160,15 @@ def test_sandbox_console_answers_pluto_help(tmp_path):
     log = (tmp_path / "sandbox" / "sandbox.log").read_text()
     assert "sandbox started: mode=http" in log
     assert " INFO " not in proc.stdout + proc.stderr  # log lines go to the file, not into the conversation
+
+
+def test_dev_py_run_socket_runs_the_sandbox_in_socket_mode(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_"))}
+    env["SANDBOX_DATA_DIR"] = str(tmp_path / "sandbox")
+    proc = subprocess.run([sys.executable, "dev.py", "run", "--socket"], cwd=ROOT, env=env,
+                          input="/pluto help\nquit\n", capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert "/pluto score" in proc.stdout and "/pluto candidate <id or name>" in proc.stdout
+    log = (tmp_path / "sandbox" / "sandbox.log").read_text()
+    assert "sandbox started: mode=socket" in log and "Socket Mode connected" in log
+    assert "xapp-1-A0SANDBOX-" not in log  # no app token in the log
