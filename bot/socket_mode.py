@@ -7,17 +7,20 @@ take (they need an ``AsyncApp``). The built-in client acknowledges through the s
 runs off the ack path), answers Slack's ``disconnect`` (``refresh_requested``/``warning``)
 by opening the new connection before it closes the old one, reconnects after a close frame,
 and pings the server every ``ping_interval`` seconds, which is how it notices a connection
-that died without a close frame (within about two intervals).
+that went silent.
 
-Two things are added here, both on the library's own hooks:
+Added here, on the library's own hooks:
 
 * **Backoff.** The client retries a lost connection once per ``ping_interval``, however often
   ``apps.connections.open`` or the network refuses. :class:`BackoffSocketModeClient` spaces
-  failed attempts with slack_sdk's exponential backoff with jitter (capped at
-  ``MAX_BACKOFF`` s); a ``ratelimited`` answer is waited out by the client (``Retry-After``).
-  The first connection at start-up is retried the same way; an answer that no retry can fix
-  (``invalid_auth``, ``not_allowed_token_type``, Socket Mode off in the app...) stops start-up
-  with one line naming the fix.
+  failed attempts with slack_sdk's exponential backoff with jitter (capped at ``MAX_BACKOFF``
+  s); a ``ratelimited`` answer is waited out (``Retry-After``), and ``close()`` cuts that wait
+  short. The first connection at start-up is retried the same way; an answer that no retry can
+  fix (``invalid_auth``, ``not_allowed_token_type``, Socket Mode off in the app...) stops
+  start-up with one line naming the fix.
+* **Three fixes to the client** (see :class:`BackoffSocketModeClient`): no 3 s stall when a
+  connection is replaced, a stream that ends without a close frame noticed at once (instead of
+  a spinning reader), and an ended connection replaced at once.
 * **State.** :class:`SocketModeState` follows the connection through the client's listeners
   (``hello``, ``disconnect``, errors and closes) for ``/health``: ``connecting``,
   ``connected`` or ``reconnecting``, since when, how many reconnects, the last disconnect.
@@ -35,7 +38,8 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_sdk.errors import SlackApiError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientNotConnectedError
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.builtin.connection import Connection
@@ -151,7 +155,23 @@ class BackoffSocketModeClient(SocketModeClient):
         self._backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
         self._failures = 0
         self._retry_at = 0.0
+        self._closing = threading.Event()
         super().__init__(*args, **kwargs)
+
+    def issue_new_wss_url(self) -> str:
+        """``apps.connections.open``; a ``ratelimited`` answer waits out ``Retry-After``, but ``close()``
+        ends the wait (the library's own version sleeps, and retries for as long as Slack limits it)."""
+        while True:
+            if self._closing.is_set():
+                raise SlackClientNotConnectedError("the Socket Mode client is closing")
+            try:
+                return str(self.web_client.apps_connections_open(app_token=self.app_token)["url"])
+            except SlackApiError as exc:
+                if exc.response.get("error") != "ratelimited":
+                    raise
+                delay = float(exc.response.headers.get("Retry-After", "30"))
+                self.logger.info("apps.connections.open is rate-limited; retrying in %.0fs", delay)
+                self._closing.wait(delay)
 
     def connect_to_new_endpoint(self, force: bool = False) -> None:
         if self.closed or (not force and time.monotonic() < self._retry_at):
@@ -159,7 +179,8 @@ class BackoffSocketModeClient(SocketModeClient):
         try:
             super().connect_to_new_endpoint(force)
         except Exception:
-            self._failed()
+            if not self.closed:
+                self._failed()
             raise
         if self.is_connected():
             self._failures, self._retry_at = 0, 0.0
@@ -180,6 +201,7 @@ class BackoffSocketModeClient(SocketModeClient):
             _close_now(self.current_session)
 
     def close(self) -> None:
+        self._closing.set()
         self.closed = True
         self.message_queue.put(None)  # wakes the message processor instead of letting it wait out 1 s
         super().close()
@@ -192,7 +214,8 @@ class BackoffSocketModeClient(SocketModeClient):
             try:  # at once, rather than at the next ping
                 self.connect_to_new_endpoint()
             except Exception as exc:  # the monitor tries again, after the backoff
-                self.logger.error("Socket Mode reconnect failed: %s: %s", type(exc).__name__, exc)
+                if not self.closed:
+                    self.logger.error("Socket Mode reconnect failed: %s: %s", type(exc).__name__, exc)
 
     def _monitor_current_session(self) -> None:
         super()._monitor_current_session()
@@ -207,7 +230,8 @@ class BackoffSocketModeClient(SocketModeClient):
             try:
                 self.connect_to_new_endpoint()
             except Exception as exc:  # the next monitor run tries again, after the backoff
-                self.logger.error("Socket Mode reconnect failed: %s: %s", type(exc).__name__, exc)
+                if not self.closed:
+                    self.logger.error("Socket Mode reconnect failed: %s: %s", type(exc).__name__, exc)
 
     def _failed(self) -> None:
         delay = min(MAX_BACKOFF, self._backoff.calculate_sleep_duration(self._failures))
@@ -257,7 +281,10 @@ class BotSocketModeHandler(SocketModeHandler):
     def __init__(self, app: App, app_token: str, *, ping_interval: float = 5.0, concurrency: int = 10) -> None:
         self.app = app
         self.app_token = app_token
-        self.client = BackoffSocketModeClient(app_token=app_token, logger=app.logger, web_client=app.client,
+        # Its own WebClient for apps.connections.open: the bot's paces and retries writes, which
+        # would hold a reconnect (and a shutdown) through several Retry-After sleeps.
+        web_client = WebClient(base_url=app.client.base_url, timeout=10, proxy=app.client.proxy)
+        self.client = BackoffSocketModeClient(app_token=app_token, logger=app.logger, web_client=web_client,
                                               proxy=app.client.proxy, ping_interval=ping_interval,
                                               concurrency=concurrency)
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]

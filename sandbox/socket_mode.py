@@ -172,12 +172,13 @@ class SocketModeServer:
             conn = _Connection(next(self._ids), ws, time.time(), self._ticket_of.pop(id(ws), ""))
             self._conns.append(conn)
             open_now = sum(1 for c in self._conns if c.closed_at is None)
+        hello = json.dumps({"type": "hello", "num_connections": open_now,
+                            "debug_info": {"host": "applink-sandbox", "build_number": 1,
+                                           "approximate_connection_time": 18060},
+                            "connection_info": {"app_id": self.app_id}})
         try:
-            ws.send(json.dumps({"type": "hello", "num_connections": open_now,
-                                "debug_info": {"host": "applink-sandbox", "build_number": 1,
-                                               "approximate_connection_time": 18060},
-                                "connection_info": {"app_id": self.app_id}}))
-            with self._cond:
+            with self._cond:  # nothing is delivered on the connection before its hello, and all after it
+                ws.send(hello)
                 conn.greeted = True
                 self._cond.notify_all()
             for message in ws:

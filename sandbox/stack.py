@@ -113,6 +113,8 @@ class Stack:
             self.server = self.runtime.start_socket_mode(port=0, host="127.0.0.1", scheduler=self.options.scheduler,
                                                          ping_interval=self.options.socket_ping_interval)
             self.slack.socket.wait_for_connection(count=before + 1)
+            # ... and until the bot has read the hello: it is connected on its side too
+            self.slack.wait_for(lambda: self.runtime.socket.state.state == "connected", timeout=15)
             self.signer = SocketModeSender(self.slack)
         else:
             self.server = self.runtime.start_http(port=0, host="127.0.0.1", scheduler=self.options.scheduler)

@@ -8,6 +8,7 @@ state, Slack's refreshes and dropped connections, re-sent envelopes, backoff, st
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -101,6 +102,16 @@ def test_an_abrupt_close_then_a_command_after_the_reconnect_is_answered(stack):
     response = stack.signer.command("/pluto", "help")
     assert response.status_code == 200 and "/pluto score" in response.json()["text"]
     assert [c["closed_by"] for c in socket.connections()] == ["abrupt", None]
+
+
+def test_the_bot_stops_promptly_while_slack_rate_limits_its_reconnect(stack):
+    stack.slack.rate_limit("apps.connections.open", burst=0, retry_after=30)
+    stack.slack.socket.close_abruptly()
+    stack.slack.wait_for(lambda: stack.slack.api_calls("apps.connections.open")[1:])  # waiting out Retry-After
+    stopping = threading.Thread(target=stack.stop_bot)
+    stopping.start()
+    stopping.join(timeout=10)  # far less than the 30 s Retry-After
+    assert not stopping.is_alive()
 
 
 def test_a_reset_connection_and_a_warning_are_both_survived(stack):
