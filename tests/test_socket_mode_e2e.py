@@ -6,6 +6,8 @@ state, Slack's refreshes and dropped connections, re-sent envelopes, backoff, st
 """
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -55,21 +57,21 @@ def test_health_reports_the_socket_and_there_is_no_request_url(stack):
 
 def test_a_refresh_in_the_middle_of_a_scoring_run():
     with Stack(StackOptions(mode="socket", pluto={"extract_seconds": 1.0, "score_seconds": 2.0})) as stack:
-        socket = stack.slack.socket
-        socket.ack_timeout = 1.0
-        socket.lose_next_acks(1)  # the ack of the mention is lost in the refresh: Slack re-sends the event
+        server = stack.slack.socket
+        server.ack_timeout = 1.0
+        server.lose_next_acks(1)  # the ack of the mention is lost in the refresh: Slack re-sends the event
         file = stack.slack.add_file("candidates.csv", CSV, user=USER)
         mention = stack.signer.app_mention("score", files=[file], user=USER, channel=CHANNEL, wait=False)
         progress = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL)
                                                  if m.get("thread_ts") and "of 3" in str(m["blocks"])])[0]
-        old = socket.disconnect("refresh_requested")
-        socket.wait_for_connection(count=2)
+        old = server.disconnect("refresh_requested")
+        server.wait_for_connection(count=2)
         stack.slack.wait_for(lambda: health(stack)[1]["socket"]["reconnects"] == 1)
         status, body = health(stack)
         assert status == 200 and body["socket"]["state"] == "connected"
         assert body["socket"]["last_disconnect"] == "refresh_requested"
         # the re-sent mention is acknowledged and not handled twice
-        envelope = socket.wait(mention.envelope, timeout=10)
+        envelope = server.wait(mention.envelope, timeout=10)
         assert envelope.outcome == "acked" and envelope.attempts[-1]["retry_attempt"] >= 1
         # progress goes on being updated after the refresh
         updates = stack.slack.message(CHANNEL, progress["ts"])["updates"]
@@ -81,14 +83,14 @@ def test_a_refresh_in_the_middle_of_a_scoring_run():
         stack.slack.wait_for(lambda: shortlists(stack), timeout=20)
         stack.slack.wait_for(lambda: stack.slack.uploads())  # the export comes last
         assert len(shortlists(stack)) == 1 and len(stack.pluto.uploads) == 1
-        old_conn = next(c for c in socket.connections() if c["id"] == old)
+        old_conn = next(c for c in server.connections() if c["id"] == old)
         assert old_conn["closed_by"] == "app"  # the bot closed the old connection itself
 
 
 def test_an_abrupt_close_then_a_command_after_the_reconnect_is_answered(stack):
-    socket = stack.slack.socket
+    server = stack.slack.socket
     stack.slack.rate_limit("apps.connections.open", burst=0, retry_after=1)  # Slack holds the reconnect back
-    socket.close_abruptly()
+    server.close_abruptly()
     stack.slack.wait_for(lambda: health(stack)[1]["socket"]["state"] == "reconnecting")
     status, body = health(stack)
     assert status == 200 and body["ok"] is True  # a short outage is not a failed bot
@@ -96,12 +98,12 @@ def test_an_abrupt_close_then_a_command_after_the_reconnect_is_answered(stack):
     assert stack.signer.command("/pluto", "help").status_code == 503  # nothing to deliver to, as in Slack
     stack.slack.wait_for(lambda: len(stack.slack.api_calls("apps.connections.open")) >= 3)  # retrying
     stack.slack.clear_rate_limits()
-    socket.wait_for_connection(count=2)
+    server.wait_for_connection(count=2)
     stack.slack.wait_for(lambda: health(stack)[1]["socket"]["state"] == "connected")
     assert health(stack)[1]["socket"]["reconnects"] == 1
     response = stack.signer.command("/pluto", "help")
     assert response.status_code == 200 and "/pluto score" in response.json()["text"]
-    assert [c["closed_by"] for c in socket.connections()] == ["abrupt", None]
+    assert [c["closed_by"] for c in server.connections()] == ["abrupt", None]
 
 
 def test_the_bot_stops_promptly_while_slack_rate_limits_its_reconnect(stack):
@@ -115,14 +117,14 @@ def test_the_bot_stops_promptly_while_slack_rate_limits_its_reconnect(stack):
 
 
 def test_a_reset_connection_and_a_warning_are_both_survived(stack):
-    socket = stack.slack.socket
-    socket.close_abruptly(reset=True)
-    socket.wait_for_connection(count=2)
+    server = stack.slack.socket
+    server.close_abruptly(reset=True)
+    server.wait_for_connection(count=2)
     assert "/voicelink create" in stack.signer.command("/voicelink", "help").json()["text"]
-    socket.disconnect("warning")
-    socket.wait_for_connection(count=3)
+    server.disconnect("warning")
+    server.wait_for_connection(count=3)
     assert "/pluto score" in stack.signer.command("/pluto", "help").json()["text"]
-    stack.slack.wait_for(lambda: socket.connections()[1]["closed_by"] == "app")
+    stack.slack.wait_for(lambda: server.connections()[1]["closed_by"] == "app")
 
 
 def test_an_event_whose_ack_is_lost_is_resent_and_handled_once(stack):
@@ -185,3 +187,34 @@ def test_a_bot_token_in_slack_app_token_stops_start_up_with_the_fix(tmp_path):
     assert proc.returncode == 1, output
     assert "not_allowed_token_type" in output and "xapp-" in output and "stopped cleanly" in output
     assert "xoxb-real-bot-token" not in output
+
+
+def test_socket_mode_process_serves_health_on_port_and_stops_cleanly_on_sigterm(tmp_path):
+    standin = SlackStandIn(bot_token="xoxb-process-bot-token", app_token="xapp-1-process-app-token").start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_"))}
+    env.update(SLACK_APP_TOKEN="xapp-1-process-app-token", SLACK_BOT_TOKEN="xoxb-process-bot-token",
+               SLACK_API_URL=standin.url + "/api/", DATABASE_PATH=str(tmp_path / "b.db"), PORT=str(port))
+    proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+    def socket_state():
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json()["socket"]["state"]
+        except (httpx.TransportError, ValueError, KeyError):
+            return None
+
+    try:
+        standin.wait_for(lambda: socket_state() == "connected", timeout=30)
+        assert httpx.post(f"http://127.0.0.1:{port}/slack/events", content=b"{}").status_code == 404
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        standin.stop()
+    assert proc.returncode == 0, output
+    assert "mode=socket" in output and "Socket Mode connected" in output and "stopped cleanly" in output
+    assert "xapp-1-process-app-token" not in output and "xoxb-process-bot-token" not in output
