@@ -114,6 +114,7 @@ class SocketModeServer:
         self._tickets: dict[str, float] = {}
         self._envelopes: dict[str, Envelope] = {}
         self._order: list[str] = []
+        self._pending: list[Envelope] = []  # envelopes still waiting for an ack (the retry loop's work)
         self._ids = itertools.count(1)
         self._server: Server | None = None
         self._threads: list[threading.Thread] = []
@@ -321,6 +322,7 @@ class SocketModeServer:
         with self._cond:
             self._envelopes[envelope.envelope_id] = envelope
             self._order.append(envelope.envelope_id)
+            self._pending.append(envelope)
             sent = self._send(envelope, retry_reason="")
             if not sent and kind != "events_api":
                 envelope.outcome = "no_connection"  # Slack shows the person a dispatch failure
@@ -344,6 +346,7 @@ class SocketModeServer:
         """Send an (acknowledged) events_api envelope again as Slack's next retry, and wait for the ack."""
         with self._cond:
             envelope.outcome = "pending"
+            self._pending.append(envelope)
             envelope.ack = None
             self._send(envelope, retry_reason=retry_reason)
         return self.wait(envelope)
@@ -373,10 +376,10 @@ class SocketModeServer:
         while not self._stopping.is_set():
             with self._cond:
                 self._cond.wait(0.05)
-                for envelope_id in self._order:
-                    envelope = self._envelopes[envelope_id]
+                for envelope in self._pending:
                     if envelope.outcome == "pending":
                         self._follow_up(envelope)
+                self._pending = [e for e in self._pending if e.outcome == "pending"]
 
     def _follow_up(self, envelope: Envelope) -> None:
         """Re-send or give up on an envelope whose ack is late or whose connection is gone."""
