@@ -25,12 +25,16 @@ def make_stack(database=None, mode="http", stall=2.0, **pluto):
                               **(db_options(database) if database else {})))
 
 
-# Each test using it runs on SQLite and on PostgreSQL over HTTP, and on SQLite over Socket Mode
-# (the transport and the database are independent, so not every pair).
-@pytest.fixture(params=[("sqlite", "http"), ("postgresql", "http"), ("sqlite", "socket")],
-                ids=["sqlite-http", "postgresql-http", "sqlite-socket"])
-def stack(request, tmp_path):
-    kind, mode = request.param
+VARIANTS = {"sqlite-http": ("sqlite", "http"), "postgresql-http": ("postgresql", "http"),
+            "sqlite-socket": ("sqlite", "socket")}
+#: The journeys that also run over Socket Mode (on SQLite: the transport and the database are
+#: independent). The rest of the suite exercises scoring logic the transport does not touch.
+BOTH_MODES = pytest.mark.parametrize("stack", list(VARIANTS), indirect=True)
+
+
+@pytest.fixture(params=["sqlite-http", "postgresql-http"])
+def stack(request, tmp_path):  # each test using it runs on SQLite and on PostgreSQL
+    kind, mode = VARIANTS[request.param]
     database = str(tmp_path / "bot.db") if kind == "sqlite" else request.getfixturevalue("pg_url")
     with make_stack(database, mode) as s:
         yield s
@@ -55,6 +59,7 @@ def submit_modal(stack, data=CSV, name="candidates.csv", jd="Senior engineer", t
     return stack.signer.view_submission(view, values, user=USER)
 
 
+@BOTH_MODES
 def test_modal_path_from_csv_to_shortlist_and_escaped_export(stack):
     response = submit_modal(stack)
     assert response.status_code == 200 and not response.content  # the modal closes at once
@@ -103,6 +108,7 @@ def test_contact_details_are_masked_in_the_channel_and_shown_in_private_answers(
     assert "ada.lovelace@example.com, +1 415 555 0199" in str(private["blocks"])
 
 
+@BOTH_MODES
 def test_modal_validation_errors_are_inline(stack):
     stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
     view = stack.slack.wait_for(lambda: stack.slack.views(user=USER))[-1]
@@ -194,6 +200,7 @@ def test_pluto_error_is_reported_with_retry(stack):
     assert "the scoring model is unavailable" in failed["text"] and "pluto_retry" in str(failed["blocks"])
 
 
+@BOTH_MODES
 def test_each_candidate_action(stack):
     submit_modal(stack, top_n="10")
     wait_shortlist(stack)
@@ -229,6 +236,7 @@ def test_each_candidate_action(stack):
     assert not [m for m in stack.slack.messages(CHANNEL) if "token=" in str(m) or "?t=" in str(m)]
 
 
+@BOTH_MODES
 def test_status_results_candidate_and_export_commands(stack):
     body = stack.signer.command("/pluto", "results", user=USER, channel=CHANNEL)
     assert body.status_code == 200

@@ -141,7 +141,7 @@ def test_an_event_whose_ack_is_lost_is_resent_and_handled_once(stack):
 
 def test_slow_work_never_holds_a_socket_mode_ack():
     with Stack(StackOptions(mode="socket", scheduler=False)) as stack:
-        stack.nimrobo.faults.configure(latency=3.5)  # longer than Slack waits for an ack
+        stack.nimrobo.faults.configure(latency=3.2)  # longer than Slack waits for an ack
         users = [f"U_RECRUITER{i}" for i in range(6)]
         acks = [stack.signer.command("/voicelink", "list", user=user, channel=CHANNEL) for user in users]
         assert [a.status_code for a in acks] == [200] * 6  # each acked within Slack's 3 s

@@ -11,9 +11,13 @@ SECTIONS = {"goal": "Screen for backend skills", "role": "A friendly recruiter",
             "guidelines": "One question at a time", "constraints": "Ten minutes; no personal questions"}
 
 
-@pytest.fixture()
-def stack(mode):
-    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.2, "summary_delay": 0.2}, mode=mode)) as s:
+#: The journeys that also run over Socket Mode; the rest exercise voice-link logic the transport does not touch.
+BOTH_MODES = pytest.mark.parametrize("stack", ["http", "socket"], indirect=True)
+
+
+@pytest.fixture(params=["http"])
+def stack(request):
+    with Stack(StackOptions(nimrobo={"evaluation_delay": 0.2, "summary_delay": 0.2}, mode=request.param)) as s:
         yield s
 
 
@@ -56,6 +60,7 @@ def created_dm(stack, user=USER, count=1):
     return stack.slack.wait_for(lambda: len(stack.slack.dms(user)) >= count and stack.slack.dms(user))[count - 1]
 
 
+@BOTH_MODES
 def test_interview_pattern_links_privately_card_publicly_prompt_in_order(stack):
     view = open_modal(stack)
     response = stack.signer.view_submission(view, form(view, name="Backend Engineer",
@@ -104,6 +109,7 @@ def test_instant_pattern_has_no_project(stack):
     assert link["_kind"] == "instant" and link["prompt"].startswith("## Goal")
 
 
+@BOTH_MODES
 def test_validation_errors_show_inline_and_nothing_is_created(stack):
     view = open_modal(stack)
     values = form(view, name="", labels="Ada\n-\nada", goal="", role="r", guidelines="g", constraints="c",
@@ -132,6 +138,7 @@ def test_evaluator_questions_get_unique_ids(stack):
     assert [q["type"] for q in questions] == ["number", "text", "text"]
 
 
+@BOTH_MODES
 def test_draft_with_ai_uses_structured_output(stack):
     view = open_modal(stack)
     view = choose_pattern(stack, view, "interview")
@@ -149,8 +156,8 @@ def test_draft_with_ai_uses_structured_output(stack):
                                                                               "constraints"]
 
 
-def test_without_an_openai_key_the_button_fills_a_template(mode):
-    with Stack(StackOptions(openai=False, mode=mode)) as stack:
+def test_without_an_openai_key_the_button_fills_a_template():
+    with Stack(StackOptions(openai=False)) as stack:
         view = open_modal(stack)
         assert "Fill from template" in str(view["blocks"])
         stack.signer.press("Fill from template", user=USER)
@@ -187,6 +194,7 @@ def make_links(stack, pattern="interview", labels="Ada\nAlan", name="QA Lead", *
     return [link for link_id, link in stack.nimrobo.links.items() if link_id not in before]
 
 
+@BOTH_MODES
 def test_cancel_rules(stack):
     links = make_links(stack)
     first = links[0]
@@ -209,6 +217,7 @@ def test_cancel_rules(stack):
                                   if r["text"].startswith("Link `lnk_missing` was not found")])
 
 
+@BOTH_MODES
 def test_list_and_edit_an_instant_link(stack):
     instant = make_links(stack, "instant", "Walk-in")[-1]
     stack.nimrobo.links[instant["id"]]["status"] = "archived"  # an unknown status shows as not active
