@@ -74,7 +74,8 @@ class BotRuntime:
                           ping_interval: float = 5.0) -> BotHTTPServer:
         """Socket Mode: serve ``GET /health`` on ``port`` (the same front as HTTP mode, without
         ``/slack/events``) and connect with the app token in the background. A refusal no retry
-        can fix (a wrong token, Socket Mode off in the app) is logged and stops the runtime."""
+        can fix (a wrong token, Socket Mode off in the app) is logged, ``/health`` answers 503 and
+        :meth:`run_socket_mode` returns 1."""
         settings = self.settings
         self.socket = SocketModeRunner(self.app, settings.slack_app_token.reveal(), ping_interval=ping_interval,
                                        concurrency=settings.ack_threads)
