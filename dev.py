@@ -88,7 +88,10 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), "-m", "bot", "doctor", *argv[1:]])
     ensure_postgres()
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."])
-    tests = subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]])
+    # Two pytest workers (pytest-xdist): every test starts its own servers on ephemeral ports and
+    # keeps its state in its own temp folder, so they run side by side on a 2-core machine.
+    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "2"]
+    tests = subprocess.call([str(PYTHON), "-m", "pytest", *workers, *argv[1:]])
     return tests or lint
 
 
