@@ -24,6 +24,7 @@ from bot.blocks import (
 from services.nimrobo import Project
 from services.privacy import mask_text
 from services.records import ChannelFollows, Notification, WatchOutcome
+from services.screening import answers_of
 
 EVENT_TYPE = "voice_session_completed"
 SUMMARY_SECTIONS = 3  # a long summary spans at most this many sections, then is clipped
@@ -71,21 +72,7 @@ def _chunks(text: str, size: int, count: int) -> list[str]:
 
 def evaluation_fields(results: Any, questions: dict[str, str]) -> list[str]:
     """One "*question*\\nanswer" field per answer, for a dict or a list of answers."""
-    pairs: list[tuple[str, Any]]
-    if isinstance(results, dict):
-        pairs = [(questions.get(str(k), str(k)), v) for k, v in results.items()]
-    elif isinstance(results, list):
-        pairs = []
-        for i, item in enumerate(results, 1):
-            if isinstance(item, dict):
-                key = item.get("label") or questions.get(str(item.get("id")), "") or item.get("question") \
-                    or item.get("id") or f"Answer {i}"
-                value = next((item[k] for k in ("answer", "value", "score", "result") if k in item), item)
-                pairs.append((str(key), value))
-            else:
-                pairs.append((f"Answer {i}", item))
-    else:
-        pairs = [("Evaluation", results)]
+    pairs = answers_of(results, questions) if results is not None else [("Evaluation", results)]
     return [clip(f"*{_shown(k)}*\n{_shown(v)}", MAX_FIELD_TEXT) for k, v in pairs]
 
 
