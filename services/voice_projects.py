@@ -12,6 +12,7 @@ type-ahead select, and what updating a project from a form would change.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -73,7 +74,8 @@ class ProjectCache:
         if self._fetching:
             return
         self._fetching, self._error = True, None
-        threading.Thread(target=self._run, name="projects-fetch", daemon=True).start()
+        context = contextvars.copy_context()  # the fetch runs with the asker's Nimrobo key
+        threading.Thread(target=context.run, args=(self._run,), name="projects-fetch", daemon=True).start()
 
     def _run(self) -> None:
         items: list[Project] = []

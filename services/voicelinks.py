@@ -24,7 +24,9 @@ minute; a name not found there is looked up once more, fresh). A channel may hav
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
@@ -35,7 +37,7 @@ from config import Settings
 from services.concurrency import Backoff, bounded_map
 from services.errors import NotAllowed, NotFoundHere
 from services.intake import download_slack_file
-from services.keys import acting_as
+from services.keys import acting_as, acting_user
 from services.matching import match_one, unquote
 from services.nimrobo import NimroboClient, NimroboError, Project, VoiceLink
 from services.prompts import PromptSections, draft_sections, parse_prompt
@@ -69,7 +71,8 @@ class VoiceLinkService:
         self.store = store
         self.nimrobo = nimrobo
         self.settings = settings
-        self.project_cache = ProjectCache(nimrobo.list_projects)
+        self._caches: dict[str, ProjectCache] = {}
+        self._caches_lock = threading.Lock()
 
     # -- create ------------------------------------------------------------------------
     def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None) -> BatchResult:
@@ -211,7 +214,7 @@ class VoiceLinkService:
                 existing, name=request.get("existing_project_name") or batch.project_name, prompt=request["prompt"],
                 evaluator=request["evaluator"], time_limit_minutes=request["time_limit_minutes"],
                 landing_page_title=request["landing_page_title"], landing_page_info=request["landing_page_info"])
-            self.project_cache.put(project)
+            self._changed_project(project)
             return project
         if mode is None and batch.pattern == "interview":
             project = self.nimrobo.find_project(batch.project_name)
@@ -221,7 +224,7 @@ class VoiceLinkService:
             batch.project_name, request["prompt"], landing_page_title=request["landing_page_title"],
             landing_page_info=request["landing_page_info"], time_limit_minutes=request["time_limit_minutes"],
             evaluator=request["evaluator"])
-        self.project_cache.put(project)
+        self._changed_project(project)
         return project
 
     def _update(self, batch: VoiceBatch, **values: Any) -> VoiceBatch:
@@ -302,17 +305,41 @@ class VoiceLinkService:
         return self.store.count(LINKS, "channel = ?", [channel])
 
     # -- Nimrobo's view -------------------------------------------------------------------
+    @property
+    def project_cache(self) -> ProjectCache:
+        """The project list of the person the bot acts for (:func:`services.keys.acting_as`): each person has their
+        own, since their own Nimrobo key may see other projects than the team's."""
+        user = acting_user()
+        with self._caches_lock:
+            cache = self._caches.get(user)
+            if cache is None:
+                cache = self._caches[user] = ProjectCache(self.nimrobo.list_projects)
+            return cache
+
+    def _changed_project(self, project: Project) -> None:
+        """A project the bot created or changed: in this person's list at once; the others' lists are refetched."""
+        mine = self.project_cache
+        mine.put(project)
+        with self._caches_lock:
+            others = [c for c in self._caches.values() if c is not mine]
+        for cache in others:
+            cache.invalidate()
+
     def projects(self, *, fresh: bool = False) -> list[Project]:
         """The account's projects (from :class:`ProjectCache`: fetched at most once a minute)."""
         return self.project_cache.get(fresh=fresh)
 
-    def warm_projects(self) -> None:
-        """Start loading the project list in the background (a form with a project select is opening)."""
-        self.project_cache.warm()
+    def warm_projects(self, user: str | None = None) -> None:
+        """Start loading ``user``'s project list in the background (a form with a project select is opening)."""
+        with acting_as(user) if user is not None else contextlib.nullcontext():
+            self.project_cache.warm()
 
-    def search_projects(self, query: str, limit: int = 100, wait: float | None = None) -> list[Project]:
-        """Projects matching what was typed, best first (the type-ahead select); ``wait``: at most this long."""
-        return rank(self.project_cache.get(wait=wait), query, limit)
+    def search_projects(self, query: str, *, user: str | None = None, limit: int = 100,
+                        wait: float | None = None) -> list[Project]:
+        """Projects matching what was typed, best first (the type-ahead select), from ``user``'s list (or the
+        acting person's); ``wait``: at most this long for the list."""
+        with acting_as(user) if user is not None else contextlib.nullcontext():
+            return rank(self.project_cache.get(wait=wait), query, limit)
 
     def project(self, query: str, projects: list[Project] | None = None) -> Project:
         """The project ``query`` names (id, name, or a unique part of a name); a miss is looked up once fresh."""
@@ -502,7 +529,7 @@ class VoiceLinkService:
             landing_page_title=fields.get("landing_page_title", ""),
             landing_page_info=fields.get("landing_page_info", ""),
             time_limit_minutes=fields.get("time_limit_minutes", 5), evaluator=fields.get("evaluator"))
-        self.project_cache.put(project)
+        self._changed_project(project)
         return project
 
     def update_project(self, project_id: str, fields: dict[str, Any]) -> tuple[Project, list[str]]:
@@ -512,7 +539,7 @@ class VoiceLinkService:
         if "evaluator" in fields:
             fields = {**fields, "evaluator": keep_question_ids(fields["evaluator"], before.evaluator)}
         project = self.nimrobo.update_project(project_id, **fields)
-        self.project_cache.put(project)
+        self._changed_project(project)
         return project, _changes(before, project)
 
 

@@ -97,8 +97,8 @@ def on_project_options(ack: Ack, payload: dict[str, Any], services: Services) ->
     once a minute (waiting at most ``OPTIONS_WAIT`` for it), at most 100."""
     new_study = payload.get("action_id") == STUDY_SELECT
     try:
-        found = services.voicelinks.search_projects(payload.get("value") or "", limit=99 if new_study else 100,
-                                                    wait=OPTIONS_WAIT)
+        found = services.voicelinks.search_projects(payload.get("value") or "", user=payload["user"]["id"],
+                                                    limit=99 if new_study else 100, wait=OPTIONS_WAIT)
     except ServiceError as exc:
         ack(**project_options([], new_study=new_study, problem=exc.user_message))
         return

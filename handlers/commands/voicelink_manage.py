@@ -30,7 +30,7 @@ def create(cmd: CommandRequest) -> None:
     values = {"name": default.project_name} if default else {}
     view = create_modal(cmd.channel_id, values=values, ai=voicelinks.ai_drafting, default=default)
     cmd.client.views_open(trigger_id=cmd.trigger_id, view=view.to_dict())
-    voicelinks.warm_projects()
+    voicelinks.warm_projects(cmd.user_id)
 
 
 @VOICELINK.on("project")
@@ -63,7 +63,7 @@ def use(cmd: CommandRequest) -> None:
     """``use <project>`` sets the channel's default project; ``use none`` clears it; ``use`` shows it."""
     voicelinks = cmd.services.voicelinks
     if not cmd.args:
-        voicelinks.warm_projects()
+        voicelinks.warm_projects(cmd.user_id)
         cmd.reply(use_message(voicelinks.default_project(cmd.channel_id)))
     elif cmd.args.lower() in ("none", "clear", "off"):
         cleared = voicelinks.clear_default(cmd.channel_id)

@@ -80,11 +80,14 @@ def test_an_edit_is_saved_and_confirmed_by_dm(slack, services):
     values = {f"{k}~1": text(v) for k, v in {"name": "QA Lead", "goal": "g", "role": "r", "guidelines": "gl",
                                              "constraints": "c", "time_limit": "12"}.items()}
     body, view = submission("voicelink_edit_project", values, "proj_1")
-    services.voicelinks.update_project.return_value = Mock(name="project")
-    services.voicelinks.update_project.return_value.name = "QA Lead"
+    project = Mock(name="project")
+    project.name = "QA Lead"
+    services.voicelinks.update_project.return_value = (project, ["time limit", "evaluator (removed)"])
     on_edit(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
     slack.ack.assert_called_once_with()
     project_id, fields = services.voicelinks.update_project.call_args.args
     assert project_id == "proj_1" and fields["name"] == "QA Lead" and fields["time_limit_minutes"] == 12
     assert fields["prompt"].index("## Goal") < fields["prompt"].index("## Constraints")
-    assert "Project QA Lead saved" in slack.client.chat_postMessage.call_args.kwargs["text"]
+    assert fields["evaluator"] is None and fields["description"] == ""  # both evaluator fields empty: removed
+    said = slack.client.chat_postMessage.call_args.kwargs["text"]
+    assert "Project QA Lead saved. Changed: time limit, evaluator (removed)." in said
