@@ -97,7 +97,8 @@ def cancel(cmd: CommandRequest) -> None:
 
 @VOICELINK.on("projects")
 def projects(cmd: CommandRequest) -> None:
-    cmd.reply(projects_page(cmd.services.voicelinks.projects()))
+    """The list as Nimrobo has it now (and the searches that follow reuse it)."""
+    cmd.reply(projects_page(cmd.services.voicelinks.projects(fresh=True)))
 
 
 @VOICELINK.on("status")
