@@ -264,8 +264,9 @@ def test_home_renders_the_app_home_tab(stack):
 def test_the_tour_walks_through_scoring_a_voice_screen_a_completed_interview_and_the_board(stack):
     t = Typist(stack)
     t.type("> ", "tour")
-    # a newcomer pressing Enter at every prompt until the tour is over
-    for _ in range(40):
+    # a newcomer pressing Enter at every prompt until the tour is over (the create form has a file field
+    # and shows its outcome before it closes)
+    for _ in range(60):
         t.type(None, lambda out: "" if "That's the tour." not in out else "quit")
     t.console.loop()
     assert t.error is None, t.error
