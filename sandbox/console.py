@@ -56,7 +56,8 @@ CONSOLE_HELP = """Console commands:
   quit                        stop the sandbox
 In a modal: Enter keeps what is shown, `\\n` types a new line (or `<<` … `.` for several lines),
 `~` empties a field, `submit` submits now, `cancel` closes the modal."""
-INTERACTIVE = {"button", "static_select", "multi_static_select", "overflow", "radio_buttons", "checkboxes",
+INTERACTIVE = {"button", "static_select", "external_select", "multi_static_select", "overflow", "radio_buttons",
+               "checkboxes",
                "users_select", "conversations_select", "channels_select", "datepicker"}
 CANCEL, SUBMIT, ENDED, ACTED = "cancel", "submit", "ended", "acted"
 
@@ -594,7 +595,45 @@ class Console:
         answer = self.ask(f"  {yes}? [y/N] ", interrupted="n")
         return (answer or "").strip().lower() in ("y", "yes", yes.lower())
 
+    def _search(self, clickable: Clickable, label: str, shown: str = "") -> dict[str, Any] | None:
+        """An external select: what is typed goes to the bot's Options Load URL (``block_suggestion``), as
+        Slack sends it while someone types; one match is taken, several are listed to pick from."""
+        element, surface = clickable.element, clickable.surface
+        while True:
+            answer = self.ask(f"  {label} (type to search" + (f"; Enter keeps [{shown}]): " if shown else "): "),
+                              interrupted=CANCEL)
+            if answer is None or answer.strip() in (CANCEL, SUBMIT) or not answer.strip():
+                return None
+            record = self.slack.view(surface["record"].get("id", "")) if surface["kind"] == "view" else None
+            if record is not None:
+                response = self.signer.block_suggestion(element.get("action_id", ""), answer.strip(), user=USER,
+                                                        block_id=clickable.block.get("block_id"), view=record)
+            else:
+                response = self.signer.block_suggestion(
+                    element.get("action_id", ""), answer.strip(), user=USER, block_id=clickable.block.get("block_id"),
+                    channel=surface["channel"], message=surface["record"], ephemeral=surface["kind"] != "message",
+                    message_ts=surface["ts"])
+            if response.problems:
+                self.print(f"  ! Slack would refuse the bot's options: {'; '.join(response.problems)}")
+                return None
+            options = response.options
+            picked = _choose(options, answer) if len(options) != 1 else options[0]
+            if picked is not None:
+                self.print(f"  → {_option_text(picked)}")
+                return picked
+            if not options:
+                self.print("  ! nothing matches; type something else")
+                continue
+            self.print(_indent("\n".join(f"{i}. {_option_text(o)}" for i, o in enumerate(options[:20], start=1))
+                               + (f"\n… and {len(options) - 20} more: type more to narrow it" if len(options) > 20
+                                  else "")))
+            number = self.ask("  choose by number (Enter to search again): ", interrupted=CANCEL)
+            if number and number.strip().isdigit() and 1 <= int(number) <= min(20, len(options)):
+                return options[int(number) - 1]
+
     def _select(self, clickable: Clickable) -> dict[str, Any] | None:
+        if clickable.element.get("type") == "external_select":
+            return self._search(clickable, clickable.label)
         options = _options(clickable.element)
         while True:
             answer = self.ask(f"  {clickable.label} ({_choices(options)}): ")
@@ -847,6 +886,14 @@ class Console:
             if element.get("type") == "button":
                 continue
             clickable = Clickable(self._label(element), element, block, surface, "", "modal")
+            if element.get("type") == "external_select":
+                current = element.get("initial_option")
+                picked = self._search(clickable, self.render.text(block.get("text")).split(":")[0].strip("* ")
+                                      or clickable.label, _option_text(current))
+                if picked and (current or {}).get("value") != picked.get("value"):
+                    self._act_in_view(view, block, clickable, state, selected=picked, index=index)
+                    return ACTED
+                continue
             options = _options(element)
             current = element.get("initial_option")
             suggested = self.suggest.get(element.get("action_id", ""))

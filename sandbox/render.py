@@ -49,9 +49,8 @@ def _ordinal(n: int) -> str:
 def _ago(when: datetime, now: datetime) -> str:
     seconds = (when - now).total_seconds()
     future, seconds = seconds > 0, abs(seconds)
-    if seconds < 45:
-        amount = "a few seconds"
-    else:
+    amount = "a few seconds" if seconds < 45 else "a minute"  # 45-57 s: no unit below reaches it
+    if seconds >= 45:
         for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600),
                            ("minute", 60)):
             if seconds >= size * 0.95:

@@ -1,10 +1,12 @@
 """Play Slack's side of the bot's inbound traffic: the same payloads over HTTP or over Socket Mode.
 
 :class:`SlackPayloads` builds what Slack sends — slash commands, block actions, view
-submissions and events, with trigger ids and response_urls issued by the
-:class:`~sandbox.slack_api.SlackStandIn`, so that what the bot does with them lands on the
-stand-in — and :meth:`SlackPayloads.press` finds a button the bot posted by its label and
-clicks it. Two transports deliver those payloads, with the same public methods:
+submissions, options requests (``block_suggestion``) and events, with trigger ids and
+response_urls issued by the :class:`~sandbox.slack_api.SlackStandIn`, so that what the bot
+does with them lands on the stand-in — and :meth:`SlackPayloads.press` finds a button the bot
+posted by its label and clicks it; :meth:`SlackPayloads.suggest` types into an external select
+(the bot's options are checked against Slack's limits) and :meth:`SlackPayloads.choose` picks
+one. Two transports deliver those payloads, with the same public methods:
 
 * :class:`SlackSigner` signs them as Slack does and POSTs them to the bot's
   ``/slack/events``. Every method returns the bot's ``httpx.Response`` (its ack) with the
@@ -28,7 +30,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from sandbox.slack_api import SlackStandIn, channel_name, empty_value, public
+from sandbox.slack_api import SlackStandIn, channel_name, empty_value, public, validate_options_response
 from sandbox.socket_mode import Envelope
 
 DEFAULT_USER = "U_ALICE"
@@ -70,6 +72,10 @@ class SlackPayloads:
 
     def _deliver_interaction(self, payload: dict[str, Any], **kw: Any) -> Any:
         raise NotImplementedError
+
+    def _deliver_options(self, payload: dict[str, Any], **kw: Any) -> Any:
+        """An options request; Socket Mode sends it as an interactive envelope like any other."""
+        return self._deliver_interaction(payload, **kw)
 
     def _deliver_event(self, envelope: dict[str, Any], **kw: Any) -> Any:
         raise NotImplementedError
@@ -152,6 +158,81 @@ class SlackPayloads:
         payload["response_url"] = self.slack.new_response_url(user, channel, message_ts=message_ts,
                                                               ephemeral=ephemeral, thread_ts=thread_ts)
         return self._deliver_interaction(payload, **kw)
+
+    def block_suggestion(self, action_id: str, value: str = "", *, block_id: str | None = None,
+                         user: str = DEFAULT_USER, channel: str = DEFAULT_CHANNEL, view: dict[str, Any] | None = None,
+                         message: dict[str, Any] | None = None, ephemeral: bool = False,
+                         message_ts: str | None = None, **kw: Any) -> Any:
+        """What Slack sends to the Options Load URL while someone types ``value`` into the external select
+        ``action_id`` (on a ``view``, or a message). No trigger id and no response_url, as in Slack.
+
+        The bot must answer within 3 seconds with ``{"options": [...]}`` (at most 100) or
+        ``{"option_groups": [...]}``; ``response.problems`` lists what Slack would refuse (an empty
+        list when the answer is good) and ``response.options`` the options Slack would show.
+        """
+        payload = self._base("block_suggestion", user)
+        payload.pop("trigger_id")
+        payload.update(action_id=action_id, block_id=block_id or "b", value=value, enterprise=None)
+        if view is not None:
+            payload["view"] = self._view_payload(view)
+            payload["container"] = {"type": "view", "view_id": view.get("id")}
+        else:
+            if message is not None and not ephemeral:
+                payload["message"] = self.slack.slack_message(message)
+            payload["container"] = {"type": "message", "message_ts": message_ts or (message or {}).get("ts"),
+                                    "channel_id": channel, "is_ephemeral": ephemeral}
+            payload["channel"] = {"id": channel, "name": channel_name(channel)}
+        started = time.monotonic()
+        response = self._deliver_options(payload, **kw)
+        elapsed = time.monotonic() - started
+        problems = validate_options_response(response.status_code, response.ack)
+        if elapsed > 3:
+            problems.append(f"the options came after {elapsed:.1f} s; Slack gives up after 3 s")
+        response.problems = problems
+        body = response.ack if isinstance(response.ack, dict) else {}
+        response.options = list(body.get("options") or []) + [
+            o for g in body.get("option_groups") or [] for o in (g or {}).get("options") or []]
+        return response
+
+    def find_element(self, action_id: str, *, user: str = DEFAULT_USER,
+                     in_channel: str | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """(surface, block, element) of the newest interactive element ``action_id`` that ``user`` can see."""
+        for surface in reversed(self.slack.surfaces(user)):
+            if in_channel and (surface["kind"] in ("view", "home") or surface["channel"] != in_channel):
+                continue
+            for block in reversed(surface["blocks"]):
+                for element in _block_elements(block):
+                    if element.get("action_id") == action_id:
+                        return surface, block, element
+        raise LookupError(f"no element {action_id!r} visible to {user}")
+
+    def suggest(self, action_id: str, query: str = "", *, user: str = DEFAULT_USER,
+                in_channel: str | None = None) -> list[dict[str, Any]]:
+        """Type ``query`` into the external select ``action_id`` that ``user`` sees; the options Slack would list.
+        Raises AssertionError when the bot's answer breaks Slack's rules (limits, shape, 3 s)."""
+        surface, block, element = self.find_element(action_id, user=user, in_channel=in_channel)
+        if element.get("type") not in ("external_select", "multi_external_select"):
+            raise ValueError(f"{action_id!r} is a {element.get('type')}, not an external select")
+        if len(query) < int(element.get("min_query_length", 3)):
+            return []  # Slack asks only once this much is typed
+        record = surface["record"]
+        common = {"block_id": block.get("block_id"), "user": user}
+        if surface["kind"] in ("view", "home"):
+            response = self.block_suggestion(action_id, query, view=record, **common)
+        else:
+            response = self.block_suggestion(action_id, query, channel=surface["channel"], message=record,
+                                             ephemeral=surface["kind"] != "message", message_ts=surface["ts"],
+                                             **common)
+        if response.problems:
+            raise AssertionError(f"Slack would refuse the options for {action_id!r}: {response.problems}")
+        return response.options
+
+    def choose(self, action_id: str, option: dict[str, Any], *, user: str = DEFAULT_USER,
+               in_channel: str | None = None, values: dict[str, Any] | None = None) -> Any:
+        """Pick ``option`` (one that :meth:`suggest` returned, or any option of a static select) in the select
+        ``action_id``: the block_actions Slack sends. ``values``: what is typed in the modal so far."""
+        surface, block, element = self.find_element(action_id, user=user, in_channel=in_channel)
+        return self.activate(surface, block, element, user=user, selected_option=option, values=values)
 
     def view_submission(self, view: dict[str, Any], values: dict[str, Any], user: str = DEFAULT_USER,
                         **kw: Any) -> Any:
@@ -319,9 +400,12 @@ class SlackPayloads:
 class SlackSigner(SlackPayloads):
     """Slack's side of the bot's Request URL: signed POSTs to ``/slack/events``. ``bot_url`` is the bot's base URL."""
 
-    def __init__(self, bot_url: str, signing_secret: str, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
+    def __init__(self, bot_url: str, signing_secret: str, standin: SlackStandIn, team_id: str = "T0SANDBOX",
+                 options_url: str | None = None) -> None:
         super().__init__(standin, team_id)
         self.url = bot_url.rstrip("/") + "/slack/events"
+        #: the app's Options Load URL (Interactivity → Select Menus); the README points it at /slack/events too
+        self.options_url = options_url or self.url
         self.secret = signing_secret
         self.http = httpx.Client(timeout=10)
 
@@ -329,14 +413,15 @@ class SlackSigner(SlackPayloads):
         self.http.close()
 
     def send(self, body: str, content_type: str, *, secret: str | None = None, timestamp: int | None = None,
-             signature: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
-        """POST ``body`` signed as Slack signs it (or forged, with the overrides)."""
+             signature: str | None = None, headers: dict[str, str] | None = None,
+             url: str | None = None) -> httpx.Response:
+        """POST ``body`` signed as Slack signs it (or forged, with the overrides) to ``url`` (the Request URL)."""
         ts = int(time.time()) if timestamp is None else int(timestamp)
         signed = {"X-Slack-Request-Timestamp": str(ts),
                   "X-Slack-Signature": signature if signature is not None else sign(secret or self.secret, ts, body),
                   "Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
                   **(headers or {})}
-        response = self.http.post(self.url, content=body.encode(), headers=signed)
+        response = self.http.post(url or self.url, content=body.encode(), headers=signed)
         response.ack = _parse_ack(response)  # type: ignore[attr-defined]
         return response
 
@@ -348,6 +433,10 @@ class SlackSigner(SlackPayloads):
 
     def _deliver_event(self, envelope: dict[str, Any], **kw: Any) -> httpx.Response:
         return self.send(json.dumps(envelope), "application/json", **kw)
+
+    def _deliver_options(self, payload: dict[str, Any], **kw: Any) -> httpx.Response:
+        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
+                         url=self.options_url, **kw)
 
 
 class SocketAck:
@@ -404,6 +493,16 @@ class SocketModeSender(SlackPayloads):
 
     def _deliver_event(self, envelope: dict[str, Any], **kw: Any) -> SocketAck:
         return self.send("events_api", envelope, **kw)
+
+
+def _block_elements(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """Interactive elements of a block: an actions block's, a section's accessory, an input's element."""
+    elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
+    if block.get("type") == "section" and block.get("accessory"):
+        elements.append(block["accessory"])
+    if block.get("type") == "input" and block.get("element"):
+        elements.append(block["element"])
+    return [e for e in elements if isinstance(e, dict)]
 
 
 def _block_buttons(block: dict[str, Any]) -> list[dict[str, Any]]:

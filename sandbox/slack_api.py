@@ -258,6 +258,35 @@ def validate_view(view: Any) -> list[str]:
     return check.problems
 
 
+def validate_options_response(status: int, body: Any) -> list[str]:
+    """What Slack refuses in an answer to ``block_suggestion`` (an external select's options): not HTTP 200 JSON,
+    neither ``options`` nor ``option_groups``, more than 100 options or groups, an option without a plain_text
+    text (at most 75 characters) or with a value over 150 characters."""
+    if status != 200:
+        return [f"the Options Load URL answered HTTP {status}"]
+    if not isinstance(body, dict) or not ("options" in body or "option_groups" in body):
+        return ["the answer must be a JSON object with options or option_groups"]
+    check = _Checker()
+    if "options" in body:
+        options = body["options"]
+        if not isinstance(options, list):
+            check.add("must be an array", "/options")
+        else:
+            check.options(options, "/options", limit=100, plain=True)
+            for k, option in enumerate(options):
+                if isinstance(option, dict) and option.get("description") is not None:
+                    check.text(option["description"], f"/options/{k}/description", limit=75, plain=True)
+    if "option_groups" in body:
+        groups = body["option_groups"]
+        if not isinstance(groups, list) or len(groups) > 100:
+            check.add("must be an array of at most 100 groups", "/option_groups")
+        else:
+            for g, group in enumerate(groups):
+                check.text((group or {}).get("label"), f"/option_groups/{g}/label", limit=75, plain=True)
+                check.options((group or {}).get("options"), f"/option_groups/{g}/options", limit=100, plain=True)
+    return check.problems
+
+
 def empty_value(element: dict[str, Any]) -> dict[str, Any]:
     """The state value Slack sends for an input nobody touched: its initial value, or empty."""
     kind = element.get("type", "plain_text_input")

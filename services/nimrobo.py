@@ -15,8 +15,9 @@ Decisions:
   400 when the scope is granted and 403 when it is not). ``python -m bot doctor`` calls
   ``/v1/user/profile`` and then this.
 * Batching. All labels go in ONE request: the reference sets no limit on ``labels``.
-  Only if a server refuses the body as too large (413, e.g. a Next.js body limit) is the
-  list halved and sent in parts; a 413 means nothing was created, so that is safe.
+  Only if a server refuses the body as too large (413, e.g. a Next.js body limit) are the
+  parts made smaller (a 413 means nothing was created, so that is safe), and never more
+  than :data:`MAX_CREATE_REQUESTS` create requests go out for one batch.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from services.http import DEFAULT_TIMEOUT, RetryPolicy, ServiceError, send
 ACTIVE = "active"
 FINISHED_SESSION = ("completed", "failed")
 EXPIRY_PRESETS = ("1_day", "1_week", "1_month")
+MAX_CREATE_REQUESTS = 10  # link-create POSTs for one batch of labels, however many labels
 SessionType = str  # "project" | "instant"
 
 # The scope each endpoint needs, keyed like "GET /v1/projects".
@@ -247,15 +249,39 @@ def public_link_url(api_base: str, token: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}/link/{token}"
 
 
-def _post_in_parts(post: Callable[[list[str]], list[VoiceLink]], labels: list[str]) -> list[VoiceLink]:
-    """Send all labels at once; only a 413 (nothing created) makes us halve the list."""
-    try:
-        return post(labels)
-    except NimroboError as exc:
-        if exc.status != 413 or len(labels) < 2:
-            raise
-    half = len(labels) // 2
-    return _post_in_parts(post, labels[:half]) + _post_in_parts(post, labels[half:])
+def _post_in_parts(post: Callable[[list[str]], list[VoiceLink]], labels: list[str],
+                   limit: int = MAX_CREATE_REQUESTS) -> list[VoiceLink]:
+    """Send all labels at once, in at most ``limit`` create requests.
+
+    Only a 413 (nothing created) makes the parts smaller: the part size halves until one is
+    taken, then the rest goes in parts of that size. When ``limit`` requests did not carry
+    them all, or a later part fails, the error carries what was created so far
+    (``exc.created``), so the caller records it and a retry sends only the missing labels.
+    """
+    created: list[VoiceLink] = []
+    size, sent, start = len(labels), 0, 0
+    while start < len(labels):
+        if sent >= limit:
+            raise _with_created(NimroboError(
+                f"Nimrobo took {len(created)} of {len(labels)} labels in {limit} requests.", status=413,
+                endpoint="create links",
+                hint="Nimrobo refuses requests this large; retry to send the rest, or send fewer labels at once."),
+                created)
+        sent += 1
+        try:
+            created += post(labels[start:start + size])
+        except NimroboError as exc:
+            if exc.status == 413 and size > 1:
+                size = (size + 1) // 2
+                continue
+            raise _with_created(exc, created) from None
+        start += size
+    return created
+
+
+def _with_created(exc: NimroboError, created: list[VoiceLink]) -> NimroboError:
+    exc.created = list(created)  # type: ignore[attr-defined]
+    return exc
 
 
 def _still_unknown(lookup: Callable[[], Any]) -> Any:

@@ -13,8 +13,9 @@ from typing import Any
 
 from services.errors import NotFoundHere
 from services.intake import IntakeReport
-from services.nimrobo import VoiceLink
+from services.nimrobo import Project, VoiceLink
 from services.pluto import Candidate, ProgressSnapshot
+from services.voice_forms import LabelFile
 
 SEP = "|"
 STALE = "That button belongs to an older message; run the command again."
@@ -191,7 +192,7 @@ class VoiceBatch:
     expiry_preset: str
     labels: list[str]
     request: dict[str, Any]
-    state: str  # creating | created | partial | failed
+    state: str  # review | creating | created | partial | failed
     project_id: str | None = None
     thread_ts: str | None = None
     card_ts: str | None = None
@@ -235,12 +236,69 @@ class VoiceLinkRow:
 
 
 @dataclass
+class ChannelProject:
+    """A channel's default voice project (``/voicelink use``), table ``channel_projects``."""
+
+    channel: str
+    project_id: str
+    project_name: str
+    set_by: str
+    set_at: float | None = None
+
+
+@dataclass
+class FieldDiff:
+    """One field of a project as it is and as the form has it (a section, the evaluator, ...)."""
+
+    title: str
+    old: str
+    new: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old.strip() != self.new.strip()
+
+
+@dataclass
+class ProjectChoice:
+    """An interview form named a role whose project exists: which project, and what updating it changes."""
+
+    project: Project
+    link_count: int
+    diff: list[FieldDiff] = field(default_factory=list)  # Goal, Role, Guidelines, Constraints, Evaluator, ...
+
+    @property
+    def same(self) -> bool:
+        return not any(d.changed for d in self.diff)
+
+
+@dataclass
+class BatchReview:
+    """A create form waiting for its creator: the file's report and/or the existing project's choice."""
+
+    batch: VoiceBatch
+    file: LabelFile | None = None
+    existing: ProjectChoice | None = None
+
+    @property
+    def problem(self) -> str:
+        """Why nothing can be created (e.g. too many names), or ""."""
+        return self.file.problem if self.file else ""
+
+    @property
+    def needs_answer(self) -> bool:
+        """Whether to ask before creating: a choice to make, or names the file left out."""
+        return bool(self.existing or self.problem or (self.file and self.file.left_out))
+
+
+@dataclass
 class CardLine:
     """One line of a batch's channel card."""
 
     label: str
     status: str
     session_id: str | None = None
+    expires_at: str | None = None
 
 
 @dataclass

@@ -33,6 +33,7 @@ claim so the next poll posts it. No loss window, no duplicate.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -70,6 +71,8 @@ from services.voicelinks import VoiceLinkService
 log = logging.getLogger(__name__)
 
 FINISHED_KEY = "watcher:finished:"
+REGENERATED_KEY = "summary:regenerated:"
+REGENERATE_COOLDOWN = 120.0  # seconds between two regenerations of one session's summary
 WATCHES, SUBSCRIPTIONS, NOTIFICATIONS = "session_watches", "project_subscriptions", "session_notifications"
 
 
@@ -82,6 +85,7 @@ class SessionService:
         self.workers = workers
         self.backoff = backoff
         self.access = access
+        self._regenerating = threading.Lock()
 
     # -- who may read a session ------------------------------------------------------------------
     def authorize(self, user: str, session_id: str, project_id: str | None = None) -> None:
@@ -173,12 +177,17 @@ class SessionService:
         self.authorize(user, ref.session_id, ref.project_id)
         return self.nimrobo.session_status(ref.session_id, ref.kind, ref.project_id)
 
-    def transcript(self, ref: SessionRef, *, user: str, max_lines: int | None = None) -> str:
-        """The transcript as text, one ``Speaker: words`` line a turn, whatever shape Nimrobo gave it
-        (services/transcripts.py); ``max_lines`` for an excerpt. "" when it is empty."""
+    def transcript(self, ref: SessionRef, *, user: str, fmt: str = "text", max_lines: int | None = None) -> str:
+        """The transcript as readable text, one ``Speaker: words`` line a turn, whatever shape Nimrobo gave it
+        (services/transcripts.py; ``max_lines`` for an excerpt; "" when it is empty), or with ``fmt="json"``
+        as Nimrobo returns it (pretty-printed JSON, with the session id and the participant's label)."""
         self.authorize(user, ref.session_id, ref.project_id)
-        return transcript_text(self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id),
-                               max_lines=max_lines)
+        transcript = self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id)
+        if fmt != "json":
+            return transcript_text(transcript, max_lines=max_lines)
+        label = ref.label or getattr(self.voicelinks.session_row(ref.session_id), "label", "")
+        return json.dumps({"sessionId": ref.session_id, "label": label, "transcript": transcript}, indent=2,
+                          ensure_ascii=False) + "\n"
 
     def audio_url(self, ref: SessionRef, *, user: str) -> str:
         """A fresh signed URL (about an hour); never stored."""
@@ -190,9 +199,26 @@ class SessionService:
         return self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
 
     def summary(self, ref: SessionRef, *, user: str, regenerate: bool = False) -> Summary:
+        """The summary (202 while it is written). ``regenerate`` asks Nimrobo to write it again, at most once per
+        session every :data:`REGENERATE_COOLDOWN` seconds, however often it is pressed: a repeat within that
+        time answers ``raw["asked_at"]`` (when it was asked) and calls nothing. Nothing calls it in a loop."""
         self.authorize(user, ref.session_id, ref.project_id)
-        call = self.nimrobo.regenerate_summary if regenerate else self.nimrobo.session_summary
-        return call(ref.session_id, project_id=ref.project_id, instant=ref.instant)
+        if not regenerate:
+            return self.nimrobo.session_summary(ref.session_id, project_id=ref.project_id, instant=ref.instant)
+        key = f"{REGENERATED_KEY}{ref.session_id}"
+        with self._regenerating:
+            asked = self.store.kv_get(key)
+            if asked is not None and now() - float(asked) < REGENERATE_COOLDOWN:
+                return Summary(ref.session_id, generating=True, raw={"asked_at": float(asked), "repeat": True})
+            self.store.kv_set(key, now())
+        try:
+            summary = self.nimrobo.regenerate_summary(ref.session_id, project_id=ref.project_id,
+                                                      instant=ref.instant)
+        except NimroboError:
+            self.store.kv_set(key, 0)  # it was not asked for: the next press may ask
+            raise
+        summary.raw["asked_at"] = now()
+        return summary
 
     # -- following ----------------------------------------------------------------------------
     def watch(self, query: str, channel: str, user: str) -> WatchOutcome:
@@ -425,3 +451,4 @@ class _EvaluatorLookup:
             project = self.nimrobo.get_project(t.project_id)
             self.projects[t.project_id] = (project.evaluator or None, project.name)
         return self.projects[t.project_id]
+

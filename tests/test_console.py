@@ -101,9 +101,11 @@ def test_select_in_a_modal_keeps_what_was_typed_and_shows_the_update(stack):
     t = Typist(stack)
     (t.type("> ", "/voicelink create")
      .type("Pattern (1=Interview for a role, 2=Research study, 3=Instant links)", "2")
-     .type("Study", "Onboarding study")
+     .type("Study (type to search; Enter keeps [New study])", "")
+     .type("New study", "Onboarding study")
      .type("Interview labels", "")
      .type("…or a number of interviews", "2")
+     .type("file of names", "")
      .type("brief", "New hires in their first month")
      .type("[Draft with AI] press it?", "y")
      .type("Goal [Goal for Onboarding study", "")  # drafted from the study typed before the button
@@ -186,7 +188,7 @@ def test_every_input_type_can_be_filled(stack, tmp_path):
 def test_inline_errors_name_the_field_and_only_that_field_is_asked_again(stack):
     t = Typist(stack)
     (t.type("> ", "/voicelink create").type("Pattern", "").type("Job title", "Backend Engineer")
-     .type("Candidates", "Ada Lovelace").type("brief", "").type("[Draft with AI] press it?", "")
+     .type("Candidates", "Ada Lovelace").type("file of names", "").type("brief", "").type("[Draft with AI] press it?", "")
      .type("Goal", "g").type("Role", "r").type("Guidelines", "gu").type("Constraints", "c")
      .type("Landing page title", "").type("Landing page info", "")
      .type("Time limit", "90")
@@ -233,9 +235,11 @@ def test_buttons_by_label_number_and_word_modal_updates_read_only_close_and_file
 def test_a_confirmation_dialog_is_shown_and_asked(stack):
     t = Typist(stack)
     (t.type("> ", "/voicelink create").type("Pattern", "").type("Job title", "Backend Engineer")
-     .type("Candidates", "Ada Lovelace\\nAlan Turing").type("brief", "").type("[Draft with AI] press it?", "y")
+     .type("Candidates", "Ada Lovelace\\nAlan Turing").type("file of names", "")
+     .type("brief", "").type("[Draft with AI] press it?", "y")
      .type("Goal", "submit")
-     .type("> ", "/voicelink list", wait=lambda: stack.slack.dms(USER))
+     .type("read-only modal", "", wait=lambda: stack.slack.dms(USER))  # the outcome, in the form
+     .type("> ", "/voicelink list")
      .type("> ", "Cancel Alan")
      .type("Yes? [y/N]", "n")
      .type("> ", "Cancel Alan")
@@ -260,8 +264,9 @@ def test_home_renders_the_app_home_tab(stack):
 def test_the_tour_walks_through_scoring_a_voice_screen_a_completed_interview_and_the_board(stack):
     t = Typist(stack)
     t.type("> ", "tour")
-    # a newcomer pressing Enter at every prompt until the tour is over
-    for _ in range(40):
+    # a newcomer pressing Enter at every prompt until the tour is over (the create form has a file field
+    # and shows its outcome before it closes)
+    for _ in range(60):
         t.type(None, lambda out: "" if "That's the tour." not in out else "quit")
     t.console.loop()
     assert t.error is None, t.error
@@ -291,9 +296,10 @@ def test_the_sandbox_database_starts_anew_with_the_stand_ins_and_reset_starts_ov
     t = Typist(first)
     t.console.restart = lambda: home.fresh_stack(fast_options())
     (t.type("> ", "/voicelink create").type("Pattern", "").type("Job title", "Backend Engineer")
-     .type("Candidates", "Ada Lovelace").type("brief", "").type("[Draft with AI] press it?", "y")
+     .type("Candidates", "Ada Lovelace").type("file of names", "").type("brief", "").type("[Draft with AI] press it?", "y")
      .type("Goal", "submit")
-     .type("> ", "reset", wait=lambda: first.services.store.rows("voice_links")))
+     .type("read-only modal", "", wait=lambda: first.services.store.rows("voice_links"))
+     .type("> ", "reset"))
     try:
         out = t.run()
         second = t.console.stack

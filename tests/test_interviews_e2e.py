@@ -152,7 +152,8 @@ def voice_interview_of(stack, label):
     stack.signer.command("/voicelink", "create", user=RITA, channel=CHANNEL)
     view = stack.slack.wait_for(lambda: stack.slack.views(user=RITA)[before:])[-1]
     values = {}
-    fields = {"name": "Staff engineer", "labels": label, "time_limit": "10", **SECTIONS}
+    # a role of its own per candidate: a second form for an existing role asks first what to do with its project
+    fields = {"name": f"Staff engineer ({label})", "labels": label, "time_limit": "10", **SECTIONS}
     for block in view["blocks"]:
         if block["type"] != "input":
             continue

@@ -39,10 +39,12 @@ def form(view, **fields):
             continue
         key = block["block_id"].split("~")[0]
         element = block["element"]
-        if element["type"] == "static_select":
+        if element["type"] in ("static_select", "radio_buttons"):
             chosen = fields.get(key) or element["initial_option"]["value"]
-            values[block["block_id"]] = {element["action_id"]: {"type": "static_select",
+            values[block["block_id"]] = {element["action_id"]: {"type": element["type"],
                                                                 "selected_option": {"value": chosen}}}
+        elif element["type"] == "file_input":
+            values[block["block_id"]] = {element["action_id"]: {"type": "file_input", "files": fields.get(key, [])}}
         else:
             default = element.get("initial_value")
             values[block["block_id"]] = {element["action_id"]: value(fields.get(key, default))}
@@ -60,13 +62,29 @@ def created_dm(stack, user=USER, count=1):
     return stack.slack.wait_for(lambda: len(stack.slack.dms(user)) >= count and stack.slack.dms(user))[count - 1]
 
 
+def view_saying(stack, view_id, text, user=USER):
+    """The modal ``view_id`` once it shows ``text`` (it was updated in place)."""
+    return stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=user)
+                                         if v["id"] == view_id and text in str(v["blocks"])])[-1]
+
+
+def submit_for(stack, view, values, text, user=USER):
+    """Submit ``view``; the form the bot opens next (checking, then a review or the outcome), once it says ``text``."""
+    before = len(stack.slack.views(user=user))
+    response = stack.signer.view_submission(view, values, user=user)
+    assert response.status_code == 200 and not response.content  # the submitted form closes
+    return stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=user)[before:]
+                                         if text in str(v["blocks"])])[-1]
+
+
 @BOTH_MODES
 def test_interview_pattern_links_privately_card_publicly_prompt_in_order(stack):
     view = open_modal(stack)
-    response = stack.signer.view_submission(view, form(view, name="Backend Engineer",
-                                                       labels="Ada Lovelace\nAlan Turing", **SECTIONS,
-                                                       time_limit="15", expiry="1_day"), user=USER)
-    assert response.status_code == 200 and not response.content
+    done = submit_for(stack, view, form(view, name="Backend Engineer", labels="Ada Lovelace\nAlan Turing",
+                                        **SECTIONS, time_limit="15", expiry="1_day"), "are in your DMs")
+    opened = [e for e in stack.slack.timeline_since(0) if e["kind"] == "view_open"][-1]
+    assert opened["view_id"] == done["id"] and "Looking for a project for Backend Engineer" in str(opened["blocks"])
+    assert "2 links for *Backend Engineer*" in str(done["blocks"])
     dm = created_dm(stack)
     urls = re.findall(r"<(http[^>|]+)>", str(dm["blocks"]))
     assert len(urls) == 2 and all("/link/" in u for u in urls)
@@ -82,13 +100,7 @@ def test_interview_pattern_links_privately_card_publicly_prompt_in_order(stack):
     assert {r["label"] for r in rows} == {"Ada Lovelace", "Alan Turing"}
     assert all(r["channel"] == CHANNEL and r["creator"] == USER for r in rows)
     assert "/link/" not in str(stack.services.store.rows("voice_links")) + str(stack.services.store.rows("voice_batches"))
-    # the same role again reuses its project
-    view = open_modal(stack)
-    stack.signer.view_submission(view, form(view, name="Backend Engineer", labels="Grace Hopper", **SECTIONS),
-                                 user=USER)
-    created_dm(stack, count=2)
-    assert len(stack.nimrobo.projects) == 1
-    assert len(stack.nimrobo.links) == 3
+    assert "new project" in card_text
 
 
 def test_research_pattern_from_a_count(stack):
@@ -232,12 +244,9 @@ def test_list_and_edit_an_instant_link(stack):
     stack.signer.press("Edit", user=USER)
     modal = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
                                           if v.get("callback_id") == "voicelink_edit_instant"])[-1]
-    prefilled = {b["block_id"]: b["element"].get("initial_value") for b in modal["blocks"]}
+    prefilled = {b["block_id"]: b["element"].get("initial_value") for b in modal["blocks"] if b["type"] == "input"}
     assert prefilled["label~1"] == "Walk-in" and prefilled["goal~1"] == SECTIONS["goal"]
-    values = {b["block_id"]: {b["element"]["action_id"]: value(b["element"].get("initial_value"))}
-              for b in modal["blocks"]}
-    values["label~1"] = {"label": value("Walk-in (renamed)")}
-    stack.signer.view_submission(modal, values, user=USER)
+    stack.signer.view_submission(modal, form(modal, label="Walk-in (renamed)"), user=USER)
     stack.slack.wait_for(lambda: stack.nimrobo.links[instant["id"]]["label"] == "Walk-in (renamed)")
 
 
@@ -250,10 +259,7 @@ def test_projects_details_and_edit_sends_name_and_prompt(stack):
     stack.signer.press("Edit", user=USER)
     modal = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
                                           if v.get("callback_id") == "voicelink_edit_project"])[-1]
-    values = {b["block_id"]: {b["element"]["action_id"]: value(b["element"].get("initial_value"))}
-              for b in modal["blocks"]}
-    values["constraints~1"] = {"constraints": value("Fifteen minutes")}
-    stack.signer.view_submission(modal, values, user=USER)
+    stack.signer.view_submission(modal, form(modal, constraints="Fifteen minutes"), user=USER)
     project = next(iter(stack.nimrobo.projects.values()))
     stack.slack.wait_for(lambda: "Fifteen minutes" in project["prompt"])
     assert project["name"] == "QA Lead" and project["prompt"].index("## Goal") < project["prompt"].index("## Constraints")
@@ -307,7 +313,7 @@ def test_status_with_transcript_audio_evaluation_and_summary(stack):
     evaluation = answered(stack, lambda t: "*communication*\n7" in t)
     assert "*notes*\nClear answer about Notes" in shown(evaluation) and "error" not in shown(evaluation).lower()
     # Transcript: the words of every turn, whatever key carries them
-    stack.signer.press("Transcript", user=USER)
+    stack.signer.press("Transcript (text)", user=USER)
     upload = stack.slack.wait_for(lambda: stack.slack.uploads())[0]
     # a transcript is personal data: it goes to the presser's DM, never to the channel
     assert upload["channel"] == stack.slack.dm_channel(USER)

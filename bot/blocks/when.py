@@ -5,6 +5,8 @@
 * :func:`relative` — "in 3 days", "2 hours ago": for an expiry, counted at the moment the
   message is built (so for answers read at once, not for messages that stay in a channel).
 * :func:`expiry` — both: "in 3 days (Mar 4 at 10:00)", or "expired 2 days ago".
+* :func:`ago` — "in 3 days" as a Slack date token (``{ago}``): Slack keeps it current and shows the
+  exact date on hover, so it suits messages that stay in a channel or a DM.
 * :func:`duration` — "12 min", "45 s", "1 h 5 min"; "" when the API gave no start or no end (never "0 s").
 
 Each takes what the APIs give: an ISO 8601 string (``Z`` or an offset), epoch seconds or
@@ -47,6 +49,12 @@ def slack_date(value: Any, fmt: str = DATE_TIME) -> str:
         return ""
     fallback = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(stamp))
     return f"<!date^{int(stamp)}^{fmt}|{fallback}>"
+
+
+def ago(value: Any) -> str:
+    """"in 3 days" / "2 hours ago" that Slack renders and keeps current, the exact date on hover (and as the
+    fallback); "" when there is no time."""
+    return slack_date(value, "{ago}")
 
 
 def _span(seconds: float) -> str:

@@ -1,13 +1,31 @@
-"""Delivering voice links: the links privately to their creator, the card (no URLs) to the channel."""
+"""Delivering voice links: the links privately to their creator, the card (no URLs) to the channel.
+
+A create form that needs a look first (a file of names, or an interview role whose project exists)
+is answered in the form itself: "Checking…", then the review (what the file left out; add to the
+existing project as it is, update it first, or make a new one), then the outcome. A file of names
+shared with a mention gets the same report privately, with a Create button.
+"""
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
+import logging
+from typing import Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from bot.blocks import error_message, loading_view
 from bot.blocks.voice import card_message, links_dm
+from bot.blocks.voice_projects import done_view, file_links_message, review_view
 from bot.context import Services
 from bot.slack_out import SlackOut
+from services.errors import ServiceError
 from services.records import BatchResult
+from services.voice_forms import VoiceForm
+
+log = logging.getLogger(__name__)
+TITLE = "Create voice links"
 
 
 def deliver(services: Services, out: SlackOut, result: BatchResult) -> None:
@@ -39,3 +57,65 @@ def refresh_changed_cards(services: Services, out: SlackOut) -> list[str]:
         if batch.card_ts:
             out.update(batch.channel, batch.card_ts, card_message(batch, lines))
     return changed
+
+
+def open_working(client: WebClient, trigger_id: str, text: str) -> str:
+    """Open a "working on it" form (right after an ack, while the trigger id is fresh); its view id, or ""."""
+    try:
+        return str(client.views_open(trigger_id=trigger_id, view=loading_view(TITLE, text).to_dict())["view"]["id"])
+    except SlackApiError as exc:
+        log.warning("could not open the working form: %s", exc.response.get("error"))
+        return ""
+
+
+def show(client: WebClient, view_id: str, view: View) -> bool:
+    """Replace the open form with ``view``; False when there is none (it could not be opened, or was closed)."""
+    if not view_id:
+        return False
+    try:
+        client.views_update(view_id=view_id, view=view.to_dict())
+    except SlackApiError as exc:
+        log.info("the create form %s is gone (%s)", view_id, exc.response.get("error"))
+        return False
+    return True
+
+
+def prepare_links(services: Services, out: SlackOut, client: WebClient, *, view_id: str, form: VoiceForm,
+                  channel: str, user: str) -> None:
+    """After "Checking…": read the file of names, look for the role's project; ask when there is something to
+    ask, else create and say how it went, in the form."""
+    voicelinks = services.voicelinks
+    try:
+        label_file = voicelinks.read_label_file(out.file(form.labels_file)) if form.labels_file else None
+        review = voicelinks.prepare(form, channel=channel, creator=user, label_file=label_file)
+    except ServiceError as exc:
+        show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}"))
+        return
+    if review.needs_answer:
+        if not show(client, view_id, review_view(review)):
+            out.dm(user, error_message("I couldn't show you the choices for your voice links (the form was closed).",
+                                       hint="Nothing was created; submit `/voicelink create` again."))
+        return
+    confirm_links(services, out, client, view_id=view_id, batch_id=review.batch.id, user=user)
+
+
+def confirm_links(services: Services, out: SlackOut, client: WebClient, *, view_id: str, batch_id: str, user: str,
+                  choice: str | None = None) -> None:
+    """Create a reviewed batch as chosen; the links by DM, the card in the channel, the outcome in the form."""
+    try:
+        result = services.voicelinks.confirm(batch_id, user, choice)
+    except ServiceError as exc:
+        show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}"))
+        return
+    deliver(services, out, result)
+    show(client, view_id, done_view(result))
+
+
+def links_from_file(services: Services, out: SlackOut, *, file: dict[str, Any], text: str, channel: str,
+                    user: str, expiry_preset: str, thread_ts: str | None = None) -> None:
+    """A file of names shared with a mention: read it, then privately what it holds and a Create button."""
+    voicelinks = services.voicelinks
+    label_file = voicelinks.read_label_file(out.file(file["id"]) if file.get("id") else file)
+    review = voicelinks.prepare_file(label_file, project_query=text, channel=channel, creator=user,
+                                     expiry_preset=expiry_preset)
+    out.reply_privately(channel, user, file_links_message(review), thread_ts)

@@ -1,8 +1,10 @@
-"""Buttons and selects for voice links: pattern, draft, retry, cancel, pages, edits, session details."""
+"""Buttons and selects for voice links: pattern, study, draft, retry, cancel, pages, edits, the default
+project, session details; and the options of every project select (Slack's external select)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -10,6 +12,9 @@ from slack_sdk import WebClient
 
 from bot.blocks import info_message, paginate
 from bot.blocks.voice import (
+    FIND_SELECT,
+    NEW_STUDY,
+    STUDY_SELECT,
     cancel_confirm,
     create_modal,
     edit_instant_modal,
@@ -17,10 +22,13 @@ from bot.blocks.voice import (
     evaluation_message,
     links_page,
     project_details,
+    project_form,
+    project_options,
     read_values,
     session_message,
     summary_message,
 )
+from bot.blocks.voice_projects import USE_SELECT, use_message
 from bot.blocks.watcher import watch_reply
 from bot.context import Services
 from bot.flows.voice import deliver, refresh_card
@@ -30,7 +38,10 @@ from handlers import inject
 from handlers.commands.voicelink_manage import LINKS_PER_PAGE
 from services.errors import ServiceError
 from services.prompts import as_dict
-from services.records import LinkRef, PageRef, SessionRef
+from services.records import ChannelProject, LinkRef, PageRef, SessionRef
+
+PROJECT_SELECTS = re.compile(rf"^({STUDY_SELECT}|{USE_SELECT}|{FIND_SELECT})$")
+OPTIONS_WAIT = 2.0  # seconds an options request may wait for the project list (Slack allows 3)
 
 
 def private(respond: Respond) -> Reply:
@@ -38,23 +49,60 @@ def private(respond: Respond) -> Reply:
     return lambda message: respond_privately(respond, message)
 
 
+KEEP = object()
+
+
 def refresh_modal(client: WebClient, body: dict[str, Any], ai: bool, pattern: str | None = None,
-                  extra: dict[str, str] | None = None, note: str = "") -> None:
-    """Rebuild the create modal from what was typed (another pattern, a draft, a note)."""
+                  extra: dict[str, str] | None = None, note: str = "", study: Any = KEEP) -> None:
+    """Rebuild the create modal from what was typed (another pattern, a study, a draft, a note)."""
     view = body["view"]
     meta = json.loads(view.get("private_metadata") or "{}")
     values = {**read_values(view["state"]["values"]), **(extra or {})}
-    kept = {k: v for k, v in meta.items() if k not in ("channel", "pattern", "v")}  # e.g. a screening form's run
+    pattern = pattern or meta.get("pattern", "interview")
+    default = services_default(meta)
+    if study is KEEP:
+        study = meta.get("study") if meta.get("pattern") == "research" else (
+            (default.project_id, default.project_name) if default else None)
+    kept = {k: v for k, v in meta.items() if k not in ("channel", "pattern", "v", "study", "default")}  # a run
     titles = {"title": view["title"]["text"], "submit": view["submit"]["text"]} if kept and view.get("submit") else {}
-    new = create_modal(meta.get("channel", ""), pattern or meta.get("pattern", "interview"), values,
-                       meta.get("v", 1) + 1, note, ai=ai, meta=kept, **titles)
+    new = create_modal(meta.get("channel", ""), pattern, values, meta.get("v", 1) + 1, note, ai=ai,
+                       study=tuple(study) if study and pattern == "research" else None, default=default, meta=kept,
+                       **titles)
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
+
+
+def services_default(meta: dict[str, Any]) -> ChannelProject | None:
+    """The channel's default project as the form was opened with it (kept in the form's metadata)."""
+    found = meta.get("default")
+    return ChannelProject(meta.get("channel", ""), found[0], found[1], "") if found else None
 
 
 def on_pattern(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                services: Services) -> None:
     ack()
     refresh_modal(client, body, services.voicelinks.ai_drafting, pattern=action["selected_option"]["value"])
+
+
+def on_study(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
+    """The research form's study: an existing project (the form asks only for labels and expiry) or a new one."""
+    ack()
+    option = action.get("selected_option") or {}
+    value = option.get("value") or NEW_STUDY
+    study = None if value == NEW_STUDY or value.startswith("-") else (value, option.get("text", {}).get("text", value))
+    refresh_modal(client, body, services.voicelinks.ai_drafting, study=study)
+
+
+def on_project_options(ack: Ack, payload: dict[str, Any], services: Services) -> None:
+    """What Slack shows under a project select as the person types: matching projects, from the list fetched
+    once a minute (waiting at most ``OPTIONS_WAIT`` for it), at most 100."""
+    new_study = payload.get("action_id") == STUDY_SELECT
+    try:
+        found = services.voicelinks.search_projects(payload.get("value") or "", user=payload["user"]["id"],
+                                                    limit=99 if new_study else 100, wait=OPTIONS_WAIT)
+    except ServiceError as exc:
+        ack(**project_options([], new_study=new_study, problem=exc.user_message))
+        return
+    ack(**project_options(found, new_study=new_study))
 
 
 def on_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -77,6 +125,96 @@ def on_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
         refresh_modal(client, body, ai, extra=as_dict(sections), note=note)
 
     defer(services.work, user, work, lambda m: SlackOut(client).dm(user, m), "AI draft")
+
+
+def on_project_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                     services: Services) -> None:
+    """Draft the four sections of a new project (AI, or a template) into its form, as typed otherwise."""
+    ack()
+    ai, user = services.voicelinks.ai_drafting, body["user"]["id"]
+    view = body["view"]
+
+    def work() -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = read_values(view["state"]["values"])
+        try:
+            sections, source = services.voicelinks.draft(action.get("value") or "interview", values.get("brief", ""),
+                                                         values.get("name", ""))
+            extra, note = as_dict(sections), ("Drafted with AI from your brief: review before creating."
+                                              if source == "ai" else "Filled from a template (no OpenAI key is set).")
+        except ServiceError as exc:
+            extra, note = {}, f":warning: {exc.user_message}"
+        new = project_form(values={**values, **extra}, v=meta.get("v", 1) + 1, note=note, ai=ai,
+                           channel=meta.get("channel", ""))
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
+
+    defer(services.work, user, work, lambda m: SlackOut(client).dm(user, m), "AI draft")
+
+
+def _channel(body: dict[str, Any]) -> str:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+
+
+def on_use_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                services: Services) -> None:
+    """A project chosen in the ``/voicelink use`` select (or the Use button of a project): the channel's default."""
+    ack()
+    option = action.get("selected_option") or {}
+    project_id = option.get("value") or action.get("value") or ""
+    if not project_id or project_id.startswith("-"):
+        return
+
+    def work() -> None:
+        chosen = services.voicelinks.use(_channel(body), project_id, body["user"]["id"])
+        respond_privately(respond, use_message(chosen, f":white_check_mark: *{chosen.project_name}* is now this "
+                                                       "channel's default project."),
+                          replace=action.get("type") != "button")
+
+    defer(services.work, body["user"]["id"], work, private(respond), "/voicelink use")
+
+
+def on_use_clear(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
+    ack()
+
+    def work() -> None:
+        cleared = services.voicelinks.clear_default(_channel(body))
+        note = f":white_check_mark: *{cleared.project_name}* is no longer this channel's default project." \
+            if cleared else "This channel had no default project."
+        respond_privately(respond, use_message(None, note), replace=True)
+
+    defer(services.work, body["user"]["id"], work, private(respond), "/voicelink use")
+
+
+def on_project_find(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                    services: Services) -> None:
+    """A project chosen in the ``/voicelink projects`` search: its details, privately."""
+    ack()
+    project_id = (action.get("selected_option") or {}).get("value") or ""
+    if not project_id or project_id.startswith("-"):
+        return
+    defer(services.work, body["user"]["id"],
+          lambda: private(respond)(project_details(services.voicelinks.project_by_id(project_id))),
+          private(respond), "project details")
+
+
+def on_file_create(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                   services: Services) -> None:
+    """Create the links a file of names (shared with a mention) listed, after its report was read."""
+    ack()
+    user = body["user"]["id"]
+
+    def work() -> None:
+        result = services.voicelinks.confirm(action["value"], user)
+        batch = result.batch
+        if batch.state == "created" and not result.links:  # pressed again: created already
+            text = f"These links for *{batch.project_name}* were created already; they are in your DMs."
+        else:
+            deliver(services, SlackOut(client), result)
+            text = (f":white_check_mark: {len(result.links)} links for *{batch.project_name}* are in your DMs."
+                    if batch.state == "created" else f":warning: {batch.error or 'Nothing was created.'}")
+        respond_privately(respond, info_message(text), replace=True)
+
+    defer(services.work, user, work, private(respond), "links from a file")
 
 
 def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
@@ -148,18 +286,21 @@ def on_edit_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
 
 def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
                   services: Services) -> None:
-    """The transcript as a file, by DM to the person who pressed (a transcript is personal data)."""
+    """The transcript as a file (readable text, or JSON), by DM to the person who pressed (a transcript is
+    personal data)."""
     ack()
     user = body["user"]["id"]
+    fmt = "json" if action.get("action_id") == "voicelink_transcript_json" else "text"
 
     def work() -> None:
         ref = SessionRef.parse(action["value"])
-        text = services.sessions.transcript(ref, user=user)
+        text = services.sessions.transcript(ref, user=user, fmt=fmt)
         if not text:
             private(respond)(info_message(f"The transcript of `{ref.session_id}` is empty: nobody spoke yet."))
             return
         out = SlackOut(client)
-        out.upload_privately(user, text, f"transcript-{ref.session_id}.txt", f"Transcript · {ref.label or ref.session_id}")
+        out.upload_privately(user, text, f"transcript-{ref.session_id}.{'json' if fmt == 'json' else 'txt'}",
+                             f"Transcript · {ref.label or ref.session_id}")
         private(respond)(info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it."))
 
     defer(services.work, body["user"]["id"], work, private(respond), "transcript")
@@ -242,6 +383,9 @@ LISTENERS = {
     "voicelink_edit_instant": on_edit_instant, "voicelink_project": on_project,
     "voicelink_edit_project": on_edit_project, "voicelink_transcript": on_transcript, "voicelink_audio": on_audio,
     "voicelink_evaluation": on_evaluation, "voicelink_summary": on_summary, "voicelink_regenerate": on_summary,
+    "voicelink_transcript_json": on_transcript, STUDY_SELECT: on_study, "voicelink_project_draft": on_project_draft,
+    "voicelink_project_draft_research": on_project_draft, USE_SELECT: on_use_pick, "voicelink_use_set": on_use_pick,
+    "voicelink_use_clear": on_use_clear, FIND_SELECT: on_project_find, "voicelink_file_create": on_file_create,
     "voicelink_pick_status": on_pick_status, "voicelink_pick_watch": on_pick_watch,
     "voicelink_pick_cancel": on_pick_cancel,
 }
@@ -250,3 +394,4 @@ LISTENERS = {
 def register(app: App, services: Services) -> None:
     for action_id, listener in LISTENERS.items():
         app.action(action_id)(inject(listener, services))
+    app.options(PROJECT_SELECTS)(inject(on_project_options, services))

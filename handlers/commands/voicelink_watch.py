@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from bot.blocks import info_message
 from bot.blocks.watcher import follows_message, subscribe_reply, unsubscribe_reply, watch_reply
 from handlers.commands.voicelink import VOICELINK
 from handlers.router import CommandRequest
+
+NAME_ONE = ("Name a project (`/voicelink {sub} <project>`), or give this channel a default project with "
+            "`/voicelink use <project>`.")
 
 
 @VOICELINK.on("watch")
@@ -18,13 +22,22 @@ def watch(cmd: CommandRequest) -> None:
 
 @VOICELINK.on("subscribe")
 def subscribe(cmd: CommandRequest) -> None:
-    cmd.reply(subscribe_reply(*cmd.services.sessions.subscribe(cmd.args, cmd.channel_id, cmd.user_id)))
+    """``subscribe [project]``: without a name, the channel's default project."""
+    query = cmd.services.voicelinks.project_arg(cmd.args, cmd.channel_id)
+    if not query:
+        cmd.reply(info_message(NAME_ONE.format(sub="subscribe")))
+        return
+    cmd.reply(subscribe_reply(*cmd.services.sessions.subscribe(query, cmd.channel_id, cmd.user_id)))
 
 
 @VOICELINK.on("unsubscribe")
 def unsubscribe(cmd: CommandRequest) -> None:
-    project_id, removed = cmd.services.sessions.unsubscribe(cmd.args, cmd.channel_id)
-    cmd.reply(unsubscribe_reply(cmd.args.strip(), project_id, removed))
+    query = cmd.services.voicelinks.project_arg(cmd.args, cmd.channel_id)
+    if not query:
+        cmd.reply(info_message(NAME_ONE.format(sub="unsubscribe")))
+        return
+    project_id, removed = cmd.services.sessions.unsubscribe(query, cmd.channel_id)
+    cmd.reply(unsubscribe_reply(query, project_id, removed))
 
 
 @VOICELINK.on("subscriptions")

@@ -1,4 +1,5 @@
-"""Mentions of the bot: the interview assistant in an Interview card's thread, else scoring a CSV.
+"""Mentions of the bot: the interview assistant in an Interview card's thread, else a file of names for voice
+links (a mention that says "links", handlers/events/voice_files.py), else scoring a CSV.
 
 Bolt runs one listener per event, so this module owns ``app_mention`` and routes it.
 """
@@ -16,10 +17,14 @@ from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
 from handlers.events.pluto_files import score_from_message
+from handlers.events.voice_files import on_links_mention, wants_links
 
 
 def on_mention(event: dict[str, Any], client: WebClient, context: dict[str, Any], services: Services) -> None:
     room = assistant_room(services, event)
+    if room is None and wants_links(event):
+        on_links_mention(event, client, services)
+        return
     if room is None:
         score_from_message(services, client, event, context.get("bot_user_id") or "")
         return

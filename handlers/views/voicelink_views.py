@@ -1,4 +1,5 @@
-"""/voicelink modal submissions: create (inline errors, then private links and a channel card), edits.
+"""/voicelink modal submissions: create (inline errors, then private links and a channel card), the review of
+a create form (a file's report, the existing project's choice), a new project, and the edits.
 
 The same create form, opened by "Voice-screen top N" on a shortlist, carries its scoring run: its
 links are then made on the run's Screening board (bot/flows/screening.py).
@@ -13,10 +14,17 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.blocks import info_message
-from bot.blocks.voice import CREATE_MODAL, EDIT_INSTANT_MODAL, EDIT_PROJECT_MODAL, read_values
+from bot.blocks.voice import (
+    CREATE_MODAL,
+    EDIT_INSTANT_MODAL,
+    EDIT_PROJECT_MODAL,
+    PROJECT_NEW_MODAL,
+    read_values,
+)
+from bot.blocks.voice_projects import REVIEW_MODAL, project_created_message
 from bot.context import Services
 from bot.flows import screening
-from bot.flows.voice import deliver
+from bot.flows.voice import confirm_links, deliver, open_working, prepare_links
 from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
@@ -30,8 +38,13 @@ def versioned(errors: dict[str, str], v: int) -> dict[str, str]:
 
 
 def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """Check the form inline; then the form closes. A file of names or an interview role is looked at first, in
+    a new form opened at once with the submission's trigger id ("Checking…", then what to decide, then the
+    outcome): a view the bot opened itself, so no update of it can race Slack's handling of this ack."""
     meta = json.loads(view.get("private_metadata") or "{}")
-    form, errors = validate_voice_form(meta.get("pattern", "interview"), read_values(view["state"]["values"]))
+    pattern = meta.get("pattern", "interview")
+    study = tuple(meta["study"]) if pattern == "research" and meta.get("study") else None
+    form, errors = validate_voice_form(pattern, read_values(view["state"]["values"]), existing=study)  # type: ignore[arg-type]
     if form is not None and meta.get("run_id"):  # "Voice-screen top N": each label must be a candidate of the run
         try:
             problems = services.screening.check_labels(meta["run_id"], form.labels)
@@ -42,21 +55,57 @@ def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
     if errors or form is None:
         ack(response_action="errors", errors=versioned(errors, meta.get("v", 1)))
         return
-    ack()
     user, channel = body["user"]["id"], meta.get("channel", "")
     out = SlackOut(client)
+    ack()
     if meta.get("run_id"):
         defer(services.work, user,
               lambda: screening.submit(services, out, run_id=meta["run_id"], form=form, user=user, channel=channel),
               lambda m: out.reply_privately(channel, user, m, meta.get("thread_ts")), "voice-screen")
+        return
+    if form.labels_file or (form.pattern == "interview" and not form.project_id):
+        what = "Reading your file of names…" if form.labels_file else f"Looking for a project for {form.name}…"
+        view_id = open_working(client, body.get("trigger_id", ""), what)
+        defer(services.work, user,
+              lambda: prepare_links(services, out, client, view_id=view_id, form=form, channel=channel, user=user),
+              lambda m: out.reply_privately(channel, user, m), "/voicelink create")
         return
     defer(services.work, user,
           lambda: deliver(services, out, services.voicelinks.create(form, channel=channel, creator=user)),
           lambda m: out.reply_privately(channel, user, m), "/voicelink create")
 
 
+def on_review(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
+    """The creator decided (or just confirmed what the file left out): create, and say how it went in the form."""
+    choice = read_values(view["state"]["values"]).get("project_choice") or None
+    ack()
+    view_id = open_working(client, body.get("trigger_id", ""), "Creating the links…")
+    user, out = body["user"]["id"], SlackOut(client)
+    defer(services.work, user,
+          lambda: confirm_links(services, out, client, view_id=view_id, batch_id=view["private_metadata"],
+                                user=user, choice=choice),
+          lambda m: out.dm(user, m), "/voicelink create")
+
+
+def on_project_new(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                   services: Services) -> None:
+    """``/voicelink project new``: a project with every field, no links; the answer is private."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    fields, errors = validate_edit_form(read_values(view["state"]["values"]), "name")
+    if errors:
+        ack(response_action="errors", errors=versioned(errors, meta.get("v", 1)))
+        return
+    ack()
+    user, channel, out = body["user"]["id"], meta.get("channel", ""), SlackOut(client)
+    defer(services.work, user,
+          lambda: out.reply_privately(channel, user, project_created_message(
+              services.voicelinks.create_project(fields))),
+          lambda m: out.reply_privately(channel, user, m), "/voicelink project new")
+
+
 def on_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
-    """Both edit modals: an instant link's or a project's name, prompt, landing page and time limit."""
+    """Both edit modals, every field the API takes: an instant link's label, prompt, landing page, time limit,
+    expiry and evaluator; a project's name, description, prompt, landing page, time limit and evaluator."""
     instant = view.get("callback_id") == EDIT_INSTANT_MODAL
     fields, errors = validate_edit_form(read_values(view["state"]["values"]), "label" if instant else "name")
     if errors:
@@ -67,16 +116,20 @@ def on_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCli
 
     def work() -> None:
         if instant:
-            services.voicelinks.update_instant_link(view["private_metadata"], fields)
-            saved = f"Instant link {fields['label']} saved."
+            changed = services.voicelinks.update_instant_link(view["private_metadata"], fields)
+            saved = f"Instant link {fields['label']} saved"
         else:
-            saved = f"Project {services.voicelinks.update_project(view['private_metadata'], fields).name} saved."
-        out.dm(user, info_message(f":white_check_mark: {saved}"))
+            project, changed = services.voicelinks.update_project(view["private_metadata"], fields)
+            saved = f"Project {project.name} saved"
+        what = f". Changed: {', '.join(changed)}." if changed else "; nothing changed."
+        out.dm(user, info_message(f":white_check_mark: {saved}{what}"))
 
     defer(services.work, user, work, lambda m: out.dm(user, m), "edit")
 
 
 def register(app: App, services: Services) -> None:
     app.view(CREATE_MODAL)(inject(on_create, services))
+    app.view(REVIEW_MODAL)(inject(on_review, services))
+    app.view(PROJECT_NEW_MODAL)(inject(on_project_new, services))
     app.view(EDIT_INSTANT_MODAL)(inject(on_edit, services))
     app.view(EDIT_PROJECT_MODAL)(inject(on_edit, services))

@@ -80,11 +80,54 @@ def test_an_edit_is_saved_and_confirmed_by_dm(slack, services):
     values = {f"{k}~1": text(v) for k, v in {"name": "QA Lead", "goal": "g", "role": "r", "guidelines": "gl",
                                              "constraints": "c", "time_limit": "12"}.items()}
     body, view = submission("voicelink_edit_project", values, "proj_1")
-    services.voicelinks.update_project.return_value = Mock(name="project")
-    services.voicelinks.update_project.return_value.name = "QA Lead"
+    project = Mock(name="project")
+    project.name = "QA Lead"
+    services.voicelinks.update_project.return_value = (project, ["time limit", "evaluator (removed)"])
     on_edit(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
     slack.ack.assert_called_once_with()
     project_id, fields = services.voicelinks.update_project.call_args.args
     assert project_id == "proj_1" and fields["name"] == "QA Lead" and fields["time_limit_minutes"] == 12
     assert fields["prompt"].index("## Goal") < fields["prompt"].index("## Constraints")
-    assert "Project QA Lead saved" in slack.client.chat_postMessage.call_args.kwargs["text"]
+    assert fields["evaluator"] is None and fields["description"] == ""  # both evaluator fields empty: removed
+    said = slack.client.chat_postMessage.call_args.kwargs["text"]
+    assert "Project QA Lead saved. Changed: time limit, evaluator (removed)." in said
+
+
+def test_project_options_answer_on_the_ack_from_the_typists_list_within_slacks_limits(slack, services):
+    from handlers.actions.voicelink_actions import on_project_options
+    from services.nimrobo import Project
+
+    services.voicelinks.search_projects.return_value = [Project(id=f"p{i}", name="N" * 90) for i in range(150)]
+    payload = {"type": "block_suggestion", "action_id": "voicelink_study", "value": "nn", "user": {"id": "U_ALICE"}}
+    on_project_options(ack=slack.ack, payload=payload, services=services)
+    assert services.voicelinks.search_projects.call_args.kwargs["user"] == "U_ALICE"
+    assert services.voicelinks.search_projects.call_args.kwargs["wait"] <= 2.5
+    options = slack.ack.call_args.kwargs["options"]
+    assert len(options) == 100 and options[0]["value"] == "new"  # "New study" first in the research select
+    assert all(len(o["text"]["text"]) <= 75 and o["text"]["type"] == "plain_text" for o in options)
+
+
+def test_a_project_list_that_fails_is_one_option_saying_why(slack, services):
+    from handlers.actions.voicelink_actions import on_project_options
+    from services.voice_projects import StillLoading
+
+    services.voicelinks.search_projects.side_effect = StillLoading("Your projects are still loading; type again.")
+    payload = {"action_id": "voicelink_use_pick", "value": "", "user": {"id": "U_ALICE"}}
+    on_project_options(ack=slack.ack, payload=payload, services=services)
+    (only,) = slack.ack.call_args.kwargs["options"]
+    assert only["value"].startswith("-") and "still loading" in only["text"]["text"]
+
+
+def test_a_create_form_to_review_closes_then_opens_its_own_form_before_any_work(slack, services):
+    values = {f"{k}~1": text(v) for k, v in {"name": "QA Lead", "labels": "Ada", "goal": "g", "role": "r",
+                                             "guidelines": "x", "constraints": "c", "time_limit": "10"}.items()}
+    body, view = submission("voicelink_create", values, '{"channel": "C_HIRING", "pattern": "interview", "v": 1}')
+    body["trigger_id"] = "t.1"
+    services.work = Mock()
+    on_create(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
+    calls = [c[0] for c in slack.mock_calls]
+    assert calls[:2] == ["ack", "client.views_open"] and slack.ack.call_args == ((), {})
+    assert slack.client.views_open.call_args.kwargs["trigger_id"] == "t.1"
+    assert "Looking for a project for QA Lead" in str(slack.client.views_open.call_args.kwargs["view"])
+    services.work.submit.assert_called_once()  # the look-up runs on the work pool, not here
+    services.voicelinks.prepare.assert_not_called()
