@@ -51,8 +51,9 @@ def wait_shortlist(stack, timeout=15):
 
 
 def submit_modal(stack, data=CSV, name="candidates.csv", jd="Senior engineer", top_n="3"):
+    before = len(stack.slack.views(user=USER))
     assert stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL).status_code == 200
-    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER))[-1]
+    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER)[before:])[-1]  # the new modal, not an old one
     file = stack.slack.add_file(name, data, user=USER)
     values = {"file": {"file": stack.signer.files([file])}, "jd": {"jd": stack.signer.input_value(jd)},
               "top_n": {"top_n": {"type": "number_input", "value": top_n}}}
@@ -110,8 +111,9 @@ def test_contact_details_are_masked_in_the_channel_and_shown_in_private_answers(
 
 @BOTH_MODES
 def test_modal_validation_errors_are_inline(stack):
+    before = len(stack.slack.views(user=USER))
     stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
-    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER))[-1]
+    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER)[before:])[-1]
     body = stack.signer.view_submission(view, {"file": {"file": {"type": "file_input", "files": []}},
                                                "top_n": {"top_n": {"type": "number_input", "value": "500"}}},
                                         user=USER).json()

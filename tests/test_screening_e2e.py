@@ -45,8 +45,9 @@ def stack(database):  # each test runs on SQLite and on PostgreSQL
 # -- helpers ---------------------------------------------------------------------------------------
 def score(stack):
     """/pluto score with the CSV and the job description; the shortlist message once it is posted."""
+    before = len(stack.slack.views(user=USER))
     stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
-    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER))[-1]
+    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER)[before:])[-1]
     file = stack.slack.add_file("data-engineers.csv", CSV, user=USER)
     stack.signer.view_submission(view, {"file": {"file": stack.signer.files([file])},
                                         "jd": {"jd": stack.signer.input_value(JD)},
