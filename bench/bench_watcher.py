@@ -83,8 +83,9 @@ def setup(sim: RemoteSim, client: NimroboClient, store: Store) -> list[dict]:
                          "thread_ts": None, "creator": "U1", "created_at": 0.0, "updated_at": 0.0})
     for row in rows[:: len(rows) // LIVE][:LIVE]:
         row["session_id"], row["status"] = sim.start_session(row["id"]), "used"
-    with store.transaction() as db:
-        db["voice_links"].insert_all(rows)
+    with store.transaction():
+        for row in rows:
+            store.insert("voice_links", row)
     return rows
 
 
