@@ -79,6 +79,17 @@ def _flag(name: str, value: str) -> bool:
     raise ConfigError(f"{name}={value!r} is not a yes/no value; expected true or false")
 
 
+def _timezone(name: str, value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}={value!r} is not a time zone; expected an IANA name such as "
+                          "Europe/Berlin or UTC") from None
+    return value
+
+
 def _number(name: str, value: str, kind: type = int, minimum: float = 0) -> int | float:
     try:
         number = kind(value)
@@ -123,6 +134,7 @@ class Settings:
     admin_user_ids: tuple[str, ...] = ()  # Slack users who may see every run and session
     nimrobo_shared_key_fallback: bool = True  # a recruiter whose key was revoked falls back to NIMROBO_API_KEY
     claim_timeout_seconds: float = 60.0  # a post whose outcome is unknown this long is looked up in Slack
+    scheduler_timezone: str = "UTC"  # the time zone of scheduled jobs' daily_at=/cron= times (bot/scheduler.py)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -233,6 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         nimrobo_shared_key_fallback=_flag("NIMROBO_SHARED_KEY_FALLBACK", get("NIMROBO_SHARED_KEY_FALLBACK",
                                                                             default="true")),
         claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
+        scheduler_timezone=_timezone("SCHEDULER_TIMEZONE", get("SCHEDULER_TIMEZONE", default="UTC")),
     )
 
 

@@ -1,7 +1,16 @@
 """The APScheduler loop. Features add jobs with :func:`job`; each job calls plain service code.
 
-A job function takes ``(services, client)``: the services and the Slack WebClient.
-Jobs never overlap themselves (``max_instances=1``) and missed runs coalesce.
+A job function takes ``(services, client)``: the services and the Slack WebClient. A job runs
+either every ``seconds`` (an interval) or on a calendar through APScheduler's ``CronTrigger``:
+``daily_at="09:00"`` or a crontab line ``cron="0 9 * * mon-fri"``, in the time zone
+``SCHEDULER_TIMEZONE`` (UTC by default) unless the job names its own::
+
+    @job("daily_digest", daily_at="09:00")
+    def post_digests(services: Services, client: WebClient) -> None: ...
+
+Jobs never overlap themselves (``max_instances=1``) and missed runs coalesce. Each job is
+named after its id in APScheduler and logs under ``bot.jobs.<id>``, so an operator can tell
+which job ran late, was skipped or failed.
 
 Several replicas may run the scheduler; only the leader's jobs do anything
 (:mod:`services.leader`). The ``leader`` job tries for (or confirms) the leadership every
@@ -13,11 +22,16 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 import bot.jobs
 from bot.context import Services
@@ -25,40 +39,87 @@ from bot.context import Services
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[Services, Any], None]
+# A schedule value, or a function reading it from the services' settings.
+Setting = Callable[[Services], Any]
+
+DAILY_AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 @dataclass
 class JobSpec:
     id: str
     fn: JobFn
-    seconds: Callable[[Services], float]
+    seconds: Setting | None = None
+    daily_at: str | Setting | None = None
+    cron: str | Setting | None = None
+    timezone: str | None = None
     leader_only: bool = True
+
+    @property
+    def log(self) -> logging.Logger:
+        return logging.getLogger(f"bot.jobs.{self.id}")
+
+    def trigger(self, services: Services) -> BaseTrigger:
+        """The job's APScheduler trigger: an interval, or a cron schedule in the job's time zone."""
+        if self.seconds is not None:
+            return IntervalTrigger(seconds=self.seconds(services))
+        zone = ZoneInfo(self.timezone or services.settings.scheduler_timezone)
+        if self.daily_at is not None:
+            at = _value(self.daily_at, services)
+            match = DAILY_AT.match(at)
+            if not match:
+                raise ValueError(f"job {self.id}: daily_at={at!r} is not a time of day; expected HH:MM")
+            return CronTrigger(hour=int(match[1]), minute=int(match[2]), timezone=zone)
+        return CronTrigger.from_crontab(_value(self.cron, services), timezone=zone)
+
+
+def _value(value: Any, services: Services) -> str:
+    return str(value(services) if callable(value) else value)
 
 
 JOBS: dict[str, JobSpec] = {}
 
 
-def job(job_id: str, seconds: Callable[[Services], float], *,
+def job(job_id: str, seconds: Setting | None = None, *, daily_at: str | Setting | None = None,
+        cron: str | Setting | None = None, timezone: str | None = None,
         leader_only: bool = True) -> Callable[[JobFn], JobFn]:
-    """Register a periodic job; ``seconds`` reads its period from the services' settings.
-    A ``leader_only`` job (the default) runs only on the replica that leads."""
+    """Register a scheduled job: exactly one of ``seconds`` (a function reading the period from the
+    services' settings), ``daily_at`` (``"HH:MM"``) or ``cron`` (a crontab line). ``daily_at`` and
+    ``cron`` may also be functions of the services. ``timezone`` (an IANA name) overrides
+    ``SCHEDULER_TIMEZONE`` for this job. A ``leader_only`` job (the default) runs only on the replica
+    that leads."""
+    if sum(x is not None for x in (seconds, daily_at, cron)) != 1:
+        raise ValueError(f"job {job_id}: give exactly one of seconds=, daily_at= or cron=")
+    if isinstance(daily_at, str) and not DAILY_AT.match(daily_at):
+        raise ValueError(f"job {job_id}: daily_at={daily_at!r} is not a time of day; expected HH:MM")
+    if isinstance(cron, str):
+        CronTrigger.from_crontab(cron)  # a bad line fails at import, not at start-up
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"job {job_id}: timezone={timezone!r} is not an IANA time zone") from None
 
     def add(fn: JobFn) -> JobFn:
-        JOBS[job_id] = JobSpec(job_id, fn, seconds, leader_only)
+        JOBS[job_id] = JobSpec(job_id, fn, seconds, daily_at, cron, timezone, leader_only)
         return fn
 
     return add
 
 
-def _guarded(spec: JobSpec, services: Services, client: Any) -> None:
+def run_job(spec: JobSpec, services: Services, client: Any) -> None:
+    """One run of a job, as the scheduler makes it: skipped while stopping or on a follower replica,
+    and a failure logged under the job's own name (the next run tries again)."""
     if services.stopping.is_set():
+        spec.log.debug("job %s skipped: the bot is stopping", spec.id)
         return
     if spec.leader_only and not services.leadership.is_leader:
+        spec.log.debug("job %s skipped: this replica is not the leader", spec.id)
         return
     try:
         spec.fn(services, client)
     except Exception:
-        log.exception("scheduled job %s failed; it will run again next period", spec.id)
+        spec.log.exception("scheduled job %s failed; it will run again at its next time", spec.id)
 
 
 def _elect(services: Services) -> None:
@@ -77,16 +138,24 @@ def load_jobs() -> dict[str, JobSpec]:
     return JOBS
 
 
+def add_jobs(scheduler: BackgroundScheduler, services: Services, client: Any,
+             jobs: dict[str, JobSpec] | None = None) -> None:
+    """Add the leader election and every job (by default all registered ones) to ``scheduler``,
+    each under its own id and name."""
+    scheduler.add_job(_elect, "interval", seconds=services.settings.poll_interval_seconds, id="leader",
+                      name="leader", args=(services,))
+    for spec in (JOBS if jobs is None else jobs).values():
+        scheduler.add_job(run_job, spec.trigger(services), id=spec.id, name=spec.id,
+                          args=(spec, services, client))
+
+
 def start_scheduler(services: Services, client: Any) -> BackgroundScheduler:
     load_jobs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"max_instances": 1, "coalesce": True,
                                                                "misfire_grace_time": 30})
     services.leadership.check()
-    scheduler.add_job(_elect, "interval", seconds=services.settings.poll_interval_seconds, id="leader",
-                      args=(services,))
-    for spec in JOBS.values():
-        scheduler.add_job(_guarded, "interval", seconds=spec.seconds(services), id=spec.id,
-                          args=(spec, services, client))
+    add_jobs(scheduler, services, client)
     scheduler.start()
-    log.info("scheduler started with jobs: %s", ", ".join(sorted(JOBS)) or "none")
+    log.info("scheduler started with jobs: %s (time zone %s)", ", ".join(sorted(JOBS)) or "none",
+             services.settings.scheduler_timezone)
     return scheduler

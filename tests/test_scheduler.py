@@ -1,0 +1,106 @@
+"""The scheduler: interval and calendar (cron) jobs in a time zone, each running and logging under its own name."""
+
+import logging
+import threading
+from datetime import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import scheduler
+from bot.scheduler import JobSpec, add_jobs, job, run_job
+from config import ConfigError, Settings, load_settings
+
+
+def services(**settings):
+    return SimpleNamespace(settings=Settings().replace(**settings), stopping=threading.Event(),
+                           leadership=SimpleNamespace(is_leader=True, check=lambda: True))
+
+
+def test_daily_at_fires_at_that_time_in_the_scheduler_time_zone():
+    spec = JobSpec("digest", lambda s, c: None, daily_at="09:00")
+    trigger = spec.trigger(services(scheduler_timezone="America/New_York"))
+    assert isinstance(trigger, CronTrigger)
+    new_york = ZoneInfo("America/New_York")
+    after = datetime(2026, 7, 1, 10, 0, tzinfo=new_york)  # past 9:00 there: the next is tomorrow's
+    assert trigger.get_next_fire_time(None, after) == datetime(2026, 7, 2, 9, 0, tzinfo=new_york)
+    # 13:00 UTC is 9:00 in New York in summer
+    assert trigger.get_next_fire_time(None, after).astimezone(ZoneInfo("UTC")).hour == 13
+
+
+def test_a_job_may_name_its_own_time_zone_and_a_crontab_line():
+    spec = JobSpec("weekly", lambda s, c: None, cron="30 8 * * mon", timezone="Asia/Tokyo")
+    trigger = spec.trigger(services())
+    tokyo = ZoneInfo("Asia/Tokyo")
+    fire = trigger.get_next_fire_time(None, datetime(2026, 7, 1, 0, 0, tzinfo=tokyo))  # a Wednesday
+    assert fire == datetime(2026, 7, 6, 8, 30, tzinfo=tokyo)
+
+
+def test_daily_at_may_read_its_time_from_the_settings():
+    spec = JobSpec("digest", lambda s, c: None, daily_at=lambda s: f"{int(s.settings.port) % 24:02d}:15")
+    trigger = spec.trigger(services(port=7))
+    fire = trigger.get_next_fire_time(None, datetime(2026, 7, 1, 0, 0, tzinfo=ZoneInfo("UTC")))
+    assert (fire.hour, fire.minute) == (7, 15)
+
+
+def test_interval_jobs_stay_intervals():
+    spec = JobSpec("watch", lambda s, c: None, seconds=lambda s: s.settings.poll_interval_seconds)
+    trigger = spec.trigger(services(poll_interval_seconds=12))
+    assert isinstance(trigger, IntervalTrigger) and trigger.interval.total_seconds() == 12
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"seconds": lambda s: 1, "daily_at": "09:00"}, {"daily_at": "9am"},
+                                    {"daily_at": "24:00"}, {"cron": "not a crontab"},
+                                    {"daily_at": "09:00", "timezone": "Mars/Olympus"}])
+def test_a_bad_schedule_fails_when_the_job_registers(kwargs):
+    with pytest.raises(ValueError):
+        job("bad", **kwargs)
+
+
+def test_the_time_zone_setting_is_checked():
+    assert load_settings({"SCHEDULER_TIMEZONE": "Europe/Berlin"}, env_file=None).scheduler_timezone == "Europe/Berlin"
+    assert load_settings({}, env_file=None).scheduler_timezone == "UTC"
+    with pytest.raises(ConfigError, match="SCHEDULER_TIMEZONE"):
+        load_settings({"SCHEDULER_TIMEZONE": "Berlin/Nowhere"}, env_file=None)
+
+
+def test_jobs_are_named_after_their_ids_in_apscheduler():
+    specs = {"interview_watcher": JobSpec("interview_watcher", lambda s, c: None, seconds=lambda s: 30),
+             "daily_digest": JobSpec("daily_digest", lambda s, c: None, daily_at="09:00")}
+    sched = BackgroundScheduler()
+    add_jobs(sched, services(), None, specs)
+    names = {j.id: j.name for j in sched.get_jobs()}
+    assert names == {"leader": "leader", "interview_watcher": "interview_watcher", "daily_digest": "daily_digest"}
+
+
+def test_a_failing_job_logs_under_its_own_name(caplog):
+    def broken(services, client):
+        raise RuntimeError("boom")
+
+    caplog.set_level(logging.DEBUG)
+    run_job(JobSpec("screening", broken, seconds=lambda s: 1), services(), None)
+    failed = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.name for r in failed] == ["bot.jobs.screening"]
+    assert "screening failed" in failed[0].getMessage()
+
+
+def test_skipped_runs_say_which_job_and_why(caplog):
+    ran = []
+    follower = services()
+    follower.leadership.is_leader = False
+    caplog.set_level(logging.DEBUG, logger="bot.jobs")
+    run_job(JobSpec("voice_cards", lambda s, c: ran.append(1), seconds=lambda s: 1), follower, None)
+    run_job(JobSpec("health", lambda s, c: ran.append(2), seconds=lambda s: 1, leader_only=False), follower, None)
+    assert ran == [2]
+    assert [(r.name, "not the leader" in r.getMessage()) for r in caplog.records] == [("bot.jobs.voice_cards", True)]
+
+
+def test_every_registered_job_builds_its_trigger():
+    registered = scheduler.load_jobs()
+    assert {"interview_watcher", "voice_cards", "pluto_scoring"} <= set(registered)
+    for spec in registered.values():
+        assert spec.trigger(services()) is not None
