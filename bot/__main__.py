@@ -11,6 +11,7 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from config import ConfigError, Settings, load_settings
 
@@ -25,7 +26,29 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-def _install_signal_handlers(stop: callable) -> None:  # type: ignore[valid-type]
+NO_SANDBOX = (
+    "pluto-bot: no Slack credentials are set, and the sandbox (the local stand-ins for Slack, Nimrobo, Pluto "
+    "and OpenAI) is not installed: it comes with a checkout of the source, not with the bot's package.\n"
+    "  - to run against Slack: set SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+    "(HTTP mode); `python -m bot doctor` checks them;\n"
+    "  - to try the bot without Slack: in a checkout, run `python3 dev.py run`."
+)
+
+
+def _sandbox_runner() -> Callable[[Settings, str], int] | None:
+    """``sandbox.stack.run_sandbox`` from a checkout, or None when the sandbox is not there (an installed
+    bot: the wheel ships without it)."""
+    try:
+        from sandbox.stack import run_sandbox
+    except ModuleNotFoundError as exc:
+        if exc.name in ("sandbox", "sandbox.stack"):
+            return None
+        raise SystemExit(f"pluto-bot: the sandbox needs {exc.name}, one of the development dependencies: "
+                         "run `python3 dev.py run`, or pip install -e '.[dev]' first") from None
+    return run_sandbox
+
+
+def _install_signal_handlers(stop: Callable[[], object]) -> None:
     def handler(signum: int, _frame: object) -> None:
         log.info("received %s, shutting down", signal.Signals(signum).name)
         stop()
@@ -40,8 +63,10 @@ def run(settings: Settings, sandbox_mode: str = "http") -> int:
     configure_logging(settings)
     mode = settings.mode
     if mode == "sandbox":
-        from sandbox.stack import run_sandbox
-
+        run_sandbox = _sandbox_runner()
+        if run_sandbox is None:
+            print(NO_SANDBOX, file=sys.stderr)
+            return 2
         return run_sandbox(settings, sandbox_mode)
 
     from bot.runtime import BotRuntime
