@@ -14,7 +14,7 @@ ack, then hand the slow part to :class:`WorkPool` and return at once.
 
 Listeners use :func:`defer` (and :func:`defer_modal` for a modal that needs a trigger id):
 the work runs on the pool, and any failure reaches the person who asked as a private
-message: a :class:`~services.errors.ServiceError`'s ``user_message``, or "something went
+message: a :class:`~services.errors.BotError`'s ``user_message``, or "something went
 wrong" with a reference for anything else.
 """
 
@@ -33,7 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, context, error_message, loading_view
-from services.errors import ServiceError
+from services.errors import BotError
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def defer_modal(pool: WorkPool, client: WebClient, body: dict[str, Any], title: 
     def fill() -> None:
         try:
             view = build()
-        except ServiceError as exc:
+        except BotError as exc:
             view = loading_view(title, exc.user_message)
         except Exception:
             client.views_update(view_id=opened["id"], view=loading_view(title, "That didn't work.").to_dict())
@@ -212,7 +212,7 @@ def run_safely(fn: Callable[[], None], reply: Reply, what: str) -> None:
     """Run slow work after the ack; report any failure to the person who asked."""
     try:
         fn()
-    except ServiceError as exc:
+    except BotError as exc:
         log.warning("%s failed: %s", what, exc)
         _try_reply(reply, error_message(exc.user_message))
     except Exception:

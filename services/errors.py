@@ -1,23 +1,34 @@
-"""The one error hierarchy for everything a person reads.
+"""The one error tree for everything a person reads.
 
-* :class:`ServiceError`: an API behind the bot failed (Nimrobo, Pluto, OpenAI, a CSV check).
-  ``user_message`` is a sentence a recruiter can act on.
-* :class:`Refusal` and its kinds: the bot itself says no, in a whole sentence, without an API
-  behind it: :class:`NotFoundHere` (a run, link or session the bot does not know),
-  :class:`Ambiguous` (a name that matches several things; the candidates are listed) and
-  :class:`NotAllowed` (a rule, e.g. who may cancel a link).
+::
 
-The Slack layer shows ``user_message`` of any :class:`ServiceError` privately to the person
-who asked; anything else is a bug and reaches them as "something went wrong" with a reference.
+    BotError                      user_message: the sentence the person who asked reads, privately
+     ├── Refusal                  the bot says no by itself; no API behind it
+     │    ├── NotFoundHere        a run, link, session, room or board the bot does not know
+     │    ├── NotAllowed          a rule forbids it: who may see, cancel or change what
+     │    └── Ambiguous           a name matched several things; ``candidates`` lists them
+     ├── BadInput                 what the person gave can't be used (a CSV, a label file, a prompt,
+     │                            a transcript, a form): they fix it and try again
+     └── ServiceError             an API behind the bot failed (Nimrobo, Pluto, OpenAI): ``status``,
+                                  ``endpoint``, and ``outcome_unknown`` when a write may have happened
+
+They read differently: a refusal is the whole answer (*Only the people who can see this shortlist
+can …*); bad input says what to fix; an API error names the service (*Nimrobo error (…): …*) and
+whether trying again may help. Each feature's own errors subclass one branch (``NimroboError``,
+``PlutoError`` → ``ServiceError``; ``IntakeError``, ``LabelFileError`` → ``BadInput``;
+``KeyVaultError``, ``RunNotReady`` → ``Refusal``).
+
+The Slack layer shows ``user_message`` of any :class:`BotError` privately to the person who asked;
+anything else is a bug and reaches them as "something went wrong" with a reference.
 """
 
 from __future__ import annotations
 
 
-class ServiceError(Exception):
-    """An API call failed. ``user_message`` is a sentence a recruiter can act on."""
+class BotError(Exception):
+    """Something the person who asked should read: ``user_message`` is one or two sentences."""
 
-    service = "API"
+    service = "Pluto Bot"
 
     def __init__(
         self,
@@ -37,36 +48,23 @@ class ServiceError(Exception):
 
     @property
     def user_message(self) -> str:
-        where = f" ({self.endpoint})" if self.endpoint else ""
-        text = f"{self.service} error{where}: {self.message}"
-        if self.hint:
-            text += f" {self.hint}"
-        return text
+        return f"{self.message} {self.hint}".strip()
 
     def __str__(self) -> str:
         status = f"HTTP {self.status} " if self.status else ""
         return f"{status}{self.endpoint}: {self.message}".strip(": ")
 
 
-class Refusal(ServiceError):
+class Refusal(BotError):
     """The bot says no by itself; ``message`` (plus ``hint``) is the whole sentence."""
-
-    service = "Pluto Bot"
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message, hint=hint)
-
-    @property
-    def user_message(self) -> str:
-        return f"{self.message} {self.hint}".strip()
 
 
 class NotFoundHere(Refusal):
-    """A lookup among what the bot knows (its runs, links, sessions, subscriptions) found nothing."""
+    """A lookup among what the bot knows (its runs, links, sessions, rooms, subscriptions) found nothing."""
 
 
 class NotAllowed(Refusal):
-    """A rule forbids it (who may cancel a link, which links can be edited ...)."""
+    """A rule forbids it (who may see a shortlist, cancel a link, which links can be edited ...)."""
 
 
 class Ambiguous(Refusal):
@@ -78,3 +76,21 @@ class Ambiguous(Refusal):
         more = f" and {len(candidates) - 10} more" if len(candidates) > 10 else ""
         super().__init__(f"Several {what}s match “{query}”: {shown}{more}.",
                          hint=hint or "Give the id or the full name.")
+
+
+class BadInput(BotError):
+    """What the person sent can't be used as it is; ``message`` says what is wrong, ``hint`` how to fix it."""
+
+
+class ServiceError(BotError):
+    """An API call failed. ``user_message`` names the service and is a sentence a recruiter can act on."""
+
+    service = "API"
+
+    @property
+    def user_message(self) -> str:
+        where = f" ({self.endpoint})" if self.endpoint else ""
+        text = f"{self.service} error{where}: {self.message}"
+        if self.hint:
+            text += f" {self.hint}"
+        return text

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pandas as pd
 
-from services.http import ServiceError
+from services.errors import BadInput
 from services.store import Store, now
 
 EXAMPLE_HEADER = "name,email,current_title,years_experience,skills"
@@ -35,7 +35,7 @@ BINARY_SIGNATURES = {b"PK\x03\x04": "an Excel workbook or another zip file", b"%
 csv.field_size_limit(1 << 30)  # cells can hold whole JSON documents
 
 
-class IntakeError(ServiceError):
+class IntakeError(BadInput):
     service = "CSV check"
 
     @property

@@ -1,8 +1,9 @@
 """Live interviews, without Slack: rooms, join links, briefs, the assistant, analytics, intake.
 
 Everything here takes plain inputs (Slack user ids, text, the ids buttons carry) and
-returns the records below; anything a user should read is an :class:`InterviewError`
-or a :class:`services.pluto.PlutoError`, both :class:`ServiceError`.
+returns the records below; anything a user should read is a :class:`services.errors.BotError`:
+a refusal (``NotFoundHere``, ``NotAllowed``, :class:`RoomExpiredError`), bad input
+(:class:`TranscriptError`) or an API error (:class:`services.pluto.PlutoError`, :class:`IntakeLinkError`).
 
 * **Secrets.** A room's URL and tokens, join links, realtime client secrets, intake
   links and LiveKit tokens come back as :class:`config.Secret` for private delivery
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.access import AccessService
-from services.http import ServiceError
+from services.errors import BadInput, BotError, NotAllowed, NotFoundHere, Refusal, ServiceError
 from services.pluto import (
     Candidate,
     ChatTurn,
@@ -68,38 +69,28 @@ TRANSCRIPT_FILE_TYPES = ("txt", "text", "vtt", "srt", "md", "markdown", "json", 
 
 
 # -- errors ------------------------------------------------------------------------------------
-class InterviewError(ServiceError):
-    """Something about a live interview a recruiter should read, in one or two sentences."""
-
-    service = "Interview"
-
-    @property
-    def user_message(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+# Rooms, runs and candidates the bot does not know raise services.errors.NotFoundHere; people who may not
+# use a room or shortlist, NotAllowed (the one error tree: services/errors.py).
+class RoomExpiredError(Refusal):
+    """The room has closed."""
 
 
-class InterviewNotFoundError(InterviewError):
-    """A room, run or candidate this bot does not know (a local lookup, not an API answer)."""
-
-
-class RoomExpiredError(InterviewError):
-    pass
-
-
-class NotAllowedError(InterviewError):
-    pass
-
-
-class NoCandidateError(InterviewError):
+class NoCandidateError(Refusal):
     """The action needs a candidate and the room has none (an ad-hoc room)."""
 
 
-class TranscriptError(InterviewError):
-    pass
+class TranscriptError(BadInput):
+    """The transcript given (pasted, a file, a voice session) can't be analyzed."""
 
 
-class IntakeLinkError(InterviewError):
-    pass
+class IntakeLinkError(ServiceError):
+    """Pluto answered an intake-link request with something unusable."""
+
+    service = "Pluto"
+
+    @property
+    def user_message(self) -> str:  # the sentence alone, as the interview card has always said it
+        return f"{self.message} {self.hint}".strip()
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -198,7 +189,7 @@ class AnalysisResult:
     source: str  # pasted | file | nimrobo
     saved: SavedAnalytics | None = None
     candidate: Candidate | None = None  # as Pluto shows it after the save (interviewed, with the score)
-    save_error: ServiceError | None = None  # the analysis worked; saving it did not (or may not have)
+    save_error: BotError | None = None  # the analysis worked; saving it did not (or may not have)
 
     @property
     def save_state(self) -> str:
@@ -300,7 +291,7 @@ class InterviewService:
     def get(self, room_id: str) -> InterviewRoom:
         row = self.store.get(TABLE, room_id)
         if row is None:
-            raise InterviewNotFoundError("That interview room is not known here.",
+            raise NotFoundHere("That interview room is not known here.",
                                          hint="Start a new interview from the candidate card.")
         return InterviewRoom.from_row(row)
 
@@ -387,11 +378,11 @@ class InterviewService:
         whoever :meth:`AccessService.may_see_run` lets in."""
         run = self._run(run_id)
         if not self._may_see_run(run, interviewer, members):
-            raise NotAllowedError("Only people who can see this shortlist can start an interview from it.",
+            raise NotAllowed("Only people who can see this shortlist can start an interview from it.",
                                   hint="Ask someone in the shortlist's channel to add you.")
         candidate = run.candidate(candidate_id)
         if candidate is None:
-            raise InterviewNotFoundError("That candidate is not in this shortlist any more.",
+            raise NotFoundHere("That candidate is not in this shortlist any more.",
                                          hint="Run /pluto results for the latest one.")
         fallback = False
         try:
@@ -413,7 +404,7 @@ class InterviewService:
         if candidate_id and run_id:
             found = self._run(run_id).candidate(candidate_id)
             if found is None:
-                raise InterviewNotFoundError("That candidate is not in this shortlist any more.")
+                raise NotFoundHere("That candidate is not in this shortlist any more.")
             candidate_name = candidate_name or found.name
         room = self.pluto.create_room(interviewer_name, candidate_name or None)
         record = self._record(room, "adhoc", interviewer, interviewer_name, ADHOC_ROOM_TTL, run_id=run_id,
@@ -458,7 +449,7 @@ class InterviewService:
         """A join link for a colleague, who must be allowed to see the run (be in ``members``)."""
         room = self._usable(room_id, user, members, "add an interviewer")
         if not self._may(room, colleague, members):
-            raise NotAllowedError(f"{colleague_name or 'That person'} can't see this shortlist, so I can't "
+            raise NotAllowed(f"{colleague_name or 'That person'} can't see this shortlist, so I can't "
                                   "let them into its interview.", hint="Invite them to the channel first.")
         access = self._join(room, colleague_name or colleague, "interviewer")
         if colleague not in room.interviewers:
@@ -510,13 +501,13 @@ class InterviewService:
         room = self._usable(room_id, user, members, "ask the assistant")
         message = message.strip()
         if not message:
-            raise InterviewError("Ask the assistant something after mentioning me.")
+            raise BadInput("Ask the assistant something after mentioning me.")
         turns = [ChatTurn(t.role if t.role in ("user", "assistant") else "user", t.content[:MAX_TURN_CHARS])
                  for t in history if t.content.strip()][-MAX_HISTORY_TURNS:]
         context = None
         try:
             context = self._brief(room).brief.as_context()
-        except (InterviewError, PlutoError) as exc:  # the assistant still helps without a brief
+        except BotError as exc:  # the assistant still helps without a brief
             log.info("assistant for %s runs without a brief: %s", room.room_name, exc)
         try:
             reply = self.pluto.chat(room.room_name, message[:MAX_TURN_CHARS], context, turns)
@@ -657,7 +648,7 @@ class InterviewService:
 
     def _allowed(self, room: InterviewRoom, user: str, members: Collection[str] | None, what: str) -> InterviewRoom:
         if not self._may(room, user, members):
-            raise NotAllowedError(f"Only the interviewers, or people who can see this shortlist, can {what}.")
+            raise NotAllowed(f"Only the interviewers, or people who can see this shortlist, can {what}.")
         return room
 
     def _usable(self, room_id: str, user: str, members: Collection[str] | None, what: str) -> InterviewRoom:
@@ -670,7 +661,7 @@ class InterviewService:
     def _run(self, run_id: str | None) -> RunContext:
         run = self.scoring.get(run_id) if self.scoring is not None and run_id else None
         if run is None:
-            raise InterviewNotFoundError("That shortlist is no longer available.", hint="Run /pluto results.")
+            raise NotFoundHere("That shortlist is no longer available.", hint="Run /pluto results.")
 
         return RunContext(run.id, run.channel, run.thread_ts, run.job_description or "", list(run.candidates),
                           getattr(run, "user", "") or "")

@@ -23,19 +23,17 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from config import Secret
-from services.errors import ServiceError
+from services.errors import Refusal
 from services.nimrobo import NimroboClient, NimroboError
 from services.store import Store, now
 
 MAKE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 
 
-class KeyVaultError(ServiceError):
-    service = "Key vault"
+class KeyVaultError(Refusal):
+    """Personal keys are off here, a key is malformed, or Nimrobo no longer accepts it."""
 
-    @property
-    def user_message(self) -> str:
-        return f"{self.message} {self.hint}".strip()
+    service = "Key vault"
 
 
 @dataclass(frozen=True)

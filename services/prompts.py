@@ -15,15 +15,19 @@ from typing import Any
 
 import httpx
 
-from services.http import ServiceError
+from services.errors import BadInput, ServiceError
 
 SECTIONS = ("Goal", "Role", "Guidelines", "Constraints")
 FIELDS = ("goal", "role", "guidelines", "constraints")
 PATTERNS = {"interview": "Interview for a role", "research": "Research study", "instant": "Instant links"}
 
 
-class PromptError(ServiceError):
+class PromptError(BadInput):
     service = "Prompt"
+
+    @property
+    def user_message(self) -> str:
+        return f"{self.service} error: {super().user_message}"
 
 
 @dataclass

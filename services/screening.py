@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any, Protocol
 
-from services.errors import NotAllowed, NotFoundHere, Refusal, ServiceError
+from services.errors import BotError, NotAllowed, NotFoundHere, Refusal
 from services.nimrobo import NimroboError, VoiceLink
 from services.pluto import Candidate, PlutoClient, PlutoError
 from services.privacy import mask_email, mask_text, write_csv
@@ -563,7 +563,7 @@ class ScreeningService:
             try:
                 sections, source = self.voicelinks.draft("interview", brief, role)
                 return sections, source, ""
-            except ServiceError as exc:
+            except BotError as exc:
                 log.warning("screening: AI draft failed, using the template: %s", exc)
                 note = f"AI drafting failed ({exc.message}); the Interview template is filled in instead."
         sections = template("interview", role)

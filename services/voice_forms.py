@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.http import ServiceError
+from services.errors import BadInput
 from services.intake import IntakeError, _name_column, _sniff, decode
 from services.prompts import FIELDS, PromptSections, assemble_prompt
 
@@ -50,12 +50,8 @@ def parse_labels(text: str) -> tuple[list[str], list[str]]:
     return labels, problems
 
 
-class LabelFileError(ServiceError):
+class LabelFileError(BadInput):
     service = "Label file"
-
-    @property
-    def user_message(self) -> str:
-        return f"{self.message} {self.hint}".strip()
 
 
 @dataclass

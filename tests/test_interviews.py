@@ -12,13 +12,12 @@ from config import Settings
 from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
 from sandbox.pluto_sim import PlutoSimulator
 from services.access import AccessService
+from services.errors import NotAllowed, NotFoundHere
 from services.http import RetryPolicy
 from services.interviews import (
     IntakeLinkError,
-    InterviewNotFoundError,
     InterviewService,
     NoCandidateError,
-    NotAllowedError,
     RoomExpiredError,
     TranscriptError,
     transcript_text,
@@ -193,17 +192,17 @@ def test_outsiders_are_refused(env):
                    lambda: svc.analyze(room.id, TRANSCRIPT, user=MALLORY),
                    lambda: svc.add_interviewer(room.id, user=MALLORY, colleague=BOB, colleague_name="Bob",
                                                members={RITA, BOB})):
-        with pytest.raises(NotAllowedError):
+        with pytest.raises(NotAllowed):
             action()
-    with pytest.raises(NotAllowedError) as err:  # the colleague must be able to see the run
+    with pytest.raises(NotAllowed) as err:  # the colleague must be able to see the run
         svc.add_interviewer(room.id, user=RITA, colleague=MALLORY, colleague_name="Mallory", members={RITA, BOB})
     assert "Mallory can't see this shortlist" in err.value.user_message
-    with pytest.raises(NotAllowedError):
+    with pytest.raises(NotAllowed):
         svc.add_interviewer(room.id, user=RITA, colleague=BOB, colleague_name="Bob", members=None)
     assert sum(sim.calls.values()) == calls  # nothing reached Pluto
     # someone who can see the run may act
     assert svc.chat(room.id, user=BOB, message="Hi", members={RITA, BOB}).text
-    with pytest.raises(InterviewNotFoundError):
+    with pytest.raises(NotFoundHere):
         svc.get("nope")
 
 
@@ -223,9 +222,9 @@ def test_who_may_see_the_run_comes_from_the_access_service(env):
     room = start(env).room
     assert env.svc.chat(room.id, user=BOB, message="Hi").text  # a member of the run's channel
     assert env.svc.brief(room.id, user="U_ADMIN").brief.candidate_name == "Ada Lovelace"  # an admin
-    with pytest.raises(NotAllowedError):
+    with pytest.raises(NotAllowed):
         env.svc.chat(room.id, user=MALLORY, message="Hi")
-    with pytest.raises(NotAllowedError):
+    with pytest.raises(NotAllowed):
         env.svc.add_interviewer(room.id, user=RITA, colleague=MALLORY, colleague_name="Mallory", members=None)
     invite = env.svc.add_interviewer(room.id, user=RITA, colleague=BOB, colleague_name="Bob", members=None)
     assert invite.for_user == BOB
@@ -361,7 +360,7 @@ def test_transcript_text_reads_the_shapes_seen():
 
 def test_only_someone_who_may_see_the_run_starts_an_interview(env):
     sim, svc = env.sim, env.svc
-    with pytest.raises(NotAllowedError) as err:
+    with pytest.raises(NotAllowed) as err:
         svc.start("run1", env.ada.id, interviewer=MALLORY, interviewer_name="Mallory", members={RITA, BOB})
     assert "can see this shortlist" in err.value.user_message and not sim.rooms
     assert svc.start("run1", env.ada.id, interviewer=RITA, interviewer_name="Rita").room  # who started the run
@@ -393,7 +392,7 @@ def test_analyze_a_transcript_shared_as_a_file(env):
     for file, user in (({"id": "F9", "name": "cv.pdf", "mimetype": "application/pdf", "size": 10}, RITA),
                        ({"id": "F9", "name": "huge.txt", "size": 50 * 1024 * 1024}, RITA),
                        ({"id": "F1", "name": "call.vtt", "size": 200}, MALLORY)):
-        with pytest.raises((TranscriptError, NotAllowedError)):
+        with pytest.raises((TranscriptError, NotAllowed)):
             svc.analyze_file(room.id, file, user=user)
     assert fetched == ["F1", "F2", "F3"]
 
@@ -409,7 +408,7 @@ def test_interviewed_gives_each_candidate_their_latest_analysis(env):
     found = svc.interviewed([env.ada.id, env.alan.id])
     assert list(found) == [env.ada.id] and found[env.ada.id].id == second.id and found[env.ada.id].score is not None
     assert svc.allowed(second.id, user=RITA).id == second.id
-    with pytest.raises(NotAllowedError):
+    with pytest.raises(NotAllowed):
         svc.allowed(second.id, user=MALLORY, members={RITA})
 
 

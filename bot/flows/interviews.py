@@ -49,7 +49,7 @@ from bot.context import Services
 from bot.flows.scoring import SHORTLIST
 from bot.slack_out import SlackOut
 from bot.work import Reply
-from services.errors import Refusal, ServiceError
+from services.errors import BotError, Refusal
 from services.interviews import (
     AnalysisResult,
     ChatTurn,
@@ -119,7 +119,7 @@ def _open_room(services: Services, out: SlackOut, *, channel: str, thread_ts: st
         raise
     try:
         started = make(ts)
-    except ServiceError as exc:
+    except BotError as exc:
         out.update(channel, ts, error_message(f"Couldn't start the interview room for "
                                               f"{candidate_name or 'the interview'}.", hint=exc.user_message))
         return None
@@ -251,7 +251,7 @@ def ask_assistant(services: Services, out: SlackOut, room: InterviewRoom, event:
     try:
         _live(services, out, room.id, lambda: services.interviews.allowed(
             room.id, user=user, members=in_channel, live=True, what="ask the interview assistant"))
-    except ServiceError as exc:
+    except BotError as exc:
         privately(error_message(exc.user_message))
         return
     if not question:
@@ -266,7 +266,7 @@ def ask_assistant(services: Services, out: SlackOut, room: InterviewRoom, event:
     working = out.post(channel, thinking_message(question), thread)
     try:
         reply = services.interviews.chat(room.id, user=user, message=question, history=history, members=in_channel)
-    except ServiceError as exc:
+    except BotError as exc:
         out.update(channel, working, error_message(f"The assistant couldn't answer: {exc.user_message}"))
         if isinstance(exc, RoomExpiredError):
             refresh_card(services, out, services.interviews.get(room.id))
@@ -307,7 +307,7 @@ def analyze(services: Services, out: SlackOut, *, room_id: str, user: str, text:
             result = interviews.analyze_file(room_id, out.file(file_id), user=user, members=allowed)
         else:
             result = interviews.analyze(room_id, text, user=user, members=allowed)
-    except ServiceError as exc:
+    except BotError as exc:
         out.update(room.channel, ts, error_message("I couldn't analyze the interview.", hint=exc.user_message))
         return None
     except Exception:

@@ -30,7 +30,7 @@ from bot.blocks.pluto import (
 )
 from bot.context import Services
 from bot.slack_out import SlackOut
-from services.errors import ServiceError
+from services.errors import BotError
 from services.outbox import POSTED, POSTING
 from services.records import RunUpdate, ScoringRun
 
@@ -56,7 +56,7 @@ def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], ch
     scoring = services.scoring
     try:
         intake = scoring.check_file(file, user=user, channel=channel)
-    except ServiceError as exc:
+    except BotError as exc:
         out.reply_privately(channel, user, error_message(exc.user_message), thread_ts)
         return None
     if thread_ts is None:

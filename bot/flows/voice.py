@@ -20,7 +20,7 @@ from bot.blocks.voice import card_message, links_dm
 from bot.blocks.voice_projects import done_view, file_links_message, review_view
 from bot.context import Services
 from bot.slack_out import SlackOut
-from services.errors import ServiceError
+from services.errors import BotError
 from services.records import BatchResult
 from services.voice_forms import VoiceForm
 
@@ -88,7 +88,7 @@ def prepare_links(services: Services, out: SlackOut, client: WebClient, *, view_
     try:
         label_file = voicelinks.read_label_file(out.file(form.labels_file)) if form.labels_file else None
         review = voicelinks.prepare(form, channel=channel, creator=user, label_file=label_file)
-    except ServiceError as exc:
+    except BotError as exc:
         show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}"))
         return
     if review.needs_answer:
@@ -104,7 +104,7 @@ def confirm_links(services: Services, out: SlackOut, client: WebClient, *, view_
     """Create a reviewed batch as chosen; the links by DM, the card in the channel, the outcome in the form."""
     try:
         result = services.voicelinks.confirm(batch_id, user, choice)
-    except ServiceError as exc:
+    except BotError as exc:
         show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}"))
         return
     deliver(services, out, result)

@@ -25,7 +25,7 @@ from bot.flows.scoring import cancel_run
 from bot.slack_out import SlackOut
 from bot.work import Reply, defer, defer_modal
 from handlers import inject
-from services.errors import ServiceError
+from services.errors import BotError
 from services.records import CandidateRef, PageRef
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def on_questions(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
                       thread or scoring.run(ref.run_id).thread_ts)
         try:
             message = questions_message(name, scoring.questions(ref, user=user))
-        except ServiceError as exc:
+        except BotError as exc:
             message = error_message(exc.user_message)
         except Exception:
             log.exception("interview questions for %s failed", ref)

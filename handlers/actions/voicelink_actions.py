@@ -36,7 +36,7 @@ from bot.slack_out import SlackOut, respond_privately
 from bot.work import Reply, defer, defer_modal
 from handlers import inject
 from handlers.commands.voicelink_manage import LINKS_PER_PAGE
-from services.errors import ServiceError
+from services.errors import BotError
 from services.prompts import as_dict
 from services.records import ChannelProject, LinkRef, PageRef, SessionRef
 
@@ -99,7 +99,7 @@ def on_project_options(ack: Ack, payload: dict[str, Any], services: Services) ->
     try:
         found = services.voicelinks.search_projects(payload.get("value") or "", user=payload["user"]["id"],
                                                     limit=99 if new_study else 100, wait=OPTIONS_WAIT)
-    except ServiceError as exc:
+    except BotError as exc:
         ack(**project_options([], new_study=new_study, problem=exc.user_message))
         return
     ack(**project_options(found, new_study=new_study))
@@ -117,7 +117,7 @@ def on_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
         try:
             sections, source = services.voicelinks.draft(action.get("value") or "interview",
                                                          values.get("brief", ""), values.get("name", ""))
-        except ServiceError as exc:  # show the reason in the modal; the form stays as typed
+        except BotError as exc:  # show the reason in the modal; the form stays as typed
             refresh_modal(client, body, ai, note=f":warning: {exc.user_message}")
             return
         note = "Drafted with AI from your brief: review before creating." if source == "ai" else \
@@ -142,7 +142,7 @@ def on_project_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], cli
                                                          values.get("name", ""))
             extra, note = as_dict(sections), ("Drafted with AI from your brief: review before creating."
                                               if source == "ai" else "Filled from a template (no OpenAI key is set).")
-        except ServiceError as exc:
+        except BotError as exc:
             extra, note = {}, f":warning: {exc.user_message}"
         new = project_form(values={**values, **extra}, v=meta.get("v", 1) + 1, note=note, ai=ai,
                            channel=meta.get("channel", ""))

@@ -13,7 +13,7 @@ from bot.context import Services
 from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
-from services.errors import ServiceError
+from services.errors import BotError
 
 
 def on_login(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
@@ -28,7 +28,7 @@ def on_login(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCl
     def check() -> None:
         try:
             result = login_result_view(services.keys.login(user, key))
-        except ServiceError as exc:
+        except BotError as exc:
             result = login_result_view(None, exc.user_message)
         client.views_update(view_id=view_id, view=result.to_dict())
 

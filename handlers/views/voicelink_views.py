@@ -28,7 +28,7 @@ from bot.flows.voice import confirm_links, deliver, open_working, prepare_links
 from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
-from services.errors import ServiceError
+from services.errors import BotError
 from services.voice_forms import validate_edit_form, validate_voice_form
 
 
@@ -48,7 +48,7 @@ def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
     if form is not None and meta.get("run_id"):  # "Voice-screen top N": each label must be a candidate of the run
         try:
             problems = services.screening.check_labels(meta["run_id"], form.labels)
-        except ServiceError as exc:  # the run is gone: say so under the field, never leave Slack unanswered
+        except BotError as exc:  # the run is gone: say so under the field, never leave Slack unanswered
             problems = [exc.user_message]
         if problems:
             errors = {"labels": ("Each line must be a candidate of this run: " + "; ".join(problems))[:150]}
