@@ -19,7 +19,9 @@ named ``*_json`` hold JSON.
 Schema changes are versioned migrations: one module per migration in
 ``services/migrations/`` named ``mNNN_description.py`` with ``def up(db)``, where ``db`` is a
 :class:`Schema` (``db["table"].create({...}, pk=...)``, ``.add_column``, ``.create_index``,
-``db.execute(sql)``). They run in name order at start-up and each runs once, in its own
+``db.execute(sql)``). Numbers are unique; a migration renumbered later lists its old names in
+``FORMERLY``, so a database that ran it under one of them does not run it again. They run in
+name order at start-up and each runs once, in its own
 transaction; a second replica starting at the same time waits on a lock (a PostgreSQL
 advisory lock, a file lock beside the SQLite file) and then finds them applied. Number
 ranges: 000-099 core, 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice
@@ -119,6 +121,13 @@ class Store:
                 done = {r[0] for r in conn.exec_driver_sql("select name from schema_migrations")}
             for name, module in _migration_modules():
                 if name in done:
+                    continue
+                former = [old for old in getattr(module, "FORMERLY", ()) if old in done]
+                if former:  # renumbered: it ran under its old name; record the new one too (the old row stays
+                    with self._begin() as conn:  # for a replica still running the previous release)
+                        conn.execute(sa.text("insert into schema_migrations (name, applied_at) "
+                                             "select :n, applied_at from schema_migrations where name = :o"),
+                                     {"n": name, "o": former[0]})
                     continue
                 with self._begin() as conn:
                     module.up(Schema(conn))

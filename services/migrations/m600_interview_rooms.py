@@ -5,10 +5,10 @@ they are handed to one person in memory and never stored. This table keeps what 
 Interview card, the brief, the assistant and the debrief need.
 """
 
-import sqlite_utils
+from services.store import Schema
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["interview_rooms"].create(
         {
             "id": str,  # ours; what buttons carry

@@ -8,10 +8,10 @@
 * ``screening_dm``: who asked for completions by DM, per board.
 """
 
-from typing import Any
+from services.store import Schema
 
 
-def up(db: Any) -> None:
+def up(db: Schema) -> None:
     db["screening_boards"].create(
         {
             "id": str,

@@ -1,9 +1,15 @@
-"""Recruiters' own Nimrobo keys, encrypted at rest (services/keys.py)."""
+"""Recruiters' own Nimrobo keys, encrypted at rest (services/keys.py).
 
-import sqlite_utils
+Numbered m600 until two migrations shared that number: a database that ran it as ``m600_user_keys``
+has it applied already (``FORMERLY``), and it does not run again.
+"""
+
+from services.store import Schema
+
+FORMERLY = ("m600_user_keys",)
 
 
-def up(db: sqlite_utils.Database) -> None:
+def up(db: Schema) -> None:
     db["user_keys"].create(
         {
             "user_id": str,
