@@ -3,7 +3,7 @@
 
     python3 dev.py run     # start the bot (the sandbox when no Slack credentials are set)
     python3 dev.py run --socket  # the sandbox with the bot in Socket Mode, as most teams deploy it
-    python3 dev.py test    # ruff, then every test (on SQLite and PostgreSQL)
+    python3 dev.py test    # ruff, mypy, then every test (on SQLite and PostgreSQL)
     python3 dev.py doctor  # check the settings and that every configured backend answers
 
 Needs only Python 3.11+ and access to PyPI. Dependencies go into ./.venv and are
@@ -88,11 +88,13 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), "-m", "bot", "doctor", *argv[1:]])
     ensure_postgres()
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."])
+    # Type checking of the shipped code (bot, handlers, services, config; [tool.mypy] in pyproject.toml).
+    types = subprocess.call([str(PYTHON), "-m", "mypy"])
     # Two pytest workers (pytest-xdist): every test starts its own servers on ephemeral ports and
     # keeps its state in its own temp folder, so they run side by side on a 2-core machine.
     workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "2"]
     tests = subprocess.call([str(PYTHON), "-m", "pytest", *workers, *argv[1:]])
-    return tests or lint
+    return tests or lint or types
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def _tried(exc: BaseException, fallback: str) -> str:
     """The URL a failed request went to (from the transport error behind ``exc``), else ``fallback``."""
     for error in (exc, exc.__cause__, exc.__context__):
         try:
-            return str(error.request.url)  # type: ignore[union-attr]
+            return str(error.request.url)  # type: ignore[union-attr]  # None or no .request: caught below
         except (AttributeError, RuntimeError):
             continue
     return fallback
@@ -193,7 +193,7 @@ def check_openai(settings: Settings, transport: Any = None) -> Check:
                      "set OPENAI_API_KEY to draft them with AI", optional=True)
     client = openai.OpenAI(api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url or None,
                            timeout=DOCTOR_TIMEOUT, max_retries=1,
-                           http_client=httpx.Client(transport=transport) if transport else None)
+                           http_client=httpx.Client(transport=transport) if transport else None)  # type: ignore[arg-type]  # openai types it against its own httpx copy
     try:
         client.models.list()
     except openai.AuthenticationError:

@@ -51,6 +51,7 @@ def build_asgi(app: App | None, health: Callable[[], dict[str, Any]], *, dispatc
         if len(body) > MAX_BODY:
             return PlainTextResponse("Payload too large", status_code=413)
         bolt_request = to_bolt_request(request, body)
+        assert app is not None  # the events route exists only with an app (HTTP mode)
         bolt_response = await anyio.to_thread.run_sync(app.dispatch, bolt_request, limiter=limiter)
         return to_starlette_response(bolt_response)
 

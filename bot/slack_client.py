@@ -115,9 +115,9 @@ class SlackWriteLimiter:
             until = self._clock() + seconds
             rule = self.rules.get(method) or (1.0, 1.0)
             self.rules.setdefault(method, rule)
-            for (m, _), bucket in self._buckets.items():
+            for (m, _), paused in self._buckets.items():
                 if m == method:
-                    bucket.paused_until = max(bucket.paused_until, until)
+                    paused.paused_until = max(paused.paused_until, until)
             bucket = self._bucket(method, "")
             if bucket is not None:
                 bucket.paused_until = max(bucket.paused_until, until)
@@ -162,7 +162,7 @@ class BotWebClient(WebClient):
                                              PausingRateLimitHandler(self.limiter)])
         super().__init__(*args, **kwargs)
 
-    def api_call(self, api_method: str, **kwargs: Any) -> Any:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
         args = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
         channel = str(args.get("channel") or args.get("channel_id") or "") if isinstance(args, dict) else ""
         self.limiter.acquire(api_method, channel)

@@ -190,11 +190,11 @@ class BackoffSocketModeClient(SocketModeClient):
     def connect(self) -> None:
         old = self.current_session
         if old is not None:
-            old.close = functools.partial(_close_now, old)  # type: ignore[method-assign]
+            old.close = functools.partial(_close_now, old)  # type: ignore[method-assign]  # patched on purpose: see above
         super().connect()
         new = self.current_session
         if new is not None and new is not old and new.sock is not None:
-            new.sock = _EndAwareSocket(new.sock)  # type: ignore[assignment]
+            new.sock = _EndAwareSocket(new.sock)  # type: ignore[assignment]  # a socket wrapper, typed as socket
 
     def disconnect(self) -> None:
         if self.current_session is not None:
@@ -287,7 +287,7 @@ class BotSocketModeHandler(SocketModeHandler):
         self.client = BackoffSocketModeClient(app_token=app_token, logger=app.logger, web_client=web_client,
                                               proxy=app.client.proxy, ping_interval=ping_interval,
                                               concurrency=concurrency)
-        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]  # slack_sdk types it too narrowly
 
 
 class SocketModeRunner:

@@ -37,13 +37,13 @@ from services.errors import BotError
 
 log = logging.getLogger(__name__)
 
-Reply = Callable[[Message], None]
+Reply = Callable[[Message], object]  # what it returns (a ts, say) is not used
 
 
 @dataclass
 class _Job:
     user: str
-    fn: Callable[[], None]
+    fn: Callable[[], object]
     what: str
 
 
@@ -77,7 +77,7 @@ class WorkPool:
             thread.start()
 
     # -- submitting --------------------------------------------------------------------
-    def submit(self, user: str, fn: Callable[[], None], *, what: str = "work",
+    def submit(self, user: str, fn: Callable[[], object], *, what: str = "work",
                on_queued: Callable[[int], None] | None = None) -> None:
         """Queue ``fn`` for ``user``; call ``on_queued(ahead)`` when it can't start right away."""
         user = user or "-"
@@ -168,7 +168,7 @@ class WorkPool:
 
 
 # -- after the ack ---------------------------------------------------------------------------
-def defer(pool: WorkPool, user: str, fn: Callable[[], None], reply: Reply, what: str) -> None:
+def defer(pool: WorkPool, user: str, fn: Callable[[], object], reply: Reply, what: str) -> None:
     """After the ack: run ``fn`` on the bounded work pool, never on the ack path.
 
     When every worker is busy the person who asked hears at once, privately, that their
@@ -208,7 +208,7 @@ def queued_notice(what: str, ahead: int) -> Message:
     return Message(text=text, blocks=[context(text)])
 
 
-def run_safely(fn: Callable[[], None], reply: Reply, what: str) -> None:
+def run_safely(fn: Callable[[], object], reply: Reply, what: str) -> None:
     """Run slow work after the ack; report any failure to the person who asked."""
     try:
         fn()

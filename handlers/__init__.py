@@ -36,7 +36,7 @@ def inject(listener: Callable[..., Any], services: Services) -> Callable[..., An
         return listener(**kwargs, services=services)
 
     # Bolt passes the arguments a listener names; show it every name but ``services``.
-    bound.__signature__ = signature.replace(  # type: ignore[attr-defined]
+    bound.__signature__ = signature.replace(  # type: ignore[attr-defined]  # read by Bolt's inspect.signature
         parameters=[p for name, p in signature.parameters.items() if name != "services"])
     bound.__name__ = getattr(listener, "__name__", "listener")
     return bound

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
 
 from bot.blocks import Message, context, header, picker_message, section
 from bot.context import Services
@@ -104,7 +105,7 @@ class CommandRouter:
     def help_message(self, note: str = "") -> Message:
         lines = [f"• `{self.command} {s.usage}` — {s.summary}\n    e.g. `{self.command} {s.example}`"
                  for s in self.subcommands]
-        blocks = [header(self.title)]
+        blocks: list[Block] = [header(self.title)]
         if note:
             blocks.append(section(f":information_source: {note}"))
         blocks.append(section("\n".join(lines)))

@@ -253,7 +253,7 @@ class SlackPayloads:
         response = self._deliver_interaction(payload, **kw)
         if view.get("id"):
             outcome = self.slack.apply_view_ack(view["id"], response.status_code, response.ack)
-            response.view_outcome = outcome  # type: ignore[attr-defined]
+            response.view_outcome = outcome  # type: ignore[attr-defined]  # the test bed's note on the response
         return response
 
     def close_view(self, view: dict[str, Any], user: str = DEFAULT_USER, **kw: Any) -> Any:
@@ -422,7 +422,7 @@ class SlackSigner(SlackPayloads):
                   "Content-Type": content_type, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
                   **(headers or {})}
         response = self.http.post(url or self.url, content=body.encode(), headers=signed)
-        response.ack = _parse_ack(response)  # type: ignore[attr-defined]
+        response.ack = _parse_ack(response)  # type: ignore[attr-defined]  # the test bed's note on the response
         return response
 
     def _deliver_command(self, form: dict[str, str], **kw: Any) -> httpx.Response:

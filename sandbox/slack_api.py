@@ -748,7 +748,7 @@ class SlackStandIn(SimServer):
                 body["response_metadata"] = {"messages": [f"[ERROR] {d}" for d in exc.detail]}
             return json_response(body)
         if self._answer_lost(method, params):
-            request.lose_answer = True  # type: ignore[attr-defined] - read by handle()
+            request.lose_answer = True  # type: ignore[attr-defined]  # read by handle()
         return json_response({"ok": True, **result})
 
     @staticmethod

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -105,7 +106,7 @@ def send(
     *,
     policy: RetryPolicy,
     safe: bool | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> httpx.Response:
     """Send a request with the retry rules above.
 
@@ -126,7 +127,7 @@ def send(
             response = client.request(method, url, **kwargs)
         except httpx.TransportError as exc:
             maybe_sent = not isinstance(exc, _NOT_SENT)
-            exc.request_maybe_sent = maybe_sent  # type: ignore[attr-defined]
+            exc.request_maybe_sent = maybe_sent  # type: ignore[attr-defined]  # our mark on httpx's exception
             if (not safe and maybe_sent) or not _may_retry(policy, attempt, started, 0):
                 raise
             delay = policy.backoff(attempt)

@@ -160,7 +160,7 @@ class KeyService:
         self.shared = shared
         self.make_client = make_client
         self.fallback = fallback
-        self.on_revoked: Callable[[str], None] | None = None
+        self.on_revoked: Callable[[str], object] | None = None
         self._clients: dict[str, tuple[str, NimroboClient]] = {}
         self._retired: list[NimroboClient] = []
         self._lock = threading.Lock()

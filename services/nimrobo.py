@@ -89,6 +89,7 @@ class NimroboError(ServiceError):
     """Every failure of the Nimrobo client: ``status``, the API's ``message``, ``endpoint``, and a ``hint``."""
 
     service = "Nimrobo"
+    created: list[Any]  # set only on a batch create that failed part-way (the links made before it)
 
     @property
     def user_message(self) -> str:
@@ -280,7 +281,7 @@ def _post_in_parts(post: Callable[[list[str]], list[VoiceLink]], labels: list[st
 
 
 def _with_created(exc: NimroboError, created: list[VoiceLink]) -> NimroboError:
-    exc.created = list(created)  # type: ignore[attr-defined]
+    exc.created = list(created)
     return exc
 
 
@@ -468,7 +469,7 @@ class NimroboClient:
         names = {"description": "description", "landing_page_title": "landingPageTitle",
                  "landing_page_info": "landingPageInfo", "time_limit_minutes": "timeLimitMinutes",
                  "evaluator": "evaluator"}
-        body = {"name": name, "prompt": prompt}
+        body: dict[str, Any] = {"name": name, "prompt": prompt}
         for key, value in fields.items():
             body[names[key]] = _evaluator_body(value) if key == "evaluator" else value
         _, data = self._request("PATCH", f"/v1/projects/{project_id}", json=body)

@@ -119,7 +119,7 @@ def draft_sections(pattern: str, brief: str, subject: str = "", *, api_key: str 
     import openai
 
     client = openai.OpenAI(api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=1,
-                           http_client=httpx.Client(transport=transport, timeout=timeout) if transport else None)
+                           http_client=httpx.Client(transport=transport, timeout=timeout) if transport else None)  # type: ignore[arg-type]  # openai types it against its own httpx copy
     kind = PATTERNS.get(pattern, pattern)
     messages = [
         {"role": "system", "content": "You write prompts for an AI voice interviewer. Write four sections: Goal, "
@@ -127,8 +127,8 @@ def draft_sections(pattern: str, brief: str, subject: str = "", *, api_key: str 
         {"role": "user", "content": f"Pattern: {kind}\nSubject: {subject or '-'}\nBrief:\n{brief or '-'}"},
     ]
     try:
-        response = client.chat.completions.create(
-            model=model, messages=messages,  # type: ignore[arg-type]
+        response = client.chat.completions.create(  # type: ignore[call-overload]  # plain dicts for its TypedDicts
+            model=model, messages=messages,
             response_format={"type": "json_schema",
                              "json_schema": {"name": "voice_prompt", "strict": True, "schema": SCHEMA}})
         data: Any = json.loads(response.choices[0].message.content or "{}")

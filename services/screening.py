@@ -609,7 +609,7 @@ class ScreeningService:
             existing = self.board_for_run(run.id)
             if existing is not None:
                 return existing, False
-            row = {"id": uuid.uuid4().hex[:12], "run_id": run.id, "channel": run.channel,
+            row: dict[str, Any] = {"id": uuid.uuid4().hex[:12], "run_id": run.id, "channel": run.channel,
                    "thread_ts": run.thread_ts, "message_ts": None, "created_by": user,
                    "project_name": project_name, "project_id": None, "request_json": request,
                    "batch_ids_json": [], "sort": DEFAULT_SORT, "page": 1, "created_at": now(), "updated_at": now()}
@@ -755,7 +755,7 @@ class ScreeningService:
             state = "ready"
         else:
             state = {"pending": "pending", "error": "error", "none": "none"}.get(note.evaluation_note, "pending")
-        values = {"outcome": note.status, "evaluation_json": [list(a) for a in answers] if answers else None,
+        values: dict[str, Any] = {"outcome": note.status, "evaluation_json": [list(a) for a in answers] if answers else None,
                   "evaluation_state": state, "summary": summary_text(note.summary),
                   "recommendation": recommendation_of(note.summary, answers), "completed_at": note.completed_at}
         same = all(link.get(k) == v for k, v in values.items())

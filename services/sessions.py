@@ -309,10 +309,10 @@ class SessionService:
             found[(row.session_id or "", row.channel)] = Target(
                 row.session_id or "", row.channel, row.thread_ts, row.kind, row.project_id, row.label or "", row.id,
                 owner=row.creator or "")
-        for row in self.store.rows(WATCHES):
-            found.setdefault((row["session_id"], row["channel"]), Target(
-                row["session_id"], row["channel"], row["thread_ts"], row["kind"] or "project", row["project_id"],
-                row.get("label") or "", owner=row.get("requested_by") or ""))
+        for watch in self.store.rows(WATCHES):
+            found.setdefault((watch["session_id"], watch["channel"]), Target(
+                watch["session_id"], watch["channel"], watch["thread_ts"], watch["kind"] or "project",
+                watch["project_id"], watch.get("label") or "", owner=watch.get("requested_by") or ""))
         subscribed = self._subscribed()
         owners = {r["project_id"]: r.get("created_by") or "" for r in self.store.rows(SUBSCRIPTIONS)}
         backoff = self.backoff

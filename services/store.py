@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -227,10 +227,12 @@ class Store:
 
     def _dialect_insert(self, table: sa.Table) -> Any:
         if self.is_postgres:
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(table)
+            from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+            return postgres_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     def upsert(self, table: str, row: dict[str, Any], pk: str | tuple[str, ...]) -> None:
         """Insert ``row``, or update the given columns of the row with the same ``pk``."""
@@ -496,6 +498,14 @@ def _encode(row: dict[str, Any]) -> dict[str, Any]:
             v = json.dumps(v)
         out[k] = _plain(v)
     return out
+
+
+@overload
+def _decode(row: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@overload
+def _decode(row: None) -> None: ...
 
 
 def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:

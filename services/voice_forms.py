@@ -31,7 +31,9 @@ LABEL_HEADERS = ("name", "names", "full_name", "candidate", "candidates", "candi
 
 def parse_labels(text: str) -> tuple[list[str], list[str]]:
     """One label a line. Blank lines are skipped; punctuation-only lines and duplicates are problems."""
-    labels, problems, seen = [], [], {}
+    labels: list[str] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
     for number, line in enumerate((text or "").splitlines(), start=1):
         label = line.strip()
         if not label:
@@ -93,9 +95,9 @@ def _rows(text: str, filename: str) -> tuple[list[tuple[int, str]], str]:
     first = next((line for line in lines if line.strip()), "")
     delimiter, body = _sniff(text)
     if filename.lower().endswith(".txt") or delimiter not in first:
-        header = _label_key(first.strip().strip('"')).replace(" ", "_") in LABEL_HEADERS
+        has_header = _label_key(first.strip().strip('"')).replace(" ", "_") in LABEL_HEADERS
         rows = [(n, line.strip().strip('"').strip()) for n, line in enumerate(lines, start=1) if line.strip()]
-        return (rows[1:] if header else rows), "each line"
+        return (rows[1:] if has_header else rows), "each line"
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
     table = [(reader.line_num, row) for row in reader]
     table = [(n, row) for n, row in table if any(cell.strip() for cell in row)]

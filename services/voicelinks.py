@@ -217,9 +217,9 @@ class VoiceLinkService:
             self._changed_project(project)
             return project
         if mode is None and batch.pattern == "interview":
-            project = self.nimrobo.find_project(batch.project_name)
-            if project is not None:
-                return project
+            found = self.nimrobo.find_project(batch.project_name)
+            if found is not None:
+                return found
         project = self.nimrobo.create_project(
             batch.project_name, request["prompt"], landing_page_title=request["landing_page_title"],
             landing_page_info=request["landing_page_info"], time_limit_minutes=request["time_limit_minutes"],
@@ -368,8 +368,8 @@ class VoiceLinkService:
     def use(self, channel: str, query: str, user: str) -> ChannelProject:
         """Make the project ``query`` names (an id from a select, or a name) the channel's default."""
         project = self.project(query)
-        row = {"channel": channel, "project_id": project.id, "project_name": project.name, "set_by": user,
-               "set_at": now()}
+        row: dict[str, Any] = {"channel": channel, "project_id": project.id, "project_name": project.name,
+                               "set_by": user, "set_at": now()}
         self.store.upsert(DEFAULTS, row, pk="channel")
         return ChannelProject(**row)
 

@@ -310,7 +310,7 @@ def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, chec
         for check in checks:
             icon = ":information_source:" if getattr(check, "optional", False) else \
                 (":white_check_mark:" if check.ok else ":x:")
-            fix = f" — fix: {check.fix}" if not check.ok and getattr(check, "fix", "") else ""
+            fix = f" — fix: {check.fix}" if not check.ok and str(getattr(check, "fix", "")) else ""
             lines.append(f"{icon} *{mrkdwn_escape(check.name)}*: {mrkdwn_escape(clip(check.detail, 200))}"
                          f"{mrkdwn_escape(fix)}")
         blocks += [divider(), section("*Health checks* (admins only)\n" + "\n".join(lines[:20])),

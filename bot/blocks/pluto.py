@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.models.blocks import InputBlock, NumberInputElement, PlainTextInputElement
+from slack_sdk.models.blocks import Block, InputBlock, NumberInputElement, PlainTextInputElement
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
@@ -76,7 +76,7 @@ def preview_message(report: IntakeReport) -> Message:
     lines = [f"*{report.rows}* candidate rows found in *{mrkdwn_escape(report.filename)}* "
              f"({report.encoding}, {report.delimiter_name}-separated).", f"Columns: {columns}",
              f"Names from: `{report.name_column}`"]
-    blocks = [section("\n".join(lines))]
+    blocks: list[Block] = [section("\n".join(lines))]
     if report.warnings:
         blocks.append(context(":warning: " + "; ".join(report.warnings)))
     return Message(text=f"{report.rows} candidates found; sending to Pluto.", blocks=blocks)
@@ -131,7 +131,7 @@ def cancel_prompt(run: ScoringRun, position: int) -> Message:
 def progress_message(filename: str, snap: ProgressSnapshot) -> Message:
     phase = {"extracting": "Extracting candidate data", "waiting_confirmation": "Extraction done",
              "scoring": "AI scoring", "complete": "Done", "idle": "Starting"}.get(snap.status, snap.phase)
-    blocks = [section(f"*{phase}* · {mrkdwn_escape(filename)}\n`{progress_bar(snap.percent)}`\n{snap.label}")]
+    blocks: list[Block] = [section(f"*{phase}* · {mrkdwn_escape(filename)}\n`{progress_bar(snap.percent)}`\n{snap.label}")]
     if snap.top_preview:
         top = " · ".join(f"{i + 1}. {mrkdwn_escape(n)} ({_fmt(s)})" for i, (n, s) in enumerate(snap.top_preview[:5]))
         blocks.append(context(f"Top so far: {top}"))

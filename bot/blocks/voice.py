@@ -426,10 +426,10 @@ def summary_message(summary: Summary, ref: SessionRef) -> Message:
             section(f":hourglass_flowing_sand: The summary is being {what}. Ask again in a minute."),
             actions(button("Refresh", "voicelink_summary", value))])
     body = summary.summary
-    text = body.get("overview") if isinstance(body, dict) else str(body)
+    overview = body.get("overview") if isinstance(body, dict) else str(body)
     points = body.get("keyPoints", []) if isinstance(body, dict) else []
-    lines = [f"*Summary*\n{mrkdwn_escape(str(text))}"] + [f"• {mrkdwn_escape(str(p))}" for p in points[:20]]
-    return Message(text=f"Summary: {text}", blocks=[section("\n".join(lines)),
+    lines = [f"*Summary*\n{mrkdwn_escape(str(overview))}"] + [f"• {mrkdwn_escape(str(p))}" for p in points[:20]]
+    return Message(text=f"Summary: {overview}", blocks=[section("\n".join(lines)),
                                                     actions(button("Regenerate", "voicelink_regenerate", value))])
 
 

@@ -152,6 +152,7 @@ def start_adhoc(services: Services, out: SlackOut, *, user: str, channel: str, c
     run = services.scoring.latest(channel) if candidate_name else None
     if run is not None and not services.access.may_see_run(user, run.id).allowed:
         run = None  # not theirs to see: the room stays ad-hoc
+    if run is not None:
         exact = [c for c in services.scoring.find(run, candidate_name)
                  if c.name.casefold() == candidate_name.casefold()]
         if len(exact) == 1:

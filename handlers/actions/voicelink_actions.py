@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -377,7 +378,7 @@ def on_pick_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], clien
     defer(services.work, body["user"]["id"], work, private(respond), "cancel link")
 
 
-LISTENERS = {
+LISTENERS: dict[str, Callable[..., None]] = {
     "voicelink_pattern": on_pattern, "voicelink_draft": on_draft, "voicelink_retry": on_retry,
     "voicelink_cancel": on_cancel, "voicelink_list_next": on_page, "voicelink_list_prev": on_page,
     "voicelink_edit_instant": on_edit_instant, "voicelink_project": on_project,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from slack_sdk.models.views import View
+
 from bot.blocks import paginate
 from bot.blocks.voice import (
     cancel_confirm,
@@ -44,13 +46,13 @@ def project(cmd: CommandRequest) -> None:
         cmd.client.views_open(trigger_id=cmd.trigger_id, view=view.to_dict())
         return
     if words[0].lower() == "edit" and len(words) > 1:
-        def build() -> object:
+        def build() -> View:
             found = voicelinks.project(words[1])
             found, sections = voicelinks.editable_project(found.id)
             return edit_project_modal(found, as_dict(sections))
 
         body = {"trigger_id": cmd.trigger_id, "user": {"id": cmd.user_id}}
-        defer_modal(cmd.services.work, cmd.client, body, "Edit project", "Loading the project…", build,  # type: ignore[arg-type]
+        defer_modal(cmd.services.work, cmd.client, body, "Edit project", "Loading the project…", build,
                     cmd.reply, "/voicelink project edit")
         return
     defer(cmd.services.work, cmd.user_id,

@@ -4,6 +4,7 @@ The ``app_mention`` event itself is routed in :mod:`handlers.events.mentions`.""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -45,8 +46,8 @@ def score_from_message(services: Services, client: WebClient, event: dict[str, A
         return
     for file in csvs[:MAX_FILES]:
         defer(services.work, user,
-              lambda f=file: start_scoring(services, out, file=f, channel=channel, thread_ts=ts, user=user,
-                                           job_description=job_description(text)),
+              functools.partial(start_scoring, services, out, file=file, channel=channel, thread_ts=ts, user=user,
+                                job_description=job_description(text)),
               lambda m: out.reply_privately(channel, user, m), "score from a message")
 
 

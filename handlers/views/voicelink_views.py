@@ -44,7 +44,7 @@ def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
     meta = json.loads(view.get("private_metadata") or "{}")
     pattern = meta.get("pattern", "interview")
     study = tuple(meta["study"]) if pattern == "research" and meta.get("study") else None
-    form, errors = validate_voice_form(pattern, read_values(view["state"]["values"]), existing=study)  # type: ignore[arg-type]
+    form, errors = validate_voice_form(pattern, read_values(view["state"]["values"]), existing=study)
     if form is not None and meta.get("run_id"):  # "Voice-screen top N": each label must be a candidate of the run
         try:
             problems = services.screening.check_labels(meta["run_id"], form.labels)
