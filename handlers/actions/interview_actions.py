@@ -7,70 +7,50 @@ the transcript form); everything else runs on the work pool and answers the clic
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
+from slack_bolt import App
+from slack_sdk.models.views import View
 
 from bot.context import Services
 from bot.flows import interviews
-from bot.slack_out import SlackOut
-from bot.work import defer, defer_modal, run_safely
+from bot.work import run_safely
 from handlers import inject
-from handlers.actions.pluto_actions import private_reply, where
+from handlers.steps import Click, deferred, listener, modal
 
 
-def on_invite(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-              services: Services) -> None:
+@deferred("invite candidate")
+def on_invite(click: Click) -> None:
     """A candidate join link, only to the person who clicked (to send on)."""
-    ack()
-    user, reply = body["user"]["id"], private_reply(client, body)
-    defer(services.work, user,
-          lambda: interviews.invite_candidate(services, SlackOut(client), action["value"], user, reply),
-          reply, "invite candidate")
+    interviews.invite_candidate(click.services, click.out, click.value, click.user, click.reply)
 
 
-def on_add(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-           services: Services) -> None:
-    """The colleague picker; the link goes to the colleague by DM once they are picked."""
-    ack()
-    channel, _, thread = where(body)
-    run_safely(lambda: interviews.open_add_interviewer(services, client, body["trigger_id"], action["value"],
-                                                       channel, thread),
-               private_reply(client, body), "add interviewer")
+@listener
+def on_add(click: Click) -> None:
+    """The colleague picker (opened at once: it needs the trigger id); the link goes to the colleague by DM
+    once they are picked."""
+    run_safely(lambda: interviews.open_add_interviewer(click.services, click.client, click.body["trigger_id"],
+                                                       click.value, click.channel, click.thread),
+               click.reply, "add interviewer")
 
 
-def on_brief(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-             services: Services) -> None:
-    ack()
-    user = body["user"]["id"]
-    defer_modal(services.work, client, body, "Interview brief", "Preparing the brief…",
-                lambda: interviews.brief_view_for(services, SlackOut(client), action["value"], user),
-                private_reply(client, body), "interview brief")
+@modal("Interview brief", "Preparing the brief…", "interview brief")
+def on_brief(click: Click) -> View:
+    return interviews.brief_view_for(click.services, click.out, click.value, click.user)
 
 
-def on_voice(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-             services: Services) -> None:
+@modal("AI voice session", "Creating your AI voice session…", "AI voice session")
+def on_voice(click: Click) -> View:
     """A realtime session's client secret, in a modal only the clicker sees."""
-    ack()
-    user = body["user"]["id"]
-    defer_modal(services.work, client, body, "AI voice session", "Creating your AI voice session…",
-                lambda: interviews.voice_view_for(services, SlackOut(client), action["value"], user),
-                private_reply(client, body), "AI voice session")
+    return interviews.voice_view_for(click.services, click.out, click.value, click.user)
 
 
-def on_analyze(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-               services: Services) -> None:
+@modal("Analyze interview", "Looking for transcripts…", "analyze interview")
+def on_analyze(click: Click) -> View:
     """The transcript form (its voice-interview choices take a moment to look up)."""
-    ack()
-    channel, user, thread = where(body)
-    defer_modal(services.work, client, body, "Analyze interview", "Looking for transcripts…",
-                lambda: interviews.analyze_form(services, SlackOut(client), action["value"], user, channel, thread),
-                private_reply(client, body), "analyze interview")
+    return interviews.analyze_form(click.services, click.out, click.value, click.user, click.channel, click.thread)
 
 
 def register(app: App, services: Services) -> None:
-    for action_id, listener in (("interview_invite", on_invite), ("interview_add", on_add),
+    for action_id, fn in (("interview_invite", on_invite), ("interview_add", on_add),
                                 ("interview_brief", on_brief), ("interview_voice", on_voice),
                                 ("interview_analyze", on_analyze)):
-        app.action(action_id)(inject(listener, services))
+        app.action(action_id)(inject(fn, services))
