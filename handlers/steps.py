@@ -143,8 +143,10 @@ def listener(step: Step | None = None, *, respond: bool = False) -> Any:
     uses_respond = respond
 
     @functools.wraps(step)
-    def on_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient | None = None, *,
-                  services: Services, respond: Respond | None = None) -> None:
+    def on_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient | None = None,
+                  services: Services | None = None, respond: Respond | None = None) -> None:
+        # every parameter positional-or-keyword: Bolt passes the names getfullargspec(...).args lists
+        assert services is not None, "inject() supplies services"
         ack()
         click = Click(services, client, body, action, respond if uses_respond else None)
         try:

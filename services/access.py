@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from services.errors import NotAllowed
 from services.store import Store
 
 
@@ -52,6 +53,13 @@ class Decision:
                 f"{admins} to share it with you.")
 
 
+def require(decision: Decision, what: str = "that interview") -> None:
+    """Refuse with :class:`NotAllowed` (the same words whether or not the thing exists) unless ``decision``
+    lets the person in."""
+    if not decision.allowed:
+        raise NotAllowed(decision.refusal(what))
+
+
 class AccessService:
     """``may_see_session`` / ``may_see_run``: plain inputs, a :class:`Decision` out."""
 
@@ -59,6 +67,10 @@ class AccessService:
         self.store = store
         self.directory = directory
         self.admin_ids = tuple(sorted(set(admin_ids)))
+
+    def is_admin(self, user: str) -> bool:
+        """A bot admin (``ADMIN_USER_IDS``) or a workspace admin or owner: sees everything."""
+        return user in self.admin_ids or bool(user and self.directory.is_admin(user))
 
     def _decide(self, user: str, owners: set[str], channels: set[str]) -> Decision:
         if user in self.admin_ids:
@@ -68,7 +80,7 @@ class AccessService:
         for channel in sorted(channels):
             if user in self.directory.members(channel):
                 return Decision(True, f"member of {channel}", self.admin_ids)
-        if user and self.directory.is_admin(user):
+        if self.is_admin(user):
             return Decision(True, "workspace admin", self.admin_ids)
         return Decision(False, "no rule", self.admin_ids)
 

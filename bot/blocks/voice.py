@@ -262,6 +262,9 @@ def link_line(link: VoiceLink) -> str:
     return f"*{mrkdwn_escape(link.label)}* · {status} · {expires}{session} · `{link.id}` ({link.kind})"
 
 
+LINKS_PER_PAGE = 15  # links on one page of /voicelink list
+
+
 def links_page(links: Page, project: str, title: str = "") -> Message:
     """A page of links; ``project`` is what was asked (the pager's key), ``title`` how to name it."""
     named = title or project

@@ -26,8 +26,7 @@ _checks_lock = threading.Lock()
 
 
 def is_admin(services: Services, client: Any, user: str) -> bool:
-    access = services.access
-    return user in access.admin_ids or access.directory.is_admin(user)
+    return services.access.is_admin(user)
 
 
 def doctor_checks(services: Services, *, fresh: bool = False) -> list[Check]:

@@ -27,7 +27,7 @@ from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.flows.home import refresh_home
 from bot.slack_out import SlackOut
-from services.errors import NotAllowed
+from services.access import require
 from services.records import Notification, SessionRef
 from services.voice_forms import VoiceForm
 
@@ -44,15 +44,11 @@ def _lock(board_id: str) -> threading.Lock:
 
 def require_run(services: Services, client: Any, user: str, run_id: str) -> None:
     """Only people who may see the run may screen it or use its board (services/access.py)."""
-    decision = services.access.may_see_run(user, run_id)
-    if not decision.allowed:
-        raise NotAllowed(decision.refusal("that shortlist"))
+    require(services.access.may_see_run(user, run_id), "that shortlist")
 
 
 def require_session(services: Services, client: Any, user: str, session_id: str) -> None:
-    decision = services.access.may_see_session(user, session_id)
-    if not decision.allowed:
-        raise NotAllowed(decision.refusal())
+    require(services.access.may_see_session(user, session_id))
 
 
 # -- the board message ----------------------------------------------------------------------------

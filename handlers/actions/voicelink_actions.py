@@ -15,6 +15,7 @@ from slack_sdk.models.views import View
 from bot.blocks import Message, info_message, paginate
 from bot.blocks.voice import (
     FIND_SELECT,
+    LINKS_PER_PAGE,
     NEW_STUDY,
     STUDY_SELECT,
     cancel_confirm,
@@ -37,7 +38,6 @@ from bot.flows.voice import deliver, refresh_card
 from bot.slack_out import SlackOut, respond_privately
 from bot.work import Reply, defer
 from handlers import inject
-from handlers.commands.voicelink_manage import LINKS_PER_PAGE
 from handlers.steps import Click, deferred, listener, modal
 from services.errors import BotError
 from services.prompts import as_dict
@@ -228,21 +228,25 @@ def on_page(click: Click) -> None:
     click.replace(links_page(paginate(links, ref.number, LINKS_PER_PAGE), ref.key))
 
 
-@modal("Edit instant link", "Loading the link…", "edit link", respond=True)
-def on_edit_instant(click: Click) -> View:
-    link, sections = click.services.voicelinks.editable_instant_link(click.value)
-    return edit_instant_modal(link, as_dict(sections))
-
-
 @deferred("project details", respond=True)
 def on_project(click: Click) -> Message:
     return project_details(click.services.voicelinks.project_by_id(click.value))
 
 
+@modal("Edit instant link", "Loading the link…", "edit link", respond=True)
+def on_edit_instant(click: Click) -> View:
+    """The edit form of an instant link, with its four sections as Nimrobo has them."""
+    link, sections = click.services.voicelinks.editable_instant_link(click.value)
+    return edit_instant_modal(link, as_dict(sections))
+
+
 @modal("Edit project", "Loading the project…", "edit project", respond=True)
 def on_edit_project(click: Click) -> View:
-    project, sections = click.services.voicelinks.editable_project(click.value)
-    return edit_project_modal(project, as_dict(sections))
+    return edit_project_modal(*_with_sections(click.services.voicelinks.editable_project(click.value)))
+
+
+def _with_sections(found: tuple[Any, Any]) -> tuple[Any, dict[str, str]]:
+    return found[0], as_dict(found[1])
 
 
 @deferred("transcript", respond=True)

@@ -6,6 +6,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import paginate
 from bot.blocks.voice import (
+    LINKS_PER_PAGE,
     cancel_confirm,
     create_modal,
     edit_project_modal,
@@ -20,8 +21,6 @@ from bot.work import defer, defer_modal
 from handlers.commands.voicelink import VOICELINK
 from handlers.router import CommandRequest
 from services.prompts import as_dict
-
-LINKS_PER_PAGE = 15
 
 
 @VOICELINK.on("create")

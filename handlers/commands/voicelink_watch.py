@@ -20,24 +20,29 @@ def watch(cmd: CommandRequest) -> None:
         cmd.reply(watch_reply(outcome))
 
 
+def _project(cmd: CommandRequest, sub: str) -> str:
+    """The project the command names, else the channel's default; "" (and they are asked to name one)
+    when there is neither."""
+    query = cmd.services.voicelinks.project_arg(cmd.args, cmd.channel_id)
+    if not query:
+        cmd.reply(info_message(NAME_ONE.format(sub=sub)))
+    return query
+
+
 @VOICELINK.on("subscribe")
 def subscribe(cmd: CommandRequest) -> None:
     """``subscribe [project]``: without a name, the channel's default project."""
-    query = cmd.services.voicelinks.project_arg(cmd.args, cmd.channel_id)
-    if not query:
-        cmd.reply(info_message(NAME_ONE.format(sub="subscribe")))
-        return
-    cmd.reply(subscribe_reply(*cmd.services.sessions.subscribe(query, cmd.channel_id, cmd.user_id)))
+    query = _project(cmd, "subscribe")
+    if query:
+        cmd.reply(subscribe_reply(*cmd.services.sessions.subscribe(query, cmd.channel_id, cmd.user_id)))
 
 
 @VOICELINK.on("unsubscribe")
 def unsubscribe(cmd: CommandRequest) -> None:
-    query = cmd.services.voicelinks.project_arg(cmd.args, cmd.channel_id)
-    if not query:
-        cmd.reply(info_message(NAME_ONE.format(sub="unsubscribe")))
-        return
-    project_id, removed = cmd.services.sessions.unsubscribe(query, cmd.channel_id)
-    cmd.reply(unsubscribe_reply(query, project_id, removed))
+    query = _project(cmd, "unsubscribe")
+    if query:
+        project_id, removed = cmd.services.sessions.unsubscribe(query, cmd.channel_id)
+        cmd.reply(unsubscribe_reply(query, project_id, removed))
 
 
 @VOICELINK.on("subscriptions")
