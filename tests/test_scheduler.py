@@ -93,14 +93,14 @@ def test_skipped_runs_say_which_job_and_why(caplog):
     follower = services()
     follower.leadership.is_leader = False
     caplog.set_level(logging.DEBUG, logger="bot.jobs")
-    run_job(JobSpec("voice_cards", lambda s, c: ran.append(1), seconds=lambda s: 1), follower, None)
+    run_job(JobSpec("interview_watcher", lambda s, c: ran.append(1), seconds=lambda s: 1), follower, None)
     run_job(JobSpec("health", lambda s, c: ran.append(2), seconds=lambda s: 1, leader_only=False), follower, None)
     assert ran == [2]
-    assert [(r.name, "not the leader" in r.getMessage()) for r in caplog.records] == [("bot.jobs.voice_cards", True)]
+    assert [(r.name, "not the leader" in r.getMessage()) for r in caplog.records] == [("bot.jobs.interview_watcher", True)]
 
 
 def test_every_registered_job_builds_its_trigger():
     registered = scheduler.load_jobs()
-    assert {"interview_watcher", "voice_cards", "pluto_scoring"} <= set(registered)
+    assert {"interview_watcher", "screening", "pluto_scoring"} <= set(registered)
     for spec in registered.values():
         assert spec.trigger(services()) is not None

@@ -50,7 +50,7 @@ def refresh_card(services: Services, out: SlackOut, batch_id: str) -> None:
 
 
 def refresh_changed_cards(services: Services, out: SlackOut) -> list[str]:
-    """Cards whose links changed status since the last look (the ``voice_cards`` job); the batch ids."""
+    """Cards whose links changed status since the last look (the watcher job); the batch ids."""
     changed = services.voicelinks.refresh_statuses()
     for batch_id in changed:
         batch, lines = services.voicelinks.card(batch_id)

@@ -1,8 +1,10 @@
-"""Post each finished interview to the channels that asked, once (every ``POLL_INTERVAL_SECONDS``).
+"""Follow the voice links and post each finished interview to the channels that asked, once (every
+``POLL_INTERVAL_SECONDS``).
 
-The channel cards follow link statuses through the ``voice_cards`` job (bot/jobs/voice_cards.py),
-which also records the session ids this job reads. A screened interview also updates its
-Screening board (bot/flows/screening.py).
+Each run, in order: the links' statuses from Nimrobo (their channel cards and the screening boards showing
+them follow, and the session ids of opened links are recorded), then the sessions those links and the
+channels' watches and subscriptions name (services/sessions.py), then the posts. A screened interview also
+updates its Screening board (bot/flows/screening.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from slack_sdk import WebClient
 from bot import once
 from bot.blocks.watcher import completed_message
 from bot.context import Services
-from bot.flows.screening import on_interview
+from bot.flows.screening import on_interview, show_boards
+from bot.flows.voice import refresh_changed_cards
 from bot.scheduler import job
 from bot.slack_out import SlackOut
 from services.records import Notification
@@ -34,6 +37,7 @@ def watch_interviews(services: Services, client: WebClient) -> None:
     if not services.settings.nimrobo_api_key:
         return
     out = SlackOut(client)
+    follow_links(services, out)
     reconcile(services, client)
     for note in services.sessions.poll(wait_seconds=wait_seconds(services)):
         if services.stopping.is_set():
@@ -43,6 +47,16 @@ def watch_interviews(services: Services, client: WebClient) -> None:
             on_interview(services, out, note)
         except Exception:
             log.exception("watcher: the screening board of session %s could not be updated", note.session_id)
+
+
+def follow_links(services: Services, out: SlackOut) -> None:
+    """The links' statuses: cards and boards (invited → started → expired) show them, and the session ids
+    they learn are what the poll reads next. A failure here never keeps the poll from running."""
+    try:
+        changed = refresh_changed_cards(services, out)
+        show_boards(services, out, services.screening.boards_for_batches(changed))
+    except Exception:
+        log.exception("watcher: following the voice links failed; sessions already known are still read")
 
 
 def _key(session_id: str, channel: str) -> str:
