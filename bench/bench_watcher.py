@@ -30,9 +30,9 @@ from config import Settings  # noqa: E402
 from services.concurrency import Backoff, bounded_map  # noqa: E402
 from services.http import RetryPolicy  # noqa: E402
 from services.nimrobo import NimroboClient  # noqa: E402
-from services.sessions import SessionService  # noqa: E402
 from services.store import Store  # noqa: E402
-from services.voicelinks import VoiceLinkService  # noqa: E402
+from services.voice.links import VoiceLinkService  # noqa: E402
+from services.voice.sessions import SessionService  # noqa: E402
 
 PROMPT = "## Goal\ng\n\n## Role\nr\n\n## Guidelines\ng\n\n## Constraints\nc"
 PROJECTS, PER_PROJECT, LIVE, LATENCY, WORKERS = 100, 100, 50, 0.05, 12

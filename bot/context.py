@@ -27,9 +27,9 @@ from services.outbox import Outbox
 from services.pluto import PlutoClient
 from services.scoring import ScoringService
 from services.screening import ScreeningService
-from services.sessions import SessionService
 from services.store import Store
-from services.voicelinks import VoiceLinkService
+from services.voice.links import VoiceLinkService
+from services.voice.sessions import SessionService
 
 log = logging.getLogger(__name__)
 

@@ -52,12 +52,11 @@ class Decision:
                 f"belong to and to the person who started them. Ask that person, someone in that channel, or "
                 f"{admins} to share it with you.")
 
-
-def require(decision: Decision, what: str = "that interview") -> None:
-    """Refuse with :class:`NotAllowed` (the same words whether or not the thing exists) unless ``decision``
-    lets the person in."""
-    if not decision.allowed:
-        raise NotAllowed(decision.refusal(what))
+    def require(self, what: str = "that interview") -> None:
+        """Refuse with :class:`NotAllowed` (the same words whether or not the thing exists) unless the
+        person is let in."""
+        if not self.allowed:
+            raise NotAllowed(self.refusal(what))
 
 
 class AccessService:

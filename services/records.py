@@ -15,7 +15,7 @@ from services.errors import NotFoundHere
 from services.intake import IntakeReport
 from services.nimrobo import Project, VoiceLink
 from services.pluto import Candidate, ProgressSnapshot
-from services.voice_forms import LabelFile
+from services.voice.forms import LabelFile
 
 SEP = "|"
 STALE = "That button belongs to an older message; run the command again."

@@ -44,10 +44,10 @@ from services.privacy import mask_email, mask_text, write_csv
 from services.prompts import PromptSections, as_dict, template
 from services.records import ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
 from services.scoring import ScoringService
-from services.sessions import SessionService
 from services.store import Store, now
-from services.voice_forms import VoiceForm
-from services.voicelinks import VoiceLinkService
+from services.voice.forms import VoiceForm
+from services.voice.links import VoiceLinkService
+from services.voice.sessions import SessionService
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from services.nimrobo import NimroboClient
 from services.pluto import ChatTurn, PlutoClient, PlutoError
 from services.scoring import ScoringService
 from services.store import Store
-from services.voicelinks import VoiceLinkService
+from services.voice.links import VoiceLinkService
 
 KEY = "api_interviews_key"
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"

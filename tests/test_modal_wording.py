@@ -9,7 +9,7 @@ from bot.blocks.voice import create_modal, edit_instant_modal, edit_project_moda
 from handlers.views.pluto_score import parse
 from sandbox.render import render_view
 from services.nimrobo import Project, VoiceLink
-from services.voice_forms import validate_edit_form, validate_voice_form
+from services.voice.forms import validate_edit_form, validate_voice_form
 
 PROJECT = Project.from_api({"id": "p1", "name": "QA Lead", "prompt": "## Goal\ng", "timeLimitMinutes": 10})
 LINK = VoiceLink.from_api({"id": "l1", "label": "Walk-in", "status": "active", "prompt": "## Goal\ng"}, "instant",

@@ -13,7 +13,7 @@ from services.prompts import (
     parse_prompt,
     template,
 )
-from services.voice_forms import (
+from services.voice.forms import (
     labels_from_count,
     parse_evaluator_questions,
     parse_labels,

@@ -25,10 +25,10 @@ from services.screening import (
     criteria_from,
     role_from,
 )
-from services.sessions import SessionService
 from services.store import Store
-from services.voice_forms import validate_voice_form
-from services.voicelinks import VoiceLinkService
+from services.voice.forms import validate_voice_form
+from services.voice.links import VoiceLinkService
+from services.voice.sessions import SessionService
 
 CHANNEL, THREAD, RECRUITER = "C_HIRING", "1700000000.000100", "U_REC"
 JD = """Title: Senior Data Engineer

@@ -15,9 +15,9 @@ from sandbox.stack import Stack, StackOptions
 from services.concurrency import Backoff
 from services.http import RetryPolicy
 from services.nimrobo import NimroboClient, NimroboError
-from services.sessions import SessionService
 from services.store import Store
-from services.voicelinks import VoiceLinkService
+from services.voice.links import VoiceLinkService
+from services.voice.sessions import SessionService
 
 
 def sessions_of(store, nimrobo, backoff=None):

@@ -7,9 +7,9 @@ import pytest
 
 from services.errors import NotAllowed
 from services.nimrobo import NimroboClient, Project
-from services.voice_forms import MAX_LABELS, VoiceForm, keep_question_ids, read_label_file, validate_edit_form
-from services.voice_projects import ProjectCache, StillLoading, project_diff, rank
-from services.voicelinks import VoiceLinkService
+from services.voice.forms import MAX_LABELS, VoiceForm, keep_question_ids, read_label_file, validate_edit_form
+from services.voice.links import VoiceLinkService
+from services.voice.projects import ProjectCache, StillLoading, project_diff, rank
 from tests.conftest import NIMROBO_KEY
 
 PROMPT = "## Goal\nScreen for Go\n\n## Role\nA recruiter\n\n## Guidelines\nOne at a time\n\n## Constraints\nTen minutes"
@@ -43,7 +43,7 @@ def test_without_a_name_column_the_first_column_is_read_and_said():
 def test_too_many_names_and_binary_files_are_refused_with_the_reason():
     many = read_label_file(("\n".join(f"P{i}" for i in range(MAX_LABELS + 1))).encode(), "many.txt")
     assert many.too_many and "1,001 names; at most 1,000" in many.problem
-    from services.voice_forms import LabelFileError
+    from services.voice.forms import LabelFileError
 
     with pytest.raises(LabelFileError, match="I can't read book.xlsx: it looks like an Excel workbook"):
         read_label_file(b"PK\x03\x04rest", "book.xlsx")

@@ -7,14 +7,14 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.blocks.watcher import completed_message
-from bot.jobs.watcher import post
+from bot.blocks.voice_watcher import completed_message
+from bot.jobs.voice_watcher import post
 from bot.slack_out import SlackOut, masked_kwargs
 from config import Settings
 from services.records import Notification
-from services.sessions import SessionService
 from services.store import Store
-from services.voicelinks import VoiceLinkService
+from services.voice.links import VoiceLinkService
+from services.voice.sessions import SessionService
 
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
 EVALUATOR = {"prompt": "Rate", "questions": [{"id": "communication", "label": "Communication", "type": "number"},

@@ -8,7 +8,7 @@ import pytest
 
 from bot.blocks import when
 from bot.blocks.voice import link_line, session_message
-from bot.blocks.watcher import completed_message
+from bot.blocks.voice_watcher import completed_message
 from services.nimrobo import SessionStatus, VoiceLink
 from services.records import Notification, SessionRef
 

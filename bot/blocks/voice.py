@@ -33,7 +33,7 @@ from bot.blocks.when import ago, expiry, slack_date
 from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
 from services.records import CardLine, ChannelProject, LinkRef, SessionRef, VoiceBatch
-from services.voice_forms import EXPIRY_PRESETS, MAX_LABELS, evaluator_questions_text
+from services.voice.forms import EXPIRY_PRESETS, MAX_LABELS, evaluator_questions_text
 
 CREATE_MODAL = "voicelink_create"
 EDIT_INSTANT_MODAL = "voicelink_edit_instant"

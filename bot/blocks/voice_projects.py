@@ -24,7 +24,7 @@ from bot.blocks.voice import project_select
 from bot.blocks.when import ago, slack_date
 from services.nimrobo import Project
 from services.records import BatchResult, BatchReview, ChannelProject, FieldDiff, ProjectChoice
-from services.voice_forms import EXPIRY_PRESETS, LabelFile
+from services.voice.forms import EXPIRY_PRESETS, LabelFile
 
 REVIEW_MODAL = "voicelink_review"
 USE_SELECT = "voicelink_use_pick"

@@ -23,13 +23,12 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import Message, error_message, info_message
 from bot.blocks.board import analytics_problem_message, board_message
 from bot.blocks.voice import card_message, links_dm
-from bot.blocks.watcher import completed_message
+from bot.blocks.voice_watcher import completed_message
 from bot.context import Services
 from bot.flows.home import refresh_home
 from bot.slack_out import SlackOut
-from services.access import require
 from services.records import Notification, SessionRef
-from services.voice_forms import VoiceForm
+from services.voice.forms import VoiceForm
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +43,11 @@ def _lock(board_id: str) -> threading.Lock:
 
 def require_run(services: Services, client: Any, user: str, run_id: str) -> None:
     """Only people who may see the run may screen it or use its board (services/access.py)."""
-    require(services.access.may_see_run(user, run_id), "that shortlist")
+    services.access.may_see_run(user, run_id).require("that shortlist")
 
 
 def require_session(services: Services, client: Any, user: str, session_id: str) -> None:
-    require(services.access.may_see_session(user, session_id))
+    services.access.may_see_session(user, session_id).require()
 
 
 # -- the board message ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from bot.context import Services
 from bot.slack_out import SlackOut
 from services.errors import BotError
 from services.records import BatchResult
-from services.voice_forms import VoiceForm
+from services.voice.forms import VoiceForm
 
 log = logging.getLogger(__name__)
 TITLE = "Create voice links"

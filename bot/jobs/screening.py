@@ -1,7 +1,7 @@
 """Screening boards between interviews (every ``POLL_INTERVAL_SECONDS``): evaluations Nimrobo writes
 late, saves to Pluto, and failures of those saves told in the board's thread.
 
-Finished interviews reach the boards through the watcher (bot/jobs/watcher.py → on_interview).
+Finished interviews reach the boards through the watcher (bot/jobs/voice_watcher.py → on_interview).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from bot.blocks.voice import (
     summary_message,
 )
 from bot.blocks.voice_projects import USE_SELECT, use_message
-from bot.blocks.watcher import watch_reply
+from bot.blocks.voice_watcher import watch_reply
 from bot.context import Services
 from bot.flows.voice import deliver, refresh_card
 from bot.slack_out import SlackOut, respond_privately

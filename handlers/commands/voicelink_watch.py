@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.blocks import info_message
-from bot.blocks.watcher import follows_message, subscribe_reply, unsubscribe_reply, watch_reply
+from bot.blocks.voice_watcher import follows_message, subscribe_reply, unsubscribe_reply, watch_reply
 from handlers.commands.voicelink import VOICELINK
 from handlers.router import CommandRequest
 

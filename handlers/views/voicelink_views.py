@@ -29,7 +29,7 @@ from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
 from services.errors import BotError
-from services.voice_forms import validate_edit_form, validate_voice_form
+from services.voice.forms import validate_edit_form, validate_voice_form
 
 
 def versioned(errors: dict[str, str], v: int) -> dict[str, str]:

@@ -109,7 +109,7 @@ def test_project_options_answer_on_the_ack_from_the_typists_list_within_slacks_l
 
 def test_a_project_list_that_fails_is_one_option_saying_why(slack, services):
     from handlers.actions.voicelink_actions import on_project_options
-    from services.voice_projects import StillLoading
+    from services.voice.projects import StillLoading
 
     services.voicelinks.search_projects.side_effect = StillLoading("Your projects are still loading; type again.")
     payload = {"action_id": "voicelink_use_pick", "value": "", "user": {"id": "U_ALICE"}}

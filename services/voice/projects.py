@@ -22,7 +22,7 @@ from services.errors import Refusal
 from services.nimrobo import Project
 from services.prompts import FIELDS, SECTIONS, parse_prompt
 from services.records import FieldDiff
-from services.voice_forms import evaluator_questions_text
+from services.voice.forms import evaluator_questions_text
 
 PROJECTS_TTL = 60.0  # seconds the project list is reused
 

@@ -26,7 +26,7 @@ When the post definitely did not happen (Slack answered with an error),
 :meth:`~SessionService.release` drops the claim and the next poll tries again. When the
 outcome is unknown (no answer, or the process died between claim and post), the claim
 stays "claimed"; after the claim timeout :meth:`~SessionService.stale_claims` hands it to
-the reconciler (bot/jobs/watcher.py), which looks for the message's
+the reconciler (bot/jobs/voice_watcher.py), which looks for the message's
 ``voice_session_completed`` metadata in Slack and either records its ts or releases the
 claim so the next poll posts it. No loss window, no duplicate.
 """
@@ -66,7 +66,7 @@ from services.records import (
 )
 from services.store import Store, now
 from services.transcripts import transcript_text
-from services.voicelinks import VoiceLinkService
+from services.voice.links import VoiceLinkService
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 
 Each run, in order: the links' statuses from Nimrobo (their channel cards and the screening boards showing
 them follow, and the session ids of opened links are recorded), then the sessions those links and the
-channels' watches and subscriptions name (services/sessions.py), then the posts. A screened interview also
+channels' watches and subscriptions name (services/voice/sessions.py), then the posts. A screened interview also
 updates its Screening board (bot/flows/screening.py).
 """
 
@@ -14,7 +14,7 @@ import logging
 from slack_sdk import WebClient
 
 from bot import once
-from bot.blocks.watcher import completed_message
+from bot.blocks.voice_watcher import completed_message
 from bot.context import Services
 from bot.flows.screening import on_interview, show_boards
 from bot.flows.voice import refresh_changed_cards

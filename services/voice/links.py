@@ -51,8 +51,8 @@ from services.records import (
     VoiceLinkRow,
 )
 from services.store import Store, now
-from services.voice_forms import LabelFile, VoiceForm, keep_question_ids, read_label_file
-from services.voice_projects import ProjectCache, project_diff, rank
+from services.voice.forms import LabelFile, VoiceForm, keep_question_ids, read_label_file
+from services.voice.projects import ProjectCache, project_diff, rank
 
 log = logging.getLogger(__name__)
 
