@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 TITLE = "Create voice links"
 
 
+def create_links(services: Services, out: SlackOut, form: VoiceForm, *, channel: str, user: str) -> None:
+    """``/voicelink create`` submitted: the project and links at Nimrobo, then delivered (:func:`deliver`)."""
+    deliver(services, out, services.voicelinks.create(form, channel=channel, creator=user))
+
+
 def deliver(services: Services, out: SlackOut, result: BatchResult) -> None:
     """Links (bearer secrets) by DM to their creator; then the channel card, posted or refreshed."""
     batch = result.batch

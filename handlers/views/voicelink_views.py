@@ -24,7 +24,7 @@ from bot.blocks.voice import (
 from bot.blocks.voice_projects import REVIEW_MODAL, project_created_message
 from bot.context import Services
 from bot.flows import screening
-from bot.flows.voice import confirm_links, deliver, open_working, prepare_links
+from bot.flows.voice import confirm_links, create_links, open_working, prepare_links
 from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
@@ -71,7 +71,7 @@ def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
               lambda m: out.reply_privately(channel, user, m), "/voicelink create")
         return
     defer(services.work, user,
-          lambda: deliver(services, out, services.voicelinks.create(form, channel=channel, creator=user)),
+          lambda: create_links(services, out, form, channel=channel, user=user),
           lambda m: out.reply_privately(channel, user, m), "/voicelink create")
 
 
