@@ -122,7 +122,12 @@ class Settings:
     encryption_key: Secret = Secret("")  # Fernet key for recruiters' own Nimrobo keys (services/keys.py)
     admin_user_ids: tuple[str, ...] = ()  # Slack users who may see every run and session
     nimrobo_shared_key_fallback: bool = True  # a recruiter whose key was revoked falls back to NIMROBO_API_KEY
-    claim_timeout_seconds: float = 60.0  # a post whose outcome is unknown this long is looked up in Slack
+    claim_timeout_seconds: float = 60.0  # last resort: a claim this old is looked up in Slack (see the outbox)
+    # The outbox and its sender (services/outbox.py, bot/delivery.py; README "Delivery").
+    outbox_grace_seconds: float = 3.0  # an unclear post (no answer, 5xx) is looked up in Slack after this
+    outbox_poll_seconds: float = 0.5  # the sender looks for rows other replicas enqueued this often
+    outbox_workers: int = 8  # channels served at once (each at Slack's per-channel pace)
+    leader_election: bool = True  # off: every replica runs the jobs and the sender (claims still hold)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -233,6 +238,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         nimrobo_shared_key_fallback=_flag("NIMROBO_SHARED_KEY_FALLBACK", get("NIMROBO_SHARED_KEY_FALLBACK",
                                                                             default="true")),
         claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
+        outbox_grace_seconds=_number("OUTBOX_GRACE_SECONDS", get("OUTBOX_GRACE_SECONDS", default="3"), float, 0.05),
+        outbox_poll_seconds=_number("OUTBOX_POLL_SECONDS", get("OUTBOX_POLL_SECONDS", default="0.5"), float, 0.01),
+        outbox_workers=int(_number("OUTBOX_WORKERS", get("OUTBOX_WORKERS", default="8"), int, 1)),
+        leader_election=_flag("LEADER_ELECTION", get("LEADER_ELECTION", default="true")),
     )
 
 

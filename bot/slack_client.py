@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -84,6 +85,7 @@ class SlackWriteLimiter:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
+        self._prepaid = threading.local()
         self.waited = 0.0  # seconds spent waiting, for benchmarks
 
     def _bucket(self, method: str, channel: str) -> _Bucket | None:
@@ -96,8 +98,28 @@ class SlackWriteLimiter:
             bucket = self._buckets[key] = _Bucket(rule[0], rule[1], rule[1], self._clock())
         return bucket
 
+    def try_take(self, method: str, channel: str = "") -> float:
+        """Take a token for ``method`` in ``channel`` without waiting: 0.0 when taken, else the seconds
+        until one is there (nothing taken). The outbox sender paces channels with it, holding no
+        thread while a channel waits; the call it then makes goes through :meth:`prepaid`."""
+        with self._lock:
+            bucket = self._bucket(method, channel)
+            return 0.0 if bucket is None else bucket.take(self._clock())
+
+    @contextmanager
+    def prepaid(self, method: str) -> Iterator[None]:
+        """Calls of ``method`` in this block (on this thread) already took their token (:meth:`try_take`)."""
+        paid = getattr(self._prepaid, "methods", set())
+        self._prepaid.methods = paid | {method}
+        try:
+            yield
+        finally:
+            self._prepaid.methods = paid
+
     def acquire(self, method: str, channel: str = "") -> float:
         """Wait until ``method`` may be called for ``channel``; return the seconds waited."""
+        if method in getattr(self._prepaid, "methods", ()):
+            return 0.0
         waited = 0.0
         while True:
             with self._lock:
