@@ -121,6 +121,13 @@ class Deliveries:
         return done
 
 
+def _json(value: Any) -> dict[str, Any]:
+    """A ``*_json`` column: the store decodes it; a value it could not decode stays text."""
+    if isinstance(value, str):
+        return dict(json.loads(value or "{}"))
+    return dict(value or {})
+
+
 def _method(row: dict[str, Any]) -> str:
     return "chat.update" if row["kind"] == "update" else "chat.postMessage"
 
@@ -235,7 +242,7 @@ class Sender:
     # -- one send ----------------------------------------------------------------------------------
     def _send(self, row: dict[str, Any], method: str) -> None:
         key = row["key"]
-        payload = json.loads(row["payload_json"] or "{}")
+        payload = _json(row["payload_json"])
         paid = self.limiter.prepaid(method) if self.limiter is not None else _nothing()
         with paid:
             sent = once.send(key, lambda: {"ts": self._call(row, payload)})
@@ -306,7 +313,7 @@ class Sender:
         self._wake.set()
 
     def _lookup(self, row: dict[str, Any]) -> str | None:
-        match = json.loads(row.get("match_json") or "{}") or {"outbox_key": row["key"]}
+        match = _json(row.get("match_json")) or {"outbox_key": row["key"]}
         channel = row["channel"]
         if row["kind"] in ("dm", "upload_dm"):
             channel = self.out.dm_channel(channel)
