@@ -39,6 +39,11 @@ WRITES = frozenset({
 })
 
 
+# Slack's "short bursts": a few messages at once in a channel, a few updates at once in the workspace,
+# whatever the pace (a faster pace set for tests does not make the bursts longer).
+POST_BURST, UPDATE_BURST = 3.0, 10.0
+
+
 def method_of(url: str) -> str:
     return urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]
 
@@ -71,8 +76,8 @@ class SlackWriteLimiter:
     def __init__(self, posts_per_second: float = 1.0, updates_per_minute: float = 50.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         per_minute = {  # (rate per second, burst)
-            "chat.update": (updates_per_minute / 60, max(1.0, updates_per_minute / 5)),
-            "chat.delete": (updates_per_minute / 60, max(1.0, updates_per_minute / 5)),
+            "chat.update": (updates_per_minute / 60, UPDATE_BURST),
+            "chat.delete": (updates_per_minute / 60, UPDATE_BURST),
             "chat.postEphemeral": (100 / 60, 20),
             "views.open": (100 / 60, 20), "views.push": (100 / 60, 20), "views.update": (100 / 60, 20),
             "views.publish": (100 / 60, 20),
@@ -80,7 +85,7 @@ class SlackWriteLimiter:
             "conversations.history": (50 / 60, 10), "conversations.replies": (50 / 60, 10),
         }
         self.rules: dict[str, tuple[float, float]] = {
-            "chat.postMessage": (posts_per_second, max(1.0, 3 * posts_per_second)), **per_minute}
+            "chat.postMessage": (posts_per_second, POST_BURST), **per_minute}
         self.per_channel = {"chat.postMessage"}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,10 @@ class Outbox:
         self.store = store
 
     # -- deciding -----------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[Store]:
+        """The store transaction a decision and its outbox rows share (``with outbox.transaction(): ...``)."""
+        return self.store.transaction()
+
     def enqueue(self, key: str, channel: str, kind: str, payload: dict[str, Any], *, thread_ts: str | None = None,
                 match: dict[str, Any] | None = None) -> bool:
         """Owe Slack this message; call it inside the store transaction of the decision.

@@ -109,7 +109,7 @@ def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
     title = f"Full ranking · {run.filename}"
     comment = f"The full ranking, contact details masked; <@{run.user}> has the complete file by DM." if public \
         else "The full ranking, every candidate (CSV)."
-    with services.store.transaction():
+    with services.outbox.transaction():
         deliveries.post(f"{SHORTLIST}:{run.id}", run.channel, shortlist, run.thread_ts)
         deliveries.upload(f"{EXPORT}:{run.id}", run.channel, export, run.export_name, title,
                           thread_ts=run.thread_ts, comment=comment)

@@ -148,7 +148,7 @@ def report_problems(services: Services, out: SlackOut) -> None:
         board = services.screening.board(problem.board_id)
         message = analytics_problem_message(problem, public=False)
         out.is_public(board.channel)  # asked before the transaction
-        with services.store.transaction():
+        with services.outbox.transaction():
             if services.screening.mark_reported(problem.link_id):  # each failure told once
                 deliveries.post(f"pluto_save_problem:{problem.link_id}:{uuid.uuid4().hex[:12]}", board.channel,
                                 message, board.thread_ts)

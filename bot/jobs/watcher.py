@@ -62,7 +62,7 @@ def decide(services: Services, deliveries: Deliveries, note: Notification) -> bo
     """Queue the completed-interview post and note it, in one transaction; False when it was queued before."""
     message = completed_message(note)
     deliveries.out.is_public(note.channel)  # asked (and cached) before the transaction, not inside it
-    with services.store.transaction():
+    with services.outbox.transaction():
         queued = deliveries.post(key_of(note.session_id, note.channel), note.channel, message, note.thread_ts)
         if queued:
             services.sessions.note_reported(note.session_id, note.channel, note.thread_ts)
