@@ -14,6 +14,7 @@ the bot's pace is scaled by the same factor) and counts every 429 they cause.
   claim timeout (set to an hour here).
 """
 
+import httpx
 import pytest
 
 from bot.blocks import Message, info_message
@@ -33,6 +34,11 @@ SCALE = 20.0  # Slack's tiers and the bot's pace, 20 times faster: the same shap
 def completed(slack, channel=None):
     return [m for m in slack.messages(channel)
             if (m.get("metadata") or {}).get("event_type") == "voice_session_completed"]
+
+
+def health(stack):
+    """What GET /health says about the outbox."""
+    return httpx.get(stack.bot_url + "/health", timeout=5).json()["outbox"]
 
 
 def make_projects(nimrobo_url, key, count, per_project):
@@ -70,12 +76,11 @@ def test_200_completions_over_4_channels_are_each_posted_once_within_slacks_pace
     for session in sessions:
         stack.nimrobo.complete_session(session)
     stack.slack.wait_for(lambda: len(completed(stack.slack)) >= 200, timeout=120)
-    stack.slack.wait_for(lambda: stack.runtime.health()["outbox"]["waiting"] == 0, timeout=30)
+    stack.slack.wait_for(lambda: health(stack)["waiting"] == 0, timeout=30)
     posted = [(m["metadata"]["event_payload"]["session_id"], m["channel"]) for m in completed(stack.slack)]
     assert sorted(posted) == sorted(sessions.items())  # each once, in its own channel
     assert stack.slack.tier_refusals == []  # never past Slack's per-channel pace
-    health = stack.runtime.health()["outbox"]
-    assert health == {"waiting": 0, "oldest_age_seconds": 0.0, "channels_waiting": 0, "channels_paced": []}
+    assert health(stack) == {"waiting": 0, "oldest_age_seconds": 0.0, "channels_waiting": 0, "channels_paced": []}
 
 
 def test_thread_order_kept_updates_coalesced_and_no_tier_exceeded(stack):
@@ -91,6 +96,10 @@ def test_thread_order_kept_updates_coalesced_and_no_tier_exceeded(stack):
         deliveries.post(f"test_thread:{i}", channel, info_message(f"reply {i}"), parent)
         if i < 20:
             deliveries.update(channel, board, Message(f"Board v{i + 1}"))
+    # /health shows them waiting, and the channel being paced
+    seen = slack.wait_for(lambda: (h := health(stack))["waiting"] and channel in h["channels_paced"] and h,
+                          timeout=10)
+    assert seen["oldest_age_seconds"] >= 0 and seen["channels_waiting"] >= 1
     slack.wait_for(lambda: len(slack.messages(channel, thread_ts=parent)) >= 30, timeout=30)
     slack.wait_for(lambda: slack.message(channel, board)["text"] == "Board v20", timeout=30)
     replies = [m["text"] for m in slack.messages(channel, thread_ts=parent)]
