@@ -216,8 +216,11 @@ class Sender:
     def _serve(self, channel: str, epoch: int | None) -> None:
         """Send the channel's next row whose budget allows it now; else note when it will."""
         try:
-            delays = []
-            for row in self.outbox.heads(channel):
+            delays: list[float] = []
+            heads = self.outbox.heads(channel)
+            if not heads:  # its next post waits behind one whose outcome is being settled
+                delays.append(min(self.settings.outbox_poll_seconds, self.settings.outbox_grace_seconds / 2))
+            for row in heads:
                 method = _method(row)
                 delay = self.limiter.try_take(method, channel) if self.limiter is not None else 0.0
                 if delay > 0:
