@@ -34,6 +34,7 @@ from services.outbox import Outbox  # noqa: E402
 from services.store import Store  # noqa: E402
 
 POLL = 1.0
+FEED_EVERY = 1.25  # seconds between two posts in each fed channel (Slack takes one a second)
 
 
 def drain(posts: int, channels: int, scale: float) -> tuple[float, float, int]:
@@ -81,12 +82,12 @@ def kill_costs(kills: int, seed: int) -> tuple[list[float], list[float]]:
                 payload = with_key({"text": key}, key)
                 outbox.enqueue(key, channel, "post", payload)
 
-            def feed() -> None:  # one post every 0.6 s in each of 4 channels: below Slack's pace
+            def feed() -> None:  # one post every 1.25 s in each of 4 channels: below Slack's pace
                 while not stop.is_set():
                     n = next(seq)
                     for c in range(4):
                         enqueue(f"feed:{n}:{c}", f"C_KILL_{c}")
-                    stop.wait(0.6)
+                    stop.wait(FEED_EVERY)
 
             feeder = threading.Thread(target=feed, daemon=True)
             feeder.start()
@@ -103,12 +104,19 @@ def kill_costs(kills: int, seed: int) -> tuple[list[float], list[float]]:
                     enqueue(key, "C_KILL_CLAIMED")
                     outbox.claim(outbox.get(key), epoch)
                     slack.wait_for(lambda key=key: (outbox.get(key) or {}).get("state") == "sent", timeout=60)
-                    time.sleep(2.5)  # let the posts enqueued around the kill through
                     claimed.append(_posted_at(slack, key) - killed)
-                    rows = store.rows("outbox", "key like 'feed:%' and created_at between ? and ?",
-                                      [killed - POLL, killed + 2 * POLL])
-                    delays = [_posted_at(slack, r["key"]) - r["created_at"] for r in rows if r["state"] == "sent"]
-                    around.append(max(delays) if delays else float("nan"))
+                    time.sleep(2 * POLL)  # the posts enqueued up to two intervals after the kill ...
+                    window = "key like 'feed:%' and created_at between ? and ?"
+                    span = [killed - POLL, killed + 2 * POLL]
+                    slack.wait_for(lambda w=window, s=span: store.count("outbox", w + " and state != 'sent'", s) == 0,
+                                   timeout=60)  # ... all in Slack
+                    rows = store.rows("outbox", window, span)
+                    delays = [(_posted_at(slack, r["key"]) - r["created_at"], r["created_at"] - killed, r["key"])
+                              for r in rows if r["state"] == "sent"]
+                    worst = max(delays) if delays else (float("nan"), 0.0, "")
+                    print(f"  kill {k + 1}: worst {worst[0]:.2f}s ({worst[2]}, enqueued {worst[1]:+.2f}s from the "
+                          f"kill); claimed post in Slack {claimed[-1]:.2f}s after the kill", flush=True)
+                    around.append(worst[0])
                     replicas.add()  # the orchestrator brings a replacement up
             finally:
                 stop.set()

@@ -14,6 +14,7 @@ lost, so :class:`ReadRetryHandler` re-sends only calls that create nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -136,19 +137,37 @@ class SlackWriteLimiter:
             self._sleep(delay)
             waited += delay
 
-    def pause(self, method: str, seconds: float) -> None:
-        """Slack said 429: hold every call of ``method`` (all channels) for ``seconds``."""
+    def pause(self, method: str, seconds: float, channel: str = "") -> None:
+        """Slack said 429: hold ``method`` for ``seconds``: in ``channel`` only where Slack counts it per
+        channel (chat.postMessage), else every call of it (all channels, every thread)."""
         with self._lock:
             until = self._clock() + seconds
             rule = self.rules.get(method) or (1.0, 1.0)
             self.rules.setdefault(method, rule)
-            for (m, _), bucket in self._buckets.items():
-                if m == method:
+            if method in self.per_channel and channel:
+                bucket = self._bucket(method, channel)
+                if bucket is not None:
                     bucket.paused_until = max(bucket.paused_until, until)
-            bucket = self._bucket(method, "")
-            if bucket is not None:
-                bucket.paused_until = max(bucket.paused_until, until)
-        log.warning("Slack rate-limited %s: pausing it for %.1fs", method, seconds)
+            else:
+                for (m, _), bucket in self._buckets.items():
+                    if m == method:
+                        bucket.paused_until = max(bucket.paused_until, until)
+                bucket = self._bucket(method, "")
+                if bucket is not None:
+                    bucket.paused_until = max(bucket.paused_until, until)
+        log.warning("Slack rate-limited %s%s: pausing it for %.1fs", method, f" in {channel}" if channel else "",
+                    seconds)
+
+
+def channel_of(request: HttpRequest) -> str:
+    """The ``channel`` argument of a Web API request (a JSON or form body), or ""."""
+    data = request.data or b""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+    try:
+        found = json.loads(text).get("channel") if text.startswith("{") else parse_qs(text).get("channel", [""])[0]
+    except (ValueError, AttributeError):
+        return ""
+    return str(found or "")
 
 
 class ReadRetryHandler(ConnectionErrorRetryHandler):
@@ -176,7 +195,7 @@ class PausingRateLimitHandler(RateLimitErrorRetryHandler):
                 seconds = float(values[0] if isinstance(values, list) else values)
             except (TypeError, ValueError):
                 seconds = 1.0
-            self.limiter.pause(method_of(request.url), seconds)
+            self.limiter.pause(method_of(request.url), seconds, channel_of(request))
         super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
 
 
