@@ -23,7 +23,6 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import Message, error_message, info_message
 from bot.blocks.board import analytics_problem_message, board_message
 from bot.blocks.voice import card_message, links_dm
-from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.flows.home import refresh_home
 from bot.slack_out import SlackOut
@@ -120,12 +119,7 @@ def on_interview(services: Services, out: SlackOut, note: Notification) -> None:
     if change is None:
         return
     show_board(services, out, change.board_id)
-    if change.finished_now:
-        for user in services.screening.dm_recipients(note.session_id):
-            try:
-                out.dm(user, completed_message(note))
-            except Exception:
-                log.exception("could not DM %s about session %s", user, note.session_id)
+    if change.finished_now:  # the DM to whoever chose it: bot/flows/reminders.py completion_dms
         refresh_home(services, out.client, change.creator)
     report_problems(services, out)
 
