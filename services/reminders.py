@@ -83,6 +83,8 @@ class QuietHours:
         """``at`` itself when a reminder may go out then, else the first moment after it that may."""
         place = zone(tz)
         local = datetime.fromtimestamp(at, place)
+        if local.weekday() < 5 and not self.quiet(local.hour):
+            return at  # exactly: a round trip through datetime may move it by a microsecond
         morning = self.end if self.start is not None else 0
         for _ in range(10):
             if local.weekday() >= 5:  # Saturday or Sunday: Monday morning
@@ -318,15 +320,18 @@ class ReminderService:
         return [reminder.key]
 
     def snooze(self, key: str, user: str, seconds: float = DAY) -> float:
-        """Hold ``key``'s next reminder a day (from now); the new time. Only its owner may."""
+        """Hold ``key``'s next reminder a day longer than it would wait; when it comes now. Only the
+        person reminded may."""
         row = self.store.get(STATE, key)
         if row is None:
             raise NotFoundHere("That reminder is no longer open.")
         if row.get("user_id") != user:
             raise NotAllowed("Only the person reminded can snooze it.")
-        until = self.clock.now() + seconds
+        now = self.clock.now()
+        regular = float(row["last_sent_at"]) + self.settings.reminder_repeat_seconds if row.get("last_sent_at") else now
+        until = max(now, regular, float(row.get("snoozed_until") or 0)) + seconds  # a day later than it would come
         self.store.update(STATE, key, {"snoozed_until": until})
-        return until
+        return self.allowed_at(user, until)
 
     # -- due ----------------------------------------------------------------------------------------
     def due(self, at: float | None = None) -> list[Reminder]:
@@ -344,7 +349,9 @@ class ReminderService:
         when = first if n == 0 else float(row["last_sent_at"]) + self.settings.reminder_repeat_seconds
         when = max(when, float(row.get("snoozed_until") or 0))
         when = self.allowed_at(user, when)
-        return (n, when) if at >= when else None
+        if at < when or self.allowed_at(user, at) > at:  # not yet, or now is quiet for them (the job was away)
+            return None
+        return n, when
 
     def feedback_due(self, at: float) -> list[Reminder]:
         settings = self.settings

@@ -99,6 +99,7 @@ def send_reminders(services: Services, client: Any) -> int:
         except Exception:
             log.exception("reminder %s to %s could not be sent; next time", reminder.key, reminder.user)
             continue
+        log.info("reminder %s #%d to %s: %s", reminder.key, reminder.n + 1, reminder.user, outcome)
         if outcome in ("posted", "done"):
             reminders.mark_sent(reminder)
             sent += outcome == "posted"
