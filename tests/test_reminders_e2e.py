@@ -201,6 +201,30 @@ def test_an_expiry_warning_lists_unused_links_by_project_and_renews_one():
         stack.stop()
 
 
+# -- completed interviews by DM, as each person chose ----------------------------------------------------------
+def test_completions_by_dm_follow_the_home_setting(stack):
+    view = open_modal(stack, user=RITA)
+    stack.signer.view_submission(view, form(view, name="QA Lead", labels="Ada\nAlan", **SECTIONS), user=RITA)
+    stack.slack.wait_for(lambda: len(stack.nimrobo.links) == 2)
+    links = {link["label"]: link for link in stack.nimrobo.links.values()}
+    before = len(stack.slack.dms(RITA))
+    stack.nimrobo.complete_session(stack.nimrobo.start_session(links["Ada"]["id"]))
+    first = stack.slack.wait_for(lambda: stack.slack.dms(RITA)[before:], timeout=15)  # "mine": the default
+    assert "Ada" in str(first)
+    stack.signer.event({"type": "app_home_opened", "user": RITA, "channel": "D" + RITA, "tab": "home"})
+    home = stack.slack.wait_for(lambda: stack.slack.home(RITA))
+    stack.signer.block_action("prefs_completions", user=RITA, view=home, action_type="static_select",
+                              selected_option={"value": "off"})
+    stack.slack.wait_for(lambda: stack.services.reminders.prefs(RITA).completions == "off")
+    stack.slack.wait_for(lambda: "Off" in str(stack.slack.home(RITA)["blocks"]))
+    count = len(stack.slack.dms(RITA))
+    stack.nimrobo.complete_session(stack.nimrobo.start_session(links["Alan"]["id"]))
+    stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if "Alan" in str(m.get("blocks"))
+                                  and (m.get("metadata") or {}).get("event_type") == "voice_session_completed"],
+                         timeout=15)  # the channel hears of it ...
+    assert len(stack.slack.dms(RITA)) == count  # ... Rita, who chose Off, does not
+
+
 # -- the daily digest -------------------------------------------------------------------------------------------
 def test_the_digest_is_posted_once_per_channel_and_day_across_a_restart_and_a_lost_answer(database):
     stack = make_stack(database)
