@@ -143,6 +143,12 @@ class Settings:
     expiry_warning_seconds: float = 86400  # unused voice links expiring within this long are told to their creator
     quiet_hours: str = "20-8"  # no reminder from 20:00 to 08:00 in the person's time zone, nor on weekends
     reminder_check_seconds: int = 60  # how often due reminders and digests are looked for (a cron trigger)
+    claim_timeout_seconds: float = 60.0  # last resort: a claim this old is looked up in Slack (see the outbox)
+    # The outbox and its sender (services/outbox.py, bot/delivery.py; README "Delivery").
+    outbox_grace_seconds: float = 3.0  # an unclear post (no answer, 5xx) is looked up in Slack after this
+    outbox_poll_seconds: float = 0.5  # the sender looks for rows other replicas enqueued this often
+    outbox_workers: int = 8  # channels served at once (each at Slack's per-channel pace)
+    leader_election: bool = True  # off: every replica runs the jobs and the sender (claims still hold)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -265,6 +271,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         quiet_hours=_quiet_hours(get("QUIET_HOURS", default="20-8")),
         reminder_check_seconds=int(_number("REMINDER_CHECK_SECONDS", get("REMINDER_CHECK_SECONDS", default="60"),
                                            int, 1)),
+        outbox_grace_seconds=_number("OUTBOX_GRACE_SECONDS", get("OUTBOX_GRACE_SECONDS", default="3"), float, 0.05),
+        outbox_poll_seconds=_number("OUTBOX_POLL_SECONDS", get("OUTBOX_POLL_SECONDS", default="0.5"), float, 0.01),
+        outbox_workers=int(_number("OUTBOX_WORKERS", get("OUTBOX_WORKERS", default="8"), int, 1)),
+        leader_election=_flag("LEADER_ELECTION", get("LEADER_ELECTION", default="true")),
     )
 
 

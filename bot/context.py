@@ -58,6 +58,12 @@ class Services:
         self.transports = transports or {}
         self.stopping = threading.Event()
         self._directory: Directory = _NoDirectory()
+        self.sender: Any = None  # the outbox sender (bot/delivery.py), set by the runtime
+
+    def notify_sender(self) -> None:
+        """Something was enqueued in the outbox: the sender in this process looks at once."""
+        if self.sender is not None:
+            self.sender.notify()
 
     # -- the feature services: the only door for handlers and jobs --------------------------
     @cached_property
@@ -99,7 +105,7 @@ class Services:
 
     @cached_property
     def outbox(self) -> Outbox:
-        """Claims for the posts the bot must make exactly once, shared by every replica."""
+        """Every message the bot sends on its own initiative, sent once by the sender (bot/delivery.py)."""
         return Outbox(self.store)
 
     @cached_property
@@ -140,7 +146,7 @@ class Services:
         """Whether this replica runs the scheduled jobs (services/leader.py)."""
         from services.leader import leadership_for
 
-        return leadership_for(self.store)
+        return leadership_for(self.store, election=self.settings.leader_election)
 
     @cached_property
     def work(self) -> WorkPool:

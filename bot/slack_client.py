@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -36,6 +37,11 @@ WRITES = frozenset({
     "files.completeUploadExternal", "files.upload", "reactions.add", "views.open", "views.push",
     "views.update", "views.publish",
 })
+
+
+# Slack's "short bursts": a few messages at once in a channel, a few updates at once in the workspace,
+# whatever the pace (a faster pace set for tests does not make the bursts longer).
+POST_BURST, UPDATE_BURST = 3.0, 10.0
 
 
 def method_of(url: str) -> str:
@@ -70,8 +76,8 @@ class SlackWriteLimiter:
     def __init__(self, posts_per_second: float = 1.0, updates_per_minute: float = 50.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         per_minute = {  # (rate per second, burst)
-            "chat.update": (updates_per_minute / 60, max(1.0, updates_per_minute / 5)),
-            "chat.delete": (updates_per_minute / 60, max(1.0, updates_per_minute / 5)),
+            "chat.update": (updates_per_minute / 60, UPDATE_BURST),
+            "chat.delete": (updates_per_minute / 60, UPDATE_BURST),
             "chat.postEphemeral": (100 / 60, 20),
             "views.open": (100 / 60, 20), "views.push": (100 / 60, 20), "views.update": (100 / 60, 20),
             "views.publish": (100 / 60, 20),
@@ -79,11 +85,12 @@ class SlackWriteLimiter:
             "conversations.history": (50 / 60, 10), "conversations.replies": (50 / 60, 10),
         }
         self.rules: dict[str, tuple[float, float]] = {
-            "chat.postMessage": (posts_per_second, max(1.0, 3 * posts_per_second)), **per_minute}
+            "chat.postMessage": (posts_per_second, POST_BURST), **per_minute}
         self.per_channel = {"chat.postMessage"}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
+        self._prepaid = threading.local()
         self.waited = 0.0  # seconds spent waiting, for benchmarks
 
     def _bucket(self, method: str, channel: str) -> _Bucket | None:
@@ -96,8 +103,28 @@ class SlackWriteLimiter:
             bucket = self._buckets[key] = _Bucket(rule[0], rule[1], rule[1], self._clock())
         return bucket
 
+    def try_take(self, method: str, channel: str = "") -> float:
+        """Take a token for ``method`` in ``channel`` without waiting: 0.0 when taken, else the seconds
+        until one is there (nothing taken). The outbox sender paces channels with it, holding no
+        thread while a channel waits; the call it then makes goes through :meth:`prepaid`."""
+        with self._lock:
+            bucket = self._bucket(method, channel)
+            return 0.0 if bucket is None else bucket.take(self._clock())
+
+    @contextmanager
+    def prepaid(self, method: str) -> Iterator[None]:
+        """Calls of ``method`` in this block (on this thread) already took their token (:meth:`try_take`)."""
+        paid = getattr(self._prepaid, "methods", set())
+        self._prepaid.methods = paid | {method}
+        try:
+            yield
+        finally:
+            self._prepaid.methods = paid
+
     def acquire(self, method: str, channel: str = "") -> float:
         """Wait until ``method`` may be called for ``channel``; return the seconds waited."""
+        if method in getattr(self._prepaid, "methods", ()):
+            return 0.0
         waited = 0.0
         while True:
             with self._lock:
