@@ -70,7 +70,10 @@ class JobSpec:
             if not match:
                 raise ValueError(f"job {self.id}: daily_at={at!r} is not a time of day; expected HH:MM")
             return CronTrigger(hour=int(match[1]), minute=int(match[2]), timezone=zone)
-        return CronTrigger.from_crontab(_value(self.cron, services), timezone=zone)
+        cron = self.cron(services) if callable(self.cron) else self.cron
+        if isinstance(cron, dict):  # CronTrigger's own fields: {"minute": "*/5", "second": 0}
+            return CronTrigger(**{"timezone": zone, **cron})
+        return CronTrigger.from_crontab(str(cron), timezone=zone)
 
 
 def _value(value: Any, services: Services) -> str:
@@ -84,8 +87,9 @@ def job(job_id: str, seconds: Setting | None = None, *, daily_at: str | Setting 
         cron: str | Setting | None = None, timezone: str | None = None,
         leader_only: bool = True) -> Callable[[JobFn], JobFn]:
     """Register a scheduled job: exactly one of ``seconds`` (a function reading the period from the
-    services' settings), ``daily_at`` (``"HH:MM"``) or ``cron`` (a crontab line). ``daily_at`` and
-    ``cron`` may also be functions of the services. ``timezone`` (an IANA name) overrides
+    services' settings), ``daily_at`` (``"HH:MM"``) or ``cron`` (a crontab line, or ``CronTrigger``'s
+    fields as a dict: ``{"minute": "*/5"}``). ``daily_at`` and ``cron`` may also be functions of the
+    services. ``timezone`` (an IANA name) overrides
     ``SCHEDULER_TIMEZONE`` for this job. A ``leader_only`` job (the default) runs only on the replica
     that leads."""
     if sum(x is not None for x in (seconds, daily_at, cron)) != 1:
