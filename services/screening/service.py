@@ -27,23 +27,52 @@ from __future__ import annotations
 
 import logging
 import re
-import statistics
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import PurePath
-from typing import Any, Protocol
+from typing import Any
 
-from services.errors import BotError, NotAllowed, NotFoundHere, Refusal
-from services.nimrobo import NimroboError, VoiceLink
+from services.errors import BotError, Refusal
+from services.nimrobo import NimroboError
 from services.pluto import Candidate, PlutoClient, PlutoError
-from services.privacy import mask_email, mask_text, write_csv
-from services.prompts import PromptSections, as_dict, template
-from services.records import ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
+from services.prompts import PromptSections, template
+from services.records import ScoringRun, SessionRef, VoiceLinkRow
 from services.scoring import ScoringService
+from services.screening.export import board_csv
+from services.screening.records import (
+    DECISION_NAMES,
+    DEFAULT_QUESTIONS,
+    DEFAULT_SORT,
+    DEFAULT_TOP_N,
+    EVALUATION_WAIT_SECONDS,
+    FORMULA,
+    MAX_CRITERIA,
+    MAX_TOP_N,
+    RECOMMENDATIONS,
+    SAVING_STUCK_SECONDS,
+    SORTS,
+    AlreadyScreened,
+    AnalyticsOutcome,
+    BoardNotFound,
+    BoardRow,
+    BoardSummary,
+    BoardView,
+    Decision,
+    LabelsNotInRun,
+    NoBoardYet,
+    NothingToUndo,
+    RunNotReady,
+    ScreenCandidate,
+    ScreeningBoard,
+    ScreeningChange,
+    ScreenPrefill,
+    ScreenResult,
+    SessionOutcome,
+)
+from services.screening.scores import _number, _numbers, _scale, combined_score, evaluation_score, sort_rows
 from services.store import Store, now
 from services.voice.forms import VoiceForm
 from services.voice.links import VoiceLinkService
@@ -52,238 +81,6 @@ from services.voice.sessions import SessionService
 log = logging.getLogger(__name__)
 
 BOARDS, LINKS, DECISIONS, DMS = "screening_boards", "screening_links", "screening_decisions", "screening_dm"
-SORTS = {"pluto": "Pluto score", "evaluation": "Evaluation", "combined": "Combined"}
-DEFAULT_SORT = "combined"
-DEFAULT_TOP_N = 5
-MAX_TOP_N = 25
-DECISION_NAMES = {"advance": "Advanced", "reject": "Rejected"}
-FORMULA = ("Combined = mean of the Pluto final score (0–100) and the evaluation score (the number answers' "
-           "mean on 0–10, × 10). † no evaluation yet: ranked by the Pluto score alone.")
-VOICE_STATES = ("invited", "started", "completed", "failed", "expired", "cancelled", "not sent")
-DEFAULT_QUESTIONS = ("Relevant experience | number", "Communication | number", "Red flags | text",
-                     "Recommendation (advance, hold or reject) | text")
-MAX_CRITERIA = 3
-EVALUATION_WAIT_SECONDS = 30 * 60  # after this, a missing evaluation is saved without one
-SAVING_STUCK_SECONDS = 10 * 60  # a save the process never finished (crash) is reported as unknown
-RECOMMENDATIONS = ("advance", "hold", "reject")
-
-
-# -- errors a recruiter reads --------------------------------------------------------------------
-class RunNotReady(NotFoundHere):
-    """The run is unknown here or has no ranked candidates yet."""
-
-
-class LabelsNotInRun(Refusal):
-    """Some labels of the form are not candidates of the run; ``problems`` has one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("Each label must be a candidate of this run: " + "; ".join(problems),
-                         hint="Use the names as prefilled (a repeated name carries its rank, e.g. “Ana Li (#4)”).")
-
-
-class NoBoardYet(Refusal):
-    """A single candidate can only be added to a board that has a voice project."""
-
-
-class AlreadyScreened(NotAllowed):
-    """The candidate has a voice link that is still usable or was used."""
-
-
-class BoardNotFound(NotFoundHere):
-    """A board id (from an old or forged button) the bot does not know."""
-
-
-class NothingToUndo(Refusal):
-    pass
-
-
-# -- records --------------------------------------------------------------------------------------
-@dataclass
-class ScreenCandidate:
-    """A candidate of the run offered for screening, with the label the link will carry."""
-
-    candidate_id: str
-    name: str
-    label: str
-    rank: int | None
-    final_score: float | None
-    tier: str
-
-
-@dataclass
-class ScreenPrefill:
-    """Everything the create modal needs for "Voice-screen top N"; nothing has been created."""
-
-    run_id: str
-    role: str
-    role_source: str  # "job description" | "file name"
-    sections: PromptSections
-    draft_source: str  # "ai" | "template"
-    draft_note: str  # why the template was used when AI was configured, else ""
-    eval_prompt: str
-    eval_questions: list[str]  # "Label | number" lines
-    candidates: list[ScreenCandidate]
-    profile: str  # the shortlist's common profile
-    brief: str  # what the draft was made from: the job description and the profile
-    time_limit: int = 10
-    expiry: str = "1_week"
-
-    @property
-    def labels(self) -> list[str]:
-        return [c.label for c in self.candidates]
-
-    def form_values(self) -> dict[str, str]:
-        """The create modal's values by field name (``bot.blocks.voice.create_modal``)."""
-        return {"name": self.role, "labels": "\n".join(self.labels), "brief": self.brief[:3000],
-                **as_dict(self.sections),
-                "time_limit": str(self.time_limit), "expiry": self.expiry, "eval_prompt": self.eval_prompt,
-                "eval_questions": "\n".join(self.eval_questions)}
-
-
-@dataclass
-class ScreeningBoard:
-    id: str
-    run_id: str
-    channel: str
-    thread_ts: str | None
-    created_by: str
-    project_name: str
-    sort: str = DEFAULT_SORT
-    page: int = 1
-    message_ts: str | None = None
-    project_id: str | None = None
-    request: dict[str, Any] = field(default_factory=dict, repr=False)
-    batch_ids: list[str] = field(default_factory=list)
-    created_at: float | None = None
-    updated_at: float | None = None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> ScreeningBoard:
-        return cls(id=row["id"], run_id=row["run_id"], channel=row["channel"], thread_ts=row.get("thread_ts"),
-                   created_by=row.get("created_by") or "", project_name=row.get("project_name") or "",
-                   sort=row.get("sort") or DEFAULT_SORT, page=int(row.get("page") or 1),
-                   message_ts=row.get("message_ts"), project_id=row.get("project_id"),
-                   request=row.get("request_json") or {}, batch_ids=list(row.get("batch_ids_json") or []),
-                   created_at=row.get("created_at"), updated_at=row.get("updated_at"))
-
-    @property
-    def questions(self) -> list[dict[str, str]]:
-        evaluator = self.request.get("evaluator") or {}
-        return [q for q in evaluator.get("questions") or [] if isinstance(q, dict)]
-
-
-@dataclass
-class Decision:
-    decision: str  # advance | reject
-    user: str
-    at: float
-
-
-@dataclass
-class BoardRow:
-    """One candidate on the board: both signals, the voice state and the decision."""
-
-    candidate_id: str
-    name: str
-    email: str | None
-    rank: int | None
-    pluto_score: float | None
-    tier: str
-    voice_state: str
-    link_id: str | None
-    session_id: str | None
-    kind: str  # project | instant
-    project_id: str | None
-    creator: str
-    answers: list[tuple[str, Any]]  # (question label, answer), in the evaluator's order
-    numbers: list[tuple[str, float]]  # the number answers
-    evaluation_state: str  # "" | pending | ready | error | none | missing
-    evaluation_score: float | None  # 0-100
-    combined: float | None  # 0-100
-    pluto_only: bool  # no evaluation: ranked by the Pluto score alone
-    recommendation: str
-    summary: str
-    decision: Decision | None
-    analytics_state: str
-    analytics_error: str
-    position: int = 0
-
-    @property
-    def text_answers(self) -> list[tuple[str, Any]]:
-        numbers = {label for label, _ in self.numbers}
-        return [(label, value) for label, value in self.answers if label not in numbers]
-
-
-@dataclass
-class BoardView:
-    board: ScreeningBoard
-    filename: str
-    rows: list[BoardRow]  # sorted by ``sort``; ``position`` is 1-based
-    sort: str
-    formula: str
-    number_questions: list[str]
-    counts: dict[str, int]  # by voice state, plus advanced / rejected / screened
-
-    @property
-    def sort_label(self) -> str:
-        return SORTS[self.sort]
-
-
-@dataclass
-class ScreenResult:
-    """What a submission made: the board, the batch (as the voice-link service returns it), the links
-    with their URLs (for the creator only, privately), and which candidate each link belongs to."""
-
-    board: ScreeningBoard
-    batch: VoiceBatch
-    links: list[VoiceLink]
-    tied: list[tuple[str, str]]  # (label, candidate id)
-    error: Exception | None = None
-    new_board: bool = False
-
-
-@dataclass
-class AnalyticsOutcome:
-    link_id: str
-    board_id: str
-    candidate_id: str
-    candidate_name: str
-    state: str  # saved | failed | unknown
-    error: str = ""
-
-
-@dataclass
-class ScreeningChange:
-    """A board that changed (re-render its message) and, when a save was tried, how it went."""
-
-    board_id: str
-    link_id: str
-    candidate_name: str
-    analytics: AnalyticsOutcome | None = None
-    finished_now: bool = False  # the interview's outcome was new (DMs go out once, on this)
-    creator: str = ""
-
-
-@dataclass
-class BoardSummary:
-    board: ScreeningBoard
-    filename: str
-    invited: int
-    completed: int
-    advanced: int
-
-
-class SessionOutcome(Protocol):
-    """What the watcher knows about a finished interview (a :class:`~services.records.Notification`)."""
-
-    session_id: str
-    status: str
-    summary: Any
-    evaluation: Any
-    evaluation_note: str
-    questions: dict[str, str]
-    completed_at: str | None
 
 
 # -- pure helpers --------------------------------------------------------------------------------
@@ -372,17 +169,6 @@ def common_profile(candidates: Sequence[Candidate]) -> str:
     return " ".join(parts)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def labels_for(candidates: Sequence[Candidate]) -> list[ScreenCandidate]:
     """A label per candidate: the name, or "Name (#rank)" when two candidates share a name."""
     counts = Counter(c.name.strip().casefold() for c in candidates)
@@ -456,45 +242,6 @@ def recommendation_of(summary: Any, answers: list[tuple[str, Any]]) -> str:
         if first.startswith(word):
             return word
     return _clean(text, 40)
-
-
-def evaluation_score(numbers: list[tuple[str, float]], scale: float) -> float | None:
-    if not numbers:
-        return None
-    return round(statistics.fmean(v for _, v in numbers) * (100.0 / scale), 1)
-
-
-def combined_score(pluto: float | None, evaluation: float | None) -> float | None:
-    if evaluation is None:
-        return pluto
-    if pluto is None:
-        return evaluation
-    return round((pluto + evaluation) / 2, 1)
-
-
-def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
-    """``pluto``: final score; ``evaluation``: evaluation score, then those without one by Pluto;
-    ``combined``: combined score (Pluto alone without an evaluation). Ties: Pluto rank, then name."""
-    def low(value: float | None) -> float:
-        return -(value if value is not None else -1.0)
-
-    def tie(r: BoardRow) -> tuple[int, str]:
-        return (r.rank if r.rank is not None else 10**9, r.name.casefold())
-
-    if sort == "pluto":
-        ordered = sorted(rows, key=lambda r: (low(r.pluto_score), *tie(r)))
-    elif sort == "evaluation":
-        ordered = sorted(rows, key=lambda r: (r.evaluation_score is None, low(r.evaluation_score),
-                                              low(r.pluto_score), *tie(r)))
-    else:
-        ordered = sorted(rows, key=lambda r: (low(r.combined), *tie(r)))
-    for i, row in enumerate(ordered, 1):
-        row.position = i
-    return ordered
-
-
-def _iso(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else ""
 
 
 # -- the service ---------------------------------------------------------------------------------
@@ -1012,34 +759,8 @@ class ScreeningService:
 
     # -- export ----------------------------------------------------------------------------------
     def export_csv(self, board_id: str, sort: str | None = None, *, public: bool = True) -> bytes:
-        """The board as CSV, in the board's order: both signals, the decisions. ``public`` masks emails,
-        phones and addresses (for a channel); every cell is formula-safe."""
-        view = self.board_view(board_id, sort)
-        texts = []
-        for row in view.rows:
-            texts += [label for label, _ in row.text_answers if label not in texts]
-        header = ["position", "name", "email", "pluto_rank", "pluto_final_score", "tier", "voice_state",
-                  *[f"eval: {label}" for label in view.number_questions], "evaluation_score",
-                  f"combined_score ({view.sort_label} order)" if view.sort == "combined" else "combined_score",
-                  "ranked_by_pluto_only", "recommendation", *[f"eval: {label}" for label in texts],
-                  "decision", "decided_by", "decided_at", "pluto_analytics", "session_id"]
-        out = []
-        for row in view.rows:
-            numbers = dict(row.numbers)
-            text_values = dict(row.text_answers)
-            decision = row.decision
-            cells: list[Any] = [
-                row.position, row.name, row.email or "", row.rank, _fmt(row.pluto_score), row.tier, row.voice_state,
-                *[_fmt(numbers.get(label)) for label in view.number_questions], _fmt(row.evaluation_score),
-                _fmt(row.combined), "yes" if row.pluto_only else "no", row.recommendation,
-                *[str(text_values.get(label, "")) for label in texts],
-                DECISION_NAMES[decision.decision].lower() if decision else "", decision.user if decision else "",
-                _iso(decision.at) if decision else "", row.analytics_state, row.session_id or ""]
-            if public:
-                cells = [mask_email(c) if i == 2 and c else mask_text(c) if isinstance(c, str) else c
-                         for i, c in enumerate(cells)]
-            out.append(cells)
-        return write_csv(header, out)
+        """The board as CSV, in the board's order (services/screening/export.py)."""
+        return board_csv(self.board_view(board_id, sort), public=public)
 
 
 def shared_skills(candidates: Sequence[Candidate]) -> list[str]:
@@ -1048,24 +769,6 @@ def shared_skills(candidates: Sequence[Candidate]) -> list[str]:
     names = {s.strip().casefold(): s.strip() for c in candidates for s in c.skills}
     threshold = max(1, len(candidates) // 2)
     return [names[s] for s, n in skills.most_common(8) if n >= threshold]
-
-
-def _numbers(answers: list[tuple[str, Any]], types: dict[str, Any]) -> list[tuple[str, float]]:
-    """The number answers: questions typed ``number`` (or, without types, answers that are numbers)."""
-    out = []
-    for label, value in answers:
-        kind = types.get(label)
-        number = _number(value)
-        if number is None or kind == "text":
-            continue
-        if kind == "number" or isinstance(value, int | float):
-            out.append((label, number))
-    return out
-
-
-def _scale(numbers: Iterable[tuple[str, float]]) -> float:
-    """10 for the 0-10 answers the evaluator is asked for; 100 when any answer is above 10."""
-    return 100.0 if any(v > 10 for _, v in numbers) else 10.0
 
 
 def _voice_state(link: dict[str, Any], voice: VoiceLinkRow | None) -> str:
@@ -1080,7 +783,3 @@ def _voice_state(link: dict[str, Any], voice: VoiceLinkRow | None) -> str:
     return "invited"
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.1f}".rstrip("0").rstrip(".")
