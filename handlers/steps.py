@@ -56,11 +56,14 @@ def where(body: dict[str, Any]) -> tuple[str, str, str | None]:
     return channel, body["user"]["id"], message.get("thread_ts") or message.get("ts")
 
 
-def private_reply(client: WebClient, body: dict[str, Any]) -> Reply:
-    """Answer the person who clicked, privately, where they clicked."""
+def private_reply(client: WebClient, body: dict[str, Any], *, threaded: bool = True) -> Reply:
+    """Answer the person who clicked, privately, where they clicked (in the message's thread unless
+    ``threaded`` is off); by DM when the click came from no conversation."""
     channel, user, thread = where(body)
     out = SlackOut(client)
-    return lambda message: out.reply_privately(channel, user, message, thread)
+    if not channel:
+        return lambda message: out.dm(user, message)
+    return lambda message: out.reply_privately(channel, user, message, thread if threaded else None)
 
 
 @dataclass
@@ -72,12 +75,13 @@ class Click:
     body: dict[str, Any]
     action: dict[str, Any]
     respond: Respond | None = None  # through the click's response_url, when the listener answers that way
+    threaded: bool = True  # a private answer goes in the clicked message's thread
     reply: Reply = field(init=False)
 
     def __post_init__(self) -> None:
         self.channel, self.user, self.thread = where(self.body)
         respond = self.respond
-        self.reply = (private_reply(self.client, self.body) if respond is None
+        self.reply = (private_reply(self.client, self.body, threaded=self.threaded) if respond is None
                       else lambda message: respond_privately(respond, message))
 
     def replace(self, message: Message) -> None:
@@ -133,13 +137,14 @@ class Click:
                     what)
 
 
-def listener(step: Step | None = None, *, respond: bool = False) -> Any:
+def listener(step: Step | None = None, *, respond: bool = False, threaded: bool = True) -> Any:
     """The Bolt listener for ``step(click)``: acks first, then runs it on the ack path (keep it quick). A
     refusal raised there (an old button's value, say) is answered privately; anything else is Bolt's error
     handler's. ``respond=True``: ``click.reply`` answers through the click's response_url (it can replace
-    the private message clicked) instead of ``chat.postEphemeral``."""
+    the private message clicked) instead of ``chat.postEphemeral``; ``threaded=False``: not in the clicked
+    message's thread."""
     if step is None:
-        return lambda step: listener(step, respond=respond)
+        return lambda step: listener(step, respond=respond, threaded=threaded)
     uses_respond = respond
 
     @functools.wraps(step)
@@ -148,7 +153,7 @@ def listener(step: Step | None = None, *, respond: bool = False) -> Any:
         # every parameter positional-or-keyword: Bolt passes the names getfullargspec(...).args lists
         assert services is not None, "inject() supplies services"
         ack()
-        click = Click(services, client, body, action, respond if uses_respond else None)
+        click = Click(services, client, body, action, respond if uses_respond else None, threaded)
         try:
             step(click)
         except BotError as exc:
@@ -163,11 +168,12 @@ def listener(step: Step | None = None, *, respond: bool = False) -> Any:
     return on_action
 
 
-def deferred(what: str, *, respond: bool = False) -> Callable[[Step], Listener]:
+def deferred(what: str, *, respond: bool = False, threaded: bool = True) -> Callable[[Step], Listener]:
     """The listener that acks, then runs the step on the work pool as the clicker (see :meth:`Click.defer`)."""
 
     def wrap(step: Step) -> Listener:
-        return listener(functools.wraps(step)(lambda click: click.defer(what, step)), respond=respond)
+        return listener(functools.wraps(step)(lambda click: click.defer(what, step)), respond=respond,
+                        threaded=threaded)
 
     return wrap
 
