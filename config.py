@@ -123,6 +123,7 @@ class Settings:
     admin_user_ids: tuple[str, ...] = ()  # Slack users who may see every run and session
     nimrobo_shared_key_fallback: bool = True  # a recruiter whose key was revoked falls back to NIMROBO_API_KEY
     claim_timeout_seconds: float = 60.0  # a post whose outcome is unknown this long is looked up in Slack
+    step_stale_seconds: float = 300.0  # a Workflow Builder step left "working" this long was cut short: resume/fail
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -233,6 +234,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         nimrobo_shared_key_fallback=_flag("NIMROBO_SHARED_KEY_FALLBACK", get("NIMROBO_SHARED_KEY_FALLBACK",
                                                                             default="true")),
         claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
+        step_stale_seconds=_number("STEP_STALE_SECONDS", get("STEP_STALE_SECONDS", default="300"), float, 0.1),
     )
 
 

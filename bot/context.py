@@ -15,6 +15,7 @@ from typing import Any
 from bot.work import WorkPool
 from config import Settings
 from services.access import AccessService, Directory
+from services.assistant import AssistantService
 from services.concurrency import Backoff
 from services.events import EventLog
 from services.home import HomeService
@@ -28,6 +29,7 @@ from services.pluto import PlutoClient
 from services.scoring import ScoringService
 from services.screening import ScreeningService
 from services.sessions import SessionService
+from services.steps import StepService
 from services.store import Store
 from services.voicelinks import VoiceLinkService
 
@@ -104,6 +106,17 @@ class Services:
     def screening(self) -> ScreeningService:
         """Score → voice-screen → one board with both signals (services/screening.py)."""
         return ScreeningService(self.store, self.scoring, self.voicelinks, self.sessions, self.pluto)
+
+    @cached_property
+    def steps(self) -> StepService:
+        """Workflow Builder steps: each execution's state, so none is left hanging (services/steps.py)."""
+        return StepService(self.store, self.settings.step_stale_seconds)
+
+    @cached_property
+    def assistant(self) -> AssistantService:
+        """"Ask Pluto": read-only, access-checked tools over the bot's data, answered by OpenAI or a matcher."""
+        return AssistantService(self.store, self.scoring, self.screening, self.access, self.settings,
+                                transport=self.transports.get("openai"))
 
     @cached_property
     def home(self) -> HomeService:

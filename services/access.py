@@ -98,6 +98,11 @@ class AccessService:
                                                                [row["project_id"]])}
         return self._decide(user, {row.get("creator") or ""}, channels)
 
+    def may_use_channel(self, user: str, channel: str) -> Decision:
+        """Whether ``user`` may have the bot post in ``channel`` on their behalf (a Workflow Builder step):
+        its members and admins, as for anything that belongs to the channel."""
+        return self._decide(user, set(), {channel} if channel else set())
+
     def may_see_run(self, user: str, run_id: str) -> Decision:
         row = self.store.get("scoring_runs", run_id)
         if row is None:

@@ -181,6 +181,17 @@ class ScoringService:
             raise NotFoundHere(GONE)
         return run
 
+    def list_runs(self, where: str | None = None, params: list[Any] | None = None,
+                  limit: int | None = 200) -> list[ScoringRun]:
+        """Runs matching ``where`` (columns of the run), newest first. Callers check access on each."""
+        rows = self.store.rows(TABLE, where, params or [], order_by="created_at desc", limit=limit)
+        return [ScoringRun.from_row(r) for r in rows]
+
+    def run_at(self, thread_ts: str) -> ScoringRun | None:
+        """The run whose thread starts at ``thread_ts`` (a permalink to the run names it)."""
+        rows = self.store.rows(TABLE, "thread_ts = ? or progress_ts = ?", [thread_ts, thread_ts], limit=1)
+        return ScoringRun.from_row(rows[0]) if rows else None
+
     def position(self, run: ScoringRun) -> int:
         """Runs ahead of this one on the same server (0: running, or next)."""
         if run.state != "queued":

@@ -584,6 +584,18 @@ class ScreeningService:
         rows = self.store.rows(BOARDS, "run_id = ?", [run_id], limit=1)
         return ScreeningBoard.from_row(rows[0]) if rows else None
 
+    def all_boards(self, channel: str | None = None, limit: int | None = 200) -> list[ScreeningBoard]:
+        """Boards (of ``channel`` when given), newest first. Callers check access on each (its run's rules)."""
+        where, params = ("channel = ?", [channel]) if channel else (None, [])
+        rows = self.store.rows(BOARDS, where, params, order_by="created_at desc", limit=limit)
+        return [ScreeningBoard.from_row(r) for r in rows]
+
+    def finished_at(self, board_id: str, candidate_id: str) -> float | None:
+        """When the bot first saw the candidate's latest interview finish (None: not finished)."""
+        rows = self.store.rows(LINKS, "board_id = ? and candidate_id = ?", [board_id, candidate_id],
+                               order_by="created_at desc", limit=1)
+        return rows[0].get("finished_seen_at") if rows else None
+
     def boards_of(self, user: str, limit: int | None = None) -> list[ScreeningBoard]:
         rows = self.store.rows(BOARDS, "created_by = ?", [user], order_by="created_at desc", limit=limit)
         return [ScreeningBoard.from_row(r) for r in rows]
@@ -672,6 +684,22 @@ class ScreeningService:
                          landing_page_info=request.get("landing_page_info") or "",
                          evaluator=request.get("evaluator"))
         return self.screen(run_id, form, user=user)
+
+    def top_links(self, run_id: str, top_n: int) -> tuple[list[str], list[str]]:
+        """(labels still to screen, link ids of those screened already) among the run's top ``top_n``:
+        a candidate whose latest link is still usable or was used gets no second one."""
+        top_n = max(1, min(MAX_TOP_N, int(top_n or DEFAULT_TOP_N)))
+        chosen = labels_for(self.candidates(run_id)[:top_n])
+        board = self.board_for_run(run_id)
+        rows: dict[str, BoardRow] = {}
+        if board is not None:
+            self._tie(board)
+            rows = {r.candidate_id: r for r in self._rows(board)}
+        screened = [rows[c.candidate_id].link_id or "" for c in chosen if c.candidate_id in rows
+                    and rows[c.candidate_id].voice_state in ("invited", "started", "completed")]
+        todo = [c.label for c in chosen if c.candidate_id not in rows
+                or rows[c.candidate_id].voice_state not in ("invited", "started", "completed")]
+        return todo, [s for s in screened if s]
 
     def _active_candidates(self, board: ScreeningBoard) -> set[str]:
         """Candidates whose latest link is still usable or was used (no second link for them)."""

@@ -75,18 +75,22 @@ class VoiceLinkService:
         self._caches_lock = threading.Lock()
 
     # -- create ------------------------------------------------------------------------
-    def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None) -> BatchResult:
-        """Create at once (nothing to ask). A form with ``project_id`` adds links to that project as it is."""
+    def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None,
+               batch_id: str | None = None) -> BatchResult:
+        """Create at once (nothing to ask). A form with ``project_id`` adds links to that project as it is.
+
+        ``batch_id``: the id the batch gets, chosen by a caller that must find it again after a crash
+        (a Workflow Builder step notes it before anything is sent to Nimrobo)."""
         batch = self._new_batch(form, form.labels, channel=channel, creator=creator, thread_ts=thread_ts,
-                                state="creating")
+                                state="creating", batch_id=batch_id)
         return self._run(batch)
 
     def _new_batch(self, form: VoiceForm, labels: list[str], *, channel: str, creator: str, thread_ts: str | None,
-                   state: str, extra: dict[str, Any] | None = None) -> VoiceBatch:
+                   state: str, extra: dict[str, Any] | None = None, batch_id: str | None = None) -> VoiceBatch:
         request = {**_request(form), **(extra or {})}
         if form.project_id:
             request["project_mode"] = "existing"
-        batch = VoiceBatch(id=uuid.uuid4().hex[:12], pattern=form.pattern, project_name=form.name or "Instant links",
+        batch = VoiceBatch(id=batch_id or uuid.uuid4().hex[:12], pattern=form.pattern, project_name=form.name or "Instant links",
                            channel=channel, creator=creator, expiry_preset=form.expiry_preset, labels=labels,
                            request=request, state=state, project_id=form.project_id or None, thread_ts=thread_ts,
                            created_at=now(), updated_at=now())

@@ -46,18 +46,22 @@ def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel
 
 
 def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], channel: str, thread_ts: str | None,
-                  user: str, job_description: str = "", top_n: int = 10) -> ScoringRun | None:
+                  user: str, job_description: str = "", top_n: int = 10,
+                  on_refusal: Callable[[ServiceError], None] | None = None) -> ScoringRun | None:
     """Check the file, then announce and queue the run. Returns the run, or None when the file was refused.
 
     Nothing is said in the channel before the file passes its checks: a refusal goes privately to the
     person who shared it. A file that passes is announced (a root message when there is no thread yet,
-    e.g. from the modal), previewed and queued in the thread.
+    e.g. from the modal), previewed and queued in the thread. ``on_refusal`` hears a refusal too (a
+    Workflow Builder step fails with it).
     """
     scoring = services.scoring
     try:
         intake = scoring.check_file(file, user=user, channel=channel)
     except ServiceError as exc:
         out.reply_privately(channel, user, error_message(exc.user_message), thread_ts)
+        if on_refusal is not None:
+            on_refusal(exc)
         return None
     if thread_ts is None:
         thread_ts = out.post(channel, root_message(user, intake.filename))

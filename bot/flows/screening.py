@@ -27,9 +27,10 @@ from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.flows.home import refresh_home
 from bot.slack_out import SlackOut
-from services.errors import NotAllowed
+from services.errors import NotAllowed, Refusal, ServiceError
 from services.records import Notification, SessionRef
-from services.voice_forms import VoiceForm
+from services.screening import ScreeningBoard, ScreenResult
+from services.voice_forms import VoiceForm, validate_voice_form
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,44 @@ def show_boards(services: Services, out: SlackOut, board_ids: list[str]) -> None
 def submit(services: Services, out: SlackOut, *, run_id: str, form: VoiceForm, user: str, channel: str) -> None:
     """The Voice-screen form was submitted: links created and tied, sent to their creator by DM, the board
     shown. A partial failure leaves the batch's card (with Retry) privately with the creator."""
-    result = services.screening.screen(run_id, form, user=user)
+    _deliver(services, out, services.screening.screen(run_id, form, user=user), user, channel)
+
+
+def screen_top(services: Services, out: SlackOut, *, run_id: str, top_n: int, user: str,
+               channel: str | None = None) -> tuple[ScreeningBoard, list[str], ScreenResult | None]:
+    """Voice-screen the top ``top_n`` of a run without the form (a Workflow Builder step, the assistant's
+    button): the form as "Voice-screen top N" would prefill it, created at once for those of the top N not
+    screened yet. The links go to ``user`` by DM, never anywhere else; the board is shown in the run's thread.
+
+    Returns (the board, the link ids of the top N, what was made now or None when all were screened).
+    Only someone who may see the run may do it (services/access.py).
+    """
+    require_run(services, None, user, run_id)
+    run = services.screening.run(run_id)
+    todo, already = services.screening.top_links(run_id, top_n)
+    result = None
+    if todo:
+        prefill = services.screening.prefill(run_id, top_n)
+        values = {**prefill.form_values(), "labels": "\n".join(todo)}
+        form, errors = validate_voice_form("interview", values)
+        if form is None:
+            raise Refusal("The drafted interview form is incomplete (" + "; ".join(errors.values()) + ").",
+                          hint="Use “Voice-screen top N” on the shortlist to fill it in yourself.")
+        result = services.screening.screen(run_id, form, user=user)
+        _deliver(services, out, result, user, channel or run.channel)
+        if result.error is not None and not result.links:
+            raise result.error if isinstance(result.error, ServiceError) else Refusal(str(result.error))
+    board = services.screening.board_for_run(run_id)
+    if board is None:  # nothing was made and nothing existed: screen() raised before
+        raise Refusal("No screening board could be made for this run.")
+    if not board.message_ts:
+        show_board(services, out, board.id)
+        board = services.screening.board(board.id)
+    made = [link.id for link in result.links] if result else []
+    return board, already + made, result
+
+
+def _deliver(services: Services, out: SlackOut, result: ScreenResult, user: str, channel: str) -> None:
     if result.links:
         out.dm(user, links_dm(result.batch, result.links))
     if result.error is not None:
