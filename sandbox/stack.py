@@ -57,8 +57,8 @@ class Stack:
         from sandbox.slack_api import SlackStandIn
 
         opts = self.options
-        self.slack = SlackStandIn(bot_token=self.bot_token,
-                                  app_token=self.app_token if self.mode == "socket" else None).start()
+        self.slack = SlackStandIn(bot_token=self.bot_token, app_token=self.app_token if self.mode == "socket" else None,
+                                  functions=manifest_functions()).start()
         self.nimrobo = self.pluto = self.openai = None
         nimrobo_sim = _optional("sandbox.nimrobo_sim", "NimroboSimulator")
         if nimrobo_sim is not None:
@@ -147,6 +147,17 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def manifest_functions() -> dict[str, Any]:
+    """The app's Workflow Builder steps as ``manifest.yml`` defines them (the test bed checks outputs by them)."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "manifest.yml"
+    try:
+        return dict((yaml.safe_load(path.read_text()) or {}).get("functions") or {})
+    except OSError:
+        return {}
 
 
 def _optional(module: str, name: str) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt.context.assistant.thread_context import AssistantThreadContext
 from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message
 from bot.blocks.assistant import answer_message, outcome_message
@@ -67,14 +68,14 @@ def thread_started(services: Services, client: WebClient, *, user: str, channel:
 def answer(services: Services, client: WebClient, *, user: str, channel: str, thread_ts: str, text: str,
            message_ts: str) -> None:
     """A question in the pane: a status while working, then the answer in the thread."""
-    client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=STATUS)
+    _status(client, channel, thread_ts, STATUS)
     context = services.assistant.context(channel, thread_ts) or {}
     beside = context.get("channel_id") or None
     history = _history(SlackOut(client), channel, thread_ts, message_ts) if services.assistant.ai else []
     try:
         reply = services.assistant.answer(user, text, channel=beside, history=history)
     except Exception:
-        client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status="")
+        _status(client, channel, thread_ts, "")
         raise
     message = render(client, reply)
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.kwargs())
@@ -111,6 +112,14 @@ def decide(services: Services, client: WebClient, *, user: str, board_id: str, c
     screening_flow.show_board(services, SlackOut(client), board_id)
     verb = "advanced" if decision == "advance" else "rejected"
     return outcome_message(f":white_check_mark: {row.name} is {verb} on the screening board.")
+
+
+def _status(client: WebClient, channel: str, thread_ts: str, status: str) -> None:
+    """The pane's "is thinking…" line; a thread that is not an assistant thread has none (best effort)."""
+    try:
+        client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=status)
+    except SlackApiError as exc:
+        log.info("assistant: no status for %s/%s (%s)", channel, thread_ts, exc.response.get("error"))
 
 
 def _link(client: WebClient, cite: Cite) -> tuple[str, str] | None:
