@@ -49,6 +49,8 @@ BAD_OUTPUTS = {"invalid_arguments", "invalid_outputs"}
 _TS_IN_PERMALINK = re.compile(r"/p(\d{10})(\d{6})")
 
 Step = Callable[[Services, SlackOut, Execution], "dict[str, Any] | None"]
+#: executions this process is working on now: never "recovered" as if a restart had cut them short
+IN_FLIGHT: set[str] = set()
 
 
 # -- starting ------------------------------------------------------------------------------------
@@ -60,6 +62,7 @@ def start(services: Services, client: WebClient, execution: Execution) -> None:
     """
     step = _STEPS.get(execution.callback_id)
     out = SlackOut(client)
+    IN_FLIGHT.add(execution.id)
     try:
         if step is None:
             raise NotFoundHere(f"Pluto Bot has no step called {execution.callback_id}.",
@@ -80,6 +83,8 @@ def start(services: Services, client: WebClient, execution: Execution) -> None:
     else:
         if outputs is not None:
             services.steps.succeed(execution.id, outputs)
+    finally:
+        IN_FLIGHT.discard(execution.id)
     send(services, client, execution.id)
 
 
@@ -197,7 +202,8 @@ def resume(services: Services, client: WebClient) -> None:
         except Exception:
             log.exception("workflow step %s: checking its run failed; next period", execution.id)
     for execution in steps.interrupted():
-        _recover(services, execution)
+        if execution.id not in IN_FLIGHT:
+            _recover(services, execution)
     for execution in steps.to_send():
         if services.stopping.is_set():
             return
