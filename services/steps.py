@@ -32,7 +32,7 @@ from services.store import Store, now
 TABLE = "function_executions"
 WORKING, WAITING, FINISHING, COMPLETED, FAILED = "working", "waiting", "finishing", "completed", "failed"
 MAX_ERROR = 500  # Slack shows the error to the workflow's author; keep it one readable sentence or two
-_MARKUP = re.compile(r"[*_`]|:[a-z0-9_+-]+:\s?")
+_MARKUP = re.compile(r"[*`]|:[a-z0-9_+-]+:\s?")
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Execution:
 
 
 def plain(sentence: str) -> str:
-    """A message for Workflow Builder: no Slack markup (``*bold*``, `` `code` ``, ``:emoji:``), one paragraph."""
+    """A message for Workflow Builder: no Slack markup (bold, code, emoji), one paragraph."""
     text = " ".join(_MARKUP.sub("", sentence or "").split())
     return text[:MAX_ERROR] or "The step failed."
 
