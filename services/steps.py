@@ -127,6 +127,10 @@ class StepService:
             self.store.update(TABLE, execution_id, {"attempts": row.attempts + 1, "updated_at": now()})
 
     # -- what the ``workflow_steps`` job looks at ---------------------------------------------------
+    def any_open(self) -> bool:
+        """Whether any execution is not finished (one indexed query: the job's quick way out)."""
+        return self.store.count(TABLE, "state in (?, ?, ?)", [WORKING, WAITING, FINISHING]) > 0
+
     def to_send(self) -> list[Execution]:
         return [Execution.from_row(r) for r in self.store.rows(TABLE, "state = ?", [FINISHING], order_by="updated_at")]
 

@@ -91,6 +91,7 @@ def test_score_step_completes_when_the_shortlist_is_posted_queue_included(stack)
     first_file = stack.slack.add_file("first.csv", CSV, user=USER)
     first, _ = stack.signer.function_executed("score_candidates", {
         "user_id": USER, "file_id": first_file["id"], "channel_id": CHANNEL, "job_description": "Data Engineer"})
+    eventually(lambda: (e := stack.services.steps.get(first["id"])) and e.state != "working")  # its run is queued
     done = score_step(stack, name="second.csv")  # queued behind the first: Pluto runs one at a time
     assert done["state"] == "completed" and done["completed_by"] == "bot"  # finished later, by the job
     runs = {r.filename: r for r in stack.services.scoring.list_runs()}

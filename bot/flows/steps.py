@@ -196,6 +196,8 @@ def resume(services: Services, client: WebClient) -> None:
     """The ``workflow_steps`` job: finish what waits on stored state, resume or fail what a restart cut
     short, and send every decided outcome Slack does not have yet."""
     steps = services.steps
+    if not steps.any_open():
+        return
     for execution in steps.waiting_rows():
         try:
             _check_waiting(services, client, execution)
