@@ -116,7 +116,7 @@ class Services:
     def assistant(self) -> AssistantService:
         """"Ask Pluto": read-only, access-checked tools over the bot's data, answered by OpenAI or a matcher."""
         return AssistantService(self.store, self.scoring, self.screening, self.access, self.settings,
-                                transport=self.transports.get("openai"))
+                                voicelinks=self.voicelinks, transport=self.transports.get("openai"))
 
     @cached_property
     def home(self) -> HomeService:

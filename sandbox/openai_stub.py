@@ -58,6 +58,7 @@ TOOL_PLANS: list[tuple[str, list[tuple[str, Args]]]] = [
         ("list_runs", lambda q, r: {"limit": 1}),
         ("run_candidates", lambda q, r: {"run_id": run, "limit": 5} if (run := _first_run(q, r)) else None)]),
     (r"\bdecision|\bwaiting\b", [("pending_decisions", lambda q, r: {})]),
+    (r"\bvoice (links|sessions)\b", [("voice_sessions", lambda q, r: {"since_hours": 168})]),
     (r"\binterviews?\b", [("interviews", lambda q, r: {"since_hours": 24})]),
     (r"\bboards?\b", [("list_boards", lambda q, r: {})]),
 ]

@@ -31,6 +31,7 @@ from services.records import ScoringRun
 from services.scoring import ScoringService
 from services.screening import DECISION_NAMES, BoardRow, ScreeningBoard, ScreeningService
 from services.store import Store
+from services.voicelinks import VoiceLinkService
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,12 @@ TOOL_SPECS: list[dict[str, Any]] = [
      "outcome, evaluation score, recommendation and a short summary.",
      "parameters": {"type": "object", "properties": {"since_hours": {"type": "integer", "minimum": 1,
                                                                      "maximum": 24 * 14}},
+                    "additionalProperties": False}},
+    {"name": "voice_sessions", "description": "Voice interview links the user may see that changed in the last "
+     "hours (default 168): label, status (active, completed, expired, cancelled ...), session id, project. "
+     "Includes links made with /voicelink create, not only screening boards.",
+     "parameters": {"type": "object", "properties": {"since_hours": {"type": "integer", "minimum": 1,
+                                                                     "maximum": 24 * 90}},
                     "additionalProperties": False}},
     {"name": "interview_details", "description": "One candidate's voice interview on a board: the summary and "
      "every evaluation answer.",
@@ -294,6 +301,27 @@ class Tools:
                             for i in items) or "No voice interviews finished in that time on boards you may see."
         return {"interviews": items[:MAX_LIST * 2], "summary": summary}
 
+    def tool_voice_sessions(self, since_hours: int = 168) -> dict[str, Any]:
+        if self.s.voicelinks is None:
+            return {"sessions": [], "summary": "Voice links are not available here."}
+        since = time.time() - max(1, min(int(since_hours), 24 * 90)) * 3600
+        items = []
+        for row in self.s.voicelinks.recent_links(since):
+            if not self.s.access.may_see_link(self.user, row.id).allowed:
+                continue
+            if row.channel and self.channel and row.channel != self.channel:
+                continue
+            batch = self.s.voicelinks.batch(row.batch_id)
+            if batch.card_ts and batch.channel:
+                self._cite(Cite(f"Voice links · {batch.project_name}", batch.channel, batch.card_ts))
+            items.append({"link_id": row.id, "label": row.label, "status": row.status, "session_id": row.session_id,
+                          "project": batch.project_name, "changed": _when(row.updated_at)})
+            if len(items) >= MAX_LIST * 2:
+                break
+        summary = "; ".join(f"{i['label']} ({i['project']}): {i['status']}" for i in items) or \
+            "No voice links you may see changed in that time."
+        return {"sessions": items, "summary": summary}
+
     def tool_interview_details(self, board_id: str, candidate_id: str) -> dict[str, Any]:
         found = self._board(board_id)
         if found is None:
@@ -346,7 +374,8 @@ class Tools:
 # -- the service ---------------------------------------------------------------------------------------
 class AssistantService:
     def __init__(self, store: Store, scoring: ScoringService, screening: ScreeningService, access: AccessService,
-                 settings: Settings, *, transport: Any = None) -> None:
+                 settings: Settings, *, voicelinks: VoiceLinkService | None = None, transport: Any = None) -> None:
+        self.voicelinks = voicelinks
         self.store = store
         self.scoring = scoring
         self.screening = screening

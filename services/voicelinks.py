@@ -301,6 +301,11 @@ class VoiceLinkService:
                 return self.link_row(link.id)
         return None
 
+    def recent_links(self, since: float, limit: int = 200) -> list[VoiceLinkRow]:
+        """Links the bot made that changed since ``since`` (epoch s), newest first. Callers check access."""
+        rows = self.store.rows(LINKS, "updated_at >= ?", [since], order_by="updated_at desc", limit=limit)
+        return [VoiceLinkRow.from_row(r) for r in rows]
+
     def rows_with_sessions(self) -> list[VoiceLinkRow]:
         return [VoiceLinkRow.from_row(r) for r in self.store.rows(LINKS, "session_id is not null and session_id != ''")]
 

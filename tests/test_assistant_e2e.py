@@ -140,6 +140,18 @@ def test_an_outsiders_question_never_reaches_data_they_may_not_see(stack):
     assert "Sources" not in str(first["blocks"]) + str(forged["blocks"])  # no links to their threads either
 
 
+def test_voice_sessions_are_listed_only_to_those_who_may_see_them(stack):
+    stack.services.nimrobo_shared.create_project("Support Lead", "## Goal\nx\n## Role\nx\n## Guidelines\nx\n"
+                                                                 "## Constraints\nx")
+    execution, _ = stack.signer.function_executed("create_voice_link", {
+        "user_id": USER, "candidate_name": "Vera Voice", "project": "Support Lead"})
+    eventually(lambda: stack.slack.execution(execution["id"])["state"] == "completed")
+    calls = len(stack.openai.tool_calls)
+    assert "Vera Voice (Support Lead): active" in ask(stack, open_pane(stack, USER), "How are my voice links doing?")["text"]
+    assert stack.openai.tool_calls[calls:] == [("voice_sessions", {"since_hours": 168})]
+    assert "Vera Voice" not in ask(stack, open_pane(stack, OUTSIDER), "How are my voice links doing?")["text"]
+
+
 def test_actions_are_proposed_with_a_button_and_done_only_when_pressed(stack):
     run = stack.runs[HIRING]
     thread = open_pane(stack, USER, beside=HIRING)
