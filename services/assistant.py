@@ -147,13 +147,15 @@ class Tools:
 
     def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """Run tool ``name``; its result as JSON-able data (``error`` says what went wrong)."""
-        self.calls.append((name, dict(arguments)))
-        method: Callable[..., dict[str, Any]] | None = getattr(self, f"tool_{name}", None)
-        if method is None or not isinstance(arguments, dict):
+        arguments = dict(arguments) if isinstance(arguments, dict) else {}
+        self.calls.append((name, arguments))
+        method: Callable[..., dict[str, Any]] | None = getattr(self, f"tool_{name}", None) \
+            if re.fullmatch(r"[a-z_]{1,40}", name or "") else None
+        if method is None:
             return {"error": f"There is no tool called {name}."}
         try:
             return method(**arguments)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             return {"error": f"Wrong arguments for {name}: {exc}"}
         except ServiceError as exc:
             return {"error": exc.user_message}
