@@ -34,9 +34,10 @@ def on_thread_started(payload: dict[str, Any], client: WebClient, services: Serv
 def on_user_message(payload: dict[str, Any], client: WebClient, services: Services) -> None:
     user, channel = payload.get("user", ""), payload.get("channel", "")
     thread_ts, text = payload.get("thread_ts", ""), payload.get("text") or ""
-    if not text.strip():
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **error_message(
-            "Ask me in words: for example “Top candidates of my last run”.").kwargs())
+    if not text.strip():  # a file or an emoji alone: say how to ask, after the ack like everything else
+        reply = _reply(client, channel, thread_ts)
+        defer(services.work, user, lambda: reply(error_message(
+            "Ask me in words: for example “Top candidates of my last run”.")), reply, "Ask Pluto")
         return
     defer(services.work, user,
           lambda: flow.answer(services, client, user=user, channel=channel, thread_ts=thread_ts, text=text,
