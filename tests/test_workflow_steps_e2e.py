@@ -159,3 +159,19 @@ def test_steps_cut_short_by_a_restart_are_resumed_or_failed_with_the_reason(stac
     failed = eventually(lambda: (e := stack.slack.execution(cut["id"]))["state"] != "running" and e)
     assert failed["state"] == "failed" and "restarted while asking Nimrobo" in failed["error"]
     assert "/voicelink list" in failed["error"]
+
+
+def test_steps_and_the_pane_work_over_socket_mode_too():
+    """Most teams run Socket Mode: a step and a question in the pane arrive as events_api envelopes."""
+    with Stack(StackOptions(mode="socket", pluto={"extract_seconds": 0.2, "score_seconds": 0.3})) as s:
+        s.services.nimrobo_shared.create_project("Backend Engineer", PROMPT)
+        execution, ack = s.signer.function_executed("create_voice_link", {
+            "user_id": USER, "candidate_name": "Sock Et", "project": "Backend Engineer"})
+        assert ack.status_code == 200
+        done = eventually(lambda: (e := s.slack.execution(execution["id"]))["state"] != "running" and e)
+        assert done["state"] == "completed" and done["outputs"]["link_id"] in s.nimrobo.links
+        thread, ack = s.signer.assistant_thread_started(USER)
+        eventually(lambda: s.slack.assistant_thread(thread["channel_id"], thread["thread_ts"])["prompts"])
+        s.signer.assistant_message(thread, "How are my voice links doing?")
+        eventually(lambda: [m for m in s.slack.messages(thread["channel_id"], thread_ts=thread["thread_ts"])
+                            if m.get("bot_id") and "Sock Et (Backend Engineer): active" in m["text"]])
