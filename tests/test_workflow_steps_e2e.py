@@ -110,10 +110,13 @@ def test_score_step_completes_when_the_shortlist_is_posted_queue_included(stack)
     eventually(lambda: stack.slack.execution(first["id"])["state"] == "completed")
 
 
-def test_score_step_refuses_a_channel_the_person_is_not_in(stack):
+def test_score_step_refuses_a_channel_the_person_is_not_in_and_a_file_slack_does_not_have(stack):
     done = score_step(stack, user=OUTSIDER)
     assert done["state"] == "failed" and "not a member of" in done["error"]
     assert not [r for r in stack.services.scoring.list_runs() if r.user == OUTSIDER]
+    gone = run_step(stack, "score_candidates", {"user_id": USER, "file_id": "F_GONE", "channel_id": CHANNEL,
+                                                "job_description": "Data Engineer"})
+    assert gone["state"] == "failed" and "would not give Pluto Bot the file (file_not_found)" in gone["error"]
 
 
 def test_voice_screen_step_outputs_the_board_and_link_ids_as_the_runner(stack):

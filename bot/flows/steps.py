@@ -162,7 +162,12 @@ def score(services: Services, out: SlackOut, execution: Execution) -> None:
         top_n = int(inputs.get("top_n") or 10)
     except (TypeError, ValueError):
         raise Refusal(f"“{inputs.get('top_n')}” is not a number of candidates to list.") from None
-    file = out.file(file_id)
+    try:
+        file = out.file(file_id)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "error"
+        raise Refusal(f"Slack would not give Pluto Bot the file ({error}).",
+                      hint="Use a file uploaded in the workflow's form, or one shared where Pluto Bot is.") from None
     run = scoring_flow.start_scoring(services, out, file=file, channel=channel, thread_ts=None, user=user,
                                      job_description=str(inputs.get("job_description") or ""),
                                      top_n=max(1, min(50, top_n)), on_refusal=_raise)
