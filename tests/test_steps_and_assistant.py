@@ -10,6 +10,7 @@ from services.access import AccessService
 from services.assistant import AssistantService
 from services.scoring import ScoringService
 from services.steps import StepService, plain
+from services.store import Store
 
 
 class Members:
@@ -23,7 +24,8 @@ class Members:
         return False
 
 
-def test_an_execution_is_taken_once_decided_once_and_sent_once(store):
+def test_an_execution_is_taken_once_decided_once_and_sent_once(database):  # SQLite, then PostgreSQL
+    store = Store(database)
     steps = StepService(store, stale_seconds=60)
     assert steps.begin("Fx1", "score_candidates", "U1", {"user_id": "U1"})
     assert not steps.begin("Fx1", "score_candidates", "U1", {})  # the event again
@@ -34,6 +36,7 @@ def test_an_execution_is_taken_once_decided_once_and_sent_once(store):
     assert [e.outputs for e in steps.to_send()] == [{"count": 3}]
     steps.sent("Fx1")
     assert steps.get("Fx1").state == "completed" and not steps.to_send() and not steps.any_open()
+    store.close()
 
 
 def test_only_a_step_left_working_past_the_stale_time_counts_as_interrupted(store):
@@ -82,3 +85,13 @@ def test_an_unknown_tool_or_bad_arguments_are_an_error_result_not_a_crash(tools)
     member = tools("U_ALICE")
     assert "no tool called" in member.call("drop_tables", {})["error"]
     assert "Wrong arguments" in member.call("run_candidates", {"sql": "select *"})["error"]
+
+
+def test_an_assistant_threads_context_is_kept_and_replaced(database):  # SQLite, then PostgreSQL
+    store = Store(database)
+    service = AssistantService(store, scoring=None, screening=None, access=None, settings=Settings())  # type: ignore[arg-type]
+    assert service.context("D1", "1.0") is None
+    service.save_context("D1", "1.0", "U1", {"channel_id": "C1"})
+    service.save_context("D1", "1.0", "", {"channel_id": "C2"})  # the person moved
+    assert service.context("D1", "1.0") == {"channel_id": "C2"}
+    store.close()
