@@ -394,8 +394,12 @@ class AssistantService:
 
     # -- thread context (Bolt's Assistant reads it through the Slack layer's store) -----------------------
     def save_context(self, channel_id: str, thread_ts: str, user: str, context: dict[str, Any]) -> None:
-        self.store.upsert("assistant_threads", {"id": f"{channel_id}:{thread_ts}", "user": user,
-                                                "context_json": dict(context), "updated_at": time.time()}, pk="id")
+        """Keep the thread's context (``user`` "" keeps the one known: Bolt's store does not say who)."""
+        key = f"{channel_id}:{thread_ts}"
+        if not user:
+            user = (self.store.get("assistant_threads", key) or {}).get("user") or ""
+        self.store.upsert("assistant_threads", {"id": key, "user": user, "context_json": dict(context),
+                                                "updated_at": time.time()}, pk="id")
 
     def context(self, channel_id: str, thread_ts: str) -> dict[str, Any] | None:
         row = self.store.get("assistant_threads", f"{channel_id}:{thread_ts}")
