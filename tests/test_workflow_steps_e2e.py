@@ -178,3 +178,24 @@ def test_steps_and_the_pane_work_over_socket_mode_too():
         s.signer.assistant_message(thread, "How are my voice links doing?")
         eventually(lambda: [m for m in s.slack.messages(thread["channel_id"], thread_ts=thread["thread_ts"])
                             if m.get("bot_id") and "Sock Et (Backend Engineer): active" in m["text"]])
+
+
+def test_a_link_url_is_never_stored_and_is_read_back_when_a_restart_lost_it(stack):
+    from bot.flows import steps as steps_flow
+
+    stack.slack.rate_limit("functions.completeSuccess", burst=0, retry_after=1, window=3600)  # Slack won't take it
+    execution, _ = stack.signer.function_executed("create_voice_link", {
+        "user_id": USER, "candidate_name": "Kept Secret", "project": "Backend Engineer"})
+    eventually(lambda: (e := stack.services.steps.get(execution["id"])) and e.state == "finishing")
+    link = next(link for link in stack.nimrobo.links.values() if link["label"] == "Kept Secret")
+    stored = stack.services.steps.get(execution["id"])
+    assert stored.outputs == {"link_id": link["id"], "link_url": ""}  # the URL is a bearer secret: never stored
+    assert link["token"] not in str(stack.services.store.rows("function_executions"))
+
+    stack.stop_bot()
+    steps_flow._SECRETS.clear()  # what the process held in memory is gone with it
+    stack.slack.clear_rate_limits()
+    stack.start_bot()
+    done = eventually(lambda: (e := stack.slack.execution(execution["id"]))["state"] != "running" and e, timeout=20)
+    assert done["state"] == "completed" and done["completed_by"] == "bot"
+    assert link["token"] in done["outputs"]["link_url"]  # read back from Nimrobo as its creator

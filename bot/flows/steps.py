@@ -25,6 +25,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk import WebClient
@@ -51,6 +52,9 @@ _TS_IN_PERMALINK = re.compile(r"/p(\d{10})(\d{6})")
 Step = Callable[[Services, SlackOut, Execution], "dict[str, Any] | None"]
 #: executions this process is working on now: never "recovered" as if a restart had cut them short
 IN_FLIGHT: set[str] = set()
+#: outputs that are bearer secrets (a voice link's URL): never stored, held here until Slack has them
+SECRET_OUTPUTS = ("link_url",)
+_SECRETS: dict[str, dict[str, Any]] = {}
 
 
 # -- starting ------------------------------------------------------------------------------------
@@ -82,7 +86,7 @@ def start(services: Services, client: WebClient, execution: Execution) -> None:
                                           "reference.")
     else:
         if outputs is not None:
-            services.steps.succeed(execution.id, outputs)
+            _succeed(services, execution.id, outputs)
     finally:
         IN_FLIGHT.discard(execution.id)
     send(services, client, execution.id)
@@ -94,11 +98,19 @@ def send(services: Services, client: WebClient, execution_id: str) -> bool:
     if execution is None or execution.state != "finishing":
         return execution is not None and execution.state in ("completed", "failed")
     services.steps.attempted(execution_id)
+    outputs = {**(execution.outputs or {}), **_SECRETS.get(execution_id, {})}
+    if not execution.error and any(key in outputs and not outputs[key] for key in SECRET_OUTPUTS):
+        outputs.update(_secret_outputs(services, execution))  # held by a process that is gone: read back
+        if any(key in outputs and not outputs[key] for key in SECRET_OUTPUTS):
+            services.steps.outputs_refused(execution_id, "Pluto Bot made the link (" + str(outputs.get("link_id"))
+                                           + "), but could not read its URL back after a restart; find it with "
+                                             "/voicelink list rather than running the step again.")
+            return send(services, client, execution_id)
     try:
         if execution.error:
             client.functions_completeError(function_execution_id=execution_id, error=execution.error)
         else:
-            client.functions_completeSuccess(function_execution_id=execution_id, outputs=execution.outputs or {})
+            client.functions_completeSuccess(function_execution_id=execution_id, outputs=outputs)
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else ""
         if error in BAD_OUTPUTS and not execution.error:  # Slack refused the outputs: tell the author why
@@ -110,6 +122,7 @@ def send(services: Services, client: WebClient, execution_id: str) -> bool:
         if error in GONE or error in BAD_OUTPUTS:
             log.warning("workflow step %s: Slack no longer takes its outcome (%s)", execution_id, error)
             services.steps.sent(execution_id)
+            _SECRETS.pop(execution_id, None)
             return True
         log.warning("workflow step %s: completing failed (%s); trying again next period", execution_id, error)
         return False
@@ -117,7 +130,33 @@ def send(services: Services, client: WebClient, execution_id: str) -> bool:
         log.warning("workflow step %s: completing failed (%s); trying again next period", execution_id, exc)
         return False
     services.steps.sent(execution_id)
+    _SECRETS.pop(execution_id, None)
     return True
+
+
+def _succeed(services: Services, execution_id: str, outputs: dict[str, Any]) -> None:
+    """Decide success; a secret output is held in memory and stored only as an empty placeholder."""
+    held = {key: outputs[key] for key in SECRET_OUTPUTS if key in outputs}
+    if held:
+        _SECRETS[execution_id] = held
+    if not services.steps.succeed(execution_id, {**outputs, **dict.fromkeys(held, "")}):
+        _SECRETS.pop(execution_id, None)
+
+
+def _secret_outputs(services: Services, execution: Execution) -> dict[str, Any]:
+    """A link's URL read back from Nimrobo (as its creator) by the link id the outputs hold."""
+    link_id = str((execution.outputs or {}).get("link_id") or "")
+    row = services.voicelinks.link_row(link_id) if link_id else None
+    if row is None:
+        return {}
+    try:
+        with services.work.acting_as(execution.user):  # their own Nimrobo key, as when it was made
+            found = next((link for link in services.voicelinks.links(row.project_id or "") if link.id == row.id),
+                         None)
+    except ServiceError as exc:
+        log.warning("workflow step %s: could not read link %s back (%s)", execution.id, link_id, exc)
+        return {}
+    return {"link_url": found.url} if found is not None and found.url else {}
 
 
 # -- the three steps ---------------------------------------------------------------------------------
@@ -255,14 +294,9 @@ def _recover(services: Services, execution: Execution) -> None:
         rows = services.voicelinks.links_of(ident)
         if rows:
             row = rows[0]
-            try:
-                with services.work.acting_as(execution.user):  # their own Nimrobo key, as when it was made
-                    found = next((link for link in services.voicelinks.links(row.project_id or "")
-                                  if link.id == row.id), None)
-            except ServiceError:
-                found = None
-            if found is not None and found.url:
-                services.steps.succeed(execution.id, {"link_id": found.id, "link_url": found.url})
+            held = _secret_outputs(services, replace(execution, outputs={"link_id": row.id}))
+            if held:
+                _succeed(services, execution.id, {"link_id": row.id, **held})
                 return
             services.steps.fail(execution.id, f"Pluto Bot restarted while making this link. Nimrobo made it "
                                               f"(link {row.id}), but its URL could not be read back now; find "

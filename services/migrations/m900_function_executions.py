@@ -23,7 +23,7 @@ def up(db: Any) -> None:
             "inputs_json": str,
             "state": str,  # working | waiting | finishing | completed | failed
             "waiting_for": str,  # e.g. "run:<run id>"
-            "outputs_json": str,  # the outcome to send (success)
+            "outputs_json": str,  # the outcome to send (success); a secret output (a link URL) only as ""
             "error": str,  # the outcome to send (failure): one sentence a workflow author can act on
             "attempts": int,
             "created_at": float,
