@@ -114,11 +114,13 @@ class StepService:
                                 "id = ? and state = ?", [execution_id, FINISHING])
 
     def sent(self, execution_id: str) -> None:
-        """Slack has the outcome (or the execution is gone there): nothing more to send."""
+        """Slack has the outcome (or the execution is gone there): nothing more to send. The inputs and
+        outputs (names, job descriptions) are not kept past this: Slack's workflow history has them."""
         row = self.get(execution_id)
         if row is None or row.state != FINISHING:
             return
-        self.store.update_where(TABLE, {"state": FAILED if row.error else COMPLETED, "updated_at": now()},
+        self.store.update_where(TABLE, {"state": FAILED if row.error else COMPLETED, "inputs_json": {},
+                                        "outputs_json": None, "updated_at": now()},
                                 "id = ? and state = ?", [execution_id, FINISHING])
 
     def attempted(self, execution_id: str) -> None:

@@ -35,7 +35,9 @@ def test_an_execution_is_taken_once_decided_once_and_sent_once(database):  # SQL
     assert not steps.fail("Fx1", "too late")  # the first outcome stands
     assert [e.outputs for e in steps.to_send()] == [{"count": 3}]
     steps.sent("Fx1")
-    assert steps.get("Fx1").state == "completed" and not steps.to_send() and not steps.any_open()
+    done = steps.get("Fx1")
+    assert done.state == "completed" and not steps.to_send() and not steps.any_open()
+    assert done.inputs == {} and done.outputs is None  # names and job descriptions are not kept past the end
     store.close()
 
 
