@@ -195,7 +195,8 @@ class Tools:
         return None
 
     def tool_list_runs(self, channel: str | None = None, limit: int = 5) -> dict[str, Any]:
-        channel = channel or self.channel
+        if not channel and self.channel:  # the pane's channel first; everything they may see when it has none
+            channel = self.channel if self._runs(self.channel) else None
         runs = self._runs(channel)[:_limit(limit)]
         for run in runs:
             self._cite_run(run)
@@ -241,7 +242,7 @@ class Tools:
 
     def tool_list_boards(self, channel: str | None = None) -> dict[str, Any]:
         items = []
-        for board, run in self._boards(channel or self.channel)[:MAX_LIST]:
+        for board, run in (self._boards(channel) if channel else self._boards(self.channel) or self._boards())[:MAX_LIST]:
             rows = self.s.screening.board_view(board.id).rows
             self._cite_board(board, run)
             items.append({"board_id": board.id, "run_id": run.id, "file": run.filename, "channel": board.channel,
