@@ -6,7 +6,8 @@
   ``completed`` or ``failed`` once Slack has the outcome (``functions.completeSuccess`` /
   ``completeError``); ``finishing`` holds the outcome until Slack confirmed it, so a restart sends
   it again and never leaves the step hanging. The function's own token (``xwfp-``) is never
-  stored: a step resumed after a restart completes with the bot token.
+  stored: a step resumed after a restart completes with the bot token. A finished execution keeps
+  no inputs or outputs (names, job descriptions, permalinks).
 * ``assistant_threads``: each assistant thread's context (the channel the pane was opened beside),
   the thread context store Bolt's ``Assistant`` reads, shared by every replica.
 """
