@@ -470,15 +470,15 @@ class AssistantService:
 
             http_client = httpx.Client(transport=self.transport)
         client = openai.OpenAI(api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url or None,
-                               timeout=30, max_retries=1, http_client=http_client)
+                               timeout=30, max_retries=1, http_client=http_client)  # type: ignore[arg-type]
         tools = self.tools(user, channel)
         messages: list[dict[str, Any]] = [{"role": "system", "content": _system_prompt(user, channel)},
                                           *history[-6:], {"role": "user", "content": text}]
         specs = [{"type": "function", "function": spec} for spec in TOOL_SPECS]
         try:
             for _ in range(MAX_ROUNDS):
-                reply = client.chat.completions.create(model=settings.openai_model, messages=messages,  # type: ignore[arg-type]
-                                                       tools=specs, tool_choice="auto")  # type: ignore[arg-type]
+                reply = client.chat.completions.create(  # type: ignore[call-overload]
+                    model=settings.openai_model, messages=messages, tools=specs, tool_choice="auto")
                 message = reply.choices[0].message
                 calls = message.tool_calls or []
                 if not calls:

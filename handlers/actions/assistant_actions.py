@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.blocks import error_message
+from bot.blocks import Message, error_message
 from bot.blocks.assistant import CREATE_LINKS, DECIDE
 from bot.context import Services
 from bot.flows import assistant as flow
@@ -15,6 +16,13 @@ from bot.work import defer
 from handlers import inject
 from services.errors import NotFoundHere
 from services.records import STALE
+
+
+def _replier(client: WebClient, channel: str, thread_ts: str) -> Callable[[Message], None]:
+    """Answer in the assistant thread the button is in (a DM with the app: private to the person)."""
+    def reply(message: Message) -> None:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.kwargs())
+    return reply
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str]:
@@ -28,7 +36,7 @@ def on_create_links(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
                     services: Services) -> None:
     ack()
     user, (channel, thread_ts) = body["user"]["id"], _where(body)
-    reply = lambda m: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **m.kwargs())  # noqa: E731
+    reply = _replier(client, channel, thread_ts)
     run_id, _, n = (action.get("value") or "").partition("|")
     if not run_id or not n.isdigit():
         reply(error_message(NotFoundHere(STALE).user_message))
@@ -41,7 +49,7 @@ def on_decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
               services: Services) -> None:
     ack()
     user, (channel, thread_ts) = body["user"]["id"], _where(body)
-    reply = lambda m: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **m.kwargs())  # noqa: E731
+    reply = _replier(client, channel, thread_ts)
     parts = (action.get("value") or "").split("|")
     if len(parts) != 3 or parts[2] not in ("advance", "reject"):
         reply(error_message(NotFoundHere(STALE).user_message))

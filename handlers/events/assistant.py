@@ -6,20 +6,23 @@ Bolt has acknowledged the event already.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, Assistant, SaveThreadContext
 from slack_sdk import WebClient
 
-from bot.blocks import error_message
+from bot.blocks import Message, error_message
 from bot.context import Services
 from bot.flows import assistant as flow
 from bot.work import defer
 from handlers import inject
 
 
-def _reply(client: WebClient, channel: str, thread_ts: str) -> Any:
-    return lambda message: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.kwargs())
+def _reply(client: WebClient, channel: str, thread_ts: str) -> Callable[[Message], None]:
+    def reply(message: Message) -> None:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message.kwargs())
+    return reply
 
 
 def on_thread_started(payload: dict[str, Any], client: WebClient, services: Services) -> None:
