@@ -165,6 +165,8 @@ def test_actions_are_proposed_with_a_button_and_done_only_when_pressed(stack):
                               user=USER, channel=thread["channel_id"], message=answer)
     done = eventually(lambda: [m for m in stack.slack.messages(thread["channel_id"], thread_ts=thread["thread_ts"])
                                if "Created 2 voice links" in m["text"]])
+    closed = stack.slack.message(thread["channel_id"], answer["ts"])
+    assert "actions" not in [b["type"] for b in closed["blocks"]] and "Created 2 voice links" in str(closed["blocks"])
     made = [link for link in stack.nimrobo.links.values() if link["label"] in top(run, 2)]
     assert len(stack.nimrobo.links) == links + 2 and len(made) == 2
     assert all(any(link["token"] in str(m["blocks"]) for m in stack.slack.dms(USER)) for link in made)

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message
+from bot.blocks import context as context_block
 from bot.blocks.assistant import answer_message, outcome_message
 from bot.context import Services
 from bot.flows import screening as screening_flow
@@ -112,6 +113,20 @@ def decide(services: Services, client: WebClient, *, user: str, board_id: str, c
     screening_flow.show_board(services, SlackOut(client), board_id)
     verb = "advanced" if decision == "advance" else "rejected"
     return outcome_message(f":white_check_mark: {row.name} is {verb} on the screening board.")
+
+
+def close_proposal(client: WebClient, channel: str, message: dict[str, Any], outcome: str) -> None:
+    """The answer whose button was pressed loses its buttons and says what was done (best effort)."""
+    if not message.get("ts"):
+        return
+    blocks = [b for b in message.get("blocks") or [] if b.get("block_id") != "assistant_actions"
+              and "Nothing is done until you press" not in str(b)]
+    blocks.append(context_block(outcome))
+    try:
+        client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or outcome,
+                           blocks=[b if isinstance(b, dict) else b.to_dict() for b in blocks])
+    except SlackApiError as exc:
+        log.info("assistant: could not close the proposal (%s)", exc.response.get("error"))
 
 
 def _status(client: WebClient, channel: str, thread_ts: str, status: str) -> None:

@@ -41,8 +41,14 @@ def on_create_links(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
     if not run_id or not n.isdigit():
         reply(error_message(NotFoundHere(STALE).user_message))
         return
-    defer(services.work, user, lambda: reply(flow.create_links(services, client, user=user, run_id=run_id,
-                                                               top_n=int(n))), reply, "create voice links")
+    message = body.get("message") or {}
+
+    def work() -> None:
+        done = flow.create_links(services, client, user=user, run_id=run_id, top_n=int(n))
+        flow.close_proposal(client, channel, message, done.text)
+        reply(done)
+
+    defer(services.work, user, work, reply, "create voice links")
 
 
 def on_decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -55,9 +61,15 @@ def on_decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
         reply(error_message(NotFoundHere(STALE).user_message))
         return
     board_id, candidate_id, decision = parts
-    defer(services.work, user, lambda: reply(flow.decide(services, client, user=user, board_id=board_id,
-                                                         candidate_id=candidate_id, decision=decision)),
-          reply, "record a decision")
+    message = body.get("message") or {}
+
+    def work() -> None:
+        done = flow.decide(services, client, user=user, board_id=board_id, candidate_id=candidate_id,
+                           decision=decision)
+        flow.close_proposal(client, channel, message, done.text)
+        reply(done)
+
+    defer(services.work, user, work, reply, "record a decision")
 
 
 def register(app: App, services: Services) -> None:
