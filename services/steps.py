@@ -134,7 +134,11 @@ class StepService:
         return self.store.count(TABLE, "state in (?, ?, ?)", [WORKING, WAITING, FINISHING]) > 0
 
     def to_send(self) -> list[Execution]:
-        return [Execution.from_row(r) for r in self.store.rows(TABLE, "state = ?", [FINISHING], order_by="updated_at")]
+        """Decided outcomes Slack has not confirmed, untouched for a moment (the replica that decided one sends
+        it at once; this is for when that did not work)."""
+        settle = min(5.0, self.stale_seconds)
+        return [Execution.from_row(r) for r in self.store.rows(TABLE, "state = ? and updated_at < ?",
+                                                               [FINISHING, now() - settle], order_by="updated_at")]
 
     def waiting_rows(self) -> list[Execution]:
         return [Execution.from_row(r) for r in self.store.rows(TABLE, "state = ?", [WAITING], order_by="created_at")]

@@ -87,9 +87,10 @@ def start(services: Services, client: WebClient, execution: Execution) -> None:
     else:
         if outputs is not None:
             _succeed(services, execution.id, outputs)
+    try:
+        send(services, client, execution.id)  # with the execution's own token; the job only if this fails
     finally:
         IN_FLIGHT.discard(execution.id)
-    send(services, client, execution.id)
 
 
 def send(services: Services, client: WebClient, execution_id: str) -> bool:
@@ -253,7 +254,8 @@ def resume(services: Services, client: WebClient) -> None:
     for execution in steps.to_send():
         if services.stopping.is_set():
             return
-        send(services, client, execution.id)
+        if execution.id not in IN_FLIGHT:  # this process is sending it right now
+            send(services, client, execution.id)
 
 
 def _check_waiting(services: Services, client: WebClient, execution: Execution) -> None:
