@@ -120,20 +120,23 @@ class Outbox:
             "group by channel order by first limit ?", [now(), limit])
         return [r["channel"] for r in rows]
 
-    def heads(self, channel: str) -> list[dict[str, Any]]:
-        """The channel's next due post (anything but an update) and its next due update, oldest first.
+    def heads(self, channel: str, lookahead: int = 50) -> list[dict[str, Any]]:
+        """The channel's next post (anything but an update) and its next update that may go now, oldest first.
 
-        Posts keep their order (a thread reads as it was decided); updates keep theirs; a post
-        may overtake an update, whose tier is separate."""
-        heads = []
-        for cond in ("kind != 'update'", "kind = 'update'"):
-            heads += self.store.rows(TABLE, f"channel = ? and state = 'waiting' and due_at <= ? and {cond}",
-                                     [channel, now()], order_by="seq", limit=1)
-        # a post behind an earlier post that is still sending or unclear waits for it: order is kept
-        if heads and heads[0]["kind"] != "update" and self.store.count(
-                TABLE, "channel = ? and kind != 'update' and state in ('sending', 'unclear') and seq < ?",
-                [channel, heads[0]["seq"]]):
-            heads = heads[1:]
+        Posts keep their order within a thread (and at the top level): a post waits while an earlier
+        one of its thread is being sent, is unclear, or waits for its back-off. Another thread's post
+        may go ahead, and so may an update, whose tier is separate."""
+        at = now()
+        heads = self.store.rows(TABLE, "channel = ? and state = 'waiting' and due_at <= ? and kind = 'update'",
+                                [channel, at], order_by="seq", limit=1)
+        blocked: set[str] = set()
+        for row in self.store.rows(TABLE, "channel = ? and state in ('waiting', 'sending', 'unclear') and "
+                                          "kind != 'update'", [channel], order_by="seq", limit=lookahead):
+            thread = row.get("thread_ts") or ""
+            if row["state"] == WAITING and (row.get("due_at") or 0) <= at and thread not in blocked:
+                heads.append(row)
+                break
+            blocked.add(thread)
         return sorted(heads, key=lambda r: r["seq"])
 
     def stats(self) -> OutboxStats:

@@ -130,3 +130,14 @@ def test_every_takeover_is_a_new_epoch(tmp_path):
     assert second.check() and second.epoch == 2
     assert Unelected().check() and Unelected().epoch is None
     store.close()
+
+
+def test_a_post_waiting_for_its_back_off_holds_its_thread_only(store):
+    outbox = Outbox(store)
+    outbox.enqueue("t1-a", "C1", "post", {"text": "a"}, thread_ts="1.0")
+    outbox.enqueue("t1-b", "C1", "post", {"text": "b"}, thread_ts="1.0")
+    outbox.enqueue("t2-a", "C1", "post", {"text": "c"}, thread_ts="2.0")
+    first = outbox.claim(outbox.get("t1-a"), 1)
+    outbox.release(first, "ratelimited")  # Slack refused it: it waits for its back-off ...
+    assert outbox.get("t1-a")["due_at"] > now()
+    assert [r["key"] for r in outbox.heads("C1")] == ["t2-a"]  # ... and holds t1-b, not the other thread
