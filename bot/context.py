@@ -104,7 +104,7 @@ class Services:
     @cached_property
     def outbox(self) -> Outbox:
         """Every message the bot sends on its own initiative, sent once by the sender (bot/delivery.py)."""
-        return Outbox(self.store)
+        return Outbox(self.store, on_enqueue=self.notify_sender)
 
     @cached_property
     def screening(self) -> ScreeningService:

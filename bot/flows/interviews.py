@@ -85,9 +85,13 @@ def refresh_card(services: Services, out: SlackOut, room: InterviewRoom) -> None
     if not (room.channel and room.card_ts):
         return
     at = services.interviews.clock()
-    # through the outbox (bot/delivery.py): paced, coalesced with updates not yet sent, sent again if lost
-    Deliveries(services, out).update(room.channel, room.card_ts, interview_card(room, at))
-    services.interviews.card_shown(room.id, room.status(at))
+    # through the outbox (bot/delivery.py): paced, coalesced with updates not yet sent, sent again if lost;
+    # the card's new state is noted in the same transaction
+    message = interview_card(room, at)
+    out.is_public(room.channel)  # asked before the transaction, not inside it
+    with services.outbox.transaction():
+        Deliveries(services, out).update(room.channel, room.card_ts, message)
+        services.interviews.card_shown(room.id, room.status(at))
 
 
 def close_expired_cards(services: Services, out: SlackOut) -> None:
