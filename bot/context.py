@@ -15,6 +15,7 @@ from typing import Any
 from bot.work import WorkPool
 from config import Settings
 from services.access import AccessService, Directory
+from services.clock import Clock
 from services.concurrency import Backoff
 from services.events import EventLog
 from services.home import HomeService
@@ -25,6 +26,7 @@ from services.leader import Leadership
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
 from services.pluto import PlutoClient
+from services.reminders import ReminderService
 from services.scoring import ScoringService
 from services.screening import ScreeningService
 from services.sessions import SessionService
@@ -114,6 +116,21 @@ class Services:
     @cached_property
     def home(self) -> HomeService:
         return HomeService(self.store, self.screening)
+
+    @cached_property
+    def clock(self) -> Clock:
+        """"Now" for what is due later (the sandbox's ``sim clock +1d`` moves it)."""
+        return Clock()
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        """Feedback reminders, decision nudges, expiry warnings, digests, notification settings."""
+        return ReminderService(self.store, self.settings, self.clock, self.timezone_of)
+
+    def timezone_of(self, user: str) -> str | None:
+        """A person's IANA time zone as Slack has it (``users.info``), None when Slack can't say."""
+        look_up = getattr(self.directory, "timezone", None)
+        return look_up(user) if look_up else None
 
     @cached_property
     def events(self) -> EventLog:

@@ -22,7 +22,6 @@ from typing import Any
 from bot.blocks import Message, error_message, info_message
 from bot.blocks.board import analytics_problem_message, board_message
 from bot.blocks.voice import card_message, links_dm
-from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.delivery import Deliveries, after_sent
 from bot.flows.home import refresh_home
@@ -126,10 +125,7 @@ def on_interview(services: Services, out: SlackOut, note: Notification) -> None:
     if change is None:
         return
     show_board(services, out, change.board_id)
-    if change.finished_now:
-        deliveries = Deliveries(services, out)
-        for user in services.screening.dm_recipients(note.session_id):
-            deliveries.dm(f"interview_dm:{note.session_id}:{user}", user, completed_message(note))
+    if change.finished_now:  # the DM to whoever chose it: bot/flows/reminders.py completion_dms
         refresh_home(services, out.client, change.creator)
     report_problems(services, out)
 

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.delivery import Deliveries, after_sent
+from bot.flows.reminders import completion_dms
 from bot.flows.screening import on_interview
 from bot.scheduler import job
 from bot.slack_out import SlackOut
@@ -48,6 +49,10 @@ def watch_interviews(services: Services, client: WebClient) -> None:
         except Exception:
             log.exception("watcher: session %s could not be queued for %s", note.session_id, note.channel)
             continue
+        try:  # completions by DM, as each person chose in App Home (once per person)
+            completion_dms(services, deliveries, note)
+        except Exception:
+            log.exception("watcher: completion DMs of session %s failed; next poll", note.session_id)
         try:  # a screened interview also changes its board (once, however many channels follow it)
             on_interview(services, out, note)
         except Exception:
