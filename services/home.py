@@ -9,6 +9,7 @@ bot's own tables only, so the Home tab renders at once, whatever the APIs are do
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.screening import BoardSummary, ScreeningService
 from services.store import Store, now
@@ -56,6 +57,7 @@ class FinishedInterview:
     at: float
     status: str  # completed | failed | finished (not known)
     board_id: str | None = None
+    evaluation: str = ""  # "Evaluation 80 — Discovery 8 · Red flags: none" for a screened interview
 
 
 @dataclass
@@ -153,8 +155,19 @@ class HomeService:
                 status = "completed" if self.store.kv_get("watcher:finished:" + row["session_id"]) else "finished"
             out.append(FinishedInterview(row["session_id"], row["label"] or "", row["project"] or "",
                                          row["channel"] or "", row["at"] or 0.0, status,
-                                         screened[0]["board_id"] if screened else None))
+                                         screened[0]["board_id"] if screened else None,
+                                         self._evaluation(screened[0]) if screened else ""))
         return out
+
+    def _evaluation(self, link: dict[str, Any]) -> str:
+        """A screened interview's evaluation in one line, from the one reader (services/transcripts.py)."""
+        if not link.get("evaluation_json"):
+            return ""
+        answers, score = self.screening.link_evaluation(link)
+        shown = " · ".join(f"{a.label} {a.number:g}" if a.counted and a.number is not None else f"{a.label}: {a.text}"
+                           for a in answers[:4])
+        head = f"Evaluation {score:g}" if score is not None else "Evaluation"
+        return f"{head} — {shown}" if shown else head
 
     def _follows(self, user: str) -> list[Follow]:
         subs = self.store.rows("project_subscriptions", "created_by = ?", [user], order_by="created_at desc")

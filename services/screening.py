@@ -46,6 +46,7 @@ from services.records import ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
 from services.scoring import ScoringService
 from services.sessions import SessionService
 from services.store import Store, now
+from services.transcripts import Answer, answer_number, evaluation_answers, number_answers
 from services.voice_forms import VoiceForm
 from services.voicelinks import VoiceLinkService
 
@@ -196,7 +197,7 @@ class BoardRow:
     kind: str  # project | instant
     project_id: str | None
     creator: str
-    answers: list[tuple[str, Any]]  # (question label, answer), in the evaluator's order
+    answers: list[tuple[str, str]]  # (question label, answer as readable text), in the evaluator's order
     numbers: list[tuple[str, float]]  # the number answers
     evaluation_state: str  # "" | pending | ready | error | none | missing
     evaluation_score: float | None  # 0-100
@@ -365,22 +366,11 @@ def common_profile(candidates: Sequence[Candidate]) -> str:
     shared = shared_skills(candidates)
     if shared:
         parts.append("Shared skills: " + ", ".join(shared) + ".")
-    years = [y for y in (_number(c.get("years_experience")) for c in candidates) if y is not None]
+    years = [y for y in (answer_number(c.get("years_experience")) for c in candidates) if y is not None]
     if years:
         low, high = min(years), max(years)
         parts.append(f"Experience: {low:g}–{high:g} years." if low != high else f"Experience: {low:g} years.")
     return " ".join(parts)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def labels_for(candidates: Sequence[Candidate]) -> list[ScreenCandidate]:
@@ -426,30 +416,12 @@ def summary_text(summary: Any) -> str:
     return str(summary or "").strip()
 
 
-def answers_of(results: Any, questions: dict[str, str]) -> list[tuple[str, Any]]:
-    """(question label, answer) pairs from ``evaluationResults``: a dict by question id, or a list."""
-    if isinstance(results, dict):
-        return [(questions.get(str(k), str(k)), v) for k, v in results.items()]
-    if isinstance(results, list):
-        pairs = []
-        for i, item in enumerate(results, 1):
-            if isinstance(item, dict):
-                key = item.get("label") or questions.get(str(item.get("id")), "") or item.get("question") \
-                    or item.get("id") or f"Answer {i}"
-                value = next((item[k] for k in ("answer", "value", "score", "result") if k in item), item)
-                pairs.append((str(key), value))
-            else:
-                pairs.append((f"Answer {i}", item))
-        return pairs
-    return [] if results is None else [("Evaluation", results)]
-
-
-def recommendation_of(summary: Any, answers: list[tuple[str, Any]]) -> str:
+def recommendation_of(summary: Any, answers: Sequence[Answer]) -> str:
     """The summary's recommendation, else the evaluator's "Recommendation" answer: advance, hold or reject
     when one of those words leads it, else the answer clipped."""
     raw: Any = summary.get("recommendation") if isinstance(summary, dict) else None
     if not raw:
-        raw = next((v for label, v in answers if label.strip().casefold().startswith("recommend")), "")
+        raw = next((a.text for a in answers if a.label.strip().casefold().startswith("recommend")), "")
     text = str(raw or "").strip()
     first = re.split(r"[^a-z]+", text.casefold().lstrip(), maxsplit=1)[0] if text else ""
     for word in RECOMMENDATIONS:
@@ -746,16 +718,14 @@ class ScreeningService:
         if link is None:
             return None
         board = self.board(link["board_id"])
-        questions = {str(q.get("id")): str(q.get("label") or q.get("id")) for q in board.questions}
-        questions.update(note.questions or {})
-        answers = answers_of(note.evaluation, questions)
+        answers = evaluation_answers(note.evaluation, _questions(board, note.questions))
         if note.status != "completed":
             state = ""
         elif note.evaluation is not None:
             state = "ready"
         else:
             state = {"pending": "pending", "error": "error", "none": "none"}.get(note.evaluation_note, "pending")
-        values = {"outcome": note.status, "evaluation_json": [list(a) for a in answers] if answers else None,
+        values = {"outcome": note.status, "evaluation_json": [a.as_json() for a in answers] if answers else None,
                   "evaluation_state": state, "summary": summary_text(note.summary),
                   "recommendation": recommendation_of(note.summary, answers), "completed_at": note.completed_at}
         same = all(link.get(k) == v for k, v in values.items())
@@ -803,11 +773,9 @@ class ScreeningService:
                 log.warning("screening: evaluation of session %s unreadable: %s", link["session_id"], exc)
                 evaluation = None
             if evaluation is not None and evaluation.ready:
-                board = self.board(link["board_id"])
-                questions = {str(q.get("id")): str(q.get("label") or q.get("id")) for q in board.questions}
-                answers = answers_of(evaluation.results, questions)
+                answers = evaluation_answers(evaluation.results, _questions(self.board(link["board_id"])))
                 summary: Any = link.get("summary") or ""
-                values = {"evaluation_json": [list(a) for a in answers], "evaluation_state": "ready",
+                values = {"evaluation_json": [a.as_json() for a in answers], "evaluation_state": "ready",
                           "recommendation": link.get("recommendation") or recommendation_of(summary, answers)}
             elif evaluation is not None and evaluation.has_error:
                 values = {"evaluation_state": "error"}
@@ -827,14 +795,15 @@ class ScreeningService:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pluto-bot:voice-screen:{link_id}:{session_id}"))
 
     def analytics_payload(self, link: dict[str, Any]) -> dict[str, Any]:
-        answers = [(str(k), v) for k, v in (link.get("evaluation_json") or [])]
-        board = self.board(link["board_id"])
-        types = {str(q.get("label")): q.get("type") for q in board.questions}
-        numbers = _numbers(answers, types)
+        answers = evaluation_answers(link.get("evaluation_json"), _questions(self.board(link["board_id"])))
+        numbers = number_answers(answers)
         score = evaluation_score(numbers, _scale(numbers))
         return {"source": "nimrobo_voice_screen", "session_id": link.get("session_id"),
                 "voice_link_id": link["link_id"], "run_id": link["run_id"], "completed_at": link.get("completed_at"),
-                "evaluation": dict(answers), "evaluation_state": link.get("evaluation_state"),
+                "evaluation": {a.label: a.number if a.counted else a.text for a in answers},
+                "evaluation_answers": [{"question": a.label, "answer": a.text, "score": a.number if a.counted
+                                        else None} for a in answers],
+                "evaluation_state": link.get("evaluation_state"),
                 "evaluation_score": score, "overall_score": score, "summary": link.get("summary") or "",
                 "recommendation": link.get("recommendation") or ""}
 
@@ -949,7 +918,7 @@ class ScreeningService:
         run = self.scoring.get(board.run_id)
         pluto = {c.id: c for c in (run.candidates if run else [])}
         decisions = self._decisions(board.id)
-        types = {str(q.get("label")): q.get("type") for q in board.questions}
+        questions = _questions(board)
         latest: dict[str, dict[str, Any]] = {}
         for link in links:  # a candidate's newest link speaks for them
             latest[link["candidate_id"]] = link
@@ -957,8 +926,8 @@ class ScreeningService:
         for candidate_id, link in latest.items():
             v = self.voicelinks.link_row(link["link_id"])
             c = pluto.get(candidate_id)
-            answers = [(str(k), val) for k, val in (link.get("evaluation_json") or [])]
-            built.append((link, v, c, answers, _numbers(answers, types)))
+            read = evaluation_answers(link.get("evaluation_json"), questions)
+            built.append((link, v, c, [(a.label, a.text) for a in read], number_answers(read)))
         scale = _scale([n for *_, numbers in built for n in numbers])
         rows = []
         for link, v, c, answers, numbers in built:
@@ -977,6 +946,13 @@ class ScreeningService:
                 decision=decisions.get(link["candidate_id"]), analytics_state=link.get("analytics_state") or "",
                 analytics_error=link.get("analytics_error") or ""))
         return rows
+
+    def link_evaluation(self, link: dict[str, Any]) -> tuple[list[Answer], float | None]:
+        """A screening link's stored answers (read by the one reader) and their evaluation score (0-100)."""
+        board = self.board(link["board_id"])
+        answers = evaluation_answers(link.get("evaluation_json"), _questions(board))
+        numbers = number_answers(answers)
+        return answers, evaluation_score(numbers, _scale(numbers))
 
     def board_view(self, board_id: str, sort: str | None = None) -> BoardView:
         board = self.board(board_id)
@@ -1030,7 +1006,7 @@ class ScreeningService:
                 row.position, row.name, row.email or "", row.rank, _fmt(row.pluto_score), row.tier, row.voice_state,
                 *[_fmt(numbers.get(label)) for label in view.number_questions], _fmt(row.evaluation_score),
                 _fmt(row.combined), "yes" if row.pluto_only else "no", row.recommendation,
-                *[str(text_values.get(label, "")) for label in texts],
+                *[text_values.get(label, "") for label in texts],
                 DECISION_NAMES[decision.decision].lower() if decision else "", decision.user if decision else "",
                 _iso(decision.at) if decision else "", row.analytics_state, row.session_id or ""]
             if public:
@@ -1048,17 +1024,11 @@ def shared_skills(candidates: Sequence[Candidate]) -> list[str]:
     return [names[s] for s, n in skills.most_common(8) if n >= threshold]
 
 
-def _numbers(answers: list[tuple[str, Any]], types: dict[str, Any]) -> list[tuple[str, float]]:
-    """The number answers: questions typed ``number`` (or, without types, answers that are numbers)."""
-    out = []
-    for label, value in answers:
-        kind = types.get(label)
-        number = _number(value)
-        if number is None or kind == "text":
-            continue
-        if kind == "number" or isinstance(value, int | float):
-            out.append((label, number))
-    return out
+def _questions(board: ScreeningBoard, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The board's evaluator questions (with their types), then any others the watcher named."""
+    questions = [q for q in board.questions if isinstance(q, dict)]
+    known = {str(q.get("id")) for q in questions}
+    return questions + [{"id": k, "label": v} for k, v in (extra or {}).items() if k not in known]
 
 
 def _scale(numbers: Iterable[tuple[str, float]]) -> float:

@@ -195,8 +195,27 @@ class SessionService:
         return self.nimrobo.session_audio_url(ref.session_id, ref.kind, ref.project_id)
 
     def evaluation(self, ref: SessionRef, *, user: str) -> Evaluation:
+        """The evaluation, with the evaluator's questions (for labels the results lack) when it is ready."""
         self.authorize(user, ref.session_id, ref.project_id)
-        return self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
+        evaluation = self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
+        if evaluation.ready:
+            evaluation.questions = self.evaluator_questions(ref)
+        return evaluation
+
+    def evaluator_questions(self, ref: SessionRef) -> list[dict[str, Any]]:
+        """The questions of the evaluator behind a session (its project's, or its instant link's); [] when
+        there is none or Nimrobo can't say (the answers are then labelled by what they carry)."""
+        try:
+            if ref.kind == "instant":
+                links = self.nimrobo.list_instant_links()
+                evaluator = next((link.raw.get("evaluator") for link in links if link.session_id == ref.session_id),
+                                 None)
+            else:
+                evaluator = self.nimrobo.get_project(ref.project_id or "").evaluator if ref.project_id else None
+        except NimroboError as exc:
+            log.info("evaluator of session %s unreadable: %s", ref.session_id, exc)
+            return []
+        return [q for q in (evaluator or {}).get("questions") or [] if isinstance(q, dict)]
 
     def summary(self, ref: SessionRef, *, user: str, regenerate: bool = False) -> Summary:
         """The summary (202 while it is written). ``regenerate`` asks Nimrobo to write it again, at most once per

@@ -29,6 +29,7 @@ from bot.blocks import (
     pager,
     section,
 )
+from bot.blocks.watcher import evaluation_fields
 from bot.blocks.when import ago, expiry, slack_date
 from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
@@ -439,9 +440,7 @@ def evaluation_message(evaluation: Evaluation) -> Message:
     if not evaluation.ready:
         text = "No evaluation yet: it appears a little after the interview ends, and only with an evaluator."
         return Message(text=text, blocks=[section(text)])
-    results = evaluation.results
-    fields = [f"*{mrkdwn_escape(str(k))}*\n{mrkdwn_escape(str(v))}" for k, v in
-              (results.items() if isinstance(results, dict) else enumerate(results))]
+    fields = evaluation_fields(evaluation.results, evaluation.questions)
     blocks: list[Any] = [section("*Evaluation*")]
     for i in range(0, min(len(fields), 400), 10):
         blocks.append(section("", fields=fields[i:i + 10]))
