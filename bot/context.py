@@ -107,7 +107,7 @@ class Services:
 
     @cached_property
     def home(self) -> HomeService:
-        return HomeService(self.store, self.screening)
+        return HomeService(self.store, self.screening, self.access)
 
     @cached_property
     def events(self) -> EventLog:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.access import AccessService
 from services.screening import BoardSummary, ScreeningService
 from services.store import Store, now
 
@@ -84,9 +85,14 @@ class Dashboard:
 
 
 class HomeService:
-    def __init__(self, store: Store, screening: ScreeningService) -> None:
+    def __init__(self, store: Store, screening: ScreeningService, access: AccessService | None = None) -> None:
         self.store = store
         self.screening = screening
+        self.access = access
+
+    def _may_see_run(self, user: str, run_id: str) -> bool:
+        """Theirs is not enough: a run (and its board) in a channel they have left is no longer shown."""
+        return self.access is None or self.access.may_see_run(user, run_id).allowed
 
     def _looks(self, user: str) -> dict[str, float | None]:
         looks = self.store.kv_get(SEEN_KEY + user)
@@ -109,11 +115,13 @@ class HomeService:
     def dashboard(self, user: str, since: float | None = None) -> Dashboard:
         """``since``: finished interviews after this time count as new (default: the look before this one)."""
         since = self.last_seen(user) if since is None else since
-        return Dashboard(user, self._runs(user), self.screening.summaries(user, BOARD_LIMIT), self._projects(user),
+        boards = [b for b in self.screening.summaries(user, BOARD_LIMIT) if self._may_see_run(user, b.board.run_id)]
+        return Dashboard(user, self._runs(user), boards, self._projects(user),
                          self._finished(user, since), self._follows(user), since)
 
     def _runs(self, user: str) -> list[RunSummary]:
         rows = self.store.rows("scoring_runs", '"user" = ?', [user], order_by="created_at desc", limit=RUN_LIMIT)
+        rows = [r for r in rows if self._may_see_run(user, r["id"])]
         boards = {}
         for row in rows:
             board = self.screening.board_for_run(row["id"])
@@ -149,6 +157,8 @@ class HomeService:
         out = []
         for row in rows:
             screened = self.store.rows("screening_links", "session_id = ?", [row["session_id"]], limit=1)
+            if screened and not self._may_see_run(user, screened[0]["run_id"]):
+                screened = []  # the interview is theirs; the run's scores and evaluation are not shown
             if screened and screened[0].get("outcome"):
                 status = screened[0]["outcome"]
             else:  # the watcher remembers when it first saw a session completed; failed ones are not noted

@@ -88,6 +88,7 @@ def show_boards(services: Services, out: SlackOut, board_ids: list[str]) -> None
 def submit(services: Services, out: SlackOut, *, run_id: str, form: VoiceForm, user: str, channel: str) -> None:
     """The Voice-screen form was submitted: links created and tied, sent to their creator by DM, the board
     shown. A partial failure leaves the batch's card (with Retry) privately with the creator."""
+    require_run(services, out.client, user, run_id)
     result = services.screening.screen(run_id, form, user=user)
     if result.links:
         out.dm(user, links_dm(result.batch, result.links))
@@ -101,6 +102,7 @@ def submit(services: Services, out: SlackOut, *, run_id: str, form: VoiceForm, u
 def screen_one(services: Services, out: SlackOut, *, run_id: str, candidate_id: str, user: str,
                channel: str) -> None:
     """One more candidate on the run's screening project: the link by DM, the board updated."""
+    require_run(services, out.client, user, run_id)
     result = services.screening.screen_one(run_id, candidate_id, user=user)
     if result.links:
         out.dm(user, links_dm(result.batch, result.links))
