@@ -42,7 +42,7 @@ from services.nimrobo import NimroboError, VoiceLink
 from services.pluto import Candidate, PlutoClient, PlutoError
 from services.privacy import mask_email, mask_text, write_csv
 from services.prompts import PromptSections, as_dict, template
-from services.records import ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
+from services.records import BatchReview, ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
 from services.scoring import ScoringService
 from services.sessions import SessionService
 from services.store import Store, now
@@ -593,8 +593,10 @@ class ScreeningService:
         """Problems with the form's labels (empty when each is a distinct candidate of the run)."""
         return match_labels(self.candidates(run_id), labels)[1]
 
-    def screen(self, run_id: str, form: VoiceForm, *, user: str) -> ScreenResult:
-        """Create the submitted links on the run's board, each tied to its Pluto candidate."""
+    def _screen_form(self, run_id: str, form: VoiceForm, user: str) -> tuple[ScoringRun, ScreeningBoard, bool,
+                                                                               VoiceForm, list[Candidate]]:
+        """Check a submitted form against the run (labels, candidates already invited); the run's board (made
+        now when it is the first screening) and the form as the board's project takes it."""
         run = self.run(run_id)
         pool = self.candidates(run_id)
         matched, problems = match_labels(pool, form.labels)
@@ -607,23 +609,55 @@ class ScreeningService:
         if not board.request.get("prompt"):
             self.store.update(BOARDS, board.id, {"request_json": request})
         # One screening project per run, on the Interview pattern (one link per candidate).
-        form = replace(form, pattern="interview", name=board.project_name or form.name)
+        form = replace(form, pattern="interview", name=board.project_name or form.name,
+                       project_id=board.project_id or form.project_id)
         active = self._active_candidates(board)
         again = [label for label, cid in matched.items() if cid in active]
         if again:
             raise AlreadyScreened("Already invited: " + ", ".join(f"“{label}”" for label in again) + ".",
                                   hint="Remove them from the list; a new link is possible once theirs expired "
                                        "or the interview failed.")
+        return run, board, new, form, pool
+
+    def screen(self, run_id: str, form: VoiceForm, *, user: str) -> ScreenResult:
+        """Create the submitted links on the run's board, each tied to its Pluto candidate."""
+        run, board, new, form, pool = self._screen_form(run_id, form, user)
         result = self.voicelinks.create(form, channel=run.channel, creator=user, thread_ts=run.thread_ts)
-        batch = result.batch
+        return self._on_board(board, result.batch, list(result.links), result.error, new, pool)
+
+    def prepare(self, run_id: str, form: VoiceForm, *, user: str) -> BatchReview:
+        """The Voice-screen form, kept for its creator to confirm, as ``/voicelink create`` keeps one: when the
+        board has no project yet and a voice project for the role exists, :attr:`BatchReview.existing` says so
+        (with the diff), and :meth:`confirm` takes the choice (as it is / update first / new). Nothing is made."""
+        run, board, new, form, _ = self._screen_form(run_id, form, user)
+        review = self.voicelinks.prepare(form, channel=run.channel, creator=user, thread_ts=run.thread_ts,
+                                         extra={"screening_board_id": board.id, "new_board": new})
+        return review
+
+    def is_screening_batch(self, batch_id: str) -> bool:
+        """Whether a kept form is a Voice-screen form (its confirmation goes through :meth:`confirm`)."""
+        return bool(self.voicelinks.batch(batch_id).request.get("screening_board_id"))
+
+    def confirm(self, batch_id: str, user: str, choice: str | None = None) -> ScreenResult:
+        """Create a Voice-screen form :meth:`prepare` kept, as its creator chose, on the run's board."""
+        batch = self.voicelinks.batch(batch_id)
+        board = self.board(str(batch.request.get("screening_board_id") or ""))
+        result = self.voicelinks.confirm(batch_id, user, choice)
+        return self._on_board(board, result.batch, list(result.links), result.error,
+                              bool(batch.request.get("new_board")))
+
+    def _on_board(self, board: ScreeningBoard, batch: VoiceBatch, links: list[VoiceLink], error: Exception | None,
+                  new: bool, pool: Sequence[Candidate] | None = None) -> ScreenResult:
         with self.store.transaction():
             current = self.board(board.id)
-            values: dict[str, Any] = {"batch_ids_json": [*current.batch_ids, batch.id], "updated_at": now()}
+            values: dict[str, Any] = {"updated_at": now()}
+            if batch.id not in current.batch_ids:
+                values["batch_ids_json"] = [*current.batch_ids, batch.id]
             if batch.project_id and not current.project_id:
                 values["project_id"] = batch.project_id
             self.store.update(BOARDS, board.id, values)
         tied = self._tie(self.board(board.id), pool)
-        return ScreenResult(self.board(board.id), batch, list(result.links), tied, result.error, new)
+        return ScreenResult(self.board(board.id), batch, links, tied, error, new)
 
     def screen_one(self, run_id: str, candidate_id: str, *, user: str) -> ScreenResult:
         """Add one candidate to the run's screening project (the board must have one)."""

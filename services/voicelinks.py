@@ -101,7 +101,7 @@ class VoiceLinkService:
         return read_label_file(data, file.get("name") or "labels.txt")
 
     def prepare(self, form: VoiceForm, *, channel: str, creator: str, label_file: LabelFile | None = None,
-                thread_ts: str | None = None) -> BatchReview:
+                thread_ts: str | None = None, extra: dict[str, Any] | None = None) -> BatchReview:
         """Keep the form as a batch waiting for its creator, with what they must see before anything is made:
         the names a file left out, and (interview) the role's existing project and what updating it changes.
         When :attr:`BatchReview.needs_answer` is false, :meth:`confirm` with no choice creates it as asked."""
@@ -109,8 +109,8 @@ class VoiceLinkService:
         existing = None
         if form.pattern == "interview" and not form.project_id:
             existing = self.role_project(form)
-        extra = {"existing_project_id": existing.project.id, "existing_project_name": existing.project.name} \
-            if existing else {}
+        extra = {**(extra or {}), **({"existing_project_id": existing.project.id,
+                                       "existing_project_name": existing.project.name} if existing else {})}
         batch = self._new_batch(form, labels, channel=channel, creator=creator, thread_ts=thread_ts,
                                 state="review", extra=extra)
         return BatchReview(batch, label_file, existing)
