@@ -65,7 +65,7 @@ class Services:
     @cached_property
     def voicelinks(self) -> VoiceLinkService:
         return VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
-                                backoff=self.backoff)
+                                backoff=self.backoff, access=self.access)
 
     @cached_property
     def sessions(self) -> SessionService:

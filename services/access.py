@@ -105,6 +105,15 @@ class AccessService:
                                                                [row["project_id"]])}
         return self._decide(user, {row.get("creator") or ""}, channels)
 
+    def may_see_project_link(self, user: str, link_id: str, project_id: str | None) -> Decision:
+        """A link as Nimrobo lists it: the bot's own by :meth:`may_see_link`; one made outside the bot by
+        the channels subscribed to its project (and admins)."""
+        if self.store.get("voice_links", link_id) is not None:
+            return self.may_see_link(user, link_id)
+        channels = {s["channel"] for s in self.store.rows("project_subscriptions", "project_id = ?",
+                                                          [project_id])} if project_id else set()
+        return self._decide(user, set(), channels)
+
     def may_see_run(self, user: str, run_id: str | None, members: Collection[str] | None = None) -> Decision:
         """``members``: people the caller vouches for (the members of the channel the run's card is in)."""
         row = self.store.get("scoring_runs", run_id) if run_id else None

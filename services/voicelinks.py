@@ -27,13 +27,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
 from config import Settings
+from services.access import AccessService
 from services.concurrency import Backoff, bounded_map
 from services.errors import NotAllowed, NotFoundHere
 from services.intake import download_slack_file
@@ -60,12 +62,32 @@ BATCHES, LINKS, DEFAULTS = "voice_batches", "voice_links", "channel_projects"
 INSTANT = "(instant links)"
 CHOICES = ("reuse", "update", "new")  # what to do when the role's project exists
 MAX_LABEL_FILE_BYTES = 2 * 1024 * 1024
+LINKS_TTL = 60.0  # a project's links, as listed, are reused this long (a page, an Edit press, "every project")
 MembersOf = Callable[[str], "set[str] | None"]  # a channel's members, or None when unknown
+
+
+EVERY_PROJECT = "*"  # /voicelink list all
+
+
+@dataclass
+class LinkListing:
+    """A ``/voicelink list`` answer: the links, the key its pages carry, how to name it, and whether the
+    links of every other project can be asked for."""
+
+    links: list[VoiceLink]
+    key: str
+    title: str
+    more: bool = False
 
 
 class VoiceLinkService:
     def __init__(self, store: Store, nimrobo: NimroboClient, settings: Settings, *, workers: int = 1,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, access: AccessService | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.access = access
+        self.clock = clock
+        self._links_cache: dict[tuple[str, str], tuple[float, list[VoiceLink]]] = {}
+        self._links_lock = threading.Lock()
         self.workers = workers
         self.backoff = backoff or Backoff()
         self.store = store
@@ -185,6 +207,8 @@ class VoiceLinkService:
         return BatchResult(batch, links)
 
     def _record(self, batch: VoiceBatch, links: list[VoiceLink]) -> None:
+        for key in {INSTANT if link.kind == "instant" else link.project_id or "" for link in links}:
+            self.forget_links(key)
         for link in links:
             self.store.upsert(LINKS, {
                 "id": link.id, "batch_id": batch.id, "kind": link.kind, "project_id": link.project_id,
@@ -390,26 +414,115 @@ class VoiceLinkService:
         current = self.default_project(channel)
         return current.project_id if current else ""
 
-    def links(self, project_query: str = "") -> list[VoiceLink]:
-        """Links of one project (named as :meth:`project` finds it), or of all plus instant links; newest first."""
-        return self.listing(project_query)[0]
+    def links(self, project_query: str = "", *, user: str | None = None, fresh: bool = False) -> list[VoiceLink]:
+        """Links of one project (named as :meth:`project` finds it), or of all plus instant links; newest first.
+        With ``user``, only the links they may see (services/access.py)."""
+        links = self.listing(project_query, fresh=fresh)[0]
+        return self.visible(links, user) if user is not None else links
 
-    def listing(self, project_query: str = "") -> tuple[list[VoiceLink], dict[str, str]]:
-        """:meth:`links`, and the names of their projects by id (to tell links with one label apart)."""
+    def listing(self, project_query: str = "", *, fresh: bool = False) -> tuple[list[VoiceLink], dict[str, str]]:
+        """:meth:`links`, and the names of their projects by id (to tell links with one label apart). Every
+        project's links come from :meth:`project_links` (cached, ``workers`` requests at a time)."""
         projects = self.projects()
         names = {project.id: project.name for project in projects}
         if project_query:
             projects = [self.project(project_query, projects)]
+        links = self.project_links([p.id for p in projects], instant=not project_query, fresh=fresh)
+        return sorted(links, key=lambda link: link.created_at or "", reverse=True), names
+
+    # -- /voicelink list from what the bot knows ----------------------------------------------------
+    def project_links(self, project_ids: list[str], *, instant: bool = False, fresh: bool = False) -> list[VoiceLink]:
+        """The links of these projects (and the instant links), each listing served from a short cache
+        (:data:`LINKS_TTL`, per person's key) and fetched ``workers`` at a time. A project whose listing
+        fails is left out (logged), never failing the rest, unless it is the only one asked for."""
+        keys = [*dict.fromkeys(project_ids)] + ([INSTANT] if instant else [])
+        user = acting_user()
+        for key in keys if fresh else []:
+            self.forget_links(key)
+
+        def fetch(key: str) -> list[VoiceLink]:
+            with acting_as(user):  # the worker threads act for the same person
+                return self._listed(key)
+
         links: list[VoiceLink] = []
-        for project in projects:
-            links += self.nimrobo.list_links(project.id)
-        if not project_query:
-            links += self.nimrobo.list_instant_links()
+        for key, found in bounded_map(fetch, keys, self.workers):
+            if isinstance(found, Exception):
+                if len(keys) == 1:
+                    raise found
+                log.warning("listing links of %s failed: %s", key, found)
+                continue
+            links += found
         for link in links:  # keep our rows current for the watcher and the cards
-            if self.link_row(link.id):
+            row = self.link_row(link.id)
+            if row and (row.status, row.session_id) != (link.status, link.session_id):
                 self.store.update(LINKS, link.id, {"status": link.status, "session_id": link.session_id,
                                                    "updated_at": now()})
-        return sorted(links, key=lambda link: link.created_at or "", reverse=True), names
+        return links
+
+    def _listed(self, key: str) -> list[VoiceLink]:
+        cache_key = (acting_user(), key)
+        with self._links_lock:
+            hit = self._links_cache.get(cache_key)
+            if hit is not None and self.clock() - hit[0] < LINKS_TTL:
+                return hit[1]
+        links = self.nimrobo.list_instant_links() if key == INSTANT else self.nimrobo.list_links(key)
+        with self._links_lock:
+            self._links_cache[cache_key] = (self.clock(), links)
+        return links
+
+    def forget_links(self, key: str) -> None:
+        """A project's (or the instant links') listing changed here: the next read fetches it again."""
+        with self._links_lock:
+            for cache_key in [k for k in self._links_cache if k[1] == key]:
+                del self._links_cache[cache_key]
+
+    def list_for(self, key: str, *, user: str, channel: str, fresh: bool = False) -> LinkListing:
+        """What ``/voicelink list`` (and its pages) shows ``user`` in ``channel``: ``key`` "" is what the bot
+        knows (:meth:`known_links`, with "every project" offered), ``EVERY_PROJECT`` every project's links
+        (always from the cache when it is recent, ``workers`` listings at a time), anything else the project it
+        names. ``fresh`` (the command itself) lists the known or named projects again; pages, Edit and "every
+        project" reuse what was listed. Only links the person may see."""
+        if key == EVERY_PROJECT:
+            return LinkListing(self.links(user=user), key, "every project")
+        if not key:
+            links, _ = self.known_links(user, channel, fresh=fresh)
+            return LinkListing(links, key, "yours and this channel's projects", more=True)
+        return LinkListing(self.links(key, user=user, fresh=fresh), key, key)
+
+    def known_projects(self, user: str, channel: str) -> dict[str, str]:
+        """{project id: name} the bot knows for this person and channel, without asking Nimrobo: projects of
+        the links they made, of the links made in the channel, the channel's subscriptions and default."""
+        rows = self.store.execute(
+            "select distinct v.project_id as project_id, b.project_name as name from voice_links v "
+            "left join voice_batches b on b.id = v.batch_id where v.project_id is not null and "
+            "(v.creator = ? or v.channel = ?)", [user, channel])
+        known = {r["project_id"]: r["name"] or r["project_id"] for r in rows}
+        for row in self.store.rows("project_subscriptions", "channel = ?", [channel]):
+            known.setdefault(row["project_id"], row["project_id"])
+        default = self.default_project(channel)
+        if default is not None:
+            known[default.project_id] = default.project_name
+        return known
+
+    def known_links(self, user: str, channel: str, *, fresh: bool = False) -> tuple[list[VoiceLink], dict[str, str]]:
+        """``/voicelink list`` with no project named and no channel default: the person's own links and the
+        links of the channel's projects (:meth:`known_projects`), only those the person may see; no call for
+        any other project. (links newest first, {project id: name})."""
+        known = self.known_projects(user, channel)
+        own_instant = self.store.count(LINKS, "kind = 'instant' and (creator = ? or channel = ?)", [user, channel])
+        links = self.visible(self.project_links(sorted(known), instant=bool(own_instant), fresh=fresh), user)
+        return sorted(links, key=lambda link: link.created_at or "", reverse=True), known
+
+    def other_project_count(self, user: str, channel: str) -> int:
+        """How many of the account's projects :meth:`known_links` left out (from the project list, cached)."""
+        known = self.known_projects(user, channel)
+        return sum(1 for p in self.projects() if p.id not in known)
+
+    def visible(self, links: list[VoiceLink], user: str) -> list[VoiceLink]:
+        """The links ``user`` may see (services/access.py); all when no access rules are wired."""
+        if self.access is None:
+            return links
+        return [link for link in links if self.access.may_see_project_link(user, link.id, link.project_id).allowed]
 
     def find_link(self, query: str, *, prefer: Callable[[VoiceLink], bool] | None = None) -> VoiceLink:
         """The link ``query`` names: its id, else its label (ignoring case), else a unique part of a label.
@@ -484,13 +597,18 @@ class VoiceLinkService:
         """Cancel the link (rules as :meth:`cancellable`); (the link, its batch id when the bot made it)."""
         link = self.cancellable(query, user, members_of)
         self.nimrobo.cancel_link(link.project_id or "", link.id)
+        self.forget_links(link.project_id or "")
         row = self.link_row(link.id)
         if row:
             self.store.update(LINKS, link.id, {"status": "cancelled", "updated_at": now()})
         return link, row.batch_id if row else None
 
     def editable_instant_link(self, link_id: str) -> tuple[VoiceLink, PromptSections]:
-        link = self.find_link(link_id)
+        """One listing of the instant links (fresh: the form shows what is there now), never every project's."""
+        self.forget_links(INSTANT)
+        link = next((found for found in self.project_links([], instant=True) if found.id == link_id), None)
+        if link is None:
+            raise NotFoundHere(f"Instant link `{link_id}` was not found among your links.")
         if link.kind != "instant" or not link.is_active:
             raise NotAllowed(f"Only active instant links can be edited; this one is {link.status}.")
         return link, parse_prompt(link.raw.get("prompt", ""))
@@ -505,6 +623,7 @@ class VoiceLinkService:
         if "evaluator" in fields:
             fields = {**fields, "evaluator": keep_question_ids(fields["evaluator"], old_evaluator)}
         self.nimrobo.update_instant_link(link_id, **fields)
+        self.forget_links(INSTANT)
         raw = before.raw
         changed = [word for word, key, api in (("label", "label", "label"), ("prompt", "prompt", "prompt"),
                                                 ("landing page title", "landing_page_title", "landingPageTitle"),

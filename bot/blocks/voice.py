@@ -33,8 +33,9 @@ from bot.blocks.watcher import evaluation_fields
 from bot.blocks.when import ago, expiry, slack_date
 from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
-from services.records import CardLine, ChannelProject, LinkRef, SessionRef, VoiceBatch
+from services.records import CardLine, ChannelProject, LinkRef, PageRef, SessionRef, VoiceBatch
 from services.voice_forms import EXPIRY_PRESETS, MAX_LABELS, evaluator_questions_text
+from services.voicelinks import EVERY_PROJECT
 
 CREATE_MODAL = "voicelink_create"
 EDIT_INSTANT_MODAL = "voicelink_edit_instant"
@@ -263,8 +264,9 @@ def link_line(link: VoiceLink) -> str:
     return f"*{mrkdwn_escape(link.label)}* · {status} · {expires}{session} · `{link.id}` ({link.kind})"
 
 
-def links_page(links: Page, project: str, title: str = "") -> Message:
-    """A page of links; ``project`` is what was asked (the pager's key), ``title`` how to name it."""
+def links_page(links: Page, project: str, title: str = "", *, more: bool = False) -> Message:
+    """A page of links; ``project`` is what was asked (the pager's key), ``title`` how to name it; ``more``: a
+    button for every other project's links (asked for only when wanted: one listing per project)."""
     named = title or project
     blocks: list[Any] = [section(f"*Voice links*{' · ' + mrkdwn_escape(named) if named else ''} "
                                  f"({links.total})")]
@@ -280,6 +282,9 @@ def links_page(links: Page, project: str, title: str = "") -> Message:
     blocks += pager(links, "voicelink_list", project)
     if not links.items:
         blocks.append(context("No links yet. Create some with `/voicelink create`."))
+    if more:
+        blocks.append(actions(button("Every project's links", "voicelink_list_all",
+                                     PageRef(EVERY_PROJECT, 1).to_value())))
     return Message(text=f"{links.total} voice links", blocks=blocks)
 
 
