@@ -141,9 +141,10 @@ class SessionService:
                            hint="Give a session id or the participant's name, as `/voicelink list` shows them "
                                 "once a participant opens a link.")
 
-    def _named(self, query: str, user: str) -> SessionRef | None:
-        """The session Nimrobo lists under that id or label (see :meth:`locate`), or None when none matches."""
-        links, projects = self.voicelinks.listing()
+    def _named(self, query: str, user: str, *, fresh: bool = False) -> SessionRef | None:
+        """The session Nimrobo lists under that id or label (see :meth:`locate`), or None when none matches.
+        The listings come from the short cache first; a miss looks once more, fresh (a session just opened)."""
+        links, projects = self.voicelinks.listing(fresh=fresh)
         opened = [link for link in links if link.session_id]
         find = partial(match_one, query=query, ident=lambda link: link.session_id or "",
                        name=lambda link: link.label, what="session", missing="-",
@@ -151,7 +152,7 @@ class SessionService:
         try:
             link = find(opened)
         except NotFoundHere:
-            return None
+            return None if fresh else self._named(query, user, fresh=True)
         except Ambiguous as several:  # offer only the sessions this person may see
             ids = {ident for _, ident in several.candidates}
             visible = [link for link in opened if link.session_id in ids and self._may_see(user, link)]
@@ -185,7 +186,7 @@ class SessionService:
         transcript = self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id)
         if fmt != "json":
             return transcript_text(transcript, max_lines=max_lines)
-        label = ref.label or getattr(self.voicelinks.session_row(ref.session_id), "label", "")
+        label = ref.label or self.voicelinks.session_label(ref.session_id, ref.project_id, ref.kind)
         return json.dumps({"sessionId": ref.session_id, "label": label, "transcript": transcript}, indent=2,
                           ensure_ascii=False) + "\n"
 

@@ -489,6 +489,20 @@ class VoiceLinkService:
             return LinkListing(links, key, "yours and this channel's projects", more=True)
         return LinkListing(self.links(key, user=user, fresh=fresh), key, key)
 
+    def session_label(self, session_id: str, project_id: str | None, kind: str = "project") -> str:
+        """The label of the link a session came from: the bot's row, else Nimrobo's link (a link made outside
+        the bot), found in its project's listing (or the instant links'); "" when Nimrobo can't say."""
+        row = self.session_row(session_id)
+        if row is not None and row.label:
+            return row.label
+        try:
+            links = self.project_links([project_id] if project_id and kind != "instant" else [],
+                                       instant=kind == "instant" or not project_id)
+        except NimroboError as exc:
+            log.info("label of session %s unreadable: %s", session_id, exc)
+            return ""
+        return next((link.label for link in links if link.session_id == session_id), "")
+
     def known_projects(self, user: str, channel: str) -> dict[str, str]:
         """{project id: name} the bot knows for this person and channel, without asking Nimrobo: projects of
         the links they made, of the links made in the channel, the channel's subscriptions and default."""
@@ -529,7 +543,13 @@ class VoiceLinkService:
 
         With ``prefer``, the links it accepts are searched first (e.g. the active ones, to cancel), then all.
         """
-        links, projects = self.listing()
+        try:
+            return self._find_link(query, prefer, fresh=False)
+        except NotFoundHere:  # the listings came from the short cache: look once more, fresh
+            return self._find_link(query, prefer, fresh=True)
+
+    def _find_link(self, query: str, prefer: Callable[[VoiceLink], bool] | None, *, fresh: bool) -> VoiceLink:
+        links, projects = self.listing(fresh=fresh)
         find = partial(match_one, query=query, ident=lambda link: link.id, name=lambda link: link.label,
                        what="link", missing=f"Link `{unquote(query)}` was not found among your links.",
                        hint="See `/voicelink list` for the ids.",
