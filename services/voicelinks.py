@@ -538,18 +538,22 @@ class VoiceLinkService:
             return links
         return [link for link in links if self.access.may_see_project_link(user, link.id, link.project_id).allowed]
 
-    def find_link(self, query: str, *, prefer: Callable[[VoiceLink], bool] | None = None) -> VoiceLink:
+    def find_link(self, query: str, *, prefer: Callable[[VoiceLink], bool] | None = None,
+                  user: str | None = None) -> VoiceLink:
         """The link ``query`` names: its id, else its label (ignoring case), else a unique part of a label.
 
         With ``prefer``, the links it accepts are searched first (e.g. the active ones, to cancel), then all.
+        With ``user``, only among the links they may see: any other is "not found", like one that does not exist.
         """
         try:
-            return self._find_link(query, prefer, fresh=False)
+            return self._find_link(query, prefer, user, fresh=False)
         except NotFoundHere:  # the listings came from the short cache: look once more, fresh
-            return self._find_link(query, prefer, fresh=True)
+            return self._find_link(query, prefer, user, fresh=True)
 
-    def _find_link(self, query: str, prefer: Callable[[VoiceLink], bool] | None, *, fresh: bool) -> VoiceLink:
+    def _find_link(self, query: str, prefer: Callable[[VoiceLink], bool] | None, user: str | None, *,
+                   fresh: bool) -> VoiceLink:
         links, projects = self.listing(fresh=fresh)
+        links = self.visible(links, user) if user is not None else links
         find = partial(match_one, query=query, ident=lambda link: link.id, name=lambda link: link.label,
                        what="link", missing=f"Link `{unquote(query)}` was not found among your links.",
                        hint="See `/voicelink list` for the ids.",
@@ -600,7 +604,7 @@ class VoiceLinkService:
 
         Only active project links; only their creator or a member of the channel they were made in.
         """
-        link = self.find_link(query, prefer=lambda found: found.kind == "project" and found.is_active)
+        link = self.find_link(query, prefer=lambda found: found.kind == "project" and found.is_active, user=user)
         if link.kind == "instant":
             raise NotAllowed("Instant links can't be cancelled; Nimrobo has no cancel call for them. "
                              "Let it expire instead.")
