@@ -46,7 +46,7 @@ from services.records import BatchReview, ScoringRun, SessionRef, VoiceBatch, Vo
 from services.scoring import ScoringService
 from services.sessions import SessionService
 from services.store import Store, now
-from services.transcripts import Answer, answer_number, evaluation_answers, number_answers
+from services.transcripts import Answer, answer_number, evaluation_answers, number_answers, summary_text
 from services.voice_forms import VoiceForm
 from services.voicelinks import VoiceLinkService
 
@@ -404,16 +404,6 @@ def match_labels(pool: Sequence[Candidate], labels: Iterable[str]) -> tuple[dict
         seen[candidate_id] = label.strip()
         matched[label] = candidate_id
     return matched, problems
-
-
-def summary_text(summary: Any) -> str:
-    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
-    if isinstance(summary, dict):
-        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
-        points = summary.get("keyPoints") or summary.get("key_points") or []
-        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
-        return "\n".join([body, *lines]).strip()
-    return str(summary or "").strip()
 
 
 def recommendation_of(summary: Any, answers: Sequence[Answer]) -> str:

@@ -1,4 +1,6 @@
-"""One reading of a voice transcript, whatever shape the API gave it.
+"""One reading of each "any JSON" field Nimrobo returns for a session: the transcript
+(:func:`transcript_text`), the evaluation answers (:func:`evaluation_answers`, below) and the
+summary (:func:`summary_text`), whatever shape the API gave them.
 
 Nimrobo documents the transcript as "any JSON". Seen in practice: a list of turns with the
 speaker under ``role`` or ``speaker`` and the words under ``text``, ``content`` (the common
@@ -309,3 +311,13 @@ def evaluation_answers(results: Any, questions: QuestionsLike = None) -> list[An
 def number_answers(answers: Sequence[Answer]) -> list[tuple[str, float]]:
     """(label, number) of the answers that count towards the evaluation score."""
     return [(a.label, a.number) for a in answers if a.counted and a.number is not None]
+
+
+def summary_text(summary: Any) -> str:
+    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
+    if isinstance(summary, Mapping):
+        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
+        points = summary.get("keyPoints") or summary.get("key_points") or []
+        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
+        return "\n".join([body, *lines]).strip()
+    return str(summary or "").strip()

@@ -24,7 +24,7 @@ from bot.blocks import (
 from services.nimrobo import Project
 from services.privacy import mask_text
 from services.records import ChannelFollows, Notification, WatchOutcome
-from services.transcripts import QuestionsLike, evaluation_answers
+from services.transcripts import QuestionsLike, evaluation_answers, summary_text
 
 EVENT_TYPE = "voice_session_completed"
 SUMMARY_SECTIONS = 3  # a long summary spans at most this many sections, then is clipped
@@ -51,16 +51,6 @@ def metadata(note: Notification) -> dict[str, Any]:
 def duration(note: Notification) -> str:
     """``12 min`` from the session's start and completion times, or "" when either is missing."""
     return when.duration(note.created_at, note.completed_at)
-
-
-def summary_text(summary: Any) -> str:
-    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
-    if isinstance(summary, dict):
-        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
-        points = summary.get("keyPoints") or summary.get("key_points") or []
-        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
-        return "\n".join([body, *lines]).strip()
-    return str(summary or "").strip()
 
 
 def _chunks(text: str, size: int, count: int) -> list[str]:
