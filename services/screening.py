@@ -990,6 +990,9 @@ class ScreeningService:
         labels = [str(q.get("label")) for q in board.questions if q.get("type") == "number"]
         for row in rows:
             labels += [label for label, _ in row.numbers if label not in labels]
+        answered = {label for row in rows for label, _ in row.numbers}
+        if answered:  # results that name a question their own way: no empty column for the evaluator's wording
+            labels = [label for label in labels if label in answered]
         run = self.scoring.get(board.run_id)
         return BoardView(board, run.filename if run else "", rows, sort, FORMULA, labels, dict(counts))
 
