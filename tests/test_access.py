@@ -1,6 +1,16 @@
 """AccessService's look-ups: which runs a person may see (newest first, the channel's first), rooms and boards."""
 
+import pytest
+
 from services.access import AccessService
+from services.store import Store
+
+
+@pytest.fixture()
+def store(database):  # on SQLite and on PostgreSQL
+    s = Store(database)
+    yield s
+    s.close()
 
 
 class Directory:

@@ -7,6 +7,7 @@ import pytest
 from config import Settings
 from services.access import AccessService
 from services.nimrobo import NimroboClient
+from services.store import Store
 from services.voice_forms import VoiceForm
 from services.voicelinks import EVERY_PROJECT, VoiceLinkService
 from tests.conftest import NIMROBO_KEY
@@ -35,7 +36,8 @@ class Clock:
 
 
 @pytest.fixture()
-def env(store, sim):
+def env(database, sim):  # on SQLite and on PostgreSQL
+    store = Store(database)
     sim.add_key(NIMROBO_KEY)
     client = NimroboClient(sim.url + "/api", NIMROBO_KEY)
     access = AccessService(store, Directory({"C_HIRING": {"U_ALICE", "U_BOB"}, "C_OTHER": {"U_CAROL"}}))
@@ -43,6 +45,7 @@ def env(store, sim):
     service = VoiceLinkService(store, client, Settings(), workers=4, access=access, clock=clock)
     yield service, client, clock
     client.close()
+    store.close()
 
 
 def make(service, name, labels, channel, creator, pattern="interview"):
