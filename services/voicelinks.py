@@ -627,10 +627,13 @@ class VoiceLinkService:
             self.store.update(LINKS, link.id, {"status": "cancelled", "updated_at": now()})
         return link, row.batch_id if row else None
 
-    def editable_instant_link(self, link_id: str) -> tuple[VoiceLink, PromptSections]:
-        """One listing of the instant links (fresh: the form shows what is there now), never every project's."""
+    def editable_instant_link(self, link_id: str, *, user: str | None = None) -> tuple[VoiceLink, PromptSections]:
+        """One listing of the instant links (fresh: the form shows what is there now), never every project's.
+        With ``user``, a link they may not see is "not found", as one that does not exist."""
         self.forget_links(INSTANT)
-        link = next((found for found in self.project_links([], instant=True) if found.id == link_id), None)
+        links = self.project_links([], instant=True)
+        links = self.visible(links, user) if user is not None else links
+        link = next((found for found in links if found.id == link_id), None)
         if link is None:
             raise NotFoundHere(f"Instant link `{link_id}` was not found among your links.")
         if link.kind != "instant" or not link.is_active:

@@ -6,6 +6,7 @@ import pytest
 
 from config import Settings
 from services.access import AccessService
+from services.errors import NotFoundHere
 from services.nimrobo import NimroboClient
 from services.store import Store
 from services.voice_forms import VoiceForm
@@ -101,5 +102,10 @@ def test_instant_link_edit_lists_the_instant_links_once_never_every_project(env,
         client.create_project(f"Untouched {i}", PROMPT)
     result = make(service, "", ["Walk-in"], "C_HIRING", "U_ALICE", pattern="instant")
     sim.reset_calls()
-    link, _ = service.editable_instant_link(result.links[0].id)
+    link, _ = service.editable_instant_link(result.links[0].id, user="U_ALICE")
     assert link.label == "Walk-in" and dict(sim.calls) == {INSTANT: 1}
+    with pytest.raises(NotFoundHere) as refused:  # someone who may not see it: as for a link that does not exist
+        service.editable_instant_link(result.links[0].id, user="U_MALLORY")
+    with pytest.raises(NotFoundHere) as missing:
+        service.editable_instant_link("lnk_missing", user="U_MALLORY")
+    assert str(refused.value).replace(result.links[0].id, "X") == str(missing.value).replace("lnk_missing", "X")

@@ -258,7 +258,7 @@ def on_edit_instant(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
     ack()
 
     def build() -> Any:
-        link, sections = services.voicelinks.editable_instant_link(action["value"])
+        link, sections = services.voicelinks.editable_instant_link(action["value"], user=body["user"]["id"])
         return edit_instant_modal(link, as_dict(sections))
 
     defer_modal(services.work, client, body, "Edit instant link", "Loading the link…", build, private(respond),
