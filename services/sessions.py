@@ -255,8 +255,18 @@ class SessionService:
         return WatchOutcome(ref, "already_watching" if existed else "watching")
 
     def subscribe(self, query: str, channel: str, user: str) -> tuple[Project, bool]:
-        """Follow every session of the project ``query`` names; (project, False when it already did)."""
+        """Follow every session of the project ``query`` names; (project, False when it already did).
+
+        A subscription lets the channel see the project's sessions, so only someone who may see the links the bot
+        made in it (services/access.py) may subscribe a channel to it; a project the bot made no link in (made in
+        Nimrobo directly) is open to the team."""
         project = self.voicelinks.project(query)
+        made = self.store.rows("voice_links", "project_id = ?", [project.id], limit=200)
+        if self.access is not None and made:
+            decisions = [self.access.may_see_link(user, row["id"]) for row in made]
+            if not any(d.allowed for d in decisions):
+                log.info("refused %s a subscription to project %s", user, project.id)
+                raise NotAllowed(decisions[0].refusal("that project's interviews"))
         added = self.store.insert_if_absent(SUBSCRIPTIONS, {"project_id": project.id, "channel": channel,
                                                             "created_by": user, "created_at": now()})
         return project, added

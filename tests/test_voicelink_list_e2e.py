@@ -62,6 +62,11 @@ def test_list_reads_only_known_projects_every_project_on_request_and_only_visibl
     stack.signer.press("Every project's links", user=OUTSIDER)
     assert "Ada" not in str(listed(stack, OUTSIDER, 2)["blocks"])
 
+    # Mallory can't make her channel follow Backend Engineer to see Ada's interview that way
+    stack.signer.command("/voicelink", "subscribe Backend Engineer", user=OUTSIDER, channel=ELSEWHERE)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses(OUTSIDER) if "can't show you" in r["text"]])
+    assert not stack.services.store.rows("project_subscriptions")
+
     # #hiring follows Ops Lead: its links are listed for #hiring's members
     stack.signer.command("/voicelink", "subscribe Ops Lead", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) if "will be posted" in r["text"]])
