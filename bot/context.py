@@ -73,7 +73,7 @@ class Services:
     @cached_property
     def voicelinks(self) -> VoiceLinkService:
         return VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
-                                backoff=self.backoff)
+                                backoff=self.backoff, access=self.access)
 
     @cached_property
     def sessions(self) -> SessionService:
@@ -115,7 +115,7 @@ class Services:
 
     @cached_property
     def home(self) -> HomeService:
-        return HomeService(self.store, self.screening)
+        return HomeService(self.store, self.screening, self.access)
 
     @cached_property
     def clock(self) -> Clock:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import difflib
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,12 +196,39 @@ class ScoringService:
         rows = self.store.rows(TABLE, where, params, order_by="created_at desc", limit=1)
         return ScoringRun.from_row(rows[0]) if rows else None
 
-    def latest_for(self, channel: str) -> ScoringRun:
-        """This channel's latest finished run, else the latest anywhere."""
-        run = self.latest(channel) or self.latest()
+    def visible(self, user: str, channel: str | None = None) -> Iterator[ScoringRun]:
+        """Finished runs ``user`` may see (services/access.py), ``channel``'s first, newest first."""
+        if self.access is None:  # no access rules wired (unit tests of this service alone): every run
+            rows = self.store.rows(TABLE, "state = 'complete'", order_by="created_at desc", limit=200)
+            ids = [r["id"] for r in rows if r.get("channel") == channel] + \
+                [r["id"] for r in rows if r.get("channel") != channel]
+        else:
+            ids = self.access.visible_runs(user, channel=channel)
+        for run_id in ids:
+            run = self.get(run_id)
+            if run is not None:
+                yield run
+
+    def latest_for(self, channel: str, user: str) -> ScoringRun:
+        """This channel's latest finished run, else the latest anywhere, of those ``user`` may see. Someone
+        who may see none is told there is none, exactly as where there is none."""
+        run = next(self.visible(user, channel), None)
         if run is None:
             raise NotFoundHere(NO_RESULTS)
         return run
+
+    def find_visible(self, query: str, *, user: str, channel: str, runs: int = 20
+                     ) -> tuple[ScoringRun | None, list[Candidate]]:
+        """Candidates matching ``query`` (see :meth:`find`) in the newest run ``user`` may see that has any
+        (``channel``'s first; at most ``runs`` looked at): (that run, matches), or (None, []) for no match,
+        the same whether the name exists in a run they may not see or nowhere."""
+        for i, run in enumerate(self.visible(user, channel)):
+            if i >= runs:
+                break
+            matches = self.find(run, query)
+            if matches:
+                return run, matches
+        return None, []
 
     def undelivered(self) -> list[ScoringRun]:
         """Complete runs whose results (shortlist, then export) are not yet in the outbox."""
@@ -214,6 +241,14 @@ class ScoringService:
         runs = [ScoringRun.from_row(r) for r in self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')",
                                                                   order_by="seq")]
         return [(run, self.position(run)) for run in runs]
+
+    def active_runs_for(self, user: str) -> tuple[list[tuple[ScoringRun, int]], int]:
+        """(the runs in progress ``user`` may see with their queue positions, how many others there are)."""
+        active = self.active_runs()
+        if self.access is None:
+            return active, 0
+        shown = [(run, pos) for run, pos in active if self.access.may_see_run(user, run.id).allowed]
+        return shown, len(active) - len(shown)
 
     def find(self, run: ScoringRun, query: str) -> list[Candidate]:
         """An exact id, else names containing the query, else close fuzzy matches (best first)."""

@@ -152,8 +152,7 @@ def start_adhoc(services: Services, out: SlackOut, *, user: str, channel: str, c
     A name that is exactly one candidate of the channel's latest shortlist ties the room to them."""
     run_id = candidate_id = None
     run = services.scoring.latest(channel) if candidate_name else None
-    if run is not None and not services.access.may_see_run(user, run.id).allowed:
-        run = None  # not theirs to see: the room stays ad-hoc
+    if run is not None and services.access.may_see_run(user, run.id).allowed:  # else the room stays ad-hoc
         exact = [c for c in services.scoring.find(run, candidate_name)
                  if c.name.casefold() == candidate_name.casefold()]
         if len(exact) == 1:

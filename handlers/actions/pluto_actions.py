@@ -126,6 +126,7 @@ def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
 
     def work() -> None:
         scoring = services.scoring
+        scoring.allowed_run(action["value"], body["user"]["id"])
         run = scoring.retry(action["value"])
         if run.progress_ts and run.state == "queued":
             message: Message = queued_message(run, scoring.position(run))
@@ -171,7 +172,7 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
 
     def work() -> None:
         ref = PageRef.parse(action["value"])
-        run = services.scoring.run(ref.key)
+        run = services.scoring.allowed_run(ref.key, body["user"]["id"])
         message = shortlist_message(run, ref.number, interviewed=interviews.interviewed_for(services, run))
         channel, _, _ = where(body)
         ts = (body.get("message") or {}).get("ts")

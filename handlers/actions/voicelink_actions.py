@@ -246,8 +246,9 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Res
 
     def work() -> None:
         ref = PageRef.parse(action["value"])
-        links = services.voicelinks.links(ref.key)
-        respond_privately(respond, links_page(paginate(links, ref.number, LINKS_PER_PAGE), ref.key), replace=True)
+        listing = services.voicelinks.list_for(ref.key, user=body["user"]["id"], channel=_channel(body))
+        respond_privately(respond, links_page(paginate(listing.links, ref.number, LINKS_PER_PAGE), listing.key,
+                                              listing.title, more=listing.more), replace=True)
 
     defer(services.work, body["user"]["id"], work, private(respond), "list links")
 
@@ -257,7 +258,7 @@ def on_edit_instant(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
     ack()
 
     def build() -> Any:
-        link, sections = services.voicelinks.editable_instant_link(action["value"])
+        link, sections = services.voicelinks.editable_instant_link(action["value"], user=body["user"]["id"])
         return edit_instant_modal(link, as_dict(sections))
 
     defer_modal(services.work, client, body, "Edit instant link", "Loading the link…", build, private(respond),
@@ -380,6 +381,7 @@ def on_pick_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], clien
 LISTENERS = {
     "voicelink_pattern": on_pattern, "voicelink_draft": on_draft, "voicelink_retry": on_retry,
     "voicelink_cancel": on_cancel, "voicelink_list_next": on_page, "voicelink_list_prev": on_page,
+    "voicelink_list_all": on_page,
     "voicelink_edit_instant": on_edit_instant, "voicelink_project": on_project,
     "voicelink_edit_project": on_edit_project, "voicelink_transcript": on_transcript, "voicelink_audio": on_audio,
     "voicelink_evaluation": on_evaluation, "voicelink_summary": on_summary, "voicelink_regenerate": on_summary,
