@@ -49,6 +49,13 @@ class Outbox:
         """Take over ``row`` when its claim is older than ``timeout`` s (its post is no longer in flight)."""
         return row["claimed_at"] <= now() - timeout and self.retake(row)
 
+    def backlog(self) -> tuple[int, float]:
+        """(posts claimed and not yet confirmed, age in seconds of the oldest of them) for ``/metrics``."""
+        rows = self.store.execute(f"select count(*) as n, min(claimed_at) as oldest from {TABLE} where state = ?",
+                                  [POSTING])
+        count, oldest = int(rows[0]["n"] or 0), rows[0]["oldest"]
+        return count, max(0.0, now() - float(oldest)) if count and oldest is not None else 0.0
+
     def retake(self, row: dict[str, Any]) -> bool:
         """Take over a stale claim for reconciling; False when someone else already did."""
         return self.store.update_where(TABLE, {"claimed_at": now(), "attempts": (row.get("attempts") or 1) + 1},

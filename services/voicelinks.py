@@ -73,6 +73,7 @@ class VoiceLinkService:
         self.settings = settings
         self._caches: dict[str, ProjectCache] = {}
         self._caches_lock = threading.Lock()
+        self._running: set[str] = set()  # batches being created by this process (a shutdown records them)
 
     # -- create ------------------------------------------------------------------------
     def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None) -> BatchResult:
@@ -167,6 +168,68 @@ class VoiceLinkService:
         return self._run(batch)
 
     def _run(self, batch: VoiceBatch) -> BatchResult:
+        with self._caches_lock:
+            self._running.add(batch.id)
+        try:
+            return self._create_links(batch)
+        finally:
+            with self._caches_lock:
+                self._running.discard(batch.id)
+
+    # -- shutdown and resume -------------------------------------------------------------
+    def interrupt_running(self) -> list[str]:
+        """At shutdown: batches this process is still creating become ``interrupted`` (the next leader
+        resumes them with :meth:`resume`); their ids."""
+        with self._caches_lock:
+            running = sorted(self._running)
+        return [batch_id for batch_id in running if self.store.update_where(
+            BATCHES, {"state": "interrupted", "updated_at": now()}, "id = ? and state = 'creating'", [batch_id])]
+
+    def resumable(self, stale_after: float = 600.0) -> list[VoiceBatch]:
+        """Batches to resume: interrupted by a shutdown, or left ``creating`` by a process that died
+        (untouched for ``stale_after`` seconds)."""
+        rows = self.store.rows(BATCHES, "state = 'interrupted' or (state = 'creating' and updated_at < ?)",
+                               [now() - stale_after], order_by="created_at")
+        return [VoiceBatch.from_row(r) for r in rows]
+
+    def resume(self, batch: VoiceBatch) -> BatchResult | None:
+        """Finish an interrupted batch, as its creator: first record what Nimrobo already made for it (a
+        create whose answer never came back), then create only what is missing. None when another replica
+        took it first."""
+        if not self.store.update_where(BATCHES, {"state": "creating", "updated_at": now()},
+                                       "id = ? and state = ? and updated_at = ?",
+                                       [batch.id, batch.state, batch.updated_at]):
+            return None
+        batch = self.batch(batch.id)
+        with acting_as(batch.creator):
+            adopted = self._adopt(batch)
+            batch = self.batch(batch.id)
+            result = self._run(batch)
+        return BatchResult(result.batch, [*adopted, *result.links], result.error)
+
+    def _adopt(self, batch: VoiceBatch) -> list[VoiceLink]:
+        """Links (and the project) Nimrobo made for ``batch`` that were never recorded; recorded now."""
+        request = batch.request
+        if not batch.project_id and batch.pattern != "instant" and request.get("project_mode") in (None, "new"):
+            project = self.nimrobo.find_project(batch.project_name)
+            if project is not None and project.id != request.get("existing_project_id"):
+                batch = self._update(batch, project_id=project.id)
+        if batch.pattern == "instant":
+            found = [link for link in self.nimrobo.list_instant_links() if link.raw.get("prompt") == request["prompt"]]
+        elif batch.project_id:
+            found = self.nimrobo.list_links(batch.project_id)
+        else:
+            return []
+        missing = set(self._missing(batch))
+        adopted: list[VoiceLink] = []
+        for link in found:
+            if link.label in missing and self.link_row(link.id) is None:
+                missing.discard(link.label)
+                adopted.append(link)
+        self._record(batch, adopted)
+        return adopted
+
+    def _create_links(self, batch: VoiceBatch) -> BatchResult:
         try:
             if batch.pattern == "instant":
                 links = self._create_instant(batch)
