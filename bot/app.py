@@ -41,9 +41,12 @@ class BotApp(App):
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
         body = req.body if isinstance(req.body, dict) else {}
+        kind = metrics.ack_kind(body)
         with self.in_flight, log_context(**context_from_body(body)):
             response = super().dispatch(req)
-        metrics.observe_ack(metrics.ack_kind(body), time.perf_counter() - started, response.status)
+            seconds = time.perf_counter() - started
+            metrics.observe_ack(kind, seconds, response.status)
+            log.debug("%s acknowledged in %.1f ms (HTTP %s)", kind, seconds * 1000, response.status)
         return response
 
 

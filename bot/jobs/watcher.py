@@ -17,6 +17,7 @@ from bot.context import Services
 from bot.flows.screening import on_interview
 from bot.scheduler import job
 from bot.slack_out import SlackOut
+from services import metrics
 from services.records import Notification
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ def wait_seconds(services: Services) -> float:
 def watch_interviews(services: Services, client: WebClient) -> None:
     if not services.settings.nimrobo_api_key:
         return
+    with metrics.WATCHER_CYCLE.time():
+        _cycle(services, client)
+
+
+def _cycle(services: Services, client: WebClient) -> None:
     out = SlackOut(client)
     reconcile(services, client)
     for note in services.sessions.poll(wait_seconds=wait_seconds(services)):
@@ -58,6 +64,7 @@ def post(services: Services, out: SlackOut, note: Notification) -> str | None:
                      lambda: {"ts": out.post(note.channel, completed_message(note), note.thread_ts)})
     if sent.outcome == "posted":
         sessions.mark_posted(note.session_id, note.channel, sent.ts or "")
+        metrics.WATCHER_POSTED.inc()
         return sent.ts
     if sent.outcome == "undeliverable":
         log.warning("watcher: can't post session %s to %s (%s); giving up", note.session_id, note.channel,
