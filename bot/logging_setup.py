@@ -175,7 +175,8 @@ def configure_logging(settings: Settings) -> None:
 
 # Libraries whose INFO/DEBUG lines carry request URLs or bodies: a query-string token, a message
 # with a private link. Their warnings and errors still show.
-NOISY = ("httpx", "httpcore", "apscheduler.executors.default", "slack_bolt.App", "slack_sdk")
+NOISY = ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler", "slack_bolt.App",
+         "slack_sdk")
 
 
 def quiet_libraries() -> None:

@@ -136,6 +136,29 @@ def test_json_logs_parse_line_by_line_with_the_request_context_and_no_secret(sta
     assert f"user={USER}" in plain_stream.getvalue()
 
 
+def test_a_scheduled_job_logs_under_its_own_name_and_counts_its_failures(stack):
+    from bot.scheduler import JobSpec, _guarded
+
+    def nightly(services, client):
+        logging.getLogger("bot.jobs.nightly").warning("half way")
+        raise RuntimeError("boom")
+
+    before = scrape(stack.bot_url)
+    stream = io.StringIO()
+    handler = make_handler(stack.settings.replace(log_format="json"), stream)
+    logging.getLogger().addHandler(handler)
+    try:
+        _guarded(JobSpec("nightly_digest", nightly, lambda services: 60), stack.services, stack.runtime.client)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["job"] for line in lines] == ["nightly_digest", "nightly_digest"]
+    assert lines[1]["logger"] == "jobs.nightly_digest" and lines[1]["level"] == "ERROR"
+    after = scrape(stack.bot_url)
+    assert value(after, "pluto_bot_job_failures_total", job="nightly_digest") == \
+        value(before, "pluto_bot_job_failures_total", job="nightly_digest") + 1
+
+
 class CuttableProxy:
     """A TCP forwarder to PostgreSQL that the test can cut (the database is "down") and restore."""
 
