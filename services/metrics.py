@@ -4,7 +4,8 @@ Every family is defined here, once per process; ``GET /metrics`` (bot/server.py)
 :func:`render`, together with a collector per running bot that reads gauges from the database when
 scraped (rows waiting in the outbox, the scoring queue per Pluto server, the leadership).
 
-Label values are chosen from short fixed sets: a request kind, a job id, an API name, an endpoint
+Scheduled jobs are labelled ``job_name`` (Prometheus keeps ``job`` for the scrape job). Label values are
+chosen from short fixed sets: a request kind, a job id, an API name, an endpoint
 group with every id replaced by ``{id}`` (:func:`endpoint_group`), a Pluto server's host. They never
 carry a user, a candidate, a channel or a secret.
 
@@ -69,12 +70,14 @@ OUTBOX_SETTLED = Counter("pluto_bot_outbox_unclear_settled_total",
                          "Posts whose outcome was unclear, settled by a history lookup", ["result"], registry=None)
 # -- the jobs -------------------------------------------------------------------------------------------
 JOB_LAST_RUN = Gauge("pluto_bot_job_last_run_timestamp_seconds", "When each scheduled job last ran (Unix time)",
-                     ["job"], registry=None)
+                     ["job_name"], registry=None)
 JOB_LAST_SUCCESS = Gauge("pluto_bot_job_last_success_timestamp_seconds",
-                         "When each scheduled job last finished without an error (Unix time)", ["job"], registry=None)
-JOB_SECONDS = Histogram("pluto_bot_job_duration_seconds", "How long each run of a scheduled job took", ["job"],
+                         "When each scheduled job last finished without an error (Unix time)", ["job_name"],
+                         registry=None)
+JOB_SECONDS = Histogram("pluto_bot_job_duration_seconds", "How long each run of a scheduled job took", ["job_name"],
                         buckets=SLOW, registry=None)
-JOB_FAILURES = Counter("pluto_bot_job_failures_total", "Runs of a scheduled job that raised", ["job"], registry=None)
+JOB_FAILURES = Counter("pluto_bot_job_failures_total", "Runs of a scheduled job that raised", ["job_name"],
+                       registry=None)
 LEADER_CHANGES = Counter("pluto_bot_leader_changes_total", "Times this replica became or stopped being the leader",
                          ["to"], registry=None)
 # -- the APIs -------------------------------------------------------------------------------------------

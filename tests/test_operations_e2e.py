@@ -79,8 +79,8 @@ def test_metrics_move_when_commands_are_sent_posts_go_out_and_pluto_fails(stack)
     assert grew("pluto_bot_api_requests_total", api="pluto", endpoint="POST /pluto/upload", outcome="200") == 1
     assert grew("pluto_bot_api_requests_total", api="slack", endpoint="chat.postMessage") >= 1
     assert grew("pluto_bot_scoring_run_seconds_count", outcome="complete") == 1
-    assert grew("pluto_bot_job_duration_seconds_count", job="pluto_scoring") >= 1
-    assert value(after, "pluto_bot_job_last_run_timestamp_seconds", job="pluto_scoring") > 0
+    assert grew("pluto_bot_job_duration_seconds_count", job_name="pluto_scoring") >= 1
+    assert value(after, "pluto_bot_job_last_run_timestamp_seconds", job_name="pluto_scoring") > 0
     assert value(after, "pluto_bot_leader") == 1
     assert value(after, "pluto_bot_leader_epoch") >= 1
     assert value(after, "pluto_bot_outbox_oldest_age_seconds") == 0
@@ -155,8 +155,8 @@ def test_a_scheduled_job_logs_under_its_own_name_and_counts_its_failures(stack):
     assert [line["job"] for line in lines] == ["nightly_digest", "nightly_digest"]
     assert lines[1]["logger"] == "jobs.nightly_digest" and lines[1]["level"] == "ERROR"
     after = scrape(stack.bot_url)
-    assert value(after, "pluto_bot_job_failures_total", job="nightly_digest") == \
-        value(before, "pluto_bot_job_failures_total", job="nightly_digest") + 1
+    assert value(after, "pluto_bot_job_failures_total", job_name="nightly_digest") == \
+        value(before, "pluto_bot_job_failures_total", job_name="nightly_digest") + 1
 
 
 class CuttableProxy:
