@@ -39,7 +39,7 @@ class BotApp(App):
         self.in_flight = InFlight()  # requests being acknowledged: a shutdown waits for them
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        started = time.perf_counter()
+        started = req.context.get("pluto_received_at") or time.perf_counter()  # HTTP: when the request arrived
         body = req.body if isinstance(req.body, dict) else {}
         kind = metrics.ack_kind(body)
         with self.in_flight, log_context(**context_from_body(body)):

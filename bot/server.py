@@ -18,6 +18,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,7 @@ def build_asgi(app: App | None, health: Callable[[], dict[str, Any]] | None, *, 
         return Response(body, media_type=CONTENT_TYPE)
 
     async def events(request: Request) -> Response:
+        received = time.perf_counter()
         length = int(request.headers.get("content-length") or 0)
         if length > MAX_BODY:
             return PlainTextResponse("Payload too large", status_code=413)
@@ -65,6 +67,7 @@ def build_asgi(app: App | None, health: Callable[[], dict[str, Any]] | None, *, 
         if len(body) > MAX_BODY:
             return PlainTextResponse("Payload too large", status_code=413)
         bolt_request = to_bolt_request(request, body)
+        bolt_request.context["pluto_received_at"] = received  # the ack histogram counts the wait for a thread
         bolt_response = await anyio.to_thread.run_sync(app.dispatch, bolt_request, limiter=limiter)
         return to_starlette_response(bolt_response)
 
