@@ -76,6 +76,7 @@ def test_sigterm_mid_scoring_run_and_mid_voice_batch_loses_nothing(replicas, tmp
         batch = slack.wait_for(lambda: store.rows("voice_batches", "state = 'created'"), timeout=40)[0]
         made = [link for link in nimrobo.links.values()]
         assert sorted(link["label"] for link in made) == sorted(LABELS)
+        assert len(nimrobo.projects) == 1  # a project the stopped replica had asked for is adopted, not made twice
         delivered = "\n".join(str(m["blocks"]) for m in slack.dms(USER))
         for link in made:
             assert link["url"] in delivered or link["id"] in delivered
