@@ -63,8 +63,9 @@ def test_metrics_move_when_commands_are_sent_posts_go_out_and_pluto_fails(stack)
 
     def moved():
         after = scrape(stack.bot_url)
-        return after if value(after, "pluto_bot_outbox_sent_total", kind="post") > \
-            value(before, "pluto_bot_outbox_sent_total", kind="post") else None
+        sent = value(after, "pluto_bot_outbox_sent_total", kind="post") > \
+            value(before, "pluto_bot_outbox_sent_total", kind="post")
+        return after if sent and value(after, "pluto_bot_outbox_waiting") == 0 else None  # the export too
     after = eventually(moved)
 
     def grew(name, **labels):
@@ -253,9 +254,12 @@ def test_a_follower_is_ready_only_while_the_leader_beats(tmp_path):
             assert not follower.runtime.is_leader and state["leader_heartbeat"] and state["ok"]
             store = Store(db)
             leader.runtime.scheduler.pause()  # the leader stops beating (as a hung process would)
-            store.update("leader_heartbeat", "leader", {"beat_at": 0.0})
-            state = httpx.get(follower.bot_url + "/ready", timeout=10)
-            assert state.status_code == 503 and state.json()["leader_heartbeat"] is False
+
+            def stale():  # (a beat already under way when the scheduler paused may land once more)
+                store.update("leader_heartbeat", "leader", {"beat_at": 0.0})
+                return (r := httpx.get(follower.bot_url + "/ready", timeout=10)).status_code == 503 and r
+            state = eventually(stale)
+            assert state.json()["leader_heartbeat"] is False and state.json()["database"]
             leader.runtime.scheduler.resume()
             eventually(lambda: follower.runtime.ready()["ok"], timeout=15)
             store.close()
@@ -263,8 +267,13 @@ def test_a_follower_is_ready_only_while_the_leader_beats(tmp_path):
             follower.stop()
 
 
-def test_ready_in_socket_mode_needs_the_socket():
+def test_socket_mode_serves_metrics_and_is_ready_only_while_connected():
     with Stack(StackOptions(mode="socket", nimrobo={}, openai=False)) as s:
+        before = scrape(s.bot_url)
+        s.signer.command("/pluto", "help", user=USER, channel=CHANNEL)
+        after = eventually(lambda: (t := scrape(s.bot_url)) and value(t, "pluto_bot_ack_seconds_count", kind="command")
+                           > value(before, "pluto_bot_ack_seconds_count", kind="command") and t)
+        assert value(after, "pluto_bot_ack_errors_total") == value(before, "pluto_bot_ack_errors_total")
         state = httpx.get(s.bot_url + "/ready", timeout=10)
         assert state.status_code == 200 and state.json()["socket"] is True
         s.runtime.socket.state.lost("test")  # as the client's listener reports a dropped connection
