@@ -159,8 +159,9 @@ class Services:
 
     def operations_gauges(self) -> dict[str, Any]:
         """What ``/metrics`` reads from the database when scraped (names from services/metrics.py)."""
-        waiting, oldest = self.outbox.backlog()
-        out: dict[str, Any] = {"pluto_bot_outbox_waiting": waiting, "pluto_bot_outbox_oldest_age_seconds": oldest,
+        outbox = self.outbox.stats()
+        out: dict[str, Any] = {"pluto_bot_outbox_waiting": outbox.waiting,
+                               "pluto_bot_outbox_oldest_age_seconds": outbox.oldest_age_seconds,
                                "pluto_bot_scoring_queue_length": [({"server": server}, n) for server, n in
                                                                   self.scoring.queue_lengths().items()]}
         beat = self.heartbeat.read()

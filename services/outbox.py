@@ -9,12 +9,22 @@ it is stale, when the reconciler (bot/once.py) takes it over with :meth:`Outbox.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from services.store import Store, now
 
 TABLE = "slack_posts"
 POSTING, POSTED = "posting", "posted"
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """What waits in the outbox (``/metrics``): rows not yet confirmed, the age of the oldest, their channels."""
+
+    waiting: int
+    oldest_age_seconds: float
+    channels: int
 
 
 class Outbox:
@@ -49,12 +59,13 @@ class Outbox:
         """Take over ``row`` when its claim is older than ``timeout`` s (its post is no longer in flight)."""
         return row["claimed_at"] <= now() - timeout and self.retake(row)
 
-    def backlog(self) -> tuple[int, float]:
-        """(posts claimed and not yet confirmed, age in seconds of the oldest of them) for ``/metrics``."""
-        rows = self.store.execute(f"select count(*) as n, min(claimed_at) as oldest from {TABLE} where state = ?",
-                                  [POSTING])
-        count, oldest = int(rows[0]["n"] or 0), rows[0]["oldest"]
-        return count, max(0.0, now() - float(oldest)) if count and oldest is not None else 0.0
+    def stats(self) -> OutboxStats:
+        """Posts claimed and not yet confirmed, the age of the oldest in seconds, the channels they wait in."""
+        [row] = self.store.execute(f"select count(*) as n, min(claimed_at) as oldest, count(distinct channel) as "
+                                   f"channels from {TABLE} where state = ?", [POSTING])
+        oldest = row["oldest"]
+        return OutboxStats(int(row["n"] or 0), round(max(0.0, now() - oldest), 3) if oldest else 0.0,
+                           int(row["channels"] or 0))
 
     def retake(self, row: dict[str, Any]) -> bool:
         """Take over a stale claim for reconciling; False when someone else already did."""
