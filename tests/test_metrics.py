@@ -90,3 +90,15 @@ def test_a_kind_that_is_not_a_fixed_name_is_other():
     pool.shutdown()
     text = metrics.render(metrics.registry()).decode()
     assert "Grace Hopper" not in text
+
+
+def test_outbox_stats_count_the_posts_still_waiting(store):
+    from services.outbox import Outbox
+
+    outbox = Outbox(store)
+    assert outbox.stats().waiting == 0 and outbox.stats().oldest_age_seconds == 0
+    outbox.claim("a", "C1", None)
+    outbox.claim("b", "C2", None)
+    outbox.mark_posted("b", "1.0")
+    stats = outbox.stats()
+    assert stats.waiting == 1 and stats.channels == 1 and stats.oldest_age_seconds >= 0
