@@ -53,8 +53,8 @@ def job(job_id: str, seconds: Callable[[Services], float], *,
 
 
 def job_logger(job_id: str) -> logging.Logger:
-    """The logger a scheduled job's own lines go to: ``jobs.<job id>``."""
-    return logging.getLogger(f"jobs.{job_id}")
+    """The logger a scheduled job's own lines go to: ``bot.jobs.<job id>``."""
+    return logging.getLogger(f"bot.jobs.{job_id}")
 
 
 def _guarded(spec: JobSpec, services: Services, client: Any) -> None:

@@ -154,7 +154,7 @@ def test_a_scheduled_job_logs_under_its_own_name_and_counts_its_failures(stack):
         logging.getLogger().removeHandler(handler)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [line["job"] for line in lines] == ["nightly_digest", "nightly_digest"]
-    assert lines[1]["logger"] == "jobs.nightly_digest" and lines[1]["level"] == "ERROR"
+    assert lines[1]["logger"] == "bot.jobs.nightly_digest" and lines[1]["level"] == "ERROR"
     after = scrape(stack.bot_url)
     assert value(after, "pluto_bot_job_failures_total", job_name="nightly_digest") == \
         value(before, "pluto_bot_job_failures_total", job_name="nightly_digest") + 1
