@@ -112,7 +112,7 @@ def test_json_logs_parse_line_by_line_with_the_request_context_and_no_secret(sta
     root.setLevel(logging.DEBUG)
     try:
         stack.signer.command("/voicelink", "status nosuchsession", user=USER, channel=CHANNEL)
-        stack.slack.wait_for(lambda: "acknowledged" in stream.getvalue())
+        stack.slack.wait_for(lambda: "acknowledged" in stream.getvalue() and '"logger": "bot.work"' in stream.getvalue())
         logging.getLogger("bot.test").warning("calling Slack with %s and Nimrobo with %s", stack.bot_token,
                                               "Bearer " + stack.nimrobo_key)
         try:
@@ -130,6 +130,9 @@ def test_json_logs_parse_line_by_line_with_the_request_context_and_no_secret(sta
     assert acked and acked[0]["command"] == "/voicelink" and acked[0]["user"] == USER
     assert acked[0]["channel"] == CHANNEL and acked[0]["team"]
     assert any("exception" in line and "RuntimeError" in line["exception"] for line in lines)
+    # the slow work after the ack, on a pool thread, logs with the request's context too
+    pooled = [line for line in lines if line["logger"] == "bot.work"]
+    assert pooled and pooled[0]["command"] == "/voicelink" and pooled[0]["user"] == USER
     for text in (stream.getvalue(), plain_stream.getvalue()):  # both formats, whatever the path in
         assert "***" in text
         for secret in (stack.bot_token, stack.nimrobo_key, stack.signing_secret):

@@ -15,6 +15,7 @@ from bot import once
 from bot.blocks.watcher import completed_message
 from bot.context import Services
 from bot.flows.screening import on_interview
+from bot.logging_setup import log_context
 from bot.scheduler import job
 from bot.slack_out import SlackOut
 from services import metrics
@@ -44,11 +45,12 @@ def _cycle(services: Services, client: WebClient) -> None:
     for note in services.sessions.poll(wait_seconds=wait_seconds(services)):
         if services.stopping.is_set():
             return
-        post(services, out, note)
-        try:  # a screened interview also changes its board (once, however many channels follow it)
-            on_interview(services, out, note)
-        except Exception:
-            log.exception("watcher: the screening board of session %s could not be updated", note.session_id)
+        with log_context(session=note.session_id, channel=note.channel):
+            post(services, out, note)
+            try:  # a screened interview also changes its board (once, however many channels follow it)
+                on_interview(services, out, note)
+            except Exception:
+                log.exception("watcher: the screening board of session %s could not be updated", note.session_id)
 
 
 def _key(session_id: str, channel: str) -> str:
