@@ -84,6 +84,7 @@ def test_metrics_move_when_commands_are_sent_posts_go_out_and_pluto_fails(stack)
     assert value(after, "pluto_bot_job_last_run_timestamp_seconds", job_name="pluto_scoring") > 0
     assert value(after, "pluto_bot_leader") == 1
     assert value(after, "pluto_bot_leader_epoch") >= 1
+    assert 0 <= value(after, "pluto_bot_leader_heartbeat_age_seconds") < 10
     assert value(after, "pluto_bot_outbox_oldest_age_seconds") == 0
     assert ("pluto_bot_scoring_queue_length", frozenset({("server", "127.0.0.1:" + stack.pluto.url.rsplit(":", 1)[1].split("/")[0])})) in \
         samples(after)
