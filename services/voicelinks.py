@@ -163,9 +163,11 @@ class VoiceLinkService:
 
     def retry(self, batch_id: str) -> BatchResult:
         batch = self.batch(batch_id)
-        if batch.state not in ("partial", "failed"):
-            return BatchResult(batch, [])
-        return self._run(batch)
+        if batch.state not in ("partial", "failed") or not self.store.update_where(
+                BATCHES, {"state": "creating", "updated_at": now()}, "id = ? and state in ('partial', 'failed')",
+                [batch_id]):
+            return BatchResult(batch, [])  # nothing to retry, or retried already (a double click)
+        return self._run(self.batch(batch_id))
 
     def _run(self, batch: VoiceBatch) -> BatchResult:
         with self._caches_lock:
@@ -194,21 +196,25 @@ class VoiceLinkService:
 
     def resume(self, batch: VoiceBatch) -> BatchResult | None:
         """Finish an interrupted batch, as its creator: first record what Nimrobo already made for it (a
-        create whose answer never came back), then create only what is missing. None when another replica
-        took it first."""
+        create whose answer never came back), then create only what is missing. The result holds every link
+        of the batch (with its URL, from Nimrobo's listing), since the stopped replica may not have delivered
+        them. None when another replica took it first."""
         if not self.store.update_where(BATCHES, {"state": "creating", "updated_at": now()},
                                        "id = ? and state = ? and updated_at = ?",
                                        [batch.id, batch.state, batch.updated_at]):
             return None
         batch = self.batch(batch.id)
         with acting_as(batch.creator):
-            adopted = self._adopt(batch)
-            batch = self.batch(batch.id)
-            result = self._run(batch)
-        return BatchResult(result.batch, [*adopted, *result.links], result.error)
+            listing = self._adopt(batch)
+            result = self._run(self.batch(batch.id))
+        ours = {row.id for row in self.links_of(batch.id)}
+        links = {link.id: link for link in listing if link.id in ours}
+        links.update((link.id, link) for link in result.links)
+        return BatchResult(result.batch, list(links.values()), result.error)
 
     def _adopt(self, batch: VoiceBatch) -> list[VoiceLink]:
-        """Links (and the project) Nimrobo made for ``batch`` that were never recorded; recorded now."""
+        """Record the links (and the project) Nimrobo made for ``batch`` that were never recorded; Nimrobo's
+        listing of the batch's project (or of the instant links with its prompt)."""
         request = batch.request
         if not batch.project_id and batch.pattern != "instant" and request.get("project_mode") in (None, "new"):
             project = self.nimrobo.find_project(batch.project_name)
@@ -227,7 +233,15 @@ class VoiceLinkService:
                 missing.discard(link.label)
                 adopted.append(link)
         self._record(batch, adopted)
-        return adopted
+        return found
+
+    def _settle(self, batch: VoiceBatch, **values: Any) -> VoiceBatch:
+        """The batch's outcome, unless a shutdown marked it ``interrupted`` meanwhile (then the next leader
+        delivers it: this process is about to stop)."""
+        values["updated_at"] = now()
+        if self.store.update_where(BATCHES, values, "id = ? and state = 'creating'", [batch.id]):
+            return VoiceBatch(**{**batch.__dict__, **values})
+        return self.batch(batch.id)
 
     def _create_links(self, batch: VoiceBatch) -> BatchResult:
         try:
@@ -236,15 +250,17 @@ class VoiceLinkService:
             else:
                 if not batch.project_id:
                     batch = self._update(batch, project_id=self._project_for(batch).id)
-                links = self.nimrobo.create_links(batch.project_id or "", self._missing(batch), batch.expiry_preset)
+                missing = self._missing(batch)
+                links = self.nimrobo.create_links(batch.project_id or "", missing, batch.expiry_preset) \
+                    if missing else []
         except NimroboError as exc:
             made: list[VoiceLink] = getattr(exc, "created", [])  # parts Nimrobo took before the failure
             self._record(batch, made)
             state = "partial" if batch.project_id or self.links_of(batch.id) else "failed"
-            batch = self._update(batch, state=state, error=exc.user_message)
+            batch = self._settle(batch, state=state, error=exc.user_message)
             return BatchResult(batch, made, exc)
         self._record(batch, links)
-        batch = self._update(batch, state="created", error=None)
+        batch = self._settle(batch, state="created", error=None)
         return BatchResult(batch, links)
 
     def _record(self, batch: VoiceBatch, links: list[VoiceLink]) -> None:
@@ -256,9 +272,11 @@ class VoiceLinkService:
                 "creator": batch.creator, "created_at": now(), "updated_at": now()}, pk="id")
 
     def _create_instant(self, batch: VoiceBatch) -> list[VoiceLink]:
-        request = batch.request
+        request, missing = batch.request, self._missing(batch)
+        if not missing:
+            return []
         return self.nimrobo.create_instant_links(
-            self._missing(batch), batch.expiry_preset, request["prompt"],
+            missing, batch.expiry_preset, request["prompt"],
             landing_page_title=request["landing_page_title"], landing_page_info=request["landing_page_info"],
             time_limit_minutes=request["time_limit_minutes"], evaluator=request["evaluator"])
 

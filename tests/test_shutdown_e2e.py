@@ -77,9 +77,8 @@ def test_sigterm_mid_scoring_run_and_mid_voice_batch_loses_nothing(replicas, tmp
         made = [link for link in nimrobo.links.values()]
         assert sorted(link["label"] for link in made) == sorted(LABELS)
         assert len(nimrobo.projects) == 1  # a project the stopped replica had asked for is adopted, not made twice
-        delivered = "\n".join(str(m["blocks"]) for m in slack.dms(USER))
-        for link in made:
-            assert link["url"] in delivered or link["id"] in delivered
+        slack.wait_for(lambda: all(link["url"] in "\n".join(str(m["blocks"]) for m in slack.dms(USER))
+                                   for link in made), timeout=20)  # every link reached its creator privately
         assert len(store.rows("voice_links", "batch_id = ?", [batch["id"]])) == len(LABELS)
         survivor_log = json_lines(survivor.log())
         assert any("resumed voice batch" in line["message"] for line in survivor_log)
