@@ -108,8 +108,8 @@ STATIC = (ACK_SECONDS, ACK_ERRORS, WORK_QUEUED, WORK_RUNNING, WORK_WAIT, WORK_RE
 
 # Gauges read from the running bot when scraped (see StateCollector); name -> help
 SCRAPED = {
-    "pluto_bot_outbox_waiting": "Posts claimed but not yet confirmed in Slack",
-    "pluto_bot_outbox_oldest_age_seconds": "Age of the oldest post still waiting (0 when none)",
+    "pluto_bot_outbox_waiting": "Outbox rows (posts, updates, uploads, DMs) not yet sent",
+    "pluto_bot_outbox_oldest_age_seconds": "Age of the oldest outbox row not yet sent (0 when none)",
     "pluto_bot_leader": "1 while this replica leads (runs the scheduled jobs)",
     "pluto_bot_leader_epoch": "The leadership epoch this replica last saw",
     "pluto_bot_leader_heartbeat_age_seconds": "Seconds since the leader last wrote its heartbeat",

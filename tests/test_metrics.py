@@ -97,8 +97,8 @@ def test_outbox_stats_count_the_posts_still_waiting(store):
 
     outbox = Outbox(store)
     assert outbox.stats().waiting == 0 and outbox.stats().oldest_age_seconds == 0
-    outbox.claim("a", "C1", None)
-    outbox.claim("b", "C2", None)
-    outbox.mark_posted("b", "1.0")
+    outbox.enqueue("a", "C1", "post", {"text": "a"})
+    outbox.enqueue("b", "C2", "post", {"text": "b"})
+    outbox.mark_sent(outbox.claim(outbox.get("b"), epoch=1), "1.0")
     stats = outbox.stats()
     assert stats.waiting == 1 and stats.channels == 1 and stats.oldest_age_seconds >= 0
