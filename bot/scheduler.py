@@ -87,7 +87,7 @@ def _elect(services: Services) -> None:
                 leads = services.leadership.check()
                 if leads != was:
                     metrics.leader_changed(leads)
-                services.heartbeat.beat(leads)
+                services.heartbeat.beat(leads, services.leadership.epoch)
         except Exception:
             job_logger("leader").exception("leader election failed; trying again next period")
 
@@ -105,7 +105,7 @@ def start_scheduler(services: Services, client: Any) -> BackgroundScheduler:
                                                                "misfire_grace_time": 30})
     if services.leadership.check():
         metrics.leader_changed(True)
-    services.heartbeat.beat(services.leadership.is_leader)
+    services.heartbeat.beat(services.leadership.is_leader, services.leadership.epoch)
     scheduler.add_job(_elect, "interval", seconds=services.settings.poll_interval_seconds, id="leader",
                       args=(services,))
     for spec in JOBS.values():

@@ -36,15 +36,19 @@ class Heartbeat:
         self.stale_after = stale_after
         self.epoch = 0  # the last epoch this replica saw (its own while it leads)
 
-    def beat(self, leads: bool) -> None:
-        """Called every poll interval: the leader refreshes the row (a new epoch when it just took over)."""
+    def beat(self, leads: bool, epoch: int | None = None) -> None:
+        """Called every poll interval: the leader refreshes the row with its leadership ``epoch`` (the one
+        services/leader.py takes at each takeover; without one, +1 when another replica took over)."""
         current = self.read()
         if not leads:
             return
-        if current is None or current.replica != self.replica or current.released or current.age > self.stale_after:
-            epoch = (current.epoch if current else 0) + 1
-        else:
-            epoch = current.epoch
+        if epoch is None:
+            if current is None:
+                epoch = 1
+            elif current.replica != self.replica or current.released or current.age > self.stale_after:
+                epoch = current.epoch + 1
+            else:
+                epoch = current.epoch
         self.epoch = epoch
         self.store.upsert(TABLE, {"name": "leader", "replica": self.replica, "epoch": epoch, "beat_at": now(),
                                   "released": 0}, pk="name")
