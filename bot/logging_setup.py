@@ -80,7 +80,7 @@ def carry_context(fn: Callable[..., Any]) -> Callable[..., Any]:
 class ContextExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks keep the submitter's log context (Bolt's listener executor)."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]  # same call, typed loosely
         return super().submit(carry_context(fn), *args, **kwargs)
 
 

@@ -131,7 +131,7 @@ class BotRuntime:
                                backlog=settings.http_backlog, keepalive=settings.http_keepalive_seconds,
                                dispatch_threads=dispatch_threads,
                                graceful_seconds=max(3.0, settings.shutdown_grace_seconds)).start()
-        if own_port:
+        if own_port and settings.metrics_port is not None:
             self.metrics_server = BotHTTPServer(None, settings.metrics_port, host, serve_health=False,
                                                 metrics=self.render_metrics).start()
         return server

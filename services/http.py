@@ -167,11 +167,11 @@ def _attempt(client: httpx.Client, method: str, url: str, api: str, endpoint: st
              kwargs: dict[str, object]) -> httpx.Response:
     """One request, counted in the metrics when ``api`` is named."""
     if not api:
-        return client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        return client.request(method, url, **kwargs)  # type: ignore[arg-type]  # send()'s kwargs pass through
     if attempt:
         metrics.api_retry(api, endpoint)
     with metrics.timed_api(api, endpoint) as box:
-        response = client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        response = client.request(method, url, **kwargs)  # type: ignore[arg-type]  # as above
         box["status"] = response.status_code
     return response
 
