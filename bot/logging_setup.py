@@ -51,21 +51,22 @@ def log_context(**fields: Any) -> Iterator[None]:
 def context_from_body(body: dict[str, Any] | None) -> dict[str, str]:
     """The log context of a Slack payload: ids only (a user id, never a name or any text)."""
     body = body or {}
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
-    team = body.get("team") if isinstance(body.get("team"), dict) else {}
-    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+
+    def part(name: str) -> dict[str, Any]:
+        value = body.get(name)
+        return value if isinstance(value, dict) else {}
+
+    event, user, team, channel, view = part("event"), part("user"), part("team"), part("channel"), part("view")
     actions = body.get("actions") if isinstance(body.get("actions"), list) else []
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
     out = {
-        "team": body.get("team_id") or team.get("id") or body.get("team_id"),
+        "team": body.get("team_id") or team.get("id"),
         "channel": body.get("channel_id") or channel.get("id") or event.get("channel"),
         "user": body.get("user_id") or user.get("id") or (event.get("user") if isinstance(event.get("user"), str)
                                                           else None),
         "command": body.get("command"),
         "action": (actions[0].get("action_id") if actions and isinstance(actions[0], dict) else None)
         or body.get("action_id") or body.get("callback_id"),
-        "view": view.get("callback_id") if body.get("type", "").startswith("view") else None,
+        "view": view.get("callback_id") if str(body.get("type") or "").startswith("view") else None,
         "event": event.get("type"),
     }
     return {k: str(v) for k, v in out.items() if v}
@@ -80,7 +81,7 @@ def carry_context(fn: Callable[..., Any]) -> Callable[..., Any]:
 class ContextExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks keep the submitter's log context (Bolt's listener executor)."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]  # same call, typed loosely
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         return super().submit(carry_context(fn), *args, **kwargs)
 
 
