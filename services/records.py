@@ -192,7 +192,7 @@ class VoiceBatch:
     expiry_preset: str
     labels: list[str]
     request: dict[str, Any]
-    state: str  # review | creating | created | partial | failed
+    state: str  # review | creating | created | partial | failed | interrupted (a shutdown; resumed by the leader)
     project_id: str | None = None
     thread_ts: str | None = None
     card_ts: str | None = None

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Settings
+from services import metrics
 from services.access import AccessService
 from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
@@ -452,11 +453,27 @@ class ScoringService:
         if stall < 60:
             message = f"Pluto has made no progress for {stall:.0f} seconds; the run looks stuck."
         self._set(run.id, state="stalled", error=message, finished_at=now())
+        self._ended(run, "stalled")
         return RunUpdate(self.run(run.id), "stalled", snapshot)
 
     def _fail(self, run: ScoringRun, message: str) -> RunUpdate:
         self._set(run.id, state="failed", error=message, finished_at=now())
+        self._ended(run, "failed")
         return RunUpdate(self.run(run.id), "failed")
+
+    @staticmethod
+    def _ended(run: ScoringRun, outcome: str) -> None:
+        started = run.started_at
+        metrics.scoring_run_finished(outcome, now() - started if started else None)
+
+    def queue_lengths(self) -> dict[str, int]:
+        """Runs waiting or running per Pluto server (its host, as a metrics label)."""
+        out: dict[str, int] = {metrics.server_label(self.base_url): 0}
+        for row in self.store.execute(f"select base_url, count(*) as n from {TABLE} where state in "
+                                      "('queued', 'uploading', 'running') group by base_url"):
+            label = metrics.server_label(row["base_url"] or "")
+            out[label] = out.get(label, 0) + int(row["n"])
+        return out
 
     def _complete(self, run: ScoringRun) -> RunUpdate:
         try:
@@ -464,6 +481,7 @@ class ScoringService:
         except PlutoError as exc:
             return self._fail(run, exc.user_message)
         self._set(run.id, state="complete", results_json=[c.raw for c in candidates], finished_at=now())
+        self._ended(run, "complete")
         return RunUpdate(self.run(run.id), "complete", None, 0, candidates)
 
     # -- rows -----------------------------------------------------------------------------

@@ -81,6 +81,7 @@ class SessionService:
         self.backoff = backoff
         self.access = access
         self._regenerating = threading.Lock()
+        self.followed = 0  # unfinished sessions the last poll followed
 
     # -- who may read a session ------------------------------------------------------------------
     def authorize(self, user: str, session_id: str, project_id: str | None = None) -> None:
@@ -368,6 +369,7 @@ class SessionService:
         first: dict[str, Target] = {}
         for target in pending:
             first.setdefault(target.session_id, target)
+        self.followed = len(first)  # for /metrics: sessions followed until they are posted
         # None: not finished, or still waiting for the extras
         checked = dict(bounded_map(lambda sid: self._check(first[sid], evaluators, wait_seconds, clock),
                                    first, self.workers))

@@ -24,7 +24,7 @@ transaction; a second replica starting at the same time waits on a lock (a Postg
 advisory lock, a file lock beside the SQLite file) and then finds them applied. Number
 ranges: 000-099 core, 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice
 links, 500-599 interview watcher, 600-699 live interviews and personal keys, 700-799 screening
-boards (the hiring loop).
+boards (the hiring loop), 860-869 running it as a service.
 """
 
 from __future__ import annotations
@@ -127,6 +127,11 @@ class Store:
                 applied_now.append(name)
         self._reflect()
         return applied_now
+
+    def pending_migrations(self) -> list[str]:
+        """Migrations this code has that the database has not applied yet (``GET /ready`` wants none)."""
+        done = {r["name"] for r in self.execute("select name from schema_migrations")}
+        return [name for name, _ in _migration_modules() if name not in done]
 
     @contextlib.contextmanager
     def _migration_lock(self) -> Iterator[None]:

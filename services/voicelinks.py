@@ -95,6 +95,7 @@ class VoiceLinkService:
         self.settings = settings
         self._caches: dict[str, ProjectCache] = {}
         self._caches_lock = threading.Lock()
+        self._running: set[str] = set()  # batches being created by this process (a shutdown records them)
 
     # -- create ------------------------------------------------------------------------
     def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None) -> BatchResult:
@@ -184,26 +185,104 @@ class VoiceLinkService:
 
     def retry(self, batch_id: str) -> BatchResult:
         batch = self.batch(batch_id)
-        if batch.state not in ("partial", "failed"):
-            return BatchResult(batch, [])
-        return self._run(batch)
+        if batch.state not in ("partial", "failed") or not self.store.update_where(
+                BATCHES, {"state": "creating", "updated_at": now()}, "id = ? and state in ('partial', 'failed')",
+                [batch_id]):
+            return BatchResult(batch, [])  # nothing to retry, or retried already (a double click)
+        return self._run(self.batch(batch_id))
 
     def _run(self, batch: VoiceBatch) -> BatchResult:
+        with self._caches_lock:
+            self._running.add(batch.id)
+        try:
+            return self._create_links(batch)
+        finally:
+            with self._caches_lock:
+                self._running.discard(batch.id)
+
+    # -- shutdown and resume -------------------------------------------------------------
+    def interrupt_running(self) -> list[str]:
+        """At shutdown: batches this process is still creating become ``interrupted`` (the next leader
+        resumes them with :meth:`resume`); their ids."""
+        with self._caches_lock:
+            running = sorted(self._running)
+        return [batch_id for batch_id in running if self.store.update_where(
+            BATCHES, {"state": "interrupted", "updated_at": now()}, "id = ? and state = 'creating'", [batch_id])]
+
+    def resumable(self, stale_after: float = 600.0) -> list[VoiceBatch]:
+        """Batches to resume: interrupted by a shutdown, or left ``creating`` by a process that died
+        (untouched for ``stale_after`` seconds)."""
+        rows = self.store.rows(BATCHES, "state = 'interrupted' or (state = 'creating' and updated_at < ?)",
+                               [now() - stale_after], order_by="created_at")
+        return [VoiceBatch.from_row(r) for r in rows]
+
+    def resume(self, batch: VoiceBatch) -> BatchResult | None:
+        """Finish an interrupted batch, as its creator: first record what Nimrobo already made for it (a
+        create whose answer never came back), then create only what is missing. The result holds every link
+        of the batch (with its URL, from Nimrobo's listing), since the stopped replica may not have delivered
+        them. None when another replica took it first."""
+        if not self.store.update_where(BATCHES, {"state": "creating", "updated_at": now()},
+                                       "id = ? and state = ? and updated_at = ?",
+                                       [batch.id, batch.state, batch.updated_at]):
+            return None
+        batch = self.batch(batch.id)
+        with acting_as(batch.creator):
+            listing = self._adopt(batch)
+            result = self._run(self.batch(batch.id))
+        ours = {row.id for row in self.links_of(batch.id)}
+        links = {link.id: link for link in listing if link.id in ours}
+        links.update((link.id, link) for link in result.links)
+        return BatchResult(result.batch, list(links.values()), result.error)
+
+    def _adopt(self, batch: VoiceBatch) -> list[VoiceLink]:
+        """Record the links (and the project) Nimrobo made for ``batch`` that were never recorded; Nimrobo's
+        listing of the batch's project (or of the instant links with its prompt)."""
+        request = batch.request
+        if not batch.project_id and batch.pattern != "instant" and request.get("project_mode") in (None, "new"):
+            project = self.nimrobo.find_project(batch.project_name)
+            if project is not None and project.id != request.get("existing_project_id"):
+                batch = self._update(batch, project_id=project.id)
+        if batch.pattern == "instant":
+            found = [link for link in self.nimrobo.list_instant_links() if link.raw.get("prompt") == request["prompt"]]
+        elif batch.project_id:
+            found = self.nimrobo.list_links(batch.project_id)
+        else:
+            return []
+        missing = set(self._missing(batch))
+        adopted: list[VoiceLink] = []
+        for link in found:
+            if link.label in missing and self.link_row(link.id) is None:
+                missing.discard(link.label)
+                adopted.append(link)
+        self._record(batch, adopted)
+        return found
+
+    def _settle(self, batch: VoiceBatch, **values: Any) -> VoiceBatch:
+        """The batch's outcome, unless a shutdown marked it ``interrupted`` meanwhile (then the next leader
+        delivers it: this process is about to stop)."""
+        values["updated_at"] = now()
+        if self.store.update_where(BATCHES, values, "id = ? and state = 'creating'", [batch.id]):
+            return VoiceBatch(**{**batch.__dict__, **values})
+        return self.batch(batch.id)
+
+    def _create_links(self, batch: VoiceBatch) -> BatchResult:
         try:
             if batch.pattern == "instant":
                 links = self._create_instant(batch)
             else:
                 if not batch.project_id:
                     batch = self._update(batch, project_id=self._project_for(batch).id)
-                links = self.nimrobo.create_links(batch.project_id or "", self._missing(batch), batch.expiry_preset)
+                missing = self._missing(batch)
+                links = self.nimrobo.create_links(batch.project_id or "", missing, batch.expiry_preset) \
+                    if missing else []
         except NimroboError as exc:
             made: list[VoiceLink] = getattr(exc, "created", [])  # parts Nimrobo took before the failure
             self._record(batch, made)
             state = "partial" if batch.project_id or self.links_of(batch.id) else "failed"
-            batch = self._update(batch, state=state, error=exc.user_message)
+            batch = self._settle(batch, state=state, error=exc.user_message)
             return BatchResult(batch, made, exc)
         self._record(batch, links)
-        batch = self._update(batch, state="created", error=None)
+        batch = self._settle(batch, state="created", error=None)
         return BatchResult(batch, links)
 
     def _record(self, batch: VoiceBatch, links: list[VoiceLink]) -> None:
@@ -217,9 +296,11 @@ class VoiceLinkService:
                 "creator": batch.creator, "created_at": now(), "updated_at": now()}, pk="id")
 
     def _create_instant(self, batch: VoiceBatch) -> list[VoiceLink]:
-        request = batch.request
+        request, missing = batch.request, self._missing(batch)
+        if not missing:
+            return []
         return self.nimrobo.create_instant_links(
-            self._missing(batch), batch.expiry_preset, request["prompt"],
+            missing, batch.expiry_preset, request["prompt"],
             landing_page_title=request["landing_page_title"], landing_page_info=request["landing_page_info"],
             time_limit_minutes=request["time_limit_minutes"], evaluator=request["evaluator"])
 

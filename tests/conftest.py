@@ -73,7 +73,7 @@ class InlinePool:
     def __init__(self) -> None:
         self.done: list[str] = []
 
-    def submit(self, user, fn, *, what="work", on_queued=None):
+    def submit(self, user, fn, *, what="work", on_queued=None, on_dropped=None):
         self.done.append(what)
         fn()
 
