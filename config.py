@@ -123,6 +123,10 @@ class Settings:
     admin_user_ids: tuple[str, ...] = ()  # Slack users who may see every run and session
     nimrobo_shared_key_fallback: bool = True  # a recruiter whose key was revoked falls back to NIMROBO_API_KEY
     claim_timeout_seconds: float = 60.0  # a post whose outcome is unknown this long is looked up in Slack
+    # Data lifecycle (README "Candidate data: retention, erasure, audit").
+    data_retention_days: int = 180  # candidate data older than this is purged by the daily job
+    audit_retention_days: int = 365  # audit entries older than this are purged
+    retention_check_seconds: float = 86400  # how often the purge job runs (daily)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -233,6 +237,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         nimrobo_shared_key_fallback=_flag("NIMROBO_SHARED_KEY_FALLBACK", get("NIMROBO_SHARED_KEY_FALLBACK",
                                                                             default="true")),
         claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
+        data_retention_days=int(_number("DATA_RETENTION_DAYS", get("DATA_RETENTION_DAYS", default="180"), int, 1)),
+        audit_retention_days=int(_number("AUDIT_RETENTION_DAYS", get("AUDIT_RETENTION_DAYS", default="365"), int, 1)),
+        retention_check_seconds=_number("RETENTION_CHECK_SECONDS", get("RETENTION_CHECK_SECONDS",
+                                                                       default="86400"), float, 1),
     )
 
 
