@@ -259,6 +259,8 @@ class Console:
         where = self._where(event.get("channel"), event.get("thread_ts"), kind in ("ephemeral", "response"))
         if kind == "delete":
             return f"  ✕ {where} a message was deleted"
+        if kind == "file_delete":
+            return f"  ✕ file {event.get('file_id')} was deleted (files.delete)"
         if kind == "upload":
             size = len(event.get("content") or b"")
             return (f"  📎 {where} file {event.get('filename') or event.get('title')} ({size:,} bytes)"

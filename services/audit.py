@@ -30,6 +30,7 @@ ACTIONS = {
     "room_brief": "an interview room's brief",
     "transcript": "an interview transcript",
     "evaluation": "an interview evaluation",
+    "summary": "an interview summary",
     "audio_link": "an interview recording's audio link",
     "board_export": "a screening board export, by DM",
     "board_details": "a screened candidate's details",
@@ -115,7 +116,7 @@ def audit_csv(entries: list[AuditEntry]) -> bytes:
     import datetime as dt
 
     def when(at: float) -> str:
-        return dt.datetime.fromtimestamp(at, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
     return write_csv(COLUMNS, [[when(e.at), e.user_id, e.action, e.run_id, e.candidate_id, e.session_id, e.board_id,
                                 e.room_id, e.file_id, e.channel, e.delivery] for e in entries])

@@ -38,6 +38,7 @@ from config import Settings
 from services.access import AccessService
 from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
+from services.lifecycle import removed_note
 from services.matching import match_one, unquote
 from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
 from services.privacy import escape_csv_bytes, write_csv
@@ -178,7 +179,7 @@ class ScoringService:
     def run(self, run_id: str) -> ScoringRun:
         run = self.get(run_id)
         if run is None:
-            raise NotFoundHere(GONE)
+            raise NotFoundHere(removed_note(self.store, run_id) or GONE)
         return run
 
     def position(self, run: ScoringRun) -> int:
@@ -249,7 +250,11 @@ class ScoringService:
 
     # -- one candidate ----------------------------------------------------------------------
     def allowed_run(self, run_id: str, user: str) -> ScoringRun:
-        """The run, for someone who may see it (services/access.py); the same refusal whether or not it exists."""
+        """The run, for someone who may see it (services/access.py); the same refusal whether or not it exists
+        (a run the retention purge removed says so)."""
+        note = removed_note(self.store, run_id) if self.get(run_id) is None else None
+        if note:
+            raise NotFoundHere(note)
         if self.access is not None:
             decision = self.access.may_see_run(user, run_id)
             if not decision.allowed:

@@ -423,6 +423,7 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")  # answers "memory" for an in-memory database
+    cursor.execute("PRAGMA secure_delete = ON")  # deleted candidate data is overwritten, not left in free pages
     cursor.close()
 
 

@@ -201,7 +201,10 @@ def add_interviewer(services: Services, out: SlackOut, room_id: str, user: str, 
 # -- during ----------------------------------------------------------------------------------------
 def brief_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:
     room = services.interviews.get(room_id)
-    return room_brief_view(services.interviews.brief(room_id, user=user, members=members(out, room.channel)))
+    brief = services.interviews.brief(room_id, user=user, members=members(out, room.channel))
+    services.audit.record(user, "room_brief", channel=room.channel, delivery="modal", room_id=room_id,
+                          run_id=room.run_id or "", candidate_id=room.candidate_id or "")
+    return room_brief_view(brief)
 
 
 def voice_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:

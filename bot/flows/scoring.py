@@ -106,17 +106,31 @@ def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
     thread by its metadata or file name after the claim timeout, never sent twice).
     """
     by_name = lambda m: any(f.get("name") == run.export_name for f in m.get("files") or [])  # noqa: E731
-    if not _once(services, out, run, SHORTLIST,
-                 lambda: {"ts": out.post(run.channel, shortlist_message(run), run.thread_ts)},
-                 once.metadata_matches(SHORTLIST, {"run_id": run.id})):
+    lifecycle = services.lifecycle
+
+    def shortlist() -> dict[str, Any]:
+        ts = out.post(run.channel, shortlist_message(run), run.thread_ts)
+        lifecycle.record_message(run.channel, ts, "shortlist", run_id=run.id)  # retention and erasure reach it
+        return {"ts": ts}
+
+    if not _once(services, out, run, SHORTLIST, shortlist, once.metadata_matches(SHORTLIST, {"run_id": run.id})):
         return
     public = out.is_public(run.channel)
     if _once(services, out, run, EXPORT, lambda: _upload_export(services, out, run, masked=public), by_name) \
             and public:  # the full export to the person who started the run, by DM, once too
         dm = out.dm_channel(run.user)
-        _once(services, out, run, EXPORT_DM, lambda: {"ts": out.upload_privately(
-            run.user, services.scoring.export_csv(run), run.export_name, f"Full ranking · {run.filename}",
-            comment="The full ranking with contact details. Only you can see this file.")}, by_name, where=(dm, None))
+
+        def full_by_dm() -> dict[str, Any]:
+            file_id = out.upload_privately(run.user, services.scoring.export_csv(run), run.export_name,
+                                           f"Full ranking · {run.filename}",
+                                           comment="The full ranking with contact details. Only you can see this "
+                                                   "file.")
+            lifecycle.record_file(file_id, dm, "export_dm", run_id=run.id)
+            services.audit.record(run.user, "export_full_dm", channel=dm, delivery="dm", run_id=run.id,
+                                  file_id=file_id)
+            return {"ts": file_id}
+
+        _once(services, out, run, EXPORT_DM, full_by_dm, by_name, where=(dm, None))
 
 
 def deliver_results(services: Services, out: SlackOut) -> None:
@@ -135,6 +149,7 @@ def _upload_export(services: Services, out: SlackOut, run: ScoringRun, *, masked
         else "The full ranking, every candidate (CSV)."
     file_id = out.upload(run.channel, services.scoring.export_csv(run, masked=masked), run.export_name,
                          f"Full ranking · {run.filename}", thread_ts=run.thread_ts, comment=comment)
+    services.lifecycle.record_file(file_id, run.channel, "export", run_id=run.id)
     return {"ts": file_id}  # the file id stands in for a ts: a file message has none here
 
 
@@ -143,14 +158,23 @@ def share_export(services: Services, out: SlackOut, run: ScoringRun, channel: st
     """The full ranking as a CSV. In a public channel: the masked export there, the full one to
     ``user`` by DM. In a private channel or a DM: the full one, where it was asked for. The channel file's id."""
     title = f"Full ranking · {run.filename}"
+    lifecycle, audit = services.lifecycle, services.audit
     if not out.is_public(channel):
-        return out.upload(channel, services.scoring.export_csv(run), run.export_name, title, thread_ts=thread_ts,
-                          comment="The full ranking, every candidate (CSV).")
-    out.upload_privately(user, services.scoring.export_csv(run), run.export_name, title,
-                         comment="The full ranking with contact details. Only you can see this file.")
-    return out.upload(channel, services.scoring.export_csv(run, masked=True), run.export_name, title,
-                      thread_ts=thread_ts, comment=f"The full ranking, contact details masked; <@{user}> has the "
-                                                   "complete file by DM.")
+        file_id = out.upload(channel, services.scoring.export_csv(run), run.export_name, title, thread_ts=thread_ts,
+                             comment="The full ranking, every candidate (CSV).")
+        lifecycle.record_file(file_id, channel, "export", run_id=run.id)
+        audit.record(user, "export_channel", channel=channel, delivery="channel", run_id=run.id, file_id=file_id)
+        return file_id
+    dm_file = out.upload_privately(user, services.scoring.export_csv(run), run.export_name, title,
+                                   comment="The full ranking with contact details. Only you can see this file.")
+    dm = out.dm_channel(user)
+    lifecycle.record_file(dm_file, dm, "export_dm", run_id=run.id)
+    audit.record(user, "export_full_dm", channel=dm, delivery="dm", run_id=run.id, file_id=dm_file)
+    file_id = out.upload(channel, services.scoring.export_csv(run, masked=True), run.export_name, title,
+                         thread_ts=thread_ts, comment=f"The full ranking, contact details masked; <@{user}> has the "
+                                                      "complete file by DM.")
+    lifecycle.record_file(file_id, channel, "export", run_id=run.id)
+    return file_id
 
 
 def _once(services: Services, out: SlackOut, run: ScoringRun, kind: str, call: Callable[[], Any],
