@@ -288,11 +288,10 @@ class Lifecycle:
     def compact(self) -> None:
         """SQLite: push the WAL into the database file and truncate it (deleted pages are zeroed by
         ``secure_delete``), so removed data lingers in neither file."""
-        if not self.store.is_postgres:
-            try:
-                self.store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except Exception:  # another connection is reading; the next checkpoint does it
-                pass
+        try:
+            self.store.checkpoint()
+        except Exception:  # another process is reading; the next checkpoint does it
+            pass
 
     # -- one person ---------------------------------------------------------------------------
     def find(self, query: str) -> PersonRecords:
@@ -366,7 +365,7 @@ class Lifecycle:
                     continue
                 kept = [c for c in row.get("results_json") or []
                         if not (isinstance(c, dict) and match.names(c.get("name"), c.get("email")))]
-                store.update("scoring_runs", run_id, {"results_json": kept})
+                store.update("scoring_runs", run_id, {"results_json": kept, "redacted_at": now()})
                 paths.append(row.get("csv_path") or "")
             for link in found.board_links:
                 store.delete("screening_links", link["link_id"])

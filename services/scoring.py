@@ -238,7 +238,7 @@ class ScoringService:
         ``masked``: emails, phones and addresses masked in every cell, for a public conversation.
         """
         latest = self.latest()
-        if latest is not None and latest.id == run.id:
+        if latest is not None and latest.id == run.id and not run.redacted_at:
             try:
                 return escape_csv_bytes(self.client.results_csv(), masked=masked)
             except PlutoError:
@@ -280,6 +280,8 @@ class ScoringService:
     def candidate(self, ref: CandidateRef, *, user: str) -> Candidate:
         """Live from Pluto; from the stored results (marked) when a newer run replaced Pluto's state."""
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:  # an erasure changed the stored results: they decide, not Pluto's copy
+            return self._stored(run, ref.candidate_id)
         try:
             return self.client.candidate(ref.candidate_id)
         except PlutoError as exc:
@@ -301,6 +303,8 @@ class ScoringService:
 
     def questions(self, ref: CandidateRef, *, user: str) -> list[Question]:
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:
+            self._stored(run, ref.candidate_id)
         stored = next((c for c in run.candidates if c.id == ref.candidate_id), None)
         try:
             return self.client.questions(ref.candidate_id)
@@ -313,6 +317,8 @@ class ScoringService:
 
     def prebrief(self, ref: CandidateRef, *, user: str) -> PreBrief:
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:
+            self._stored(run, ref.candidate_id)  # an erased candidate is not in this shortlist any more
         return self._live(run, ref, "The pre-interview brief", lambda: self.client.prebrief(ref.candidate_id))
 
     # -- driving ------------------------------------------------------------------------

@@ -8,6 +8,8 @@
   (``files.delete``) and replace or redact the messages (``chat.update``).
 * ``removed_records``: what the retention purge removed (a run, board or room id, when, after how
   many days, and aggregates without personal data), so a later click is answered politely.
+* ``scoring_runs.redacted_at``: an erasure took a person out of the run's stored results, so
+  the run's export and candidate details come from the stored results only, never Pluto's copy.
 * ``erasures``: who asked to erase a person, when, and how many records; never who the person was.
 """
 
@@ -58,6 +60,8 @@ def up(db: Schema) -> None:
         {"id": str, "kind": str, "reason": str, "days": int, "removed_at": float, "aggregates_json": str},
         pk="id",
     )
+    # a run whose stored results lost a person to an erasure: Pluto's own copy is no longer used for it
+    db["scoring_runs"].add_column("redacted_at", float)
     db["erasures"].create(
         {"id": str, "requested_by": str, "at": float, "records": int, "counts_json": str},
         pk="id",
