@@ -341,11 +341,30 @@ class Lifecycle:
 
     def erase(self, found: PersonRecords, *, requested_by: str) -> ErasureResult:
         """Delete or redact every record in ``found``; record the erasure without the person's data."""
-        store = self.store
         match = Matcher(found.names, found.emails)
         ids = set(found.candidate_ids)
-        runs = found.run_ids
-        artifacts = self.artifacts(runs=runs, boards=found.board_ids, sessions=found.session_ids, candidates=ids)
+        files, messages = self._slack_of(found, ids)
+        with self.store.transaction():
+            paths = self._erase_rows(found, match)
+            self._delete_in(ARTIFACTS, "id", [a.id for a in messages if a.id.startswith("msg:")])
+            erasure_id = uuid.uuid4().hex[:12]
+            self.store.insert(ERASURES, {"id": erasure_id, "requested_by": requested_by, "at": now(),
+                                         "records": found.total, "counts_json": found.counts})
+        for path in dict.fromkeys(p for p in paths if p):
+            try:
+                Path(path).write_bytes(match.without_person(Path(path).read_bytes()))
+            except OSError:
+                pass
+        self.compact()
+        return ErasureResult(erasure_id, found.total, found.counts, found.run_ids, found.board_ids, files, messages,
+                             pluto_candidates=sorted(ids), nimrobo_links=found.link_ids,
+                             nimrobo_sessions=found.session_ids)
+
+    def _slack_of(self, found: PersonRecords, ids: set[str]) -> tuple[list[Artifact], list[Artifact]]:
+        """The bot's files that list the person (deleted whole) and its messages that name them (redacted).
+        Shortlists and boards are not here: they are shown again without the person."""
+        artifacts = self.artifacts(runs=found.run_ids, boards=found.board_ids, sessions=found.session_ids,
+                                   candidates=ids)
         files = [a for a in artifacts if a.kind == "file"]
         messages = [a for a in artifacts if a.kind == "message" and a.what != "shortlist"
                     and (a.candidate_id in ids or a.session_id in found.session_ids)]
@@ -354,57 +373,52 @@ class Lifecycle:
         messages += [Artifact(f"batch:{b['id']}", "message", "voice_card", b["channel"], b["card_ts"])
                      for b in found.batches if b.get("card_ts") and b.get("channel")]
         for session in found.session_ids:
-            for note in store.rows("session_notifications", "session_id = ? and message_ts is not null", [session]):
+            for note in self.store.rows("session_notifications", "session_id = ? and message_ts is not null",
+                                        [session]):
                 messages.append(Artifact(f"post:{note['channel']}:{note['message_ts']}", "message", "interview_post",
                                          note["channel"], note["message_ts"], session_id=session))
+        return files, messages
+
+    def _erase_rows(self, found: PersonRecords, match: Matcher) -> list[str]:
+        """The database part of an erasure (inside its transaction); the CSV files on disk to rewrite."""
+        store = self.store
         paths: list[str] = []
-        with store.transaction():
-            for run_id in runs:
-                row = store.get("scoring_runs", run_id)
-                if row is None:
-                    continue
+        for run_id in found.run_ids:
+            row = store.get("scoring_runs", run_id)
+            if row is not None:
                 kept = [c for c in row.get("results_json") or []
                         if not (isinstance(c, dict) and match.names(c.get("name"), c.get("email")))]
                 store.update("scoring_runs", run_id, {"results_json": kept, "redacted_at": now()})
                 paths.append(row.get("csv_path") or "")
-            for link in found.board_links:
-                store.delete("screening_links", link["link_id"])
-            for decision in found.decisions:
-                store.delete("screening_decisions", decision["id"])
-            for link in found.voice_links:
-                store.delete("voice_links", link["id"])
-            for batch in found.batches:
-                store.update("voice_batches", batch["id"], {
-                    "labels_json": [lbl for lbl in batch.get("labels_json") or [] if not match.names(lbl)],
-                    "request_json": match.scrub(batch.get("request_json"))})
-            for watch in found.watches:
-                store.delete("session_watches", (watch["session_id"], watch["channel"]))
-            for room in found.rooms:
-                store.delete("interview_rooms", room["id"])
-            for intake in found.intakes:
-                stored = store.load_file(intake["file_id"]) if intake.get("file_id") else None
-                if stored:
-                    content = match.without_person(stored["content"])
-                    store.update("files", stored["id"], {"content": content, "size": len(content),
-                                                         "sha256": hashlib.sha256(content).hexdigest()})
-                report = intake.get("report_json")
-                if isinstance(report, dict):
-                    store.update("intakes", intake["id"], {"report_json": {
-                        **report, "preview": [n for n in report.get("preview") or [] if not match.names(n)]}})
-                paths.append(intake.get("normalized_path") or "")
-            self._delete_in(ARTIFACTS, "id", [a.id for a in messages if a.id.startswith("msg:")])
-            erasure_id = uuid.uuid4().hex[:12]
-            store.insert(ERASURES, {"id": erasure_id, "requested_by": requested_by, "at": now(),
-                                    "records": found.total, "counts_json": found.counts})
-        for path in dict.fromkeys(p for p in paths if p):
-            try:
-                Path(path).write_bytes(match.without_person(Path(path).read_bytes()))
-            except OSError:
-                pass
-        self.compact()
-        return ErasureResult(erasure_id, found.total, found.counts, runs, found.board_ids, files, messages,
-                             pluto_candidates=sorted(ids), nimrobo_links=found.link_ids,
-                             nimrobo_sessions=found.session_ids)
+        for link in found.board_links:
+            store.delete("screening_links", link["link_id"])
+        for decision in found.decisions:
+            store.delete("screening_decisions", decision["id"])
+        for link in found.voice_links:
+            store.delete("voice_links", link["id"])
+        for batch in found.batches:
+            store.update("voice_batches", batch["id"], {
+                "labels_json": [lbl for lbl in batch.get("labels_json") or [] if not match.names(lbl)],
+                "request_json": match.scrub(batch.get("request_json"))})
+        for watch in found.watches:
+            store.delete("session_watches", (watch["session_id"], watch["channel"]))
+        for room in found.rooms:
+            store.delete("interview_rooms", room["id"])
+        for intake in found.intakes:
+            self._erase_from_intake(intake, match)
+            paths.append(intake.get("normalized_path") or "")
+        return paths
+
+    def _erase_from_intake(self, intake: dict[str, Any], match: Matcher) -> None:
+        stored = self.store.load_file(intake["file_id"]) if intake.get("file_id") else None
+        if stored:
+            content = match.without_person(stored["content"])
+            self.store.update("files", stored["id"], {"content": content, "size": len(content),
+                                                      "sha256": hashlib.sha256(content).hexdigest()})
+        report = intake.get("report_json")
+        if isinstance(report, dict):
+            self.store.update("intakes", intake["id"], {"report_json": {
+                **report, "preview": [n for n in report.get("preview") or [] if not match.names(n)]}})
 
     def erasures(self) -> list[dict[str, Any]]:
         return self.store.rows(ERASURES, order_by="at desc")

@@ -17,6 +17,7 @@ from bot.blocks.lifecycle import erasure_summary, redacted_message, removed_mess
 from bot.blocks.lifecycle import forget_question as question_message
 from bot.blocks.pluto import shortlist_message
 from bot.context import Services
+from bot.flows.screening import show_board
 from bot.slack_out import SlackOut
 from services.audit import audit_csv
 from services.errors import NotAllowed, NotFoundHere
@@ -95,35 +96,8 @@ def forget(services: Services, client: Any, user: str, query: str) -> Message:
     out = SlackOut(client)
     done: list[str] = []
     not_done: list[str] = []
-    deleted: list[Artifact] = []
-    for file in result.files:
-        if delete_file(client, file.file_id):
-            deleted.append(file)
-        else:
-            not_done.append(f"file `{file.file_id}` in <#{file.channel}> could not be deleted; delete it by hand")
-    if result.files:
-        done.append(f"{len(deleted)} of my files that listed them deleted (exports, transcripts); "
-                    "`/pluto export` makes a new export without them")
-    for run_id in result.runs:
-        run = services.scoring.get(run_id)
-        for listing in services.lifecycle.artifacts(runs=[run_id]):
-            if listing.what != "shortlist" or run is None:
-                continue
-            try:
-                out.update(listing.channel, listing.ts, shortlist_message(run))
-            except SlackApiError as exc:
-                not_done.append(f"the shortlist in <#{listing.channel}> could not be updated ({_error(exc)})")
-    if result.runs:
-        done.append(f"{len(result.runs)} shortlists shown again without them")
-    from bot.flows.screening import show_board
-
-    for board_id in result.boards:
-        try:
-            show_board(services, out, board_id)
-        except Exception as exc:  # the board message may be gone; the rows are
-            not_done.append(f"screening board `{board_id}` could not be updated ({exc})")
-    if result.boards:
-        done.append(f"{len(result.boards)} screening boards shown again without them")
+    _delete_files(services, client, result.files, done, not_done)
+    _show_again(services, out, result.runs, result.boards, done, not_done)
     redacted = 0
     for message in result.messages:
         try:
@@ -133,9 +107,44 @@ def forget(services: Services, client: Any, user: str, query: str) -> Message:
             not_done.append(f"a message in <#{message.channel}> could not be redacted ({_error(exc)})")
     if result.messages:
         done.append(f"{redacted} of my messages naming them redacted (interview posts, cards, voice cards)")
-    services.lifecycle.drop_artifacts(deleted)
     done.append("Messages I sent privately (ephemeral answers, modals) are not kept by Slack and can't be reached")
     return erasure_summary(result, done, not_done)
+
+
+def _delete_files(services: Services, client: Any, files: list[Artifact], done: list[str],
+                  not_done: list[str]) -> None:
+    deleted = []
+    for file in files:
+        if delete_file(client, file.file_id):
+            deleted.append(file)
+        else:
+            not_done.append(f"file `{file.file_id}` in <#{file.channel}> could not be deleted; delete it by hand")
+    services.lifecycle.drop_artifacts(deleted)
+    if files:
+        done.append(f"{len(deleted)} of my files that listed them deleted (exports, transcripts); "
+                    "`/pluto export` makes a new export without them")
+
+
+def _show_again(services: Services, out: SlackOut, runs: list[str], boards: list[str], done: list[str],
+                not_done: list[str]) -> None:
+    """The shortlists and boards that listed the person, shown again without them."""
+    for run_id in runs:
+        run = services.scoring.get(run_id)
+        listings = [a for a in services.lifecycle.artifacts(runs=[run_id]) if a.what == "shortlist"]
+        for listing in listings if run is not None else []:
+            try:
+                out.update(listing.channel, listing.ts, shortlist_message(run))
+            except SlackApiError as exc:
+                not_done.append(f"the shortlist in <#{listing.channel}> could not be updated ({_error(exc)})")
+    if runs:
+        done.append(f"{len(runs)} shortlists shown again without them")
+    for board_id in boards:
+        try:
+            show_board(services, out, board_id)
+        except Exception as exc:  # the board message may be gone; the rows are
+            not_done.append(f"screening board `{board_id}` could not be updated ({exc})")
+    if boards:
+        done.append(f"{len(boards)} screening boards shown again without them")
 
 
 def _error(exc: SlackApiError) -> str:
