@@ -266,8 +266,8 @@ class Lifecycle:
             self._delete_in("voice_batches", "id", [b["id"] for b in batches])
             store.execute("delete from session_watches where created_at < ?", [cutoff])
             self._delete_in("scoring_runs", "id", result.runs)
-            for run_id in result.runs:
-                store.execute("delete from slack_posts where key like ?", [f"%:{run_id}"])
+            for run_id in result.runs if store.table("slack_posts") is not None else []:
+                store.execute("delete from slack_posts where key like ?", [f"%:{run_id}"])  # outbox rows of the run
             self._delete_in("files", "id", [i.get("file_id") for i in intakes])
             self._delete_in("intakes", "id", [i["id"] for i in intakes])
         for path in paths:
