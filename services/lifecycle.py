@@ -41,6 +41,8 @@ from services.store import Store, now
 DAY = 86400.0
 ARTIFACTS, REMOVED, ERASURES = "bot_artifacts", "removed_records", "erasures"
 ERASED = "[erased]"
+#: what lists a whole run or board: a file is deleted whole, a message shown again without the person
+LISTINGS = frozenset({"shortlist", "export", "export_dm", "board_export"})
 KIND_WORDS = {"run": "shortlist", "board": "screening board", "room": "interview room"}
 
 
@@ -363,11 +365,13 @@ class Lifecycle:
     def _slack_of(self, found: PersonRecords, ids: set[str]) -> tuple[list[Artifact], list[Artifact]]:
         """The bot's files that list the person (deleted whole) and its messages that name them (redacted).
         Shortlists and boards are not here: they are shown again without the person."""
+        rooms = {r["id"] for r in found.rooms}
         artifacts = self.artifacts(runs=found.run_ids, boards=found.board_ids, sessions=found.session_ids,
-                                   candidates=ids)
-        files = [a for a in artifacts if a.kind == "file"]
-        messages = [a for a in artifacts if a.kind == "message" and a.what != "shortlist"
-                    and (a.candidate_id in ids or a.session_id in found.session_ids)]
+                                   candidates=ids, rooms=rooms)
+        theirs = [a for a in artifacts if a.what in LISTINGS or a.candidate_id in ids
+                  or a.session_id in found.session_ids or a.room_id in rooms]  # not another candidate's transcript
+        files = [a for a in theirs if a.kind == "file"]
+        messages = [a for a in theirs if a.kind == "message" and a.what not in LISTINGS]
         messages += [Artifact(f"room:{r['id']}", "message", "card", r["channel"], r["card_ts"], room_id=r["id"])
                      for r in found.rooms if r.get("card_ts") and r.get("channel")]
         messages += [Artifact(f"batch:{b['id']}", "message", "voice_card", b["channel"], b["card_ts"])

@@ -267,6 +267,8 @@ def ask_assistant(services: Services, out: SlackOut, room: InterviewRoom, event:
         log.warning("could not read the interview thread %s: %s", thread, exc.response.get("error"))
         history = []
     working = out.post(channel, thinking_message(question), thread)
+    services.lifecycle.record_message(channel, working, "assistant", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         reply = services.interviews.chat(room.id, user=user, message=question, history=history, members=in_channel)
     except ServiceError as exc:
@@ -303,6 +305,8 @@ def analyze(services: Services, out: SlackOut, *, room_id: str, user: str, text:
         raise TranscriptError("This room has no channel to post the analysis in.")
     source = "nimrobo" if session_id else "file" if file_id else "pasted"
     ts = out.post(room.channel, analyzing_message(room.candidate_name, source), thread_of(room))
+    services.lifecycle.record_message(room.channel, ts, "analysis", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         if session_id:
             result = interviews.analyze_voice_session(room_id, session_id, user=user, members=allowed)
