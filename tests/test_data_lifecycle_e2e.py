@@ -81,6 +81,14 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
                                    else None)
     candidate = stack.services.scoring.run(run_id).candidates[0]
     assert stack.services.store.count("intakes") == 1 and stack.services.store.count("files") == 1
+    # a screening board in the thread, and its export by DM (a file of the bot's, for that run)
+    _, view = open_screen_form(stack, shortlist, 2)
+    stack.signer.view_submission(view, form_values(view), user=USER)
+    board = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL)
+                                          if (m.get("metadata") or {}).get("event_type") == "screening_board"])[0]
+    board_id = block(board, "board_tools|")["block_id"].split("|", 1)[1]
+    stack.signer.block_action("board_export", board_id, user=USER, channel=CHANNEL, message=board)
+    exports += stack.slack.wait_for(lambda: [u for u in stack.slack.uploads() if u["filename"].endswith("-screening.csv")])
 
     # 200 days pass for this run
     old = time.time() - 200 * DAY
@@ -91,7 +99,9 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
     stack.slack.wait_for(lambda: store.get("scoring_runs", run_id) is None and store.get("removed_records", run_id),
                          timeout=15)
     assert store.count("intakes") == 0 and store.count("files") == 0
-    assert candidate.email not in every_row(stack) and candidate.name not in every_row(stack)
+    assert store.count("screening_boards") == 0 and store.count("screening_links") == 0
+    assert store.count("voice_links") == 2  # made today: the links' own lifetime starts today
+    assert candidate.email not in every_row(stack)
     # the bot's files for that run are deleted in Slack, the shortlist replaced by a short note
     deleted = stack.slack.wait_for(lambda: set(stack.slack.deleted_files()) >= {u["id"] for u in exports}
                                    and stack.slack.deleted_files())
@@ -103,7 +113,10 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
     aggregates = store.get("removed_records", run_id)["aggregates_json"]
     assert aggregates["candidates"] == len(CSV.splitlines()) - 1 and "@" not in json.dumps(aggregates)
 
-    # a later press on the old shortlist's button is answered politely
+    gone_board = stack.slack.message(CHANNEL, board["ts"])
+    assert "removed after 180 days" in gone_board["text"] and candidate.name not in str(gone_board["blocks"])
+
+    # a later press on the old shortlist's or board's buttons is answered politely
     stack.signer.block_action("pluto_details", CandidateRef(run_id, candidate.id).to_value(), user=USER,
                               channel=CHANNEL)
     view = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER) if "removed after 180 days"
@@ -113,6 +126,11 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
                               channel=CHANNEL)
     stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(USER) if "removed after 180 days" in e["text"]]
                          or responses(stack, USER, "removed after 180 days"))
+    before = len([e for e in stack.slack.ephemerals(USER) if "screening board was removed" in e["text"]])
+    stack.signer.block_action("board_export", board_id, user=USER, channel=CHANNEL, message=board)
+    stack.slack.wait_for(lambda: len([e for e in stack.slack.ephemerals(USER)
+                                      if "screening board was removed after 180 days" in e["text"]]) > before)
+    assert not [e for e in stack.slack.ephemerals(USER) if "went wrong" in e["text"]]
 
 
 # -- erasure ---------------------------------------------------------------------------------------
@@ -224,7 +242,7 @@ def test_every_personal_data_read_is_audited_and_the_subject_export_holds_only_t
     stack.signer.block_action("board_export", board_id, user=USER, channel=CHANNEL, message=board)
     one_more(base + 5)
     # a completed interview: transcript, evaluation, summary, audio link
-    link = next(iter(stack.nimrobo.links.values()))
+    link = next(x for x in stack.nimrobo.links.values() if x["label"] == person.name)
     session = stack.nimrobo.start_session(link["id"])
     stack.nimrobo.complete_session(session)
     session_ref = SessionRef("project", link["projectId"], session, person.name).to_value()
@@ -232,10 +250,19 @@ def test_every_personal_data_read_is_audited_and_the_subject_export_holds_only_t
                                 "voicelink_audio"), start=6):
         stack.signer.block_action(action, session_ref, user=USER, channel=CHANNEL)
         one_more(base + n)
+    # the board's own ways in: a screened candidate's details and their transcript, once the board has it
+    stack.slack.wait_for(lambda: (row := store.get("screening_links", link["id"])) and row.get("outcome"))
+    pair = f"{board_id}|{person.id}"
+    stack.signer.block_action("board_details", pair, user=USER, channel=CHANNEL, message=board)
+    one_more(base + 10)
+    stack.signer.block_action("board_transcript", pair, user=USER, channel=CHANNEL, message=board)
+    one_more(base + 11)
     entries = store.rows("audit_log", order_by="at")
     actions = [e["action"] for e in entries[base:]]
     assert actions == ["candidate_details", "candidate_brief", "candidate_details", "export_full_dm",
-                       "board_export", "transcript", "evaluation", "summary", "audio_link"]
+                       "board_export", "transcript", "evaluation", "summary", "audio_link", "board_details",
+                       "transcript"]
+    assert entries[-1]["session_id"] == session and entries[-1]["file_id"] and entries[-1]["board_id"] == board_id
     assert all(e["user_id"] == USER for e in entries[base:])
     assert [e["candidate_id"] for e in entries[base:base + 3]] == [person.id] * 3
     # the audit never holds the data itself
