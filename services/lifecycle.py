@@ -150,6 +150,21 @@ class PersonRecords:
     def empty(self) -> bool:
         return self.total == 0
 
+    @property
+    def by_name(self) -> bool:
+        return "@" not in self.query
+
+    @property
+    def strict_matcher(self) -> Matcher:
+        """For rows that carry an e-mail (CSV rows): asked by e-mail, only that e-mail is them (another
+        person may share the name)."""
+        return Matcher(self.names if self.by_name else (), self.emails)
+
+    @property
+    def ambiguous(self) -> bool:
+        """A name shared by people with different e-mails: erasing or exporting them all would be wrong."""
+        return self.by_name and len(self.emails) > 1
+
 
 @dataclass
 class ErasureResult:
@@ -320,9 +335,10 @@ class Lifecycle:
         match = Matcher(found.names, found.emails)
         ids = {str(c.get("id")) for _, c in found.candidates if c.get("id")}
         runs_hit = {run for run, _ in found.candidates}
+        # rows tied to a candidate id are theirs by the id; by the name only when the name was asked for
         found.board_links = [r for r in store.rows("screening_links")
                              if (r.get("candidate_id") in ids and r.get("run_id") in runs_hit)
-                             or match.names(r.get("candidate_name"), r.get("label"))]
+                             or (found.by_name and match.names(r.get("candidate_name"), r.get("label")))]
         boards = {r["board_id"] for r in found.board_links}
         hit_ids = {r["candidate_id"] for r in found.board_links}
         found.decisions = [d for d in store.rows("screening_decisions")
@@ -332,10 +348,12 @@ class Lifecycle:
                          if any(match.names(label) for label in (b.get("labels_json") or []))]
         found.watches = [w for w in store.rows("session_watches") if match.names(w.get("label"))]
         found.rooms = [r for r in store.rows("interview_rooms")
-                       if (r.get("candidate_id") and r["candidate_id"] in ids) or match.names(r.get("candidate_name"))]
+                       if (r.get("candidate_id") in ids) or ((found.by_name or not r.get("candidate_id"))
+                                                             and match.names(r.get("candidate_name")))]
+        strict = found.strict_matcher
         for intake in store.rows("intakes"):
             stored = store.load_file(intake["file_id"]) if intake.get("file_id") else None
-            rows = match.csv_rows(stored["content"]) if stored else []
+            rows = strict.csv_rows(stored["content"]) if stored else []
             if rows or any(match.names(n) for n in ((intake.get("report_json") or {}).get("preview") or [])):
                 found.intakes.append(intake)
                 found.csv_rows += rows
@@ -354,7 +372,7 @@ class Lifecycle:
                                          "records": found.total, "counts_json": found.counts})
         for path in dict.fromkeys(p for p in paths if p):
             try:
-                Path(path).write_bytes(match.without_person(Path(path).read_bytes()))
+                Path(path).write_bytes(found.strict_matcher.without_person(Path(path).read_bytes()))
             except OSError:
                 pass
         self.compact()
@@ -387,11 +405,12 @@ class Lifecycle:
         """The database part of an erasure (inside its transaction); the CSV files on disk to rewrite."""
         store = self.store
         paths: list[str] = []
+        theirs = {(run, str(c.get("id"))) for run, c in found.candidates}
         for run_id in found.run_ids:
             row = store.get("scoring_runs", run_id)
             if row is not None:
                 kept = [c for c in row.get("results_json") or []
-                        if not (isinstance(c, dict) and match.names(c.get("name"), c.get("email")))]
+                        if not (isinstance(c, dict) and (run_id, str(c.get("id"))) in theirs)]
                 store.update("scoring_runs", run_id, {"results_json": kept, "redacted_at": now()})
                 paths.append(row.get("csv_path") or "")
         for link in found.board_links:
@@ -409,14 +428,14 @@ class Lifecycle:
         for room in found.rooms:
             store.delete("interview_rooms", room["id"])
         for intake in found.intakes:
-            self._erase_from_intake(intake, match)
+            self._erase_from_intake(intake, match, found.strict_matcher)
             paths.append(intake.get("normalized_path") or "")
         return paths
 
-    def _erase_from_intake(self, intake: dict[str, Any], match: Matcher) -> None:
+    def _erase_from_intake(self, intake: dict[str, Any], match: Matcher, strict: Matcher) -> None:
         stored = self.store.load_file(intake["file_id"]) if intake.get("file_id") else None
         if stored:
-            content = match.without_person(stored["content"])
+            content = strict.without_person(stored["content"])
             self.store.update("files", stored["id"], {"content": content, "size": len(content),
                                                       "sha256": hashlib.sha256(content).hexdigest()})
         report = intake.get("report_json")

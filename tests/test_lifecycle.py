@@ -126,6 +126,22 @@ def test_an_erasure_takes_the_person_and_nobody_with_a_similar_name(db):
     assert life.find("ada@example.com").empty
 
 
+def test_a_name_two_people_share_is_not_erased_and_asks_for_the_email(db):
+    from bot.blocks.lifecycle import forget_question
+
+    add_run(db, "r1")
+    add_run(db, "r2", results=({**ADA, "id": "c9", "email": "ada.l@other.org"},))
+    found = Lifecycle(db).find("Ada Lovelace")
+    assert found.ambiguous and not Lifecycle(db).find("ada@example.com").ambiguous
+    message = forget_question(found)
+    assert "a•••@example.com" in message.text and "a•••@other.org" in message.text
+    assert "pluto_forget_confirm" not in str(message.kwargs())
+    # by e-mail, only that Ada goes; the other keeps her row
+    Lifecycle(db).erase(Lifecycle(db).find("ada@example.com"), requested_by="U_ADMIN")
+    assert [c["email"] for c in db.get("scoring_runs", "r2")["results_json"]] == ["ada.l@other.org"]
+    assert [c["name"] for c in db.get("scoring_runs", "r1")["results_json"]] == ["Adam Lovelace"]
+
+
 def test_the_matcher_is_exact_on_names_and_emails():
     match = Matcher({"ada lovelace"}, {"ada@example.com"})
     assert match.names("Ada Lovelace") and match.names("ADA LOVELACE (#2)") and match.names("x ada@example.com")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.blocks import Message, actions, button, clip, confirm_dialog, context, header, mrkdwn_escape, section
 from services.lifecycle import ErasureResult, PersonRecords
+from services.privacy import mask_email
 
 FORGET_CONFIRM = "pluto_forget_confirm"
 FORGET_CANCEL = "pluto_forget_cancel"
@@ -39,6 +40,8 @@ def forget_question(found: PersonRecords) -> Message:
     if found.empty:
         text = f"I hold nothing about *{who}* (exact e-mail or full name)."
         return Message(text=text, blocks=[section(text), context("Only you can see this.")])
+    if found.ambiguous:
+        return ambiguous_message(found, "forget")
     text = f"Erase everything I hold about *{who}*? I found:"
     return Message(text=f"Erase {found.total} records about {found.query}?", blocks=[
         header("Erase a person's data"),
@@ -50,6 +53,14 @@ def forget_question(found: PersonRecords) -> Message:
             "Erase this person?", f"Everything about *{who}* is deleted. This can't be undone.", yes="Erase")),
             button("Cancel", FORGET_CANCEL, "cancel")),
     ])
+
+
+def ambiguous_message(found: PersonRecords, command: str) -> Message:
+    """A name several people share: which e-mails, masked; the command again with one of them."""
+    emails = ", ".join(sorted(mask_email(e) for e in found.emails))
+    text = (f"Several people are called *{mrkdwn_escape(clip(found.query, 200))}* ({emails}). Run "
+            f"`/pluto {command} <e-mail>` with the e-mail of the one you mean.")
+    return Message(text=text, blocks=[section(text), context("Only you can see this.")])
 
 
 def erasure_summary(result: ErasureResult, done: list[str], not_done: list[str]) -> Message:

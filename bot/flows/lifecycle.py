@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message, info_message
-from bot.blocks.lifecycle import erasure_summary, redacted_message, removed_message
+from bot.blocks.lifecycle import ambiguous_message, erasure_summary, redacted_message, removed_message
 from bot.blocks.lifecycle import forget_question as question_message
 from bot.blocks.pluto import shortlist_message
 from bot.context import Services
@@ -92,6 +92,8 @@ def forget(services: Services, client: Any, user: str, query: str) -> Message:
     found = services.lifecycle.find(query)
     if found.empty:
         return info_message(f"I hold nothing (any more) about *{query}*.")
+    if found.ambiguous:
+        return ambiguous_message(found, "forget")
     result = services.lifecycle.erase(found, requested_by=user)
     out = SlackOut(client)
     done: list[str] = []
@@ -192,6 +194,8 @@ def export_person(services: Services, client: Any, user: str, channel: str, quer
     found = services.lifecycle.find(query)
     if found.empty:
         raise NotFoundHere(f"I hold nothing about *{query}* (exact e-mail or full name).")
+    if found.ambiguous:
+        return ambiguous_message(found, "export-person")
     ids = tuple(found.candidate_ids)
     audit_rows = [{"at": e.at, "user_id": e.user_id, "action": e.action, "run_id": e.run_id,
                    "candidate_id": e.candidate_id, "session_id": e.session_id, "file_id": e.file_id,
