@@ -16,6 +16,7 @@ import json
 import re
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -93,12 +94,14 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
     # 200 days pass for this run
     old = time.time() - 200 * DAY
     store = stack.services.store
+    normalised = Path(store.get("scoring_runs", run_id)["csv_path"])
+    assert normalised.exists()
     store.execute("update scoring_runs set created_at = ?, finished_at = ?", [old, old])
     store.execute("update intakes set created_at = ?", [old])
 
     stack.slack.wait_for(lambda: store.get("scoring_runs", run_id) is None and store.get("removed_records", run_id),
                          timeout=15)
-    assert store.count("intakes") == 0 and store.count("files") == 0
+    assert store.count("intakes") == 0 and store.count("files") == 0 and not normalised.exists()
     assert store.count("screening_boards") == 0 and store.count("screening_links") == 0
     assert store.count("voice_links") == 2  # made today: the links' own lifetime starts today
     assert candidate.email not in every_row(stack)
@@ -187,6 +190,8 @@ def test_forget_finds_a_person_everywhere_asks_erases_and_leaves_no_trace(stack,
             except FileNotFoundError:
                 continue
             assert person.email.encode() not in raw, f"{suffix or 'db'} still holds the e-mail"
+    for run in stack.services.store.rows("scoring_runs"):  # the normalised CSVs kept on disk for Pluto
+        assert person.email not in Path(run["csv_path"]).read_text() and other.email in Path(run["csv_path"]).read_text()
     # the erasure is recorded without the person's data
     [erasure] = stack.services.store.rows("erasures")
     assert erasure["requested_by"] == ADMIN and erasure["records"] >= 5 and person.email not in str(erasure)
