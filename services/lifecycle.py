@@ -249,16 +249,20 @@ class Lifecycle:
         intakes = [i for i in store.rows("intakes", "created_at < ?", [cutoff]) if i["id"] not in kept_intakes]
 
         artifacts = self.artifacts(runs=result.runs, boards=result.boards, rooms=result.rooms, sessions=sessions)
+        artifacts += [a for a in self._leftovers() if a.id not in {b.id for b in artifacts}]
         result.files = [a for a in artifacts if a.kind == "file"]
         result.messages = [a for a in artifacts if a.kind == "message"]
-        result.messages += [Artifact(f"board:{b['id']}", "message", "board", b["channel"], b["message_ts"],
-                                     board_id=b["id"]) for b in boards if b.get("message_ts")]
-        result.messages += [Artifact(f"room:{r['id']}", "message", "card", r["channel"], r["card_ts"],
-                                     room_id=r["id"]) for r in rooms if r.get("card_ts")]
-        result.messages += [Artifact(f"batch:{b['id']}", "message", "voice_card", b["channel"], b["card_ts"])
-                            for b in batches if b.get("card_ts") and b.get("channel")]
-        result.messages += [Artifact(f"post:{n['channel']}:{n['message_ts']}", "message", "interview_post",
-                                     n["channel"], n["message_ts"], session_id=n["session_id"]) for n in notes]
+        known = {a.id for a in artifacts}
+        fresh = [Artifact(f"board:{b['id']}", "message", "board", b["channel"], b["message_ts"],
+                          board_id=b["id"]) for b in boards if b.get("message_ts")]
+        fresh += [Artifact(f"room:{r['id']}", "message", "card", r["channel"], r["card_ts"], room_id=r["id"])
+                  for r in rooms if r.get("card_ts")]
+        fresh += [Artifact(f"batch:{b['id']}", "message", "voice_card", b["channel"], b["card_ts"])
+                  for b in batches if b.get("card_ts") and b.get("channel")]
+        fresh += [Artifact(f"post:{n['channel']}:{n['message_ts']}", "message", "interview_post", n["channel"],
+                           n["message_ts"], session_id=n["session_id"]) for n in notes]
+        fresh = [a for a in fresh if a.id not in known]
+        result.messages += fresh
         result.links = len(links) + len(board_links)
         result.intakes = len(intakes)
         if result.empty:
@@ -274,6 +278,11 @@ class Lifecycle:
                 self._tombstone(room["id"], "room", days, {})
             for note in notes:
                 self._tombstone(f"post:{note['channel']}:{note['message_ts']}", "post", days, {})
+            for batch in batches:
+                self._tombstone(f"batch:{batch['id']}", "batch", days, {})
+            for artifact in fresh:  # kept until Slack has them replaced: a failed update is tried again next time
+                self._artifact(artifact.id, artifact.kind, artifact.what, channel=artifact.channel, ts=artifact.ts,
+                               board_id=artifact.board_id, room_id=artifact.room_id, session_id=artifact.session_id)
             self._delete_in("screening_links", "board_id", result.boards)
             self._delete_in("screening_decisions", "board_id", result.boards)
             self._delete_in("screening_dm", "board_id", result.boards)
@@ -291,6 +300,13 @@ class Lifecycle:
             _unlink(path)
         self.compact()
         return result
+
+    def _leftovers(self) -> list[Artifact]:
+        """Files and messages of what an earlier purge removed that Slack has not confirmed yet."""
+        tombstones = f"(select id from {REMOVED})"
+        rows = self.store.rows(ARTIFACTS, f"id in {tombstones} or run_id in {tombstones} or board_id in {tombstones} "
+                                          f"or room_id in {tombstones}")
+        return [Artifact.from_row(r) for r in rows]
 
     def _tombstone(self, record_id: str, kind: str, days: int, aggregates: dict[str, Any]) -> None:
         self.store.upsert(REMOVED, {"id": record_id, "kind": kind, "reason": "retention", "days": int(days),
