@@ -1023,6 +1023,8 @@ class Console:
         """Every file uploaded so far, oldest first: by the bot (files_upload_v2) and by you."""
         entries = []
         for upload in self.slack.uploads():
+            if upload.get("deleted"):  # files.delete (retention, erasure): gone, as in Slack
+                continue
             entries.append({"name": upload["filename"], "content": upload["content"] or b"", "by": "the bot",
                             "where": self._where(upload.get("channel"), upload.get("thread_ts")) or "not shared",
                             "time": float(upload.get("ts") or 0)})
