@@ -99,9 +99,9 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
     store.execute("update scoring_runs set created_at = ?, finished_at = ?", [old, old])
     store.execute("update intakes set created_at = ?", [old])
 
-    stack.slack.wait_for(lambda: store.get("scoring_runs", run_id) is None and store.get("removed_records", run_id),
-                         timeout=15)
-    assert store.count("intakes") == 0 and store.count("files") == 0 and not normalised.exists()
+    stack.slack.wait_for(lambda: store.get("scoring_runs", run_id) is None and store.get("removed_records", run_id)
+                         and not normalised.exists(), timeout=15)  # the rows go first, then the files on disk
+    assert store.count("intakes") == 0 and store.count("files") == 0
     assert store.count("screening_boards") == 0 and store.count("screening_links") == 0
     assert store.count("voice_links") == 2  # made today: the links' own lifetime starts today
     assert candidate.email not in every_row(stack)
