@@ -73,7 +73,19 @@ def every_row(stack):
 
 
 # -- retention -------------------------------------------------------------------------------------
-def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(stack):
+def raw_database_holds(database, text):
+    """SQLite: whether the database file or its WAL holds ``text`` anywhere, deleted pages included."""
+    found = False
+    for suffix in ("", "-wal") if not database.startswith("postgresql") else ():
+        try:
+            with open(database + suffix, "rb") as handle:
+                found = found or text.encode() in handle.read()
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(stack, database):
     shortlist = score(stack)
     run_id = run_of(shortlist)
     dm = stack.slack.dm_channel(USER)
@@ -104,7 +116,7 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
     assert store.count("intakes") == 0 and store.count("files") == 0
     assert store.count("screening_boards") == 0 and store.count("screening_links") == 0
     assert store.count("voice_links") == 2  # made today: the links' own lifetime starts today
-    assert candidate.email not in every_row(stack)
+    assert candidate.email not in every_row(stack) and not raw_database_holds(database, candidate.email)
     # the bot's files for that run are deleted in Slack, the shortlist replaced by a short note
     deleted = stack.slack.wait_for(lambda: set(stack.slack.deleted_files()) >= {u["id"] for u in exports}
                                    and stack.slack.deleted_files())
@@ -116,8 +128,9 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
     aggregates = store.get("removed_records", run_id)["aggregates_json"]
     assert aggregates["candidates"] == len(CSV.splitlines()) - 1 and "@" not in json.dumps(aggregates)
 
-    gone_board = stack.slack.message(CHANNEL, board["ts"])
-    assert "removed after 180 days" in gone_board["text"] and candidate.name not in str(gone_board["blocks"])
+    gone_board = stack.slack.wait_for(lambda: (m := stack.slack.message(CHANNEL, board["ts"])) and
+                                      "removed after 180 days" in m["text"] and m)
+    assert candidate.name not in str(gone_board["blocks"])
 
     # a later press on the old shortlist's or board's buttons is answered politely
     stack.signer.block_action("pluto_details", CandidateRef(run_id, candidate.id).to_value(), user=USER,
@@ -182,14 +195,7 @@ def test_forget_finds_a_person_everywhere_asks_erases_and_leaves_no_trace(stack,
     everything = every_row(stack)
     assert person.email not in everything and person.name not in everything
     assert other.email in everything
-    if not database.startswith("postgresql"):
-        for suffix in ("", "-wal"):
-            try:
-                with open(database + suffix, "rb") as handle:
-                    raw = handle.read()
-            except FileNotFoundError:
-                continue
-            assert person.email.encode() not in raw, f"{suffix or 'db'} still holds the e-mail"
+    assert not raw_database_holds(database, person.email)  # SQLite: the file and its WAL, as for keys
     for run in stack.services.store.rows("scoring_runs"):  # the normalised CSVs kept on disk for Pluto
         assert person.email not in Path(run["csv_path"]).read_text() and other.email in Path(run["csv_path"]).read_text()
     # the erasure is recorded without the person's data

@@ -181,3 +181,18 @@ def test_audit_arguments_and_help():
     text = PLUTO.help_message().text
     assert "/pluto forget <e-mail or name>" in text and "/pluto audit [candidate or user] [days]" in text
     assert "/pluto export-person <e-mail>" in text
+
+
+def test_sqlite_overwrites_what_it_deletes_and_the_wal_keeps_nothing(tmp_path):
+    store = Store(tmp_path / "bot.db")
+    marker = "grace.hopper.erase.me@example.com"
+    store.insert("kv", {"key": "keep", "value": "x" * 2000})
+    store.insert("kv", {"key": "gone", "value": marker * 20})
+    store.insert("kv", {"key": "after", "value": "y" * 2000})
+    assert store.checkpoint()
+    store.delete("kv", "gone")
+    assert store.checkpoint()
+    for suffix in ("", "-wal"):
+        path = tmp_path / f"bot.db{suffix}"
+        assert not path.exists() or marker.encode() not in path.read_bytes(), suffix or "db"
+    store.close()

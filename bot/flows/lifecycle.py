@@ -17,7 +17,7 @@ from bot.blocks.lifecycle import ambiguous_message, erasure_summary, redacted_me
 from bot.blocks.lifecycle import forget_question as question_message
 from bot.blocks.pluto import shortlist_message
 from bot.context import Services
-from bot.flows.screening import show_board
+from bot.flows.screening import board_lock, show_board
 from bot.slack_out import SlackOut
 from services.audit import audit_csv
 from services.errors import NotAllowed, NotFoundHere
@@ -48,7 +48,11 @@ def purge(services: Services, client: Any) -> PurgeResult:
     note = removed_message(days)
     for message in result.messages:
         try:
-            out.update(message.channel, message.ts, note)
+            if message.board_id:  # a board render in flight finishes first; later ones find no board
+                with board_lock(message.board_id):
+                    out.update(message.channel, message.ts, note)
+            else:
+                out.update(message.channel, message.ts, note)
             done.append(message)
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else str(exc)

@@ -42,6 +42,12 @@ def _lock(board_id: str) -> threading.Lock:
         return _board_locks.setdefault(board_id, threading.Lock())
 
 
+def board_lock(board_id: str) -> threading.Lock:
+    """The lock :func:`show_board` holds while it renders and writes a board's message: whoever else
+    replaces that message (the retention purge) takes it too, so an update in flight can't undo theirs."""
+    return _lock(board_id)
+
+
 def require_run(services: Services, client: Any, user: str, run_id: str) -> None:
     """Only people who may see the run may screen it or use its board (services/access.py)."""
     decision = services.access.may_see_run(user, run_id)
