@@ -210,6 +210,9 @@ def test_forget_finds_a_person_everywhere_asks_erases_and_leaves_no_trace(stack,
     board = next(m for m in stack.slack.messages(CHANNEL)
                  if (m.get("metadata") or {}).get("event_type") == "screening_board")
     assert person.name not in str(stack.slack.message(CHANNEL, board["ts"])["blocks"])
+    # no message of the bot in the channel names them any more (voice link cards shown again without them)
+    naming = [m["text"] for m in stack.slack.messages(CHANNEL) if person.name in m["text"] + str(m["blocks"])]
+    assert naming == []
     # the new export, asked for again, leaves them out
     stack.signer.command("/pluto", "export", user=USER, channel=CHANNEL)
     fresh = stack.slack.wait_for(lambda: [u for u in stack.slack.uploads() if u["channel"] == stack.slack.dm_channel(USER)

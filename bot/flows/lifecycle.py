@@ -16,6 +16,7 @@ from bot.blocks import Message, info_message
 from bot.blocks.lifecycle import ambiguous_message, erasure_summary, redacted_message, removed_message
 from bot.blocks.lifecycle import forget_question as question_message
 from bot.blocks.pluto import shortlist_message
+from bot.blocks.voice import card_message
 from bot.context import Services
 from bot.flows.screening import board_lock, show_board
 from bot.slack_out import SlackOut
@@ -107,12 +108,17 @@ def forget(services: Services, client: Any, user: str, query: str) -> Message:
     redacted = 0
     for message in result.messages:
         try:
-            out.update(message.channel, message.ts, redacted_message())
+            if message.what == "voice_card":  # the batch's card again, without their line
+                batch, lines = services.voicelinks.card(message.id.removeprefix("batch:"))
+                out.update(message.channel, message.ts, card_message(batch, lines))
+            else:
+                out.update(message.channel, message.ts, redacted_message())
             redacted += 1
         except SlackApiError as exc:
             not_done.append(f"a message in <#{message.channel}> could not be redacted ({_error(exc)})")
     if result.messages:
-        done.append(f"{redacted} of my messages naming them redacted (interview posts, cards, voice cards)")
+        done.append(f"{redacted} of my messages naming them redacted or shown again without them (interview "
+                    "posts and DMs, Interview cards, voice link cards)")
     done.append("Messages I sent privately (ephemeral answers, modals) are not kept by Slack and can't be reached")
     return erasure_summary(result, done, not_done)
 

@@ -129,7 +129,8 @@ def on_interview(services: Services, out: SlackOut, note: Notification) -> None:
     if change.finished_now:
         for user in services.screening.dm_recipients(note.session_id):
             try:
-                out.dm(user, completed_message(note))
+                ts = out.dm(user, completed_message(note))
+                services.lifecycle.record_message(out.dm_channel(user), ts, "interview_dm", session_id=note.session_id)
             except Exception:
                 log.exception("could not DM %s about session %s", user, note.session_id)
         refresh_home(services, out.client, change.creator)
