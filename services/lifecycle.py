@@ -43,6 +43,12 @@ ARTIFACTS, REMOVED, ERASURES = "bot_artifacts", "removed_records", "erasures"
 ERASED = "[erased]"
 #: what lists a whole run or board: a file is deleted whole, a message shown again without the person
 LISTINGS = frozenset({"shortlist", "export", "export_dm", "board_export"})
+OUTBOX = "outbox"
+#: the outbox keys of a run's shortlist and exports (bot/flows/scoring.py): kind and what
+OUTBOX_RUN_KEYS = {"pluto_scoring_completed": ("message", "shortlist"), "pluto_export": ("file", "export"),
+                   "pluto_export_dm": ("file", "export_dm")}
+#: outbox keys of messages that list many candidates: shown again without the person, never redacted whole
+LISTING_KEYS = frozenset({"pluto_scoring_completed", "screening_board"})
 KIND_WORDS = {"run": "shortlist", "board": "screening board", "room": "interview room"}
 
 
@@ -214,7 +220,58 @@ class Lifecycle:
             for chunk in _chunks(values):
                 for row in self.store.rows(ARTIFACTS, f"{column} in ({', '.join('?' for _ in chunk)})", chunk):
                     found[row["id"]] = Artifact.from_row(row)
+        for artifact in self._outbox_of_runs(runs):
+            found.setdefault(artifact.id, artifact)
         return list(found.values())
+
+    def _outbox_of_runs(self, runs: Iterable[str]) -> list[Artifact]:
+        """A run's shortlist and exports, as the outbox sent them (their ts and file ids)."""
+        if self.store.table(OUTBOX) is None:
+            return []
+        found = []
+        for run_id in dict.fromkeys(runs):
+            for prefix, (kind, what) in OUTBOX_RUN_KEYS.items():
+                row = self.store.get(OUTBOX, f"{prefix}:{run_id}")
+                if not row or row.get("state") != "sent" or not row.get("message_ts"):
+                    continue
+                ts = str(row["message_ts"])
+                found.append(Artifact(f"outbox:{row['key']}", kind, what, row["channel"] or "",
+                                      ts if kind == "message" else "", ts if kind == "file" else "", run_id=run_id))
+        return found
+
+    def _outbox_mentions(self, match: Matcher, listings: set[tuple[str, str]]) -> tuple[list[Artifact],
+                                                                                       list[Artifact]]:
+        """The outbox rows whose payload names the person: the sent files and messages (not the listings,
+        which are shown again) for Slack, and the payloads themselves dropped (sent) or redacted (not yet)."""
+        if self.store.table(OUTBOX) is None:
+            return [], []
+        files, messages = [], []
+        for row in self.store.rows(OUTBOX, "payload_json is not null"):
+            payload = row.get("payload_json")
+            if isinstance(payload, str):
+                try:
+                    payload = json.loads(payload)
+                except ValueError:
+                    pass
+            if not match.mentions(payload):
+                continue
+            sent = row.get("state") == "sent"
+            self.store.update(OUTBOX, row["key"], {"payload_json": None if sent or row.get("state") == "undeliverable"
+                                                   else match.scrub(payload)})
+            if not sent or not row.get("message_ts"):
+                continue
+            kind, key, channel, ts = row.get("kind"), row["key"], row.get("channel") or "", str(row["message_ts"])
+            if kind in ("upload", "upload_dm"):
+                files.append(Artifact(f"outbox:{key}", "file", "outbox_file", channel, file_id=ts))
+            elif key.split(":", 1)[0] in LISTING_KEYS:
+                continue
+            elif kind in ("post", "dm", "update"):
+                if kind == "update" and isinstance(payload, dict):
+                    ts = str(payload.get("ts") or ts)
+                if (channel, ts) not in listings:
+                    messages.append(Artifact(f"outbox:{key}", "message", "outbox_dm" if kind == "dm" else "outbox_post",
+                                             channel, ts))
+        return files, messages
 
     def drop_artifacts(self, artifacts: Iterable[Artifact]) -> None:
         """Forget artifacts once Slack has been told (deleted or replaced)."""
@@ -283,23 +340,37 @@ class Lifecycle:
             for artifact in fresh:  # kept until Slack has them replaced: a failed update is tried again next time
                 self._artifact(artifact.id, artifact.kind, artifact.what, channel=artifact.channel, ts=artifact.ts,
                                board_id=artifact.board_id, room_id=artifact.room_id, session_id=artifact.session_id)
-            self._delete_in("screening_links", "board_id", result.boards)
-            self._delete_in("screening_decisions", "board_id", result.boards)
-            self._delete_in("screening_dm", "board_id", result.boards)
-            self._delete_in("screening_boards", "id", result.boards)
-            self._delete_in("interview_rooms", "id", result.rooms)
-            self._delete_in("voice_links", "id", [r["id"] for r in links])
-            self._delete_in("voice_batches", "id", [b["id"] for b in batches])
-            store.execute("delete from session_watches where created_at < ?", [cutoff])
-            self._delete_in("scoring_runs", "id", result.runs)
-            for run_id in result.runs if store.table("slack_posts") is not None else []:
-                store.execute("delete from slack_posts where key like ?", [f"%:{run_id}"])  # outbox rows of the run
-            self._delete_in("files", "id", [i.get("file_id") for i in intakes])
-            self._delete_in("intakes", "id", [i["id"] for i in intakes])
+            self._purge_rows(result, links, batches, intakes, artifacts, cutoff)
         for path in paths:
             _unlink(path)
         self.compact()
         return result
+
+    def _purge_rows(self, result: PurgeResult, links: list[dict[str, Any]], batches: list[dict[str, Any]],
+                    intakes: list[dict[str, Any]], artifacts: list[Artifact], cutoff: float) -> None:
+        """The database part of a purge (inside its transaction)."""
+        store = self.store
+        self._delete_in("screening_links", "board_id", result.boards)
+        self._delete_in("screening_decisions", "board_id", result.boards)
+        self._delete_in("screening_dm", "board_id", result.boards)
+        self._delete_in("screening_boards", "id", result.boards)
+        self._delete_in("interview_rooms", "id", result.rooms)
+        self._delete_in("voice_links", "id", [r["id"] for r in links])
+        self._delete_in("voice_batches", "id", [b["id"] for b in batches])
+        store.execute("delete from session_watches where created_at < ?", [cutoff])
+        self._delete_in("scoring_runs", "id", result.runs)
+        for artifact in artifacts:  # the outbox's own record of them goes next; keep them until Slack is told
+            if artifact.id.startswith("outbox:"):
+                self._artifact(artifact.id, artifact.kind, artifact.what, channel=artifact.channel, ts=artifact.ts,
+                               file_id=artifact.file_id, run_id=artifact.run_id)
+        for table in ("slack_posts", OUTBOX):
+            for run_id in result.runs if store.table(table) is not None else []:
+                store.execute(f"delete from {table} where key like ?", [f"%:{run_id}"])  # outbox rows of the run
+        if store.table(OUTBOX) is not None:  # what was sent long ago keeps its key (once-only), not its content
+            store.execute(f"update {OUTBOX} set payload_json = null where state in ('sent', 'undeliverable') "
+                          "and coalesce(sent_at, created_at) < ?", [cutoff])
+        self._delete_in("files", "id", [i.get("file_id") for i in intakes])
+        self._delete_in("intakes", "id", [i["id"] for i in intakes])
 
     def _leftovers(self) -> list[Artifact]:
         """Files and messages of what an earlier purge removed that Slack has not confirmed yet."""
@@ -380,7 +451,15 @@ class Lifecycle:
         match = Matcher(found.names, found.emails)
         ids = set(found.candidate_ids)
         files, messages = self._slack_of(found, ids)
+        listings = {(a.channel, a.ts) for a in self.artifacts(runs=found.run_ids) if a.what in LISTINGS}
+        listings |= {(b["channel"], b["message_ts"]) for b in self.store.rows("screening_boards")
+                     if b["id"] in set(found.board_ids) and b.get("message_ts")}
         with self.store.transaction():
+            outbox_files, outbox_messages = self._outbox_mentions(match, listings)
+            known = {a.file_id for a in files}
+            files += [a for a in outbox_files if a.file_id not in known]
+            known = {(a.channel, a.ts) for a in messages}
+            messages += [a for a in outbox_messages if (a.channel, a.ts) not in known]
             paths = self._erase_rows(found, match)
             self._delete_in(ARTIFACTS, "id", [a.id for a in messages if a.id.startswith("msg:")])
             erasure_id = uuid.uuid4().hex[:12]
@@ -504,6 +583,18 @@ class Matcher:
                 return True
             if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", value) for n in self.names_):
                 return True
+        return False
+
+    def mentions(self, value: Any) -> bool:
+        """Whether any text inside ``value`` (JSON: a message payload, a file's content) names the person."""
+        if isinstance(value, dict):
+            return any(self.mentions(v) for v in value.values())
+        if isinstance(value, list):
+            return any(self.mentions(v) for v in value)
+        if isinstance(value, str):
+            text = _norm(value)
+            return any(e in text for e in self.emails) or \
+                any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text) for n in self.names_)
         return False
 
     def row(self, row: list[str]) -> bool:

@@ -18,7 +18,8 @@ from bot.blocks.lifecycle import forget_question as question_message
 from bot.blocks.pluto import shortlist_message
 from bot.blocks.voice import card_message
 from bot.context import Services
-from bot.flows.screening import board_lock, show_board
+from bot.delivery import Deliveries
+from bot.flows.screening import show_board
 from bot.slack_out import SlackOut
 from services.audit import audit_csv
 from services.errors import NotAllowed, NotFoundHere
@@ -47,19 +48,13 @@ def purge(services: Services, client: Any) -> PurgeResult:
         if delete_file(client, file.file_id):
             done.append(file)
     note = removed_message(days)
+    deliveries = Deliveries(services, out)
     for message in result.messages:
-        try:
-            if message.board_id:  # a board render in flight finishes first; later ones find no board
-                with board_lock(message.board_id):
-                    out.update(message.channel, message.ts, note)
-            else:
-                out.update(message.channel, message.ts, note)
+        try:  # through the outbox: an update of the same message still waiting there is replaced by the note
+            deliveries.update(_conversation(out, message), message.ts, note)
             done.append(message)
-        except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else str(exc)
-            if error in ("message_not_found", "channel_not_found", "cant_update_message", "is_archived"):
-                done.append(message)  # nothing left to replace
-            log.warning("retention: could not replace %s (%s)", message.id, error)
+        except SlackApiError as exc:  # the DM could not be opened: tried again next time
+            log.warning("retention: could not replace %s (%s)", message.id, _error(exc))
     services.lifecycle.drop_artifacts(done)
     audit_gone = services.audit.purge(services.settings.audit_retention_days)
     if not result.empty or audit_gone:
@@ -106,13 +101,14 @@ def forget(services: Services, client: Any, user: str, query: str) -> Message:
     _delete_files(services, client, result.files, done, not_done)
     _show_again(services, out, result.runs, result.boards, done, not_done)
     redacted = 0
+    deliveries = Deliveries(services, out)
     for message in result.messages:
         try:
             if message.what == "voice_card":  # the batch's card again, without their line
                 batch, lines = services.voicelinks.card(message.id.removeprefix("batch:"))
-                out.update(message.channel, message.ts, card_message(batch, lines))
+                deliveries.update(message.channel, message.ts, card_message(batch, lines))
             else:
-                out.update(message.channel, message.ts, redacted_message())
+                deliveries.update(_conversation(out, message), message.ts, redacted_message())
             redacted += 1
         except SlackApiError as exc:
             not_done.append(f"a message in <#{message.channel}> could not be redacted ({_error(exc)})")
@@ -144,10 +140,7 @@ def _show_again(services: Services, out: SlackOut, runs: list[str], boards: list
         run = services.scoring.get(run_id)
         listings = [a for a in services.lifecycle.artifacts(runs=[run_id]) if a.what == "shortlist"]
         for listing in listings if run is not None else []:
-            try:
-                out.update(listing.channel, listing.ts, shortlist_message(run))
-            except SlackApiError as exc:
-                not_done.append(f"the shortlist in <#{listing.channel}> could not be updated ({_error(exc)})")
+            Deliveries(services, out).update(listing.channel, listing.ts, shortlist_message(run))
     if runs:
         done.append(f"{len(runs)} shortlists shown again without them")
     for board_id in boards:
@@ -157,6 +150,11 @@ def _show_again(services: Services, out: SlackOut, runs: list[str], boards: list
             not_done.append(f"screening board `{board_id}` could not be updated ({exc})")
     if boards:
         done.append(f"{len(boards)} screening boards shown again without them")
+
+
+def _conversation(out: SlackOut, message: Artifact) -> str:
+    """Where ``message`` is: a DM the outbox sent names the person, whose DM channel it opens."""
+    return out.dm_channel(message.channel) if message.what == "outbox_dm" else message.channel
 
 
 def _error(exc: SlackApiError) -> str:
