@@ -243,8 +243,6 @@ class Lifecycle:
                                                                                        list[Artifact]]:
         """The outbox rows whose payload names the person: the sent files and messages (not the listings,
         which are shown again) for Slack, and the payloads themselves dropped (sent) or redacted (not yet)."""
-        if self.store.table(OUTBOX) is None:
-            return [], []
         files, messages = [], []
         for row in self.store.rows(OUTBOX, "payload_json is not null"):
             payload = row.get("payload_json")
@@ -326,6 +324,8 @@ class Lifecycle:
             return result
 
         paths = [r.get("csv_path") for r in runs] + [i.get("normalized_path") for i in intakes]
+        # asked before the transaction: looking up a missing table re-reads the schema, which must not run inside it
+        outboxes = [t for t in ("slack_posts", OUTBOX) if store.table(t) is not None]
         with store.transaction():
             for run in runs:
                 self._tombstone(run["id"], "run", days, _aggregates(run.get("results_json")))
@@ -340,14 +340,15 @@ class Lifecycle:
             for artifact in fresh:  # kept until Slack has them replaced: a failed update is tried again next time
                 self._artifact(artifact.id, artifact.kind, artifact.what, channel=artifact.channel, ts=artifact.ts,
                                board_id=artifact.board_id, room_id=artifact.room_id, session_id=artifact.session_id)
-            self._purge_rows(result, links, batches, intakes, artifacts, cutoff)
+            self._purge_rows(result, links, batches, intakes, artifacts, cutoff, outboxes)
         for path in paths:
             _unlink(path)
         self.compact()
         return result
 
     def _purge_rows(self, result: PurgeResult, links: list[dict[str, Any]], batches: list[dict[str, Any]],
-                    intakes: list[dict[str, Any]], artifacts: list[Artifact], cutoff: float) -> None:
+                    intakes: list[dict[str, Any]], artifacts: list[Artifact], cutoff: float,
+                    outboxes: list[str]) -> None:
         """The database part of a purge (inside its transaction)."""
         store = self.store
         self._delete_in("screening_links", "board_id", result.boards)
@@ -363,10 +364,10 @@ class Lifecycle:
             if artifact.id.startswith("outbox:"):
                 self._artifact(artifact.id, artifact.kind, artifact.what, channel=artifact.channel, ts=artifact.ts,
                                file_id=artifact.file_id, run_id=artifact.run_id)
-        for table in ("slack_posts", OUTBOX):
-            for run_id in result.runs if store.table(table) is not None else []:
+        for table in outboxes:
+            for run_id in result.runs:
                 store.execute(f"delete from {table} where key like ?", [f"%:{run_id}"])  # outbox rows of the run
-        if store.table(OUTBOX) is not None:  # what was sent long ago keeps its key (once-only), not its content
+        if OUTBOX in outboxes:  # what was sent long ago keeps its key (once-only), not its content
             store.execute(f"update {OUTBOX} set payload_json = null where state in ('sent', 'undeliverable') "
                           "and coalesce(sent_at, created_at) < ?", [cutoff])
         self._delete_in("files", "id", [i.get("file_id") for i in intakes])
@@ -454,8 +455,9 @@ class Lifecycle:
         listings = {(a.channel, a.ts) for a in self.artifacts(runs=found.run_ids) if a.what in LISTINGS}
         listings |= {(b["channel"], b["message_ts"]) for b in self.store.rows("screening_boards")
                      if b["id"] in set(found.board_ids) and b.get("message_ts")}
+        has_outbox = self.store.table(OUTBOX) is not None  # asked outside the transaction (see purge)
         with self.store.transaction():
-            outbox_files, outbox_messages = self._outbox_mentions(match, listings)
+            outbox_files, outbox_messages = self._outbox_mentions(match, listings) if has_outbox else ([], [])
             known = {a.file_id for a in files}
             files += [a for a in outbox_files if a.file_id not in known]
             known = {(a.channel, a.ts) for a in messages}
