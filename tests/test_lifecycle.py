@@ -196,3 +196,27 @@ def test_sqlite_overwrites_what_it_deletes_and_the_wal_keeps_nothing(tmp_path):
         path = tmp_path / f"bot.db{suffix}"
         assert not path.exists() or marker.encode() not in path.read_bytes(), suffix or "db"
     store.close()
+
+
+def test_an_erasure_empties_the_outbox_of_the_person_and_names_the_messages_to_redact(db):
+    from services.outbox import Outbox
+
+    add_run(db, "r1")
+    outbox = Outbox(db)
+    outbox.enqueue("interview_dm:s1:U1", "U1", "dm", {"text": "Interview completed: Ada Lovelace", "blocks": []})
+    outbox.enqueue("reminder:x:dm:U1", "U1", "dm", {"text": "Feedback due for Ada Lovelace (ada@example.com)"})
+    outbox.enqueue("other:1", "C1", "post", {"text": "Interview completed: Adam Lovelace"})
+    outbox.enqueue("pluto_scoring_completed:r1", "C1", "post", {"text": "Shortlist: Ada Lovelace, Adam Lovelace"})
+    for key, ts in (("interview_dm:s1:U1", "5.5"), ("other:1", "6.6"), ("pluto_scoring_completed:r1", "7.7")):
+        db.update("outbox", key, {"state": "sent", "message_ts": ts})
+    life = Lifecycle(db)
+    result = life.erase(life.find("ada@example.com"), requested_by="U_ADMIN")
+    redact = {(m.what, m.channel, m.ts) for m in result.messages}
+    assert ("outbox_dm", "U1", "5.5") in redact  # their completion DM, in the recruiter's DM
+    assert not any(ts in ("6.6", "7.7") for _, _, ts in redact)  # Adam's post; the shortlist is shown again
+    rows = {r["key"]: r for r in db.rows("outbox")}
+    assert rows["interview_dm:s1:U1"]["payload_json"] is None  # sent: its content is not needed any more
+    waiting = str(rows["reminder:x:dm:U1"]["payload_json"])  # not sent yet: it goes without them
+    assert "ada@example.com" not in waiting and "Ada Lovelace" not in waiting and "[erased]" in waiting
+    assert rows["other:1"]["payload_json"] == {"text": "Interview completed: Adam Lovelace"}
+    assert "ada" not in str(rows["pluto_scoring_completed:r1"]["payload_json"]).lower().replace("adam", "")
