@@ -316,6 +316,12 @@ class Lifecycle:
                   for b in batches if b.get("card_ts") and b.get("channel")]
         fresh += [Artifact(f"post:{n['channel']}:{n['message_ts']}", "message", "interview_post", n["channel"],
                            n["message_ts"], session_id=n["session_id"]) for n in notes]
+        if store.table(OUTBOX) is not None:  # the completion DMs the outbox sent about those interviews
+            fresh += [Artifact(f"outbox:{r['key']}", "message", "outbox_dm", r["channel"], str(r["message_ts"]),
+                               session_id=sid)
+                      for sid in sorted(sessions) for r in store.rows(
+                          OUTBOX, "key like ? and state = 'sent' and message_ts is not null", [f"interview_dm:{sid}:%"])
+                      if store.get(REMOVED, f"outbox:{r['key']}") is None]
         fresh = [a for a in fresh if a.id not in known]
         result.messages += fresh
         result.links = len(links) + len(board_links)
@@ -338,6 +344,8 @@ class Lifecycle:
             for batch in batches:
                 self._tombstone(f"batch:{batch['id']}", "batch", days, {})
             for artifact in fresh:  # kept until Slack has them replaced: a failed update is tried again next time
+                if artifact.what == "outbox_dm":
+                    self._tombstone(artifact.id, "post", days, {})
                 self._artifact(artifact.id, artifact.kind, artifact.what, channel=artifact.channel, ts=artifact.ts,
                                board_id=artifact.board_id, room_id=artifact.room_id, session_id=artifact.session_id)
             self._purge_rows(result, links, batches, intakes, artifacts, cutoff, outboxes)

@@ -55,7 +55,10 @@ def test_the_purge_takes_what_expired_and_leaves_what_is_young_or_still_running(
     add_run(db, "running", age_days=200, state="running")
     add_room(db, "room_old", age_days=200)
     add_room(db, "room_young", age_days=1)
-    add_link(db, "link_old", "Ada Lovelace", age_days=200)
+    add_link(db, "link_old", "Ada Lovelace", age_days=200, session_id="s_link")
+    from services.outbox import Outbox
+    Outbox(db).enqueue("interview_dm:s_link:U1", "U1", "dm", {"text": "Interview completed: Ada Lovelace"})
+    db.update("outbox", "interview_dm:s_link:U1", {"state": "sent", "message_ts": "8.8"})
     add_link(db, "link_young", "Ada Lovelace", age_days=1)
     db.insert("screening_boards", {"id": "b_old", "run_id": "old", "channel": "C1", "message_ts": "9.9",
                                    "created_at": time.time()})
@@ -76,7 +79,8 @@ def test_the_purge_takes_what_expired_and_leaves_what_is_young_or_still_running(
     assert db.rows("screening_links") == [] and db.rows("screening_boards") == []
     assert [f.file_id for f in result.files] == ["F1"]  # the young run's file stays
     assert {(m.what, m.ts) for m in result.messages} == {("shortlist", "3.3"), ("board", "9.9"),
-                                                         ("card", "room_old.5"), ("interview_post", "7.7")}
+                                                         ("card", "room_old.5"), ("interview_post", "7.7"),
+                                                         ("outbox_dm", "8.8")}
     # tombstones with aggregates and no person
     tomb = db.get("removed_records", "old")
     assert tomb["days"] == 180 and tomb["aggregates_json"]["candidates"] == 2
