@@ -15,6 +15,7 @@ from typing import Any
 from bot.work import InFlight, WorkPool
 from config import Settings
 from services.access import AccessService, Directory
+from services.audit import AuditLog
 from services.clock import Clock
 from services.concurrency import Backoff
 from services.events import EventLog
@@ -24,6 +25,7 @@ from services.intake import download_slack_file
 from services.interviews import MAX_TRANSCRIPT_FILE_BYTES, InterviewService
 from services.keys import KeyService, KeyVault
 from services.leader import Leadership
+from services.lifecycle import Lifecycle
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
 from services.pluto import PlutoClient
@@ -118,6 +120,16 @@ class Services:
     @cached_property
     def home(self) -> HomeService:
         return HomeService(self.store, self.screening, self.access)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """Who read or exported which personal data, when and where (append-only)."""
+        return AuditLog(self.store)
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        """Retention, erasure and subject-access exports of candidate data (services/lifecycle.py)."""
+        return Lifecycle(self.store)
 
     @cached_property
     def clock(self) -> Clock:

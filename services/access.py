@@ -79,6 +79,10 @@ class AccessService:
             return Decision(True, "workspace admin", self.admin_ids)
         return Decision(False, "no rule", self.admin_ids)
 
+    def is_admin(self, user: str) -> bool:
+        """A bot admin (``ADMIN_USER_IDS``) or a workspace admin or owner (``users.info``)."""
+        return bool(user) and (user in self.admin_ids or self.directory.is_admin(user))
+
     def session_owners(self, session_id: str, project_id: str | None = None) -> tuple[set[str], set[str]]:
         """(creators, channels) a voice session belongs to: the channel and creator of the link the
         bot made for it, and every channel subscribed to its project (``project_id`` when the bot

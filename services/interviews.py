@@ -36,6 +36,7 @@ from typing import Any
 
 from services.access import AccessService
 from services.http import ServiceError
+from services.lifecycle import removed_note
 from services.pluto import (
     Candidate,
     ChatTurn,
@@ -306,6 +307,9 @@ class InterviewService:
     def get(self, room_id: str) -> InterviewRoom:
         row = self.store.get(TABLE, room_id)
         if row is None:
+            note = removed_note(self.store, room_id)
+            if note:
+                raise InterviewNotFoundError(note)
             raise InterviewNotFoundError("That interview room is not known here.",
                                          hint="Start a new interview from the candidate card.")
         return InterviewRoom.from_row(row)

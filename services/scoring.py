@@ -39,6 +39,7 @@ from services import metrics
 from services.access import AccessService
 from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
+from services.lifecycle import removed_note
 from services.matching import match_one, unquote
 from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
 from services.privacy import escape_csv_bytes, write_csv
@@ -179,7 +180,7 @@ class ScoringService:
     def run(self, run_id: str) -> ScoringRun:
         run = self.get(run_id)
         if run is None:
-            raise NotFoundHere(GONE)
+            raise NotFoundHere(removed_note(self.store, run_id) or GONE)
         return run
 
     def position(self, run: ScoringRun) -> int:
@@ -271,7 +272,7 @@ class ScoringService:
         ``masked``: emails, phones and addresses masked in every cell, for a public conversation.
         """
         latest = self.latest()
-        if latest is not None and latest.id == run.id:
+        if latest is not None and latest.id == run.id and not run.redacted_at:
             try:
                 return escape_csv_bytes(self.client.results_csv(), masked=masked)
             except PlutoError:
@@ -283,7 +284,11 @@ class ScoringService:
 
     # -- one candidate ----------------------------------------------------------------------
     def allowed_run(self, run_id: str, user: str) -> ScoringRun:
-        """The run, for someone who may see it (services/access.py); the same refusal whether or not it exists."""
+        """The run, for someone who may see it (services/access.py); the same refusal whether or not it exists
+        (a run the retention purge removed says so)."""
+        note = removed_note(self.store, run_id) if self.get(run_id) is None else None
+        if note:
+            raise NotFoundHere(note)
         if self.access is not None:
             decision = self.access.may_see_run(user, run_id)
             if not decision.allowed:
@@ -309,6 +314,8 @@ class ScoringService:
     def candidate(self, ref: CandidateRef, *, user: str) -> Candidate:
         """Live from Pluto; from the stored results (marked) when a newer run replaced Pluto's state."""
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:  # an erasure changed the stored results: they decide, not Pluto's copy
+            return self._stored(run, ref.candidate_id)
         try:
             return self.client.candidate(ref.candidate_id)
         except PlutoError as exc:
@@ -330,6 +337,8 @@ class ScoringService:
 
     def questions(self, ref: CandidateRef, *, user: str) -> list[Question]:
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:
+            self._stored(run, ref.candidate_id)
         stored = next((c for c in run.candidates if c.id == ref.candidate_id), None)
         try:
             return self.client.questions(ref.candidate_id)
@@ -342,6 +351,8 @@ class ScoringService:
 
     def prebrief(self, ref: CandidateRef, *, user: str) -> PreBrief:
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:
+            self._stored(run, ref.candidate_id)  # an erased candidate is not in this shortlist any more
         return self._live(run, ref, "The pre-interview brief", lambda: self.client.prebrief(ref.candidate_id))
 
     # -- driving ------------------------------------------------------------------------

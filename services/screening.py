@@ -38,6 +38,7 @@ from pathlib import PurePath
 from typing import Any, Protocol
 
 from services.errors import NotAllowed, NotFoundHere, Refusal, ServiceError
+from services.lifecycle import removed_note
 from services.nimrobo import NimroboError, VoiceLink
 from services.pluto import Candidate, PlutoClient, PlutoError
 from services.privacy import mask_email, mask_text, write_csv
@@ -538,6 +539,9 @@ class ScreeningService:
     def board(self, board_id: str) -> ScreeningBoard:
         row = self.store.get(BOARDS, board_id)
         if row is None:
+            note = removed_note(self.store, board_id)
+            if note:
+                raise BoardNotFound(note)
             raise BoardNotFound("That screening board is not known here.",
                                 hint="It may belong to another installation; run `/pluto results`.")
         return ScreeningBoard.from_row(row)

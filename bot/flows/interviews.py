@@ -202,7 +202,10 @@ def add_interviewer(services: Services, out: SlackOut, room_id: str, user: str, 
 # -- during ----------------------------------------------------------------------------------------
 def brief_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:
     room = services.interviews.get(room_id)
-    return room_brief_view(services.interviews.brief(room_id, user=user, members=members(out, room.channel)))
+    brief = services.interviews.brief(room_id, user=user, members=members(out, room.channel))
+    services.audit.record(user, "room_brief", channel=room.channel, delivery="modal", room_id=room_id,
+                          run_id=room.run_id or "", candidate_id=room.candidate_id or "")
+    return room_brief_view(brief)
 
 
 def voice_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:
@@ -265,6 +268,8 @@ def ask_assistant(services: Services, out: SlackOut, room: InterviewRoom, event:
         log.warning("could not read the interview thread %s: %s", thread, exc.response.get("error"))
         history = []
     working = out.post(channel, thinking_message(question), thread)
+    services.lifecycle.record_message(channel, working, "assistant", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         reply = services.interviews.chat(room.id, user=user, message=question, history=history, members=in_channel)
     except ServiceError as exc:
@@ -301,6 +306,8 @@ def analyze(services: Services, out: SlackOut, *, room_id: str, user: str, text:
         raise TranscriptError("This room has no channel to post the analysis in.")
     source = "nimrobo" if session_id else "file" if file_id else "pasted"
     ts = out.post(room.channel, analyzing_message(room.candidate_name, source), thread_of(room))
+    services.lifecycle.record_message(room.channel, ts, "analysis", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         if session_id:
             result = interviews.analyze_voice_session(room_id, session_id, user=user, members=allowed)

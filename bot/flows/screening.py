@@ -215,8 +215,12 @@ def export(services: Services, out: SlackOut, *, board_id: str, user: str) -> Me
     view = services.screening.board_view(board_id)
     data = services.screening.export_csv(board_id, public=False)
     name = (view.filename.rsplit(".", 1)[0] or "candidates") + "-screening.csv"
-    out.upload_privately(user, data, name, f"Screening board · {view.filename}",
-                         comment=f"Both signals and the decisions, in the board's order ({view.sort_label}).")
+    file_id = out.upload_privately(user, data, name, f"Screening board · {view.filename}",
+                                   comment=f"Both signals and the decisions, in the board's order ({view.sort_label}).")
+    dm = out.dm_channel(user)
+    services.lifecycle.record_file(file_id, dm, "board_export", run_id=view.board.run_id, board_id=board_id)
+    services.audit.record(user, "board_export", channel=dm, delivery="dm", run_id=view.board.run_id,
+                          board_id=board_id, file_id=file_id)
     return info_message(f":inbox_tray: The screening board of *{view.filename}* was sent to you by DM as a CSV "
                         "(it holds contact details, so it is not shared in the channel).")
 
@@ -227,6 +231,12 @@ def transcript(services: Services, out: SlackOut, *, board_id: str, candidate_id
     if not row.session_id or row.voice_state != "completed":
         return info_message(f"{row.name}'s interview has not been completed yet.")
     text = services.sessions.transcript(SessionRef(row.kind, row.project_id, row.session_id, row.name), user=user)
-    out.upload_privately(user, text or "(empty transcript)", f"transcript-{row.session_id}.txt",
-                         f"Transcript · {row.name}")
+    file_id = out.upload_privately(user, text or "(empty transcript)", f"transcript-{row.session_id}.txt",
+                                   f"Transcript · {row.name}")
+    dm = out.dm_channel(user)
+    board = services.screening.board(board_id)
+    services.lifecycle.record_file(file_id, dm, "transcript", run_id=board.run_id, board_id=board_id,
+                                   session_id=row.session_id, candidate_id=candidate_id)
+    services.audit.record(user, "transcript", channel=dm, delivery="dm", run_id=board.run_id, board_id=board_id,
+                          candidate_id=candidate_id, session_id=row.session_id, file_id=file_id)
     return info_message(f":page_facing_up: {row.name}'s transcript was sent to you by DM.")

@@ -48,9 +48,15 @@ def private_reply(client: WebClient, body: dict[str, Any]) -> Reply:
 def on_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                services: Services) -> None:
     ack()
-    defer_modal(services.work, client, body, "Candidate", "Loading the candidate…",
-                lambda: details_view(services.scoring.candidate(CandidateRef.parse(action["value"]),
-                                                                user=body["user"]["id"])),
+
+    def build() -> Any:
+        ref, (channel, user, _) = CandidateRef.parse(action["value"]), where(body)
+        candidate = services.scoring.candidate(ref, user=user)
+        services.audit.record(user, "candidate_details", channel=channel, delivery="modal", run_id=ref.run_id,
+                              candidate_id=ref.candidate_id)
+        return details_view(candidate)
+
+    defer_modal(services.work, client, body, "Candidate", "Loading the candidate…", build,
                 private_reply(client, body), "candidate details")
 
 
@@ -66,6 +72,7 @@ def on_questions(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
         name = scoring.candidate_name(ref, user=user)  # refuses an outsider before anything is posted
         ts = out.post(channel, spinner_message(f"Generating interview questions for {name}…"),
                       thread or scoring.run(ref.run_id).thread_ts)
+        services.lifecycle.record_message(channel, ts, "questions", run_id=ref.run_id, candidate_id=ref.candidate_id)
         try:
             message = questions_message(name, scoring.questions(ref, user=user))
         except ServiceError as exc:
@@ -81,9 +88,15 @@ def on_questions(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
 def on_prebrief(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                 services: Services) -> None:
     ack()
-    defer_modal(services.work, client, body, "Pre-interview brief", "Preparing the brief…",
-                lambda: prebrief_view(services.scoring.prebrief(CandidateRef.parse(action["value"]),
-                                                                user=body["user"]["id"])),
+
+    def build() -> Any:
+        ref, (channel, user, _) = CandidateRef.parse(action["value"]), where(body)
+        brief = services.scoring.prebrief(ref, user=user)
+        services.audit.record(user, "candidate_brief", channel=channel, delivery="modal", run_id=ref.run_id,
+                              candidate_id=ref.candidate_id)
+        return prebrief_view(brief)
+
+    defer_modal(services.work, client, body, "Pre-interview brief", "Preparing the brief…", build,
                 private_reply(client, body), "pre-brief")
 
 

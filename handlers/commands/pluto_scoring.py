@@ -42,6 +42,8 @@ def candidate(cmd: CommandRequest) -> None:
         cmd.reply(no_candidate_message(cmd.args))
     elif len(matches) == 1:
         cmd.reply(candidate_card(run.id, matches[0], interviewed_for(cmd.services, run).get(matches[0].id)))
+        cmd.services.audit.record(cmd.user_id, "candidate_details", channel=cmd.channel_id, delivery="ephemeral",
+                                  run_id=run.id, candidate_id=matches[0].id)
     else:
         cmd.reply(pick_candidate_message(run.id, matches))
 
