@@ -53,6 +53,7 @@ CONSOLE_HELP = """Console commands:
   sim complete <label|link>   a participant opens the link and completes the interview
   sim fail <label|link>       the interview starts and fails
   sim pluto-fail [message]    the running Pluto pipeline fails
+  sim clock +1d               move the bot's clock forward (+2h, +30m): reminders and digests due by then arrive
   tour                        a walk through scoring, a voice screen and a completed interview
   reset                       start over: a new database and empty stand-ins
   logs                        the last lines of the sandbox log
@@ -273,6 +274,8 @@ class Console:
         where = self._where(event.get("channel"), event.get("thread_ts"), kind in ("ephemeral", "response"))
         if kind == "delete":
             return f"  ✕ {where} a message was deleted"
+        if kind == "file_delete":
+            return f"  ✕ file {event.get('file_id')} was deleted (files.delete)"
         if kind == "upload":
             size = len(event.get("content") or b"")
             return (f"  📎 {where} file {event.get('filename') or event.get('title')} ({size:,} bytes)"
@@ -1084,6 +1087,8 @@ class Console:
         """Every file uploaded so far, oldest first: by the bot (files_upload_v2) and by you."""
         entries = []
         for upload in self.slack.uploads():
+            if upload.get("deleted"):  # files.delete (retention, erasure): gone, as in Slack
+                continue
             entries.append({"name": upload["filename"], "content": upload["content"] or b"", "by": "the bot",
                             "where": self._where(upload.get("channel"), upload.get("thread_ts")) or "not shared",
                             "time": float(upload.get("ts") or 0)})
@@ -1186,8 +1191,25 @@ class Console:
         elif verb == "pluto-fail":
             self.stack.pluto.fail_run(rest or "Simulated failure")
             self.print("  simulator: Pluto pipeline failed")
+        elif verb == "clock":
+            self.move_clock(rest)
         else:
             self.print(CONSOLE_HELP)
+
+
+    def move_clock(self, step: str) -> None:
+        from datetime import UTC, datetime
+
+        from services.clock import parse_shift
+
+        try:
+            seconds = parse_shift(step or "")
+        except ValueError as exc:
+            self.print(f"  ! {exc}")
+            return
+        now = self.stack.advance_clock(seconds)
+        self.print(f"  the bot's clock is now {datetime.fromtimestamp(now, UTC):%a %Y-%m-%d %H:%M} UTC; "
+                   "reminders and digests due by then are sent (see your DMs: `home`, or the channel)")
 
 
 LOADING_WAIT = 30.0  # seconds a "loading" modal may take to be filled before the console lets you close it

@@ -19,16 +19,11 @@ but never longer than ``wait_seconds`` after the watcher first saw it completed;
 is posted with what exists and says what is missing. Without an evaluator there is
 nothing to wait for. A failed session is posted at once, as a short note.
 
-Exactly once. The caller :meth:`~SessionService.claim`\\ s the (session, channel) row (one
-INSERT that does nothing when the row exists, so two pollers or a restarted bot can't both
-win) before posting, and :meth:`~SessionService.mark_posted` records the message ts after.
-When the post definitely did not happen (Slack answered with an error),
-:meth:`~SessionService.release` drops the claim and the next poll tries again. When the
-outcome is unknown (no answer, or the process died between claim and post), the claim
-stays "claimed"; after the claim timeout :meth:`~SessionService.stale_claims` hands it to
-the reconciler (bot/jobs/watcher.py), which looks for the message's
-``voice_session_completed`` metadata in Slack and either records its ts or releases the
-claim so the next poll posts it. No loss window, no duplicate.
+Exactly once. A ready notification is written to the outbox (services/outbox.py) under the
+key ``voice_session_completed:<session>:<channel>`` together with this service's record
+(:meth:`~SessionService.note_reported`), in one transaction (bot/jobs/watcher.py); the
+outbox's sender posts it once, and :meth:`~SessionService.mark_posted` records the ts.
+:meth:`~SessionService.targets` leaves out every pair already in the outbox.
 """
 
 from __future__ import annotations
@@ -86,6 +81,7 @@ class SessionService:
         self.backoff = backoff
         self.access = access
         self._regenerating = threading.Lock()
+        self.followed = 0  # unfinished sessions the last poll followed
 
     # -- who may read a session ------------------------------------------------------------------
     def authorize(self, user: str, session_id: str, project_id: str | None = None) -> None:
@@ -141,9 +137,10 @@ class SessionService:
                            hint="Give a session id or the participant's name, as `/voicelink list` shows them "
                                 "once a participant opens a link.")
 
-    def _named(self, query: str, user: str) -> SessionRef | None:
-        """The session Nimrobo lists under that id or label (see :meth:`locate`), or None when none matches."""
-        links, projects = self.voicelinks.listing()
+    def _named(self, query: str, user: str, *, fresh: bool = False) -> SessionRef | None:
+        """The session Nimrobo lists under that id or label (see :meth:`locate`), or None when none matches.
+        The listings come from the short cache first; a miss looks once more, fresh (a session just opened)."""
+        links, projects = self.voicelinks.listing(fresh=fresh)
         opened = [link for link in links if link.session_id]
         find = partial(match_one, query=query, ident=lambda link: link.session_id or "",
                        name=lambda link: link.label, what="session", missing="-",
@@ -151,7 +148,7 @@ class SessionService:
         try:
             link = find(opened)
         except NotFoundHere:
-            return None
+            return None if fresh else self._named(query, user, fresh=True)
         except Ambiguous as several:  # offer only the sessions this person may see
             ids = {ident for _, ident in several.candidates}
             visible = [link for link in opened if link.session_id in ids and self._may_see(user, link)]
@@ -185,7 +182,7 @@ class SessionService:
         transcript = self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id)
         if fmt != "json":
             return transcript_text(transcript, max_lines=max_lines)
-        label = ref.label or getattr(self.voicelinks.session_row(ref.session_id), "label", "")
+        label = ref.label or self.voicelinks.session_label(ref.session_id, ref.project_id, ref.kind)
         return json.dumps({"sessionId": ref.session_id, "label": label, "transcript": transcript}, indent=2,
                           ensure_ascii=False) + "\n"
 
@@ -195,8 +192,27 @@ class SessionService:
         return self.nimrobo.session_audio_url(ref.session_id, ref.kind, ref.project_id)
 
     def evaluation(self, ref: SessionRef, *, user: str) -> Evaluation:
+        """The evaluation, with the evaluator's questions (for labels the results lack) when it is ready."""
         self.authorize(user, ref.session_id, ref.project_id)
-        return self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
+        evaluation = self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
+        if evaluation.ready:
+            evaluation.questions = self.evaluator_questions(ref)
+        return evaluation
+
+    def evaluator_questions(self, ref: SessionRef) -> list[dict[str, Any]]:
+        """The questions of the evaluator behind a session (its project's, or its instant link's); [] when
+        there is none or Nimrobo can't say (the answers are then labelled by what they carry)."""
+        try:
+            if ref.kind == "instant":
+                links = self.nimrobo.list_instant_links()
+                evaluator = next((link.raw.get("evaluator") for link in links if link.session_id == ref.session_id),
+                                 None)
+            else:
+                evaluator = self.nimrobo.get_project(ref.project_id or "").evaluator if ref.project_id else None
+        except NimroboError as exc:
+            log.info("evaluator of session %s unreadable: %s", ref.session_id, exc)
+            return []
+        return [q for q in (evaluator or {}).get("questions") or [] if isinstance(q, dict)]
 
     def summary(self, ref: SessionRef, *, user: str, regenerate: bool = False) -> Summary:
         """The summary (202 while it is written). ``regenerate`` asks Nimrobo to write it again, at most once per
@@ -235,8 +251,18 @@ class SessionService:
         return WatchOutcome(ref, "already_watching" if existed else "watching")
 
     def subscribe(self, query: str, channel: str, user: str) -> tuple[Project, bool]:
-        """Follow every session of the project ``query`` names; (project, False when it already did)."""
+        """Follow every session of the project ``query`` names; (project, False when it already did).
+
+        A subscription lets the channel see the project's sessions, so only someone who may see the links the bot
+        made in it (services/access.py) may subscribe a channel to it; a project the bot made no link in (made in
+        Nimrobo directly) is open to the team."""
         project = self.voicelinks.project(query)
+        made = self.store.rows("voice_links", "project_id = ?", [project.id], limit=200)
+        if self.access is not None and made:
+            decisions = [self.access.may_see_link(user, row["id"]) for row in made]
+            if not any(d.allowed for d in decisions):
+                log.info("refused %s a subscription to project %s", user, project.id)
+                raise NotAllowed(decisions[0].refusal("that project's interviews"))
         added = self.store.insert_if_absent(SUBSCRIPTIONS, {"project_id": project.id, "channel": channel,
                                                             "created_by": user, "created_at": now()})
         return project, added
@@ -263,44 +289,32 @@ class SessionService:
         return ChannelFollows(subs, watches, self.voicelinks.count_in(channel))
 
     # -- reporting once -----------------------------------------------------------------------
-    def claim(self, session_id: str, channel: str, thread_ts: str | None = None) -> bool:
-        """Take the right to post (session, channel); False when it was already taken (by any replica)."""
-        return self.store.insert_if_absent(NOTIFICATIONS, {"session_id": session_id, "channel": channel,
-                                                           "thread_ts": thread_ts, "state": "claimed",
-                                                           "message_ts": None, "claimed_at": now(),
-                                                           "posted_at": None})
+    # The post itself goes through the outbox (services/outbox.py), under the key
+    # "voice_session_completed:<session>:<channel>"; session_notifications is this service's
+    # record of it (written in the same transaction as the outbox row), for the Home tab.
+    def note_reported(self, session_id: str, channel: str, thread_ts: str | None = None) -> None:
+        """Record that (session, channel) was decided and queued; call it in the outbox row's transaction."""
+        self.store.upsert(NOTIFICATIONS, {"session_id": session_id, "channel": channel, "thread_ts": thread_ts,
+                                          "state": "queued", "message_ts": None, "claimed_at": now(),
+                                          "posted_at": None}, pk=("session_id", "channel"))
 
-    def stale_claims(self, timeout: float) -> list[dict[str, Any]]:
-        """Claims whose post has had no confirmed outcome for ``timeout`` seconds (oldest first).
+    def mark_posted(self, session_id: str, channel: str, ts: str, thread_ts: str | None = None) -> None:
+        """The post is in Slack (its ts)."""
+        self.store.upsert(NOTIFICATIONS, {"session_id": session_id, "channel": channel, "thread_ts": thread_ts,
+                                          "state": "posted", "message_ts": ts, "posted_at": now()},
+                          pk=("session_id", "channel"))
 
-        Their post may or may not have reached Slack (a lost answer, or a process that died
-        between claim and post): the caller looks for the message's metadata in Slack.
-        """
-        return self.store.rows(NOTIFICATIONS, "state = 'claimed' and claimed_at < ?", [now() - timeout],
-                               order_by="claimed_at")
-
-    def retake(self, row: dict[str, Any]) -> bool:
-        """Take over a stale claim for reconciling (compare-and-set); False when another replica did."""
-        return self.store.update_where(NOTIFICATIONS, {"claimed_at": now()},
-                                       "session_id = ? and channel = ? and state = 'claimed' and claimed_at = ?",
-                                       [row["session_id"], row["channel"], row["claimed_at"]]) == 1
-
-    def mark_posted(self, session_id: str, channel: str, ts: str) -> None:
-        self.store.update(NOTIFICATIONS, (session_id, channel), {"state": "posted", "message_ts": ts,
-                                                                 "posted_at": now()})
-
-    def release(self, session_id: str, channel: str) -> None:
-        """Drop a claim whose post definitely failed, so the next poll tries again."""
-        row = self.store.get(NOTIFICATIONS, (session_id, channel))
-        if row is not None and row["state"] == "claimed":
-            self.store.delete(NOTIFICATIONS, (session_id, channel))
-
-    def give_up(self, session_id: str, channel: str, reason: str) -> None:
-        """Keep the claim but record that the channel can't be posted to (e.g. the bot was removed)."""
-        self.store.update(NOTIFICATIONS, (session_id, channel), {"state": f"undeliverable: {reason}"[:200]})
+    def _reported(self) -> set[tuple[str, str]]:
+        """(session, channel) pairs already in the outbox, whatever their state."""
+        prefix = "voice_session_completed:"
+        out = set()
+        for row in self.store.execute("select key, channel from outbox where key like ?", [prefix + "%"]):
+            channel = row["channel"]
+            out.add((row["key"][len(prefix):-(len(channel) + 1)], channel))
+        return out
 
     def already_posted(self, session_id: str, channel: str) -> bool:
-        return self.store.get(NOTIFICATIONS, (session_id, channel)) is not None
+        return self.store.count("outbox", "key = ?", [f"voice_session_completed:{session_id}:{channel}"]) > 0
 
     def targets(self) -> list[Target]:
         """Every (session, channel) the bot should report on and has not claimed yet."""
@@ -335,7 +349,7 @@ class SessionService:
                     found.setdefault((link.session_id or "", channel), Target(
                         link.session_id or "", channel, None, "project", project_id, link.label, link.id,
                         owner=owners.get(project_id, "")))
-        done = {(r["session_id"], r["channel"]) for r in self.store.rows(NOTIFICATIONS)}
+        done = self._reported()
         return [t for key, t in found.items() if key not in done]
 
     def _subscribed(self) -> dict[str, list[str]]:
@@ -355,6 +369,7 @@ class SessionService:
         first: dict[str, Target] = {}
         for target in pending:
             first.setdefault(target.session_id, target)
+        self.followed = len(first)  # for /metrics: sessions followed until they are posted
         # None: not finished, or still waiting for the extras
         checked = dict(bounded_map(lambda sid: self._check(first[sid], evaluators, wait_seconds, clock),
                                    first, self.workers))

@@ -81,6 +81,10 @@ def test_slow_presses_do_not_hold_the_ack_path(slow_stack):
     stack = slow_stack
     project = stack.services.nimrobo.create_project("Latency Study", PROMPT)
     stack.services.nimrobo.create_links(project.id, ["Ada Lovelace"], "1_week")
+    # made outside the bot: #hiring follows the project, so its members may see its links
+    stack.services.store.insert("project_subscriptions", {"project_id": project.id, "channel": "C_HIRING",
+                                                           "created_by": "U_ALICE", "created_at": 0.0})
+    stack.slack.members["C_HIRING"] = {"U_ALICE", stack.slack.bot_user_id}
     stack.nimrobo.faults.latency = 4.0
     presses = [threading.Thread(target=stack.signer.block_action, args=("voicelink_project", project.id),
                                 kwargs={"user": f"U_PRESS{i}"}) for i in range(6)]
@@ -199,3 +203,25 @@ def test_the_limiter_paces_posts_per_channel_and_pauses_a_method_on_429():
     assert limiter.acquire("chat.postMessage", "C2") == 0  # another channel has its own budget
     limiter.pause("chat.postMessage", 5)
     assert limiter.acquire("chat.postMessage", "C2") == pytest.approx(5.0)
+
+
+def test_a_429_in_one_channel_pauses_only_that_channel_and_try_take_never_waits():
+    from slack_sdk.http_retry.request import HttpRequest
+
+    from bot.slack_client import channel_of
+
+    now = [0.0]
+    limiter = SlackWriteLimiter(posts_per_second=1, clock=lambda: now[0], sleep=lambda s: None)
+    for _ in range(3):
+        assert limiter.try_take("chat.postMessage", "C1") == 0
+    assert limiter.try_take("chat.postMessage", "C1") == pytest.approx(1.0)  # says when, takes nothing
+    assert limiter.try_take("chat.postMessage", "C1") == pytest.approx(1.0)
+    limiter.pause("chat.postMessage", 5, "C1")
+    assert limiter.try_take("chat.postMessage", "C1") == pytest.approx(5.0)
+    assert limiter.try_take("chat.postMessage", "C2") == 0  # the other channels go on
+    with limiter.prepaid("chat.postMessage"):  # the sender took its token: the call does not wait again
+        assert limiter.acquire("chat.postMessage", "C1") == 0
+    request = HttpRequest(method="POST", url="https://slack.com/api/chat.postMessage", headers={},
+                          data=b'{"channel": "C9", "text": "hi"}')
+    assert channel_of(request) == "C9"
+    assert channel_of(HttpRequest(method="POST", url="u", headers={}, data=b"channel=C8&text=x")) == "C8"

@@ -279,7 +279,8 @@ def link_counts(counts: dict[str, int]) -> str:
 
 
 def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, checks: Sequence[Any] | None = None,
-                   board_urls: dict[str, str] | None = None, help_text: str = HOME_HELP) -> View:
+                   board_urls: dict[str, str] | None = None, help_text: str = HOME_HELP,
+                   settings: Sequence[Any] = ()) -> View:
     """The Home tab: the person's runs, boards, voice projects, finished interviews, follows, and for
     admins the doctor's checks (objects with ``name``, ``ok``, ``detail``, ``optional``).
 
@@ -305,6 +306,7 @@ def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, chec
     blocks += _home_projects(data, pages.get("projects", 1))
     blocks += _home_finished(data, pages.get("finished", 1))
     blocks += _home_follows(data, pages.get("follows", 1))
+    blocks += list(settings)
     if checks is not None:
         lines = []
         for check in checks:
@@ -390,8 +392,9 @@ def _home_finished(data: Dashboard, page: int) -> list[Any]:
     for item in current.items:
         icon = {"completed": ":white_check_mark:", "failed": ":x:"}.get(item.status, ":checkered_flag:")
         project = f" · {_text(item.project, True, 80)}" if item.project else ""
+        evaluation = f"\n      {_text(item.evaluation, True, 200)}" if item.evaluation else ""
         lines.append(f"{icon} *{_text(item.label, True, 80)}*{project} · {item.status} · "
-                     f"<#{item.channel}> · {slack_date(item.at)} · `{item.session_id}`")
+                     f"<#{item.channel}> · {slack_date(item.at)} · `{item.session_id}`{evaluation}")
     return [divider(), section(f"{title} ({current.total})\n" + "\n".join(lines))] + \
         _pager("finished", current.number, current.pages)
 

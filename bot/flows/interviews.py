@@ -46,6 +46,7 @@ from bot.blocks.interviews import (
 )
 from bot.blocks.pluto import shortlist_message, shortlist_page_of
 from bot.context import Services
+from bot.delivery import Deliveries
 from bot.flows.scoring import SHORTLIST
 from bot.slack_out import SlackOut
 from bot.work import Reply
@@ -84,12 +85,13 @@ def refresh_card(services: Services, out: SlackOut, room: InterviewRoom) -> None
     if not (room.channel and room.card_ts):
         return
     at = services.interviews.clock()
-    try:
-        out.update(room.channel, room.card_ts, interview_card(room, at))
-    except SlackApiError as exc:  # the card is a view of the record; the next change tries again
-        log.warning("could not update the interview card of %s: %s", room.id, exc.response.get("error"))
-        return
-    services.interviews.card_shown(room.id, room.status(at))
+    # through the outbox (bot/delivery.py): paced, coalesced with updates not yet sent, sent again if lost;
+    # the card's new state is noted in the same transaction
+    message = interview_card(room, at)
+    out.is_public(room.channel)  # asked before the transaction, not inside it
+    with services.outbox.transaction():
+        Deliveries(services, out).update(room.channel, room.card_ts, message)
+        services.interviews.card_shown(room.id, room.status(at))
 
 
 def close_expired_cards(services: Services, out: SlackOut) -> None:
@@ -150,8 +152,7 @@ def start_adhoc(services: Services, out: SlackOut, *, user: str, channel: str, c
     A name that is exactly one candidate of the channel's latest shortlist ties the room to them."""
     run_id = candidate_id = None
     run = services.scoring.latest(channel) if candidate_name else None
-    if run is not None and not services.access.may_see_run(user, run.id).allowed:
-        run = None  # not theirs to see: the room stays ad-hoc
+    if run is not None and services.access.may_see_run(user, run.id).allowed:  # else the room stays ad-hoc
         exact = [c for c in services.scoring.find(run, candidate_name)
                  if c.name.casefold() == candidate_name.casefold()]
         if len(exact) == 1:
@@ -201,7 +202,10 @@ def add_interviewer(services: Services, out: SlackOut, room_id: str, user: str, 
 # -- during ----------------------------------------------------------------------------------------
 def brief_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:
     room = services.interviews.get(room_id)
-    return room_brief_view(services.interviews.brief(room_id, user=user, members=members(out, room.channel)))
+    brief = services.interviews.brief(room_id, user=user, members=members(out, room.channel))
+    services.audit.record(user, "room_brief", channel=room.channel, delivery="modal", room_id=room_id,
+                          run_id=room.run_id or "", candidate_id=room.candidate_id or "")
+    return room_brief_view(brief)
 
 
 def voice_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:
@@ -264,6 +268,8 @@ def ask_assistant(services: Services, out: SlackOut, room: InterviewRoom, event:
         log.warning("could not read the interview thread %s: %s", thread, exc.response.get("error"))
         history = []
     working = out.post(channel, thinking_message(question), thread)
+    services.lifecycle.record_message(channel, working, "assistant", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         reply = services.interviews.chat(room.id, user=user, message=question, history=history, members=in_channel)
     except ServiceError as exc:
@@ -300,6 +306,8 @@ def analyze(services: Services, out: SlackOut, *, room_id: str, user: str, text:
         raise TranscriptError("This room has no channel to post the analysis in.")
     source = "nimrobo" if session_id else "file" if file_id else "pasted"
     ts = out.post(room.channel, analyzing_message(room.candidate_name, source), thread_of(room))
+    services.lifecycle.record_message(room.channel, ts, "analysis", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         if session_id:
             result = interviews.analyze_voice_session(room_id, session_id, user=user, members=allowed)
@@ -328,10 +336,7 @@ def refresh_shortlist(services: Services, out: SlackOut, run_id: str, candidate_
     if run is None or not posted or not posted.get("message_ts"):
         return
     message = shortlist_message(run, shortlist_page_of(run, candidate_id), interviewed=interviewed_for(services, run))
-    try:
-        out.update(run.channel, posted["message_ts"], message)
-    except SlackApiError as exc:
-        log.warning("could not update the shortlist of run %s: %s", run_id, exc.response.get("error"))
+    Deliveries(services, out).update(run.channel, posted["message_ts"], message)
 
 
 # -- intake (candidate card) --------------------------------------------------------------------------

@@ -16,24 +16,26 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
-from bot.blocks import Message, error_message, info_message
+from bot.blocks import Message, error_message, info_message, loading_view
 from bot.blocks.board import analytics_problem_message, board_message
 from bot.blocks.voice import card_message, links_dm
-from bot.blocks.watcher import completed_message
+from bot.blocks.voice_projects import done_view, review_view
 from bot.context import Services
+from bot.delivery import Deliveries, after_sent
 from bot.flows.home import refresh_home
+from bot.flows.voice import TITLE, show
 from bot.slack_out import SlackOut
 from services.errors import NotAllowed, Refusal, ServiceError
-from services.records import Notification, SessionRef
+from services.records import BatchResult, Notification, SessionRef
 from services.screening import ScreeningBoard, ScreenResult
 from services.voice_forms import VoiceForm, validate_voice_form
 
 log = logging.getLogger(__name__)
 
+BOARD_POST = "screening_board"
 _board_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -58,23 +60,28 @@ def require_session(services: Services, client: Any, user: str, session_id: str)
 
 # -- the board message ----------------------------------------------------------------------------
 def show_board(services: Services, out: SlackOut, board_id: str) -> str | None:
-    """Post the board in the run's thread, or update it in place; the message ts."""
+    """Post the board in the run's thread once, or update it in place, through the outbox (bot/delivery.py:
+    paced to chat.update's tier, updates not yet sent coalesce into the newest); the message ts once known."""
     screening = services.screening
     with _lock(board_id):
         view = screening.board_view(board_id)
         board = view.board
-        message = board_message(view, public=False)  # SlackOut masks it where the channel is public
+        message = board_message(view, public=False)  # masked where the channel is public, when it is queued
+        deliveries = Deliveries(services, out)
         if board.message_ts:
-            try:
-                out.update(board.channel, board.message_ts, message)
-            except SlackApiError as exc:
-                if exc.response.get("error") != "ratelimited":
-                    raise
-                log.info("board %s: chat.update rate limited; the next change shows it", board_id)
+            deliveries.update(board.channel, board.message_ts, message)
             return board.message_ts
-        ts = out.post(board.channel, message, board.thread_ts)
-        screening.set_message(board_id, ts)
-        return ts
+        deliveries.post(f"{BOARD_POST}:{board_id}", board.channel, message, board.thread_ts)
+        return None
+
+
+@after_sent(BOARD_POST)
+def _board_posted(services: Services, out: SlackOut, row: dict[str, Any], ts: str | None) -> None:
+    """The board is in the thread: its ts is kept, and what changed while it waited is shown."""
+    board_id = row["key"].split(":", 1)[1]
+    if ts:
+        services.screening.set_message(board_id, ts)
+        show_board(services, out, board_id)
 
 
 def show_boards(services: Services, out: SlackOut, board_ids: list[str]) -> None:
@@ -86,10 +93,44 @@ def show_boards(services: Services, out: SlackOut, board_ids: list[str]) -> None
 
 
 # -- creating links ---------------------------------------------------------------------------------
+def prepare(services: Services, out: SlackOut, client: Any, *, view_id: str, run_id: str, form: VoiceForm,
+            user: str, channel: str) -> None:
+    """The Voice-screen form was submitted: when a voice project for the role exists (and the board has none
+    yet), ask in the form exactly as ``/voicelink create`` asks (as it is / update first, with the diff / new);
+    else create at once. The outcome is said in the form."""
+    require_run(services, out.client, user, run_id)
+    try:
+        review = services.screening.prepare(run_id, form, user=user)
+    except ServiceError as exc:
+        if not show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}")):
+            raise
+        return
+    if review.needs_answer:
+        if not show(client, view_id, review_view(review)):
+            out.dm(user, error_message("I couldn't show you the choice about the role's voice project (the form "
+                                       "was closed).", hint="Nothing was created; press Voice-screen again."))
+        return
+    confirm(services, out, client, view_id=view_id, batch_id=review.batch.id, user=user, channel=channel)
+
+
+def confirm(services: Services, out: SlackOut, client: Any, *, view_id: str, batch_id: str, user: str,
+            channel: str = "", choice: str | None = None) -> None:
+    """Create a Voice-screen form as its creator chose; the links by DM, the board shown, the outcome in the form."""
+    try:
+        result = services.screening.confirm(batch_id, user, choice)
+    except ServiceError as exc:
+        if not show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}")):
+            raise
+        return
+    _created(services, out, result, user, channel or result.board.channel)
+    show(client, view_id, done_view(BatchResult(result.batch, result.links, result.error)))
+
+
 def submit(services: Services, out: SlackOut, *, run_id: str, form: VoiceForm, user: str, channel: str) -> None:
-    """The Voice-screen form was submitted: links created and tied, sent to their creator by DM, the board
-    shown. A partial failure leaves the batch's card (with Retry) privately with the creator."""
-    _deliver(services, out, services.screening.screen(run_id, form, user=user), user, channel)
+    """Create the Voice-screen form's links at once (no question to ask): tied, sent to their creator by DM, the
+    board shown. A partial failure leaves the batch's card (with Retry) privately with the creator."""
+    require_run(services, out.client, user, run_id)
+    _created(services, out, services.screening.screen(run_id, form, user=user), user, channel)
 
 
 def screen_top(services: Services, out: SlackOut, *, run_id: str, top_n: int, user: str,
@@ -113,20 +154,20 @@ def screen_top(services: Services, out: SlackOut, *, run_id: str, top_n: int, us
             raise Refusal("The drafted interview form is incomplete (" + "; ".join(errors.values()) + ").",
                           hint="Use “Voice-screen top N” on the shortlist to fill it in yourself.")
         result = services.screening.screen(run_id, form, user=user)
-        _deliver(services, out, result, user, channel or run.channel)
+        _created(services, out, result, user, channel or run.channel)
         if result.error is not None and not result.links:
             raise result.error if isinstance(result.error, ServiceError) else Refusal(str(result.error))
     board = services.screening.board_for_run(run_id)
     if board is None:  # nothing was made and nothing existed: screen() raised before
         raise Refusal("No screening board could be made for this run.")
-    if not board.message_ts:
+    if not board.message_ts:  # queued for its first post (the outbox); its ts comes when it is sent
         show_board(services, out, board.id)
         board = services.screening.board(board.id)
     made = [link.id for link in result.links] if result else []
     return board, already + made, result
 
 
-def _deliver(services: Services, out: SlackOut, result: ScreenResult, user: str, channel: str) -> None:
+def _created(services: Services, out: SlackOut, result: ScreenResult, user: str, channel: str) -> None:
     if result.links:
         out.dm(user, links_dm(result.batch, result.links))
     if result.error is not None:
@@ -139,6 +180,7 @@ def _deliver(services: Services, out: SlackOut, result: ScreenResult, user: str,
 def screen_one(services: Services, out: SlackOut, *, run_id: str, candidate_id: str, user: str,
                channel: str) -> None:
     """One more candidate on the run's screening project: the link by DM, the board updated."""
+    require_run(services, out.client, user, run_id)
     result = services.screening.screen_one(run_id, candidate_id, user=user)
     if result.links:
         out.dm(user, links_dm(result.batch, result.links))
@@ -158,12 +200,7 @@ def on_interview(services: Services, out: SlackOut, note: Notification) -> None:
     if change is None:
         return
     show_board(services, out, change.board_id)
-    if change.finished_now:
-        for user in services.screening.dm_recipients(note.session_id):
-            try:
-                out.dm(user, completed_message(note))
-            except Exception:
-                log.exception("could not DM %s about session %s", user, note.session_id)
+    if change.finished_now:  # the DM to whoever chose it: bot/flows/reminders.py completion_dms
         refresh_home(services, out.client, change.creator)
     report_problems(services, out)
 
@@ -177,14 +214,15 @@ def follow_up(services: Services, out: SlackOut) -> None:
 
 def report_problems(services: Services, out: SlackOut) -> None:
     """Every save to Pluto that failed or may not have landed, told once in its board's thread."""
+    deliveries = Deliveries(services, out)
     for problem in services.screening.unreported_problems():
         board = services.screening.board(problem.board_id)
-        try:
-            out.post(board.channel, analytics_problem_message(problem, public=False), board.thread_ts)
-        except SlackApiError as exc:
-            log.warning("could not report the Pluto save of %s (%s); next time", problem.link_id, exc)
-            continue
-        services.screening.mark_reported(problem.link_id)
+        message = analytics_problem_message(problem, public=False)
+        out.is_public(board.channel)  # asked before the transaction
+        with services.outbox.transaction():
+            if services.screening.mark_reported(problem.link_id):  # each failure told once
+                deliveries.post(f"pluto_save_problem:{problem.link_id}:{uuid.uuid4().hex[:12]}", board.channel,
+                                message, board.thread_ts)
 
 
 def retry_save(services: Services, out: SlackOut, link_id: str) -> Message:
@@ -211,8 +249,12 @@ def export(services: Services, out: SlackOut, *, board_id: str, user: str) -> Me
     view = services.screening.board_view(board_id)
     data = services.screening.export_csv(board_id, public=False)
     name = (view.filename.rsplit(".", 1)[0] or "candidates") + "-screening.csv"
-    out.upload_privately(user, data, name, f"Screening board · {view.filename}",
-                         comment=f"Both signals and the decisions, in the board's order ({view.sort_label}).")
+    file_id = out.upload_privately(user, data, name, f"Screening board · {view.filename}",
+                                   comment=f"Both signals and the decisions, in the board's order ({view.sort_label}).")
+    dm = out.dm_channel(user)
+    services.lifecycle.record_file(file_id, dm, "board_export", run_id=view.board.run_id, board_id=board_id)
+    services.audit.record(user, "board_export", channel=dm, delivery="dm", run_id=view.board.run_id,
+                          board_id=board_id, file_id=file_id)
     return info_message(f":inbox_tray: The screening board of *{view.filename}* was sent to you by DM as a CSV "
                         "(it holds contact details, so it is not shared in the channel).")
 
@@ -223,6 +265,12 @@ def transcript(services: Services, out: SlackOut, *, board_id: str, candidate_id
     if not row.session_id or row.voice_state != "completed":
         return info_message(f"{row.name}'s interview has not been completed yet.")
     text = services.sessions.transcript(SessionRef(row.kind, row.project_id, row.session_id, row.name), user=user)
-    out.upload_privately(user, text or "(empty transcript)", f"transcript-{row.session_id}.txt",
-                         f"Transcript · {row.name}")
+    file_id = out.upload_privately(user, text or "(empty transcript)", f"transcript-{row.session_id}.txt",
+                                   f"Transcript · {row.name}")
+    dm = out.dm_channel(user)
+    board = services.screening.board(board_id)
+    services.lifecycle.record_file(file_id, dm, "transcript", run_id=board.run_id, board_id=board_id,
+                                   session_id=row.session_id, candidate_id=candidate_id)
+    services.audit.record(user, "transcript", channel=dm, delivery="dm", run_id=board.run_id, board_id=board_id,
+                          candidate_id=candidate_id, session_id=row.session_id, file_id=file_id)
     return info_message(f":page_facing_up: {row.name}'s transcript was sent to you by DM.")

@@ -217,7 +217,7 @@ def score(services: Services, out: SlackOut, execution: Execution) -> None:
     return None
 
 
-def screen(services: Services, out: SlackOut, execution: Execution) -> dict[str, Any]:
+def screen(services: Services, out: SlackOut, execution: Execution) -> dict[str, Any] | None:
     inputs, user = execution.inputs, execution.user
     run_id = run_id_of(services, str(inputs.get("run") or ""))
     try:
@@ -230,7 +230,11 @@ def screen(services: Services, out: SlackOut, execution: Execution) -> dict[str,
     if not decision.allowed:
         raise NotAllowed(decision.refusal("that shortlist"))
     board, link_ids, _ = screening_flow.screen_top(services, out, run_id=run_id, top_n=top_n, user=user)
-    return {"board_permalink": permalink(out.client, board.channel, board.message_ts or ""), "link_ids": link_ids}
+    if board.message_ts:
+        return {"board_permalink": permalink(out.client, board.channel, board.message_ts), "link_ids": link_ids}
+    # the board's first post is on its way through the outbox: finish once it is in the thread
+    services.steps.wait_for(execution.id, f"board:{board.id}:{','.join(link_ids)}")
+    return None
 
 
 _STEPS: dict[str, Step] = {CREATE_LINK: create_link, SCORE: score, SCREEN: screen}
@@ -260,6 +264,9 @@ def resume(services: Services, client: WebClient) -> None:
 
 def _check_waiting(services: Services, client: WebClient, execution: Execution) -> None:
     kind, run_id = execution.waiting_on
+    if kind == "board":
+        _check_board(services, client, execution)
+        return
     if kind != "run":
         services.steps.fail(execution.id, "Pluto Bot lost track of what this step was waiting for; run the "
                                           "workflow again.")
@@ -276,16 +283,33 @@ def _check_waiting(services: Services, client: WebClient, execution: Execution) 
     state = str(posted.get("state") or "")
     if state.startswith("undeliverable"):
         services.steps.fail(execution.id, f"Scoring {run.filename} finished, but its shortlist could not be "
-                                          f"posted in <#{run.channel}> ({state.split(':', 1)[-1].strip()}). Check "
+                                          f"posted in <#{run.channel}> ({posted.get('error') or state}). Check "
                                           "that Pluto Bot is in the channel, then run `/pluto results` there.")
         return
-    if state != "posted":
+    if state not in ("sent", "posted"):
         return
     ranked = sorted(run.candidates, key=lambda c: (c.rank if c.rank is not None else 10**9, -(c.final_score or 0)))
     link = permalink(client, run.channel, run.thread_ts or posted.get("message_ts") or "")
     services.steps.succeed(execution.id, {"run_id": run.id, "run_permalink": link,
                                           "top_candidate": ranked[0].name if ranked else "",
                                           "count": len(ranked)})
+
+
+def _check_board(services: Services, client: WebClient, execution: Execution) -> None:
+    """A voice-screen step waits for its board's first post (the outbox sends it)."""
+    _, _, rest = execution.waiting_for.partition(":")
+    board_id, _, ids = rest.partition(":")
+    board = services.screening.board(board_id)
+    if board.message_ts:
+        services.steps.succeed(execution.id, {"board_permalink": permalink(client, board.channel, board.message_ts),
+                                              "link_ids": [i for i in ids.split(",") if i]})
+        return
+    posted = services.outbox.get(f"{screening_flow.BOARD_POST}:{board_id}") or {}
+    if str(posted.get("state") or "").startswith("undeliverable"):
+        services.steps.fail(execution.id, f"The voice links were made and sent to <@{execution.user}> by DM, but "
+                                          f"the screening board could not be posted in <#{board.channel}> "
+                                          f"({posted.get('error') or 'undeliverable'}). Check that Pluto Bot is in "
+                                          "the channel.")
 
 
 def _recover(services: Services, execution: Execution) -> None:
