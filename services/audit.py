@@ -25,6 +25,7 @@ DAY = 86400.0
 ACTIONS = {
     "export_full_dm": "the full ranking with contact details, by DM",
     "export_channel": "the full ranking shared in a private conversation",
+    "shortlist": "a shortlist with contact details, shown privately (/pluto results)",
     "candidate_details": "a candidate's details",
     "candidate_brief": "a candidate's pre-interview brief",
     "room_brief": "an interview room's brief",

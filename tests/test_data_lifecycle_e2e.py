@@ -236,7 +236,7 @@ def test_every_personal_data_read_is_audited_and_the_subject_export_holds_only_t
     store = stack.services.store
     # a public channel: the full ranking went to the run's starter by DM, and that is a read too
     stack.slack.wait_for(lambda: store.count("audit_log", "action = 'export_full_dm'") == 1)
-    base = store.count("audit_log")
+    base = start = store.count("audit_log")
     ref = CandidateRef(run_id, person.id).to_value()
 
     def one_more(action_count):
@@ -254,6 +254,9 @@ def test_every_personal_data_read_is_audited_and_the_subject_export_holds_only_t
     one_more(base + 3)
     stack.signer.command("/pluto", "export", user=USER, channel=CHANNEL)
     one_more(base + 4)
+    stack.signer.command("/pluto", "results", user=USER, channel=CHANNEL)
+    one_more(base + 5)
+    base += 1  # the steps below count from here
     # the board: its export and a screened candidate's details
     _, view = open_screen_form(stack, shortlist, 2)
     stack.signer.view_submission(view, form_values(view), user=USER)
@@ -279,13 +282,13 @@ def test_every_personal_data_read_is_audited_and_the_subject_export_holds_only_t
     stack.signer.block_action("board_transcript", pair, user=USER, channel=CHANNEL, message=board)
     one_more(base + 11)
     entries = store.rows("audit_log", order_by="at")
-    actions = [e["action"] for e in entries[base:]]
-    assert actions == ["candidate_details", "candidate_brief", "candidate_details", "export_full_dm",
+    actions = [e["action"] for e in entries[start:]]
+    assert actions == ["candidate_details", "candidate_brief", "candidate_details", "export_full_dm", "shortlist",
                        "board_export", "transcript", "evaluation", "summary", "audio_link", "board_details",
                        "transcript"]
     assert entries[-1]["session_id"] == session and entries[-1]["file_id"] and entries[-1]["board_id"] == board_id
-    assert all(e["user_id"] == USER for e in entries[base:])
-    assert [e["candidate_id"] for e in entries[base:base + 3]] == [person.id] * 3
+    assert all(e["user_id"] == USER for e in entries[start:])
+    assert [e["candidate_id"] for e in entries[start:start + 3]] == [person.id] * 3
     # the audit never holds the data itself
     audit_text = str(entries)
     assert person.name not in audit_text and (person.email or "@") not in audit_text

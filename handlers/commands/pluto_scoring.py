@@ -33,6 +33,7 @@ def status(cmd: CommandRequest) -> None:
 def results(cmd: CommandRequest) -> None:
     run = cmd.services.scoring.latest_for(cmd.channel_id, cmd.user_id)
     cmd.reply(shortlist_message(run, metadata=False, interviewed=interviewed_for(cmd.services, run)))
+    cmd.services.audit.record(cmd.user_id, "shortlist", channel=cmd.channel_id, delivery="ephemeral", run_id=run.id)
 
 
 @PLUTO.on("candidate")
