@@ -10,6 +10,7 @@ single progress message in the thread, and queue the run. The scheduler job driv
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.blocks.pluto import (
     shortlist_message,
     starting_message,
 )
+from bot.charts import Chart, score_distribution
 from bot.context import Services
 from bot.slack_out import SlackOut
 from services.errors import ServiceError
@@ -96,6 +98,9 @@ def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
 
 
 SHORTLIST, EXPORT, EXPORT_DM = "pluto_scoring_completed", "pluto_export", "pluto_export_dm"
+DISTRIBUTION = "pluto_score_chart"
+_charting: set[str] = set()  # runs whose chart is being drawn on the work pool in this process
+_charting_lock = threading.Lock()
 
 
 def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
@@ -110,6 +115,7 @@ def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
                  lambda: {"ts": out.post(run.channel, shortlist_message(run), run.thread_ts)},
                  once.metadata_matches(SHORTLIST, {"run_id": run.id})):
         return
+    post_distribution(services, out, run)
     public = out.is_public(run.channel)
     if _once(services, out, run, EXPORT, lambda: _upload_export(services, out, run, masked=public), by_name) \
             and public:  # the full export to the person who started the run, by DM, once too
@@ -117,6 +123,54 @@ def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
         _once(services, out, run, EXPORT_DM, lambda: {"ts": out.upload_privately(
             run.user, services.scoring.export_csv(run), run.export_name, f"Full ranking · {run.filename}",
             comment="The full ranking with contact details. Only you can see this file.")}, by_name, where=(dm, None))
+
+
+def distribution_name(run: ScoringRun) -> str:
+    stem = run.filename.rsplit(".", 1)[0] or "candidates"
+    return f"{stem}-score-distribution.png"
+
+
+def distribution_chart(run: ScoringRun) -> Chart:
+    """The run's score distribution: every final score by tier, the shortlist cut-off marked, no names."""
+    scores = [(c.final_score, c.tier) for c in run.candidates if c.final_score is not None]
+    return score_distribution(scores, run.top_n, run_label=run.filename)
+
+
+def post_distribution(services: Services, out: SlackOut, run: ScoringRun) -> None:
+    """The score distribution image in the run's thread, with the shortlist, once (claimed in the outbox).
+
+    The chart is drawn and uploaded on the work pool, never on a listener's or the scheduler's thread;
+    a run whose chart is already on its way is left alone."""
+    key = f"{DISTRIBUTION}:{run.id}"
+    row = services.outbox.get(key)
+    if row is not None and row["state"] != POSTING:
+        return
+    with _charting_lock:
+        if key in _charting:
+            return
+        _charting.add(key)
+    name = distribution_name(run)
+    by_name = lambda m: any(f.get("name") == name for f in m.get("files") or [])  # noqa: E731
+
+    def upload() -> dict[str, Any]:
+        chart = distribution_chart(run)
+        file_id = out.upload(run.channel, chart.png, name, chart.title, thread_ts=run.thread_ts, alt_text=chart.alt_text,
+                             comment=f"How the {len(run.candidates)} scores fall; the red line is the shortlist's "
+                                     f"cut-off (top {min(run.top_n, len(run.candidates))}).")
+        return {"ts": file_id}
+
+    def work() -> None:
+        try:
+            _once(services, out, run, DISTRIBUTION, upload, by_name)
+        finally:
+            with _charting_lock:
+                _charting.discard(key)
+
+    try:
+        services.work.submit(run.user, work, what="score chart")
+    except RuntimeError:  # shutting down: the next start posts it
+        with _charting_lock:
+            _charting.discard(key)
 
 
 def deliver_results(services: Services, out: SlackOut) -> None:
