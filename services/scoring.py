@@ -45,6 +45,7 @@ from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
 from services.store import Store, now
 
 TABLE = "scoring_runs"
+CHART_WINDOW_SECONDS = 3600.0  # a score chart missing this long after its run finished is no longer posted
 WAITING = ("queued", "uploading", "running")  # holds a place in its server's queue (uploading, running: on it)
 EXPORT_COLUMNS = ("rank", "name", "email", "final_score", "ai_score", "algo_score", "tier", "job_title",
                   "current_company", "one_line_summary")
@@ -203,13 +204,17 @@ class ScoringService:
             raise NotFoundHere(NO_RESULTS)
         return run
 
-    def undelivered(self) -> list[ScoringRun]:
-        """Complete runs whose results (shortlist, then export) are not yet confirmed in Slack (outbox)."""
+    def undelivered(self, chart_window: float = CHART_WINDOW_SECONDS) -> list[ScoringRun]:
+        """Complete runs whose results (shortlist, export, and for a run finished within ``chart_window``
+        seconds its score chart) are not yet confirmed in Slack (outbox). A chart is worth posting only
+        with its shortlist, so an older run (one from before charts, say) never gets one late."""
+        done = "select 1 from slack_posts p where p.key = {key} || scoring_runs.id and p.state != 'posting'"
         rows = self.store.rows(
             TABLE, "state = 'complete' and not exists (select 1 from slack_posts p where "
-                   "(p.key = 'pluto_export:' || scoring_runs.id and p.state != 'posting') or "
-                   "(p.key = 'pluto_scoring_completed:' || scoring_runs.id and p.state like 'undeliverable%'))",
-            order_by="finished_at")
+                   "p.key = 'pluto_scoring_completed:' || scoring_runs.id and p.state like 'undeliverable%') and "
+                   f"(not exists ({done.format(key=repr('pluto_export:'))}) or "
+                   f"(finished_at > ? and not exists ({done.format(key=repr('pluto_score_chart:'))})))",
+            [now() - chart_window], order_by="finished_at")
         return [ScoringRun.from_row(r) for r in rows]
 
     def active_runs(self) -> list[tuple[ScoringRun, int]]:
