@@ -439,12 +439,13 @@ class SlackStandIn(SimServer):
             self.users[user_id] = user
         return user
 
-    def user_post(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> dict[str, Any]:
+    def user_post(self, channel: str, user: str, text: str, thread_ts: str | None = None,
+                  files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A message a person posts (not the bot), as Slack stores it: listed by ``conversations.history``
         and ``.replies`` and by :meth:`messages`, but not part of the bot's :attr:`timeline`. The
         signer's :meth:`~sandbox.signer.SlackSigner.say` posts one and sends its event."""
         self._know(user)
-        message = self._new_message(channel, text=text, blocks=None, thread_ts=thread_ts,
+        message = self._new_message(channel, text=text, blocks=None, thread_ts=thread_ts, files=files,
                                     extra={"user": user, "bot_id": None}, record=None)
         return public(message)
 
@@ -541,6 +542,12 @@ class SlackStandIn(SimServer):
         with self._lock:
             h = self._homes.get(user)
             return public(h) if h else None
+
+    def file_content(self, file_id: str) -> tuple[dict[str, Any], bytes] | None:
+        """A stored file's record and bytes (for the browser sandbox, which shows files to the person)."""
+        with self._lock:
+            file = self._files.get(file_id)
+            return (public(file), file["_content"]) if file else None
 
     def uploads(self) -> list[dict[str, Any]]:
         """Completed files_upload_v2 uploads: id, filename, title, content (bytes), channel, thread_ts,
