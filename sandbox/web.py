@@ -98,6 +98,8 @@ class WebSandbox:
         self._tour_marks: dict[int, int] = {}  # tour step -> timeline mark when it became current
         self._tour_done: dict[int, str] = {}
         self._generation = 0  # bumps on reset
+        #: the state values of the latest modal submissions (newest last), as Slack sends them to the bot
+        self.submitted: list[dict[str, Any]] = []
         config = uvicorn.Config(self._asgi(), log_config=None, access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=1)
         self._server = _Server(config)
@@ -416,6 +418,8 @@ class WebSandbox:
         view = self.stack.slack.view(str(q.get("view_id") or ""))
         if view is None or view.get("closed"):
             raise LookupError("that modal is closed")
+        with self._lock:
+            self.submitted = [*self.submitted[-9:], q.get("values") or {}]
         response = self.stack.signer.view_submission(view, q.get("values") or {}, user=user)
         outcome = getattr(response, "view_outcome", {}) or {}
         return {"status": response.status_code, "outcome": outcome.get("outcome"),
