@@ -150,6 +150,7 @@ def test_the_tour_clicked_through_in_the_browser(page, sandbox, artifacts):
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=chart.element_handle(), timeout=WAIT)
     assert page.evaluate("(img) => img.naturalWidth", chart.element_handle()) == 800  # the PNG, served
     page.locator("#tour li.done").first.wait_for(timeout=WAIT)
+    chart.evaluate("(node) => node.scrollIntoView({block: 'end'})")
     shot(page, artifacts, "1-shortlist", readme="sandbox-shortlist.png")
 
     # the ranking CSV opens as a table
@@ -222,6 +223,7 @@ def test_the_tour_clicked_through_in_the_browser(page, sandbox, artifacts):
     board.locator("button.btn:text-is('Chart')").click()
     thread.locator("img[alt^='Scatter chart']").wait_for(timeout=WAIT)
     assert top not in thread.locator("img[alt^='Scatter chart']").get_attribute("alt")
+    board.evaluate("(node) => node.scrollIntoView({block: 'start'})")
     shot(page, artifacts, "5-board", readme="sandbox-board.png")
     page.locator("#acting-user").select_option(OUTSIDER)
     page.locator("#thread .message:has(.block-header:has-text('Screening board')) button.btn.danger:text-is('Reject')"
