@@ -448,7 +448,8 @@ class WebSandbox:
                 raise LookupError("no such voice link")
             session = link.get("sessionId") or stack.nimrobo.start_session(link["id"])
             (stack.nimrobo.complete_session if verb == "complete" else stack.nimrobo.fail_session)(session)
-            return {"said": f"{link.get('label')}: interview {verb}d (the bot's watcher notices on its next poll)"}
+            return {"said": f"{link.get('label')}: interview {verb}{'d' if verb == 'complete' else 'ed'} (the bot's watcher notices on "
+                             "its next poll)"}
         if verb == "pluto-fail":
             stack.pluto.fail_run(str(q.get("message") or "Simulated failure"))
             return {"said": "The running Pluto pipeline failed."}

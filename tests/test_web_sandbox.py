@@ -88,3 +88,49 @@ def test_a_change_reaches_the_page_as_a_server_sent_event(web):
         assert json.loads(second[5:]) != json.loads(first[5:])
     posted = [m for m in stack.slack.messages(CHANNEL) if m.get("text") == "hello team"]
     assert posted and posted[0]["user"] == USER
+
+
+
+def test_the_sandbox_panel_drives_the_simulators(web):
+    from services.nimrobo import NimroboClient
+
+    stack, server = web
+    client = NimroboClient(stack.nimrobo.url + "/api", stack.nimrobo_key)
+    project = client.create_project("Panel test", "## Goal\nTalk")
+    [link] = client.create_links(project.id, ["Ada Panel"], "1_week")
+    with httpx.Client(base_url=server.url, timeout=20) as http:
+        state = http.get("/api/state", params={"user": USER, "channel": CHANNEL}).json()
+        assert {"id": link.id, "label": "Ada Panel", "status": "active", "session": None} in state["links"]
+        said = http.post("/api/sim", json={"do": "fail", "link": link.id}).json()
+        assert said["ok"] and "Ada Panel: interview failed" in said["said"]
+        session = next(x for x in stack.nimrobo.all_links() if x["id"] == link.id)["sessionId"]
+        assert stack.nimrobo.sessions[session]["status"] == "failed"
+        offset = stack.pluto.clock_offset
+        assert http.post("/api/sim", json={"do": "clock", "hours": 2}).json()["ok"]
+        assert stack.pluto.clock_offset == offset + 7200
+        assert http.post("/api/sim", json={"do": "pluto-fail"}).json()["ok"] and stack.pluto.state == "error"
+        refused = http.post("/api/sim", json={"do": "complete", "link": "nope"}).json()
+        assert refused["ok"] is False and "no such voice link" in refused["error"]
+
+
+def test_reset_from_the_page_starts_over_on_a_fresh_stack():
+    options = lambda: StackOptions(openai=False)  # noqa: E731
+    holder = {"stack": Stack(options()).start()}
+
+    def restart():
+        holder["stack"].stop()
+        holder["stack"] = Stack(options()).start()
+
+    prepare(holder["stack"])
+    server = WebSandbox(lambda: holder["stack"], restart=restart).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            http.post("/api/post", json={"user": USER, "channel": CHANNEL, "text": "before the reset"})
+            first = holder["stack"]
+            assert http.post("/api/reset", json={}).json()["said"].startswith("Fresh start")
+            assert holder["stack"] is not first
+            state = http.get("/api/state", params={"user": USER, "channel": CHANNEL}).json()
+            assert state["messages"] == [] and holder["stack"].slack.members[CHANNEL] >= {USER}
+    finally:
+        server.stop()
+        holder["stack"].stop()

@@ -175,6 +175,16 @@ def test_the_tour_clicked_through_in_the_browser(page, sandbox, artifacts):
     private.wait_for(timeout=WAIT)
     assert "Only visible to you" in private.inner_text()
     shot(page, artifacts, "3-interview")
+    # the bot mentioned in the thread: the interview assistant answers there
+    mark = len(stack.slack.timeline)
+    before = thread.locator(".message").count()
+    page.locator("#thread-input").fill("@Pluto what should I ask about their last project?")
+    page.locator("#thread-input").press("Enter")
+    answer = stack.slack.wait_for(lambda: [e for e in stack.slack.timeline_since(mark)
+                                           if e["kind"] in ("message", "ephemeral") and e.get("thread_ts")], timeout=30)
+    page.wait_for_function(f"() => document.querySelectorAll('#thread .message').length >= {before + 2}", timeout=WAIT)
+    assert thread.locator(".message:has(.who:text-is('You')):has-text('ask about their last project')").count() == 1
+    assert answer
 
     # 4. create voice links with the modal: a required field left empty is flagged, then the form is sent
     page.locator("#composer-input").fill("/voice")
@@ -239,6 +249,13 @@ def test_the_tour_clicked_through_in_the_browser(page, sandbox, artifacts):
     shot(page, artifacts, "6-outsider")
     assert "Rejected" not in str(stack.slack.messages(CHANNEL))
     page.locator("#acting-user").select_option(USER)
+
+    # App Home: the recruiter's dashboard, with the board
+    page.locator("#app-list button").click()
+    page.locator("#tab-home").click()
+    home = page.locator("#home")
+    home.locator(".block-header:has-text('your hiring')").wait_for(timeout=WAIT)
+    assert "engineers.csv" in home.inner_text()
 
 
 GALLERY = [
