@@ -201,7 +201,8 @@ class WebSandbox:
         with slack._lock:
             messages = len(slack._messages)
             updates = sum(m.get("updates", 0) for m in slack._messages.values())
-            views = sum(1 for v in slack._views.values() if not v.get("closed"))
+            views = [(v["id"], v.get("hash"), len(v.get("errors") or {})) for v in slack._views.values()
+                     if not v.get("closed")]
         return [self._generation, len(slack.timeline), messages, updates, views, len(self._notes),
                 len(self._tour_done)]
 

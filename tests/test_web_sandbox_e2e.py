@@ -201,6 +201,15 @@ def test_the_tour_clicked_through_in_the_browser(page, sandbox, artifacts):
     page.wait_for_function("() => [...document.querySelectorAll('form.modal textarea')].filter(t => t.value).length >= 5",
                            timeout=WAIT)
     assert field(modal_titled(page, "Create voice links"), "Job title").input_value() == "Backend Engineer"
+    # the bot's own check, shown under its field (response_action errors), then corrected
+    form = modal_titled(page, "Create voice links")
+    field(form, "Time limit (1–60 minutes)").fill("99")
+    form.locator("footer button[type=submit]").click()
+    error = form.locator(".input-block.has-error .error")
+    error.first.wait_for(timeout=WAIT)
+    assert "60" in error.first.inner_text()
+    shot(page, artifacts, "4-form-error")
+    field(form, "Time limit (1–60 minutes)").fill("10")
     modal_titled(page, "Create voice links").locator("footer button[type=submit]").click()
     done = page.locator("form.modal .modal-body:has-text('links for Backend Engineer')")
     done.wait_for(timeout=WAIT)  # the form becomes its outcome; the links went to my DMs
@@ -365,6 +374,16 @@ def test_block_kit_and_every_modal_input_render_and_submit_as_slack_sends_them(p
     modal.locator(".input-block[data-block-id='file'] input[type=file]").set_input_files(str(upload))
     modal.locator(".input-block[data-block-id='file'] .hint:has-text('names.csv')").wait_for(timeout=WAIT)
     shot(page, artifacts, "8-every-input")
+    # views.push: a second view on top (2 of 2); closing it goes back to the form as it was typed
+    pushed = {"type": "modal", "title": {"type": "plain_text", "text": "Pushed"},
+              "close": {"type": "plain_text", "text": "Back"},
+              "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "on top"}}]}
+    client.views_push(trigger_id=stack.slack.issue_trigger_id(USER), view=pushed)
+    on_top = modal_titled(page, "Pushed")
+    assert on_top.locator(".stack-depth").inner_text() == "2 of 2"
+    on_top.locator("footer button:text-is('Back')").click()
+    modal = modal_titled(page, "Every input")
+    assert field(modal, "Number").input_value() == "7"
     modal.locator("footer button[type=submit]").click()
     page.wait_for_function("() => !document.querySelector('form.modal .has-error')")
     for _ in range(100):

@@ -597,10 +597,12 @@ function renderPanel(s) {
 let shownModal = null;
 function renderModal(modal) {
   const root = $("#modal-root");
-  if (!modal) { root.replaceChildren(); ui.modalKey = null; ui.modalValues = {}; shownModal = null; return; }
+  if (!modal) { root.replaceChildren(); ui.modalKey = null; ui.modalValues = {}; ui.valuesByView = {}; shownModal = null; return; }
   const key = `${modal.id}:${modal.hash}:${JSON.stringify(modal.errors || {})}`;
   if (key === ui.modalKey) return;  // typed values live in the DOM; nothing changed
-  if (shownModal && shownModal.id !== modal.id) ui.modalValues = {};  // a pushed or new modal starts empty
+  // Each view of the stack keeps what was typed in it: back from a pushed view, the form is as it was left.
+  ui.valuesByView = ui.valuesByView || {};
+  ui.modalValues = ui.valuesByView[modal.id] = ui.valuesByView[modal.id] || {};
   ui.modalKey = key; shownModal = modal;
   const ctx = {kind: "view", view_id: modal.id, modal: true};
   const close = el("button", {type: "button", class: "btn", onclick: () => api("/api/close", {view_id: modal.id})}, plain(modal.close) || "Cancel");
@@ -625,6 +627,7 @@ function renderModal(modal) {
     const data = await api("/api/submit", {view_id: modal.id, values: modalValues()});
     if (submit) submit.disabled = false;
     if (data.ok && data.outcome === "rejected") toast("Slack refused the bot's answer: " + (data.problems || []).join("; "));
+    refresh();  // errors under the fields, an updated or pushed view, or the modal gone
   }},
   el("header", {}, el("h2", {}, plain(modal.title)), modal.depth > 1 ? el("span", {class: "stack-depth"}, `${modal.depth} of ${modal.depth}`) : null,
     el("button", {type: "button", class: "icon", "aria-label": "Close", onclick: () => api("/api/close", {view_id: modal.id})}, "✕")),
