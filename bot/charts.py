@@ -18,13 +18,14 @@ The plot area sits at :data:`PLOT_BOX` (figure fractions) and the score axes run
 from __future__ import annotations
 
 import io
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 100  # 800 x 450 px: readable in a Slack preview, small to upload
 PLOT_BOX = (0.08, 0.13, 0.68, 0.74)  # left, bottom, width, height of the plot area (figure fractions)
@@ -39,6 +40,9 @@ NO_TIER = "No tier"
 DECISION_COLOURS = {"advance": "#2eb67d", "reject": "#e01e5a", None: "#616061"}
 DECISION_LABELS = {"advance": "Advanced", "reject": "Rejected", None: "Undecided"}
 NAME_LIMIT = 22  # characters of a name written next to its point
+# matplotlib's text layout and font cache are shared by every figure: one chart is drawn at a time (each
+# takes a fraction of a second), so two workers never draw into them together.
+_DRAWING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,11 @@ class ScoredPoint:
     decision: str | None  # advance | reject | None
 
 
-def _figure() -> tuple[Figure, object]:
+def _figure() -> tuple[Figure, Any]:
+    # Imported here: the bot starts without loading matplotlib; the first chart loads it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)
     axes = figure.add_axes(PLOT_BOX)
@@ -106,6 +114,13 @@ def cutoff_score(scores: Sequence[float], top_n: int) -> float | None:
 def score_distribution(scores: Sequence[tuple[float, str]], top_n: int, *, run_label: str = "") -> Chart:
     """A histogram of final scores (``(score, tier)`` pairs), stacked by tier, bins of 5 points, with a
     line at the shortlist cut-off (the lowest score in the top ``top_n``). No names anywhere."""
+    with _DRAWING:
+        return _score_distribution(scores, top_n, run_label)
+
+
+def _score_distribution(scores: Sequence[tuple[float, str]], top_n: int, run_label: str) -> Chart:
+    from matplotlib.patches import Patch
+
     scores = [(max(SCORE_RANGE[0], min(SCORE_RANGE[1], float(s))), t or "") for s, t in scores]
     figure, axes = _figure()
     tiers = _ordered_tiers(scores) if scores else []
@@ -151,6 +166,11 @@ def screening_scatter(points: Sequence[ScoredPoint], *, names: bool, board_label
     evaluation, coloured by decision. ``names=False``: each point carries its number on the board;
     ``names=True``: its name (only ever for the person who asked, privately). ``waiting``: screened
     candidates without an evaluation yet (said in the alt text and the footnote)."""
+    with _DRAWING:
+        return _screening_scatter(points, names, board_label, waiting)
+
+
+def _screening_scatter(points: Sequence[ScoredPoint], names: bool, board_label: str, waiting: int) -> Chart:
     figure, axes = _figure()
     axes.set_ylim(*SCORE_RANGE)
     for decision in ("advance", "reject", None):
