@@ -98,6 +98,7 @@ class WebSandbox:
         self._tour_marks: dict[int, int] = {}  # tour step -> timeline mark when it became current
         self._tour_done: dict[int, str] = {}
         self._generation = 0  # bumps on reset
+        self._seen_stack: int | None = None  # id() of the stack the page last showed
         #: the state values of the latest modal submissions (newest last), as Slack sends them to the bot
         self.submitted: list[dict[str, Any]] = []
         config = uvicorn.Config(self._asgi(), log_config=None, access_log=False, lifespan="off",
@@ -115,6 +116,7 @@ class WebSandbox:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self) -> WebSandbox:
+        self._seen_stack = id(self._stack())
         self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve(sockets=[self._socket])),
                                         name="sandbox-web", daemon=True)
         self._thread.start()
@@ -135,7 +137,16 @@ class WebSandbox:
 
     @property
     def stack(self) -> Any:
-        return self._stack()
+        stack = self._stack()
+        if id(stack) != self._seen_stack:  # a reset (here or in the console): the page starts over too
+            with self._lock:
+                if id(stack) != self._seen_stack:
+                    self._seen_stack = id(stack)
+                    self._notes.clear()
+                    self._tour_marks.clear()
+                    self._tour_done.clear()
+                    self._generation += 1
+        return stack
 
     # -- routes -------------------------------------------------------------------------------
     def _asgi(self) -> Starlette:
@@ -464,12 +475,7 @@ class WebSandbox:
         if self._restart is None:
             raise ValueError("reset is not available here")
         self._restart()
-        prepare(self.stack)
-        with self._lock:
-            self._notes.clear()
-            self._tour_marks.clear()
-            self._tour_done.clear()
-            self._generation += 1
+        prepare(self.stack)  # reading the new stack also clears what the page kept of the old one
         return {"said": "Fresh start: a new database and empty stand-ins."}
 
     # -- the tour ---------------------------------------------------------------------------------------

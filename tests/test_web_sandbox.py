@@ -126,11 +126,13 @@ def test_reset_from_the_page_starts_over_on_a_fresh_stack():
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             http.post("/api/post", json={"user": USER, "channel": CHANNEL, "text": "before the reset"})
+            http.post("/api/command", json={"user": USER, "channel": CHANNEL, "text": "/nope"})
             first = holder["stack"]
             assert http.post("/api/reset", json={}).json()["said"].startswith("Fresh start")
             assert holder["stack"] is not first
             state = http.get("/api/state", params={"user": USER, "channel": CHANNEL}).json()
-            assert state["messages"] == [] and holder["stack"].slack.members[CHANNEL] >= {USER}
+            assert state["messages"] == [] and state["private"] == []  # the old stack's notes are gone too
+            assert holder["stack"].slack.members[CHANNEL] >= {USER}
     finally:
         server.stop()
         holder["stack"].stop()
