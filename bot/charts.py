@@ -207,7 +207,7 @@ def _screening_scatter(points: Sequence[ScoredPoint], names: bool, board_label: 
     else:
         alt += "Each point carries the candidate's number on the Screening board; no one is named."
     if waiting:
-        alt += f" {waiting} more without an evaluation yet are not plotted."
+        alt += f" {waiting} more without an evaluation yet {'is' if waiting == 1 else 'are'} not plotted."
     return Chart(png=png, alt_text=alt[:1000], filename="screening-chart.png", title=title)
 
 

@@ -112,7 +112,7 @@ def test_the_public_scatter_numbers_the_points_and_names_nobody():
     for name in NAMES:
         assert name not in public.alt_text and name.encode() not in public.png
     assert "number on the Screening board" in public.alt_text
-    assert "1 advanced, 1 rejected, 1 undecided" in public.alt_text and "1 more without an evaluation" in public.alt_text
+    assert "1 advanced, 1 rejected, 1 undecided" in public.alt_text and "1 more without an evaluation yet is not plotted" in public.alt_text
     assert "Ada Lovelace 91/88" in named.alt_text
     # the picture itself differs only by the labels: numbers drawn in public, names privately
     assert public.png != named.png
