@@ -4,7 +4,7 @@
     python3 dev.py run     # start the bot (the sandbox when no Slack credentials are set: a console,
                            # and the same sandbox as a small Slack in the browser at the printed address)
     python3 dev.py run --socket  # the sandbox with the bot in Socket Mode, as most teams deploy it
-    python3 dev.py test    # ruff, then every test (on SQLite and PostgreSQL)
+    python3 dev.py test    # ruff, then every test (on SQLite and PostgreSQL; promtool checks the alert rules)
     python3 dev.py doctor  # check the settings and that every configured backend answers
 
 Needs only Python 3.11+ and access to PyPI. Dependencies go into ./.venv and are
@@ -101,6 +101,20 @@ def ensure_chromium() -> None:
             return
 
 
+def ensure_promtool() -> None:
+    """Install Debian's prometheus package (for ``promtool``, which checks deploy/alerts.yml) when it is missing
+    and we may; without it tests/test_deploy.py checks the rules as YAML instead."""
+    if shutil.which("promtool") or os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("installing promtool (apt-get install prometheus) to check the alert rules ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    apt = ["apt-get", "-q", "-o", "Dpkg::Use-Pty=0"]
+    for step in (["update"], ["install", "-y", "--no-install-recommends", "prometheus"]):
+        if subprocess.run([*apt, *step], env=env, stdout=subprocess.DEVNULL).returncode != 0:
+            print(f"apt-get {step[0]} failed; the alert rules are checked as YAML only.", flush=True)
+            return
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
     if command not in ("run", "test", "doctor"):
@@ -114,6 +128,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), "-m", "bot", "doctor", *argv[1:]])
     ensure_postgres()
     ensure_chromium()
+    ensure_promtool()
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."])
     # Two pytest workers (pytest-xdist): every test starts its own servers on ephemeral ports and
     # keeps its state in its own temp folder, so they run side by side on a 2-core machine.

@@ -85,22 +85,17 @@ class Deliveries:
     def post(self, key: str, channel: str, message: Message, thread_ts: str | None = None, *,
              match: dict[str, Any] | None = None) -> bool:
         """A message in ``channel`` (masked where public); False when ``key`` was already enqueued."""
-        done = self.outbox.enqueue(key, channel, "post", with_key(self._for(channel, message), key),
+        return self.outbox.enqueue(key, channel, "post", with_key(self._for(channel, message), key),
                                    thread_ts=thread_ts, match=match)
-        self.services.notify_sender()
-        return done
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Show ``message`` as the newest state of message ``ts`` (coalesced with earlier updates not yet sent)."""
         self.outbox.enqueue(update_key(channel, ts), channel, "update", {"ts": ts, "message": self._for(channel,
                                                                                                          message)})
-        self.services.notify_sender()
 
     def dm(self, key: str, user: str, message: Message) -> bool:
         """A direct message to ``user`` (the DM is opened when it is sent)."""
-        done = self.outbox.enqueue(key, user, "dm", with_key(private_kwargs(message), key))
-        self.services.notify_sender()
-        return done
+        return self.outbox.enqueue(key, user, "dm", with_key(private_kwargs(message), key))
 
     def upload(self, key: str, channel: str, content: str | bytes, filename: str, title: str, *,
                thread_ts: str | None = None, comment: str | None = None, alt_text: str | None = None) -> bool:
@@ -112,17 +107,13 @@ class Deliveries:
         payload = {**_content(content), "filename": filename, "title": title, "comment": comment}
         if alt_text:
             payload["alt_txt"] = alt_text
-        done = self.outbox.enqueue(key, channel, "upload", payload, thread_ts=thread_ts, match={"file_name": filename})
-        self.services.notify_sender()
-        return done
+        return self.outbox.enqueue(key, channel, "upload", payload, thread_ts=thread_ts, match={"file_name": filename})
 
     def upload_dm(self, key: str, user: str, content: str, filename: str, title: str, *,
                   comment: str | None = None) -> bool:
         """A file only ``user`` sees (Slack has no ephemeral files: their DM)."""
-        done = self.outbox.enqueue(key, user, "upload_dm", {"content": content, "filename": filename, "title": title,
+        return self.outbox.enqueue(key, user, "upload_dm", {"content": content, "filename": filename, "title": title,
                                                             "comment": comment}, match={"file_name": filename})
-        self.services.notify_sender()
-        return done
 
 
 def _content(content: str | bytes) -> dict[str, str]:

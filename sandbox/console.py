@@ -260,6 +260,8 @@ class Console:
         where = self._where(event.get("channel"), event.get("thread_ts"), kind in ("ephemeral", "response"))
         if kind == "delete":
             return f"  ✕ {where} a message was deleted"
+        if kind == "file_delete":
+            return f"  ✕ file {event.get('file_id')} was deleted (files.delete)"
         if kind == "upload":
             size = len(event.get("content") or b"")
             return (f"  📎 {where} file {event.get('filename') or event.get('title')} ({size:,} bytes)"
@@ -1022,6 +1024,8 @@ class Console:
         """Every file uploaded so far, oldest first: by the bot (files_upload_v2) and by you."""
         entries = []
         for upload in self.slack.uploads():
+            if upload.get("deleted"):  # files.delete (retention, erasure): gone, as in Slack
+                continue
             entries.append({"name": upload["filename"], "content": upload["content"] or b"", "by": "the bot",
                             "where": self._where(upload.get("channel"), upload.get("thread_ts")) or "not shared",
                             "time": float(upload.get("ts") or 0)})

@@ -430,6 +430,7 @@ class SlackStandIn(SimServer):
             "files.upload": self._files_upload_v1,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "files.delete": self._files_delete,
             "reactions.add": self._reactions_add,
         }
 
@@ -1194,6 +1195,33 @@ class SlackStandIn(SimServer):
         if file is None:
             raise SlackError("file_not_found")
         return {"file": public(file)}
+
+    def _files_delete(self, p: dict[str, Any]) -> dict[str, Any]:
+        """``files.delete``: a bot token deletes only files the bot uploaded (else ``cant_delete_file``).
+        The file is gone from ``files.info`` and downloads; a message that shared it shows a tombstone,
+        as Slack does; :meth:`uploads` marks the upload ``deleted``."""
+        file_id = p.get("file") or ""
+        with self._lock:
+            file = self._files.get(file_id)
+            if file is None:
+                raise SlackError("file_not_found")
+            if file.get("user") != self.bot_user_id:
+                raise SlackError("cant_delete_file")
+            del self._files[file_id]
+            for upload in self._uploads:
+                if upload["id"] == file_id:
+                    upload["deleted"] = True
+            for message in self._messages.values():
+                if any(f.get("id") == file_id for f in message.get("files") or []):
+                    message["files"] = [{"id": f["id"], "mode": "tombstone"} if f.get("id") == file_id else f
+                                        for f in message["files"]]
+            self._record("file_delete", file_id=file_id, channel=None, text="")
+        return {}
+
+    def deleted_files(self) -> list[str]:
+        """Ids of the files deleted with ``files.delete``, in order."""
+        with self._lock:
+            return [e["file_id"] for e in self.timeline if e["kind"] == "file_delete"]
 
     def _files_upload_v1(self, p: dict[str, Any]) -> dict[str, Any]:
         # Slack retired files.upload for new apps; files_upload_v2 is the way.

@@ -25,6 +25,7 @@ METHOD_SCOPES = {
     "views_publish": set(),
     "files_info": {"files:read"},
     "files_upload_v2": {"files:write"},
+    "files_delete": {"files:write"},  # the bot deletes only files it uploaded (retention, erasure)
     "conversations_open": {"im:write"},
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "conversations_members": {"channels:read", "groups:read"},

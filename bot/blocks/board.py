@@ -392,8 +392,9 @@ def _home_finished(data: Dashboard, page: int) -> list[Any]:
     for item in current.items:
         icon = {"completed": ":white_check_mark:", "failed": ":x:"}.get(item.status, ":checkered_flag:")
         project = f" · {_text(item.project, True, 80)}" if item.project else ""
+        evaluation = f"\n      {_text(item.evaluation, True, 200)}" if item.evaluation else ""
         lines.append(f"{icon} *{_text(item.label, True, 80)}*{project} · {item.status} · "
-                     f"<#{item.channel}> · {slack_date(item.at)} · `{item.session_id}`")
+                     f"<#{item.channel}> · {slack_date(item.at)} · `{item.session_id}`{evaluation}")
     return [divider(), section(f"{title} ({current.total})\n" + "\n".join(lines))] + \
         _pager("finished", current.number, current.pages)
 

@@ -27,7 +27,7 @@ from bot.blocks.pluto import (
 )
 from bot.charts import Chart, score_distribution
 from bot.context import Services
-from bot.delivery import Deliveries
+from bot.delivery import Deliveries, after_sent
 from bot.slack_out import SlackOut
 from services.errors import ServiceError
 from services.records import RunUpdate, ScoringRun
@@ -187,14 +187,23 @@ def share_export(services: Services, out: SlackOut, run: ScoringRun, channel: st
     """The full ranking as a CSV. In a public channel: the masked export there, the full one to
     ``user`` by DM. In a private channel or a DM: the full one, where it was asked for. The channel file's id."""
     title = f"Full ranking · {run.filename}"
+    lifecycle, audit = services.lifecycle, services.audit
     if not out.is_public(channel):
-        return out.upload(channel, services.scoring.export_csv(run), run.export_name, title, thread_ts=thread_ts,
-                          comment="The full ranking, every candidate (CSV).")
-    out.upload_privately(user, services.scoring.export_csv(run), run.export_name, title,
-                         comment="The full ranking with contact details. Only you can see this file.")
-    return out.upload(channel, services.scoring.export_csv(run, masked=True), run.export_name, title,
-                      thread_ts=thread_ts, comment=f"The full ranking, contact details masked; <@{user}> has the "
-                                                   "complete file by DM.")
+        file_id = out.upload(channel, services.scoring.export_csv(run), run.export_name, title, thread_ts=thread_ts,
+                             comment="The full ranking, every candidate (CSV).")
+        lifecycle.record_file(file_id, channel, "export", run_id=run.id)
+        audit.record(user, "export_channel", channel=channel, delivery="channel", run_id=run.id, file_id=file_id)
+        return file_id
+    dm_file = out.upload_privately(user, services.scoring.export_csv(run), run.export_name, title,
+                                   comment="The full ranking with contact details. Only you can see this file.")
+    dm = out.dm_channel(user)
+    lifecycle.record_file(dm_file, dm, "export_dm", run_id=run.id)
+    audit.record(user, "export_full_dm", channel=dm, delivery="dm", run_id=run.id, file_id=dm_file)
+    file_id = out.upload(channel, services.scoring.export_csv(run, masked=True), run.export_name, title,
+                         thread_ts=thread_ts, comment=f"The full ranking, contact details masked; <@{user}> has the "
+                                                      "complete file by DM.")
+    lifecycle.record_file(file_id, channel, "export", run_id=run.id)
+    return file_id
 
 
 def _update_progress(services: Services, out: SlackOut, run: ScoringRun, message: Message) -> bool:
@@ -204,3 +213,12 @@ def _update_progress(services: Services, out: SlackOut, run: ScoringRun, message
         return False
     Deliveries(services, out).update(run.channel, run.progress_ts, message)
     return True
+
+
+@after_sent(EXPORT_DM)
+def _full_export_sent(services: Services, out: SlackOut, row: dict[str, Any], ts: str | None) -> None:
+    """The full ranking reached the run's starter by DM: a read of personal data, audited with its file."""
+    run_id = row["key"].split(":", 1)[1]
+    user = row["channel"]  # a DM row names the person; the DM is opened when it is sent
+    services.audit.record(user, "export_full_dm", channel=out.dm_channel(user), delivery="dm", run_id=run_id,
+                          file_id=ts)

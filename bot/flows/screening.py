@@ -19,16 +19,19 @@ import threading
 import uuid
 from typing import Any
 
-from bot.blocks import Message, error_message, info_message
+from bot.blocks import Message, error_message, info_message, loading_view
 from bot.blocks.board import analytics_problem_message, board_message
 from bot.blocks.voice import card_message, links_dm
+from bot.blocks.voice_projects import done_view, review_view
 from bot.charts import ScoredPoint, screening_scatter
 from bot.context import Services
 from bot.delivery import Deliveries, after_sent
 from bot.flows.home import refresh_home
+from bot.flows.voice import TITLE, show
 from bot.slack_out import SlackOut
-from services.errors import NotAllowed
-from services.records import Notification, SessionRef
+from services.errors import NotAllowed, ServiceError
+from services.records import BatchResult, Notification, SessionRef
+from services.screening import ScreenResult
 from services.voice_forms import VoiceForm
 
 log = logging.getLogger(__name__)
@@ -91,10 +94,47 @@ def show_boards(services: Services, out: SlackOut, board_ids: list[str]) -> None
 
 
 # -- creating links ---------------------------------------------------------------------------------
+def prepare(services: Services, out: SlackOut, client: Any, *, view_id: str, run_id: str, form: VoiceForm,
+            user: str, channel: str) -> None:
+    """The Voice-screen form was submitted: when a voice project for the role exists (and the board has none
+    yet), ask in the form exactly as ``/voicelink create`` asks (as it is / update first, with the diff / new);
+    else create at once. The outcome is said in the form."""
+    require_run(services, out.client, user, run_id)
+    try:
+        review = services.screening.prepare(run_id, form, user=user)
+    except ServiceError as exc:
+        if not show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}")):
+            raise
+        return
+    if review.needs_answer:
+        if not show(client, view_id, review_view(review)):
+            out.dm(user, error_message("I couldn't show you the choice about the role's voice project (the form "
+                                       "was closed).", hint="Nothing was created; press Voice-screen again."))
+        return
+    confirm(services, out, client, view_id=view_id, batch_id=review.batch.id, user=user, channel=channel)
+
+
+def confirm(services: Services, out: SlackOut, client: Any, *, view_id: str, batch_id: str, user: str,
+            channel: str = "", choice: str | None = None) -> None:
+    """Create a Voice-screen form as its creator chose; the links by DM, the board shown, the outcome in the form."""
+    try:
+        result = services.screening.confirm(batch_id, user, choice)
+    except ServiceError as exc:
+        if not show(client, view_id, loading_view(TITLE, f":warning: {exc.user_message}")):
+            raise
+        return
+    _created(services, out, result, user, channel or result.board.channel)
+    show(client, view_id, done_view(BatchResult(result.batch, result.links, result.error)))
+
+
 def submit(services: Services, out: SlackOut, *, run_id: str, form: VoiceForm, user: str, channel: str) -> None:
-    """The Voice-screen form was submitted: links created and tied, sent to their creator by DM, the board
-    shown. A partial failure leaves the batch's card (with Retry) privately with the creator."""
-    result = services.screening.screen(run_id, form, user=user)
+    """Create the Voice-screen form's links at once (no question to ask): tied, sent to their creator by DM, the
+    board shown. A partial failure leaves the batch's card (with Retry) privately with the creator."""
+    require_run(services, out.client, user, run_id)
+    _created(services, out, services.screening.screen(run_id, form, user=user), user, channel)
+
+
+def _created(services: Services, out: SlackOut, result: ScreenResult, user: str, channel: str) -> None:
     if result.links:
         out.dm(user, links_dm(result.batch, result.links))
     if result.error is not None:
@@ -107,6 +147,7 @@ def submit(services: Services, out: SlackOut, *, run_id: str, form: VoiceForm, u
 def screen_one(services: Services, out: SlackOut, *, run_id: str, candidate_id: str, user: str,
                channel: str) -> None:
     """One more candidate on the run's screening project: the link by DM, the board updated."""
+    require_run(services, out.client, user, run_id)
     result = services.screening.screen_one(run_id, candidate_id, user=user)
     if result.links:
         out.dm(user, links_dm(result.batch, result.links))
@@ -175,8 +216,12 @@ def export(services: Services, out: SlackOut, *, board_id: str, user: str) -> Me
     view = services.screening.board_view(board_id)
     data = services.screening.export_csv(board_id, public=False)
     name = (view.filename.rsplit(".", 1)[0] or "candidates") + "-screening.csv"
-    out.upload_privately(user, data, name, f"Screening board · {view.filename}",
-                         comment=f"Both signals and the decisions, in the board's order ({view.sort_label}).")
+    file_id = out.upload_privately(user, data, name, f"Screening board · {view.filename}",
+                                   comment=f"Both signals and the decisions, in the board's order ({view.sort_label}).")
+    dm = out.dm_channel(user)
+    services.lifecycle.record_file(file_id, dm, "board_export", run_id=view.board.run_id, board_id=board_id)
+    services.audit.record(user, "board_export", channel=dm, delivery="dm", run_id=view.board.run_id,
+                          board_id=board_id, file_id=file_id)
     return info_message(f":inbox_tray: The screening board of *{view.filename}* was sent to you by DM as a CSV "
                         "(it holds contact details, so it is not shared in the channel).")
 
@@ -217,6 +262,12 @@ def transcript(services: Services, out: SlackOut, *, board_id: str, candidate_id
     if not row.session_id or row.voice_state != "completed":
         return info_message(f"{row.name}'s interview has not been completed yet.")
     text = services.sessions.transcript(SessionRef(row.kind, row.project_id, row.session_id, row.name), user=user)
-    out.upload_privately(user, text or "(empty transcript)", f"transcript-{row.session_id}.txt",
-                         f"Transcript · {row.name}")
+    file_id = out.upload_privately(user, text or "(empty transcript)", f"transcript-{row.session_id}.txt",
+                                   f"Transcript · {row.name}")
+    dm = out.dm_channel(user)
+    board = services.screening.board(board_id)
+    services.lifecycle.record_file(file_id, dm, "transcript", run_id=board.run_id, board_id=board_id,
+                                   session_id=row.session_id, candidate_id=candidate_id)
+    services.audit.record(user, "transcript", channel=dm, delivery="dm", run_id=board.run_id, board_id=board_id,
+                          candidate_id=candidate_id, session_id=row.session_id, file_id=file_id)
     return info_message(f":page_facing_up: {row.name}'s transcript was sent to you by DM.")

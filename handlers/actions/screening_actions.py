@@ -21,7 +21,7 @@ from bot.flows.home import refresh_home
 from bot.slack_out import SlackOut
 from bot.work import defer, defer_modal
 from handlers import inject
-from handlers.actions.pluto_actions import private_reply
+from handlers.actions.pluto_actions import private_reply, where
 from services.errors import NotFoundHere
 from services.records import STALE
 from services.screening import DECISION_NAMES, DEFAULT_TOP_N
@@ -144,7 +144,10 @@ def on_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
         board = services.screening.board(board_id)
         flow.require_run(services, client, user, board.run_id)
         view = services.screening.board_view(board_id)
-        return details_view(view, services.screening.row(board_id, candidate_id))
+        row = services.screening.row(board_id, candidate_id)
+        services.audit.record(user, "board_details", channel=where(body)[0], delivery="modal", run_id=board.run_id,
+                              board_id=board_id, candidate_id=candidate_id, session_id=row.session_id or "")
+        return details_view(view, row)
 
     defer_modal(services.work, client, body, "Screened candidate", "Loading both signals…", build,
                 private_reply(client, body), "candidate details")
