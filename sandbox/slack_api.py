@@ -46,6 +46,9 @@ MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 MESSAGE_TEXT = 40_000
 MODAL_STACK = 3
+ALT_TEXT = 1000  # files.getUploadURLExternal: alt_txt, up to 1000 characters
+MIMETYPES = {"csv": "text/csv", "txt": "text/plain", "json": "application/json", "png": "image/png",
+             "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
 LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 DEFAULT_USERS = ("U_ALICE", "U_BOB", "U_SANDBOX")
 BLOCK_TYPES = {"section", "header", "divider", "context", "actions", "image", "input", "rich_text", "video",
@@ -499,12 +502,13 @@ class SlackStandIn(SimServer):
             self.users[user_id] = user
         return user
 
-    def user_post(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> dict[str, Any]:
+    def user_post(self, channel: str, user: str, text: str, thread_ts: str | None = None,
+                  files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A message a person posts (not the bot), as Slack stores it: listed by ``conversations.history``
         and ``.replies`` and by :meth:`messages`, but not part of the bot's :attr:`timeline`. The
         signer's :meth:`~sandbox.signer.SlackSigner.say` posts one and sends its event."""
         self._know(user)
-        message = self._new_message(channel, text=text, blocks=None, thread_ts=thread_ts,
+        message = self._new_message(channel, text=text, blocks=None, thread_ts=thread_ts, files=files,
                                     extra={"user": user, "bot_id": None}, record=None)
         return public(message)
 
@@ -628,9 +632,15 @@ class SlackStandIn(SimServer):
             h = self._homes.get(user)
             return public(h) if h else None
 
+    def file_content(self, file_id: str) -> tuple[dict[str, Any], bytes] | None:
+        """A stored file's record and bytes (for the browser sandbox, which shows files to the person)."""
+        with self._lock:
+            file = self._files.get(file_id)
+            return (public(file), file["_content"]) if file else None
+
     def uploads(self) -> list[dict[str, Any]]:
         """Completed files_upload_v2 uploads: id, filename, title, content (bytes), channel, thread_ts,
-        initial_comment, ts (of the file message; None when not shared to a channel)."""
+        alt_txt, mimetype, initial_comment, ts (of the file message; None when not shared to a channel)."""
         with self._lock:
             return [dict(u) for u in self._uploads]
 
@@ -774,13 +784,16 @@ class SlackStandIn(SimServer):
             return seq
 
     def _store_file(self, name: str, content: bytes, *, filetype: str, mimetype: str, user: str,
-                    file_id: str | None = None, title: str | None = None) -> dict[str, Any]:
+                    file_id: str | None = None, title: str | None = None,
+                    alt_txt: str | None = None) -> dict[str, Any]:
         file_id = file_id or self._id("F")
         base = f"{self.url}/files-pri/{self.team_id}-{file_id}"
         file = {"id": file_id, "name": name, "title": title or name, "size": len(content), "mimetype": mimetype,
                 "filetype": filetype, "user": user, "url_private": f"{base}/{quote(name)}",
                 "url_private_download": f"{base}/download/{quote(name)}", "created": int(time.time()),
                 "is_external": False, "mode": "hosted"}
+        if alt_txt:
+            file["alt_txt"] = alt_txt
         with self._lock:
             self._files[file_id] = {**file, "_content": content}
         return file
@@ -1406,6 +1419,8 @@ class SlackStandIn(SimServer):
         length = str(p.get("length", ""))
         if not p.get("filename") or not length.isdigit() or int(length) < 1:
             raise SlackError("invalid_arguments")
+        if len(str(p.get("alt_txt") or "")) > ALT_TEXT:
+            raise SlackError("invalid_arguments", [f"alt_txt must be at most {ALT_TEXT} characters"])
         file_id = self._id("F")
         with self._lock:
             self._pending_uploads[file_id] = {"filename": p["filename"], "length": int(length), "content": None,
@@ -1440,11 +1455,10 @@ class SlackStandIn(SimServer):
                 del self._pending_uploads[entry["id"]]
                 name = upload["filename"]
                 filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
-                mimetype = {"csv": "text/csv", "txt": "text/plain", "json": "application/json"}.get(
-                    filetype, "application/octet-stream")
+                mimetype = MIMETYPES.get(filetype, "application/octet-stream")
                 files.append(self._store_file(name, upload["content"], filetype=filetype, mimetype=mimetype,
                                               user=self.bot_user_id, file_id=entry["id"],
-                                              title=entry.get("title") or name))
+                                              title=entry.get("title") or name, alt_txt=upload.get("alt_txt")))
             ts = None
             if channel:
                 message = self._new_message(channel, text=p.get("initial_comment") or "", blocks=None,
@@ -1453,9 +1467,11 @@ class SlackStandIn(SimServer):
             for file, upload in zip(files, pending, strict=True):
                 record = {"id": file["id"], "title": file["title"], "filename": file["name"],
                           "content": upload["content"], "channel": channel, "thread_ts": thread_ts,
+                          "alt_txt": upload.get("alt_txt"), "mimetype": file["mimetype"],
                           "initial_comment": p.get("initial_comment"), "ts": ts}
                 self._uploads.append(record)
-                seq = self._record("upload", channel=channel, thread_ts=thread_ts, ts=ts, filename=file["name"],
+                seq = self._record("upload", channel=channel, thread_ts=thread_ts, ts=ts, file_id=file["id"],
+                                   alt_txt=upload.get("alt_txt"), filename=file["name"],
                                    title=file["title"], content=upload["content"],
                                    text=p.get("initial_comment") or "")
                 if channel:

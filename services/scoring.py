@@ -47,6 +47,7 @@ from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
 from services.store import Store, now
 
 TABLE = "scoring_runs"
+CHART_WINDOW_SECONDS = 3600.0  # a score chart not queued this long after its run finished is left out
 WAITING = ("queued", "uploading", "running")  # holds a place in its server's queue (uploading, running: on it)
 EXPORT_COLUMNS = ("rank", "name", "email", "final_score", "ai_score", "algo_score", "tier", "job_title",
                   "current_company", "one_line_summary")
@@ -243,11 +244,15 @@ class ScoringService:
                 return run, matches
         return None, []
 
-    def undelivered(self) -> list[ScoringRun]:
-        """Complete runs whose results (shortlist, then export) are not yet in the outbox."""
+    def undelivered(self, chart_window: float = CHART_WINDOW_SECONDS) -> list[ScoringRun]:
+        """Complete runs whose results (shortlist, then export; and for a run finished within
+        ``chart_window`` seconds, its score chart) are not yet in the outbox. A chart is worth posting
+        only with its shortlist, so an older run (one from before charts, say) never gets one late."""
+        queued = "select 1 from outbox p where p.key = {key} || scoring_runs.id"
         rows = self.store.rows(
-            TABLE, "state = 'complete' and not exists (select 1 from outbox p where "
-                   "p.key = 'pluto_export:' || scoring_runs.id)", order_by="finished_at")
+            TABLE, f"state = 'complete' and (not exists ({queued.format(key=repr('pluto_export:'))}) or "
+                   f"(finished_at > ? and not exists ({queued.format(key=repr('pluto_score_chart:'))})))",
+            [now() - chart_window], order_by="finished_at")
         return [ScoringRun.from_row(r) for r in rows]
 
     def active_runs(self) -> list[tuple[ScoringRun, int]]:

@@ -190,7 +190,7 @@ def board_message(view: BoardView, *, page: int | None = None, public: bool = Tr
         context(f"Voice project *{_text(board.project_name, public)}* · {counts_text(view.counts)} · "
                 f"sorted by *{view.sort_label}*"),
         ActionsBlock(block_id=f"board_tools{SEP}{board.id}", elements=[
-            sort_select(view), button("Export CSV", "board_export", board.id),
+            sort_select(view), button("Chart", "board_chart", board.id), button("Export CSV", "board_export", board.id),
             button("DM me completions", "board_dm", board.id)]),
         context(view.formula),
     ]

@@ -10,6 +10,7 @@ single progress message in the thread, and queue the run. The scheduler job driv
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.blocks.pluto import (
     shortlist_message,
     starting_message,
 )
+from bot.charts import Chart, score_distribution
 from bot.context import Services
 from bot.delivery import Deliveries, after_sent
 from bot.slack_out import SlackOut
@@ -97,6 +99,9 @@ def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
 
 
 SHORTLIST, EXPORT, EXPORT_DM = "pluto_scoring_completed", "pluto_export", "pluto_export_dm"
+DISTRIBUTION = "pluto_score_chart"
+_charting: set[str] = set()  # runs whose chart is being drawn on the work pool in this process
+_charting_lock = threading.Lock()
 
 
 def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
@@ -121,6 +126,53 @@ def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
         if full is not None:
             deliveries.upload_dm(f"{EXPORT_DM}:{run.id}", run.user, full, run.export_name, title,
                                  comment="The full ranking with contact details. Only you can see this file.")
+    queue_distribution(services, out, run)
+
+
+def distribution_name(run: ScoringRun) -> str:
+    stem = run.filename.rsplit(".", 1)[0] or "candidates"
+    return f"{stem}-score-distribution.png"
+
+
+def distribution_chart(run: ScoringRun) -> Chart:
+    """The run's score distribution: every final score by tier, the shortlist cut-off marked, no names."""
+    scores = [(c.final_score, c.tier) for c in run.candidates if c.final_score is not None]
+    return score_distribution(scores, run.top_n, run_label=run.filename)
+
+
+def queue_distribution(services: Services, out: SlackOut, run: ScoringRun) -> None:
+    """The score distribution image, after the shortlist and the export in the run's thread, once.
+
+    The chart is drawn on the work pool (never on a listener's or the scheduler's thread), then written
+    to the outbox under the run's key like the rest of the results (enqueueing it twice does nothing;
+    the sender uploads it, after the export: a channel's posts go out in order). A run whose chart is
+    queued, or being drawn in this process, is left alone."""
+    key = f"{DISTRIBUTION}:{run.id}"
+    if services.outbox.get(key) is not None:
+        return
+    with _charting_lock:
+        if key in _charting:
+            return
+        _charting.add(key)
+
+    def draw() -> None:
+        try:
+            chart = distribution_chart(run)
+            shown = min(run.top_n, len(run.candidates))
+            Deliveries(services, out).upload(
+                key, run.channel, chart.png, distribution_name(run), chart.title, thread_ts=run.thread_ts,
+                alt_text=chart.alt_text,
+                comment=f"How the {len(run.candidates)} scores fall; the red line is the shortlist's cut-off "
+                        f"(top {shown}).")
+        finally:
+            with _charting_lock:
+                _charting.discard(key)
+
+    try:
+        services.work.submit(run.user, draw, what="score chart")
+    except RuntimeError:  # shutting down: the next start queues it
+        with _charting_lock:
+            _charting.discard(key)
 
 
 def deliver_results(services: Services, out: SlackOut) -> None:

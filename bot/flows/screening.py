@@ -23,6 +23,7 @@ from bot.blocks import Message, error_message, info_message, loading_view
 from bot.blocks.board import analytics_problem_message, board_message
 from bot.blocks.voice import card_message, links_dm
 from bot.blocks.voice_projects import done_view, review_view
+from bot.charts import ScoredPoint, screening_scatter
 from bot.context import Services
 from bot.delivery import Deliveries, after_sent
 from bot.flows.home import refresh_home
@@ -257,6 +258,36 @@ def export(services: Services, out: SlackOut, *, board_id: str, user: str) -> Me
                           board_id=board_id, file_id=file_id)
     return info_message(f":inbox_tray: The screening board of *{view.filename}* was sent to you by DM as a CSV "
                         "(it holds contact details, so it is not shared in the channel).")
+
+
+def chart(services: Services, out: SlackOut, *, board_id: str, user: str) -> Message:
+    """The board as a scatter (Pluto score against the interview evaluation, coloured by decision).
+
+    In a public channel (``conversations.info``) it goes to the board's thread with the points numbered
+    as on the board, no names. Anywhere else it goes privately to the person who asked, by DM (Slack
+    has no ephemeral files), with names."""
+    view = services.screening.board_view(board_id)
+    board = view.board
+    points = [ScoredPoint(r.position, r.name, r.pluto_score, r.evaluation_score,
+                          r.decision.decision if r.decision else None)
+              for r in view.rows if r.pluto_score is not None and r.evaluation_score is not None]
+    if not points:
+        return info_message(":bar_chart: No screened candidate has an interview evaluation yet; the chart shows "
+                            "them once the first one has.")
+    waiting = len(view.rows) - len(points)
+    stem = (view.filename.rsplit(".", 1)[0] or "candidates")
+    name, title = f"{stem}-screening-chart.png", f"Screening chart · {view.filename or board.project_name}"
+    if out.is_public(board.channel):
+        drawn = screening_scatter(points, names=False, waiting=waiting)
+        out.upload(board.channel, drawn.png, name, title, thread_ts=board.thread_ts, alt_text=drawn.alt_text,
+                   comment=f"<@{user}> asked for the board as a chart: points are numbered as on the board "
+                           f"(sorted by {view.sort_label}).")
+        return info_message(":bar_chart: The chart is in the thread, numbered as on the board: names stay off a "
+                            "public channel.")
+    drawn = screening_scatter(points, names=True, waiting=waiting)
+    out.upload_privately(user, drawn.png, name, title, alt_text=drawn.alt_text,
+                         comment="The Screening board as a chart, with names. Only you can see this file.")
+    return info_message(":bar_chart: The chart, with names, was sent to you by DM.")
 
 
 def transcript(services: Services, out: SlackOut, *, board_id: str, candidate_id: str, user: str) -> Message:

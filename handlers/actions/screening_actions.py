@@ -211,6 +211,13 @@ def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
                 lambda board, user, out: flow.export(services, out, board_id=board.id, user=user))
 
 
+def on_chart(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
+    """The board as a chart, drawn on the work pool: numbered in a public thread, with names only privately."""
+    ack()
+    _board_work(services, client, body, action.get("value", ""), "board chart",
+                lambda board, user, out: flow.chart(services, out, board_id=board.id, user=user))
+
+
 def on_dm_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                  services: Services) -> None:
     """Completions of interviews the presser created on this board, by DM too (pressing again stops them)."""
@@ -246,6 +253,6 @@ def register(app: App, services: Services) -> None:
             ("screen_top", on_screen_top), ("screen_top_pick", on_screen_top), ("screen_one", on_screen_one),
             ("board_sort", on_sort), ("board_page_prev", on_page), ("board_page_next", on_page),
             ("board_details", on_details), ("board_transcript", on_transcript), ("board_advance", on_decide),
-            ("board_reject", on_decide), ("board_undo", on_undo), ("board_export", on_export),
+            ("board_reject", on_decide), ("board_undo", on_undo), ("board_export", on_export), ("board_chart", on_chart),
             ("board_dm", on_dm_choice), ("board_analytics_retry", on_retry_save)):
         app.action(action_id)(inject(listener, services))
