@@ -35,6 +35,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 import bot.jobs
 from bot.context import Services
+from bot.logging_setup import log_context
+from services import metrics
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ class JobSpec:
 
     @property
     def log(self) -> logging.Logger:
-        return logging.getLogger(f"bot.jobs.{self.id}")
+        return job_logger(self.id)
 
     def trigger(self, services: Services) -> BaseTrigger:
         """The job's APScheduler trigger: an interval, or a cron schedule in the job's time zone."""
@@ -74,6 +76,11 @@ class JobSpec:
         if isinstance(cron, dict):  # CronTrigger's own fields: {"minute": "*/5", "second": 0}
             return CronTrigger(**{"timezone": zone, **cron})
         return CronTrigger.from_crontab(str(cron), timezone=zone)
+
+
+def job_logger(job_id: str) -> logging.Logger:
+    """The logger a scheduled job's own lines go to: ``bot.jobs.<job id>``."""
+    return logging.getLogger(f"bot.jobs.{job_id}")
 
 
 def _value(value: Any, services: Services) -> str:
@@ -120,19 +127,27 @@ def run_job(spec: JobSpec, services: Services, client: Any) -> None:
     if spec.leader_only and not services.leadership.is_leader:
         spec.log.debug("job %s skipped: this replica is not the leader", spec.id)
         return
-    try:
-        spec.fn(services, client)
-    except Exception:
-        spec.log.exception("scheduled job %s failed; it will run again at its next time", spec.id)
+    with services.jobs_in_flight, log_context(job=spec.id):
+        try:
+            with metrics.job_run(spec.id):
+                spec.fn(services, client)
+        except Exception:
+            spec.log.exception("scheduled job %s failed; it will run again at its next time", spec.id)
 
 
 def _elect(services: Services) -> None:
     if services.stopping.is_set():
         return
-    try:
-        services.leadership.check()
-    except Exception:
-        log.exception("leader election failed; trying again next period")
+    with log_context(job="leader"):
+        try:
+            with metrics.job_run("leader"):
+                was = services.leadership.is_leader
+                leads = services.leadership.check()
+                if leads != was:
+                    metrics.leader_changed(leads)
+                services.heartbeat.beat(leads, services.leadership.epoch)
+        except Exception:
+            job_logger("leader").exception("leader election failed; trying again next period")
 
 
 def load_jobs() -> dict[str, JobSpec]:
@@ -157,7 +172,9 @@ def start_scheduler(services: Services, client: Any) -> BackgroundScheduler:
     load_jobs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"max_instances": 1, "coalesce": True,
                                                                "misfire_grace_time": 30})
-    services.leadership.check()
+    if services.leadership.check():
+        metrics.leader_changed(True)
+    services.heartbeat.beat(services.leadership.is_leader, services.leadership.epoch)
     add_jobs(scheduler, services, client)
     scheduler.start()
     log.info("scheduler started with jobs: %s (time zone %s)", ", ".join(sorted(JOBS)) or "none",

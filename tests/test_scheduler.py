@@ -1,5 +1,6 @@
 """The scheduler: interval and calendar (cron) jobs in a time zone, each running and logging under its own name."""
 
+import contextlib
 import logging
 import threading
 from datetime import datetime
@@ -18,6 +19,7 @@ from config import ConfigError, Settings, load_settings
 
 def services(**settings):
     return SimpleNamespace(settings=Settings().replace(**settings), stopping=threading.Event(),
+                           jobs_in_flight=contextlib.nullcontext(),
                            leadership=SimpleNamespace(is_leader=True, check=lambda: True))
 
 

@@ -10,9 +10,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.views import View
 
-from bot.blocks import Message, info_message, paginate
+from bot.blocks import info_message, paginate
 from bot.blocks.voice import (
     FIND_SELECT,
     LINKS_PER_PAGE,
@@ -36,9 +35,8 @@ from bot.blocks.voice_watcher import watch_reply
 from bot.context import Services
 from bot.flows.voice import deliver, refresh_card
 from bot.slack_out import SlackOut, respond_privately
-from bot.work import Reply, defer
+from bot.work import Reply, defer, defer_modal
 from handlers import inject
-from handlers.steps import Click, deferred, listener, modal
 from services.errors import BotError
 from services.prompts import as_dict
 from services.records import ChannelProject, LinkRef, PageRef, SessionRef
@@ -154,160 +152,250 @@ def on_project_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], cli
     defer(services.work, user, work, lambda m: SlackOut(client).dm(user, m), "AI draft")
 
 
-def _chosen(click: Click) -> str:
-    """The project a select chose (or a Use button names); "" for a select's note line ("-...")."""
-    project_id = click.value
-    return "" if project_id.startswith("-") else project_id
+def _channel(body: dict[str, Any]) -> str:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
 
 
-@listener(respond=True)
-def on_use_pick(click: Click) -> None:
+def on_use_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                services: Services) -> None:
     """A project chosen in the ``/voicelink use`` select (or the Use button of a project): the channel's default."""
-    project_id = _chosen(click)
-    if not project_id:
+    ack()
+    option = action.get("selected_option") or {}
+    project_id = option.get("value") or action.get("value") or ""
+    if not project_id or project_id.startswith("-"):
         return
 
-    def use(click: Click) -> None:
-        chosen = click.services.voicelinks.use(click.channel, project_id, click.user)
-        answer = use_message(chosen, f":white_check_mark: *{chosen.project_name}* is now this channel's default "
-                                     "project.")
-        (click.reply if click.action.get("type") == "button" else click.replace)(answer)
+    def work() -> None:
+        chosen = services.voicelinks.use(_channel(body), project_id, body["user"]["id"])
+        respond_privately(respond, use_message(chosen, f":white_check_mark: *{chosen.project_name}* is now this "
+                                                       "channel's default project."),
+                          replace=action.get("type") != "button")
 
-    click.defer("/voicelink use", use)
-
-
-@deferred("/voicelink use", respond=True)
-def on_use_clear(click: Click) -> None:
-    cleared = click.services.voicelinks.clear_default(click.channel)
-    note = f":white_check_mark: *{cleared.project_name}* is no longer this channel's default project." \
-        if cleared else "This channel had no default project."
-    click.replace(use_message(None, note))
+    defer(services.work, body["user"]["id"], work, private(respond), "/voicelink use")
 
 
-@listener(respond=True)
-def on_project_find(click: Click) -> None:
+def on_use_clear(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
+    ack()
+
+    def work() -> None:
+        cleared = services.voicelinks.clear_default(_channel(body))
+        note = f":white_check_mark: *{cleared.project_name}* is no longer this channel's default project." \
+            if cleared else "This channel had no default project."
+        respond_privately(respond, use_message(None, note), replace=True)
+
+    defer(services.work, body["user"]["id"], work, private(respond), "/voicelink use")
+
+
+def on_project_find(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                    services: Services) -> None:
     """A project chosen in the ``/voicelink projects`` search: its details, privately."""
-    project_id = _chosen(click)
-    if project_id:
-        click.defer("project details", lambda click: project_details(click.services.voicelinks.project_by_id(project_id)))
+    ack()
+    project_id = (action.get("selected_option") or {}).get("value") or ""
+    if not project_id or project_id.startswith("-"):
+        return
+    defer(services.work, body["user"]["id"],
+          lambda: private(respond)(project_details(services.voicelinks.project_by_id(project_id))),
+          private(respond), "project details")
 
 
-@deferred("links from a file", respond=True)
-def on_file_create(click: Click) -> None:
+def on_file_create(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                   services: Services) -> None:
     """Create the links a file of names (shared with a mention) listed, after its report was read."""
-    result = click.services.voicelinks.confirm(click.value, click.user)
-    batch = result.batch
-    if batch.state == "created" and not result.links:  # pressed again: created already
-        text = f"These links for *{batch.project_name}* were created already; they are in your DMs."
-    else:
-        deliver(click.services, click.out, result)
-        text = (f":white_check_mark: {len(result.links)} links for *{batch.project_name}* are in your DMs."
-                if batch.state == "created" else f":warning: {batch.error or 'Nothing was created.'}")
-    click.replace(info_message(text))
+    ack()
+    user = body["user"]["id"]
+
+    def work() -> None:
+        result = services.voicelinks.confirm(action["value"], user)
+        batch = result.batch
+        if batch.state == "created" and not result.links:  # pressed again: created already
+            text = f"These links for *{batch.project_name}* were created already; they are in your DMs."
+        else:
+            deliver(services, SlackOut(client), result)
+            text = (f":white_check_mark: {len(result.links)} links for *{batch.project_name}* are in your DMs."
+                    if batch.state == "created" else f":warning: {batch.error or 'Nothing was created.'}")
+        respond_privately(respond, info_message(text), replace=True)
+
+    defer(services.work, user, work, private(respond), "links from a file")
 
 
-@deferred("retry voice links", respond=True)
-def on_retry(click: Click) -> None:
-    deliver(click.services, click.out, click.services.voicelinks.retry(click.value))
+def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+             services: Services) -> None:
+    ack()
+    defer(services.work, body["user"]["id"],
+          lambda: deliver(services, SlackOut(client), services.voicelinks.retry(action["value"])),
+          private(respond), "retry voice links")
 
 
-@deferred("cancel link", respond=True)
-def on_cancel(click: Click) -> Message:
+def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+              services: Services) -> None:
     """Cancel after the confirmation; the rules (who, which links) are the service's."""
-    out = click.out
-    link, batch_id = click.services.voicelinks.cancel(click.parsed(LinkRef.parse).link_id, click.user, out.members)
-    if batch_id:
-        refresh_card(click.services, out, batch_id)
-    return info_message(f":white_check_mark: The link for *{link.label}* is cancelled.")
+    ack()
+
+    def work() -> None:
+        out = SlackOut(client)
+        link, batch_id = services.voicelinks.cancel(LinkRef.parse(action["value"]).link_id, body["user"]["id"],
+                                                    out.members)
+        if batch_id:
+            refresh_card(services, out, batch_id)
+        private(respond)(info_message(f":white_check_mark: The link for *{link.label}* is cancelled."))
+
+    defer(services.work, body["user"]["id"], work, private(respond), "cancel link")
 
 
-@deferred("list links", respond=True)
-def on_page(click: Click) -> None:
-    ref = click.parsed(PageRef.parse)
-    links = click.services.voicelinks.links(ref.key)
-    click.replace(links_page(paginate(links, ref.number, LINKS_PER_PAGE), ref.key))
+def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, services: Services) -> None:
+    ack()
+
+    def work() -> None:
+        ref = PageRef.parse(action["value"])
+        listing = services.voicelinks.list_for(ref.key, user=body["user"]["id"], channel=_channel(body))
+        respond_privately(respond, links_page(paginate(listing.links, ref.number, LINKS_PER_PAGE), listing.key,
+                                              listing.title, more=listing.more), replace=True)
+
+    defer(services.work, body["user"]["id"], work, private(respond), "list links")
 
 
-@deferred("project details", respond=True)
-def on_project(click: Click) -> Message:
-    return project_details(click.services.voicelinks.project_by_id(click.value))
+def on_edit_instant(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                    services: Services) -> None:
+    ack()
+
+    def build() -> Any:
+        link, sections = services.voicelinks.editable_instant_link(action["value"], user=body["user"]["id"])
+        return edit_instant_modal(link, as_dict(sections))
+
+    defer_modal(services.work, client, body, "Edit instant link", "Loading the link…", build, private(respond),
+                "edit link")
 
 
-@modal("Edit instant link", "Loading the link…", "edit link", respond=True)
-def on_edit_instant(click: Click) -> View:
-    """The edit form of an instant link, with its four sections as Nimrobo has them."""
-    link, sections = click.services.voicelinks.editable_instant_link(click.value)
-    return edit_instant_modal(link, as_dict(sections))
+def on_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+               services: Services) -> None:
+    ack()
+    defer(services.work, body["user"]["id"],
+          lambda: private(respond)(project_details(services.voicelinks.project_by_id(action["value"]))),
+          private(respond), "project details")
 
 
-@modal("Edit project", "Loading the project…", "edit project", respond=True)
-def on_edit_project(click: Click) -> View:
-    return edit_project_modal(*_with_sections(click.services.voicelinks.editable_project(click.value)))
+def on_edit_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                    services: Services) -> None:
+    ack()
+
+    def build() -> Any:
+        project, sections = services.voicelinks.editable_project(action["value"])
+        return edit_project_modal(project, as_dict(sections))
+
+    defer_modal(services.work, client, body, "Edit project", "Loading the project…", build, private(respond),
+                "edit project")
 
 
-def _with_sections(found: tuple[Any, Any]) -> tuple[Any, dict[str, str]]:
-    return found[0], as_dict(found[1])
-
-
-@deferred("transcript", respond=True)
-def on_transcript(click: Click) -> Message:
+def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                  services: Services) -> None:
     """The transcript as a file (readable text, or JSON), by DM to the person who pressed (a transcript is
     personal data)."""
-    fmt = "json" if click.action.get("action_id") == "voicelink_transcript_json" else "text"
-    ref = click.parsed(SessionRef.parse)
-    text = click.services.sessions.transcript(ref, user=click.user, fmt=fmt)
-    if not text:
-        return info_message(f"The transcript of `{ref.session_id}` is empty: nobody spoke yet.")
-    click.out.upload_privately(click.user, text, f"transcript-{ref.session_id}.{'json' if fmt == 'json' else 'txt'}",
-                               f"Transcript · {ref.label or ref.session_id}")
-    return info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it.")
+    ack()
+    user = body["user"]["id"]
+    fmt = "json" if action.get("action_id") == "voicelink_transcript_json" else "text"
+
+    def work() -> None:
+        ref = SessionRef.parse(action["value"])
+        text = services.sessions.transcript(ref, user=user, fmt=fmt)
+        if not text:
+            private(respond)(info_message(f"The transcript of `{ref.session_id}` is empty: nobody spoke yet."))
+            return
+        out = SlackOut(client)
+        file_id = out.upload_privately(user, text, f"transcript-{ref.session_id}.{'json' if fmt == 'json' else 'txt'}",
+                                       f"Transcript · {ref.label or ref.session_id}")
+        dm = out.dm_channel(user)
+        services.lifecycle.record_file(file_id, dm, "transcript", session_id=ref.session_id)
+        services.audit.record(user, "transcript", channel=dm, delivery="dm", session_id=ref.session_id,
+                              file_id=file_id)
+        private(respond)(info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it."))
+
+    defer(services.work, body["user"]["id"], work, private(respond), "transcript")
 
 
-@deferred("audio", respond=True)
-def on_audio(click: Click) -> Message:
-    ref = click.parsed(SessionRef.parse)
-    url = click.services.sessions.audio_url(ref, user=click.user)  # fresh, never stored
-    return info_message(f"Audio for `{ref.session_id}` (this link expires in about an hour): <{url}>")
+def on_audio(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, services: Services) -> None:
+    ack()
+
+    def work() -> None:
+        ref = SessionRef.parse(action["value"])
+        url = services.sessions.audio_url(ref, user=body["user"]["id"])  # fresh, never stored
+        services.audit.record(body["user"]["id"], "audio_link", channel=_channel(body), delivery="ephemeral",
+                              session_id=ref.session_id)
+        private(respond)(info_message(f"Audio for `{ref.session_id}` (this link expires in about an hour): <{url}>"))
+
+    defer(services.work, body["user"]["id"], work, private(respond), "audio")
 
 
-@deferred("evaluation", respond=True)
-def on_evaluation(click: Click) -> Message:
-    return evaluation_message(click.services.sessions.evaluation(click.parsed(SessionRef.parse), user=click.user))
+def on_evaluation(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                  services: Services) -> None:
+    ack()
+
+    def work() -> None:
+        ref, user = SessionRef.parse(action["value"]), body["user"]["id"]
+        evaluation = services.sessions.evaluation(ref, user=user)
+        services.audit.record(user, "evaluation", channel=_channel(body), delivery="ephemeral",
+                              session_id=ref.session_id)
+        private(respond)(evaluation_message(evaluation))
+
+    defer(services.work, body["user"]["id"], work, private(respond), "evaluation")
 
 
-@deferred("summary", respond=True)
-def on_summary(click: Click) -> Message:
+def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+               services: Services) -> None:
     """Summary and Regenerate: the same answer, the second asks Nimrobo to write it again first."""
-    regenerate = click.action.get("action_id") == "voicelink_regenerate"
-    ref = click.parsed(SessionRef.parse)
-    return summary_message(click.services.sessions.summary(ref, user=click.user, regenerate=regenerate), ref)
+    ack()
+    regenerate = action.get("action_id") == "voicelink_regenerate"
+
+    def work() -> None:
+        ref = SessionRef.parse(action["value"])
+        summary = services.sessions.summary(ref, user=body["user"]["id"], regenerate=regenerate)
+        services.audit.record(body["user"]["id"], "summary", channel=_channel(body), delivery="ephemeral",
+                              session_id=ref.session_id)
+        private(respond)(summary_message(summary, ref))
+
+    defer(services.work, body["user"]["id"], work, private(respond), "summary")
 
 
-@deferred("session status", respond=True)
-def on_pick_status(click: Click) -> None:
+def on_pick_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                   services: Services) -> None:
     """A session picked from the several a name matched (``/voicelink status <name>``)."""
-    sessions = click.services.sessions
-    ref = sessions.locate(click.value, user=click.user)
-    click.replace(session_message(sessions.status(ref, user=click.user), ref))
+    ack()
+
+    def work() -> None:
+        sessions, user = services.sessions, body["user"]["id"]
+        ref = sessions.locate(action["value"], user=user)
+        respond_privately(respond, session_message(sessions.status(ref, user=user), ref), replace=True)
+
+    defer(services.work, body["user"]["id"], work, private(respond), "session status")
 
 
-@deferred("watch", respond=True)
-def on_pick_watch(click: Click) -> None:
+def on_pick_watch(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                  services: Services) -> None:
     """A session picked for ``/voicelink watch <name>``: watched in the channel where the command was typed."""
-    channel = (click.body.get("channel") or {}).get("id") or ""
-    click.replace(watch_reply(click.services.sessions.watch(click.value, channel, click.user)))
+    ack()
+    user, channel = body["user"]["id"], (body.get("channel") or {}).get("id") or ""
+
+    def work() -> None:
+        respond_privately(respond, watch_reply(services.sessions.watch(action["value"], channel, user)), replace=True)
+
+    defer(services.work, user, work, private(respond), "watch")
 
 
-@deferred("cancel link", respond=True)
-def on_pick_cancel(click: Click) -> None:
+def on_pick_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                   services: Services) -> None:
     """A link picked for ``/voicelink cancel <name>``: the confirmation, as if its id had been typed."""
-    link = click.services.voicelinks.cancellable(click.value, click.user, click.out.members)
-    click.replace(cancel_confirm(link))
+    ack()
+
+    def work() -> None:
+        link = services.voicelinks.cancellable(action["value"], body["user"]["id"], SlackOut(client).members)
+        respond_privately(respond, cancel_confirm(link), replace=True)
+
+    defer(services.work, body["user"]["id"], work, private(respond), "cancel link")
 
 
 LISTENERS: dict[str, Callable[..., None]] = {
     "voicelink_pattern": on_pattern, "voicelink_draft": on_draft, "voicelink_retry": on_retry,
     "voicelink_cancel": on_cancel, "voicelink_list_next": on_page, "voicelink_list_prev": on_page,
+    "voicelink_list_all": on_page,
     "voicelink_edit_instant": on_edit_instant, "voicelink_project": on_project,
     "voicelink_edit_project": on_edit_project, "voicelink_transcript": on_transcript, "voicelink_audio": on_audio,
     "voicelink_evaluation": on_evaluation, "voicelink_summary": on_summary, "voicelink_regenerate": on_summary,
@@ -320,6 +408,6 @@ LISTENERS: dict[str, Callable[..., None]] = {
 
 
 def register(app: App, services: Services) -> None:
-    for action_id, fn in LISTENERS.items():
-        app.action(action_id)(inject(fn, services))
+    for action_id, listener in LISTENERS.items():
+        app.action(action_id)(inject(listener, services))
     app.options(PROJECT_SELECTS)(inject(on_project_options, services))

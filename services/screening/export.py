@@ -30,7 +30,7 @@ def board_csv(view: BoardView, *, public: bool = True) -> bytes:
             row.position, row.name, row.email or "", row.rank, _fmt(row.pluto_score), row.tier, row.voice_state,
             *[_fmt(numbers.get(label)) for label in view.number_questions], _fmt(row.evaluation_score),
             _fmt(row.combined), "yes" if row.pluto_only else "no", row.recommendation,
-            *[str(text_values.get(label, "")) for label in texts],
+            *[text_values.get(label, "") for label in texts],
             DECISION_NAMES[decision.decision].lower() if decision else "", decision.user if decision else "",
             _iso(decision.at) if decision else "", row.analytics_state, row.session_id or ""]
         if public:

@@ -154,7 +154,7 @@ class BoardRow:
     kind: str  # project | instant
     project_id: str | None
     creator: str
-    answers: list[tuple[str, Any]]  # (question label, answer), in the evaluator's order
+    answers: list[tuple[str, str]]  # (question label, answer as readable text), in the evaluator's order
     numbers: list[tuple[str, float]]  # the number answers
     evaluation_state: str  # "" | pending | ready | error | none | missing
     evaluation_score: float | None  # 0-100

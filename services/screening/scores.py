@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from typing import Any
 
 from services.screening.records import BoardRow
 
@@ -48,30 +47,6 @@ def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
     for i, row in enumerate(ordered, 1):
         row.position = i
     return ordered
-
-
-def _numbers(answers: list[tuple[str, Any]], types: dict[str, Any]) -> list[tuple[str, float]]:
-    """The number answers: questions typed ``number`` (or, without types, answers that are numbers)."""
-    out = []
-    for label, value in answers:
-        kind = types.get(label)
-        number = _number(value)
-        if number is None or kind == "text":
-            continue
-        if kind == "number" or isinstance(value, int | float):
-            out.append((label, number))
-    return out
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _scale(numbers: Iterable[tuple[str, float]]) -> float:
