@@ -182,6 +182,34 @@ STEPS: list[Step] = [
 ]
 
 
+STEP_PROMPT = "  Enter runs it · skip · stop · or type any console command: "
+
+
+def _step_prompt(console: Console, command: str) -> str | None:
+    """Ask until the step runs ("run"), is skipped ("skip") or the tour stops (None). Only Enter (or the
+    command shown, typed out) runs the step; anything else is a console command: it runs, then the
+    step prompt comes back, so `files` or `buttons` typed here never starts a wait for the step."""
+    while True:
+        answer = console.ask(STEP_PROMPT, interrupted="stop")
+        word = (answer or "").strip()
+        if answer is None or word.lower() in ("stop", "quit", "exit"):
+            return None
+        if word.lower() == "skip":
+            return "skip"
+        if not word or word == command:
+            return "run"
+        if word.lower() == "tour":
+            console.print("  (the tour is running: Enter runs this step, `stop` ends it)")
+            continue
+        try:
+            console.handle(word)
+        except KeyboardInterrupt:
+            console.print("  (interrupted)")
+        except Exception as exc:  # the tour stays, whatever the command did
+            console.print(f"  ! {type(exc).__name__}: {exc}")
+        console.print(f"  (back in the tour) Type: {command}")
+
+
 def run_tour(console: Console, steps: list[Step] | None = None) -> None:
     steps = [s for s in (STEPS if steps is None else steps) if s.available(console)]
     console.print(f"  A tour in {len(steps)} steps. At each: Enter runs the command shown, `skip` skips it, "
@@ -194,20 +222,23 @@ def run_tour(console: Console, steps: list[Step] | None = None) -> None:
             console.print("  (skipped: it needs an earlier step done first)")
             continue
         console.print(f"  Type: {command}")
-        answer = console.ask("  Enter runs it · skip · stop: ", interrupted="stop")
-        if answer is None or answer.strip().lower() == "stop":
+        answer = _step_prompt(console, command)
+        if answer is None:
             console.print("  Tour stopped; `tour` starts it again.")
             return
-        if answer.strip().lower() == "skip":
+        if answer == "skip":
             continue
         mark = len(console.slack.timeline)
         console.suggest = dict(step.suggest)
         try:
-            console.handle(answer.strip() or command)
+            console.handle(command)
         finally:
             console.suggest = {}
-        console.print(f"  … waiting {step.waiting}")
+        console.print(f"  … waiting {step.waiting} · Ctrl-C stops waiting")
         note = console.wait_until(lambda step=step, mark=mark: step.done(console, mark), step.timeout)
+        if console.interrupted:
+            console.print(f"  Tour paused at step {number}; `tour` starts it again.")
+            return
         if note:
             console.print(f"  ✓ {note}")
             if step.after:

@@ -1,0 +1,156 @@
+"""The first hour, round two (issue 23): the console as a newcomer types into it.
+
+Ctrl-C stops a wait and never the sandbox; a console command typed at a tour prompt runs there and
+the step prompt comes back; a number after a button label means the row that shows that number."""
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from sandbox.console import CHANNEL, USER
+from sandbox.stack import Stack
+from tests.test_console import ROOT, Typist, fast_options, shortlisted
+
+CTRL_C = "<Ctrl-C>"  # a Typist answer that presses Ctrl-C at the prompt
+
+
+class Keys(Typist):
+    """A Typist that can also press Ctrl-C at a prompt."""
+
+    def input(self, prompt):
+        answer = super().input(prompt)
+        if answer == CTRL_C:
+            raise KeyboardInterrupt
+        return answer
+
+
+@pytest.fixture()
+def stack():
+    with Stack(fast_options()) as s:
+        yield s
+
+
+# -- 1. Ctrl-C ---------------------------------------------------------------------------------------
+def _reader(stream, lines):
+    for line in iter(stream.readline, ""):
+        lines.put(line)
+    lines.put(None)
+
+
+def _until(lines, text, seen, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        seen.append(line)
+        if text in line:
+            return
+    pytest.fail(f"{text!r} not printed; output:\n{''.join(seen)[-3000:]}")
+
+
+def test_ctrl_c_in_a_tour_wait_returns_to_the_prompt_and_the_sandbox_stays(tmp_path):
+    """As in a terminal: `python3 dev.py run`, the tour's first step, Ctrl-C (SIGINT to the whole
+    foreground group: dev.py and the sandbox) while it waits for the shortlist."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NIMROBO_", "OPENAI_"))}
+    env["SANDBOX_DATA_DIR"] = str(tmp_path / "sandbox")
+    proc = subprocess.Popen([sys.executable, "dev.py", "run"], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        # the tour, Enter at the step, Enter at the form's two suggested fields
+        proc.stdin.write("tour\n\n\n\n")
+        proc.stdin.flush()
+        _until(lines, "… waiting for the shortlist", seen)
+        os.killpg(proc.pid, signal.SIGINT)
+        _until(lines, "Tour paused at step 1", seen)
+        proc.stdin.write("/pluto help\nquit\n")
+        proc.stdin.flush()
+        _until(lines, "/pluto candidate <id or name>", seen)  # the sandbox still answers
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        seen += [line for line in iter(lambda: lines.get(timeout=5), None)]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    out = "".join(seen)
+    assert proc.returncode == 0, out[-3000:]
+    assert "(stopped waiting)" in out
+    assert "not seen within" not in out  # the wait was stopped, not timed out
+
+
+def test_ctrl_c_at_the_prompt_once_stays_twice_leaves(stack):
+    t = Keys(stack)
+    t.type("> ", CTRL_C).type("> ", "/pluto help").type("> ", CTRL_C).type("> ", CTRL_C)
+    out = t.run()  # returns: the second Ctrl-C in a row left the console
+    assert "Ctrl-C again at an empty prompt, `quit` or Ctrl-D leaves" in out
+    assert "/pluto candidate <id or name>" in out  # the first Ctrl-C did not leave
+    assert t.prompts == ["> "] * 4
+
+
+# -- 2. the tour's prompt ---------------------------------------------------------------------------
+def test_a_console_command_at_a_tour_prompt_runs_and_the_step_prompt_comes_back(stack):
+    t = Typist(stack)
+    (t.type("> ", "tour")
+     .type("Enter runs it", "files")
+     .type("Enter runs it", "buttons")
+     .type("Enter runs it", "stop"))
+    out = t.run()
+    assert "(no files yet)" in out and "(nothing to press yet)" in out
+    assert out.count("(back in the tour) Type: /pluto score") == 2
+    assert "… waiting" not in out and "not seen within" not in out
+    assert not stack.slack.views(user=USER)  # the step's form never opened
+    assert "Tour stopped" in out
+
+
+
+
+# -- 3, 4, 14: rows by their number, controls by what the screen shows, the shortlist's N ---------------
+def boards(stack):
+    return [m for m in stack.slack.messages(CHANNEL) if (m.get("metadata") or {}).get("event_type") == "screening_board"]
+
+
+def board_row(stack, number):
+    board = boards(stack)[-1]
+    return next(b["text"]["text"] for b in board["blocks"] if b["type"] == "section"
+                and b["text"]["text"].startswith(f"*{number}. "))
+
+
+def test_the_tour_top_5_then_voice_screen_top_3_advance_by_row_and_sort_by_what_is_shown(stack):
+    t = Typist(stack)
+    (t.type("> ", "tour").type("Enter runs it", "").type("Job description", "")
+     .type("Top N to show (optional) (a number) [5]", "")  # the tour's 5, not the form's 10
+     # at the next step's prompt: a console command; the shortlist's button says top 5, the select has Top 3
+     .type("Enter runs it", "Voice-screen top 3", wait=lambda: shortlisted(stack))
+     .type("Pattern", "submit")
+     .type("Enter runs it", "stop", wait=lambda: boards(stack))
+     .type("> ", "Advance 1")
+     .type("> ", "Advance 2", wait=lambda: "Advanced" in board_row(stack, 1))
+     .type("> ", "Sort evaluation", wait=lambda: "Advanced" in board_row(stack, 2))
+     .type("> ", "Sort", wait=lambda: boards(stack)[-1]["metadata"]["event_payload"]["sort"] == "evaluation")
+     .type("Sort", "pluto"))
+    out = t.run()
+    [shortlist] = shortlisted(stack)
+    assert "Top 5 of 6" in str(shortlist["blocks"])
+    tools = next(b for b in shortlist["blocks"] if b.get("block_id", "").startswith("screen_top|"))
+    assert tools["elements"][0]["text"]["text"] == "Voice-screen top 5"
+    assert [o["text"]["text"] for o in tools["elements"][1]["options"]] == ["Top 3", "All 6"]
+    project = next(iter(stack.nimrobo.projects.values()))
+    assert project["name"] == "Senior backend engineer"  # the role from the job description (item 13)
+    assert len(stack.nimrobo.all_links()) == 3
+    stack.slack.wait_for(lambda: boards(stack)[-1]["metadata"]["event_payload"]["sort"] == "pluto")
+    rows = [board_row(stack, n) for n in (1, 2, 3)]
+    advanced = [r.split("*")[1] for r in rows if "Advanced" in r]
+    assert advanced == ["1. Alan Turing", "2. Ada Lovelace"], rows  # row 2, not the 2nd [Advance] button
+    assert "no [Voice-screen] next to text" not in out and "no button or command" not in out
