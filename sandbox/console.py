@@ -21,12 +21,13 @@ import difflib
 import json
 import logging
 import queue
+import re
 import shlex
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -60,6 +61,7 @@ INTERACTIVE = {"button", "static_select", "external_select", "multi_static_selec
                "checkboxes",
                "users_select", "conversations_select", "channels_select", "datepicker"}
 CANCEL, SUBMIT, ENDED, ACTED = "cancel", "submit", "ended", "acted"
+INTERRUPTED = "\x03"  # what a prompt answers when Ctrl-C is pressed there
 
 
 @dataclass
@@ -72,6 +74,18 @@ class Clickable:
     surface: dict[str, Any]
     context: str  # the text next to it (the section it belongs to), for `Details Alan` and listings
     where: str
+    option: dict[str, Any] | None = None  # a select's option already named (`Sort evaluation`)
+
+    @property
+    def names(self) -> list[str]:
+        """What the screen shows for it, lower case: a button's label; a select's placeholder, the option
+        it shows (``[Sort: Combined ▾]``) and that option's lead before a colon (``Sort``)."""
+        names = [self.label.lower()]
+        if not self.is_button:
+            shown = _option_text(self.element.get("initial_option")).lower()
+            names += [n for n in (shown, shown.split(":")[0].strip(), self.label.split(":")[0].strip().lower())
+                      if n and n not in names]
+        return names
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -137,6 +151,16 @@ def _choose(options: list[dict[str, Any]], answer: str) -> dict[str, Any] | None
     return prefixed[0] if len(prefixed) == 1 else None
 
 
+def _choose_named(options: list[dict[str, Any]], answer: str) -> dict[str, Any] | None:
+    """An option named by its label, or by what follows a colon in it (``evaluation`` for "Sort: Evaluation")."""
+    chosen = _choose(options, answer)
+    if chosen is not None:
+        return chosen
+    wanted = answer.strip().lower()
+    tails = [o for o in options if _option_text(o).lower().partition(":")[2].strip().startswith(wanted)]
+    return tails[0] if wanted and len(tails) == 1 else None
+
+
 def _choices(options: list[dict[str, Any]]) -> str:
     return ", ".join(f"{i}={_option_text(o)}" for i, o in enumerate(options, 1))
 
@@ -146,6 +170,15 @@ def _short(text: str, limit: int = 48, more: bool = True) -> str:
     lines = text.splitlines() or [""]
     first = lines[0] if len(lines[0]) <= limit else lines[0][: limit - 1] + "…"
     return first + (f" …(+{len(lines) - 1} lines)" if more and len(lines) > 1 else "")
+
+
+_ROW = re.compile(r"^\s*#?(\d+)(?:\.|\s)")
+
+
+def _row_number(context: str) -> int | None:
+    """The number a row shows at its start ("2. Alan Turing", "#2 Alan Turing"), if any."""
+    match = _ROW.match(context)
+    return int(match.group(1)) if match else None
 
 
 def _find_link(links: list[dict[str, Any]], query: str) -> dict[str, Any] | None:
@@ -211,6 +244,8 @@ class Console:
         self._state: dict[str, dict[str, Any]] = {}  # view id -> typed values {block_id: {action_id: value}}
         self._resume: dict[str, int] = {}  # view id -> block index to go on from after an update
         self._only: dict[str, set[str]] = {}  # view id -> block ids to ask again (after errors)
+        #: the last wait_until was stopped with Ctrl-C
+        self.interrupted = False
 
     @property
     def slack(self) -> Any:
@@ -292,7 +327,7 @@ class Console:
             self._stop.wait(0.2)
 
     # -- input ------------------------------------------------------------------------------------
-    def ask(self, prompt: str, interrupted: str = "") -> str | None:
+    def ask(self, prompt: str, interrupted: str | None = "") -> str | None:
         """One line from the user (None when input has ended); Ctrl-C answers ``interrupted``."""
         self.flush_output()
         with self._lock:
@@ -309,7 +344,11 @@ class Console:
                 self._prompt = None
 
     def wait_until(self, predicate: Callable[[], Any], timeout: float) -> Any:
-        """Poll ``predicate`` (printing the bot's output meanwhile) until truthy or ``timeout``; Ctrl-C stops."""
+        """Poll ``predicate`` (printing the bot's output meanwhile) until truthy or ``timeout``.
+
+        Ctrl-C stops waiting (never the sandbox): it returns None and sets :attr:`interrupted`,
+        so a caller such as the tour goes back to the prompt instead of going on."""
+        self.interrupted = False
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
@@ -319,6 +358,7 @@ class Console:
                     return result
                 time.sleep(0.1)
         except KeyboardInterrupt:
+            self.interrupted = True
             self.print("  (stopped waiting)")
         return None
 
@@ -349,13 +389,21 @@ class Console:
                    "own commands.")
         printer = threading.Thread(target=self._watch, name="console-printer", daemon=True)
         printer.start()
+        ctrl_c = False  # the previous prompt was answered with Ctrl-C: a second one leaves
         try:
             while True:
                 if not self.fill_modals():
                     break
-                line = self.ask("> ")
+                line = self.ask("> ", interrupted=INTERRUPTED)
                 if line is None:
                     break
+                if line == INTERRUPTED:
+                    if ctrl_c:
+                        break
+                    ctrl_c = True
+                    self.print("  (Ctrl-C again at an empty prompt, `quit` or Ctrl-D leaves the sandbox)")
+                    continue
+                ctrl_c = False
                 line = line.strip()
                 if not line:
                     continue
@@ -525,7 +573,7 @@ class Console:
         label on the newest message that has n of them) or a word from the text next to it. Returns the
         nearest labels (a list) when nothing matches, None when the user gave up choosing."""
         lowered = line.strip().lower()
-        labels = sorted({c.label.lower() for c in found}, key=len, reverse=True)
+        labels = sorted({n for c in found for n in c.names}, key=len, reverse=True)
         label = next((lab for lab in labels if lowered == lab or lowered.startswith(lab + " ")), None)
         if label is None:
             names = sorted({c.label for c in found}) + [c for c in COMMANDS]
@@ -534,17 +582,36 @@ class Console:
             near += [n for n in difflib.get_close_matches(first, names, n=5, cutoff=0.5) if n not in near]
             return near[:5]
         rest = line.strip()[len(label):].strip()
-        group = [c for c in found if c.label.lower() == label]
+        group = [c for c in found if label in c.names]
+        if rest and not rest.isdigit():
+            # a select named with one of its options: `Sort evaluation`, `Voice-screen … top 3`
+            for c in reversed(found):
+                if not c.is_button and any(n.startswith(label) for n in c.names):
+                    option = _choose_named(_options(c.element), rest)
+                    if option is not None and (c in group or not any(rest.lower() in g.context.lower()
+                                                                     for g in group)):
+                        return replace(c, option=option)
         by_surface: dict[Any, list[Clickable]] = {}
         for c in group:
             by_surface.setdefault(id(c.surface), []).append(c)
         surfaces = list(by_surface.values())  # least recent first
         if rest.isdigit():
             n = int(rest)
+            # the row that shows this number (a board's "2. Alan", a shortlist's "#2 Alan"), as the screen
+            # numbers them; buttons are counted only where no row shows numbers
             for same in reversed(surfaces):
+                numbered = [c for c in same if _row_number(c.context) is not None]
+                if numbered:
+                    hit = next((c for c in numbered if _row_number(c.context) == n), None)
+                    if hit is not None:
+                        return hit
+                    continue
                 if len(same) >= n >= 1:
                     return same[n - 1]
-            self.print(f"  ! there is no [{group[0].label}] number {n}; the newest message has {len(surfaces[-1])}")
+            rows = sorted({r for c in surfaces[-1] if (r := _row_number(c.context)) is not None})
+            shown = f"rows {', '.join(map(str, rows))} have one" if rows else \
+                f"the newest message has {len(surfaces[-1])}"
+            self.print(f"  ! there is no [{group[0].label}] for row {n}; {shown}")
             return None
         if rest:
             word = rest.lower()
@@ -639,7 +706,7 @@ class Console:
             answer = self.ask(f"  {clickable.label} ({_choices(options)}): ")
             if not answer:
                 return None
-            chosen = _choose(options, answer)
+            chosen = _choose_named(options, answer)
             if chosen is not None:
                 return chosen
             self.print("  ! choose one by number or name")
@@ -649,7 +716,7 @@ class Console:
         element = clickable.element
         selected = None
         if not clickable.is_button:
-            selected = self._select(clickable)
+            selected = clickable.option or self._select(clickable)
             if selected is None:
                 self.print("  (nothing chosen)")
                 return None
@@ -746,7 +813,8 @@ class Console:
         label = self.render.text(block.get("label")) or block_id
         typed = (state.get(block_id) or {}).get(action_id)
         shown = self._value_text(element, typed)
-        suggestion = self.suggest.get(action_id) if typed is None and not shown else None
+        # a suggestion (the tour's) replaces what an untouched field shows, as the tour says it will
+        suggestion = self.suggest.get(action_id) if typed is None else None
         if kind == "file_input" and typed is None and self._prefill_file is not None:
             file = self._upload(self._prefill_file, "uploaded in a form")
             state[block_id] = {action_id: {"type": "file_input", "files": [file]}}
@@ -906,7 +974,7 @@ class Console:
                 if answer.strip() in (CANCEL, SUBMIT):
                     return answer.strip()
                 answer = answer.strip() or (suggested or "")
-                chosen = _choose(options, answer) if answer else current
+                chosen = _choose_named(options, answer) if answer else current
                 if answer and chosen is None:
                     self.print("  ! choose one by number or name")
                     continue
