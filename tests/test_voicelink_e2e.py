@@ -310,8 +310,8 @@ def test_status_with_transcript_audio_evaluation_and_summary(stack):
     nimrobo = stack.services.nimrobo
     stack.slack.wait_for(lambda: nimrobo.session_evaluation(session, "project", link["projectId"]).ready)
     stack.signer.press("Evaluation", user=USER)
-    evaluation = answered(stack, lambda t: "*communication*\n7" in t)
-    assert "*notes*\nClear answer about Notes" in shown(evaluation) and "error" not in shown(evaluation).lower()
+    evaluation = answered(stack, lambda t: "*Communication*\n7" in t)
+    assert "*Notes*\nClear answer about Notes" in shown(evaluation) and "error" not in shown(evaluation).lower()
     # Transcript: the words of every turn, whatever key carries them
     stack.signer.press("Transcript (text)", user=USER)
     upload = stack.slack.wait_for(lambda: stack.slack.uploads())[0]

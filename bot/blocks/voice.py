@@ -33,6 +33,7 @@ from bot.blocks.when import ago, expiry, slack_date
 from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
 from services.records import CardLine, ChannelProject, LinkRef, SessionRef, VoiceBatch
+from services.screening import answers_of
 from services.voice_forms import EXPIRY_PRESETS, MAX_LABELS, evaluator_questions_text
 
 CREATE_MODAL = "voicelink_create"
@@ -400,12 +401,14 @@ def project_form(*, project: Project | None = None, values: dict[str, str] | Non
                 close="Cancel", private_metadata=json.dumps({"channel": channel, "v": v}), blocks=blocks)
 
 
-def session_message(status: SessionStatus, ref: SessionRef) -> Message:
+def session_message(status: SessionStatus, ref: SessionRef, project_name: str = "") -> Message:
     who = f" · {mrkdwn_escape(ref.label)}" if ref.label else ""
     value = ref.to_value()
     finished = "finished" if status.is_finished else "not finished"
+    project = f" · project *{mrkdwn_escape(project_name)}*" if project_name and not ref.instant else \
+        (" · instant link" if ref.instant else "")
     return Message(text=f"Session {status.session_id}: {status.status}", blocks=[
-        section(f"*Session* `{status.session_id}`{who}\nStatus: *{status.status}* ({finished}) · {status.type}"
+        section(f"*Session* `{status.session_id}`{who}\nStatus: *{status.status}* ({finished}){project}"
                 + (f" · completed {slack_date(status.completed_at)}" if slack_date(status.completed_at) else "")),
         actions(button("Transcript (text)", "voicelink_transcript", value),
                 button("Transcript (JSON)", "voicelink_transcript_json", value),
@@ -433,15 +436,15 @@ def summary_message(summary: Summary, ref: SessionRef) -> Message:
                                                     actions(button("Regenerate", "voicelink_regenerate", value))])
 
 
-def evaluation_message(evaluation: Evaluation) -> Message:
+def evaluation_message(evaluation: Evaluation, questions: dict[str, str] | None = None) -> Message:
+    """The evaluation's answers under their question labels (the evaluator's, as on the completed post)."""
     if evaluation.has_error:
         return Message(text="The evaluation failed.", blocks=[section(":warning: Nimrobo's evaluation failed.")])
     if not evaluation.ready:
         text = "No evaluation yet: it appears a little after the interview ends, and only with an evaluator."
         return Message(text=text, blocks=[section(text)])
     results = evaluation.results
-    fields = [f"*{mrkdwn_escape(str(k))}*\n{mrkdwn_escape(str(v))}" for k, v in
-              (results.items() if isinstance(results, dict) else enumerate(results))]
+    fields = [f"*{mrkdwn_escape(str(k))}*\n{mrkdwn_escape(str(v))}" for k, v in answers_of(results, questions or {})]
     blocks: list[Any] = [section("*Evaluation*")]
     for i in range(0, min(len(fields), 400), 10):
         blocks.append(section("", fields=fields[i:i + 10]))

@@ -320,10 +320,13 @@ def on_audio(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Re
 def on_evaluation(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                   services: Services) -> None:
     ack()
-    defer(services.work, body["user"]["id"],
-          lambda: private(respond)(evaluation_message(services.sessions.evaluation(SessionRef.parse(action["value"]),
-                                                                                   user=body["user"]["id"]))),
-          private(respond), "evaluation")
+
+    def work() -> None:
+        ref = SessionRef.parse(action["value"])
+        evaluation = services.sessions.evaluation(ref, user=body["user"]["id"])  # checks access first
+        private(respond)(evaluation_message(evaluation, services.sessions.project_of(ref)[1]))
+
+    defer(services.work, body["user"]["id"], work, private(respond), "evaluation")
 
 
 def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
@@ -348,7 +351,8 @@ def on_pick_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], respo
     def work() -> None:
         sessions, user = services.sessions, body["user"]["id"]
         ref = sessions.locate(action["value"], user=user)
-        respond_privately(respond, session_message(sessions.status(ref, user=user), ref), replace=True)
+        status = sessions.status(ref, user=user)
+        respond_privately(respond, session_message(status, ref, sessions.project_of(ref)[0]), replace=True)
 
     defer(services.work, body["user"]["id"], work, private(respond), "session status")
 
