@@ -19,8 +19,8 @@ A recruiter who scored a file can voice-screen the best candidates of that run. 
 
 Scales. Pluto scores are 0-100. The evaluator is asked for 0-10 number answers, so the
 evaluation score is the mean of the number answers times 10 (when any answer is above 10 the
-answers are read as 0-100). The combined score is the mean of the two; a candidate without an
-evaluation is ranked by the Pluto score alone and marked (``pluto_only``).
+answers are read as 0-100). The combined score is the mean of the two; candidates without an
+evaluation (``pluto_only``) follow the evaluated ones in a group of their own, by Pluto score.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ DEFAULT_TOP_N = 5
 MAX_TOP_N = 25
 DECISION_NAMES = {"advance": "Advanced", "reject": "Rejected"}
 FORMULA = ("Combined = mean of the Pluto final score (0–100) and the evaluation score (the number answers' "
-           "mean on 0–10, × 10). † no evaluation yet: ranked by the Pluto score alone.")
+           "mean on 0–10, × 10). Interviewed candidates come first, by combined score; those not interviewed "
+           "yet (†) follow in their own group, by Pluto score, so one signal never outranks two.")
 VOICE_STATES = ("invited", "started", "completed", "failed", "expired", "cancelled", "not sent")
 DEFAULT_QUESTIONS = ("Relevant experience | number", "Communication | number", "Red flags | text",
                      "Recommendation (advance, hold or reject) | text")
@@ -482,7 +483,8 @@ def combined_score(pluto: float | None, evaluation: float | None) -> float | Non
 
 def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
     """``pluto``: final score; ``evaluation``: evaluation score, then those without one by Pluto;
-    ``combined``: combined score (Pluto alone without an evaluation). Ties: Pluto rank, then name."""
+    ``combined``: those with an evaluation by combined score, then those without one (not interviewed
+    yet) by Pluto score, as a group of their own (:data:`FORMULA`). Ties: Pluto rank, then name."""
     def low(value: float | None) -> float:
         return -(value if value is not None else -1.0)
 
@@ -494,8 +496,8 @@ def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
     elif sort == "evaluation":
         ordered = sorted(rows, key=lambda r: (r.evaluation_score is None, low(r.evaluation_score),
                                               low(r.pluto_score), *tie(r)))
-    else:
-        ordered = sorted(rows, key=lambda r: (low(r.combined), *tie(r)))
+    else:  # the interviewed by combined score, then the not-interviewed-yet group by Pluto score
+        ordered = sorted(rows, key=lambda r: (r.pluto_only, low(r.combined), *tie(r)))
     for i, row in enumerate(ordered, 1):
         row.position = i
     return ordered

@@ -209,7 +209,12 @@ def board_message(view: BoardView, *, page: int | None = None, public: bool = Tr
             button("DM me completions", "board_dm", board.id)]),
         context(view.formula),
     ]
+    grouped = view.sort == "combined" and any(not r.pluto_only for r in view.rows)
+    headed = False
     for row in current.items:
+        if grouped and row.pluto_only and not headed:  # the group's heading, on each page it is on
+            headed = True
+            blocks.append(context("*Not interviewed yet* · ranked by Pluto score until their evaluation arrives"))
         blocks += [section(row_text(row, public)), row_actions(board.id, row)]
     if not view.rows:
         blocks.append(section("No voice links yet. They appear here as soon as they are created."))
