@@ -74,3 +74,17 @@ def test_voicelink_status_names_the_project_and_labels_the_answers(stack, comple
     status = stack.slack.wait_for(lambda: private_answers(stack, USER, f"*Session* `{session}`"))[-1]
     text = str(status["blocks"])
     assert "project *Platform Engineer*" in text and "· project\\n" not in text and "· project'" not in text
+
+
+# -- 17. a letter saved as .csv ----------------------------------------------------------------------
+LETTER = (b"Dear hiring team,\n\nI am writing to recommend three engineers for the platform role, each with "
+          b"years of experience.\nKind regards, Ada\n")
+
+
+def test_a_letter_saved_as_csv_is_told_it_looks_like_text_not_a_table(stack):
+    file = stack.slack.add_file("letter.csv", LETTER, user=USER)
+    stack.signer.app_mention(f"<@{stack.slack.bot_user_id}> score", files=[file], user=USER, channel="C_LETTERS")
+    message = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER)
+                                            if "can't score" in e["text"] and e["channel"] == "C_LETTERS"])[0]
+    assert "this looks like text, not a table of candidates" in message["text"]
+    assert "“Dear hiring team”" in message["text"] and "has no name" not in message["text"]
