@@ -803,6 +803,10 @@ class SlackStandIn(SimServer):
             raise SlackError("channel_not_found")
         if need_text and not p.get("text") and not p.get("blocks") and not p.get("attachments"):
             raise SlackError("no_text")
+        if (p.get("blocks") or p.get("attachments")) and not str(p.get("text") or "").strip():
+            # stricter than Slack, which only warns: blocks need the top-level fallback text that
+            # notifications and screen readers read (Slack's accessibility guidance)
+            raise SlackError("no_text", ["a message with blocks needs a top-level `text` fallback"])
         if len(p.get("text") or "") > MESSAGE_TEXT:
             raise SlackError("msg_too_long")
         problems = validate_blocks(p.get("blocks"))

@@ -83,3 +83,32 @@ def test_the_sandbox_runs_the_simulator_with_varied_answers():
 
     options = sandbox_options(SimpleNamespace(progress_update_seconds=1.0, poll_interval_seconds=5.0))
     assert options.nimrobo["varied_answers"] is True
+
+
+# -- 22. fallback text ---------------------------------------------------------------------------------
+def test_the_test_bed_refuses_blocks_without_fallback_text():
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from sandbox.slack_api import SlackStandIn
+
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Hello*"}}]
+    with SlackStandIn() as slack:
+        client = WebClient(token=slack.bot_token, base_url=slack.url + "/api/")
+        ts = client.chat_postMessage(channel="C1", text="Hello", blocks=blocks)["ts"]
+        for call in (lambda: client.chat_postMessage(channel="C1", text=" ", blocks=blocks),
+                     lambda: client.chat_update(channel="C1", ts=ts, text="", blocks=blocks),
+                     lambda: client.chat_postEphemeral(channel="C1", user="U1", text="", blocks=blocks)):
+            with pytest.warns(UserWarning, match="top-level `text` argument is missing"), \
+                    pytest.raises(SlackApiError) as refused:
+                call()
+            assert refused.value.response["error"] == "no_text"
+
+
+def test_a_message_without_text_falls_back_to_the_words_of_its_blocks():
+    from bot.blocks import Message, context, header, section
+
+    kwargs = Message(text="", blocks=[header("Interview completed"), section("*Ada* finished"),
+                                      context("session `s1`")]).kwargs()
+    assert kwargs["text"] == "Interview completed Ada finished session `s1`"
+    assert Message(text="Shortlist ready", blocks=[section("x")]).kwargs()["text"] == "Shortlist ready"
