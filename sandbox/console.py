@@ -988,6 +988,9 @@ class Console:
             return None
         names = "  ".join(f"[{b.label}]" for b in buttons)
         suggested = next((b for b in buttons if self.suggest.get(b.element.get("action_id", ""))), None)
+        if suggested is None and len(buttons) == 1 and "draft" in str(buttons[0].element.get("action_id", "")) \
+                and self._empty_below(view, index, state):
+            suggested = buttons[0]  # drafting fills the empty sections below: Enter drafts, as a person would want
         if len(buttons) == 1:
             prompt = f"  {names} press it? [{'Y/n' if suggested else 'y/N'}] "
         else:
@@ -1012,6 +1015,17 @@ class Console:
             return None
         self._act_in_view(view, block, chosen_button, state, index=index)
         return ACTED
+
+    def _empty_below(self, view: dict[str, Any], index: int, state: dict[str, Any]) -> bool:
+        """Some required field after block ``index`` is empty (neither typed nor prefilled)."""
+        for block in (view.get("blocks") or [])[index + 1:]:
+            if block.get("type") != "input" or block.get("optional"):
+                continue
+            element = block.get("element") or {}
+            typed = (state.get(block.get("block_id", "")) or {}).get(element.get("action_id", ""))
+            if not self._value_text(element, typed).strip():
+                return True
+        return False
 
     def _act_in_view(self, view: dict[str, Any], block: dict[str, Any], clickable: Clickable,
                      state: dict[str, Any], selected: dict[str, Any] | None = None, index: int | None = None) -> None:

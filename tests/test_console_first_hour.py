@@ -154,3 +154,19 @@ def test_the_tour_top_5_then_voice_screen_top_3_advance_by_row_and_sort_by_what_
     advanced = [r.split("*")[1] for r in rows if "Advanced" in r]
     assert advanced == ["1. Alan Turing", "2. Ada Lovelace"], rows  # row 2, not the 2nd [Advance] button
     assert "no [Voice-screen] next to text" not in out and "no button or command" not in out
+
+
+# -- 21. Draft with AI when the sections are empty ----------------------------------------------------------
+def test_enter_at_draft_with_ai_drafts_when_the_sections_are_empty(stack):
+    t = Typist(stack)
+    (t.type("> ", "/voicelink create").type("Pattern", "").type("Job title", "Backend Engineer")
+     .type("Candidates", "Ada Lovelace").type("file of names", "").type("brief", "")
+     .type("[Draft with AI] press it? [Y/n]", ""))
+    for _ in range(14):  # Enter through the drafted form
+        t.type(None, lambda out: "" if "Your voice links" not in out else "quit")
+    t.console.loop()
+    assert t.error is None, t.error
+    out = t.output
+    assert "Please fill out this field" not in out
+    [project] = stack.nimrobo.projects.values()
+    assert project["name"] == "Backend Engineer" and "Goal" in project["prompt"] and "Constraints" in project["prompt"]
