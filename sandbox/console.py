@@ -57,6 +57,14 @@ CONSOLE_HELP = """Console commands:
   quit                        stop the sandbox
 In a modal: Enter keeps what is shown, `\\n` types a new line (or `<<` … `.` for several lines),
 `~` empties a field, `submit` submits now, `cancel` closes the modal."""
+USAGE = {
+    "press": "press <n> (a number from `buttons`) or press <label> [row | word], e.g. `press Details 2`",
+    "open": "open <n | name> (`files` numbers them, newest first), e.g. `open 1` or `open candidates-ranked`",
+    "mention": "mention <text>, e.g. `mention score ./examples/candidates.csv` or `mention help`",
+    "sim": "sim links | sim complete <label | link> | sim fail <label | link> | sim pluto-fail [message]",
+    "sim complete": "sim complete <label | link id>, e.g. `sim complete Ada Lovelace` (`sim links` lists them)",
+    "sim fail": "sim fail <label | link id>, e.g. `sim fail Ada Lovelace` (`sim links` lists them)",
+}
 INTERACTIVE = {"button", "static_select", "external_select", "multi_static_select", "overflow", "radio_buttons",
                "checkboxes",
                "users_select", "conversations_select", "channels_select", "datepicker"}
@@ -122,6 +130,14 @@ def _line_buffer() -> str:
         return ""
 
 
+def _shell_words(text: str) -> list[str]:
+    """Words as a shell splits them (quotes, backslash-escaped spaces); plain splitting if the quotes don't close."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
@@ -181,12 +197,11 @@ def _row_number(context: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _find_link(links: list[dict[str, Any]], query: str) -> dict[str, Any] | None:
+def _find_links(links: list[dict[str, Any]], query: str) -> list[dict[str, Any]]:
+    """Links whose id or label is ``query`` (case-insensitive), newest first."""
     query = query.strip().lower()
-    for link in reversed(links):
-        if query in (str(link.get("id", "")).lower(), str(link.get("label", "")).lower()):
-            return link
-    return None
+    return [link for link in reversed(links)
+            if query in (str(link.get("id", "")).lower(), str(link.get("label", "")).lower())]
 
 
 class ConsoleLogHandler(logging.Handler):
@@ -244,6 +259,7 @@ class Console:
         self._state: dict[str, dict[str, Any]] = {}  # view id -> typed values {block_id: {action_id: value}}
         self._resume: dict[str, int] = {}  # view id -> block index to go on from after an update
         self._only: dict[str, set[str]] = {}  # view id -> block ids to ask again (after errors)
+        self._views_shown: dict[str, str] = {}  # view id -> how it was last printed
         #: the last wait_until was stopped with Ctrl-C
         self.interrupted = False
 
@@ -285,7 +301,13 @@ class Console:
             view = self.slack.view(event.get("view_id", "")) or {}
             head = {"view_open": "modal opened", "view_update": "modal updated (views.update)",
                     "view_push": "modal pushed on top (views.push)"}[kind]
-            return f"  ▣ {head}\n" + _indent(self.render.view(view, self._state.get(view.get("id", ""))))
+            if event.get("blocks") is not None:
+                view = {**view, "blocks": event["blocks"]}  # as it was then, not as it is by the time it prints
+            shown = self.render.view(view, self._state.get(view.get("id", "")))
+            if kind == "view_update" and self._views_shown.get(view.get("id", "")) == shown:
+                return None  # printed already as it is now: only what changed is printed again
+            self._views_shown[view.get("id", "")] = shown
+            return f"  ▣ {head}\n" + _indent(shown)
         if kind == "view_closed":
             view = self.slack.view(event.get("view_id", "")) or {}
             return f"  ▣ modal closed: {self.render.text(view.get('title'))}"
@@ -382,7 +404,10 @@ class Console:
 
     # -- the loop -----------------------------------------------------------------------------------
     def loop(self) -> None:
-        self.print("Pluto Bot sandbox — Slack, Nimrobo, Pluto and OpenAI are local stand-ins.")
+        mode = getattr(self.stack, "mode", "http")
+        how = ("Socket Mode: the bot connects to the Slack stand-in over a WebSocket" if mode == "socket" else
+               "HTTP mode: Slack's requests reach the bot as signed POSTs to /slack/events")
+        self.print(f"Pluto Bot sandbox in {how}.\nSlack, Nimrobo, Pluto and OpenAI are local stand-ins.")
         if self.intro:
             self.print(self.intro)
         self.print("New here? Type `tour`. Otherwise /pluto help, /voicelink help, or help for the console's "
@@ -466,6 +491,10 @@ class Console:
         if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
             self.print("  only you ›\n" + _indent(self.render.blocks(body.get("blocks") or [], body.get("text", ""))))
 
+    def usage(self, command: str, reason: str) -> None:
+        """A missing or wrong argument: the reason and the one usage line (never the whole help)."""
+        self.print(f"  ! {reason}\n    usage: {USAGE[command]}")
+
     def slash(self, line: str) -> None:
         command, _, text = line.partition(" ")
         text = text.strip()
@@ -475,7 +504,8 @@ class Console:
             return
         self._prefill_file = None
         if command == "/pluto" and text.startswith("score "):
-            path = Path(text[len("score "):].strip()).expanduser()
+            words = _shell_words(text[len("score "):])
+            path = Path(" ".join(words)).expanduser()  # taken as a shell would: quotes and `\ ` kept together
             if not path.is_file():
                 self.print(f"  ! no such file: {path}")
                 return
@@ -491,8 +521,11 @@ class Console:
             self._prefill_file = None
 
     def mention(self, text: str) -> None:
+        if not text.strip():
+            self.usage("mention", "mention needs something to say to the bot")
+            return
         files = None
-        words = text.split()
+        words = _shell_words(text)
         for word in words:
             path = Path(word).expanduser()
             if word.lower().endswith(".csv") and path.is_file():
@@ -635,6 +668,9 @@ class Console:
         return None
 
     def press(self, line: str) -> None:
+        if not line.strip():
+            self.usage("press", "press needs a button")
+            return
         if line.strip().isdigit():
             chosen = self._numbered_pick(int(line))
         else:
@@ -904,7 +940,7 @@ class Console:
                 return {}, f"Choose from: {_choices(options)} (comma-separated)"
             return {"type": kind, "selected_options": [p for p in picked if p]}, None
         if kind == "file_input":
-            paths = [Path(p.strip()).expanduser() for p in text.split(",") if p.strip()]
+            paths = [Path(" ".join(_shell_words(p))).expanduser() for p in text.split(",") if p.strip()]
             missing = [str(p) for p in paths if not p.is_file()]
             if missing:
                 return {}, f"No such file: {', '.join(missing)}"
@@ -1100,14 +1136,14 @@ class Console:
             self.print("  (its buttons can be pressed like any other)")
 
     def files(self) -> list[dict[str, Any]]:
-        """Every file uploaded so far, oldest first: by the bot (files_upload_v2) and by you."""
+        """Every file uploaded so far, newest first (``open 1`` is the latest): by the bot and by you."""
         entries = []
         for upload in self.slack.uploads():
             entries.append({"name": upload["filename"], "content": upload["content"] or b"", "by": "the bot",
                             "where": self._where(upload.get("channel"), upload.get("thread_ts")) or "not shared",
                             "time": float(upload.get("ts") or 0)})
         entries += self._user_files
-        return sorted(entries, key=lambda e: e["time"])
+        return sorted(entries, key=lambda e: e["time"], reverse=True)
 
     def list_files(self) -> None:
         entries = self.files()
@@ -1117,14 +1153,25 @@ class Console:
         for number, entry in enumerate(entries, 1):
             self.print(f"  {number:>2}. {entry['name']}  {len(entry['content']):,} bytes · by {entry['by']} · "
                        f"{entry['where']}")
-        self.print("  `open <n>` prints one.")
+        self.print("  `open <n>` (or `open <name>`) prints one; 1 is the newest.")
 
     def open_file(self, arg: str) -> None:
         entries = self.files()
-        if not arg.strip().isdigit() or not 1 <= int(arg) <= len(entries):
-            self.print(f"  ! open takes a number from `files` (1-{len(entries)})" if entries else "  (no files yet)")
+        if not entries:
+            self.print("  (no files yet)")
             return
-        entry = entries[int(arg) - 1]
+        wanted = " ".join(_shell_words(arg)).strip().lower()
+        if not wanted:
+            self.usage("open", "open needs which file")
+            return
+        if wanted.isdigit():
+            entry = entries[int(wanted) - 1] if 1 <= int(wanted) <= len(entries) else None
+        else:  # by name: the newest whose name is, or starts with, what was typed
+            entry = next((e for e in entries if wanted in (e["name"].lower(), Path(e["name"]).stem.lower())), None) \
+                or next((e for e in entries if e["name"].lower().startswith(wanted)), None)
+        if entry is None:
+            self.usage("open", f"no file {arg.strip()!r} (1-{len(entries)}, or a name from `files`)")
+            return
         name, content = entry["name"], entry["content"]
         self.print(f"  ┌ {name} ┐")
         if name.lower().endswith(".csv"):
@@ -1177,36 +1224,62 @@ class Console:
 
     # -- simulators -----------------------------------------------------------------------------------------
     def sim(self, args: str) -> None:
-        parts = shlex.split(args)
+        parts = _shell_words(args)
         if not parts:
-            self.print(CONSOLE_HELP)
+            self.usage("sim", "sim needs what the simulators should do")
             return
         nimrobo = self.stack.nimrobo
         verb, rest = parts[0], " ".join(parts[1:])
         if verb == "links":
             links = nimrobo.all_links()
             for link in links:
-                self.print(f"  {link['id']}  {link.get('label')}  {link.get('status')}  "
+                self.print(f"  {link['id']}  {link.get('label')}  · {self._project_of(link)} · {link.get('status')}  "
                            f"session={link.get('sessionId') or '-'}")
             if not links:
                 self.print("  (no voice links yet; /voicelink create makes some)")
         elif verb in ("complete", "fail"):
-            link = _find_link(nimrobo.all_links(), rest)
+            if not rest.strip():
+                self.usage(f"sim {verb}", f"sim {verb} needs whose interview")
+                return
+            link = self._pick_link(nimrobo.all_links(), rest)
             if link is None:
-                self.print(f"  ! no link matches {rest!r}; try `sim links`")
                 return
             session_id = link.get("sessionId") or nimrobo.start_session(link["id"])
             if verb == "complete":
                 nimrobo.complete_session(session_id)
             else:
                 nimrobo.fail_session(session_id)
-            self.print(f"  simulator: session {session_id} of {link.get('label')} {verb}d "
+            self.print(f"  simulator: session {session_id} of {link.get('label')} ({self._project_of(link)}) {verb}d "
                        "(the bot's watcher notices within a poll)")
         elif verb == "pluto-fail":
             self.stack.pluto.fail_run(rest or "Simulated failure")
             self.print("  simulator: Pluto pipeline failed")
         else:
-            self.print(CONSOLE_HELP)
+            self.usage("sim", f"sim has no {verb!r}")
+
+    def _project_of(self, link: dict[str, Any]) -> str:
+        if link.get("kind") == "instant":
+            return "instant link"
+        project = self.stack.nimrobo.projects.get(link.get("projectId") or "") or {}
+        return f"project {project.get('name') or link.get('projectId') or '?'}"
+
+    def _pick_link(self, links: list[dict[str, Any]], query: str) -> dict[str, Any] | None:
+        """The link ``query`` names (an id, or a label); asked when a label names several that can still be used."""
+        matches = _find_links(links, query)
+        if not matches:
+            self.print(f"  ! no link matches {query.strip()!r}; try `sim links`")
+            return None
+        usable = [m for m in matches if m.get("status") == "active" and not m.get("sessionId")] or matches
+        if len(usable) == 1:
+            return usable[0]
+        self.print(f"  Several links for {query.strip()!r}:")
+        for number, link in enumerate(usable, 1):
+            self.print(f"    {number}. {link['id']} · {self._project_of(link)} · {link.get('status')}")
+        answer = self.ask(f"  Which one? (1-{len(usable)}, Enter for none) ")
+        if answer and answer.strip().isdigit() and 1 <= int(answer) <= len(usable):
+            return usable[int(answer) - 1]
+        self.print("  (none chosen)")
+        return None
 
 
 LOADING_WAIT = 30.0  # seconds a "loading" modal may take to be filled before the console lets you close it

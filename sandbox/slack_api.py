@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sandbox.httpserver import Request, Response, SimServer, json_response, text_response
-from sandbox.render import render_blocks
+from sandbox.render import channel_name, render_blocks
 from sandbox.socket_mode import SocketModeServer
 
 MESSAGE_BLOCKS = 50
@@ -58,11 +58,6 @@ class SlackError(Exception):
         super().__init__(error)
         self.error = error
         self.detail = detail or []
-
-
-def channel_name(channel_id: str) -> str:
-    """The readable name the stand-in gives a channel id (``C_GENERAL`` -> ``general``)."""
-    return channel_id.lower().removeprefix("c_").removeprefix("g_")
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:

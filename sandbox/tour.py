@@ -92,7 +92,14 @@ def _complete_screened_command(console: Console) -> str | None:
     screened = {row["link_id"] for row in console.stack.services.store.rows("screening_links")}
     links = [link for link in console.stack.nimrobo.all_links()
              if link["id"] in screened and link.get("status") == "active" and not link.get("sessionId")]
-    return f"sim complete {links[0]['label']}" if links else None
+    return _sim_complete(console, links[0]) if links else None
+
+
+def _sim_complete(console: Console, link: dict[str, Any]) -> str:
+    """`sim complete <label>`, or the link's id when another usable link has the same label."""
+    same = [other for other in console.stack.nimrobo.all_links() if other.get("label") == link.get("label")
+            and other.get("status") == "active" and not other.get("sessionId")]
+    return f"sim complete {link['label'] if len(same) == 1 else link['id']}"
 
 
 def _interview_done(console: Console, mark: int) -> str | None:
@@ -120,7 +127,7 @@ def _score_command(console: Console) -> str:
 def _complete_command(console: Console) -> str | None:
     links = [link for link in console.stack.nimrobo.all_links()
              if link.get("status") == "active" and not link.get("sessionId")]
-    return f"sim complete {links[0]['label']}" if links else None
+    return _sim_complete(console, links[0]) if links else None
 
 
 STEPS: list[Step] = [

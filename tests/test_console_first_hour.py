@@ -3,8 +3,10 @@
 Ctrl-C stops a wait and never the sandbox; a console command typed at a tour prompt runs there and
 the step prompt comes back; a number after a button label means the row that shows that number."""
 
+import io
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -170,3 +172,90 @@ def test_enter_at_draft_with_ai_drafts_when_the_sections_are_empty(stack):
     assert "Please fill out this field" not in out
     [project] = stack.nimrobo.projects.values()
     assert project["name"] == "Backend Engineer" and "Goal" in project["prompt"] and "Constraints" in project["prompt"]
+
+
+# -- 5-10: files, paths, rendering, usage lines, links, the banner ------------------------------------------
+def test_paths_as_a_shell_takes_them_files_newest_first_all_columns_and_one_brief(stack, tmp_path):
+    folder = tmp_path / "my files"
+    folder.mkdir()
+    wide = folder / "my candidates.csv"
+    header = "name,email,current_title,current_company,years_experience,skills," + \
+        ",".join(f"extra_column_{i}" for i in range(8))
+    wide.write_text(header + "\n" + "\n".join(
+        f"{n},{n.split()[0].lower()}@example.com,Engineer,Acme,{5 + i},python," + ",".join(f"x{i}{j}" for j in range(8))
+        for i, n in enumerate(["Ada Lovelace", "Alan Turing", "Grace Hopper"])) + "\n")
+    escaped = str(wide).replace(" ", "\\ ")
+    t = Typist(stack)
+    (t.type("> ", f'/pluto score "{folder}/missing file.csv"')
+     .type("> ", f"/pluto score {escaped}").type("Job description", "").type("Top N", "3")
+     .type("> ", "files", wait=lambda: shortlisted(stack) and len(stack.slack.uploads()) >= 2)
+     .type("> ", "open 1")
+     .type("> ", "open my candidates")
+     .type("> ", "Pre-brief 1")
+     .type("read-only modal", "", wait=lambda: "PRE-BRIEF ·" in t.output))
+    out = t.run()
+    assert f"! no such file: {folder}/missing file.csv" in out  # the quotes were taken as a shell takes them
+    assert re.search(r"1\. candidates-ranked\.csv .* by the bot", out.replace("my candidates-ranked", "candidates-ranked"))
+    ranked = out.split("┌ my candidates-ranked.csv ┐")[1].split("┌")[0]
+    assert "Alan Turing" in ranked
+    mine = out.split("┌ my candidates.csv ┐")[1].split("  >")[0]
+    assert all(f"extra_column_{i}" in mine for i in range(8)) and "..." not in mine.splitlines()[1]
+    assert out.count("PRE-BRIEF ·") == 1  # opened at "Preparing…", then the brief once
+
+
+def test_missing_arguments_give_the_reason_and_one_usage_line(stack):
+    t = Typist(stack)
+    for line in ("sim complete", "press", "mention", "sim", "open"):
+        t.type("> ", line)
+    out = t.run()
+    assert "Console commands:" not in out  # never the whole help
+    assert "! sim complete needs whose interview\n    usage: sim complete <label | link id>" in out
+    assert "! press needs a button\n    usage: press <n>" in out
+    assert "! mention needs something to say to the bot\n    usage: mention <text>" in out
+    assert "no link matches ''" not in out and "no button or command ''" not in out
+
+
+def test_sim_links_show_the_project_and_an_ambiguous_label_is_asked(stack):
+    from services.nimrobo import NimroboClient
+
+    client = NimroboClient(stack.settings.nimrobo_api_base_url, stack.settings.nimrobo_api_key)
+    try:
+        for role in ("Backend Engineer", "Data Engineer"):
+            project = client.create_project(role, "Goal\nRole\nGuidelines\nConstraints")
+            client.create_links(project.id, ["Grace Hopper"], "1_week")
+    finally:
+        client.close()
+    t = Typist(stack)
+    (t.type("> ", "sim links").type("> ", "sim complete Grace Hopper").type("Which one?", "2"))
+    out = t.run()
+    assert "Grace Hopper  · project Backend Engineer · active" in out
+    assert "Grace Hopper  · project Data Engineer · active" in out
+    assert "Several links for 'Grace Hopper'" in out
+    second = re.search(r"\n    2\. (\S+) · project (.+?) · active", out)
+    done = [link for link in stack.nimrobo.all_links() if link.get("sessionId")]
+    assert len(done) == 1 and done[0]["id"] == second.group(1)  # the one chosen: listed 2nd
+    assert stack.nimrobo.projects[done[0]["projectId"]]["name"] == second.group(2)
+
+
+def test_the_banner_says_which_mode_runs():
+    from sandbox.console import Console
+
+    class FakeStack:
+        def __init__(self, mode):
+            self.mode = mode
+
+    for mode, said in (("http", "HTTP mode"), ("socket", "Socket Mode")):
+        out = io.StringIO()
+        console = Console(FakeStack(mode), input_fn=lambda prompt: (_ for _ in ()).throw(EOFError), output=out,
+                          color=False)
+        console.fill_modals = lambda: True
+        console.flush_output = lambda: None
+        console.loop()
+        assert out.getvalue().startswith(f"Pluto Bot sandbox in {said}")
+
+
+def test_channel_ids_and_slack_emoji_names_render_as_slack_shows_them():
+    from sandbox.render import Renderer
+
+    shown = Renderer("plain").mrkdwn(":large_green_circle: open · <#C_SANDBOX> has the card · <#C1|general>")
+    assert shown == "🟢 open · #sandbox has the card · #general"
