@@ -88,3 +88,10 @@ def test_a_letter_saved_as_csv_is_told_it_looks_like_text_not_a_table(stack):
                                             if "can't score" in e["text"] and e["channel"] == "C_LETTERS"])[0]
     assert "this looks like text, not a table of candidates" in message["text"]
     assert "“Dear hiring team”" in message["text"] and "has no name" not in message["text"]
+
+
+def test_a_mention_with_nothing_to_do_gets_a_private_hint(stack):
+    stack.signer.app_mention(f"<@{stack.slack.bot_user_id}>", user=USER, channel="C_HELLO")
+    hint = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER) if e["channel"] == "C_HELLO"])
+    assert len(hint) == 1 and "Mention me with *score*" in hint[0]["text"]
+    assert not stack.slack.messages("C_HELLO")  # nothing public
