@@ -8,7 +8,7 @@
 * Modals are filled field by field: text (``\\n`` or ``<<`` for more lines), numbers, selects,
   radio buttons, checkboxes and files (a local path). Buttons and selects inside a modal send
   what was typed so far, as Slack does, and the bot's ``views.update``/``views.push`` are shown.
-* ``home`` shows App Home, ``files`` lists uploads, ``open <n>`` prints one.
+* ``home`` shows App Home, ``files`` lists uploads (newest first), ``open <n | name>`` prints one.
 * ``sim …`` drives the simulators, ``tour`` walks a newcomer through the bot, ``reset`` starts over.
 
 Everything the bot posts is printed by a background thread from the Slack stand-in's timeline;
@@ -41,10 +41,11 @@ COMMANDS = ("help", "buttons", "press", "home", "files", "open", "tour", "reset"
 CONSOLE_HELP = """Console commands:
   /pluto …, /voicelink …      slash commands, exactly as in Slack
   /pluto score ./file.csv     score a local CSV (stands in for an upload)
-  <label> [n | word]          press a button: `Details` (newest), `Details 2` (the 2nd), `Details Alan`
+  <label> [n | word]          press a button: `Details` (newest), `Details 2` (row 2), `Details Alan`;
+                              a select by what it shows: `Sort evaluation`, `Voice-screen top 3`
   buttons                     number every button you can see; then `press 3` (or just `3`)
   home                        open the App Home tab
-  files                       list the files uploaded so far; `open 2` prints one (CSV as a table)
+  files                       list the files uploaded so far, newest first; `open 1` or `open <name>` prints one
   mention <text>              @-mention the bot in the channel (attach with: mention score ./f.csv)
   sim links                   list voice links the Nimrobo simulator knows
   sim complete <label|link>   a participant opens the link and completes the interview
@@ -54,7 +55,7 @@ CONSOLE_HELP = """Console commands:
   reset                       start over: a new database and empty stand-ins
   logs                        the last lines of the sandbox log
   help                        this text
-  quit                        stop the sandbox
+  quit                        stop the sandbox (or Ctrl-D; Ctrl-C only stops a wait)
 In a modal: Enter keeps what is shown, `\\n` types a new line (or `<<` … `.` for several lines),
 `~` empties a field, `submit` submits now, `cancel` closes the modal."""
 USAGE = {
