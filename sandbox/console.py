@@ -261,6 +261,7 @@ class Console:
         self._resume: dict[str, int] = {}  # view id -> block index to go on from after an update
         self._only: dict[str, set[str]] = {}  # view id -> block ids to ask again (after errors)
         self._views_shown: dict[str, str] = {}  # view id -> how it was last printed
+        self.tour_next = 1  # the tour's step to go on with (after Ctrl-C paused it)
         #: the last wait_until was stopped with Ctrl-C
         self.interrupted = False
 
@@ -468,7 +469,7 @@ class Console:
         elif word == "tour":
             from sandbox.tour import run_tour
 
-            run_tour(self)
+            run_tour(self, args=rest)
         elif word == "reset":
             self.reset()
         elif word == "logs":

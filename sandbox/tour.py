@@ -217,11 +217,21 @@ def _step_prompt(console: Console, command: str) -> str | None:
         console.print(f"  (back in the tour) Type: {command}")
 
 
-def run_tour(console: Console, steps: list[Step] | None = None) -> None:
+def run_tour(console: Console, steps: list[Step] | None = None, args: str = "") -> None:
+    """The tour from the start, or (after Ctrl-C paused it) from the step after the paused one;
+    ``tour restart`` starts over."""
     steps = [s for s in (STEPS if steps is None else steps) if s.available(console)]
-    console.print(f"  A tour in {len(steps)} steps. At each: Enter runs the command shown, `skip` skips it, "
-                  "`stop` ends the tour.")
+    start = getattr(console, "tour_next", 1) if args.strip() != "restart" else 1
+    console.tour_next = 1
+    if 1 < start <= len(steps):
+        console.print(f"  Going on with the tour at step {start} of {len(steps)} (`tour restart` starts over).")
+    else:
+        start = 1
+        console.print(f"  A tour in {len(steps)} steps. At each: Enter runs the command shown, `skip` skips it, "
+                      "`stop` ends the tour.")
     for number, step in enumerate(steps, 1):
+        if number < start:
+            continue
         command = step.command_for(console)
         console.print(f"\n  ── Tour {number}/{len(steps)} · {step.title}")
         console.print("\n".join("  " + line for line in step.explain.splitlines()))
@@ -244,7 +254,9 @@ def run_tour(console: Console, steps: list[Step] | None = None) -> None:
         console.print(f"  … waiting {step.waiting} · Ctrl-C stops waiting")
         note = console.wait_until(lambda step=step, mark=mark: step.done(console, mark), step.timeout)
         if console.interrupted:
-            console.print(f"  Tour paused at step {number}; `tour` starts it again.")
+            console.tour_next = number + 1
+            console.print(f"  Tour paused at step {number}; `tour` goes on with step {number + 1}, "
+                          "`tour restart` starts over.")
             return
         if note:
             console.print(f"  ✓ {note}")

@@ -77,8 +77,9 @@ def test_ctrl_c_in_a_tour_wait_returns_to_the_prompt_and_the_sandbox_stays(tmp_p
         _until(lines, "… waiting for the shortlist", seen)
         os.killpg(proc.pid, signal.SIGINT)
         _until(lines, "Tour paused at step 1", seen)
-        proc.stdin.write("/pluto help\nquit\n")
+        proc.stdin.write("tour\nstop\n/pluto help\nquit\n")
         proc.stdin.flush()
+        _until(lines, "Going on with the tour at step 2 of", seen)  # `tour` goes on where it paused
         _until(lines, "/pluto candidate <id or name>", seen)  # the sandbox still answers
         proc.stdin.close()
         proc.wait(timeout=30)
