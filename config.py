@@ -90,6 +90,18 @@ def _number(name: str, value: str, kind: type = int, minimum: float = 0) -> int 
     return number
 
 
+def _quiet_hours(value: str) -> str:
+    """``QUIET_HOURS``: ``"20-8"`` (from 20:00 to 08:00), or ``off``."""
+    text = value.strip().lower()
+    if text in ("off", "none", ""):
+        return "off"
+    start, sep, end = text.partition("-")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit() or not (
+            0 <= int(start) <= 23 and 0 <= int(end) <= 23):
+        raise ConfigError(f"QUIET_HOURS={value!r} is not an hour range; expected e.g. 20-8 (20:00 to 08:00) or off")
+    return f"{int(start)}-{int(end)}"
+
+
 @dataclass(frozen=True)
 class Settings:
     slack_bot_token: Secret = Secret("")
@@ -124,6 +136,20 @@ class Settings:
     admin_user_ids: tuple[str, ...] = ()  # Slack users who may see every run and session
     nimrobo_shared_key_fallback: bool = True  # a recruiter whose key was revoked falls back to NIMROBO_API_KEY
     claim_timeout_seconds: float = 60.0  # a post whose outcome is unknown this long is looked up in Slack
+    # Reminders and digests (README "Reminders and the daily digest").
+    reminder_first_after_seconds: float = 3600  # first feedback reminder after a room with no close time started
+    reminder_repeat_seconds: float = 86400  # then again after this long (weekends and quiet hours skipped)
+    reminder_max: int = 10  # at most this many feedback reminders per interviewer and room
+    decision_nudge_after_seconds: float = 86400  # a completed, undecided interview waits this long before a nudge
+    expiry_warning_seconds: float = 86400  # unused voice links expiring within this long are told to their creator
+    quiet_hours: str = "20-8"  # no reminder from 20:00 to 08:00 in the person's time zone, nor on weekends
+    reminder_check_seconds: int = 60  # how often due reminders and digests are looked for (a cron trigger)
+    claim_timeout_seconds: float = 60.0  # last resort: a claim this old is looked up in Slack (see the outbox)
+    # The outbox and its sender (services/outbox.py, bot/delivery.py; README "Delivery").
+    outbox_grace_seconds: float = 3.0  # an unclear post (no answer, 5xx) is looked up in Slack after this
+    outbox_poll_seconds: float = 0.5  # the sender looks for rows other replicas enqueued this often
+    outbox_workers: int = 8  # channels served at once (each at Slack's per-channel pace)
+    leader_election: bool = True  # off: every replica runs the jobs and the sender (claims still hold)
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -234,6 +260,22 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         nimrobo_shared_key_fallback=_flag("NIMROBO_SHARED_KEY_FALLBACK", get("NIMROBO_SHARED_KEY_FALLBACK",
                                                                             default="true")),
         claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
+        reminder_first_after_seconds=_number("REMINDER_FIRST_AFTER_SECONDS",
+                                             get("REMINDER_FIRST_AFTER_SECONDS", default="3600"), float, 0),
+        reminder_repeat_seconds=_number("REMINDER_REPEAT_SECONDS", get("REMINDER_REPEAT_SECONDS", default="86400"),
+                                        float, 1),
+        reminder_max=int(_number("REMINDER_MAX", get("REMINDER_MAX", default="10"), int, 0)),
+        decision_nudge_after_seconds=_number("DECISION_NUDGE_AFTER_SECONDS",
+                                             get("DECISION_NUDGE_AFTER_SECONDS", default="86400"), float, 0),
+        expiry_warning_seconds=_number("EXPIRY_WARNING_SECONDS", get("EXPIRY_WARNING_SECONDS", default="86400"),
+                                       float, 0),
+        quiet_hours=_quiet_hours(get("QUIET_HOURS", default="20-8")),
+        reminder_check_seconds=int(_number("REMINDER_CHECK_SECONDS", get("REMINDER_CHECK_SECONDS", default="60"),
+                                           int, 1)),
+        outbox_grace_seconds=_number("OUTBOX_GRACE_SECONDS", get("OUTBOX_GRACE_SECONDS", default="3"), float, 0.05),
+        outbox_poll_seconds=_number("OUTBOX_POLL_SECONDS", get("OUTBOX_POLL_SECONDS", default="0.5"), float, 0.01),
+        outbox_workers=int(_number("OUTBOX_WORKERS", get("OUTBOX_WORKERS", default="8"), int, 1)),
+        leader_election=_flag("LEADER_ELECTION", get("LEADER_ELECTION", default="true")),
     )
 
 

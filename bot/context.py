@@ -15,6 +15,7 @@ from typing import Any
 from bot.work import WorkPool
 from config import Settings
 from services.access import AccessService, Directory
+from services.clock import Clock
 from services.concurrency import Backoff
 from services.events import EventLog
 from services.home import HomeService
@@ -25,6 +26,7 @@ from services.leader import Leadership
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
 from services.pluto import PlutoClient
+from services.reminders import ReminderService
 from services.scoring import ScoringService
 from services.screening import ScreeningService
 from services.sessions import SessionService
@@ -56,6 +58,12 @@ class Services:
         self.transports = transports or {}
         self.stopping = threading.Event()
         self._directory: Directory = _NoDirectory()
+        self.sender: Any = None  # the outbox sender (bot/delivery.py), set by the runtime
+
+    def notify_sender(self) -> None:
+        """Something was enqueued in the outbox: the sender in this process looks at once."""
+        if self.sender is not None:
+            self.sender.notify()
 
     # -- the feature services: the only door for handlers and jobs --------------------------
     @cached_property
@@ -97,7 +105,7 @@ class Services:
 
     @cached_property
     def outbox(self) -> Outbox:
-        """Claims for the posts the bot must make exactly once, shared by every replica."""
+        """Every message the bot sends on its own initiative, sent once by the sender (bot/delivery.py)."""
         return Outbox(self.store)
 
     @cached_property
@@ -108,6 +116,21 @@ class Services:
     @cached_property
     def home(self) -> HomeService:
         return HomeService(self.store, self.screening)
+
+    @cached_property
+    def clock(self) -> Clock:
+        """"Now" for what is due later (the sandbox's ``sim clock +1d`` moves it)."""
+        return Clock()
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        """Feedback reminders, decision nudges, expiry warnings, digests, notification settings."""
+        return ReminderService(self.store, self.settings, self.clock, self.timezone_of)
+
+    def timezone_of(self, user: str) -> str | None:
+        """A person's IANA time zone as Slack has it (``users.info``), None when Slack can't say."""
+        look_up = getattr(self.directory, "timezone", None)
+        return look_up(user) if look_up else None
 
     @cached_property
     def events(self) -> EventLog:
@@ -123,7 +146,7 @@ class Services:
         """Whether this replica runs the scheduled jobs (services/leader.py)."""
         from services.leader import leadership_for
 
-        return leadership_for(self.store)
+        return leadership_for(self.store, election=self.settings.leader_election)
 
     @cached_property
     def work(self) -> WorkPool:

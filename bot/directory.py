@@ -49,6 +49,7 @@ class SlackDirectory:
         self._public = _TTLCache(ttl * 5, clock)  # privacy of a channel rarely changes
         self._members = _TTLCache(ttl, clock)
         self._admins = _TTLCache(ttl * 5, clock)
+        self._zones = _TTLCache(ttl * 60, clock)
 
     def is_public(self, channel: str) -> bool:
         """True unless Slack says the conversation is private, a DM or a group DM."""
@@ -95,6 +96,20 @@ class SlackDirectory:
             return bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
 
         return bool(self._admins.get(user, load))
+
+
+    def timezone(self, user: str) -> str | None:
+        """The person's IANA time zone from ``users.info`` (``tz``); None when Slack won't say."""
+        def load() -> str | None:
+            try:
+                info = self.client.users_info(user=user)["user"]
+            except Exception as exc:  # noqa: BLE001 - a reminder then uses UTC
+                log.info("users.info %s failed (%s): UTC for its reminders", user, exc)
+                return None
+            return info.get("tz") or None
+
+        found = self._zones.get(user, load)
+        return str(found) if found else None
 
 
 def directory_of(client: Any) -> SlackDirectory:

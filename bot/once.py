@@ -1,23 +1,21 @@
-"""Posts the bot must make exactly once: claim -> post -> confirm, and a history lookup when unsure.
+"""One create call made at most once, and finding it in Slack when its outcome is unclear.
 
-The claim is a row in the database (:mod:`services.outbox`, or the watcher's own table)
-inserted before posting; the confirm records the message ts. :func:`send` says how a post
-ended:
+The outbox's sender (bot/delivery.py) makes every post through :func:`send`, which says how
+it ended:
 
 * ``posted``: Slack answered ok (the ts is recorded);
-* ``failed``: Slack answered with an error, so nothing was stored; the claim is dropped
-  and the next run tries again;
-* ``undeliverable``: an error that trying again won't fix (the bot left the channel...);
-  the claim is kept with the reason;
+* ``failed``: Slack answered with an error, so nothing was stored; the row waits and is sent
+  again after a back-off;
+* ``undeliverable``: an error that trying again won't fix (the bot left the channel...); the
+  row is kept with the reason;
 * ``unknown``: no answer (dropped connection, timeout) or a 5xx. Slack may have stored the
-  message. The client never re-sends a create by itself (bot/slack_client.py), so the claim
-  stays "posting".
+  message. The client never re-sends a create by itself (bot/slack_client.py), so the row
+  becomes "unclear".
 
-A claim still "posting" after ``CLAIM_TIMEOUT_SECONDS`` (longer than any request can take,
-so the post is no longer in flight) is reconciled: :func:`find_posted` looks for the
-message's metadata in the channel (``conversations.history``) or thread
-(``conversations.replies``) with ``include_all_metadata``. Found: its ts is recorded. Not
-found: it is posted. The same lookup covers a bot killed between claim and post.
+An unclear row is looked up after a short grace (``OUTBOX_GRACE_SECONDS``), and a claim of an
+older leader epoch at once: :func:`find_posted` looks for the message's metadata (or its file)
+in the channel (``conversations.history``) or thread (``conversations.replies``) with
+``include_all_metadata``. Found: its ts is recorded. Not found: it is sent.
 """
 
 from __future__ import annotations
@@ -35,7 +33,8 @@ log = logging.getLogger(__name__)
 
 # Slack errors that won't go away by trying again: keep the claim, record why, stop trying.
 UNDELIVERABLE = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "access_denied",
-                 "team_access_not_granted", "invalid_blocks", "invalid_metadata", "msg_too_long"}
+                 "team_access_not_granted", "invalid_blocks", "invalid_metadata", "msg_too_long",
+                 "message_not_found", "cant_update_message", "edit_window_closed", "user_not_found"}
 LOOKBACK_SECONDS = 600.0  # how far before the claim a history lookup starts (clock skew, slow posts)
 HISTORY_PAGES = 10  # at most this many pages of 200 messages per lookup
 

@@ -11,6 +11,7 @@ from slack_bolt import App
 
 from bot.app import create_app
 from bot.context import Services
+from bot.delivery import Sender
 from bot.scheduler import start_scheduler
 from bot.server import BotHTTPServer
 from bot.socket_mode import SocketModeRunner, SocketModeStartError
@@ -41,11 +42,21 @@ class BotRuntime:
         leader = bool(running and "leadership" in self.services.__dict__ and self.services.leadership.is_leader)
         out: dict[str, Any] = {"ok": db_ok, "mode": self.settings.mode, "database": db_ok, "scheduler": running,
                                "leader": leader}
+        if db_ok:
+            out["outbox"] = self.outbox_health()
         if self.socket is not None:
             out["mode"] = "socket"
             out["socket"] = self.socket.health()
             out["ok"] = db_ok and out["socket"].pop("healthy")
         return out
+
+    def outbox_health(self) -> dict[str, Any]:
+        """What waits in the outbox (services/outbox.py) and which channels the sender is pacing."""
+        stats = self.services.outbox.stats()
+        sender = self.services.sender
+        return {"waiting": stats.waiting, "oldest_age_seconds": stats.oldest_age_seconds,
+                "channels_waiting": stats.channels,
+                "channels_paced": sender.paced_channels() if sender is not None else []}
 
     def start_scheduler(self) -> None:
         if self.scheduler is not None or self._stopped.is_set():
@@ -57,8 +68,10 @@ class BotRuntime:
                 return
             raise
         self.scheduler = scheduler
+        self.services.sender = Sender(self.services, self.client).start()
         if self._stopped.is_set():  # stopped while it started: stop it too
             scheduler.shutdown(wait=False)
+            self.services.sender.stop()
 
     def start_http(self, port: int | None = None, host: str = "0.0.0.0", *, scheduler: bool = True) -> BotHTTPServer:
         """Serve ``POST /slack/events`` and ``GET /health`` in a background thread."""
@@ -115,6 +128,8 @@ class BotRuntime:
         self.services.stopping.set()
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.services.sender is not None:
+            self.services.sender.stop()
         if self.socket:
             self.socket.close()
         if self.server:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 import bot.jobs
 from bot.context import Services
@@ -33,18 +35,23 @@ class JobSpec:
     fn: JobFn
     seconds: Callable[[Services], float]
     leader_only: bool = True
+    cron: Callable[[Services], dict[str, Any]] | None = None  # CronTrigger fields, instead of the interval
+
+
 
 
 JOBS: dict[str, JobSpec] = {}
 
 
-def job(job_id: str, seconds: Callable[[Services], float], *,
-        leader_only: bool = True) -> Callable[[JobFn], JobFn]:
-    """Register a periodic job; ``seconds`` reads its period from the services' settings.
+def job(job_id: str, seconds: Callable[[Services], float] = lambda services: 60.0, *,
+        leader_only: bool = True, cron: Callable[[Services], dict[str, Any]] | None = None
+        ) -> Callable[[JobFn], JobFn]:
+    """Register a periodic job; ``seconds`` reads its period from the services' settings, or ``cron``
+    its APScheduler ``CronTrigger`` fields (``{"minute": "*"}``, ``{"hour": 9, "timezone": "Europe/Paris"}``).
     A ``leader_only`` job (the default) runs only on the replica that leads."""
 
     def add(fn: JobFn) -> JobFn:
-        JOBS[job_id] = JobSpec(job_id, fn, seconds, leader_only)
+        JOBS[job_id] = JobSpec(job_id, fn, seconds, leader_only, cron)
         return fn
 
     return add
@@ -85,8 +92,9 @@ def start_scheduler(services: Services, client: Any) -> BackgroundScheduler:
     scheduler.add_job(_elect, "interval", seconds=services.settings.poll_interval_seconds, id="leader",
                       args=(services,))
     for spec in JOBS.values():
-        scheduler.add_job(_guarded, "interval", seconds=spec.seconds(services), id=spec.id,
-                          args=(spec, services, client))
+        trigger: Any = (CronTrigger(**{"timezone": "UTC", **spec.cron(services)}) if spec.cron
+                        else IntervalTrigger(seconds=spec.seconds(services)))
+        scheduler.add_job(_guarded, trigger, id=spec.id, name=spec.id, args=(spec, services, client))
     scheduler.start()
     log.info("scheduler started with jobs: %s", ", ".join(sorted(JOBS)) or "none")
     return scheduler

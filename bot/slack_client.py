@@ -14,13 +14,15 @@ lost, so :class:`ReadRetryHandler` re-sends only calls that create nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -36,6 +38,11 @@ WRITES = frozenset({
     "files.completeUploadExternal", "files.upload", "reactions.add", "views.open", "views.push",
     "views.update", "views.publish",
 })
+
+
+# Slack's "short bursts": a few messages at once in a channel, a few updates at once in the workspace,
+# whatever the pace (a faster pace set for tests does not make the bursts longer).
+POST_BURST, UPDATE_BURST = 3.0, 10.0
 
 
 def method_of(url: str) -> str:
@@ -70,8 +77,8 @@ class SlackWriteLimiter:
     def __init__(self, posts_per_second: float = 1.0, updates_per_minute: float = 50.0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         per_minute = {  # (rate per second, burst)
-            "chat.update": (updates_per_minute / 60, max(1.0, updates_per_minute / 5)),
-            "chat.delete": (updates_per_minute / 60, max(1.0, updates_per_minute / 5)),
+            "chat.update": (updates_per_minute / 60, UPDATE_BURST),
+            "chat.delete": (updates_per_minute / 60, UPDATE_BURST),
             "chat.postEphemeral": (100 / 60, 20),
             "views.open": (100 / 60, 20), "views.push": (100 / 60, 20), "views.update": (100 / 60, 20),
             "views.publish": (100 / 60, 20),
@@ -79,11 +86,12 @@ class SlackWriteLimiter:
             "conversations.history": (50 / 60, 10), "conversations.replies": (50 / 60, 10),
         }
         self.rules: dict[str, tuple[float, float]] = {
-            "chat.postMessage": (posts_per_second, max(1.0, 3 * posts_per_second)), **per_minute}
+            "chat.postMessage": (posts_per_second, POST_BURST), **per_minute}
         self.per_channel = {"chat.postMessage"}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
+        self._prepaid = threading.local()
         self.waited = 0.0  # seconds spent waiting, for benchmarks
 
     def _bucket(self, method: str, channel: str) -> _Bucket | None:
@@ -96,8 +104,28 @@ class SlackWriteLimiter:
             bucket = self._buckets[key] = _Bucket(rule[0], rule[1], rule[1], self._clock())
         return bucket
 
+    def try_take(self, method: str, channel: str = "") -> float:
+        """Take a token for ``method`` in ``channel`` without waiting: 0.0 when taken, else the seconds
+        until one is there (nothing taken). The outbox sender paces channels with it, holding no
+        thread while a channel waits; the call it then makes goes through :meth:`prepaid`."""
+        with self._lock:
+            bucket = self._bucket(method, channel)
+            return 0.0 if bucket is None else bucket.take(self._clock())
+
+    @contextmanager
+    def prepaid(self, method: str) -> Iterator[None]:
+        """Calls of ``method`` in this block (on this thread) already took their token (:meth:`try_take`)."""
+        paid = getattr(self._prepaid, "methods", set())
+        self._prepaid.methods = paid | {method}
+        try:
+            yield
+        finally:
+            self._prepaid.methods = paid
+
     def acquire(self, method: str, channel: str = "") -> float:
         """Wait until ``method`` may be called for ``channel``; return the seconds waited."""
+        if method in getattr(self._prepaid, "methods", ()):
+            return 0.0
         waited = 0.0
         while True:
             with self._lock:
@@ -109,19 +137,37 @@ class SlackWriteLimiter:
             self._sleep(delay)
             waited += delay
 
-    def pause(self, method: str, seconds: float) -> None:
-        """Slack said 429: hold every call of ``method`` (all channels) for ``seconds``."""
+    def pause(self, method: str, seconds: float, channel: str = "") -> None:
+        """Slack said 429: hold ``method`` for ``seconds``: in ``channel`` only where Slack counts it per
+        channel (chat.postMessage), else every call of it (all channels, every thread)."""
         with self._lock:
             until = self._clock() + seconds
             rule = self.rules.get(method) or (1.0, 1.0)
             self.rules.setdefault(method, rule)
-            for (m, _), bucket in self._buckets.items():
-                if m == method:
+            if method in self.per_channel and channel:
+                bucket = self._bucket(method, channel)
+                if bucket is not None:
                     bucket.paused_until = max(bucket.paused_until, until)
-            bucket = self._bucket(method, "")
-            if bucket is not None:
-                bucket.paused_until = max(bucket.paused_until, until)
-        log.warning("Slack rate-limited %s: pausing it for %.1fs", method, seconds)
+            else:
+                for (m, _), bucket in self._buckets.items():
+                    if m == method:
+                        bucket.paused_until = max(bucket.paused_until, until)
+                bucket = self._bucket(method, "")
+                if bucket is not None:
+                    bucket.paused_until = max(bucket.paused_until, until)
+        log.warning("Slack rate-limited %s%s: pausing it for %.1fs", method, f" in {channel}" if channel else "",
+                    seconds)
+
+
+def channel_of(request: HttpRequest) -> str:
+    """The ``channel`` argument of a Web API request (a JSON or form body), or ""."""
+    data = request.data or b""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+    try:
+        found = json.loads(text).get("channel") if text.startswith("{") else parse_qs(text).get("channel", [""])[0]
+    except (ValueError, AttributeError):
+        return ""
+    return str(found or "")
 
 
 class ReadRetryHandler(ConnectionErrorRetryHandler):
@@ -149,7 +195,7 @@ class PausingRateLimitHandler(RateLimitErrorRetryHandler):
                 seconds = float(values[0] if isinstance(values, list) else values)
             except (TypeError, ValueError):
                 seconds = 1.0
-            self.limiter.pause(method_of(request.url), seconds)
+            self.limiter.pause(method_of(request.url), seconds, channel_of(request))
         super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
 
 

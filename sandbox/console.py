@@ -51,6 +51,7 @@ CONSOLE_HELP = """Console commands:
   sim complete <label|link>   a participant opens the link and completes the interview
   sim fail <label|link>       the interview starts and fails
   sim pluto-fail [message]    the running Pluto pipeline fails
+  sim clock +1d               move the bot's clock forward (+2h, +30m): reminders and digests due by then arrive
   tour                        a walk through scoring, a voice screen and a completed interview
   reset                       start over: a new database and empty stand-ins
   logs                        the last lines of the sandbox log
@@ -1256,6 +1257,8 @@ class Console:
         elif verb == "pluto-fail":
             self.stack.pluto.fail_run(rest or "Simulated failure")
             self.print("  simulator: Pluto pipeline failed")
+        elif verb == "clock":
+            self.move_clock(rest)
         else:
             self.usage("sim", f"sim has no {verb!r}")
 
@@ -1282,6 +1285,21 @@ class Console:
             return usable[int(answer) - 1]
         self.print("  (none chosen)")
         return None
+
+
+    def move_clock(self, step: str) -> None:
+        from datetime import UTC, datetime
+
+        from services.clock import parse_shift
+
+        try:
+            seconds = parse_shift(step or "")
+        except ValueError as exc:
+            self.print(f"  ! {exc}")
+            return
+        now = self.stack.advance_clock(seconds)
+        self.print(f"  the bot's clock is now {datetime.fromtimestamp(now, UTC):%a %Y-%m-%d %H:%M} UTC; "
+                   "reminders and digests due by then are sent (see your DMs: `home`, or the channel)")
 
 
 LOADING_WAIT = 30.0  # seconds a "loading" modal may take to be filled before the console lets you close it

@@ -9,7 +9,8 @@ stale trigger ids, view hash conflicts. It serves files for download with the bo
 accepts ``response_url`` posts (replacing or deleting the original message when asked), lists
 ``conversations.history`` / ``conversations.replies`` (message metadata only with
 ``include_all_metadata``), can store a post and then drop the connection before answering
-(:meth:`SlackStandIn.lose_answer`), and records everything the bot posts in one ordered :attr:`SlackStandIn.timeline` for tests and
+(:meth:`SlackStandIn.lose_answer`), can enforce Slack's own rate tiers and count the 429s
+they cause (:meth:`SlackStandIn.real_tiers`), and records everything the bot posts in one ordered :attr:`SlackStandIn.timeline` for tests and
 the sandbox console.
 
 Queries for tests return plain dicts (copies; internal bookkeeping keys start with ``_`` and
@@ -303,6 +304,33 @@ def empty_value(element: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
+class _TierBucket:
+    """Slack's pace for one method (in one channel, for chat.postMessage): ``rate`` a second, ``burst`` at once."""
+
+    rate: float
+    burst: float
+    tokens: float
+    stamp: float
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+#: Slack's documented limits (api.slack.com/apis/rate-limits): chat.postMessage about one message a
+#: second per channel with short bursts; chat.update on tier 3 (50+ a minute per workspace).
+#: (rate per second, burst, per channel)
+REAL_TIERS: dict[str, tuple[float, float, bool]] = {
+    "chat.postMessage": (1.0, 5.0, True),
+    "chat.update": (50 / 60, 15.0, False),
+}
+
+
+@dataclass
 class _RateRule:
     burst: int
     retry_after: float
@@ -360,6 +388,10 @@ class SlackStandIn(SimServer):
         self._triggers: dict[str, tuple[str, float]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._rate_limits: dict[str, _RateRule] = {}
+        self._tiers: dict[str, tuple[float, float, bool]] = {}
+        self._tier_buckets: dict[tuple[str, str], _TierBucket] = {}
+        #: every call refused with 429 by :meth:`real_tiers` (method, channel, time)
+        self.tier_refusals: list[dict[str, Any]] = []
         self._lost_answers: list[list[Any]] = []  # [method, predicate, times left]
         self.route("POST", "/api/{method}")(self._dispatch)
         self.route("GET", "/api/{method}")(self._dispatch)
@@ -444,6 +476,32 @@ class SlackStandIn(SimServer):
         """After ``burst`` calls of ``method`` within ``window`` seconds, answer 429 with ``Retry-After``."""
         with self._lock:
             self._rate_limits[method] = _RateRule(burst, retry_after, window)
+
+    def real_tiers(self, scale: float = 1.0) -> None:
+        """Enforce Slack's rate tiers (:data:`REAL_TIERS`, rates times ``scale`` for short tests): a
+        call past its budget is answered 429 with ``Retry-After`` and counted in :attr:`tier_refusals`."""
+        with self._lock:
+            self._tiers = {m: (rate * scale, burst, per_channel) for m, (rate, burst, per_channel)
+                           in REAL_TIERS.items()}
+            self._tier_buckets.clear()
+            self.tier_refusals.clear()
+
+    def _over_tier(self, method: str, params: dict[str, Any]) -> bool:
+        with self._lock:
+            tier = self._tiers.get(method)
+            if tier is None:
+                return False
+            rate, burst, per_channel = tier
+            channel = str(params.get("channel") or "")
+            key = (method, channel if per_channel else "")
+            now = time.monotonic()
+            bucket = self._tier_buckets.get(key)
+            if bucket is None:
+                bucket = self._tier_buckets[key] = _TierBucket(rate, burst, burst, now)
+            if bucket.take(now):
+                return False
+            self.tier_refusals.append({"method": method, "channel": channel, "time": time.time()})
+            return True
 
     def lose_answer(self, method: str = "chat.postMessage", times: int = 1,
                     when: Callable[[dict[str, Any]], bool] | None = None) -> None:
@@ -734,6 +792,8 @@ class SlackStandIn(SimServer):
         limited = self._rate_limited(method)
         if limited is not None:
             return self._ratelimited(limited)
+        if self._over_tier(method, params):
+            return self._ratelimited(1.0)
         try:
             result = self._methods[method](params)
         except SlackError as exc:

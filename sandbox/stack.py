@@ -52,6 +52,7 @@ class Stack:
         self.nimrobo_key = "api_sandbox_" + secrets.token_hex(8)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.runtime: Any = None
+        self.clock_offset = 0.0  # how far ``advance_clock`` moved the bot's clock
 
     def start(self) -> Stack:
         from sandbox.slack_api import SlackStandIn
@@ -107,6 +108,7 @@ class Stack:
         from sandbox.signer import SlackSigner, SocketModeSender
 
         self.runtime = BotRuntime(self.settings)
+        self.runtime.services.clock.advance(self.clock_offset)  # a restarted bot keeps the moved clock
         if self.mode == "socket":
             assert self.slack.socket is not None
             before = len(self.slack.socket.connections())
@@ -119,6 +121,17 @@ class Stack:
         else:
             self.server = self.runtime.start_http(port=0, host="127.0.0.1", scheduler=self.options.scheduler)
             self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the bot's notion of time forward (``sim clock +1d``) and look for what is due now,
+        as the ``reminders`` job does every minute; the bot's new now."""
+        from bot.flows.reminders import run_due
+
+        self.clock_offset += seconds
+        now = self.runtime.services.clock.advance(seconds)
+        if self.runtime.services.leadership.is_leader:
+            run_due(self.runtime.services, self.runtime.client)
+        return now
 
     def stop_bot(self) -> None:
         if self.runtime is not None:

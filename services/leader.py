@@ -12,6 +12,12 @@ itself when its holder dies, so no lease has to expire:
 Followers call :meth:`Leadership.check` every poll interval, so one of them takes over within
 one interval of the leader's death (the issue asks for two). The leader's ``check`` also proves
 its lock is still held (PostgreSQL: the lock connection still answers), and steps down if not.
+
+The lock carries an **epoch**: a number in the store that grows at every takeover
+(:meth:`Leadership.epoch`). The outbox records the epoch each claim was taken under, so a new
+leader knows at once which claims belonged to a leader that is gone (services/outbox.py).
+With ``LEADER_ELECTION=false`` every replica runs the jobs (:class:`Unelected`) and there are
+no epochs: claims are then settled by the claim timeout only.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from services.store import Store
 log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x706C75746F10  # the advisory lock key ("pluto" 10)
+EPOCH_KEY = "leader:epoch"
 
 
 def replica_id() -> str:
@@ -38,10 +45,26 @@ def replica_id() -> str:
 class Leadership:
     """Base: always the leader (one process on an in-memory database)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self.is_leader = False
         self.changes = 0  # how many times this replica became leader
+        self.store = store
+        self._epoch: int | None = None
         self._lock = threading.Lock()
+
+    @property
+    def epoch(self) -> int | None:
+        """The epoch of this replica's leadership (None while it does not lead, or without elections)."""
+        return self._epoch if self.is_leader else None
+
+    def _take_epoch(self) -> int:
+        """One more than any leader before: a takeover is a new epoch."""
+        if self.store is None:
+            return 1
+        with self.store.transaction():
+            epoch = int(self.store.kv_get(EPOCH_KEY, 0)) + 1
+            self.store.kv_set(EPOCH_KEY, epoch)
+        return epoch
 
     def check(self) -> bool:
         """Become (or stay) the leader if possible; True while this replica leads."""
@@ -49,8 +72,16 @@ class Leadership:
             was = self.is_leader
             self.is_leader = self._hold() if was else self._acquire()
             if self.is_leader and not was:
+                try:
+                    self._epoch = self._take_epoch()
+                except Exception:  # no epoch, no leadership: the next check tries again
+                    log.exception("leader election: could not take a new epoch")
+                    self.is_leader = False
+                    self._release()
+                    return False
                 self.changes += 1
-                log.info("this replica (%s) now runs the scheduled jobs", replica_id())
+                log.info("this replica (%s) now runs the scheduled jobs (leader epoch %s)", replica_id(),
+                         self._epoch)
             elif was and not self.is_leader:
                 log.warning("this replica (%s) lost the leadership; its jobs stop", replica_id())
             return self.is_leader
@@ -72,9 +103,20 @@ class Leadership:
         pass
 
 
+class Unelected(Leadership):
+    """Leader election switched off (``LEADER_ELECTION=false``): every replica runs the jobs, no epochs."""
+
+    @property
+    def epoch(self) -> int | None:
+        return None
+
+    def _take_epoch(self) -> int:
+        return 0
+
+
 class PostgresLeadership(Leadership):
     def __init__(self, store: Store) -> None:
-        super().__init__()
+        super().__init__(store)
         # A connection of its own (not from the store's pool), open for as long as we lead.
         self.engine = sa.create_engine(store.engine.url, poolclass=sa.pool.NullPool,
                                        connect_args={"connect_timeout": 5})
@@ -119,8 +161,8 @@ class PostgresLeadership(Leadership):
 
 
 class FileLeadership(Leadership):
-    def __init__(self, path: str) -> None:
-        super().__init__()
+    def __init__(self, path: str, store: Store | None = None) -> None:
+        super().__init__(store)
         self.path = path
         self.handle: Any = None
 
@@ -144,9 +186,11 @@ class FileLeadership(Leadership):
             self.handle = None
 
 
-def leadership_for(store: Store) -> Leadership:
+def leadership_for(store: Store, *, election: bool = True) -> Leadership:
+    if not election:
+        return Unelected()
     if store.is_postgres:
         return PostgresLeadership(store)
     if store.target == ":memory:":
-        return Leadership()
-    return FileLeadership(store.target + ".leader.lock")
+        return Leadership(store)
+    return FileLeadership(store.target + ".leader.lock", store)

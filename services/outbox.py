@@ -1,56 +1,225 @@
-"""The outbox: claims for posts the bot must make exactly once, shared by every replica.
+"""The outbox: every message the bot sends on its own initiative, shared by every replica.
 
-A post is claimed (one INSERT that does nothing when the key exists, so of two replicas or
-a restarted bot exactly one wins) before it is sent, and confirmed with the message ts
-after. A definite failure releases the claim; an unknown outcome leaves it "posting" until
-it is stale, when the reconciler (bot/once.py) takes it over with :meth:`Outbox.retake`
-(a compare-and-set, so only one reconciler acts on it).
+The job that decides a post writes its row with :meth:`Outbox.enqueue`, inside the same
+store transaction as its own state change (``with store.transaction(): ...; outbox.enqueue(...)``),
+under an idempotency key: enqueueing a key twice does nothing, so a decision repeated by a
+restart or a second replica is still one post. A sender (bot/delivery.py) drains the rows:
+
+* ``waiting`` → :meth:`Outbox.claim` (a compare-and-set, so of two senders exactly one wins; the
+  claim records the leader ``epoch`` it was taken under) → ``sending`` → ``sent`` with the
+  message ts (:meth:`Outbox.mark_sent`).
+* Slack answered with an error: nothing was stored, :meth:`Outbox.release` puts it back to
+  ``waiting`` with a back-off; an error that trying again won't fix: ``undeliverable``.
+* No answer, a timeout or a 5xx: Slack may have stored it, so it is never re-sent blindly; it
+  becomes ``unclear`` and is looked up in Slack by its metadata after a short grace
+  (:meth:`Outbox.to_settle`). A claim of an older leader epoch is settled at once by the new
+  leader, since the lock already says its holder is gone; a claim older than the claim timeout
+  is the last resort when leader election is off.
+
+Updates of one message (``kind="update"``, a board, a card) share one row per message, so
+repeated updates coalesce into its newest state (``version``); an update is idempotent, so an
+unclear one is simply sent again.
+
+:meth:`Outbox.stats` says how much is waiting and for how long (``/health``, metrics).
 """
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from services.store import Store, now
 
-TABLE = "slack_posts"
-POSTING, POSTED = "posting", "posted"
+TABLE = "outbox"
+WAITING, SENDING, UNCLEAR, SENT = "waiting", "sending", "unclear", "sent"
+UNDELIVERABLE = "undeliverable"
+OPEN_STATES = (WAITING, SENDING, UNCLEAR)
+KINDS = ("post", "update", "upload", "dm", "upload_dm")
+MAX_BACKOFF = 60.0
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """What waits in the outbox: rows not yet sent, the age of the oldest, the channels they wait in."""
+
+    waiting: int
+    oldest_age_seconds: float
+    channels: int
+
+
+class _Sequence:
+    """Increasing numbers for the enqueue order (nanoseconds, never repeating within a process)."""
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            self._last = max(self._last + 1, time.time_ns())
+            return self._last
+
+
+_SEQ = _Sequence()
+
+
+def update_key(channel: str, ts: str) -> str:
+    """The one row of every update of message ``ts`` in ``channel``."""
+    return f"update:{channel}:{ts}"
 
 
 class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def claim(self, key: str, channel: str, thread_ts: str | None) -> bool:
-        """Take the right to post ``key``; False when it is already claimed or posted."""
-        return self.store.insert_if_absent(TABLE, {"key": key, "channel": channel, "thread_ts": thread_ts,
-                                                   "state": POSTING, "message_ts": None, "claimed_at": now(),
-                                                   "posted_at": None, "attempts": 1})
+    # -- deciding -----------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[Store]:
+        """The store transaction a decision and its outbox rows share (``with outbox.transaction(): ...``)."""
+        return self.store.transaction()
 
+    def enqueue(self, key: str, channel: str, kind: str, payload: dict[str, Any], *, thread_ts: str | None = None,
+                match: dict[str, Any] | None = None) -> bool:
+        """Owe Slack this message; call it inside the store transaction of the decision.
+
+        ``key`` makes it idempotent: a post already in the outbox (waiting, sent or anything)
+        is left alone and False returned. An ``update`` replaces the payload of the message's
+        row with its newest state (True), and wakes a row already sent. ``match`` says how to
+        find a post in Slack after an unclear outcome (default: the key in its metadata).
+        """
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind!r}")
+        at, seq = now(), _SEQ.next()
+        row = {"key": key, "channel": channel, "thread_ts": thread_ts, "kind": kind,
+               "payload_json": json.dumps(payload), "match_json": json.dumps(match or {"outbox_key": key}),
+               "state": WAITING, "epoch": 0, "seq": seq, "version": 1, "sent_version": 0, "created_at": at,
+               "due_at": at, "claimed_at": None, "sent_at": None, "attempts": 0, "message_ts": None, "error": ""}
+        if kind != "update":
+            return self.store.insert_if_absent(TABLE, row)
+        cols = ", ".join(row)
+        self.store.execute(
+            f"insert into {TABLE} ({cols}) values ({', '.join(':' + c for c in row)}) "
+            "on conflict (key) do update set payload_json = excluded.payload_json, "
+            f"version = {TABLE}.version + 1, due_at = excluded.due_at, error = '', "
+            f"created_at = case when {TABLE}.state in ('sent', 'undeliverable') then excluded.created_at "
+            f"else {TABLE}.created_at end, "
+            f"state = case when {TABLE}.state = 'sending' then 'sending' else 'waiting' end", row)
+        return True
+
+    # -- reading --------------------------------------------------------------------------------
     def get(self, key: str) -> dict[str, Any] | None:
         return self.store.get(TABLE, key)
 
-    def mark_posted(self, key: str, ts: str | None) -> None:
-        self.store.update(TABLE, key, {"state": POSTED, "message_ts": ts, "posted_at": now()})
+    def due_channels(self, limit: int = 1000) -> list[str]:
+        """Channels with rows due now, the longest waiting first."""
+        rows = self.store.execute(
+            f"select channel, min(seq) as first from {TABLE} where state = 'waiting' and due_at <= ? "
+            "group by channel order by first limit ?", [now(), limit])
+        return [r["channel"] for r in rows]
 
-    def release(self, key: str) -> None:
-        """Drop a claim whose post definitely did not happen, so the next run tries again."""
-        self.store.execute(f"delete from {TABLE} where key = ? and state = ?", [key, POSTING])
+    def heads(self, channel: str) -> list[dict[str, Any]]:
+        """The channel's next due post (anything but an update) and its next due update, oldest first.
 
-    def give_up(self, key: str, reason: str) -> None:
-        self.store.update(TABLE, key, {"state": f"undeliverable: {reason}"[:200]})
+        Posts keep their order (a thread reads as it was decided); updates keep theirs; a post
+        may overtake an update, whose tier is separate."""
+        heads = []
+        for cond in ("kind != 'update'", "kind = 'update'"):
+            heads += self.store.rows(TABLE, f"channel = ? and state = 'waiting' and due_at <= ? and {cond}",
+                                     [channel, now()], order_by="seq", limit=1)
+        # a post behind an earlier post that is still sending or unclear waits for it: order is kept
+        if heads and heads[0]["kind"] != "update" and self.store.count(
+                TABLE, "channel = ? and kind != 'update' and state in ('sending', 'unclear') and seq < ?",
+                [channel, heads[0]["seq"]]):
+            heads = heads[1:]
+        return sorted(heads, key=lambda r: r["seq"])
 
-    def stale(self, timeout: float, prefix: str = "") -> list[dict[str, Any]]:
-        """Claims still "posting" ``timeout`` seconds after they were taken (oldest first)."""
-        return self.store.rows(TABLE, "state = ? and claimed_at < ? and key like ?",
-                               [POSTING, now() - timeout, prefix + "%"], order_by="claimed_at")
+    def stats(self) -> OutboxStats:
+        """Rows waiting (not yet sent), the age of the oldest in seconds, and the channels they wait in."""
+        [row] = self.store.execute(
+            f"select count(*) as n, min(created_at) as oldest, count(distinct channel) as channels from {TABLE} "
+            "where state in ('waiting', 'sending', 'unclear')")
+        oldest = row["oldest"]
+        return OutboxStats(int(row["n"] or 0), round(max(0.0, now() - oldest), 3) if oldest else 0.0,
+                           int(row["channels"] or 0))
 
-    def retake_if_stale(self, row: dict[str, Any], timeout: float) -> bool:
-        """Take over ``row`` when its claim is older than ``timeout`` s (its post is no longer in flight)."""
-        return row["claimed_at"] <= now() - timeout and self.retake(row)
+    # -- sending ------------------------------------------------------------------------------
+    def claim(self, row: dict[str, Any], epoch: int) -> dict[str, Any] | None:
+        """Take ``row`` for sending under leader ``epoch`` (compare-and-set on its state and version);
+        the claimed row, or None when another sender got it first."""
+        at = now()
+        won = self.store.update_where(
+            TABLE, {"state": SENDING, "epoch": epoch, "claimed_at": at, "attempts": (row.get("attempts") or 0) + 1},
+            "key = ? and state = 'waiting' and version = ?", [row["key"], row["version"]]) == 1
+        if not won:
+            return None
+        return {**row, "state": SENDING, "epoch": epoch, "claimed_at": at, "attempts": (row.get("attempts") or 0) + 1}
 
-    def retake(self, row: dict[str, Any]) -> bool:
-        """Take over a stale claim for reconciling; False when someone else already did."""
-        return self.store.update_where(TABLE, {"claimed_at": now(), "attempts": (row.get("attempts") or 1) + 1},
-                                       "key = ? and state = ? and claimed_at = ?",
-                                       [row["key"], POSTING, row["claimed_at"]]) == 1
+    def mark_sent(self, row: dict[str, Any], ts: str | None) -> bool:
+        """Record the message ts of a claimed row. An update that got a newer state while it was
+        sent goes back to waiting, to send that state too. False when the claim was taken over."""
+        done = self.store.update_where(
+            TABLE, {"state": SENT, "message_ts": ts, "sent_at": now(), "sent_version": row["version"], "error": ""},
+            "key = ? and state in ('sending', 'unclear') and claimed_at = ? and version = ?",
+            [row["key"], row["claimed_at"], row["version"]]) == 1
+        if not done and row["kind"] == "update":
+            return self.store.update_where(TABLE, {"state": WAITING, "message_ts": ts},
+                                           "key = ? and state = 'sending' and claimed_at = ?",
+                                           [row["key"], row["claimed_at"]]) == 1
+        return done
+
+    def release(self, row: dict[str, Any], error: str) -> None:
+        """Slack answered with an error, so nothing was stored: back to waiting, after a back-off."""
+        delay = min(MAX_BACKOFF, 2.0 ** min(10, row.get("attempts") or 1))
+        self.store.update_where(TABLE, {"state": WAITING, "due_at": now() + delay, "error": error[:200]},
+                                "key = ? and state in ('sending', 'unclear') and claimed_at = ?",
+                                [row["key"], row["claimed_at"]])
+
+    def unclear(self, row: dict[str, Any], error: str) -> None:
+        """No clear answer: Slack may have stored it. Looked up after the grace (:meth:`to_settle`)."""
+        self.store.update_where(TABLE, {"state": UNCLEAR, "claimed_at": now(), "error": error[:200]},
+                                "key = ? and state = 'sending' and claimed_at = ?", [row["key"], row["claimed_at"]])
+
+    def give_up(self, row: dict[str, Any], error: str) -> None:
+        """An error that trying again won't fix (the bot left the channel...): kept, with the reason."""
+        self.store.update_where(TABLE, {"state": UNDELIVERABLE, "error": error[:200]},
+                                "key = ? and state in ('sending', 'unclear') and claimed_at = ?",
+                                [row["key"], row["claimed_at"]])
+
+    # -- settling claims whose outcome nobody knows -------------------------------------------------
+    def to_settle(self, *, epoch: int | None, grace: float, timeout: float) -> list[dict[str, Any]]:
+        """Claims to look up in Slack now (oldest first): unclear ones past the grace; those of a leader
+        epoch older than ``epoch`` (their holder is gone: at once); any past ``timeout`` (the last resort)."""
+        at = now()
+        where = "(state = 'unclear' and claimed_at <= ?) or (state = 'sending' and claimed_at <= ?)"
+        params: list[Any] = [at - grace, at - timeout]
+        if epoch is not None:
+            where += " or (state = 'sending' and epoch < ?)"
+            params.append(epoch)
+        return self.store.rows(TABLE, where, params, order_by="seq")
+
+    def retake(self, row: dict[str, Any], epoch: int) -> dict[str, Any] | None:
+        """Take over a claim to settle it (compare-and-set); None when someone else did."""
+        at = now()
+        won = self.store.update_where(TABLE, {"state": SENDING, "epoch": epoch, "claimed_at": at},
+                                      "key = ? and state = ? and claimed_at = ?",
+                                      [row["key"], row["state"], row["claimed_at"]]) == 1
+        return {**row, "state": SENDING, "epoch": epoch, "claimed_at": at} if won else None
+
+    def reopen(self, row: dict[str, Any]) -> None:
+        """Not found in Slack: it was never stored, so it may be sent (a row without a payload, from
+        before the outbox, is dropped for its job to decide it again)."""
+        if row.get("payload_json") is None:
+            self.store.execute(f"delete from {TABLE} where key = ? and claimed_at = ?", [row["key"], row["claimed_at"]])
+            return
+        self.store.update_where(TABLE, {"state": WAITING, "due_at": now()}, "key = ? and claimed_at = ?",
+                                [row["key"], row["claimed_at"]])
+
+    def sent_rows(self, prefix: str) -> list[dict[str, Any]]:
+        return self.store.rows(TABLE, "key like ? and state = 'sent'", [prefix + "%"], order_by="seq")
+
+    def keys(self, prefix: str) -> set[str]:
+        """Every key beginning with ``prefix`` (whatever its state)."""
+        return {r["key"] for r in self.store.execute(f"select key from {TABLE} where key like ?", [prefix + "%"])}

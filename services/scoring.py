@@ -204,12 +204,10 @@ class ScoringService:
         return run
 
     def undelivered(self) -> list[ScoringRun]:
-        """Complete runs whose results (shortlist, then export) are not yet confirmed in Slack (outbox)."""
+        """Complete runs whose results (shortlist, then export) are not yet in the outbox."""
         rows = self.store.rows(
-            TABLE, "state = 'complete' and not exists (select 1 from slack_posts p where "
-                   "(p.key = 'pluto_export:' || scoring_runs.id and p.state != 'posting') or "
-                   "(p.key = 'pluto_scoring_completed:' || scoring_runs.id and p.state like 'undeliverable%'))",
-            order_by="finished_at")
+            TABLE, "state = 'complete' and not exists (select 1 from outbox p where "
+                   "p.key = 'pluto_export:' || scoring_runs.id)", order_by="finished_at")
         return [ScoringRun.from_row(r) for r in rows]
 
     def active_runs(self) -> list[tuple[ScoringRun, int]]:

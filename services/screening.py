@@ -896,8 +896,10 @@ class ScreeningService:
                                       "analytics_reported is null)", ["failed", "unknown"], order_by="updated_at")
         return [self._outcome(r) for r in rows]
 
-    def mark_reported(self, link_id: str) -> None:
-        self.store.update(LINKS, link_id, {"analytics_reported": 1})
+    def mark_reported(self, link_id: str) -> bool:
+        """Note the problem as told; False when it already was (by another replica)."""
+        return self.store.update_where(LINKS, {"analytics_reported": 1}, "link_id = ? and (analytics_reported = 0 "
+                                       "or analytics_reported is null)", [link_id]) == 1
 
     # -- decisions -------------------------------------------------------------------------------
     def decide(self, board_id: str, candidate_id: str, decision: str, user: str) -> Decision:

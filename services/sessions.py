@@ -19,16 +19,11 @@ but never longer than ``wait_seconds`` after the watcher first saw it completed;
 is posted with what exists and says what is missing. Without an evaluator there is
 nothing to wait for. A failed session is posted at once, as a short note.
 
-Exactly once. The caller :meth:`~SessionService.claim`\\ s the (session, channel) row (one
-INSERT that does nothing when the row exists, so two pollers or a restarted bot can't both
-win) before posting, and :meth:`~SessionService.mark_posted` records the message ts after.
-When the post definitely did not happen (Slack answered with an error),
-:meth:`~SessionService.release` drops the claim and the next poll tries again. When the
-outcome is unknown (no answer, or the process died between claim and post), the claim
-stays "claimed"; after the claim timeout :meth:`~SessionService.stale_claims` hands it to
-the reconciler (bot/jobs/watcher.py), which looks for the message's
-``voice_session_completed`` metadata in Slack and either records its ts or releases the
-claim so the next poll posts it. No loss window, no duplicate.
+Exactly once. A ready notification is written to the outbox (services/outbox.py) under the
+key ``voice_session_completed:<session>:<channel>`` together with this service's record
+(:meth:`~SessionService.note_reported`), in one transaction (bot/jobs/watcher.py); the
+outbox's sender posts it once, and :meth:`~SessionService.mark_posted` records the ts.
+:meth:`~SessionService.targets` leaves out every pair already in the outbox.
 """
 
 from __future__ import annotations
@@ -280,44 +275,32 @@ class SessionService:
         return ChannelFollows(subs, watches, self.voicelinks.count_in(channel))
 
     # -- reporting once -----------------------------------------------------------------------
-    def claim(self, session_id: str, channel: str, thread_ts: str | None = None) -> bool:
-        """Take the right to post (session, channel); False when it was already taken (by any replica)."""
-        return self.store.insert_if_absent(NOTIFICATIONS, {"session_id": session_id, "channel": channel,
-                                                           "thread_ts": thread_ts, "state": "claimed",
-                                                           "message_ts": None, "claimed_at": now(),
-                                                           "posted_at": None})
+    # The post itself goes through the outbox (services/outbox.py), under the key
+    # "voice_session_completed:<session>:<channel>"; session_notifications is this service's
+    # record of it (written in the same transaction as the outbox row), for the Home tab.
+    def note_reported(self, session_id: str, channel: str, thread_ts: str | None = None) -> None:
+        """Record that (session, channel) was decided and queued; call it in the outbox row's transaction."""
+        self.store.upsert(NOTIFICATIONS, {"session_id": session_id, "channel": channel, "thread_ts": thread_ts,
+                                          "state": "queued", "message_ts": None, "claimed_at": now(),
+                                          "posted_at": None}, pk=("session_id", "channel"))
 
-    def stale_claims(self, timeout: float) -> list[dict[str, Any]]:
-        """Claims whose post has had no confirmed outcome for ``timeout`` seconds (oldest first).
+    def mark_posted(self, session_id: str, channel: str, ts: str, thread_ts: str | None = None) -> None:
+        """The post is in Slack (its ts)."""
+        self.store.upsert(NOTIFICATIONS, {"session_id": session_id, "channel": channel, "thread_ts": thread_ts,
+                                          "state": "posted", "message_ts": ts, "posted_at": now()},
+                          pk=("session_id", "channel"))
 
-        Their post may or may not have reached Slack (a lost answer, or a process that died
-        between claim and post): the caller looks for the message's metadata in Slack.
-        """
-        return self.store.rows(NOTIFICATIONS, "state = 'claimed' and claimed_at < ?", [now() - timeout],
-                               order_by="claimed_at")
-
-    def retake(self, row: dict[str, Any]) -> bool:
-        """Take over a stale claim for reconciling (compare-and-set); False when another replica did."""
-        return self.store.update_where(NOTIFICATIONS, {"claimed_at": now()},
-                                       "session_id = ? and channel = ? and state = 'claimed' and claimed_at = ?",
-                                       [row["session_id"], row["channel"], row["claimed_at"]]) == 1
-
-    def mark_posted(self, session_id: str, channel: str, ts: str) -> None:
-        self.store.update(NOTIFICATIONS, (session_id, channel), {"state": "posted", "message_ts": ts,
-                                                                 "posted_at": now()})
-
-    def release(self, session_id: str, channel: str) -> None:
-        """Drop a claim whose post definitely failed, so the next poll tries again."""
-        row = self.store.get(NOTIFICATIONS, (session_id, channel))
-        if row is not None and row["state"] == "claimed":
-            self.store.delete(NOTIFICATIONS, (session_id, channel))
-
-    def give_up(self, session_id: str, channel: str, reason: str) -> None:
-        """Keep the claim but record that the channel can't be posted to (e.g. the bot was removed)."""
-        self.store.update(NOTIFICATIONS, (session_id, channel), {"state": f"undeliverable: {reason}"[:200]})
+    def _reported(self) -> set[tuple[str, str]]:
+        """(session, channel) pairs already in the outbox, whatever their state."""
+        prefix = "voice_session_completed:"
+        out = set()
+        for row in self.store.execute("select key, channel from outbox where key like ?", [prefix + "%"]):
+            channel = row["channel"]
+            out.add((row["key"][len(prefix):-(len(channel) + 1)], channel))
+        return out
 
     def already_posted(self, session_id: str, channel: str) -> bool:
-        return self.store.get(NOTIFICATIONS, (session_id, channel)) is not None
+        return self.store.count("outbox", "key = ?", [f"voice_session_completed:{session_id}:{channel}"]) > 0
 
     def targets(self) -> list[Target]:
         """Every (session, channel) the bot should report on and has not claimed yet."""
@@ -352,7 +335,7 @@ class SessionService:
                     found.setdefault((link.session_id or "", channel), Target(
                         link.session_id or "", channel, None, "project", project_id, link.label, link.id,
                         owner=owners.get(project_id, "")))
-        done = {(r["session_id"], r["channel"]) for r in self.store.rows(NOTIFICATIONS)}
+        done = self._reported()
         return [t for key, t in found.items() if key not in done]
 
     def _subscribed(self) -> dict[str, list[str]]:

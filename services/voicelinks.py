@@ -35,7 +35,7 @@ from typing import Any
 
 from config import Settings
 from services.concurrency import Backoff, bounded_map
-from services.errors import NotAllowed, NotFoundHere
+from services.errors import NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file
 from services.keys import acting_as, acting_user
 from services.matching import match_one, unquote
@@ -488,6 +488,35 @@ class VoiceLinkService:
         if row:
             self.store.update(LINKS, link.id, {"status": "cancelled", "updated_at": now()})
         return link, row.batch_id if row else None
+
+    def _own_link(self, link_id: str, user: str) -> VoiceLinkRow:
+        row = self.link_row(link_id)
+        if row is None:
+            raise NotFoundHere(f"Voice link `{link_id}` is not one the bot made.")
+        if row.creator != user:
+            raise NotAllowed("Only the person who made this link can renew or extend it.")
+        return row
+
+    def extend_instant_link(self, link_id: str, user: str, preset: str = "1_week") -> VoiceLinkRow:
+        """Push an unused instant link's expiry out (``preset`` from now); the link as recorded now."""
+        self._own_link(link_id, user)
+        self.nimrobo.update_instant_link(link_id, expiry_preset=preset)
+        fresh = next((link for link in self.nimrobo.list_instant_links() if link.id == link_id), None)
+        if fresh is not None:
+            self.store.update(LINKS, link_id, {"expires_at": fresh.expires_at, "status": fresh.status,
+                                               "updated_at": now()})
+        return self.link_row(link_id)  # type: ignore[return-value]  # recorded just above
+
+    def renew_link(self, link_id: str, user: str, preset: str = "1_week") -> tuple[VoiceBatch, VoiceLink]:
+        """A new link for the same participant in the same project (an expiring project link can't be
+        extended); recorded with the old one's batch, so the channel card and the watcher follow it."""
+        row = self._own_link(link_id, user)
+        if not row.project_id:
+            raise Refusal("Only links of a voice project can be renewed this way; extend instant links instead.")
+        batch = self.batch(row.batch_id)
+        made = self.nimrobo.create_links(row.project_id, [row.label], preset)
+        self._record(batch, made)
+        return batch, made[0]
 
     def editable_instant_link(self, link_id: str) -> tuple[VoiceLink, PromptSections]:
         link = self.find_link(link_id)

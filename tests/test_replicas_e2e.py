@@ -73,7 +73,8 @@ def test_two_replicas_kill_the_leader_every_post_exactly_once(replicas, pg_url):
         def all_settled():
             rows = store.rows("session_notifications")
             done = {(r["session_id"], r["channel"]) for r in rows if r["state"] == "posted"}
-            posts = store.rows("slack_posts", "state = 'posted'")
+            posts = store.rows("outbox", "state = 'sent' and (key like 'pluto_scoring_completed:%' or "
+                                         "key like 'pluto_export%')")
             return done >= expected and len(posts) == 6  # 2 runs x (shortlist, masked export, full export by DM)
         slack.wait_for(all_settled, timeout=90)
         posted = [(m["metadata"]["event_payload"]["session_id"], m["channel"])

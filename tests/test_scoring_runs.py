@@ -143,6 +143,9 @@ def test_no_progress_for_too_long_is_reported_as_stalled(pluto, store):
 
 
 def test_a_lost_upload_is_reconciled_after_a_restart_and_the_order_is_kept(pluto, store, tmp_path):
+    # Pluto must still be busy with the first file when the restarted bot looks (a loaded machine may
+    # take longer than a 0.4 s pipeline to restart): that is how it knows the upload had landed.
+    pluto.configure(extract_seconds=3, score_seconds=0.2)
     scoring = service(pluto, store)
     first, second = enqueue(scoring, "a.csv"), enqueue(scoring, "b.csv")
     pluto.faults.script("POST /api/pluto/upload", "drop_response")

@@ -12,6 +12,7 @@ from sandbox.openai_stub import OpenAIStub
 from sandbox.pluto_sim import PlutoSimulator
 from services.home import HomeService
 from services.http import RetryPolicy
+from services.outbox import Outbox
 from services.pluto import PlutoClient
 from services.scoring import ScoringService
 from services.screening import (
@@ -130,7 +131,10 @@ def deliver(store, nimrobo, service, wait_seconds=60.0, clock=time.time):
     changes = []
     for _ in range(2):
         for note in service.sessions.poll(wait_seconds=wait_seconds, clock=clock):
-            assert service.sessions.claim(note.session_id, note.channel)
+            # queued once, as the watcher job does (bot/jobs/watcher.py), and posted
+            assert Outbox(store).enqueue(f"voice_session_completed:{note.session_id}:{note.channel}", note.channel,
+                                         "post", {"text": "completed"})
+            service.sessions.note_reported(note.session_id, note.channel)
             service.sessions.mark_posted(note.session_id, note.channel, "1.1")
             change = service.record_outcome(note)
             if change:

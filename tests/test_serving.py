@@ -199,3 +199,25 @@ def test_the_limiter_paces_posts_per_channel_and_pauses_a_method_on_429():
     assert limiter.acquire("chat.postMessage", "C2") == 0  # another channel has its own budget
     limiter.pause("chat.postMessage", 5)
     assert limiter.acquire("chat.postMessage", "C2") == pytest.approx(5.0)
+
+
+def test_a_429_in_one_channel_pauses_only_that_channel_and_try_take_never_waits():
+    from slack_sdk.http_retry.request import HttpRequest
+
+    from bot.slack_client import channel_of
+
+    now = [0.0]
+    limiter = SlackWriteLimiter(posts_per_second=1, clock=lambda: now[0], sleep=lambda s: None)
+    for _ in range(3):
+        assert limiter.try_take("chat.postMessage", "C1") == 0
+    assert limiter.try_take("chat.postMessage", "C1") == pytest.approx(1.0)  # says when, takes nothing
+    assert limiter.try_take("chat.postMessage", "C1") == pytest.approx(1.0)
+    limiter.pause("chat.postMessage", 5, "C1")
+    assert limiter.try_take("chat.postMessage", "C1") == pytest.approx(5.0)
+    assert limiter.try_take("chat.postMessage", "C2") == 0  # the other channels go on
+    with limiter.prepaid("chat.postMessage"):  # the sender took its token: the call does not wait again
+        assert limiter.acquire("chat.postMessage", "C1") == 0
+    request = HttpRequest(method="POST", url="https://slack.com/api/chat.postMessage", headers={},
+                          data=b'{"channel": "C9", "text": "hi"}')
+    assert channel_of(request) == "C9"
+    assert channel_of(HttpRequest(method="POST", url="u", headers={}, data=b"channel=C8&text=x")) == "C8"

@@ -8,9 +8,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.blocks.watcher import completed_message
-from bot.jobs.watcher import post
+from bot.delivery import Deliveries, Sender
+from bot.jobs.watcher import decide, key_of
 from bot.slack_out import SlackOut, masked_kwargs
 from config import Settings
+from services.outbox import Outbox
 from services.records import Notification
 from services.sessions import SessionService
 from services.store import Store
@@ -52,9 +54,17 @@ def register_link(store, nimrobo, label="Ada", evaluator=None, channel="C_HIRING
     return project, link
 
 
+def queue(watcher, note):
+    """What the watcher job does with a ready note: its outbox row and its own record, in one transaction."""
+    outbox = Outbox(watcher.store)
+    with outbox.transaction():
+        assert outbox.enqueue(key_of(note.session_id, note.channel), note.channel, "post", {"text": "done"})
+        watcher.note_reported(note.session_id, note.channel, note.thread_ts)
+
+
 def post_all(watcher, notes):
     for note in notes:
-        assert watcher.claim(note.session_id, note.channel)
+        queue(watcher, note)
         watcher.mark_posted(note.session_id, note.channel, "999.1")
 
 
@@ -72,7 +82,7 @@ def test_completed_interview_is_ready_once_after_the_summary_exists(sim, nimrobo
     assert note.evaluation is None and note.evaluation_note == "none"  # no evaluator: nothing to wait for
     post_all(watcher, [note])
     assert watcher.poll(wait_seconds=WAIT, clock=clock) == []
-    assert not watcher.claim(session, "C_HIRING")
+    assert watcher.already_posted(session, "C_HIRING")
 
 
 def test_evaluation_is_waited_for_then_posted_with_question_labels(sim, nimrobo, store, watcher):
@@ -124,7 +134,7 @@ def test_failed_interview_is_ready_at_once_and_only_once(sim, nimrobo, store, wa
     assert watcher.poll(wait_seconds=WAIT, clock=Clock()) == []
 
 
-def test_a_restart_does_not_post_again_and_a_released_claim_is_retried(sim, nimrobo, store, watcher, tmp_path):
+def test_a_restart_does_not_decide_again_what_is_queued_or_posted(sim, nimrobo, store, watcher, tmp_path):
     _, link = register_link(store, nimrobo, label="Ada")
     _, other = register_link(store, nimrobo, label="Bea")
     sessions = [sim.start_session(link.id), sim.start_session(other.id)]
@@ -134,14 +144,12 @@ def test_a_restart_does_not_post_again_and_a_released_claim_is_retried(sim, nimr
     notes = watcher.poll(clock=Clock())
     assert len(notes) == 2
     post_all(watcher, notes[:1])  # posted
-    assert watcher.claim(notes[1].session_id, notes[1].channel)  # claimed, then the process died
+    queue(watcher, notes[1])  # queued, then the process died: the outbox still owes it
     store.close()
     again = Store(tmp_path / "bot.db")  # the restarted bot
-    again_watcher = sessions_of(again, nimrobo)
     try:
-        assert again_watcher.poll(clock=Clock()) == []
-        again_watcher.release(notes[1].session_id, notes[1].channel)  # Slack said it was not posted
-        assert [n.session_id for n in again_watcher.poll(clock=Clock())] == [notes[1].session_id]
+        assert sessions_of(again, nimrobo).poll(clock=Clock()) == []
+        assert Outbox(again).get(key_of(notes[1].session_id, "C_HIRING"))["state"] == "waiting"
     finally:
         again.close()
 
@@ -201,16 +209,32 @@ class FakeSlack:
         return {"ok": True, "ts": "123.456"}
 
 
-def test_posting_marks_posted_retries_after_a_slack_error_and_stops_for_a_lost_channel(store, nimrobo):
-    services = SimpleNamespace(sessions=sessions_of(store, nimrobo))
+def test_deciding_queues_once_and_sending_records_retries_or_gives_up(store, nimrobo):
+    services = SimpleNamespace(sessions=sessions_of(store, nimrobo), outbox=Outbox(store), notify_sender=lambda: None,
+                               settings=Settings())
     watcher = services.sessions
     note = Notification("sess_9", "C1", "1.2", "instant", None, "Ada", "failed")
-    assert post(services, SlackOut(FakeSlack("ratelimited")), note) is None
-    assert not watcher.already_posted("sess_9", "C1")  # released: the next poll tries again
+    deliveries = Deliveries(services, SlackOut(FakeSlack()))
+    assert decide(services, deliveries, note) and not decide(services, deliveries, note)  # queued once
+    assert watcher.already_posted("sess_9", "C1")
+
+    def send(slack):
+        sender = Sender(services, slack)
+        row = services.outbox.claim(services.outbox.get(key), 1)
+        sender._send(row, "chat.postMessage")
+        sender.pool.shutdown()
+        return services.outbox.get(key)
+
+    key = key_of("sess_9", "C1")
+    row = send(FakeSlack("ratelimited"))
+    assert row["state"] == "waiting" and row["due_at"] > row["created_at"]  # Slack refused: again, later
+    store.update("outbox", key, {"due_at": 0})
     slack = FakeSlack()
-    assert post(services, SlackOut(slack), note) == "123.456"
+    row = send(slack)
+    assert row["state"] == "sent" and row["message_ts"] == "123.456"
     assert slack.posts[0]["thread_ts"] == "1.2" and slack.posts[0]["metadata"]["event_type"] == "voice_session_completed"
-    assert post(services, SlackOut(slack), note) is None and len(slack.posts) == 1  # never twice
+    assert store.get("session_notifications", ("sess_9", "C1"))["message_ts"] == "123.456"
     lost = Notification("sess_10", "C_GONE", None, "instant", None, "Bea", "failed")
-    assert post(services, SlackOut(FakeSlack("channel_not_found")), lost) is None
-    assert watcher.already_posted("sess_10", "C_GONE")  # recorded; not retried forever
+    decide(services, deliveries, lost)
+    key = key_of("sess_10", "C_GONE")
+    assert send(FakeSlack("channel_not_found"))["state"] == "undeliverable"  # kept; not retried forever

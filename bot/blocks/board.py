@@ -299,7 +299,8 @@ def link_counts(counts: dict[str, int]) -> str:
 
 
 def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, checks: Sequence[Any] | None = None,
-                   board_urls: dict[str, str] | None = None, help_text: str = HOME_HELP) -> View:
+                   board_urls: dict[str, str] | None = None, help_text: str = HOME_HELP,
+                   settings: Sequence[Any] = ()) -> View:
     """The Home tab: the person's runs, boards, voice projects, finished interviews, follows, and for
     admins the doctor's checks (objects with ``name``, ``ok``, ``detail``, ``optional``).
 
@@ -325,6 +326,7 @@ def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, chec
     blocks += _home_projects(data, pages.get("projects", 1))
     blocks += _home_finished(data, pages.get("finished", 1))
     blocks += _home_follows(data, pages.get("follows", 1))
+    blocks += list(settings)
     if checks is not None:
         lines = []
         for check in checks:

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.blocks import paginate
 from bot.blocks.board import HOME_PER_PAGE, home_dashboard
+from bot.blocks.reminders import settings_blocks
 from bot.context import Services
 from bot.doctor import Check, run_checks
 
@@ -66,7 +67,9 @@ def publish_home(services: Services, client: Any, user: str, *, opened: bool = F
             if board.message_ts:
                 with_message[board.id] = (board.id, board.channel, board.message_ts)
     checks = doctor_checks(services, fresh=fresh_checks) if is_admin(services, client, user) else None
-    view = home_dashboard(data, pages=pages, checks=checks, board_urls=board_urls(client, list(with_message.values())))
+    settings = settings_blocks(services.reminders.prefs(user), services.settings.quiet_hours)
+    view = home_dashboard(data, pages=pages, checks=checks, board_urls=board_urls(client, list(with_message.values())),
+                          settings=settings)
     client.views_publish(user_id=user, view=view.to_dict())
 
 

@@ -46,6 +46,7 @@ from bot.blocks.interviews import (
 )
 from bot.blocks.pluto import shortlist_message, shortlist_page_of
 from bot.context import Services
+from bot.delivery import Deliveries
 from bot.flows.scoring import SHORTLIST
 from bot.slack_out import SlackOut
 from bot.work import Reply
@@ -84,11 +85,8 @@ def refresh_card(services: Services, out: SlackOut, room: InterviewRoom) -> None
     if not (room.channel and room.card_ts):
         return
     at = services.interviews.clock()
-    try:
-        out.update(room.channel, room.card_ts, interview_card(room, at))
-    except SlackApiError as exc:  # the card is a view of the record; the next change tries again
-        log.warning("could not update the interview card of %s: %s", room.id, exc.response.get("error"))
-        return
+    # through the outbox (bot/delivery.py): paced, coalesced with updates not yet sent, sent again if lost
+    Deliveries(services, out).update(room.channel, room.card_ts, interview_card(room, at))
     services.interviews.card_shown(room.id, room.status(at))
 
 
@@ -328,10 +326,7 @@ def refresh_shortlist(services: Services, out: SlackOut, run_id: str, candidate_
     if run is None or not posted or not posted.get("message_ts"):
         return
     message = shortlist_message(run, shortlist_page_of(run, candidate_id), interviewed=interviewed_for(services, run))
-    try:
-        out.update(run.channel, posted["message_ts"], message)
-    except SlackApiError as exc:
-        log.warning("could not update the shortlist of run %s: %s", run_id, exc.response.get("error"))
+    Deliveries(services, out).update(run.channel, posted["message_ts"], message)
 
 
 # -- intake (candidate card) --------------------------------------------------------------------------

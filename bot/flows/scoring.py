@@ -10,12 +10,8 @@ single progress message in the thread, and queue the run. The scheduler job driv
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
-from bot import once
 from bot.blocks import Message, error_message
 from bot.blocks.pluto import (
     cancelled_message,
@@ -29,9 +25,9 @@ from bot.blocks.pluto import (
     starting_message,
 )
 from bot.context import Services
+from bot.delivery import Deliveries
 from bot.slack_out import SlackOut
 from services.errors import ServiceError
-from services.outbox import POSTED, POSTING
 from services.records import RunUpdate, ScoringRun
 
 log = logging.getLogger(__name__)
@@ -74,7 +70,7 @@ def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], ch
 def cancel_run(services: Services, out: SlackOut, run_id: str, user: str) -> ScoringRun:
     """Take a waiting run out of the queue for ``user`` (the service's rules); its progress message says so."""
     run = services.scoring.cancel(run_id, user)
-    _update_progress(out, run, cancelled_message(run))
+    _update_progress(services, out, run, cancelled_message(run))
     return run
 
 
@@ -82,16 +78,16 @@ def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
     """Render one change of a run: its progress message, and at the end the shortlist and the export."""
     run = update.run
     if run.state == "cancelled":  # cancelled while this tick looked at it: the cancel has the last word
-        _update_progress(out, run, cancelled_message(run))
+        _update_progress(services, out, run, cancelled_message(run))
     elif update.kind == "queued":
-        _update_progress(out, run, queued_message(run, update.position))
+        _update_progress(services, out, run, queued_message(run, update.position))
     elif update.kind == "progress" and update.snapshot is not None:
-        if _update_progress(out, run, progress_message(run.filename, update.snapshot)):
+        if _update_progress(services, out, run, progress_message(run.filename, update.snapshot)):
             services.scoring.mark_rendered(run.id)
     elif update.kind in ("failed", "stalled"):
-        _update_progress(out, run, failure_message(run))
+        _update_progress(services, out, run, failure_message(run))
     elif update.kind == "complete":
-        _update_progress(out, run, done_message(run.filename, len(update.candidates)))
+        _update_progress(services, out, run, done_message(run.filename, len(update.candidates)))
         post_results(services, out, run)
 
 
@@ -99,43 +95,39 @@ SHORTLIST, EXPORT, EXPORT_DM = "pluto_scoring_completed", "pluto_export", "pluto
 
 
 def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
-    """The shortlist (with metadata for other apps), then the full ranking as a CSV, in the run's thread.
+    """The shortlist (with metadata for other apps), then the full ranking as a CSV, in the run's thread;
+    in a public channel the export is masked there and the full one goes to the run's starter by DM.
 
-    Each is claimed -> posted -> confirmed in the outbox, so it appears exactly once whatever
-    happens: another replica, a restart, or a post whose answer was lost (looked up in the
-    thread by its metadata or file name after the claim timeout, never sent twice).
+    All three are written to the outbox in one transaction, under keys of the run (enqueueing them
+    again does nothing); the sender posts them once, in this order (bot/delivery.py).
     """
-    by_name = lambda m: any(f.get("name") == run.export_name for f in m.get("files") or [])  # noqa: E731
-    if not _once(services, out, run, SHORTLIST,
-                 lambda: {"ts": out.post(run.channel, shortlist_message(run), run.thread_ts)},
-                 once.metadata_matches(SHORTLIST, {"run_id": run.id})):
-        return
-    public = out.is_public(run.channel)
-    if _once(services, out, run, EXPORT, lambda: _upload_export(services, out, run, masked=public), by_name) \
-            and public:  # the full export to the person who started the run, by DM, once too
-        dm = out.dm_channel(run.user)
-        _once(services, out, run, EXPORT_DM, lambda: {"ts": out.upload_privately(
-            run.user, services.scoring.export_csv(run), run.export_name, f"Full ranking · {run.filename}",
-            comment="The full ranking with contact details. Only you can see this file.")}, by_name, where=(dm, None))
+    public = out.is_public(run.channel)  # asked before the transaction, not inside it
+    deliveries = Deliveries(services, out)
+    shortlist = shortlist_message(run)
+    export = services.scoring.export_csv(run, masked=public).decode("utf-8")
+    full = services.scoring.export_csv(run).decode("utf-8") if public else None
+    title = f"Full ranking · {run.filename}"
+    comment = f"The full ranking, contact details masked; <@{run.user}> has the complete file by DM." if public \
+        else "The full ranking, every candidate (CSV)."
+    with services.outbox.transaction():
+        deliveries.post(f"{SHORTLIST}:{run.id}", run.channel, shortlist, run.thread_ts)
+        deliveries.upload(f"{EXPORT}:{run.id}", run.channel, export, run.export_name, title,
+                          thread_ts=run.thread_ts, comment=comment)
+        if full is not None:
+            deliveries.upload_dm(f"{EXPORT_DM}:{run.id}", run.user, full, run.export_name, title,
+                                 comment="The full ranking with contact details. Only you can see this file.")
 
 
 def deliver_results(services: Services, out: SlackOut) -> None:
-    """Post what complete runs still lack: a replica may have died right after a run finished."""
+    """Queue the results of complete runs not yet in the outbox: a replica may have died right after a
+    run finished, before it queued them."""
     for run in services.scoring.undelivered():
         if services.stopping.is_set():
             return
         try:
             post_results(services, out, run)
         except Exception:
-            log.exception("could not deliver the results of run %s", run.id)
-
-
-def _upload_export(services: Services, out: SlackOut, run: ScoringRun, *, masked: bool) -> dict[str, Any]:
-    comment = f"The full ranking, contact details masked; <@{run.user}> has the complete file by DM." if masked \
-        else "The full ranking, every candidate (CSV)."
-    file_id = out.upload(run.channel, services.scoring.export_csv(run, masked=masked), run.export_name,
-                         f"Full ranking · {run.filename}", thread_ts=run.thread_ts, comment=comment)
-    return {"ts": file_id}  # the file id stands in for a ts: a file message has none here
+            log.exception("could not queue the results of run %s", run.id)
 
 
 def share_export(services: Services, out: SlackOut, run: ScoringRun, channel: str, user: str, *,
@@ -153,51 +145,10 @@ def share_export(services: Services, out: SlackOut, run: ScoringRun, channel: st
                                                    "complete file by DM.")
 
 
-def _once(services: Services, out: SlackOut, run: ScoringRun, kind: str, call: Callable[[], Any],
-          match: Callable[[dict[str, Any]], bool], where: tuple[str, str | None] | None = None) -> bool:
-    """True once this post is confirmed (now or earlier). ``where``: the conversation (and thread)
-    the post goes to, for the look-up; the run's thread by default."""
-    channel, thread_ts = where or (run.channel, run.thread_ts)
-    outbox, key = services.outbox, f"{kind}:{run.id}"
-    row = outbox.get(key)
-    if row is not None and row["state"] != POSTING:
-        return row["state"] == POSTED
-    if row is not None:  # claimed earlier and never confirmed: reconcile once it is stale
-        if key in once.IN_FLIGHT or not outbox.retake_if_stale(row, services.settings.claim_timeout_seconds):
-            return False
-        try:
-            ts = once.find_posted(out.client, channel, thread_ts, match,
-                                  oldest=row["claimed_at"] - once.LOOKBACK_SECONDS)
-        except Exception as exc:  # Slack can't be asked now; the next period asks again
-            log.warning("scoring: looking up %s failed (%s); will try again", key, exc)
-            return False
-        if ts:
-            log.info("scoring: %s was already posted (%s); recorded", key, ts)
-            outbox.mark_posted(key, ts)
-            return True
-        log.info("scoring: %s was never posted; posting it", key)
-    elif not outbox.claim(key, channel, thread_ts):
-        return False  # another replica (or thread) has it
-    sent = once.send(key, call)
-    if sent.outcome == "posted":
-        outbox.mark_posted(key, sent.ts)
-        return True
-    if sent.outcome == "undeliverable":
-        outbox.give_up(key, sent.error)
-    elif sent.outcome == "failed":
-        outbox.release(key)
-    return False
-
-
-def _update_progress(out: SlackOut, run: ScoringRun, message: Message) -> bool:
-    """Update the run's one progress message; False when there is none yet or Slack rate-limited us."""
+def _update_progress(services: Services, out: SlackOut, run: ScoringRun, message: Message) -> bool:
+    """Show ``message`` on the run's one progress message (through the outbox, where repeated updates
+    coalesce into the newest); False when there is none yet."""
     if not run.progress_ts:
         return False
-    try:
-        out.update(run.channel, run.progress_ts, message)
-        return True
-    except SlackApiError as exc:
-        if exc.response.get("error") == "ratelimited":
-            log.info("chat.update rate limited for run %s; will retry next period", run.id)
-            return False
-        raise
+    Deliveries(services, out).update(run.channel, run.progress_ts, message)
+    return True

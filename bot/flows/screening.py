@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any
-
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks import Message, error_message, info_message
 from bot.blocks.board import analytics_problem_message, board_message
 from bot.blocks.voice import card_message, links_dm
-from bot.blocks.watcher import completed_message
 from bot.context import Services
+from bot.delivery import Deliveries, after_sent
 from bot.flows.home import refresh_home
 from bot.slack_out import SlackOut
 from services.errors import NotAllowed
@@ -33,6 +32,7 @@ from services.voice_forms import VoiceForm
 
 log = logging.getLogger(__name__)
 
+BOARD_POST = "screening_board"
 _board_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -57,23 +57,28 @@ def require_session(services: Services, client: Any, user: str, session_id: str)
 
 # -- the board message ----------------------------------------------------------------------------
 def show_board(services: Services, out: SlackOut, board_id: str) -> str | None:
-    """Post the board in the run's thread, or update it in place; the message ts."""
+    """Post the board in the run's thread once, or update it in place, through the outbox (bot/delivery.py:
+    paced to chat.update's tier, updates not yet sent coalesce into the newest); the message ts once known."""
     screening = services.screening
     with _lock(board_id):
         view = screening.board_view(board_id)
         board = view.board
-        message = board_message(view, public=False)  # SlackOut masks it where the channel is public
+        message = board_message(view, public=False)  # masked where the channel is public, when it is queued
+        deliveries = Deliveries(services, out)
         if board.message_ts:
-            try:
-                out.update(board.channel, board.message_ts, message)
-            except SlackApiError as exc:
-                if exc.response.get("error") != "ratelimited":
-                    raise
-                log.info("board %s: chat.update rate limited; the next change shows it", board_id)
+            deliveries.update(board.channel, board.message_ts, message)
             return board.message_ts
-        ts = out.post(board.channel, message, board.thread_ts)
-        screening.set_message(board_id, ts)
-        return ts
+        deliveries.post(f"{BOARD_POST}:{board_id}", board.channel, message, board.thread_ts)
+        return None
+
+
+@after_sent(BOARD_POST)
+def _board_posted(services: Services, out: SlackOut, row: dict[str, Any], ts: str | None) -> None:
+    """The board is in the thread: its ts is kept, and what changed while it waited is shown."""
+    board_id = row["key"].split(":", 1)[1]
+    if ts:
+        services.screening.set_message(board_id, ts)
+        show_board(services, out, board_id)
 
 
 def show_boards(services: Services, out: SlackOut, board_ids: list[str]) -> None:
@@ -120,12 +125,7 @@ def on_interview(services: Services, out: SlackOut, note: Notification) -> None:
     if change is None:
         return
     show_board(services, out, change.board_id)
-    if change.finished_now:
-        for user in services.screening.dm_recipients(note.session_id):
-            try:
-                out.dm(user, completed_message(note))
-            except Exception:
-                log.exception("could not DM %s about session %s", user, note.session_id)
+    if change.finished_now:  # the DM to whoever chose it: bot/flows/reminders.py completion_dms
         refresh_home(services, out.client, change.creator)
     report_problems(services, out)
 
@@ -139,14 +139,15 @@ def follow_up(services: Services, out: SlackOut) -> None:
 
 def report_problems(services: Services, out: SlackOut) -> None:
     """Every save to Pluto that failed or may not have landed, told once in its board's thread."""
+    deliveries = Deliveries(services, out)
     for problem in services.screening.unreported_problems():
         board = services.screening.board(problem.board_id)
-        try:
-            out.post(board.channel, analytics_problem_message(problem, public=False), board.thread_ts)
-        except SlackApiError as exc:
-            log.warning("could not report the Pluto save of %s (%s); next time", problem.link_id, exc)
-            continue
-        services.screening.mark_reported(problem.link_id)
+        message = analytics_problem_message(problem, public=False)
+        out.is_public(board.channel)  # asked before the transaction
+        with services.outbox.transaction():
+            if services.screening.mark_reported(problem.link_id):  # each failure told once
+                deliveries.post(f"pluto_save_problem:{problem.link_id}:{uuid.uuid4().hex[:12]}", board.channel,
+                                message, board.thread_ts)
 
 
 def retry_save(services: Services, out: SlackOut, link_id: str) -> Message:

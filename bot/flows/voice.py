@@ -19,6 +19,7 @@ from bot.blocks import error_message, loading_view
 from bot.blocks.voice import card_message, links_dm
 from bot.blocks.voice_projects import done_view, file_links_message, review_view
 from bot.context import Services
+from bot.delivery import Deliveries
 from bot.slack_out import SlackOut
 from services.errors import ServiceError
 from services.records import BatchResult
@@ -52,10 +53,11 @@ def refresh_card(services: Services, out: SlackOut, batch_id: str) -> None:
 def refresh_changed_cards(services: Services, out: SlackOut) -> list[str]:
     """Cards whose links changed status since the last look (the ``voice_cards`` job); the batch ids."""
     changed = services.voicelinks.refresh_statuses()
+    deliveries = Deliveries(services, out)
     for batch_id in changed:
         batch, lines = services.voicelinks.card(batch_id)
-        if batch.card_ts:
-            out.update(batch.channel, batch.card_ts, card_message(batch, lines))
+        if batch.card_ts:  # through the outbox: paced, and coalesced with updates not yet sent
+            deliveries.update(batch.channel, batch.card_ts, card_message(batch, lines))
     return changed
 
 

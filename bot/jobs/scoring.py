@@ -1,13 +1,13 @@
 """Drive scoring runs and keep each run's one progress message current.
 
-The job runs every ``progress_update_seconds`` (2 s by default, inside chat.update's
-rate tier) and updates a message only when its run moved. slack_sdk's retry handler
-honours 429's Retry-After; if Slack still refuses, the update waits for the next period.
+The job runs every ``progress_update_seconds`` and updates a message only when its run moved;
+the update goes through the outbox (bot/delivery.py), paced on chat.update's tier, where
+updates of one message not yet sent coalesce into the newest.
 
 A finished run's results (the shortlist with ``pluto_scoring_completed`` metadata, then the
-CSV export) are posted exactly once through the outbox (services/outbox.py, bot/once.py):
-:func:`bot.flows.scoring.deliver_results` posts whatever a complete run still lacks, so a
-run is delivered even when the replica that saw it finish died before posting.
+CSV export) are queued once in the outbox (services/outbox.py):
+:func:`bot.flows.scoring.deliver_results` queues whatever a complete run still lacks, so a
+run is delivered even when the replica that saw it finish died before queueing.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ PLUTO = CommandRouter(
                    "candidate card's Start interview makes one for a shortlisted candidate)", "room Grace Hopper"),
         Subcommand("cancel", "cancel [file]", "take a waiting scoring run out of the queue (asks first)",
                    "cancel candidates.csv"),
+        Subcommand("digest", "digest <HH:MM | off>", "this channel's daily digest on business days, at that time "
+                   "in your time zone (interviews, runs, decisions, what waits, links expiring)", "digest 09:00",
+                   needs_arg=True),
     ],
 )
 

@@ -1,0 +1,344 @@
+"""Delivery: what the jobs owe Slack goes into the outbox (services/outbox.py); one sender drains it.
+
+Enqueueing. :class:`Deliveries` renders a message for where it goes (masked where the
+conversation is public, bot/slack_out.py) and writes its outbox row. Call it inside the store
+transaction of the decision (``with services.store.transaction(): ...``); ask
+``out.is_public(channel)`` first so no Slack call runs inside the transaction. Every post
+carries its idempotency key in its metadata (``outbox_key``), so it can be found in Slack.
+
+Sending. :class:`Sender` runs in every process and sends while its replica leads:
+
+* one queue per channel, paced at Slack's per-channel rate with its bursts
+  (:meth:`bot.slack_client.SlackWriteLimiter.try_take`): a channel whose budget is spent waits
+  without holding a thread, so it never holds the other channels behind it;
+* up to ``OUTBOX_WORKERS`` channels are served at once, so N busy channels post N times faster;
+* ``chat.update`` is paced on its workspace tier; an update row holds a message's newest
+  state, so repeated updates coalesce;
+* a channel's posts go out in the order they were decided (a thread reads in order).
+
+Settling. A new leader epoch settles the claims of older epochs at once; an unclear outcome
+(dropped connection, timeout, 5xx) is looked up after ``OUTBOX_GRACE_SECONDS``; any claim older
+than ``CLAIM_TIMEOUT_SECONDS`` is the last resort (leader election off). Found in Slack by its
+metadata (or file name): recorded. Not found: sent.
+
+After a post is recorded, a hook registered with :func:`after_sent` for its key's prefix may
+note the ts (a board's message, the watcher's record).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot import once
+from bot.blocks import Message
+from bot.context import Services
+from bot.slack_out import SlackOut, masked_kwargs, private_kwargs
+from services.outbox import Outbox, update_key
+from services.privacy import mask_text
+
+log = logging.getLogger(__name__)
+
+AfterSent = Callable[[Services, SlackOut, dict[str, Any], "str | None"], None]
+AFTER_SENT: dict[str, AfterSent] = {}
+GENERIC_EVENT = "pluto_bot_post"
+
+
+def after_sent(prefix: str) -> Callable[[AfterSent], AfterSent]:
+    """Register ``fn(services, out, row, ts)`` to run once a post whose key starts with ``prefix:`` is recorded."""
+
+    def add(fn: AfterSent) -> AfterSent:
+        AFTER_SENT[prefix] = fn
+        return fn
+
+    return add
+
+
+def with_key(kwargs: dict[str, Any], key: str) -> dict[str, Any]:
+    """The message's metadata carries its outbox key (a message without metadata gets a small one)."""
+    meta = kwargs.get("metadata")
+    if meta:
+        kwargs["metadata"] = {**meta, "event_payload": {**(meta.get("event_payload") or {}), "outbox_key": key}}
+    else:
+        kwargs["metadata"] = {"event_type": GENERIC_EVENT, "event_payload": {"outbox_key": key}}
+    return kwargs
+
+
+class Deliveries:
+    """Enqueue what a job decided to send (see the module docstring)."""
+
+    def __init__(self, services: Services, out: SlackOut) -> None:
+        self.services, self.out = services, out
+        self.outbox: Outbox = services.outbox
+
+    def _for(self, channel: str, message: Message) -> dict[str, Any]:
+        return masked_kwargs(message) if self.out.is_public(channel) else message.kwargs()
+
+    def post(self, key: str, channel: str, message: Message, thread_ts: str | None = None, *,
+             match: dict[str, Any] | None = None) -> bool:
+        """A message in ``channel`` (masked where public); False when ``key`` was already enqueued."""
+        done = self.outbox.enqueue(key, channel, "post", with_key(self._for(channel, message), key),
+                                   thread_ts=thread_ts, match=match)
+        self.services.notify_sender()
+        return done
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        """Show ``message`` as the newest state of message ``ts`` (coalesced with earlier updates not yet sent)."""
+        self.outbox.enqueue(update_key(channel, ts), channel, "update", {"ts": ts, "message": self._for(channel,
+                                                                                                         message)})
+        self.services.notify_sender()
+
+    def dm(self, key: str, user: str, message: Message) -> bool:
+        """A direct message to ``user`` (the DM is opened when it is sent)."""
+        done = self.outbox.enqueue(key, user, "dm", with_key(private_kwargs(message), key))
+        self.services.notify_sender()
+        return done
+
+    def upload(self, key: str, channel: str, content: str, filename: str, title: str, *,
+               thread_ts: str | None = None, comment: str | None = None) -> bool:
+        """A file in ``channel`` (its title and comment masked where public; ``content`` as given)."""
+        if self.out.is_public(channel):
+            title, comment = mask_text(title), mask_text(comment) if comment else comment
+        done = self.outbox.enqueue(key, channel, "upload", {"content": content, "filename": filename, "title": title,
+                                                            "comment": comment},
+                                   thread_ts=thread_ts, match={"file_name": filename})
+        self.services.notify_sender()
+        return done
+
+    def upload_dm(self, key: str, user: str, content: str, filename: str, title: str, *,
+                  comment: str | None = None) -> bool:
+        """A file only ``user`` sees (Slack has no ephemeral files: their DM)."""
+        done = self.outbox.enqueue(key, user, "upload_dm", {"content": content, "filename": filename, "title": title,
+                                                            "comment": comment}, match={"file_name": filename})
+        self.services.notify_sender()
+        return done
+
+
+def _json(value: Any) -> dict[str, Any]:
+    """A ``*_json`` column: the store decodes it; a value it could not decode stays text."""
+    if isinstance(value, str):
+        return dict(json.loads(value or "{}"))
+    return dict(value or {})
+
+
+def _method(row: dict[str, Any]) -> str:
+    return "chat.update" if row["kind"] == "update" else "chat.postMessage"
+
+
+class Sender:
+    """Drains the outbox while this replica leads (see the module docstring). ``start()`` / ``stop()``."""
+
+    def __init__(self, services: Services, client: WebClient) -> None:
+        self.services, self.client = services, client
+        self.settings = services.settings
+        self.outbox: Outbox = services.outbox
+        self.out = SlackOut(client)
+        self.limiter = getattr(client, "limiter", None)
+        self.workers = max(1, self.settings.outbox_workers)
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="outbox")
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._guard = threading.Lock()
+        self._active: set[str] = set()
+        self._ready_at: dict[str, float] = {}
+        self._settled_epoch: int | None = None
+        self._last_sweep = 0.0
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Sender:
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self._thread.start()
+        return self
+
+    def notify(self) -> None:
+        """Something was enqueued in this process: look now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+        self.pool.shutdown(wait=True)
+
+    def paced_channels(self) -> list[str]:
+        """Channels with posts due that wait for their turn (Slack's per-channel pace) or are being served."""
+        at = time.monotonic()
+        with self._guard:
+            return sorted(self._active | {c for c, ready in self._ready_at.items() if ready > at})
+
+    # -- the loop -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                timeout = self._tick()
+            except Exception:
+                log.exception("outbox sender: a round failed; trying again")
+                timeout = self.settings.outbox_poll_seconds
+            self._wake.wait(timeout)
+
+    def _tick(self) -> float:
+        poll = self.settings.outbox_poll_seconds
+        leadership = self.services.leadership
+        if self.services.stopping.is_set() or not leadership.is_leader:
+            return poll
+        epoch = leadership.epoch
+        sweep_every = min(poll, self.settings.outbox_grace_seconds / 2)
+        if epoch != self._settled_epoch or time.monotonic() - self._last_sweep >= sweep_every:
+            self._settle(epoch)  # a new epoch: the claims of every older one, at once
+            self._settled_epoch, self._last_sweep = epoch, time.monotonic()
+        wait = sweep_every
+        at = time.monotonic()
+        for channel in self.outbox.due_channels():
+            with self._guard:
+                if channel in self._active:
+                    continue
+                ready = self._ready_at.get(channel, 0.0)
+                if ready > at:
+                    wait = min(wait, ready - at)
+                    continue
+                if len(self._active) >= self.workers:
+                    break
+                self._active.add(channel)
+            self.pool.submit(self._serve, channel, epoch)
+        return max(0.005, wait)
+
+    def _serve(self, channel: str, epoch: int | None) -> None:
+        """Send the channel's next row whose budget allows it now; else note when it will."""
+        try:
+            delays: list[float] = []
+            heads = self.outbox.heads(channel)
+            if not heads:  # its next post waits behind one whose outcome is being settled
+                delays.append(min(self.settings.outbox_poll_seconds, self.settings.outbox_grace_seconds / 2))
+            for row in heads:
+                method = _method(row)
+                delay = self.limiter.try_take(method, channel) if self.limiter is not None else 0.0
+                if delay > 0:
+                    delays.append(delay)
+                    continue
+                claimed = self.outbox.claim(row, epoch or 0)
+                if claimed is not None:
+                    self._send(claimed, method)
+                break
+            with self._guard:
+                if delays:
+                    self._ready_at[channel] = time.monotonic() + min(delays)
+                else:
+                    self._ready_at.pop(channel, None)
+        except Exception:
+            log.exception("outbox sender: serving %s failed", channel)
+        finally:
+            with self._guard:
+                self._active.discard(channel)
+            self._wake.set()
+
+    # -- one send ----------------------------------------------------------------------------------
+    def _send(self, row: dict[str, Any], method: str) -> None:
+        key = row["key"]
+        payload = _json(row["payload_json"])
+        paid = self.limiter.prepaid(method) if self.limiter is not None else _nothing()
+        with paid:
+            sent = once.send(key, lambda: {"ts": self._call(row, payload)})
+        if sent.outcome == "posted":
+            self._recorded(row, sent.ts)
+        elif sent.outcome == "undeliverable":
+            log.warning("outbox: %s can't be sent to %s (%s); giving up", key, row["channel"], sent.error)
+            self.outbox.give_up(row, sent.error)
+        elif sent.outcome == "failed" or row["kind"] == "update":  # an update is idempotent: send it again
+            self.outbox.release(row, sent.error)
+        else:  # Slack may have stored it: never re-sent blindly; looked up after the grace
+            self.outbox.unclear(row, sent.error)
+            self._wake.set()
+
+    def _call(self, row: dict[str, Any], payload: dict[str, Any]) -> str | None:
+        client, kind = self.client, row["kind"]
+        channel = row["channel"]
+        if kind in ("dm", "upload_dm"):
+            channel = self.out.dm_channel(row["channel"])
+        if kind in ("post", "dm"):
+            return str(client.chat_postMessage(channel=channel, thread_ts=row["thread_ts"], **payload)["ts"])
+        if kind == "update":
+            client.chat_update(channel=channel, ts=payload["ts"], **payload["message"])
+            return str(payload["ts"])
+        extra = {"initial_comment": payload["comment"]} if payload.get("comment") else {}
+        response = client.files_upload_v2(channel=channel, thread_ts=row["thread_ts"], content=payload["content"],
+                                          filename=payload["filename"], title=payload["title"], **extra)
+        files = response.get("files") or [{}]
+        return (files[0] or {}).get("id")
+
+    def _recorded(self, row: dict[str, Any], ts: str | None) -> None:
+        if not self.outbox.mark_sent(row, ts):
+            log.warning("outbox: %s was sent but its claim had been taken over", row["key"])
+            return
+        self.sent += 1
+        hook = AFTER_SENT.get(row["key"].split(":", 1)[0])
+        if hook is not None and row["kind"] != "update":
+            try:
+                hook(self.services, self.out, row, ts)
+            except Exception:
+                log.exception("outbox: the after-sent step of %s failed", row["key"])
+
+    # -- settling ----------------------------------------------------------------------------------
+    def _settle(self, epoch: int | None) -> None:
+        settings = self.settings
+        for row in self.outbox.to_settle(epoch=epoch, grace=settings.outbox_grace_seconds,
+                                         timeout=settings.claim_timeout_seconds):
+            if self._stop.is_set() or row["key"] in once.IN_FLIGHT:
+                continue
+            taken = self.outbox.retake(row, epoch or 0)
+            if taken is None:
+                continue
+            if taken["kind"] == "update":  # idempotent: no need to look
+                self.outbox.reopen(taken)
+                continue
+            try:
+                ts = self._lookup(taken)
+            except Exception as exc:  # Slack can't be asked now: unclear again, asked again after the grace
+                log.warning("outbox: looking up %s failed (%s); will try again", taken["key"], exc)
+                self.outbox.unclear(taken, f"lookup: {type(exc).__name__}")
+                continue
+            if ts:
+                log.info("outbox: %s was already in Slack (%s); recorded", taken["key"], ts)
+                self._recorded(taken, ts)
+            else:
+                log.info("outbox: %s was never stored by Slack; sending it", taken["key"])
+                self.outbox.reopen(taken)
+        self._wake.set()
+
+    def _lookup(self, row: dict[str, Any]) -> str | None:
+        match = _json(row.get("match_json")) or {"outbox_key": row["key"]}
+        channel = row["channel"]
+        if row["kind"] in ("dm", "upload_dm"):
+            channel = self.out.dm_channel(channel)
+        if "file_name" in match:
+            name = match["file_name"]
+
+            def predicate(m: dict[str, Any]) -> bool:
+                return any(f.get("name") == name for f in m.get("files") or [])
+        elif "outbox_key" in match:
+            key = match["outbox_key"]
+
+            def predicate(m: dict[str, Any]) -> bool:
+                return str(((m.get("metadata") or {}).get("event_payload") or {}).get("outbox_key")) == key
+        else:
+            predicate = once.metadata_matches(match.get("event_type", ""), match.get("payload") or {})
+        oldest = float(row.get("created_at") or row.get("claimed_at") or 0) - once.LOOKBACK_SECONDS
+        return once.find_posted(self.client, channel, row.get("thread_ts"), predicate, oldest=oldest)
+
+
+class _nothing:  # noqa: N801 - a null context manager, cheaper than contextlib's for the hot path
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
