@@ -251,8 +251,13 @@ def run_tour(console: Console, steps: list[Step] | None = None, args: str = "") 
             console.handle(command)
         finally:
             console.suggest = {}
-        console.print(f"  … waiting {step.waiting} · Ctrl-C stops waiting")
-        note = console.wait_until(lambda step=step, mark=mark: step.done(console, mark), step.timeout)
+        console.interrupted = False
+        try:  # a Ctrl-C at any moment of the wait, even before its polling starts, only stops the wait
+            console.print(f"  … waiting {step.waiting} · Ctrl-C stops waiting")
+            note = console.wait_until(lambda step=step, mark=mark: step.done(console, mark), step.timeout)
+        except KeyboardInterrupt:
+            console.interrupted, note = True, None
+            console.print("  (stopped waiting)")
         if console.interrupted:
             console.tour_next = number + 1
             console.print(f"  Tour paused at step {number}; `tour` goes on with step {number + 1}, "
