@@ -9,6 +9,11 @@ serial floor (N x that time / cores) and the expected answer time (latency x
 ceil(N / WORK_POOL_SIZE)). Goals: 0 non-200 at 200; ack p99 within 2x the serial floor and
 under 250 ms at 50; every answer within about the expected time.
 
+Beside the client's figures, the bot's own: p50/p99 and the mean from ``pluto_bot_ack_seconds`` on
+``GET /metrics`` for the same round (the histogram's buckets interpolated as Prometheus'
+``histogram_quantile`` does), so an operator sees how the dashboard's figure relates to what Slack
+measures (the client side adds the HTTP round trip and uvicorn's queueing).
+
     .venv/bin/python bench/bench_acks.py [--latency 2.0] [--sizes 50,200]
 """
 
@@ -43,6 +48,53 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def ack_histogram(url: str) -> tuple[dict[float, float], float, float]:
+    """(cumulative bucket counts by upper bound, sum, count) of pluto_bot_ack_seconds over every kind."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    buckets: dict[float, float] = {}
+    total = count = 0.0
+    text = httpx.get(url + "/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        if family.name != "pluto_bot_ack_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
+            elif sample.name.endswith("_sum"):
+                total += sample.value
+            elif sample.name.endswith("_count"):
+                count += sample.value
+    return buckets, total, count
+
+
+def histogram_quantile(q: float, buckets: dict[float, float]) -> float:
+    """Prometheus' histogram_quantile over cumulative ``buckets`` (seconds)."""
+    bounds = sorted(buckets)
+    if not bounds or buckets[bounds[-1]] == 0:
+        return float("nan")
+    rank = q * buckets[bounds[-1]]
+    lower, below = 0.0, 0.0
+    for bound in bounds:
+        if buckets[bound] >= rank:
+            if bound == float("inf"):
+                return lower
+            inside = buckets[bound] - below
+            return lower + (bound - lower) * ((rank - below) / inside if inside else 0.0)
+        lower, below = bound, buckets[bound]
+    return lower
+
+
+def server_side(before: tuple[dict[float, float], float, float], after: tuple[dict[float, float], float, float]
+                ) -> tuple[float, float, float]:
+    """(p50 ms, p99 ms, mean ms) of the acks between two scrapes."""
+    delta = {b: after[0][b] - before[0].get(b, 0.0) for b in after[0]}
+    count = after[2] - before[2]
+    mean = (after[1] - before[1]) / count * 1000 if count else float("nan")
+    return histogram_quantile(0.5, delta) * 1000, histogram_quantile(0.99, delta) * 1000, mean
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -135,10 +187,15 @@ def main() -> None:
             print(f"bot over HTTP (uvicorn), backends at {args.latency * 1000:.0f} ms, WORK_POOL_SIZE={POOL}, "
                   f"{cores} cores; single-request ack {single:.1f} ms")
             print(f"{'N':>5} {'non-200':>8} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9} {'all answered':>13}"
-                  f" {'expected s':>12} {'serial floor ms':>16}")
+                  f" {'expected s':>12} {'serial floor ms':>16} | {'bot p50 ms':>10} {'bot p99 ms':>10}"
+                  f" {'bot mean ms':>11}")
             for i, n in enumerate(int(x) for x in args.sizes.split(",")):
+                before = ack_histogram(url)
                 fire(signer, slack, n, f"R{i}", project.id, args.latency)
-                print(f" {n * single / cores:>16.0f}")
+                p50, p99, mean = server_side(before, ack_histogram(url))
+                print(f" {n * single / cores:>16.0f} | {p50:>10.1f} {p99:>10.1f} {mean:>11.1f}")
+            print("left of |: measured by the client (Slack's view); right: the bot's pluto_bot_ack_seconds "
+                  "histogram from GET /metrics (bucket-interpolated, as histogram_quantile)")
             print("(* = not everyone was answered before the deadline)")
         finally:
             bot.terminate()

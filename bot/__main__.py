@@ -55,7 +55,7 @@ def run(settings: Settings, sandbox_mode: str = "http") -> int:
         else:
             server = runtime.start_http()
             try:
-                log.info("listening on port %s (POST /slack/events, GET /health)", server.port)
+                log.info("listening on port %s (POST /slack/events, GET /health, /ready, /metrics)", server.port)
             except OSError:  # a SIGTERM during start-up already closed the socket
                 pass
             runtime.wait()

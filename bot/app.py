@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.blocks.keys import key_revoked_message
 from bot.context import Services
 from bot.directory import directory_of
+from bot.logging_setup import ContextExecutor, context_from_body, log_context
 from bot.slack_client import BotWebClient, SlackWriteLimiter
 from bot.slack_out import SlackOut
+from bot.work import InFlight
 from handlers import register_all
+from services import metrics
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +30,31 @@ def make_web_client(services: Services) -> WebClient:
                         timeout=15, limiter=limiter)
 
 
+class BotApp(App):
+    """Bolt's App, timing each acknowledgement (``pluto_bot_ack_seconds`` by kind) and logging with the
+    request's context (team, channel, user, command or action id) on every line it leads to."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight = InFlight()  # requests being acknowledged: a shutdown waits for them
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = req.context.get("pluto_received_at") or time.perf_counter()  # HTTP: when the request arrived
+        body = req.body if isinstance(req.body, dict) else {}
+        kind = metrics.ack_kind(body)
+        with self.in_flight, log_context(**context_from_body(body)):
+            response = super().dispatch(req)
+            seconds = time.perf_counter() - started
+            metrics.observe_ack(kind, seconds, response.status)
+            log.debug("%s acknowledged in %.1f ms (HTTP %s)", kind, seconds * 1000, response.status)
+        return response
+
+
 def create_app(services: Services, *, client: WebClient | None = None) -> App:
     """Build the Bolt app and register every handler module on it."""
     settings = services.settings
     client = client or make_web_client(services)
-    app = App(
+    app = BotApp(
         client=client,
         signing_secret=settings.slack_signing_secret.reveal() or None,
         # Socket Mode has no signing secret; Bolt then skips signature checks.
@@ -41,7 +64,7 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
         raise_error_for_unhandled_request=False,
         # Listeners only ack and hand slow work to services.work (bot/work.py), so these
         # threads are busy for milliseconds; a pool this size never makes an ack wait.
-        listener_executor=ThreadPoolExecutor(max_workers=settings.ack_threads, thread_name_prefix="ack"),
+        listener_executor=ContextExecutor(max_workers=settings.ack_threads, thread_name_prefix="ack"),
     )
 
     @app.middleware

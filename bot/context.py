@@ -12,17 +12,21 @@ import threading
 from functools import cached_property
 from typing import Any
 
-from bot.work import WorkPool
+from bot.work import InFlight, WorkPool
 from config import Settings
 from services.access import AccessService, Directory
+from services.assistant import AssistantService
+from services.audit import AuditLog
 from services.clock import Clock
 from services.concurrency import Backoff
 from services.events import EventLog
+from services.heartbeat import Heartbeat
 from services.home import HomeService
 from services.intake import download_slack_file
 from services.interviews import MAX_TRANSCRIPT_FILE_BYTES, InterviewService
 from services.keys import KeyService, KeyVault
 from services.leader import Leadership
+from services.lifecycle import Lifecycle
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
 from services.pluto import PlutoClient
@@ -30,6 +34,7 @@ from services.reminders import ReminderService
 from services.scoring import ScoringService
 from services.screening import ScreeningService
 from services.sessions import SessionService
+from services.steps import StepService
 from services.store import Store
 from services.voicelinks import VoiceLinkService
 
@@ -57,6 +62,7 @@ class Services:
         self.store = store or Store(settings.database_target)
         self.transports = transports or {}
         self.stopping = threading.Event()
+        self.jobs_in_flight = InFlight()  # scheduled job runs under way (a shutdown lets them finish)
         self._directory: Directory = _NoDirectory()
         self.sender: Any = None  # the outbox sender (bot/delivery.py), set by the runtime
 
@@ -73,7 +79,7 @@ class Services:
     @cached_property
     def voicelinks(self) -> VoiceLinkService:
         return VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
-                                backoff=self.backoff)
+                                backoff=self.backoff, access=self.access)
 
     @cached_property
     def sessions(self) -> SessionService:
@@ -114,8 +120,29 @@ class Services:
         return ScreeningService(self.store, self.scoring, self.voicelinks, self.sessions, self.pluto)
 
     @cached_property
+    def steps(self) -> StepService:
+        """Workflow Builder steps: each execution's state, so none is left hanging (services/steps.py)."""
+        return StepService(self.store, self.settings.step_stale_seconds)
+
+    @cached_property
+    def assistant(self) -> AssistantService:
+        """"Ask Pluto": read-only, access-checked tools over the bot's data, answered by OpenAI or a matcher."""
+        return AssistantService(self.store, self.scoring, self.screening, self.access, self.settings,
+                                voicelinks=self.voicelinks, transport=self.transports.get("openai"))
+
+    @cached_property
     def home(self) -> HomeService:
-        return HomeService(self.store, self.screening)
+        return HomeService(self.store, self.screening, self.access)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """Who read or exported which personal data, when and where (append-only)."""
+        return AuditLog(self.store)
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        """Retention, erasure and subject-access exports of candidate data (services/lifecycle.py)."""
+        return Lifecycle(self.store)
 
     @cached_property
     def clock(self) -> Clock:
@@ -149,6 +176,13 @@ class Services:
         return leadership_for(self.store, election=self.settings.leader_election)
 
     @cached_property
+    def heartbeat(self) -> Heartbeat:
+        """The leader's heartbeat row: followers read it for ``/ready``; ``/metrics`` exports its age and epoch."""
+        from services.leader import replica_id
+
+        return Heartbeat(self.store, replica_id(), stale_after=max(10.0, 3 * self.settings.poll_interval_seconds))
+
+    @cached_property
     def work(self) -> WorkPool:
         """The bounded, per-user-fair pool for slow work after a Slack ack."""
         return WorkPool(self.settings.work_pool_size, self.settings.work_per_user, acting_as=self.keys.acting_as)
@@ -171,6 +205,26 @@ class Services:
     def pluto(self) -> PlutoClient:
         return PlutoClient(self.settings.pluto_api_base_url, transport=self.transports.get("pluto"))
 
+    def operations_gauges(self) -> dict[str, Any]:
+        """What ``/metrics`` reads from the database when scraped (names from services/metrics.py)."""
+        outbox = self.outbox.stats()
+        out: dict[str, Any] = {"pluto_bot_outbox_waiting": outbox.waiting,
+                               "pluto_bot_outbox_oldest_age_seconds": outbox.oldest_age_seconds,
+                               "pluto_bot_scoring_queue_length": [({"server": server}, n) for server, n in
+                                                                  self.scoring.queue_lengths().items()]}
+        beat = self.heartbeat.read()
+        out["pluto_bot_leader_epoch"] = self.heartbeat.epoch
+        if beat is not None:
+            out["pluto_bot_leader_heartbeat_age_seconds"] = beat.age
+        if "sessions" in self.__dict__:
+            out["pluto_bot_watcher_sessions_followed"] = self.sessions.followed
+        return out
+
+    def interrupt_unfinished(self) -> list[str]:
+        """At shutdown, after the grace period: record the slow work still running here so the next leader
+        resumes it (voice batches being created); the ids recorded."""
+        return self.voicelinks.interrupt_running() if "voicelinks" in self.__dict__ else []
+
     def database_ok(self) -> bool:
         try:
             self.store.execute("select 1")
@@ -192,8 +246,8 @@ class Services:
 
     def close(self) -> None:
         self.stopping.set()
-        if "work" in self.__dict__:
-            self.work.shutdown(wait=True)
+        if "work" in self.__dict__ and not self.work.closed:
+            self.work.shutdown(wait=True, timeout=self.settings.shutdown_grace_seconds)
         if "keys" in self.__dict__:
             self.keys.close()
         for name in ("nimrobo_shared", "pluto"):
@@ -204,5 +258,10 @@ class Services:
                 except Exception:  # closing must not stop the shutdown
                     log.exception("closing %s client", name)
         if "leadership" in self.__dict__:
+            if self.leadership.is_leader and "heartbeat" in self.__dict__:
+                try:
+                    self.heartbeat.release()
+                except Exception:  # the database may be gone; the lock still goes with the connection
+                    log.warning("could not record the leadership hand-over")
             self.leadership.release()
         self.store.close()

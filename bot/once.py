@@ -29,6 +29,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from services import metrics
+
 log = logging.getLogger(__name__)
 
 # Slack errors that won't go away by trying again: keep the claim, record why, stop trying.
@@ -126,9 +128,12 @@ def find_posted(client: Any, channel: str, thread_ts: str | None, match: Callabl
                                                     include_all_metadata=True, limit=200, cursor=cursor)
         for message in response.get("messages") or []:
             if match(message):
+                metrics.outbox_settled(found=True)
                 return str(message["ts"])
         cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
+            metrics.outbox_settled(found=False)
             return None
+    metrics.outbox_settled(found=False)
     log.warning("history lookup in %s stopped after %d pages without finding the message", channel, HISTORY_PAGES)
     return None

@@ -1,9 +1,27 @@
-"""Start and stop the bot in each mode; used by ``python -m bot``, the sandbox and the tests."""
+"""Start and stop the bot in each mode; used by ``python -m bot``, the sandbox and the tests.
+
+Probes: ``GET /health`` is liveness (the process is up); ``GET /ready`` is readiness (a load balancer
+may send it Slack requests): the database answers, every migration is applied, in Socket Mode the
+socket is connected, on a follower some leader's heartbeat is fresh, and it is not shutting down.
+
+Shutting down (SIGTERM, :meth:`BotRuntime.stop`) loses nothing:
+
+1. ``/ready`` answers 503 at once (``draining``), so the load balancer stops sending requests;
+2. the HTTP front stops accepting connections and the acks in flight finish (Socket Mode: the acks in
+   flight finish, then the socket closes);
+3. the scheduler starts no new job runs; running ones and the slow work on the pool get up to
+   ``SHUTDOWN_GRACE_SECONDS`` to finish. Then the jobs are told to stop at their next step; queued work
+   that never started is refused with a private message to its person; a voice batch still being
+   created is recorded as ``interrupted`` for the next leader to resume (scoring runs always live in the
+   database: the next leader carries them on);
+4. the leadership is handed over (the heartbeat says so and the lock is released) and the database closed.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,6 +34,7 @@ from bot.scheduler import start_scheduler
 from bot.server import BotHTTPServer
 from bot.socket_mode import SocketModeRunner, SocketModeStartError
 from config import Settings
+from services import metrics
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +49,10 @@ class BotRuntime:
         self.scheduler: BackgroundScheduler | None = None
         self.server: BotHTTPServer | None = None
         self.socket: SocketModeRunner | None = None
+        self.metrics_server: BotHTTPServer | None = None
+        self.draining = False
         self._stopped = threading.Event()
+        self.metrics_registry = metrics.registry(self.metrics_state)
 
     @property
     def client(self) -> Any:
@@ -58,6 +80,62 @@ class BotRuntime:
                 "channels_waiting": stats.channels,
                 "channels_paced": sender.paced_channels() if sender is not None else []}
 
+    def ready(self) -> dict[str, Any]:
+        """Readiness: 200 only when this replica can serve Slack requests now."""
+        services = self.services
+        checks: dict[str, bool] = {"database": services.database_ok()}
+        try:
+            checks["migrations"] = checks["database"] and not services.store.pending_migrations()
+        except Exception:
+            checks["migrations"] = False
+        if self.socket is not None:
+            checks["socket"] = self.socket.state.state == "connected"
+        leads = self.is_leader
+        if self.scheduler is not None and not leads:
+            try:
+                checks["leader_heartbeat"] = checks["database"] and services.heartbeat.fresh()
+            except Exception:
+                checks["leader_heartbeat"] = False
+        checks["accepting"] = not self.draining
+        return {"ok": all(checks.values()), "mode": "socket" if self.socket is not None else self.settings.mode,
+                "leader": leads, **checks}
+
+    @property
+    def is_leader(self) -> bool:
+        return bool(self.scheduler and self.scheduler.running and "leadership" in self.services.__dict__
+                    and self.services.leadership.is_leader)
+
+    def metrics_state(self) -> dict[str, Any]:
+        """The gauges read from the database when ``/metrics`` is scraped (services/metrics.py SCRAPED)."""
+        services = self.services
+        out: dict[str, Any] = {"pluto_bot_leader": 1 if self.is_leader else 0,
+                               "pluto_bot_draining": 1 if self.draining else 0}
+        out["pluto_bot_ready"] = 1 if self.ready()["ok"] else 0
+        out.update(services.operations_gauges())
+        leadership = services.__dict__.get("leadership")
+        epoch = getattr(leadership, "epoch", None)  # the outbox's leader epoch, where the leadership has one
+        if epoch is not None:
+            out["pluto_bot_leader_epoch"] = epoch
+        return out
+
+    def render_metrics(self) -> bytes:
+        return metrics.render(self.metrics_registry)
+
+    def _front(self, app: App | None, port: int | None, host: str, dispatch_threads: int) -> BotHTTPServer:
+        """The HTTP front: Slack requests (HTTP mode), /health, /ready and /metrics (or /metrics on its own port)."""
+        settings = self.settings
+        own_port = settings.metrics_enabled and settings.metrics_port is not None
+        inline = settings.metrics_enabled and not own_port
+        server = BotHTTPServer(app, settings.port if port is None else port, host, health=self.health,
+                               ready=self.ready, metrics=self.render_metrics if inline else None,
+                               backlog=settings.http_backlog, keepalive=settings.http_keepalive_seconds,
+                               dispatch_threads=dispatch_threads,
+                               graceful_seconds=max(3.0, settings.shutdown_grace_seconds)).start()
+        if own_port and settings.metrics_port is not None:
+            self.metrics_server = BotHTTPServer(None, settings.metrics_port, host, serve_health=False,
+                                                metrics=self.render_metrics).start()
+        return server
+
     def start_scheduler(self) -> None:
         if self.scheduler is not None or self._stopped.is_set():
             return
@@ -75,10 +153,7 @@ class BotRuntime:
 
     def start_http(self, port: int | None = None, host: str = "0.0.0.0", *, scheduler: bool = True) -> BotHTTPServer:
         """Serve ``POST /slack/events`` and ``GET /health`` in a background thread."""
-        settings = self.settings
-        self.server = BotHTTPServer(self.app, settings.port if port is None else port, host, health=self.health,
-                                    backlog=settings.http_backlog, keepalive=settings.http_keepalive_seconds,
-                                    dispatch_threads=2 * settings.ack_threads).start()
+        self.server = self._front(self.app, port, host, 2 * self.settings.ack_threads)
         if scheduler:
             self.start_scheduler()
         return self.server
@@ -92,9 +167,7 @@ class BotRuntime:
         settings = self.settings
         self.socket = SocketModeRunner(self.app, settings.slack_app_token.reveal(), ping_interval=ping_interval,
                                        concurrency=settings.ack_threads)
-        self.server = BotHTTPServer(None, settings.port if port is None else port, host, health=self.health,
-                                    backlog=settings.http_backlog, keepalive=settings.http_keepalive_seconds,
-                                    dispatch_threads=4).start()
+        self.server = self._front(None, port, host, 4)
         threading.Thread(target=self._connect_socket, name="socket-connect", daemon=True).start()
         if scheduler:
             self.start_scheduler()
@@ -121,18 +194,41 @@ class BotRuntime:
         self._stopped.wait()
 
     def stop(self) -> None:
-        """Stop the scheduler, the server and close the database. Safe to call twice."""
+        """Drain and stop (see the module's docstring). Safe to call twice."""
         if self._stopped.is_set():
             return
+        grace = self.settings.shutdown_grace_seconds
+        deadline = time.monotonic() + grace
+        self.draining = True  # /ready: 503 from now on
         self._stopped.set()
-        self.services.stopping.set()
+        log.info("shutting down: no new requests; up to %.0fs for the work under way", grace)
         if self.scheduler and self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
-        if self.services.sender is not None:
-            self.services.sender.stop()
+            self.scheduler.shutdown(wait=False)  # no new job runs; the running ones go on
+        if self.server:
+            self.server.stop(timeout=max(3.0, grace))  # listening stops; requests in flight finish
+        in_flight = getattr(self.app, "in_flight", None)
+        if in_flight is not None and not in_flight.wait_idle(max(3.0, deadline - time.monotonic())):
+            log.warning("shutting down with %d Slack request(s) still being acknowledged", in_flight.count)
         if self.socket:
             self.socket.close()
-        if self.server:
-            self.server.stop()
-        self.services.close()
+        if self.metrics_server:
+            self.metrics_server.stop()
+        services = self.services
+        jobs_done = services.jobs_in_flight.wait_idle(deadline - time.monotonic())
+        running = services.work.shutdown(wait=True, timeout=deadline - time.monotonic()) \
+            if "work" in services.__dict__ else 0
+        services.stopping.set()  # what still runs stops at its next step
+        if not jobs_done and not services.jobs_in_flight.wait_idle(5.0):
+            log.warning("a scheduled job is still running after the grace period; it resumes on the next leader")
+        if services.sender is not None:  # what it is sending now finishes; the rest waits in the outbox
+            services.sender.stop()
+        if running:
+            try:
+                interrupted = services.interrupt_unfinished()
+            except Exception:
+                log.exception("could not record the unfinished work")
+            else:
+                log.warning("left %d unfinished voice batch(es) recorded for the next leader to resume",
+                            len(interrupted))
+        services.close()
         log.info("stopped cleanly")

@@ -23,6 +23,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 import bot.jobs
 from bot.context import Services
+from bot.logging_setup import log_context
+from services import metrics
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +59,37 @@ def job(job_id: str, seconds: Callable[[Services], float] = lambda services: 60.
     return add
 
 
+def job_logger(job_id: str) -> logging.Logger:
+    """The logger a scheduled job's own lines go to: ``bot.jobs.<job id>``."""
+    return logging.getLogger(f"bot.jobs.{job_id}")
+
+
 def _guarded(spec: JobSpec, services: Services, client: Any) -> None:
     if services.stopping.is_set():
         return
     if spec.leader_only and not services.leadership.is_leader:
         return
-    try:
-        spec.fn(services, client)
-    except Exception:
-        log.exception("scheduled job %s failed; it will run again next period", spec.id)
+    with services.jobs_in_flight, log_context(job=spec.id):
+        try:
+            with metrics.job_run(spec.id):
+                spec.fn(services, client)
+        except Exception:
+            job_logger(spec.id).exception("scheduled job %s failed; it will run again next period", spec.id)
 
 
 def _elect(services: Services) -> None:
     if services.stopping.is_set():
         return
-    try:
-        services.leadership.check()
-    except Exception:
-        log.exception("leader election failed; trying again next period")
+    with log_context(job="leader"):
+        try:
+            with metrics.job_run("leader"):
+                was = services.leadership.is_leader
+                leads = services.leadership.check()
+                if leads != was:
+                    metrics.leader_changed(leads)
+                services.heartbeat.beat(leads, services.leadership.epoch)
+        except Exception:
+            job_logger("leader").exception("leader election failed; trying again next period")
 
 
 def load_jobs() -> dict[str, JobSpec]:
@@ -88,7 +103,9 @@ def start_scheduler(services: Services, client: Any) -> BackgroundScheduler:
     load_jobs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"max_instances": 1, "coalesce": True,
                                                                "misfire_grace_time": 30})
-    services.leadership.check()
+    if services.leadership.check():
+        metrics.leader_changed(True)
+    services.heartbeat.beat(services.leadership.is_leader, services.leadership.epoch)
     scheduler.add_job(_elect, "interval", seconds=services.settings.poll_interval_seconds, id="leader",
                       args=(services,))
     for spec in JOBS.values():

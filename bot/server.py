@@ -1,4 +1,5 @@
-"""HTTP mode: Bolt's Starlette adapter under uvicorn. ``POST /slack/events`` and ``GET /health``.
+"""HTTP mode: Bolt's Starlette adapter under uvicorn. ``POST /slack/events``, ``GET /health`` (liveness),
+``GET /ready`` (readiness) and ``GET /metrics`` (Prometheus; or on a port of its own, see ``METRICS_PORT``).
 
 Why this pair: uvicorn is a production ASGI server that runs in-process, so ``python -m bot``
 keeps starting everything (Bolt, the scheduler, the server) with one command, and the
@@ -17,6 +18,7 @@ import asyncio
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,21 +31,35 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from services.metrics import CONTENT_TYPE
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 MAX_BODY = 5 * 1024 * 1024
 
 
-def build_asgi(app: App | None, health: Callable[[], dict[str, Any]], *, dispatch_threads: int = 64) -> Starlette:
-    """The ASGI app: ``GET /health`` always, ``POST /slack/events`` when ``app`` is given (HTTP mode)."""
+def build_asgi(app: App | None, health: Callable[[], dict[str, Any]] | None, *, dispatch_threads: int = 64,
+               ready: Callable[[], dict[str, Any]] | None = None,
+               metrics: Callable[[], bytes] | None = None) -> Starlette:
+    """The ASGI app: ``GET /health`` (when given), ``GET /ready`` and ``GET /metrics`` when given, and
+    ``POST /slack/events`` when ``app`` is given (HTTP mode)."""
     limiter = anyio.CapacityLimiter(dispatch_threads)
+    side = anyio.CapacityLimiter(4)  # probes and scrapes never take the threads Slack requests use
 
-    async def health_route(_: Request) -> Response:
-        payload = await anyio.to_thread.run_sync(health, limiter=limiter)
-        return JSONResponse(payload, status_code=200 if payload.get("ok") else 503)
+    def status_route(check: Callable[[], dict[str, Any]]) -> Callable[[Request], Any]:
+        async def route(_: Request) -> Response:
+            payload = await anyio.to_thread.run_sync(check, limiter=side)
+            return JSONResponse(payload, status_code=200 if payload.get("ok") else 503)
+        return route
+
+    async def metrics_route(_: Request) -> Response:
+        assert metrics is not None
+        body = await anyio.to_thread.run_sync(metrics, limiter=side)
+        return Response(body, media_type=CONTENT_TYPE)
 
     async def events(request: Request) -> Response:
+        received = time.perf_counter()
         length = int(request.headers.get("content-length") or 0)
         if length > MAX_BODY:
             return PlainTextResponse("Payload too large", status_code=413)
@@ -51,10 +67,17 @@ def build_asgi(app: App | None, health: Callable[[], dict[str, Any]], *, dispatc
         if len(body) > MAX_BODY:
             return PlainTextResponse("Payload too large", status_code=413)
         bolt_request = to_bolt_request(request, body)
+        bolt_request.context["pluto_received_at"] = received  # the ack histogram counts the wait for a thread
         bolt_response = await anyio.to_thread.run_sync(app.dispatch, bolt_request, limiter=limiter)
         return to_starlette_response(bolt_response)
 
-    routes = [Route("/health", health_route, methods=["GET"])]
+    routes = []
+    if health is not None:
+        routes.append(Route("/health", status_route(health), methods=["GET"]))
+    if ready is not None:
+        routes.append(Route("/ready", status_route(ready), methods=["GET"]))
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics_route, methods=["GET"]))
     if app is not None:
         routes.append(Route(EVENTS_PATH, events, methods=["POST"]))
     return Starlette(routes=routes)
@@ -72,7 +95,9 @@ class BotHTTPServer:
 
     def __init__(self, app: App | None, port: int = 3000, host: str = "0.0.0.0",
                  health: Callable[[], dict[str, Any]] | None = None, *, backlog: int = 2048,
-                 keepalive: float = 5.0, dispatch_threads: int = 64) -> None:
+                 keepalive: float = 5.0, dispatch_threads: int = 64, ready: Callable[[], dict[str, Any]] | None = None,
+                 metrics: Callable[[], bytes] | None = None, serve_health: bool = True,
+                 graceful_seconds: float = 10.0) -> None:
         self.app = app
         self.health = health or (lambda: {"ok": True})
         # Bind first, so the port is known (and taken) before start() returns.
@@ -81,9 +106,12 @@ class BotHTTPServer:
         self._socket.bind((host, port))
         self._socket.listen(backlog)
         self._socket.set_inheritable(True)
-        config = uvicorn.Config(build_asgi(app, self.health, dispatch_threads=dispatch_threads),
-                                backlog=backlog, timeout_keep_alive=int(keepalive), log_config=None,
-                                access_log=False, lifespan="off", workers=1)
+        asgi = build_asgi(app, self.health if serve_health else None, dispatch_threads=dispatch_threads, ready=ready,
+                          metrics=metrics)
+        # On stop, uvicorn closes the listening socket first, then lets requests in flight finish.
+        config = uvicorn.Config(asgi, backlog=backlog, timeout_keep_alive=int(keepalive), log_config=None,
+                                access_log=False, lifespan="off", workers=1,
+                                timeout_graceful_shutdown=max(1, int(graceful_seconds)))
         self._server = _ThreadedServer(config)
         self._thread: threading.Thread | None = None
 
@@ -110,8 +138,9 @@ class BotHTTPServer:
     def serve_forever(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._socket]))
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting connections, let the requests in flight finish (up to ``timeout`` s), close."""
         self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)
         self._socket.close()

@@ -25,10 +25,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryState
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
+
+from services import metrics
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class SlackWriteLimiter:
             "views.open": (100 / 60, 20), "views.push": (100 / 60, 20), "views.update": (100 / 60, 20),
             "views.publish": (100 / 60, 20),
             "files.getUploadURLExternal": (20 / 60, 10), "files.completeUploadExternal": (20 / 60, 10),
+            "files.delete": (50 / 60, 10),  # tier 3; retention and erasure delete the bot's files in bulk
             "conversations.history": (50 / 60, 10), "conversations.replies": (50 / 60, 10),
         }
         self.rules: dict[str, tuple[float, float]] = {
@@ -177,7 +181,10 @@ class ReadRetryHandler(ConnectionErrorRetryHandler):
                    error: Exception | None = None) -> bool:
         if method_of(request.url) in WRITES:
             return False
-        return super()._can_retry(state=state, request=request, response=response, error=error)
+        retry = super()._can_retry(state=state, request=request, response=response, error=error)
+        if retry:
+            metrics.api_retry("slack", metrics.slack_method(method_of(request.url)))
+        return retry
 
 
 class PausingRateLimitHandler(RateLimitErrorRetryHandler):
@@ -195,7 +202,13 @@ class PausingRateLimitHandler(RateLimitErrorRetryHandler):
                 seconds = float(values[0] if isinstance(values, list) else values)
             except (TypeError, ValueError):
                 seconds = 1.0
-            self.limiter.pause(method_of(request.url), seconds, channel_of(request))
+            method = method_of(request.url)
+            self.limiter.pause(method, seconds, channel_of(request))
+            metrics.api_retry("slack", metrics.slack_method(method))
+            metrics.api_retry_after("slack", seconds)
+            kind = metrics.slack_write_kind(method)
+            if kind:
+                metrics.outbox_rate_limited(kind)
         super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
 
 
@@ -212,4 +225,15 @@ class BotWebClient(WebClient):
         args = kwargs.get("json") or kwargs.get("data") or kwargs.get("params") or {}
         channel = str(args.get("channel") or args.get("channel_id") or "") if isinstance(args, dict) else ""
         self.limiter.acquire(api_method, channel)
-        return super().api_call(api_method, **kwargs)
+        with metrics.timed_api("slack", metrics.slack_method(api_method)) as box:
+            try:
+                response = super().api_call(api_method, **kwargs)
+            except SlackApiError as exc:
+                status = getattr(exc.response, "status_code", None) or 400
+                box["status"] = status if status >= 400 else 400  # ok: false counts as an error
+                raise
+            box["status"] = response.status_code if response.get("ok", True) else 400
+        kind = metrics.slack_write_kind(api_method)
+        if kind:
+            metrics.outbox_sent(kind)
+        return response

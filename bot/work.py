@@ -21,7 +21,9 @@ wrong" with a reference for anything else.
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +35,8 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, context, error_message, loading_view
+from bot.logging_setup import carry_context
+from services import metrics
 from services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,17 @@ class _Job:
     user: str
     fn: Callable[[], None]
     what: str
+    queued_at: float = 0.0
+    on_dropped: Callable[[], None] | None = None
+    capped: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``what`` as a metrics label: the fixed names listeners use (anything else is ``other``)."""
+        return self.what if _KIND.match(self.what) else "other"
+
+
+_KIND = re.compile(r"^[/a-z][a-z /-]{0,39}$")
 
 
 @dataclass
@@ -78,11 +93,14 @@ class WorkPool:
 
     # -- submitting --------------------------------------------------------------------
     def submit(self, user: str, fn: Callable[[], None], *, what: str = "work",
-               on_queued: Callable[[int], None] | None = None) -> None:
-        """Queue ``fn`` for ``user``; call ``on_queued(ahead)`` when it can't start right away."""
+               on_queued: Callable[[int], None] | None = None, on_dropped: Callable[[], None] | None = None) -> None:
+        """Queue ``fn`` for ``user``; call ``on_queued(ahead)`` when it can't start right away, and
+        ``on_dropped()`` if the bot shuts down before it started. ``fn`` keeps the caller's log context."""
         user = user or "-"
+        job = _Job(user, carry_context(fn), what, time.monotonic(), on_dropped)
         with self._cond:
             if self._closed:
+                metrics.WORK_REJECTED.labels(job.kind).inc()
                 raise RuntimeError("the work pool is shut down")
             # Queued jobs a free worker would pick up before this one (their users are under the cap).
             ready = sum(min(len(line), max(0, self.per_user - self._running.get(u, 0)))
@@ -90,7 +108,8 @@ class WorkPool:
             mine = self._running.get(user, 0) + len(self._lines.get(user) or ())
             starts_now = self._idle_workers() - ready > 0 and mine < self.per_user
             ahead = 0 if starts_now else ready
-            self._lines.setdefault(user, deque()).append(_Job(user, fn, what))
+            self._lines.setdefault(user, deque()).append(job)
+            metrics.WORK_QUEUED.labels(job.kind).inc()
             if user not in self._turns:
                 self._turns.append(user)
             self._cond.notify()
@@ -100,23 +119,46 @@ class WorkPool:
             except Exception:  # telling someone they wait must never lose their work
                 log.exception("could not tell %s that %s is queued", user, what)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def stats(self) -> PoolStats:
         with self._cond:
             return PoolStats(self.workers, sum(self._running.values()), self._queued_count(), self._done,
                              dict(self._running))
 
-    def shutdown(self, wait: bool = True, timeout: float = 30.0) -> None:
-        """Stop taking work; queued and running work still finishes (``wait``: up to ``timeout`` s)."""
+    def shutdown(self, wait: bool = True, timeout: float = 30.0) -> int:
+        """Stop taking work; queued and running work may finish within ``timeout`` seconds (``wait``).
+
+        Work still queued then never starts: its person is told (``on_dropped``). Work still running is
+        left to its own records (a voice batch stays "creating" and the next leader resumes it). Returns
+        how many jobs were still running."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        if wait:
-            deadline = threading.Event()
-            for thread in self._threads:
-                thread.join(timeout)
-                if thread.is_alive() and not deadline.is_set():
-                    deadline.set()
-                    log.warning("work pool: %d job(s) still queued at shutdown", self.stats().queued)
+        if not wait:
+            return self.stats().running
+        deadline = time.monotonic() + max(0.0, timeout)
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._cond:
+            dropped = [job for line in self._lines.values() for job in line]
+            self._lines.clear()
+            self._turns.clear()
+            running = sum(self._running.values())
+        for job in dropped:
+            metrics.WORK_QUEUED.labels(job.kind).dec()
+            metrics.WORK_DROPPED.labels(job.kind).inc()
+            if job.on_dropped is not None:
+                try:
+                    job.on_dropped()
+                except Exception:
+                    log.exception("could not tell %s that %s did not run", job.user, job.what)
+        if dropped or running:
+            log.warning("work pool: shutdown grace over with %d job(s) running and %d never started (their "
+                        "people were told)", running, len(dropped))
+        return running
 
     # -- serving -----------------------------------------------------------------------
     def _queued_count(self) -> int:
@@ -134,9 +176,14 @@ class WorkPool:
                 self._lines.pop(user, None)
                 continue
             if self._running.get(user, 0) >= self.per_user:
+                if not line[0].capped:
+                    line[0].capped = True
+                    metrics.WORK_USER_CAP.inc()
                 self._turns.append(user)
                 continue
             job = line.popleft()
+            metrics.WORK_QUEUED.labels(job.kind).dec()
+            metrics.WORK_WAIT.labels(job.kind).observe(time.monotonic() - job.queued_at)
             if line:
                 self._turns.append(user)
             else:
@@ -154,17 +201,47 @@ class WorkPool:
                     self._cond.wait()
                     job = self._next_job()
                 self._running[job.user] = self._running.get(job.user, 0) + 1
+            metrics.WORK_RUNNING.inc()
             try:
                 job.fn()
             except Exception:  # the job reports its own errors; this only keeps the worker alive
                 log.exception("%s for %s crashed", job.what, job.user)
             finally:
+                metrics.WORK_RUNNING.dec()
                 with self._cond:
                     self._running[job.user] -= 1
                     if not self._running[job.user]:
                         del self._running[job.user]
                     self._done += 1
                     self._cond.notify_all()
+
+
+class InFlight:
+    """Counts things under way (Slack requests being acknowledged, job runs) so a shutdown can wait for them."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._cond = threading.Condition()
+
+    def __enter__(self) -> InFlight:
+        with self._cond:
+            self._count += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._count -= 1
+            self._cond.notify_all()
+
+    @property
+    def count(self) -> int:
+        with self._cond:
+            return self._count
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is under way (at most ``timeout`` s); True when idle."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count == 0, timeout=max(0.0, timeout))
 
 
 # -- after the ack ---------------------------------------------------------------------------
@@ -178,7 +255,8 @@ def defer(pool: WorkPool, user: str, fn: Callable[[], None], reply: Reply, what:
         with pool.acting_as(user):  # Nimrobo calls in here use this person's own key when they have one
             run_safely(fn, reply, what)
 
-    pool.submit(user, run, what=what, on_queued=lambda ahead: _try_reply(reply, queued_notice(what, ahead)))
+    pool.submit(user, run, what=what, on_queued=lambda ahead: _try_reply(reply, queued_notice(what, ahead)),
+                on_dropped=lambda: _try_reply(reply, dropped_notice(what)))
 
 
 def defer_modal(pool: WorkPool, client: WebClient, body: dict[str, Any], title: str, waiting: str,
@@ -205,6 +283,12 @@ def defer_modal(pool: WorkPool, client: WebClient, body: dict[str, Any], title: 
 def queued_notice(what: str, ahead: int) -> Message:
     where = "next in line" if ahead <= 0 else f"{ahead} request{'s' if ahead != 1 else ''} ahead of it"
     text = f":hourglass_flowing_sand: Busy right now: your `{what}` is queued ({where}). It will run shortly."
+    return Message(text=text, blocks=[context(text)])
+
+
+def dropped_notice(what: str) -> Message:
+    text = (f":warning: The bot restarted before your `{what}` could run, so it did not happen. "
+            "Please send it again in a minute.")
     return Message(text=text, blocks=[context(text)])
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from services import metrics
 from services.errors import ServiceError
 
 __all__ = ["DEFAULT_TIMEOUT", "RetryPolicy", "ServiceError", "send"]
@@ -105,25 +106,28 @@ def send(
     *,
     policy: RetryPolicy,
     safe: bool | None = None,
+    api: str = "",
     **kwargs: object,
 ) -> httpx.Response:
     """Send a request with the retry rules above.
 
     ``safe`` defaults to True for GET/HEAD/OPTIONS. Returns the final response (which may
     still be an error status); raises ``httpx.TransportError`` subclasses when the
-    transport keeps failing, with ``request_maybe_sent`` set on the exception.
+    transport keeps failing, with ``request_maybe_sent`` set on the exception. ``api`` names the API
+    in the metrics (services/metrics.py): each attempt, retry and Retry-After wait is counted.
     """
     safe = method.upper() in ("GET", "HEAD", "OPTIONS") if safe is None else safe
     gate = policy.gate
     started = time.monotonic()
     attempt = 0
     slept_out = False  # this thread just slept out the pause it set: don't wait for it twice
+    endpoint = metrics.endpoint_group(method, url) if api else ""
     while True:
         if not slept_out:
-            gate.wait(policy.sleep)
+            _wait_gate(gate, policy, api)
         slept_out = False
         try:
-            response = client.request(method, url, **kwargs)
+            response = _attempt(client, method, url, api, endpoint, attempt, kwargs)
         except httpx.TransportError as exc:
             maybe_sent = not isinstance(exc, _NOT_SENT)
             exc.request_maybe_sent = maybe_sent  # type: ignore[attr-defined]
@@ -142,6 +146,8 @@ def send(
             delay = min(wait, policy.max_retry_after) if wait is not None else policy.backoff(attempt)
             if wait is not None:
                 gate.pause(delay)  # everyone talking to this host waits, not only this thread
+                if api:
+                    metrics.api_retry_after(api, delay)
             if not _may_retry(policy, attempt, started, delay):
                 return response
             log.info("%s %s: HTTP %s; retrying in %.2fs", method, url, response.status_code, delay)
@@ -149,6 +155,25 @@ def send(
             slept_out = wait is not None
         policy.sleep(delay)
         attempt += 1
+
+
+def _wait_gate(gate: HostGate, policy: RetryPolicy, api: str) -> None:
+    waited = gate.wait(policy.sleep)
+    if waited and api:
+        metrics.api_retry_after(api, waited)
+
+
+def _attempt(client: httpx.Client, method: str, url: str, api: str, endpoint: str, attempt: int,
+             kwargs: dict[str, object]) -> httpx.Response:
+    """One request, counted in the metrics when ``api`` is named."""
+    if not api:
+        return client.request(method, url, **kwargs)  # type: ignore[arg-type]  # send()'s kwargs pass through
+    if attempt:
+        metrics.api_retry(api, endpoint)
+    with metrics.timed_api(api, endpoint) as box:
+        response = client.request(method, url, **kwargs)  # type: ignore[arg-type]  # as above
+        box["status"] = response.status_code
+    return response
 
 
 def _may_retry(policy: RetryPolicy, attempt: int, started: float, delay: float) -> bool:

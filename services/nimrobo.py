@@ -234,6 +234,7 @@ class Evaluation:
     evaluated_at: str | None
     has_error: bool
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    questions: list[dict[str, Any]] = field(default_factory=list)  # the evaluator's, when the caller looked them up
 
     @property
     def ready(self) -> bool:
@@ -362,7 +363,7 @@ class NimroboClient:
                                hint="Set NIMROBO_API_KEY (your api_… key).")
         headers = {"Authorization": "Bearer " + self._key.reveal()}
         try:
-            response = send(self._http, method, path, policy=self.retry, json=json, params=params, headers=headers)
+            response = send(self._http, method, path, policy=self.retry, api="nimrobo", json=json, params=params, headers=headers)
         except httpx.TransportError as exc:
             maybe_sent = getattr(exc, "request_maybe_sent", True)
             raise NimroboError("Nimrobo is not answering.", endpoint=endpoint,

@@ -620,7 +620,7 @@ class PlutoClient:
         endpoint = f"{method} {path}"
         safe = method == "GET" if safe is None else safe
         try:
-            response = send(self._http, method, path, policy=self.retry, safe=safe, **kwargs)
+            response = send(self._http, method, path, policy=self.retry, api="pluto", safe=safe, **kwargs)
         except httpx.TransportError as exc:
             maybe_sent = getattr(exc, "request_maybe_sent", True)
             raise PlutoError(f"Pluto is not reachable at {self.base_url}.", endpoint=endpoint,

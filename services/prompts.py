@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
 
+from services import metrics
 from services.http import ServiceError
 
 SECTIONS = ("Goal", "Role", "Guidelines", "Constraints")
@@ -106,6 +108,32 @@ class DraftError(ServiceError):
     service = "AI draft"
 
 
+ENDPOINT = "POST /chat/completions"
+
+
+def _metered_http(transport: httpx.BaseTransport | None, timeout: float) -> httpx.Client:
+    """The OpenAI client's HTTP client, counting each attempt, retry and Retry-After in the metrics."""
+    attempts = [0]
+
+    def on_request(request: httpx.Request) -> None:
+        attempts[0] += 1
+        if attempts[0] > 1:
+            metrics.api_retry("openai", ENDPOINT)
+        request.extensions["pluto_started"] = time.perf_counter()
+
+    def on_response(response: httpx.Response) -> None:
+        started = response.request.extensions.get("pluto_started", time.perf_counter())
+        metrics.api_call("openai", ENDPOINT, time.perf_counter() - started, response.status_code)
+        if response.status_code == 429 and response.headers.get("retry-after"):
+            try:
+                metrics.api_retry_after("openai", float(response.headers["retry-after"]))
+            except ValueError:
+                pass
+
+    return httpx.Client(transport=transport, timeout=timeout,
+                        event_hooks={"request": [on_request], "response": [on_response]})
+
+
 def draft_sections(pattern: str, brief: str, subject: str = "", *, api_key: str = "", base_url: str = "",
                    model: str = "gpt-4o-mini", transport: httpx.BaseTransport | None = None,
                    timeout: float = 30) -> tuple[PromptSections, str]:
@@ -115,7 +143,7 @@ def draft_sections(pattern: str, brief: str, subject: str = "", *, api_key: str 
     import openai
 
     client = openai.OpenAI(api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=1,
-                           http_client=httpx.Client(transport=transport, timeout=timeout) if transport else None)
+                           http_client=_metered_http(transport, timeout))
     kind = PATTERNS.get(pattern, pattern)
     messages = [
         {"role": "system", "content": "You write prompts for an AI voice interviewer. Write four sections: Goal, "
@@ -130,6 +158,9 @@ def draft_sections(pattern: str, brief: str, subject: str = "", *, api_key: str 
         data: Any = json.loads(response.choices[0].message.content or "{}")
     except openai.AuthenticationError:
         raise DraftError("the OpenAI key was refused.", hint="Check OPENAI_API_KEY, or use the template.") from None
+    except openai.APIConnectionError as exc:
+        metrics.api_call("openai", ENDPOINT, 0.0, None)
+        raise DraftError(f"drafting failed ({type(exc).__name__}).", hint="Try again, or use the template.") from None
     except openai.APIError as exc:
         raise DraftError(f"drafting failed ({type(exc).__name__}).", hint="Try again, or use the template.") from None
     except (ValueError, IndexError):

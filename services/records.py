@@ -147,6 +147,7 @@ class ScoringRun:
     started_at: float | None = None
     finished_at: float | None = None
     cancelled_by: str | None = None
+    redacted_at: float | None = None  # a person was erased from the results: Pluto's copy is not used
     results: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -192,7 +193,7 @@ class VoiceBatch:
     expiry_preset: str
     labels: list[str]
     request: dict[str, Any]
-    state: str  # review | creating | created | partial | failed
+    state: str  # review | creating | created | partial | failed | interrupted (a shutdown; resumed by the leader)
     project_id: str | None = None
     thread_ts: str | None = None
     card_ts: str | None = None

@@ -24,7 +24,7 @@ transaction; a second replica starting at the same time waits on a lock (a Postg
 advisory lock, a file lock beside the SQLite file) and then finds them applied. Number
 ranges: 000-099 core, 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice
 links, 500-599 interview watcher, 600-699 live interviews and personal keys, 700-799 screening
-boards (the hiring loop).
+boards (the hiring loop), 860-869 running it as a service.
 """
 
 from __future__ import annotations
@@ -127,6 +127,11 @@ class Store:
                 applied_now.append(name)
         self._reflect()
         return applied_now
+
+    def pending_migrations(self) -> list[str]:
+        """Migrations this code has that the database has not applied yet (``GET /ready`` wants none)."""
+        done = {r["name"] for r in self.execute("select name from schema_migrations")}
+        return [name for name, _ in _migration_modules() if name not in done]
 
     @contextlib.contextmanager
     def _migration_lock(self) -> Iterator[None]:
@@ -323,6 +328,20 @@ class Store:
                 return []
             return [dict(r) for r in result.mappings()]
 
+    def checkpoint(self) -> bool:
+        """SQLite: copy the WAL into the database file and truncate it to zero bytes, so data deleted
+        since (overwritten in the file by ``secure_delete``) survives in neither file. Outside any
+        transaction; False when a reader elsewhere kept it from finishing. PostgreSQL: nothing to do."""
+        if self.is_postgres or self.target == ":memory:" or getattr(self._local, "conn", None) is not None:
+            return False
+        with self._hold():
+            raw = self.engine.raw_connection()
+            try:
+                row = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.close()
+        return bool(row) and row[0] == 0
+
     # -- small key/value settings -----------------------------------------
     def kv_get(self, key: str, default: Any = None) -> Any:
         row = self.get("kv", key)
@@ -423,6 +442,7 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")  # answers "memory" for an in-memory database
+    cursor.execute("PRAGMA secure_delete = ON")  # deleted candidate data is overwritten, not left in free pages
     cursor.close()
 
 

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 
 from bot.context import Services
 from bot.flows.scoring import deliver_results, show_update
+from bot.logging_setup import log_context
 from bot.scheduler import job
 from bot.slack_out import SlackOut
 
@@ -28,8 +29,9 @@ log = logging.getLogger(__name__)
 def drive_scoring(services: Services, client: WebClient) -> None:
     out = SlackOut(client)
     for update in services.scoring.tick():
-        try:
-            show_update(services, out, update)
-        except Exception:
-            log.exception("could not show the update of run %s", update.run.id)
+        with log_context(run=update.run.id, channel=update.run.channel):
+            try:
+                show_update(services, out, update)
+            except Exception:
+                log.exception("could not show the update of run %s", update.run.id)
     deliver_results(services, out)

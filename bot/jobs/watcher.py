@@ -21,8 +21,10 @@ from bot.context import Services
 from bot.delivery import Deliveries, after_sent
 from bot.flows.reminders import completion_dms
 from bot.flows.screening import on_interview
+from bot.logging_setup import log_context
 from bot.scheduler import job
 from bot.slack_out import SlackOut
+from services import metrics
 from services.records import Notification
 
 log = logging.getLogger(__name__)
@@ -39,24 +41,30 @@ def wait_seconds(services: Services) -> float:
 def watch_interviews(services: Services, client: WebClient) -> None:
     if not services.settings.nimrobo_api_key:
         return
+    with metrics.WATCHER_CYCLE.time():
+        _cycle(services, client)
+
+
+def _cycle(services: Services, client: WebClient) -> None:
     out = SlackOut(client)
     deliveries = Deliveries(services, out)
     for note in services.sessions.poll(wait_seconds=wait_seconds(services)):
         if services.stopping.is_set():
             return
-        try:
-            decide(services, deliveries, note)
-        except Exception:
-            log.exception("watcher: session %s could not be queued for %s", note.session_id, note.channel)
-            continue
-        try:  # completions by DM, as each person chose in App Home (once per person)
-            completion_dms(services, deliveries, note)
-        except Exception:
-            log.exception("watcher: completion DMs of session %s failed; next poll", note.session_id)
-        try:  # a screened interview also changes its board (once, however many channels follow it)
-            on_interview(services, out, note)
-        except Exception:
-            log.exception("watcher: the screening board of session %s could not be updated", note.session_id)
+        with log_context(session=note.session_id, channel=note.channel):
+            try:
+                decide(services, deliveries, note)
+            except Exception:
+                log.exception("watcher: session %s could not be queued for %s", note.session_id, note.channel)
+                continue
+            try:  # completions by DM, as each person chose in App Home (once per person)
+                completion_dms(services, deliveries, note)
+            except Exception:
+                log.exception("watcher: completion DMs of session %s failed; next poll", note.session_id)
+            try:  # a screened interview also changes its board (once, however many channels follow it)
+                on_interview(services, out, note)
+            except Exception:
+                log.exception("watcher: the screening board of session %s could not be updated", note.session_id)
 
 
 def key_of(session_id: str, channel: str) -> str:
@@ -79,3 +87,4 @@ def _posted(services: Services, out: SlackOut, row: dict[str, Any], ts: str | No
     prefix, channel = f"{EVENT_TYPE}:", row["channel"]
     session_id = row["key"][len(prefix):-(len(channel) + 1)]
     services.sessions.mark_posted(session_id, channel, ts or "", row.get("thread_ts"))
+    metrics.WATCHER_POSTED.inc()
