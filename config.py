@@ -148,6 +148,10 @@ class Settings:
     metrics_enabled: bool = True  # GET /metrics
     metrics_port: int | None = None  # None: /metrics on PORT; a number: on its own port instead
     shutdown_grace_seconds: float = 20.0  # after SIGTERM, how long running work may take to finish
+    # Data lifecycle (README "Candidate data: retention, erasure, audit").
+    data_retention_days: int = 180  # candidate data older than this is purged by the daily job
+    audit_retention_days: int = 365  # audit entries older than this are purged
+    retention_check_seconds: float = 86400  # how often the purge job runs (daily)
     # Reminders and digests (README "Reminders and the daily digest").
     reminder_first_after_seconds: float = 3600  # first feedback reminder after a room with no close time started
     reminder_repeat_seconds: float = 86400  # then again after this long (weekends and quiet hours skipped)
@@ -162,6 +166,7 @@ class Settings:
     outbox_poll_seconds: float = 0.5  # the sender looks for rows other replicas enqueued this often
     outbox_workers: int = 8  # channels served at once (each at Slack's per-channel pace)
     leader_election: bool = True  # off: every replica runs the jobs and the sender (claims still hold)
+    step_stale_seconds: float = 300.0  # a Workflow Builder step left "working" this long was cut short: resume/fail
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -272,11 +277,16 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         nimrobo_shared_key_fallback=_flag("NIMROBO_SHARED_KEY_FALLBACK", get("NIMROBO_SHARED_KEY_FALLBACK",
                                                                             default="true")),
         claim_timeout_seconds=_number("CLAIM_TIMEOUT_SECONDS", get("CLAIM_TIMEOUT_SECONDS", default="60"), float, 1),
+        step_stale_seconds=_number("STEP_STALE_SECONDS", get("STEP_STALE_SECONDS", default="300"), float, 0.1),
         log_format=_log_format(get("LOG_FORMAT", default="text")),
         metrics_enabled=_flag("METRICS_ENABLED", get("METRICS_ENABLED", default="true")),
         metrics_port=int(_number("METRICS_PORT", get("METRICS_PORT"), int, 0)) if get("METRICS_PORT") else None,
         shutdown_grace_seconds=_number("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS", default="20"),
                                        float, 0),
+        data_retention_days=int(_number("DATA_RETENTION_DAYS", get("DATA_RETENTION_DAYS", default="180"), int, 1)),
+        audit_retention_days=int(_number("AUDIT_RETENTION_DAYS", get("AUDIT_RETENTION_DAYS", default="365"), int, 1)),
+        retention_check_seconds=_number("RETENTION_CHECK_SECONDS", get("RETENTION_CHECK_SECONDS",
+                                                                       default="86400"), float, 1),
         reminder_first_after_seconds=_number("REMINDER_FIRST_AFTER_SECONDS",
                                              get("REMINDER_FIRST_AFTER_SECONDS", default="3600"), float, 0),
         reminder_repeat_seconds=_number("REMINDER_REPEAT_SECONDS", get("REMINDER_REPEAT_SECONDS", default="86400"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The project's set-up commands; each installs what it needs first.
 
-    python3 dev.py run     # start the bot (the sandbox when no Slack credentials are set)
+    python3 dev.py run     # start the bot (the sandbox when no Slack credentials are set: a console,
+                           # and the same sandbox as a small Slack in the browser at the printed address)
     python3 dev.py run --socket  # the sandbox with the bot in Socket Mode, as most teams deploy it
     python3 dev.py test    # ruff, then every test (on SQLite and PostgreSQL; promtool checks the alert rules)
     python3 dev.py doctor  # check the settings and that every configured backend answers
@@ -10,7 +11,8 @@ Needs only Python 3.11+ and access to PyPI. Dependencies go into ./.venv and are
 re-installed only when pyproject.toml changes. ``test`` also needs a PostgreSQL server
 binary for the PostgreSQL variants of the tests: when Debian's ``postgresql`` package is
 missing and this runs as root with apt-get (as CI does), it is installed first; otherwise
-those tests skip with the reason (in CI, where ``CI=true``, they fail instead).
+those tests skip with the reason (in CI, where ``CI=true``, they fail instead). The browser sandbox's
+tests need Debian's ``chromium`` the same way (Playwright drives it; no browser is downloaded).
 """
 
 from __future__ import annotations
@@ -75,6 +77,30 @@ def ensure_postgres() -> None:
             return
 
 
+def chromium_installed() -> bool:
+    return any(shutil.which(name) for name in ("chromium", "chromium-browser"))
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium (and an emoji font, so screenshots show Slack's emoji) for the browser
+    sandbox's tests when it is missing and we may; otherwise those tests skip (in CI they fail)."""
+    if chromium_installed():
+        return
+    if os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
+        print("Chromium is not installed and can't be installed here (needs root and apt-get); the browser "
+              "tests will skip. Install Debian's chromium package to run them.", flush=True)
+        return
+    print("installing Chromium (apt-get install chromium) for the browser sandbox's tests ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    apt = ["apt-get", "-q", "-o", "Dpkg::Use-Pty=0"]
+    for step in (["update"], ["install", "-y", "--no-install-recommends", "chromium", "fonts-noto-color-emoji"]):
+        done = subprocess.run([*apt, *step], env=env, stdout=subprocess.DEVNULL)
+        if done.returncode != 0:
+            print(f"apt-get {step[0]} failed (exit {done.returncode}); the browser tests will skip "
+                  "(or fail in CI).", flush=True)
+            return
+
+
 def ensure_promtool() -> None:
     """Install Debian's prometheus package (for ``promtool``, which checks deploy/alerts.yml) when it is missing
     and we may; without it tests/test_deploy.py checks the rules as YAML instead."""
@@ -101,6 +127,7 @@ def main(argv: list[str]) -> int:
     if command == "doctor":
         return subprocess.call([str(PYTHON), "-m", "bot", "doctor", *argv[1:]])
     ensure_postgres()
+    ensure_chromium()
     ensure_promtool()
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."])
     # Two pytest workers (pytest-xdist): every test starts its own servers on ephemeral ports and

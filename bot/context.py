@@ -15,6 +15,8 @@ from typing import Any
 from bot.work import InFlight, WorkPool
 from config import Settings
 from services.access import AccessService, Directory
+from services.assistant import AssistantService
+from services.audit import AuditLog
 from services.clock import Clock
 from services.concurrency import Backoff
 from services.events import EventLog
@@ -24,6 +26,7 @@ from services.intake import download_slack_file
 from services.interviews import MAX_TRANSCRIPT_FILE_BYTES, InterviewService
 from services.keys import KeyService, KeyVault
 from services.leader import Leadership
+from services.lifecycle import Lifecycle
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
 from services.pluto import PlutoClient
@@ -31,6 +34,7 @@ from services.reminders import ReminderService
 from services.scoring import ScoringService
 from services.screening import ScreeningService
 from services.sessions import SessionService
+from services.steps import StepService
 from services.store import Store
 from services.voicelinks import VoiceLinkService
 
@@ -75,7 +79,7 @@ class Services:
     @cached_property
     def voicelinks(self) -> VoiceLinkService:
         return VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
-                                backoff=self.backoff)
+                                backoff=self.backoff, access=self.access)
 
     @cached_property
     def sessions(self) -> SessionService:
@@ -108,7 +112,7 @@ class Services:
     @cached_property
     def outbox(self) -> Outbox:
         """Every message the bot sends on its own initiative, sent once by the sender (bot/delivery.py)."""
-        return Outbox(self.store)
+        return Outbox(self.store, on_enqueue=self.notify_sender)
 
     @cached_property
     def screening(self) -> ScreeningService:
@@ -116,8 +120,29 @@ class Services:
         return ScreeningService(self.store, self.scoring, self.voicelinks, self.sessions, self.pluto)
 
     @cached_property
+    def steps(self) -> StepService:
+        """Workflow Builder steps: each execution's state, so none is left hanging (services/steps.py)."""
+        return StepService(self.store, self.settings.step_stale_seconds)
+
+    @cached_property
+    def assistant(self) -> AssistantService:
+        """"Ask Pluto": read-only, access-checked tools over the bot's data, answered by OpenAI or a matcher."""
+        return AssistantService(self.store, self.scoring, self.screening, self.access, self.settings,
+                                voicelinks=self.voicelinks, transport=self.transports.get("openai"))
+
+    @cached_property
     def home(self) -> HomeService:
-        return HomeService(self.store, self.screening)
+        return HomeService(self.store, self.screening, self.access)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """Who read or exported which personal data, when and where (append-only)."""
+        return AuditLog(self.store)
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        """Retention, erasure and subject-access exports of candidate data (services/lifecycle.py)."""
+        return Lifecycle(self.store)
 
     @cached_property
     def clock(self) -> Clock:

@@ -27,6 +27,7 @@ note the ts (a board's message, the watcher's record).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -84,41 +85,42 @@ class Deliveries:
     def post(self, key: str, channel: str, message: Message, thread_ts: str | None = None, *,
              match: dict[str, Any] | None = None) -> bool:
         """A message in ``channel`` (masked where public); False when ``key`` was already enqueued."""
-        done = self.outbox.enqueue(key, channel, "post", with_key(self._for(channel, message), key),
+        return self.outbox.enqueue(key, channel, "post", with_key(self._for(channel, message), key),
                                    thread_ts=thread_ts, match=match)
-        self.services.notify_sender()
-        return done
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Show ``message`` as the newest state of message ``ts`` (coalesced with earlier updates not yet sent)."""
         self.outbox.enqueue(update_key(channel, ts), channel, "update", {"ts": ts, "message": self._for(channel,
                                                                                                          message)})
-        self.services.notify_sender()
 
     def dm(self, key: str, user: str, message: Message) -> bool:
         """A direct message to ``user`` (the DM is opened when it is sent)."""
-        done = self.outbox.enqueue(key, user, "dm", with_key(private_kwargs(message), key))
-        self.services.notify_sender()
-        return done
+        return self.outbox.enqueue(key, user, "dm", with_key(private_kwargs(message), key))
 
-    def upload(self, key: str, channel: str, content: str, filename: str, title: str, *,
-               thread_ts: str | None = None, comment: str | None = None) -> bool:
-        """A file in ``channel`` (its title and comment masked where public; ``content`` as given)."""
+    def upload(self, key: str, channel: str, content: str | bytes, filename: str, title: str, *,
+               thread_ts: str | None = None, comment: str | None = None, alt_text: str | None = None) -> bool:
+        """A file in ``channel`` (its title, comment and alt text masked where public; ``content`` as given:
+        text, or bytes such as a PNG, kept in the outbox as base64)."""
         if self.out.is_public(channel):
             title, comment = mask_text(title), mask_text(comment) if comment else comment
-        done = self.outbox.enqueue(key, channel, "upload", {"content": content, "filename": filename, "title": title,
-                                                            "comment": comment},
-                                   thread_ts=thread_ts, match={"file_name": filename})
-        self.services.notify_sender()
-        return done
+            alt_text = mask_text(alt_text) if alt_text else alt_text
+        payload = {**_content(content), "filename": filename, "title": title, "comment": comment}
+        if alt_text:
+            payload["alt_txt"] = alt_text
+        return self.outbox.enqueue(key, channel, "upload", payload, thread_ts=thread_ts, match={"file_name": filename})
 
     def upload_dm(self, key: str, user: str, content: str, filename: str, title: str, *,
                   comment: str | None = None) -> bool:
         """A file only ``user`` sees (Slack has no ephemeral files: their DM)."""
-        done = self.outbox.enqueue(key, user, "upload_dm", {"content": content, "filename": filename, "title": title,
+        return self.outbox.enqueue(key, user, "upload_dm", {"content": content, "filename": filename, "title": title,
                                                             "comment": comment}, match={"file_name": filename})
-        self.services.notify_sender()
-        return done
+
+
+def _content(content: str | bytes) -> dict[str, str]:
+    """A file's content for a JSON payload: text as it is, bytes as base64."""
+    if isinstance(content, bytes):
+        return {"content_b64": base64.b64encode(content).decode("ascii")}
+    return {"content": content}
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -271,7 +273,10 @@ class Sender:
             client.chat_update(channel=channel, ts=payload["ts"], **payload["message"])
             return str(payload["ts"])
         extra = {"initial_comment": payload["comment"]} if payload.get("comment") else {}
-        response = client.files_upload_v2(channel=channel, thread_ts=row["thread_ts"], content=payload["content"],
+        if payload.get("alt_txt"):
+            extra["alt_txt"] = payload["alt_txt"]
+        content = base64.b64decode(payload["content_b64"]) if "content_b64" in payload else payload["content"]
+        response = client.files_upload_v2(channel=channel, thread_ts=row["thread_ts"], content=content,
                                           filename=payload["filename"], title=payload["title"], **extra)
         files = response.get("files") or [{}]
         return (files[0] or {}).get("id")

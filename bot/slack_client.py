@@ -86,6 +86,7 @@ class SlackWriteLimiter:
             "views.open": (100 / 60, 20), "views.push": (100 / 60, 20), "views.update": (100 / 60, 20),
             "views.publish": (100 / 60, 20),
             "files.getUploadURLExternal": (20 / 60, 10), "files.completeUploadExternal": (20 / 60, 10),
+            "files.delete": (50 / 60, 10),  # tier 3; retention and erasure delete the bot's files in bulk
             "conversations.history": (50 / 60, 10), "conversations.replies": (50 / 60, 10),
         }
         self.rules: dict[str, tuple[float, float]] = {

@@ -97,11 +97,15 @@ class SlackOut:
         self.client.chat_update(channel=channel, ts=ts, **self._kwargs(channel, message))
 
     def upload(self, channel: str, content: bytes | str, filename: str, title: str, *,
-               thread_ts: str | None = None, comment: str | None = None) -> str | None:
-        """Share a file in ``channel``; its title and comment are masked where public. The file's id."""
+               thread_ts: str | None = None, comment: str | None = None, alt_text: str | None = None) -> str | None:
+        """Share a file in ``channel``; its title, comment and alt text (an image's description for screen
+        readers) are masked where public. The file's id."""
         if self.is_public(channel):
             title, comment = mask_text(title), mask_text(comment) if comment else comment
+            alt_text = mask_text(alt_text) if alt_text else alt_text
         extra: dict[str, Any] = {"initial_comment": comment} if comment else {}
+        if alt_text:
+            extra["alt_txt"] = alt_text
         response = self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content,
                                                filename=filename, title=title, **extra)
         files = response.get("files") or [{}]
@@ -109,10 +113,12 @@ class SlackOut:
 
     # -- to one person ---------------------------------------------------------------------------
     def upload_privately(self, user: str, content: bytes | str, filename: str, title: str, *,
-                         comment: str | None = None) -> str | None:
+                         comment: str | None = None, alt_text: str | None = None) -> str | None:
         """A file only ``user`` can see: Slack has no ephemeral files, so it goes to their DM."""
         channel = self.client.conversations_open(users=user)["channel"]["id"]
         extra: dict[str, Any] = {"initial_comment": comment} if comment else {}
+        if alt_text:
+            extra["alt_txt"] = alt_text
         response = self.client.files_upload_v2(channel=channel, content=content, filename=filename, title=title,
                                                **extra)
         files = response.get("files") or [{}]

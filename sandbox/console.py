@@ -36,7 +36,8 @@ from sandbox.slack_api import channel_name, empty_value
 
 USER = "U_SANDBOX"
 CHANNEL = "C_SANDBOX"
-COMMANDS = ("help", "buttons", "press", "home", "files", "open", "tour", "reset", "logs", "sim", "mention", "quit")
+COMMANDS = ("help", "buttons", "press", "home", "files", "open", "tour", "reset", "logs", "sim", "mention", "ask",
+            "step", "quit")
 CONSOLE_HELP = """Console commands:
   /pluto …, /voicelink …      slash commands, exactly as in Slack
   /pluto score ./file.csv     score a local CSV (stands in for an upload)
@@ -45,6 +46,9 @@ CONSOLE_HELP = """Console commands:
   home                        open the App Home tab
   files                       list the files uploaded so far; `open 2` prints one (CSV as a table)
   mention <text>              @-mention the bot in the channel (attach with: mention score ./f.csv)
+  ask <question>              ask in the "Ask Pluto" pane (opened beside the channel on first use)
+  step <name> key=value …     run a Workflow Builder step: create_voice_link candidate_name=Ada project=Role,
+                              score_candidates file_id=./f.csv job_description="…", voice_screen_top run=<id> top_n=3
   sim links                   list voice links the Nimrobo simulator knows
   sim complete <label|link>   a participant opens the link and completes the interview
   sim fail <label|link>       the interview starts and fails
@@ -257,9 +261,21 @@ class Console:
             return f"  ▣ modal closed: {self.render.text(view.get('title'))}"
         if kind == "home":
             return None  # shown by `home`, as Slack shows the tab only when it is opened
+        if kind == "function_completed":
+            return f"  ⚙ workflow step {event.get('callback_id')} completed › outputs {json.dumps(event.get('outputs'))}"
+        if kind == "function_failed":
+            return f"  ⚙ workflow step {event.get('callback_id')} failed › {event.get('error')}"
+        if kind == "assistant_status":
+            return f"  ✦ Ask Pluto {event['status']}" if event.get("status") else None
+        if kind == "assistant_prompts":
+            return "  ✦ Ask Pluto suggests: " + " · ".join(p.get("title", "") for p in event.get("prompts") or [])
+        if kind == "assistant_title":
+            return None
         where = self._where(event.get("channel"), event.get("thread_ts"), kind in ("ephemeral", "response"))
         if kind == "delete":
             return f"  ✕ {where} a message was deleted"
+        if kind == "file_delete":
+            return f"  ✕ file {event.get('file_id')} was deleted (files.delete)"
         if kind == "upload":
             size = len(event.get("content") or b"")
             return (f"  📎 {where} file {event.get('filename') or event.get('title')} ({size:,} bytes)"
@@ -404,6 +420,10 @@ class Console:
             self.sim(rest)
         elif word == "mention":
             self.mention(rest)
+        elif word == "ask":
+            self.ask_pluto(rest)
+        elif word == "step":
+            self.run_step(rest)
         else:
             self.press(line)
 
@@ -454,6 +474,51 @@ class Console:
         mark = len(self.slack.timeline)
         self.signer.app_mention(f"<@{self.slack.bot_user_id}> {text}", files=files, user=USER, channel=CHANNEL)
         self._settle(mark)
+
+    def ask_pluto(self, question: str) -> None:
+        """A question in the assistant pane; the pane is opened (beside the channel) on first use."""
+        if not question:
+            self.print("  ! ask what? e.g. `ask Top candidates of my last run`")
+            return
+        mark = len(self.slack.timeline)
+        pane = getattr(self, "_pane", None)
+        if pane is None or (pane["channel_id"], pane["thread_ts"]) not in self.slack.assistant_threads:
+            pane, _ = self.signer.assistant_thread_started(USER, CHANNEL)
+            self._pane = pane
+            self._settle(mark)
+            mark = len(self.slack.timeline)
+        posted, _ = self.signer.assistant_message(pane, question)
+
+        def answered() -> bool:
+            return any(m.get("bot_id") and float(m["ts"]) > float(posted["ts"])
+                       for m in self.slack.messages(pane["channel_id"], thread_ts=pane["thread_ts"]))
+        deadline = time.monotonic() + 30
+        while not answered() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._settle(mark)
+
+    def run_step(self, text: str) -> None:
+        """A workflow reaches one of the app's steps, with ``key=value`` inputs (a file input takes a path)."""
+        words = shlex.split(text)
+        if not words:
+            self.print("  ! which step? create_voice_link, score_candidates or voice_screen_top")
+            return
+        inputs: dict[str, Any] = {"user_id": USER}
+        if words[0] == "score_candidates":
+            inputs["channel_id"] = CHANNEL
+        for word in words[1:]:
+            key, _, value = word.partition("=")
+            if key == "file_id" and Path(value).expanduser().is_file():
+                value = self._upload(Path(value).expanduser(), "given to a workflow step")["id"]
+            inputs[key] = int(value) if value.isdigit() and key == "top_n" else value
+        mark = len(self.slack.timeline)
+        try:
+            execution, _ = self.signer.function_executed(words[0], inputs)
+        except KeyError as exc:
+            self.print(f"  ! {exc.args[0]}")
+            return
+        self.print(f"  ⚙ workflow step {words[0]} started ({execution['id']}); its outcome prints when Slack has it")
+        self._settle(mark, first=2.0)
 
     def _upload(self, path: Path, how: str) -> dict[str, Any]:
         content = path.read_bytes()
@@ -1022,6 +1087,8 @@ class Console:
         """Every file uploaded so far, oldest first: by the bot (files_upload_v2) and by you."""
         entries = []
         for upload in self.slack.uploads():
+            if upload.get("deleted"):  # files.delete (retention, erasure): gone, as in Slack
+                continue
             entries.append({"name": upload["filename"], "content": upload["content"] or b"", "by": "the bot",
                             "where": self._where(upload.get("channel"), upload.get("thread_ts")) or "not shared",
                             "time": float(upload.get("ts") or 0)})

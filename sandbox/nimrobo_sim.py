@@ -44,6 +44,37 @@ def _clamp_minutes(value: Any) -> int:
     return max(1, min(60, minutes))
 
 
+EVALUATION_SHAPES = ("by_id", "objects", "list", "list_ids", "answers", "results")
+
+
+def evaluation_shaped(answers: dict[str, Any], questions: list[dict[str, Any]], shape: str) -> Any:
+    """``evaluationResults`` in one of the shapes seen from Nimrobo, from answers by question id:
+    ``by_id`` {id: value}; ``objects`` {id: {label, type, value}}; ``list`` [{question, answer}];
+    ``list_ids`` [{id, score}]; ``answers`` {"answers": [{id, label, value}]}; ``results``
+    {"results": {id: {label, type, answer}}}."""
+    if shape not in EVALUATION_SHAPES:
+        raise ValueError(f"evaluation_shape must be one of {', '.join(EVALUATION_SHAPES)}")
+    meta = {str(q.get("id")): q for q in questions if isinstance(q, dict)}
+
+    def label(qid: str) -> str:
+        return str(meta.get(qid, {}).get("label") or qid)
+
+    def kind(qid: str) -> str:
+        return str(meta.get(qid, {}).get("type") or "text")
+
+    if shape == "objects":
+        return {k: {"label": label(k), "type": kind(k), "value": v} for k, v in answers.items()}
+    if shape == "list":
+        return [{"question": label(k), "answer": v} for k, v in answers.items()]
+    if shape == "list_ids":
+        return [{"id": k, "score": v} for k, v in answers.items()]
+    if shape == "answers":
+        return {"answers": [{"id": k, "label": label(k), "value": v} for k, v in answers.items()]}
+    if shape == "results":
+        return {"results": {k: {"label": label(k), "type": kind(k), "answer": v} for k, v in answers.items()}}
+    return dict(answers)
+
+
 def _valid_evaluator(evaluator: Any) -> str | None:
     """None when valid (or absent); else the API's error message."""
     if evaluator is None:
@@ -458,12 +489,15 @@ class NimroboSimulator(SimServer):
         return self.links[session["linkId"]].get("evaluator")
 
     def complete_session(self, session_id: str, evaluation: dict[str, Any] | None = None,
-                         evaluation_delay: float | None = None, transcript: Any = None) -> None:
+                         evaluation_delay: float | None = None, transcript: Any = None,
+                         evaluation_shape: str = "by_id", evaluation_results: Any = None) -> None:
         """The interview ends normally: transcript now, summary and evaluation a little later.
 
         ``evaluation`` overrides answers by question id (default: 7 for a number, a sentence for
         text); ``evaluation_delay`` overrides the simulator's delay for this session only;
         ``transcript`` replaces the default one (a list of ``role``/``text`` turns), to try other shapes.
+        ``evaluation_shape`` picks how ``evaluationResults`` is written (the API documents it as "any"; see
+        :data:`EVALUATION_SHAPES`); ``evaluation_results`` replaces it verbatim.
         """
         with self._lock:
             session = self.sessions[session_id]
@@ -485,6 +519,11 @@ class NimroboSimulator(SimServer):
                 session["_evaluation"] = {q["id"]: (7 if q["type"] == "number" else f"Clear answer about {q['label']}")
                                           for q in evaluator.get("questions", [])}
                 session["_evaluation"].update(evaluation or {})
+                session["_evaluation"] = evaluation_shaped(session["_evaluation"], evaluator.get("questions") or [],
+                                                           evaluation_shape)
+            if evaluation_results is not None:
+                session["_evaluation"] = evaluation_results
+            if evaluator or evaluation_results is not None:
                 delay = self.evaluation_delay if evaluation_delay is None else evaluation_delay
                 session["_evaluation_ready_at"] = time.time() + delay
 

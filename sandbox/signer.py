@@ -344,6 +344,42 @@ class SlackPayloads:
             event.update(subtype="file_share", files=files, upload=False, display_as_bot=False)
         return self.event(event, **kw)
 
+    # -- Workflow Builder steps ----------------------------------------------------------------
+    def function_executed(self, callback_id: str, inputs: dict[str, Any], **kw: Any) -> tuple[dict[str, Any], Any]:
+        """A workflow reached the app's step ``callback_id`` with ``inputs``: the stand-in starts an execution
+        (its own ``xwfp-`` token) and Slack sends ``function_executed``. Returns (the execution, the ack)."""
+        execution = self.slack.start_function(callback_id, inputs)
+        event = {"type": "function_executed", "function": execution["function"], "inputs": dict(inputs),
+                 "function_execution_id": execution["id"],
+                 "workflow_execution_id": execution["workflow_execution_id"],
+                 "bot_access_token": execution["token"]}
+        return execution, self.event(event, **kw)
+
+    # -- the assistant pane ---------------------------------------------------------------------
+    def assistant_thread_started(self, user: str = DEFAULT_USER, context_channel: str | None = None,
+                                 **kw: Any) -> tuple[dict[str, Any], Any]:
+        """``user`` opens the app's assistant pane (beside ``context_channel`` when given).
+        Returns (the thread: channel_id, thread_ts, user_id, context; the ack)."""
+        thread = self.slack.open_assistant_thread(user, context_channel)
+        return thread, self.event({"type": "assistant_thread_started", "assistant_thread": dict(thread)}, **kw)
+
+    def assistant_context_changed(self, thread: dict[str, Any], context_channel: str, **kw: Any) -> Any:
+        """The person moved to ``context_channel`` with the pane open."""
+        context = {"channel_id": context_channel, "team_id": self.team_id, "enterprise_id": None}
+        with self.slack._lock:
+            found = self.slack.assistant_threads.get((thread["channel_id"], thread["thread_ts"]))
+            if found is not None:
+                found["context"] = context
+        thread = {**thread, "context": context}
+        return self.event({"type": "assistant_thread_context_changed", "assistant_thread": thread}, **kw)
+
+    def assistant_message(self, thread: dict[str, Any], text: str, **kw: Any) -> tuple[dict[str, Any], Any]:
+        """The person asks ``text`` in the assistant thread: the message is stored in the DM thread and its
+        ``message`` event (channel_type ``im``) is sent. Returns (the stored message, the ack)."""
+        posted = self.slack.user_post(thread["channel_id"], thread["user_id"], text, thread["thread_ts"])
+        return posted, self.message(text, channel=thread["channel_id"], user=thread["user_id"], ts=posted["ts"],
+                                    thread_ts=thread["thread_ts"], **kw)
+
     def message_with_files(self, text: str, files: list[dict[str, Any]], channel: str = DEFAULT_CHANNEL,
                            user: str = DEFAULT_USER, ts: str | None = None, **kw: Any) -> Any:
         """The ``message``/``file_share`` event Slack sends alongside app_mention when files are attached."""

@@ -13,6 +13,14 @@ accepts ``response_url`` posts (replacing or deleting the original message when 
 they cause (:meth:`SlackStandIn.real_tiers`), and records everything the bot posts in one ordered :attr:`SlackStandIn.timeline` for tests and
 the sandbox console.
 
+Workflow Builder steps: :meth:`SlackStandIn.start_function` begins a function execution (the signer
+sends its ``function_executed`` event) with its own token (``xwfp-``), which works for the bot's
+methods only while that execution runs, as Slack scopes it; ``functions.completeSuccess`` checks the
+outputs against the function's ``output_parameters`` from the manifest, and a completed execution
+takes no second outcome. The assistant pane: :meth:`SlackStandIn.open_assistant_thread` makes a thread
+in the user's DM with the app, and ``assistant.threads.setStatus`` / ``setSuggestedPrompts`` /
+``setTitle`` are checked and recorded (a reply in the thread clears the status, as in Slack).
+
 Queries for tests return plain dicts (copies; internal bookkeeping keys start with ``_`` and
 are left out).
 """
@@ -38,6 +46,9 @@ MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 MESSAGE_TEXT = 40_000
 MODAL_STACK = 3
+ALT_TEXT = 1000  # files.getUploadURLExternal: alt_txt, up to 1000 characters
+MIMETYPES = {"csv": "text/csv", "txt": "text/plain", "json": "application/json", "png": "image/png",
+             "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
 LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 DEFAULT_USERS = ("U_ALICE", "U_BOB", "U_SANDBOX")
 BLOCK_TYPES = {"section", "header", "divider", "context", "actions", "image", "input", "rich_text", "video",
@@ -47,6 +58,15 @@ SELECTS = {"static_select", "multi_static_select", "external_select", "multi_ext
            "multi_channels_select"}
 OPTION_LIMITS = {"overflow": 5, "checkboxes": 10, "radio_buttons": 10}  # otherwise 100
 APP_TOKEN_METHODS = {"apps.connections.open"}  # methods that take the app-level token (xapp-), not the bot's
+MAX_SUGGESTED_PROMPTS = 4  # assistant.threads.setSuggestedPrompts
+#: Errors the stand-in answers for function executions. Slack names them in its method docs; where it is
+#: silent (an outcome sent twice) the name is the stand-in's.
+EXECUTION_NOT_FOUND = "function_execution_not_found"
+ALREADY_COMPLETED = "function_execution_already_completed"
+FUNCTION_TYPES = {"string", "integer", "number", "boolean", "array", "object", "slack#/types/user_id",
+                  "slack#/types/channel_id", "slack#/types/file_id", "slack#/types/timestamp",
+                  "slack#/types/rich_text", "slack#/types/date", "slack#/types/message_ts",
+                  "slack#/types/usergroup_id", "slack#/types/blocks", "slack#/types/message_context"}
 #: The error the stand-in answers apps.connections.open with while Socket Mode is off in the app's
 #: settings. Slack does not document this case; the name is the stand-in's.
 SOCKET_MODE_OFF = "socket_mode_not_enabled"
@@ -351,8 +371,16 @@ class SlackStandIn(SimServer):
     def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0SANDBOX", bot_user_id: str = "UBOT",
                  host: str = "127.0.0.1", port: int = 0, *, trigger_ttl: float = 3.0,
                  response_url_uses: int = 5, response_url_ttl: float = 30 * 60, app_token: str | None = None,
-                 socket_mode_enabled: bool = True) -> None:
+                 socket_mode_enabled: bool = True, functions: dict[str, Any] | None = None) -> None:
         super().__init__(host, port)
+        #: the app's custom functions (manifest ``functions``): callback id -> definition
+        self.functions: dict[str, Any] = dict(functions or {})
+        #: function executions: id -> callback_id, inputs, token, state (running | completed | failed),
+        #: outputs, error, completed_by ("function" | "bot")
+        self.executions: dict[str, dict[str, Any]] = {}
+        self._function_tokens: dict[str, str] = {}  # xwfp- token -> execution id
+        #: assistant threads: (dm channel, thread_ts) -> user, context, status, title, prompts
+        self.assistant_threads: dict[tuple[str, str], dict[str, Any]] = {}
         self.bot_token = bot_token
         #: the app-level token (xapp-) that opens Socket Mode connections; None: no app token exists
         self.app_token = app_token
@@ -427,7 +455,13 @@ class SlackStandIn(SimServer):
             "files.upload": self._files_upload_v1,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "files.delete": self._files_delete,
             "reactions.add": self._reactions_add,
+            "functions.completeSuccess": self._complete_success,
+            "functions.completeError": self._complete_error,
+            "assistant.threads.setStatus": self._assistant_status,
+            "assistant.threads.setSuggestedPrompts": self._assistant_prompts,
+            "assistant.threads.setTitle": self._assistant_title,
         }
 
     # -- set-up for tests ---------------------------------------------------------------------
@@ -468,12 +502,13 @@ class SlackStandIn(SimServer):
             self.users[user_id] = user
         return user
 
-    def user_post(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> dict[str, Any]:
+    def user_post(self, channel: str, user: str, text: str, thread_ts: str | None = None,
+                  files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A message a person posts (not the bot), as Slack stores it: listed by ``conversations.history``
         and ``.replies`` and by :meth:`messages`, but not part of the bot's :attr:`timeline`. The
         signer's :meth:`~sandbox.signer.SlackSigner.say` posts one and sends its event."""
         self._know(user)
-        message = self._new_message(channel, text=text, blocks=None, thread_ts=thread_ts,
+        message = self._new_message(channel, text=text, blocks=None, thread_ts=thread_ts, files=files,
                                     extra={"user": user, "bot_id": None}, record=None)
         return public(message)
 
@@ -597,9 +632,15 @@ class SlackStandIn(SimServer):
             h = self._homes.get(user)
             return public(h) if h else None
 
+    def file_content(self, file_id: str) -> tuple[dict[str, Any], bytes] | None:
+        """A stored file's record and bytes (for the browser sandbox, which shows files to the person)."""
+        with self._lock:
+            file = self._files.get(file_id)
+            return (public(file), file["_content"]) if file else None
+
     def uploads(self) -> list[dict[str, Any]]:
         """Completed files_upload_v2 uploads: id, filename, title, content (bytes), channel, thread_ts,
-        initial_comment, ts (of the file message; None when not shared to a channel)."""
+        alt_txt, mimetype, initial_comment, ts (of the file message; None when not shared to a channel)."""
         with self._lock:
             return [dict(u) for u in self._uploads]
 
@@ -743,13 +784,16 @@ class SlackStandIn(SimServer):
             return seq
 
     def _store_file(self, name: str, content: bytes, *, filetype: str, mimetype: str, user: str,
-                    file_id: str | None = None, title: str | None = None) -> dict[str, Any]:
+                    file_id: str | None = None, title: str | None = None,
+                    alt_txt: str | None = None) -> dict[str, Any]:
         file_id = file_id or self._id("F")
         base = f"{self.url}/files-pri/{self.team_id}-{file_id}"
         file = {"id": file_id, "name": name, "title": title or name, "size": len(content), "mimetype": mimetype,
                 "filetype": filetype, "user": user, "url_private": f"{base}/{quote(name)}",
                 "url_private_download": f"{base}/download/{quote(name)}", "created": int(time.time()),
                 "is_external": False, "mode": "hosted"}
+        if alt_txt:
+            file["alt_txt"] = alt_txt
         with self._lock:
             self._files[file_id] = {**file, "_content": content}
         return file
@@ -791,7 +835,15 @@ class SlackStandIn(SimServer):
         if not token:
             return json_response({"ok": False, "error": "not_authed"})
         wanted = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
-        if token != wanted:
+        execution = self._execution_of_token(token)
+        if execution is not None and method not in APP_TOKEN_METHODS:
+            # A function's token acts as the bot for that execution only, until it completes.
+            if execution["state"] != "running":
+                return json_response({"ok": False, "error": "token_revoked"})
+            if method.startswith("functions.") and params.get("function_execution_id") != execution["id"]:
+                return json_response({"ok": False, "error": "access_denied"})
+            params["_token"] = "function"
+        elif token != wanted:
             known = token in (self.bot_token, self.app_token) and token
             return json_response({"ok": False, "error": "not_allowed_token_type" if known else "invalid_auth"})
         limited = self._rate_limited(method)
@@ -906,6 +958,10 @@ class SlackStandIn(SimServer):
 
     def _post_message(self, p: dict[str, Any]) -> dict[str, Any]:
         self._check_message(p)
+        thread = self.assistant_threads.get((p["channel"], p.get("thread_ts") or ""))
+        if thread is not None:  # Slack clears the "is thinking…" status when the app replies
+            with self._lock:
+                thread["status"] = ""
         extra = {k: p[k] for k in ("unfurl_links", "unfurl_media", "reply_broadcast", "mrkdwn") if k in p}
         message = self._new_message(p["channel"], text=p.get("text") or "", blocks=p.get("blocks"),
                                     thread_ts=p.get("thread_ts") or None, metadata=p.get("metadata"), extra=extra)
@@ -974,6 +1030,152 @@ class SlackStandIn(SimServer):
             if name in message["reactions"]:
                 raise SlackError("already_reacted")
             message["reactions"].append(name)
+        return {}
+
+    # -- Workflow Builder steps (custom functions) -------------------------------------------------------
+    def start_function(self, callback_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """A workflow reached the app's step ``callback_id``: a new execution with its own token.
+        Returns the execution (``id``, ``token``, ``function``: the definition as the event carries it)."""
+        if self.functions and callback_id not in self.functions:
+            raise KeyError(f"the manifest defines no function {callback_id!r}")
+        definition = self.functions.get(callback_id) or {}
+        execution = {"id": f"Fx{next(self._ids):010d}", "callback_id": callback_id, "inputs": dict(inputs),
+                     "token": "xwfp-" + secrets.token_hex(12), "state": "running", "outputs": None, "error": None,
+                     "completed_by": None, "started": time.time(), "workflow_execution_id": f"Wx{next(self._ids):010d}",
+                     "function": {"id": f"Fn{abs(hash(callback_id)) % 10**8:08d}", "callback_id": callback_id,
+                                  "title": definition.get("title", callback_id),
+                                  "description": definition.get("description", ""), "type": "app",
+                                  "app_id": self.app_id,
+                                  "input_parameters": _parameters(definition.get("input_parameters")),
+                                  "output_parameters": _parameters(definition.get("output_parameters"))}}
+        with self._lock:
+            self.executions[execution["id"]] = execution
+            self._function_tokens[execution["token"]] = execution["id"]
+        return dict(execution)
+
+    def execution(self, execution_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self.executions.get(execution_id)
+            return dict(found) if found else None
+
+    def _execution_of_token(self, token: str | None) -> dict[str, Any] | None:
+        if not token or not token.startswith("xwfp-"):
+            return None
+        with self._lock:
+            execution_id = self._function_tokens.get(token)
+            return self.executions.get(execution_id) if execution_id else None
+
+    def _finish_execution(self, p: dict[str, Any], state: str, **values: Any) -> dict[str, Any]:
+        execution_id = p.get("function_execution_id") or ""
+        with self._lock:
+            execution = self.executions.get(execution_id)
+            if execution is None:
+                raise SlackError(EXECUTION_NOT_FOUND)
+            if execution["state"] != "running":
+                raise SlackError(ALREADY_COMPLETED)
+            execution.update(state=state, completed_by=p.get("_token") or "bot", completed_at=time.time(), **values)
+            self._record(f"function_{state}", execution_id=execution_id, callback_id=execution["callback_id"],
+                         outputs=values.get("outputs"), error=values.get("error"), by=execution["completed_by"])
+        return {}
+
+    def _complete_success(self, p: dict[str, Any]) -> dict[str, Any]:
+        outputs = p.get("outputs")
+        if isinstance(outputs, str):
+            try:
+                outputs = json.loads(outputs)
+            except ValueError:
+                raise SlackError("invalid_arguments") from None
+        if not isinstance(outputs, dict):
+            raise SlackError("invalid_arguments", ["outputs must be an object"])
+        with self._lock:
+            execution = self.executions.get(p.get("function_execution_id") or "")
+        if execution is not None:
+            problems = check_outputs(self.functions.get(execution["callback_id"]) or {}, outputs)
+            if problems:
+                raise SlackError("invalid_arguments", problems)
+        return self._finish_execution(p, "completed", outputs=outputs)
+
+    def _complete_error(self, p: dict[str, Any]) -> dict[str, Any]:
+        error = p.get("error")
+        if not isinstance(error, str) or not error.strip():
+            raise SlackError("invalid_arguments", ["error must be a non-empty string"])
+        return self._finish_execution(p, "failed", error=error)
+
+    # -- the assistant pane -----------------------------------------------------------------------------
+    def open_assistant_thread(self, user: str, context_channel: str | None = None) -> dict[str, Any]:
+        """The user opens the app's assistant pane: a new thread in their DM with the app (its root is
+        Slack's ``assistant_app_thread`` message). Returns channel_id, thread_ts, user_id, context."""
+        self._know(user)
+        channel = self.dm_channel(user)
+        root = self._new_message(channel, text="New Assistant Thread", blocks=None,
+                                 extra={"subtype": "assistant_app_thread"}, record=None)
+        context = {"channel_id": context_channel, "team_id": self.team_id, "enterprise_id": None} \
+            if context_channel else {}
+        with self._lock:
+            self.assistant_threads[(channel, root["ts"])] = {"user": user, "context": context, "status": "",
+                                                             "title": "", "prompts": [], "prompts_title": ""}
+        return {"channel_id": channel, "thread_ts": root["ts"], "user_id": user, "context": context}
+
+    def assistant_thread(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self.assistant_threads.get((channel, thread_ts))
+            return dict(found) if found else None
+
+    def _thread_of(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel, thread_ts = p.get("channel_id") or "", p.get("thread_ts") or ""
+        if not channel:
+            raise SlackError("invalid_arguments", ["channel_id is required"])
+        if not thread_ts:
+            raise SlackError("invalid_arguments", ["thread_ts is required"])
+        thread = self.assistant_threads.get((channel, thread_ts))
+        if thread is None:
+            raise SlackError("channel_not_found" if not channel.startswith("D") else "thread_not_found")
+        return thread
+
+    def _assistant_status(self, p: dict[str, Any]) -> dict[str, Any]:
+        thread = self._thread_of(p)
+        if "status" not in p:
+            raise SlackError("invalid_arguments", ["status is required (empty clears it)"])
+        with self._lock:
+            thread["status"] = str(p.get("status") or "")
+            self._record("assistant_status", channel=p["channel_id"], thread_ts=p["thread_ts"],
+                         status=thread["status"])
+        return {}
+
+    def _assistant_prompts(self, p: dict[str, Any]) -> dict[str, Any]:
+        thread = self._thread_of(p)
+        prompts = p.get("prompts")
+        if isinstance(prompts, str):
+            try:
+                prompts = json.loads(prompts)
+            except ValueError:
+                raise SlackError("invalid_arguments") from None
+        problems = []
+        if not isinstance(prompts, list) or not prompts:
+            problems.append("prompts must be a non-empty array")
+        elif len(prompts) > MAX_SUGGESTED_PROMPTS:
+            problems.append(f"no more than {MAX_SUGGESTED_PROMPTS} prompts allowed")
+        else:
+            for i, prompt in enumerate(prompts):
+                if not isinstance(prompt, dict) or not str(prompt.get("title") or "").strip() \
+                        or not str(prompt.get("message") or "").strip():
+                    problems.append(f"prompts/{i} needs a title and a message")
+        if problems:
+            raise SlackError("invalid_arguments", problems)
+        with self._lock:
+            thread["prompts"] = [dict(x) for x in prompts]  # type: ignore[union-attr]
+            thread["prompts_title"] = p.get("title") or ""
+            self._record("assistant_prompts", channel=p["channel_id"], thread_ts=p["thread_ts"],
+                         prompts=thread["prompts"], title=thread["prompts_title"])
+        return {}
+
+    def _assistant_title(self, p: dict[str, Any]) -> dict[str, Any]:
+        thread = self._thread_of(p)
+        if not str(p.get("title") or "").strip():
+            raise SlackError("invalid_arguments", ["title is required"])
+        with self._lock:
+            thread["title"] = p["title"]
+            self._record("assistant_title", channel=p["channel_id"], thread_ts=p["thread_ts"], title=p["title"])
         return {}
 
     # -- conversations, users --------------------------------------------------------------------
@@ -1182,6 +1384,33 @@ class SlackStandIn(SimServer):
             raise SlackError("file_not_found")
         return {"file": public(file)}
 
+    def _files_delete(self, p: dict[str, Any]) -> dict[str, Any]:
+        """``files.delete``: a bot token deletes only files the bot uploaded (else ``cant_delete_file``).
+        The file is gone from ``files.info`` and downloads; a message that shared it shows a tombstone,
+        as Slack does; :meth:`uploads` marks the upload ``deleted``."""
+        file_id = p.get("file") or ""
+        with self._lock:
+            file = self._files.get(file_id)
+            if file is None:
+                raise SlackError("file_not_found")
+            if file.get("user") != self.bot_user_id:
+                raise SlackError("cant_delete_file")
+            del self._files[file_id]
+            for upload in self._uploads:
+                if upload["id"] == file_id:
+                    upload["deleted"] = True
+            for message in self._messages.values():
+                if any(f.get("id") == file_id for f in message.get("files") or []):
+                    message["files"] = [{"id": f["id"], "mode": "tombstone"} if f.get("id") == file_id else f
+                                        for f in message["files"]]
+            self._record("file_delete", file_id=file_id, channel=None, text="")
+        return {}
+
+    def deleted_files(self) -> list[str]:
+        """Ids of the files deleted with ``files.delete``, in order."""
+        with self._lock:
+            return [e["file_id"] for e in self.timeline if e["kind"] == "file_delete"]
+
     def _files_upload_v1(self, p: dict[str, Any]) -> dict[str, Any]:
         # Slack retired files.upload for new apps; files_upload_v2 is the way.
         raise SlackError("method_deprecated")
@@ -1190,6 +1419,8 @@ class SlackStandIn(SimServer):
         length = str(p.get("length", ""))
         if not p.get("filename") or not length.isdigit() or int(length) < 1:
             raise SlackError("invalid_arguments")
+        if len(str(p.get("alt_txt") or "")) > ALT_TEXT:
+            raise SlackError("invalid_arguments", [f"alt_txt must be at most {ALT_TEXT} characters"])
         file_id = self._id("F")
         with self._lock:
             self._pending_uploads[file_id] = {"filename": p["filename"], "length": int(length), "content": None,
@@ -1224,11 +1455,10 @@ class SlackStandIn(SimServer):
                 del self._pending_uploads[entry["id"]]
                 name = upload["filename"]
                 filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
-                mimetype = {"csv": "text/csv", "txt": "text/plain", "json": "application/json"}.get(
-                    filetype, "application/octet-stream")
+                mimetype = MIMETYPES.get(filetype, "application/octet-stream")
                 files.append(self._store_file(name, upload["content"], filetype=filetype, mimetype=mimetype,
                                               user=self.bot_user_id, file_id=entry["id"],
-                                              title=entry.get("title") or name))
+                                              title=entry.get("title") or name, alt_txt=upload.get("alt_txt")))
             ts = None
             if channel:
                 message = self._new_message(channel, text=p.get("initial_comment") or "", blocks=None,
@@ -1237,9 +1467,11 @@ class SlackStandIn(SimServer):
             for file, upload in zip(files, pending, strict=True):
                 record = {"id": file["id"], "title": file["title"], "filename": file["name"],
                           "content": upload["content"], "channel": channel, "thread_ts": thread_ts,
+                          "alt_txt": upload.get("alt_txt"), "mimetype": file["mimetype"],
                           "initial_comment": p.get("initial_comment"), "ts": ts}
                 self._uploads.append(record)
-                seq = self._record("upload", channel=channel, thread_ts=thread_ts, ts=ts, filename=file["name"],
+                seq = self._record("upload", channel=channel, thread_ts=thread_ts, ts=ts, file_id=file["id"],
+                                   alt_txt=upload.get("alt_txt"), filename=file["name"],
                                    title=file["title"], content=upload["content"],
                                    text=p.get("initial_comment") or "")
                 if channel:
@@ -1322,6 +1554,54 @@ class SlackStandIn(SimServer):
             return
         entry["ts"] = self._next_ts()
         entry["_seq"] = self._record("response", **public(entry))
+
+
+def _parameters(spec: Any) -> list[dict[str, Any]]:
+    """A manifest's ``{properties, required}`` as the event lists them: one dict per parameter."""
+    spec = spec or {}
+    required = set(spec.get("required") or [])
+    return [{"name": name, "type": (p or {}).get("type"), "title": (p or {}).get("title", name),
+             "description": (p or {}).get("description", ""), "is_required": name in required}
+            for name, p in (spec.get("properties") or {}).items()]
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "slack#/types/user_id":
+        return isinstance(value, str) and value[:1] in ("U", "W")
+    if kind == "slack#/types/channel_id":
+        return isinstance(value, str) and value[:1] in ("C", "G", "D")
+    return isinstance(value, str)
+
+
+def check_outputs(definition: dict[str, Any], outputs: dict[str, Any]) -> list[str]:
+    """What Slack would refuse in ``outputs`` for a function ``definition`` (manifest ``functions`` entry):
+    a required output missing, an output the function does not declare, a value of the wrong type."""
+    spec = definition.get("output_parameters") or {}
+    properties = spec.get("properties") or {}
+    problems = [f"missing required output {name!r}" for name in spec.get("required") or []
+                if outputs.get(name) in (None, "")]
+    for name, value in outputs.items():
+        if name not in properties:
+            problems.append(f"output {name!r} is not declared by the function")
+            continue
+        kind = str((properties[name] or {}).get("type") or "string")
+        if value is not None and not _type_ok(kind, value):
+            problems.append(f"output {name!r} must be of type {kind}")
+        items = (properties[name] or {}).get("items") or {}
+        if kind == "array" and isinstance(value, list) and items.get("type"):
+            problems += [f"output {name!r}[{i}] must be of type {items['type']}" for i, v in enumerate(value)
+                         if not _type_ok(str(items["type"]), v)]
+    return problems
 
 
 def _name_of(user_id: str) -> str:

@@ -58,8 +58,8 @@ class Stack:
         from sandbox.slack_api import SlackStandIn
 
         opts = self.options
-        self.slack = SlackStandIn(bot_token=self.bot_token,
-                                  app_token=self.app_token if self.mode == "socket" else None).start()
+        self.slack = SlackStandIn(bot_token=self.bot_token, app_token=self.app_token if self.mode == "socket" else None,
+                                  functions=manifest_functions()).start()
         self.nimrobo = self.pluto = self.openai = None
         nimrobo_sim = _optional("sandbox.nimrobo_sim", "NimroboSimulator")
         if nimrobo_sim is not None:
@@ -160,6 +160,17 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def manifest_functions() -> dict[str, Any]:
+    """The app's Workflow Builder steps as ``manifest.yml`` defines them (the test bed checks outputs by them)."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "manifest.yml"
+    try:
+        return dict((yaml.safe_load(path.read_text()) or {}).get("functions") or {})
+    except OSError:
+        return {}
 
 
 def _optional(module: str, name: str) -> Any:
@@ -275,12 +286,25 @@ def run_sandbox(settings: Settings, mode: str = "http") -> int:
     console: Console | None = None
     file_handler = route_logs(home.log_path, lambda: console.stack if console else None)
 
+    from sandbox.web import WebSandbox, open_browser, prepare
+
     def fresh() -> Stack:
-        return home.fresh_stack(sandbox_options(settings, mode))
+        started = home.fresh_stack(sandbox_options(settings, mode))
+        prepare(started)
+        return started
 
     stack = fresh()
     log.info("sandbox started: %s", stack.settings.describe())
-    intro = (f"Every start is a fresh start: the sandbox database ({home.db_path}) and the stand-ins begin "
+    web = WebSandbox(lambda: console.stack if console else stack, restart=lambda: console.reset() if console else None,
+                     port=int(os.environ.get("SANDBOX_WEB_PORT") or 0))
+    try:
+        web.start()
+        opened = open_browser(web.url)
+        page = f"The sandbox in your browser: {web.url}" + (" (opened)" if opened else "")
+    except Exception as exc:  # the console works without the page
+        log.warning("the sandbox page could not start: %s", exc)
+        page = f"(The sandbox page could not start: {exc}; the console works as usual.)"
+    intro = (f"{page}\nEvery start is a fresh start: the sandbox database ({home.db_path}) and the stand-ins begin "
              f"empty;\n`reset` starts over. Logs go to {home.log_path} (`logs`); warnings also show here.")
     console = Console(stack, restart=fresh, log_path=home.log_path, intro=intro)
     console_handler = attach_console_logs(console, file_handler)
@@ -288,5 +312,6 @@ def run_sandbox(settings: Settings, mode: str = "http") -> int:
         console.loop()
     finally:
         logging.getLogger().removeHandler(console_handler)
+        web.stop()
         console.stack.stop()
     return 0

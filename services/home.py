@@ -9,7 +9,9 @@ bot's own tables only, so the Home tab renders at once, whatever the APIs are do
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from services.access import AccessService
 from services.screening import BoardSummary, ScreeningService
 from services.store import Store, now
 
@@ -56,6 +58,7 @@ class FinishedInterview:
     at: float
     status: str  # completed | failed | finished (not known)
     board_id: str | None = None
+    evaluation: str = ""  # "Evaluation 80 — Discovery 8 · Red flags: none" for a screened interview
 
 
 @dataclass
@@ -82,9 +85,14 @@ class Dashboard:
 
 
 class HomeService:
-    def __init__(self, store: Store, screening: ScreeningService) -> None:
+    def __init__(self, store: Store, screening: ScreeningService, access: AccessService | None = None) -> None:
         self.store = store
         self.screening = screening
+        self.access = access
+
+    def _may_see_run(self, user: str, run_id: str) -> bool:
+        """Theirs is not enough: a run (and its board) in a channel they have left is no longer shown."""
+        return self.access is None or self.access.may_see_run(user, run_id).allowed
 
     def _looks(self, user: str) -> dict[str, float | None]:
         looks = self.store.kv_get(SEEN_KEY + user)
@@ -107,11 +115,13 @@ class HomeService:
     def dashboard(self, user: str, since: float | None = None) -> Dashboard:
         """``since``: finished interviews after this time count as new (default: the look before this one)."""
         since = self.last_seen(user) if since is None else since
-        return Dashboard(user, self._runs(user), self.screening.summaries(user, BOARD_LIMIT), self._projects(user),
+        boards = [b for b in self.screening.summaries(user, BOARD_LIMIT) if self._may_see_run(user, b.board.run_id)]
+        return Dashboard(user, self._runs(user), boards, self._projects(user),
                          self._finished(user, since), self._follows(user), since)
 
     def _runs(self, user: str) -> list[RunSummary]:
         rows = self.store.rows("scoring_runs", '"user" = ?', [user], order_by="created_at desc", limit=RUN_LIMIT)
+        rows = [r for r in rows if self._may_see_run(user, r["id"])]
         boards = {}
         for row in rows:
             board = self.screening.board_for_run(row["id"])
@@ -147,14 +157,27 @@ class HomeService:
         out = []
         for row in rows:
             screened = self.store.rows("screening_links", "session_id = ?", [row["session_id"]], limit=1)
+            if screened and not self._may_see_run(user, screened[0]["run_id"]):
+                screened = []  # the interview is theirs; the run's scores and evaluation are not shown
             if screened and screened[0].get("outcome"):
                 status = screened[0]["outcome"]
             else:  # the watcher remembers when it first saw a session completed; failed ones are not noted
                 status = "completed" if self.store.kv_get("watcher:finished:" + row["session_id"]) else "finished"
             out.append(FinishedInterview(row["session_id"], row["label"] or "", row["project"] or "",
                                          row["channel"] or "", row["at"] or 0.0, status,
-                                         screened[0]["board_id"] if screened else None))
+                                         screened[0]["board_id"] if screened else None,
+                                         self._evaluation(screened[0]) if screened else ""))
         return out
+
+    def _evaluation(self, link: dict[str, Any]) -> str:
+        """A screened interview's evaluation in one line, from the one reader (services/transcripts.py)."""
+        if not link.get("evaluation_json"):
+            return ""
+        answers, score = self.screening.link_evaluation(link)
+        shown = " · ".join(f"{a.label} {a.number:g}" if a.counted and a.number is not None else f"{a.label}: {a.text}"
+                           for a in answers[:4])
+        head = f"Evaluation {score:g}" if score is not None else "Evaluation"
+        return f"{head} — {shown}" if shown else head
 
     def _follows(self, user: str) -> list[Follow]:
         subs = self.store.rows("project_subscriptions", "created_by = ?", [user], order_by="created_at desc")

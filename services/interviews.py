@@ -8,11 +8,11 @@ or a :class:`services.pluto.PlutoError`, both :class:`ServiceError`.
   links and LiveKit tokens come back as :class:`config.Secret` for private delivery
   (ephemeral message or DM) and are never stored: ``interview_rooms`` keeps the run,
   candidate, interviewer, room name, expiry and state, plus the brief and analytics.
-* **Who may.** A room belongs to the people let in as its interviewers, and to whoever may
-  see its scoring run: :meth:`services.access.AccessService.may_see_run` when an
-  ``access`` service is given, and anyone in ``members`` (Slack user ids the caller
-  vouches for, e.g. the card channel's members for an ad-hoc room). Otherwise only the
-  room's interviewers may act.
+* **Who may.** A room belongs to the people let in as its interviewers, anyone in ``members``
+  (Slack user ids the caller vouches for: the card channel's members) and whoever may see its
+  scoring run. Every one of these checks is :class:`services.access.AccessService`'s
+  (``may_use_room``, ``may_see_run``); without an ``access`` service given, one that knows no
+  channel members is used, so only interviewers, vouched members and the run's starter may act.
 * **Creates are not retried.** Starting a room, joining, realtime sessions and saving
   analytics are never re-sent blindly (see :mod:`services.pluto`). A save whose outcome
   is unknown is checked against the candidate before anyone is told it failed.
@@ -36,6 +36,7 @@ from typing import Any
 
 from services.access import AccessService
 from services.http import ServiceError
+from services.lifecycle import removed_note
 from services.pluto import (
     Candidate,
     ChatTurn,
@@ -150,10 +151,6 @@ class InterviewRoom:
 
     def is_live(self, at: float) -> bool:
         return self.expires_at is None or at < self.expires_at
-
-    def may_use(self, user: str, members: Collection[str] | None = None) -> bool:
-        """An interviewer of this room, or someone who may see its run."""
-        return user in self.interviewers or (members is not None and user in members)
 
     def to_value(self) -> str:
         """What a button carries; :meth:`InterviewService.get` reads it back."""
@@ -279,6 +276,16 @@ def _role_from(job_description: str, candidate: Candidate | None) -> str:
     return (first[:80] if first else "") or (candidate.job_title if candidate else "") or "the role"
 
 
+class _NoDirectory:
+    """Knows no channel members and no admins (an InterviewService built without the Slack layer's)."""
+
+    def members(self, channel: str) -> set[str]:
+        return set()
+
+    def is_admin(self, user: str) -> bool:
+        return False
+
+
 # -- the service -------------------------------------------------------------------------------
 class InterviewService:
     """Live interviews. ``scoring`` finds runs (``get(run_id)`` and ``candidates(run)``); ``nimrobo``
@@ -292,7 +299,7 @@ class InterviewService:
         self.pluto = pluto
         self.scoring = scoring
         self._nimrobo = nimrobo
-        self.access = access
+        self.access = access if access is not None else AccessService(store, _NoDirectory())
         self.clock = clock
         self.download = download  # fetches a shared file's bytes (the Slack layer's, with its token)
 
@@ -300,6 +307,9 @@ class InterviewService:
     def get(self, room_id: str) -> InterviewRoom:
         row = self.store.get(TABLE, room_id)
         if row is None:
+            note = removed_note(self.store, room_id)
+            if note:
+                raise InterviewNotFoundError(note)
             raise InterviewNotFoundError("That interview room is not known here.",
                                          hint="Start a new interview from the candidate card.")
         return InterviewRoom.from_row(row)
@@ -354,13 +364,6 @@ class InterviewService:
             return self._usable(room_id, user, members, what)
         return self._allowed(self.get(room_id), user, members, what)
 
-    def _may_see_run(self, run: RunContext, user: str, members: Collection[str] | None) -> bool:
-        if user and user == run.user:
-            return True
-        if members is not None and user in members:
-            return True
-        return bool(self.access is not None and self.access.may_see_run(user, run.run_id).allowed)
-
     def cards_to_close(self, limit: int = 50) -> list[InterviewRoom]:
         """Rooms that closed by themselves (their expiry passed) while their card still says live."""
         rows = self.store.rows(TABLE, "card_ts is not null and state = 'live' and expires_at < ? and "
@@ -386,7 +389,7 @@ class InterviewService:
         Only someone who may see the run may start one: who started it, anyone in ``members``, or
         whoever :meth:`AccessService.may_see_run` lets in."""
         run = self._run(run_id)
-        if not self._may_see_run(run, interviewer, members):
+        if not self.access.may_see_run(interviewer, run.run_id, members).allowed:
             raise NotAllowedError("Only people who can see this shortlist can start an interview from it.",
                                   hint="Ask someone in the shortlist's channel to add you.")
         candidate = run.candidate(candidate_id)
@@ -651,9 +654,7 @@ class InterviewService:
         return self.get(room_id)
 
     def _may(self, room: InterviewRoom, user: str, members: Collection[str] | None) -> bool:
-        if room.may_use(user, members):
-            return True
-        return bool(self.access is not None and room.run_id and self.access.may_see_run(user, room.run_id).allowed)
+        return self.access.may_use_room(user, room.id, members).allowed
 
     def _allowed(self, room: InterviewRoom, user: str, members: Collection[str] | None, what: str) -> InterviewRoom:
         if not self._may(room, user, members):

@@ -234,6 +234,7 @@ class Evaluation:
     evaluated_at: str | None
     has_error: bool
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    questions: list[dict[str, Any]] = field(default_factory=list)  # the evaluator's, when the caller looked them up
 
     @property
     def ready(self) -> bool:

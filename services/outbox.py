@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,13 +74,39 @@ def update_key(channel: str, ts: str) -> str:
 
 
 class Outbox:
-    def __init__(self, store: Store) -> None:
+    """``on_enqueue`` is called after a row is enqueued (after the commit, inside :meth:`transaction`):
+    the sender in this process then looks at once instead of at its next poll."""
+
+    def __init__(self, store: Store, on_enqueue: Callable[[], None] | None = None) -> None:
         self.store = store
+        self.on_enqueue = on_enqueue
+        self._local = threading.local()
+
+    def _enqueued(self) -> None:
+        if getattr(self._local, "depth", 0):
+            self._local.pending = True
+        elif self.on_enqueue is not None:
+            self.on_enqueue()
 
     # -- deciding -----------------------------------------------------------------------------
-    def transaction(self) -> AbstractContextManager[Store]:
-        """The store transaction a decision and its outbox rows share (``with outbox.transaction(): ...``)."""
-        return self.store.transaction()
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """The store transaction a decision and its outbox rows share (``with outbox.transaction(): ...``);
+        the sender hears of the rows once they are committed."""
+        depth = getattr(self._local, "depth", 0)
+        self._local.depth = depth + 1
+        try:
+            with self.store.transaction() as store:
+                yield store
+        except BaseException:
+            if depth == 0:
+                self._local.pending = False  # rolled back: nothing to hear of
+            raise
+        finally:
+            self._local.depth = depth
+        if depth == 0 and getattr(self._local, "pending", False):
+            self._local.pending = False
+            self._enqueued()
 
     def enqueue(self, key: str, channel: str, kind: str, payload: dict[str, Any], *, thread_ts: str | None = None,
                 match: dict[str, Any] | None = None) -> bool:
@@ -98,7 +125,10 @@ class Outbox:
                "state": WAITING, "epoch": 0, "seq": seq, "version": 1, "sent_version": 0, "created_at": at,
                "due_at": at, "claimed_at": None, "sent_at": None, "attempts": 0, "message_ts": None, "error": ""}
         if kind != "update":
-            return self.store.insert_if_absent(TABLE, row)
+            added = self.store.insert_if_absent(TABLE, row)
+            if added:
+                self._enqueued()
+            return added
         cols = ", ".join(row)
         self.store.execute(
             f"insert into {TABLE} ({cols}) values ({', '.join(':' + c for c in row)}) "
@@ -107,6 +137,7 @@ class Outbox:
             f"created_at = case when {TABLE}.state in ('sent', 'undeliverable') then excluded.created_at "
             f"else {TABLE}.created_at end, "
             f"state = case when {TABLE}.state = 'sending' then 'sending' else 'waiting' end", row)
+        self._enqueued()
         return True
 
     # -- reading --------------------------------------------------------------------------------
@@ -120,20 +151,23 @@ class Outbox:
             "group by channel order by first limit ?", [now(), limit])
         return [r["channel"] for r in rows]
 
-    def heads(self, channel: str) -> list[dict[str, Any]]:
-        """The channel's next due post (anything but an update) and its next due update, oldest first.
+    def heads(self, channel: str, lookahead: int = 50) -> list[dict[str, Any]]:
+        """The channel's next post (anything but an update) and its next update that may go now, oldest first.
 
-        Posts keep their order (a thread reads as it was decided); updates keep theirs; a post
-        may overtake an update, whose tier is separate."""
-        heads = []
-        for cond in ("kind != 'update'", "kind = 'update'"):
-            heads += self.store.rows(TABLE, f"channel = ? and state = 'waiting' and due_at <= ? and {cond}",
-                                     [channel, now()], order_by="seq", limit=1)
-        # a post behind an earlier post that is still sending or unclear waits for it: order is kept
-        if heads and heads[0]["kind"] != "update" and self.store.count(
-                TABLE, "channel = ? and kind != 'update' and state in ('sending', 'unclear') and seq < ?",
-                [channel, heads[0]["seq"]]):
-            heads = heads[1:]
+        Posts keep their order within a thread (and at the top level): a post waits while an earlier
+        one of its thread is being sent, is unclear, or waits for its back-off. Another thread's post
+        may go ahead, and so may an update, whose tier is separate."""
+        at = now()
+        heads = self.store.rows(TABLE, "channel = ? and state = 'waiting' and due_at <= ? and kind = 'update'",
+                                [channel, at], order_by="seq", limit=1)
+        blocked: set[str] = set()
+        for row in self.store.rows(TABLE, "channel = ? and state in ('waiting', 'sending', 'unclear') and "
+                                          "kind != 'update'", [channel], order_by="seq", limit=lookahead):
+            thread = row.get("thread_ts") or ""
+            if row["state"] == WAITING and (row.get("due_at") or 0) <= at and thread not in blocked:
+                heads.append(row)
+                break
+            blocked.add(thread)
         return sorted(heads, key=lambda r: r["seq"])
 
     def stats(self) -> OutboxStats:

@@ -147,6 +147,7 @@ class ScoringRun:
     started_at: float | None = None
     finished_at: float | None = None
     cancelled_by: str | None = None
+    redacted_at: float | None = None  # a person was erased from the results: Pluto's copy is not used
     results: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @classmethod

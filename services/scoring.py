@@ -30,7 +30,7 @@ from __future__ import annotations
 import difflib
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from services import metrics
 from services.access import AccessService
 from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
+from services.lifecycle import removed_note
 from services.matching import match_one, unquote
 from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
 from services.privacy import escape_csv_bytes, write_csv
@@ -46,6 +47,7 @@ from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
 from services.store import Store, now
 
 TABLE = "scoring_runs"
+CHART_WINDOW_SECONDS = 3600.0  # a score chart not queued this long after its run finished is left out
 WAITING = ("queued", "uploading", "running")  # holds a place in its server's queue (uploading, running: on it)
 EXPORT_COLUMNS = ("rank", "name", "email", "final_score", "ai_score", "algo_score", "tier", "job_title",
                   "current_company", "one_line_summary")
@@ -179,8 +181,19 @@ class ScoringService:
     def run(self, run_id: str) -> ScoringRun:
         run = self.get(run_id)
         if run is None:
-            raise NotFoundHere(GONE)
+            raise NotFoundHere(removed_note(self.store, run_id) or GONE)
         return run
+
+    def list_runs(self, where: str | None = None, params: list[Any] | None = None,
+                  limit: int | None = 200) -> list[ScoringRun]:
+        """Runs matching ``where`` (columns of the run), newest first. Callers check access on each."""
+        rows = self.store.rows(TABLE, where, params or [], order_by="created_at desc", limit=limit)
+        return [ScoringRun.from_row(r) for r in rows]
+
+    def run_at(self, thread_ts: str) -> ScoringRun | None:
+        """The run whose thread starts at ``thread_ts`` (a permalink to the run names it)."""
+        rows = self.store.rows(TABLE, "thread_ts = ? or progress_ts = ?", [thread_ts, thread_ts], limit=1)
+        return ScoringRun.from_row(rows[0]) if rows else None
 
     def position(self, run: ScoringRun) -> int:
         """Runs ahead of this one on the same server (0: running, or next)."""
@@ -197,24 +210,63 @@ class ScoringService:
         rows = self.store.rows(TABLE, where, params, order_by="created_at desc", limit=1)
         return ScoringRun.from_row(rows[0]) if rows else None
 
-    def latest_for(self, channel: str) -> ScoringRun:
-        """This channel's latest finished run, else the latest anywhere."""
-        run = self.latest(channel) or self.latest()
+    def visible(self, user: str, channel: str | None = None) -> Iterator[ScoringRun]:
+        """Finished runs ``user`` may see (services/access.py), ``channel``'s first, newest first."""
+        if self.access is None:  # no access rules wired (unit tests of this service alone): every run
+            rows = self.store.rows(TABLE, "state = 'complete'", order_by="created_at desc", limit=200)
+            ids = [r["id"] for r in rows if r.get("channel") == channel] + \
+                [r["id"] for r in rows if r.get("channel") != channel]
+        else:
+            ids = self.access.visible_runs(user, channel=channel)
+        for run_id in ids:
+            run = self.get(run_id)
+            if run is not None:
+                yield run
+
+    def latest_for(self, channel: str, user: str) -> ScoringRun:
+        """This channel's latest finished run, else the latest anywhere, of those ``user`` may see. Someone
+        who may see none is told there is none, exactly as where there is none."""
+        run = next(self.visible(user, channel), None)
         if run is None:
             raise NotFoundHere(NO_RESULTS)
         return run
 
-    def undelivered(self) -> list[ScoringRun]:
-        """Complete runs whose results (shortlist, then export) are not yet in the outbox."""
+    def find_visible(self, query: str, *, user: str, channel: str, runs: int = 20
+                     ) -> tuple[ScoringRun | None, list[Candidate]]:
+        """Candidates matching ``query`` (see :meth:`find`) in the newest run ``user`` may see that has any
+        (``channel``'s first; at most ``runs`` looked at): (that run, matches), or (None, []) for no match,
+        the same whether the name exists in a run they may not see or nowhere."""
+        for i, run in enumerate(self.visible(user, channel)):
+            if i >= runs:
+                break
+            matches = self.find(run, query)
+            if matches:
+                return run, matches
+        return None, []
+
+    def undelivered(self, chart_window: float = CHART_WINDOW_SECONDS) -> list[ScoringRun]:
+        """Complete runs whose results (shortlist, then export; and for a run finished within
+        ``chart_window`` seconds, its score chart) are not yet in the outbox. A chart is worth posting
+        only with its shortlist, so an older run (one from before charts, say) never gets one late."""
+        queued = "select 1 from outbox p where p.key = {key} || scoring_runs.id"
         rows = self.store.rows(
-            TABLE, "state = 'complete' and not exists (select 1 from outbox p where "
-                   "p.key = 'pluto_export:' || scoring_runs.id)", order_by="finished_at")
+            TABLE, f"state = 'complete' and (not exists ({queued.format(key=repr('pluto_export:'))}) or "
+                   f"(finished_at > ? and not exists ({queued.format(key=repr('pluto_score_chart:'))})))",
+            [now() - chart_window], order_by="finished_at")
         return [ScoringRun.from_row(r) for r in rows]
 
     def active_runs(self) -> list[tuple[ScoringRun, int]]:
         runs = [ScoringRun.from_row(r) for r in self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')",
                                                                   order_by="seq")]
         return [(run, self.position(run)) for run in runs]
+
+    def active_runs_for(self, user: str) -> tuple[list[tuple[ScoringRun, int]], int]:
+        """(the runs in progress ``user`` may see with their queue positions, how many others there are)."""
+        active = self.active_runs()
+        if self.access is None:
+            return active, 0
+        shown = [(run, pos) for run, pos in active if self.access.may_see_run(user, run.id).allowed]
+        return shown, len(active) - len(shown)
 
     def find(self, run: ScoringRun, query: str) -> list[Candidate]:
         """An exact id, else names containing the query, else close fuzzy matches (best first)."""
@@ -236,7 +288,7 @@ class ScoringService:
         ``masked``: emails, phones and addresses masked in every cell, for a public conversation.
         """
         latest = self.latest()
-        if latest is not None and latest.id == run.id:
+        if latest is not None and latest.id == run.id and not run.redacted_at:
             try:
                 return escape_csv_bytes(self.client.results_csv(), masked=masked)
             except PlutoError:
@@ -248,7 +300,11 @@ class ScoringService:
 
     # -- one candidate ----------------------------------------------------------------------
     def allowed_run(self, run_id: str, user: str) -> ScoringRun:
-        """The run, for someone who may see it (services/access.py); the same refusal whether or not it exists."""
+        """The run, for someone who may see it (services/access.py); the same refusal whether or not it exists
+        (a run the retention purge removed says so)."""
+        note = removed_note(self.store, run_id) if self.get(run_id) is None else None
+        if note:
+            raise NotFoundHere(note)
         if self.access is not None:
             decision = self.access.may_see_run(user, run_id)
             if not decision.allowed:
@@ -274,6 +330,8 @@ class ScoringService:
     def candidate(self, ref: CandidateRef, *, user: str) -> Candidate:
         """Live from Pluto; from the stored results (marked) when a newer run replaced Pluto's state."""
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:  # an erasure changed the stored results: they decide, not Pluto's copy
+            return self._stored(run, ref.candidate_id)
         try:
             return self.client.candidate(ref.candidate_id)
         except PlutoError as exc:
@@ -295,6 +353,8 @@ class ScoringService:
 
     def questions(self, ref: CandidateRef, *, user: str) -> list[Question]:
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:
+            self._stored(run, ref.candidate_id)
         stored = next((c for c in run.candidates if c.id == ref.candidate_id), None)
         try:
             return self.client.questions(ref.candidate_id)
@@ -307,6 +367,8 @@ class ScoringService:
 
     def prebrief(self, ref: CandidateRef, *, user: str) -> PreBrief:
         run = self.allowed_run(ref.run_id, user)
+        if run.redacted_at:
+            self._stored(run, ref.candidate_id)  # an erased candidate is not in this shortlist any more
         return self._live(run, ref, "The pre-interview brief", lambda: self.client.prebrief(ref.candidate_id))
 
     # -- driving ------------------------------------------------------------------------

@@ -38,14 +38,16 @@ from pathlib import PurePath
 from typing import Any, Protocol
 
 from services.errors import NotAllowed, NotFoundHere, Refusal, ServiceError
+from services.lifecycle import removed_note
 from services.nimrobo import NimroboError, VoiceLink
 from services.pluto import Candidate, PlutoClient, PlutoError
 from services.privacy import mask_email, mask_text, write_csv
 from services.prompts import PromptSections, as_dict, template
-from services.records import ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
+from services.records import BatchReview, ScoringRun, SessionRef, VoiceBatch, VoiceLinkRow
 from services.scoring import ScoringService
 from services.sessions import SessionService
 from services.store import Store, now
+from services.transcripts import Answer, answer_number, evaluation_answers, number_answers, summary_text
 from services.voice_forms import VoiceForm
 from services.voicelinks import VoiceLinkService
 
@@ -196,7 +198,7 @@ class BoardRow:
     kind: str  # project | instant
     project_id: str | None
     creator: str
-    answers: list[tuple[str, Any]]  # (question label, answer), in the evaluator's order
+    answers: list[tuple[str, str]]  # (question label, answer as readable text), in the evaluator's order
     numbers: list[tuple[str, float]]  # the number answers
     evaluation_state: str  # "" | pending | ready | error | none | missing
     evaluation_score: float | None  # 0-100
@@ -365,22 +367,11 @@ def common_profile(candidates: Sequence[Candidate]) -> str:
     shared = shared_skills(candidates)
     if shared:
         parts.append("Shared skills: " + ", ".join(shared) + ".")
-    years = [y for y in (_number(c.get("years_experience")) for c in candidates) if y is not None]
+    years = [y for y in (answer_number(c.get("years_experience")) for c in candidates) if y is not None]
     if years:
         low, high = min(years), max(years)
         parts.append(f"Experience: {low:g}–{high:g} years." if low != high else f"Experience: {low:g} years.")
     return " ".join(parts)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def labels_for(candidates: Sequence[Candidate]) -> list[ScreenCandidate]:
@@ -416,40 +407,12 @@ def match_labels(pool: Sequence[Candidate], labels: Iterable[str]) -> tuple[dict
     return matched, problems
 
 
-def summary_text(summary: Any) -> str:
-    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
-    if isinstance(summary, dict):
-        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
-        points = summary.get("keyPoints") or summary.get("key_points") or []
-        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
-        return "\n".join([body, *lines]).strip()
-    return str(summary or "").strip()
-
-
-def answers_of(results: Any, questions: dict[str, str]) -> list[tuple[str, Any]]:
-    """(question label, answer) pairs from ``evaluationResults``: a dict by question id, or a list."""
-    if isinstance(results, dict):
-        return [(questions.get(str(k), str(k)), v) for k, v in results.items()]
-    if isinstance(results, list):
-        pairs = []
-        for i, item in enumerate(results, 1):
-            if isinstance(item, dict):
-                key = item.get("label") or questions.get(str(item.get("id")), "") or item.get("question") \
-                    or item.get("id") or f"Answer {i}"
-                value = next((item[k] for k in ("answer", "value", "score", "result") if k in item), item)
-                pairs.append((str(key), value))
-            else:
-                pairs.append((f"Answer {i}", item))
-        return pairs
-    return [] if results is None else [("Evaluation", results)]
-
-
-def recommendation_of(summary: Any, answers: list[tuple[str, Any]]) -> str:
+def recommendation_of(summary: Any, answers: Sequence[Answer]) -> str:
     """The summary's recommendation, else the evaluator's "Recommendation" answer: advance, hold or reject
     when one of those words leads it, else the answer clipped."""
     raw: Any = summary.get("recommendation") if isinstance(summary, dict) else None
     if not raw:
-        raw = next((v for label, v in answers if label.strip().casefold().startswith("recommend")), "")
+        raw = next((a.text for a in answers if a.label.strip().casefold().startswith("recommend")), "")
     text = str(raw or "").strip()
     first = re.split(r"[^a-z]+", text.casefold().lstrip(), maxsplit=1)[0] if text else ""
     for word in RECOMMENDATIONS:
@@ -576,6 +539,9 @@ class ScreeningService:
     def board(self, board_id: str) -> ScreeningBoard:
         row = self.store.get(BOARDS, board_id)
         if row is None:
+            note = removed_note(self.store, board_id)
+            if note:
+                raise BoardNotFound(note)
             raise BoardNotFound("That screening board is not known here.",
                                 hint="It may belong to another installation; run `/pluto results`.")
         return ScreeningBoard.from_row(row)
@@ -583,6 +549,18 @@ class ScreeningService:
     def board_for_run(self, run_id: str) -> ScreeningBoard | None:
         rows = self.store.rows(BOARDS, "run_id = ?", [run_id], limit=1)
         return ScreeningBoard.from_row(rows[0]) if rows else None
+
+    def all_boards(self, channel: str | None = None, limit: int | None = 200) -> list[ScreeningBoard]:
+        """Boards (of ``channel`` when given), newest first. Callers check access on each (its run's rules)."""
+        where, params = ("channel = ?", [channel]) if channel else (None, [])
+        rows = self.store.rows(BOARDS, where, params, order_by="created_at desc", limit=limit)
+        return [ScreeningBoard.from_row(r) for r in rows]
+
+    def finished_at(self, board_id: str, candidate_id: str) -> float | None:
+        """When the bot first saw the candidate's latest interview finish (None: not finished)."""
+        rows = self.store.rows(LINKS, "board_id = ? and candidate_id = ?", [board_id, candidate_id],
+                               order_by="created_at desc", limit=1)
+        return rows[0].get("finished_seen_at") if rows else None
 
     def boards_of(self, user: str, limit: int | None = None) -> list[ScreeningBoard]:
         rows = self.store.rows(BOARDS, "created_by = ?", [user], order_by="created_at desc", limit=limit)
@@ -621,8 +599,10 @@ class ScreeningService:
         """Problems with the form's labels (empty when each is a distinct candidate of the run)."""
         return match_labels(self.candidates(run_id), labels)[1]
 
-    def screen(self, run_id: str, form: VoiceForm, *, user: str) -> ScreenResult:
-        """Create the submitted links on the run's board, each tied to its Pluto candidate."""
+    def _screen_form(self, run_id: str, form: VoiceForm, user: str) -> tuple[ScoringRun, ScreeningBoard, bool,
+                                                                               VoiceForm, list[Candidate]]:
+        """Check a submitted form against the run (labels, candidates already invited); the run's board (made
+        now when it is the first screening) and the form as the board's project takes it."""
         run = self.run(run_id)
         pool = self.candidates(run_id)
         matched, problems = match_labels(pool, form.labels)
@@ -635,23 +615,55 @@ class ScreeningService:
         if not board.request.get("prompt"):
             self.store.update(BOARDS, board.id, {"request_json": request})
         # One screening project per run, on the Interview pattern (one link per candidate).
-        form = replace(form, pattern="interview", name=board.project_name or form.name)
+        form = replace(form, pattern="interview", name=board.project_name or form.name,
+                       project_id=board.project_id or form.project_id)
         active = self._active_candidates(board)
         again = [label for label, cid in matched.items() if cid in active]
         if again:
             raise AlreadyScreened("Already invited: " + ", ".join(f"“{label}”" for label in again) + ".",
                                   hint="Remove them from the list; a new link is possible once theirs expired "
                                        "or the interview failed.")
+        return run, board, new, form, pool
+
+    def screen(self, run_id: str, form: VoiceForm, *, user: str) -> ScreenResult:
+        """Create the submitted links on the run's board, each tied to its Pluto candidate."""
+        run, board, new, form, pool = self._screen_form(run_id, form, user)
         result = self.voicelinks.create(form, channel=run.channel, creator=user, thread_ts=run.thread_ts)
-        batch = result.batch
+        return self._on_board(board, result.batch, list(result.links), result.error, new, pool)
+
+    def prepare(self, run_id: str, form: VoiceForm, *, user: str) -> BatchReview:
+        """The Voice-screen form, kept for its creator to confirm, as ``/voicelink create`` keeps one: when the
+        board has no project yet and a voice project for the role exists, :attr:`BatchReview.existing` says so
+        (with the diff), and :meth:`confirm` takes the choice (as it is / update first / new). Nothing is made."""
+        run, board, new, form, _ = self._screen_form(run_id, form, user)
+        review = self.voicelinks.prepare(form, channel=run.channel, creator=user, thread_ts=run.thread_ts,
+                                         extra={"screening_board_id": board.id, "new_board": new})
+        return review
+
+    def is_screening_batch(self, batch_id: str) -> bool:
+        """Whether a kept form is a Voice-screen form (its confirmation goes through :meth:`confirm`)."""
+        return bool(self.voicelinks.batch(batch_id).request.get("screening_board_id"))
+
+    def confirm(self, batch_id: str, user: str, choice: str | None = None) -> ScreenResult:
+        """Create a Voice-screen form :meth:`prepare` kept, as its creator chose, on the run's board."""
+        batch = self.voicelinks.batch(batch_id)
+        board = self.board(str(batch.request.get("screening_board_id") or ""))
+        result = self.voicelinks.confirm(batch_id, user, choice)
+        return self._on_board(board, result.batch, list(result.links), result.error,
+                              bool(batch.request.get("new_board")))
+
+    def _on_board(self, board: ScreeningBoard, batch: VoiceBatch, links: list[VoiceLink], error: Exception | None,
+                  new: bool, pool: Sequence[Candidate] | None = None) -> ScreenResult:
         with self.store.transaction():
             current = self.board(board.id)
-            values: dict[str, Any] = {"batch_ids_json": [*current.batch_ids, batch.id], "updated_at": now()}
+            values: dict[str, Any] = {"updated_at": now()}
+            if batch.id not in current.batch_ids:
+                values["batch_ids_json"] = [*current.batch_ids, batch.id]
             if batch.project_id and not current.project_id:
                 values["project_id"] = batch.project_id
             self.store.update(BOARDS, board.id, values)
         tied = self._tie(self.board(board.id), pool)
-        return ScreenResult(self.board(board.id), batch, list(result.links), tied, result.error, new)
+        return ScreenResult(self.board(board.id), batch, links, tied, error, new)
 
     def screen_one(self, run_id: str, candidate_id: str, *, user: str) -> ScreenResult:
         """Add one candidate to the run's screening project (the board must have one)."""
@@ -672,6 +684,22 @@ class ScreeningService:
                          landing_page_info=request.get("landing_page_info") or "",
                          evaluator=request.get("evaluator"))
         return self.screen(run_id, form, user=user)
+
+    def top_links(self, run_id: str, top_n: int) -> tuple[list[str], list[str]]:
+        """(labels still to screen, link ids of those screened already) among the run's top ``top_n``:
+        a candidate whose latest link is still usable or was used gets no second one."""
+        top_n = max(1, min(MAX_TOP_N, int(top_n or DEFAULT_TOP_N)))
+        chosen = labels_for(self.candidates(run_id)[:top_n])
+        board = self.board_for_run(run_id)
+        rows: dict[str, BoardRow] = {}
+        if board is not None:
+            self._tie(board)
+            rows = {r.candidate_id: r for r in self._rows(board)}
+        screened = [rows[c.candidate_id].link_id or "" for c in chosen if c.candidate_id in rows
+                    and rows[c.candidate_id].voice_state in ("invited", "started", "completed")]
+        todo = [c.label for c in chosen if c.candidate_id not in rows
+                or rows[c.candidate_id].voice_state not in ("invited", "started", "completed")]
+        return todo, [s for s in screened if s]
 
     def _active_candidates(self, board: ScreeningBoard) -> set[str]:
         """Candidates whose latest link is still usable or was used (no second link for them)."""
@@ -746,16 +774,14 @@ class ScreeningService:
         if link is None:
             return None
         board = self.board(link["board_id"])
-        questions = {str(q.get("id")): str(q.get("label") or q.get("id")) for q in board.questions}
-        questions.update(note.questions or {})
-        answers = answers_of(note.evaluation, questions)
+        answers = evaluation_answers(note.evaluation, _questions(board, note.questions))
         if note.status != "completed":
             state = ""
         elif note.evaluation is not None:
             state = "ready"
         else:
             state = {"pending": "pending", "error": "error", "none": "none"}.get(note.evaluation_note, "pending")
-        values = {"outcome": note.status, "evaluation_json": [list(a) for a in answers] if answers else None,
+        values = {"outcome": note.status, "evaluation_json": [a.as_json() for a in answers] if answers else None,
                   "evaluation_state": state, "summary": summary_text(note.summary),
                   "recommendation": recommendation_of(note.summary, answers), "completed_at": note.completed_at}
         same = all(link.get(k) == v for k, v in values.items())
@@ -803,11 +829,9 @@ class ScreeningService:
                 log.warning("screening: evaluation of session %s unreadable: %s", link["session_id"], exc)
                 evaluation = None
             if evaluation is not None and evaluation.ready:
-                board = self.board(link["board_id"])
-                questions = {str(q.get("id")): str(q.get("label") or q.get("id")) for q in board.questions}
-                answers = answers_of(evaluation.results, questions)
+                answers = evaluation_answers(evaluation.results, _questions(self.board(link["board_id"])))
                 summary: Any = link.get("summary") or ""
-                values = {"evaluation_json": [list(a) for a in answers], "evaluation_state": "ready",
+                values = {"evaluation_json": [a.as_json() for a in answers], "evaluation_state": "ready",
                           "recommendation": link.get("recommendation") or recommendation_of(summary, answers)}
             elif evaluation is not None and evaluation.has_error:
                 values = {"evaluation_state": "error"}
@@ -827,14 +851,15 @@ class ScreeningService:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pluto-bot:voice-screen:{link_id}:{session_id}"))
 
     def analytics_payload(self, link: dict[str, Any]) -> dict[str, Any]:
-        answers = [(str(k), v) for k, v in (link.get("evaluation_json") or [])]
-        board = self.board(link["board_id"])
-        types = {str(q.get("label")): q.get("type") for q in board.questions}
-        numbers = _numbers(answers, types)
+        answers = evaluation_answers(link.get("evaluation_json"), _questions(self.board(link["board_id"])))
+        numbers = number_answers(answers)
         score = evaluation_score(numbers, _scale(numbers))
         return {"source": "nimrobo_voice_screen", "session_id": link.get("session_id"),
                 "voice_link_id": link["link_id"], "run_id": link["run_id"], "completed_at": link.get("completed_at"),
-                "evaluation": dict(answers), "evaluation_state": link.get("evaluation_state"),
+                "evaluation": {a.label: a.number if a.counted else a.text for a in answers},
+                "evaluation_answers": [{"question": a.label, "answer": a.text, "score": a.number if a.counted
+                                        else None} for a in answers],
+                "evaluation_state": link.get("evaluation_state"),
                 "evaluation_score": score, "overall_score": score, "summary": link.get("summary") or "",
                 "recommendation": link.get("recommendation") or ""}
 
@@ -951,7 +976,7 @@ class ScreeningService:
         run = self.scoring.get(board.run_id)
         pluto = {c.id: c for c in (run.candidates if run else [])}
         decisions = self._decisions(board.id)
-        types = {str(q.get("label")): q.get("type") for q in board.questions}
+        questions = _questions(board)
         latest: dict[str, dict[str, Any]] = {}
         for link in links:  # a candidate's newest link speaks for them
             latest[link["candidate_id"]] = link
@@ -959,8 +984,8 @@ class ScreeningService:
         for candidate_id, link in latest.items():
             v = self.voicelinks.link_row(link["link_id"])
             c = pluto.get(candidate_id)
-            answers = [(str(k), val) for k, val in (link.get("evaluation_json") or [])]
-            built.append((link, v, c, answers, _numbers(answers, types)))
+            read = evaluation_answers(link.get("evaluation_json"), questions)
+            built.append((link, v, c, [(a.label, a.text) for a in read], number_answers(read)))
         scale = _scale([n for *_, numbers in built for n in numbers])
         rows = []
         for link, v, c, answers, numbers in built:
@@ -980,6 +1005,13 @@ class ScreeningService:
                 analytics_error=link.get("analytics_error") or ""))
         return rows
 
+    def link_evaluation(self, link: dict[str, Any]) -> tuple[list[Answer], float | None]:
+        """A screening link's stored answers (read by the one reader) and their evaluation score (0-100)."""
+        board = self.board(link["board_id"])
+        answers = evaluation_answers(link.get("evaluation_json"), _questions(board))
+        numbers = number_answers(answers)
+        return answers, evaluation_score(numbers, _scale(numbers))
+
     def board_view(self, board_id: str, sort: str | None = None) -> BoardView:
         board = self.board(board_id)
         self._tie(board)
@@ -992,6 +1024,9 @@ class ScreeningService:
         labels = [str(q.get("label")) for q in board.questions if q.get("type") == "number"]
         for row in rows:
             labels += [label for label, _ in row.numbers if label not in labels]
+        answered = {label for row in rows for label, _ in row.numbers}
+        if answered:  # results that name a question their own way: no empty column for the evaluator's wording
+            labels = [label for label in labels if label in answered]
         run = self.scoring.get(board.run_id)
         return BoardView(board, run.filename if run else "", rows, sort, FORMULA, labels, dict(counts))
 
@@ -1032,7 +1067,7 @@ class ScreeningService:
                 row.position, row.name, row.email or "", row.rank, _fmt(row.pluto_score), row.tier, row.voice_state,
                 *[_fmt(numbers.get(label)) for label in view.number_questions], _fmt(row.evaluation_score),
                 _fmt(row.combined), "yes" if row.pluto_only else "no", row.recommendation,
-                *[str(text_values.get(label, "")) for label in texts],
+                *[text_values.get(label, "") for label in texts],
                 DECISION_NAMES[decision.decision].lower() if decision else "", decision.user if decision else "",
                 _iso(decision.at) if decision else "", row.analytics_state, row.session_id or ""]
             if public:
@@ -1050,17 +1085,11 @@ def shared_skills(candidates: Sequence[Candidate]) -> list[str]:
     return [names[s] for s, n in skills.most_common(8) if n >= threshold]
 
 
-def _numbers(answers: list[tuple[str, Any]], types: dict[str, Any]) -> list[tuple[str, float]]:
-    """The number answers: questions typed ``number`` (or, without types, answers that are numbers)."""
-    out = []
-    for label, value in answers:
-        kind = types.get(label)
-        number = _number(value)
-        if number is None or kind == "text":
-            continue
-        if kind == "number" or isinstance(value, int | float):
-            out.append((label, number))
-    return out
+def _questions(board: ScreeningBoard, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The board's evaluator questions (with their types), then any others the watcher named."""
+    questions = [q for q in board.questions if isinstance(q, dict)]
+    known = {str(q.get("id")) for q in questions}
+    return questions + [{"id": k, "label": v} for k, v in (extra or {}).items() if k not in known]
 
 
 def _scale(numbers: Iterable[tuple[str, float]]) -> float:

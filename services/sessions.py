@@ -137,9 +137,10 @@ class SessionService:
                            hint="Give a session id or the participant's name, as `/voicelink list` shows them "
                                 "once a participant opens a link.")
 
-    def _named(self, query: str, user: str) -> SessionRef | None:
-        """The session Nimrobo lists under that id or label (see :meth:`locate`), or None when none matches."""
-        links, projects = self.voicelinks.listing()
+    def _named(self, query: str, user: str, *, fresh: bool = False) -> SessionRef | None:
+        """The session Nimrobo lists under that id or label (see :meth:`locate`), or None when none matches.
+        The listings come from the short cache first; a miss looks once more, fresh (a session just opened)."""
+        links, projects = self.voicelinks.listing(fresh=fresh)
         opened = [link for link in links if link.session_id]
         find = partial(match_one, query=query, ident=lambda link: link.session_id or "",
                        name=lambda link: link.label, what="session", missing="-",
@@ -147,7 +148,7 @@ class SessionService:
         try:
             link = find(opened)
         except NotFoundHere:
-            return None
+            return None if fresh else self._named(query, user, fresh=True)
         except Ambiguous as several:  # offer only the sessions this person may see
             ids = {ident for _, ident in several.candidates}
             visible = [link for link in opened if link.session_id in ids and self._may_see(user, link)]
@@ -181,7 +182,7 @@ class SessionService:
         transcript = self.nimrobo.session_transcript(ref.session_id, ref.kind, ref.project_id)
         if fmt != "json":
             return transcript_text(transcript, max_lines=max_lines)
-        label = ref.label or getattr(self.voicelinks.session_row(ref.session_id), "label", "")
+        label = ref.label or self.voicelinks.session_label(ref.session_id, ref.project_id, ref.kind)
         return json.dumps({"sessionId": ref.session_id, "label": label, "transcript": transcript}, indent=2,
                           ensure_ascii=False) + "\n"
 
@@ -191,8 +192,27 @@ class SessionService:
         return self.nimrobo.session_audio_url(ref.session_id, ref.kind, ref.project_id)
 
     def evaluation(self, ref: SessionRef, *, user: str) -> Evaluation:
+        """The evaluation, with the evaluator's questions (for labels the results lack) when it is ready."""
         self.authorize(user, ref.session_id, ref.project_id)
-        return self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
+        evaluation = self.nimrobo.session_evaluation(ref.session_id, ref.kind, ref.project_id)
+        if evaluation.ready:
+            evaluation.questions = self.evaluator_questions(ref)
+        return evaluation
+
+    def evaluator_questions(self, ref: SessionRef) -> list[dict[str, Any]]:
+        """The questions of the evaluator behind a session (its project's, or its instant link's); [] when
+        there is none or Nimrobo can't say (the answers are then labelled by what they carry)."""
+        try:
+            if ref.kind == "instant":
+                links = self.nimrobo.list_instant_links()
+                evaluator = next((link.raw.get("evaluator") for link in links if link.session_id == ref.session_id),
+                                 None)
+            else:
+                evaluator = self.nimrobo.get_project(ref.project_id or "").evaluator if ref.project_id else None
+        except NimroboError as exc:
+            log.info("evaluator of session %s unreadable: %s", ref.session_id, exc)
+            return []
+        return [q for q in (evaluator or {}).get("questions") or [] if isinstance(q, dict)]
 
     def summary(self, ref: SessionRef, *, user: str, regenerate: bool = False) -> Summary:
         """The summary (202 while it is written). ``regenerate`` asks Nimrobo to write it again, at most once per
@@ -231,8 +251,18 @@ class SessionService:
         return WatchOutcome(ref, "already_watching" if existed else "watching")
 
     def subscribe(self, query: str, channel: str, user: str) -> tuple[Project, bool]:
-        """Follow every session of the project ``query`` names; (project, False when it already did)."""
+        """Follow every session of the project ``query`` names; (project, False when it already did).
+
+        A subscription lets the channel see the project's sessions, so only someone who may see the links the bot
+        made in it (services/access.py) may subscribe a channel to it; a project the bot made no link in (made in
+        Nimrobo directly) is open to the team."""
         project = self.voicelinks.project(query)
+        made = self.store.rows("voice_links", "project_id = ?", [project.id], limit=200)
+        if self.access is not None and made:
+            decisions = [self.access.may_see_link(user, row["id"]) for row in made]
+            if not any(d.allowed for d in decisions):
+                log.info("refused %s a subscription to project %s", user, project.id)
+                raise NotAllowed(decisions[0].refusal("that project's interviews"))
         added = self.store.insert_if_absent(SUBSCRIPTIONS, {"project_id": project.id, "channel": channel,
                                                             "created_by": user, "created_at": now()})
         return project, added

@@ -328,6 +328,20 @@ class Store:
                 return []
             return [dict(r) for r in result.mappings()]
 
+    def checkpoint(self) -> bool:
+        """SQLite: copy the WAL into the database file and truncate it to zero bytes, so data deleted
+        since (overwritten in the file by ``secure_delete``) survives in neither file. Outside any
+        transaction; False when a reader elsewhere kept it from finishing. PostgreSQL: nothing to do."""
+        if self.is_postgres or self.target == ":memory:" or getattr(self._local, "conn", None) is not None:
+            return False
+        with self._hold():
+            raw = self.engine.raw_connection()
+            try:
+                row = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.close()
+        return bool(row) and row[0] == 0
+
     # -- small key/value settings -----------------------------------------
     def kv_get(self, key: str, default: Any = None) -> Any:
         row = self.get("kv", key)
@@ -428,6 +442,7 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")  # answers "memory" for an in-memory database
+    cursor.execute("PRAGMA secure_delete = ON")  # deleted candidate data is overwritten, not left in free pages
     cursor.close()
 
 

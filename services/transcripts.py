@@ -1,4 +1,6 @@
-"""One reading of a voice transcript, whatever shape the API gave it.
+"""One reading of each "any JSON" field Nimrobo returns for a session: the transcript
+(:func:`transcript_text`), the evaluation answers (:func:`evaluation_answers`, below) and the
+summary (:func:`summary_text`), whatever shape the API gave them.
 
 Nimrobo documents the transcript as "any JSON". Seen in practice: a list of turns with the
 speaker under ``role`` or ``speaker`` and the words under ``text``, ``content`` (the common
@@ -14,7 +16,9 @@ text sent for analysis.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,3 +126,198 @@ def transcript_text(transcript: Any, *, max_lines: int | None = None) -> str:
     if max_lines is not None and len(lines) > max_lines:
         lines = lines[:max_lines] + ["…"]
     return "\n".join(lines).strip()
+
+
+# -- evaluation answers ------------------------------------------------------------------------------
+# Nimrobo documents ``evaluationResults`` as "any". The shapes seen, each read by :func:`evaluation_answers`:
+#   {id: value}
+#   {id: {label?, type?, value | answer | score}}
+#   [{id | question | label, value | answer | score}, ...]
+#   {"answers": [...]} or {"results": [...]} (or the same key holding a dict) wrapping either of those.
+# Numbers also come as strings: "4", "4/5" (read on the 0-10 scale the evaluator is asked for: 8),
+# "80%" (8). Anything else is shown as readable text and never counted as a number.
+
+VALUE_KEYS = ("value", "answer", "score", "result", "rating", "response")
+LABEL_KEYS = ("label", "question", "title", "prompt", "name")
+ID_KEYS = ("id", "questionId", "question_id", "key")
+WRAPPER_KEYS = ("answers", "results", "evaluationResults", "evaluation", "items", "questions")
+ANSWER_SCALE = 10.0  # the evaluator is asked for 0-10 number answers; fractions and percents are read on it
+
+_PLAIN = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_FRACTION = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:/|out of|of)\s*((?:\d+(?:\.\d*)?|\.\d+))$", re.I)
+_PERCENT = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*%$")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One evaluator answer, whatever shape it came in.
+
+    ``label`` is the question as people read it (the results' own label, else the evaluator's
+    question with that id, else the id); ``text`` the answer as readable text (never a Python
+    repr); ``number`` the answer as a number when it is one ("4", "4/5" → 8, "80%" → 8), else
+    None; ``type`` the question's type when the results or the evaluator say it ("number" | "text").
+    """
+
+    id: str
+    label: str
+    text: str
+    number: float | None
+    type: str = ""
+    value: Any = None  # as Nimrobo sent it (a JSON value)
+
+    @property
+    def counted(self) -> bool:
+        """Counts towards the evaluation score: a number, unless the question is a text question."""
+        return self.number is not None and self.type != "text"
+
+    def as_json(self) -> dict[str, Any]:
+        """What the bot stores (read back by :func:`evaluation_answers`, unchanged)."""
+        return {"id": self.id, "label": self.label, "type": self.type, "value": self.value}
+
+
+def readable(value: Any) -> str:
+    """Any JSON value as text a person reads: ``a: 1; b: yes`` for an object, ``x, y`` for a list."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (int, str)):
+        return str(value).strip()
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {readable(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(readable(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def answer_number(value: Any) -> float | None:
+    """A number answer as a float ("4" → 4, "4/5" → 8, "80%" → 8 on the 0-10 scale), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value == value else None  # NaN is not a number answer
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _PLAIN.match(text):
+        return float(text)
+    fraction = _FRACTION.match(text)
+    if fraction:
+        top, bottom = float(fraction.group(1)), float(fraction.group(2))
+        return round(top / bottom * ANSWER_SCALE, 2) if bottom else None
+    percent = _PERCENT.match(text)
+    if percent:
+        return round(float(percent.group(1)) / 100 * ANSWER_SCALE, 2)
+    return None
+
+
+QuestionsLike = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+def _question_index(questions: QuestionsLike) -> dict[str, tuple[str, str]]:
+    """{question id: (label, type)} from an evaluator's questions, or a plain {id: label}."""
+    out: dict[str, tuple[str, str]] = {}
+    if isinstance(questions, Mapping):
+        for key, value in questions.items():
+            if isinstance(value, Mapping):
+                out[str(key)] = (str(value.get("label") or key), str(value.get("type") or ""))
+            else:
+                out[str(key)] = (str(value or key), "")
+    elif questions:
+        for q in questions:
+            if isinstance(q, Mapping) and q.get("id") is not None:
+                out[str(q["id"])] = (str(q.get("label") or q["id"]), str(q.get("type") or ""))
+    return out
+
+
+def _first(item: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    return next((item[k] for k in keys if k in item and item[k] not in (None, "")), None)
+
+
+def _answer(ident: str, label: str, kind: str, value: Any, known: dict[str, tuple[str, str]]) -> Answer:
+    q_label, q_type = known.get(ident, ("", "")) if ident else ("", "")
+    if not q_type and label:  # the results name the question by its label: its type from the evaluator
+        q_type = next((t for lab, t in known.values() if lab.casefold() == label.casefold()), "")
+    label = label or q_label or ident
+    kind = (kind or q_type).strip().lower()
+    # an answer in a shape we do not know (an object, a list) is text, never a number
+    number = answer_number(value) if not isinstance(value, (Mapping, list, tuple)) else None
+    return Answer(ident, label, readable(value), number, kind if kind in ("number", "text") else "", value)
+
+
+def _from_object(ident: str, obj: Mapping[str, Any], known: dict[str, tuple[str, str]], position: int) -> Answer:
+    ident = str(_first(obj, ID_KEYS) or ident or "")
+    label = _first(obj, LABEL_KEYS)
+    label = str(label) if isinstance(label, (str, int, float)) else ""
+    kind = str(obj.get("type") or "")
+    if any(k in obj for k in VALUE_KEYS):
+        value = next(obj[k] for k in VALUE_KEYS if k in obj)
+    else:  # no answer field: show what there is, as text
+        value = {k: v for k, v in obj.items() if k not in (*ID_KEYS, *LABEL_KEYS, "type")} or dict(obj)
+        kind = "text"
+    answer = _answer(ident, label, kind, value, known)
+    return answer if answer.label else Answer(answer.id, f"Answer {position}", answer.text, answer.number,
+                                              answer.type, answer.value)
+
+
+def _from_mapping(results: Mapping[str, Any], questions: QuestionsLike,
+                  known: dict[str, tuple[str, str]]) -> list[Answer]:
+    for key in WRAPPER_KEYS:
+        inner = results.get(key)
+        if isinstance(inner, (list, tuple)) or (isinstance(inner, Mapping) and inner):
+            # a wrapper's own fields (evaluatedAt, a version...) are left out unless they answer a question
+            extra = [_answer(str(k), "", "", v, known) for k, v in results.items()
+                     if k != key and str(k) in known]
+            return evaluation_answers(inner, questions) + extra
+    return [_from_object(str(key), value, known, i) if isinstance(value, Mapping)
+            else _answer(str(key), "", "", value, known) for i, (key, value) in enumerate(results.items(), 1)]
+
+
+def evaluation_answers(results: Any, questions: QuestionsLike = None) -> list[Answer]:
+    """Every answer in ``evaluationResults`` (see the shapes above), in order; [] for none.
+
+    ``questions``: the evaluator's questions (``[{id, label, type}]``) or ``{id: label}``, for labels
+    and types the results lack. Also reads back what :meth:`Answer.as_json` stored, and the older
+    ``[[label, value], ...]`` rows.
+    """
+    known = _question_index(questions)
+    if results is None or results == "" or results == {} or results == []:
+        return []
+    if isinstance(results, str):
+        try:
+            parsed = json.loads(results)
+        except ValueError:
+            return [Answer("", "Evaluation", results.strip(), None, "text", results)]
+        return evaluation_answers(parsed, questions) if isinstance(parsed, (dict, list)) else \
+            [_answer("", "Evaluation", "", parsed, known)]
+    if isinstance(results, Mapping):
+        return _from_mapping(results, questions, known)
+    if isinstance(results, (list, tuple)):
+        out = []
+        for i, item in enumerate(results, 1):
+            if isinstance(item, Mapping):
+                out.append(_from_object("", item, known, i))
+            elif isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str):
+                out.append(_answer(item[0] if item[0] in known else "", item[0] if item[0] not in known else "",
+                                   "", item[1], known))
+            else:
+                out.append(_answer("", f"Answer {i}", "", item, known))
+        return out
+    return [_answer("", "Evaluation", "", results, known)]
+
+
+def number_answers(answers: Sequence[Answer]) -> list[tuple[str, float]]:
+    """(label, number) of the answers that count towards the evaluation score."""
+    return [(a.label, a.number) for a in answers if a.counted and a.number is not None]
+
+
+def summary_text(summary: Any) -> str:
+    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
+    if isinstance(summary, Mapping):
+        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
+        points = summary.get("keyPoints") or summary.get("key_points") or []
+        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
+        return "\n".join([body, *lines]).strip()
+    return str(summary or "").strip()

@@ -27,13 +27,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
 from config import Settings
+from services.access import AccessService
 from services.concurrency import Backoff, bounded_map
 from services.errors import NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file
@@ -60,12 +62,32 @@ BATCHES, LINKS, DEFAULTS = "voice_batches", "voice_links", "channel_projects"
 INSTANT = "(instant links)"
 CHOICES = ("reuse", "update", "new")  # what to do when the role's project exists
 MAX_LABEL_FILE_BYTES = 2 * 1024 * 1024
+LINKS_TTL = 60.0  # a project's links, as listed, are reused this long (a page, an Edit press, "every project")
 MembersOf = Callable[[str], "set[str] | None"]  # a channel's members, or None when unknown
+
+
+EVERY_PROJECT = "*"  # /voicelink list all
+
+
+@dataclass
+class LinkListing:
+    """A ``/voicelink list`` answer: the links, the key its pages carry, how to name it, and whether the
+    links of every other project can be asked for."""
+
+    links: list[VoiceLink]
+    key: str
+    title: str
+    more: bool = False
 
 
 class VoiceLinkService:
     def __init__(self, store: Store, nimrobo: NimroboClient, settings: Settings, *, workers: int = 1,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, access: AccessService | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.access = access
+        self.clock = clock
+        self._links_cache: dict[tuple[str, str], tuple[float, list[VoiceLink]]] = {}
+        self._links_lock = threading.Lock()
         self.workers = workers
         self.backoff = backoff or Backoff()
         self.store = store
@@ -76,18 +98,22 @@ class VoiceLinkService:
         self._running: set[str] = set()  # batches being created by this process (a shutdown records them)
 
     # -- create ------------------------------------------------------------------------
-    def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None) -> BatchResult:
-        """Create at once (nothing to ask). A form with ``project_id`` adds links to that project as it is."""
+    def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None,
+               batch_id: str | None = None) -> BatchResult:
+        """Create at once (nothing to ask). A form with ``project_id`` adds links to that project as it is.
+
+        ``batch_id``: the id the batch gets, chosen by a caller that must find it again after a crash
+        (a Workflow Builder step notes it before anything is sent to Nimrobo)."""
         batch = self._new_batch(form, form.labels, channel=channel, creator=creator, thread_ts=thread_ts,
-                                state="creating")
+                                state="creating", batch_id=batch_id)
         return self._run(batch)
 
     def _new_batch(self, form: VoiceForm, labels: list[str], *, channel: str, creator: str, thread_ts: str | None,
-                   state: str, extra: dict[str, Any] | None = None) -> VoiceBatch:
+                   state: str, extra: dict[str, Any] | None = None, batch_id: str | None = None) -> VoiceBatch:
         request = {**_request(form), **(extra or {})}
         if form.project_id:
             request["project_mode"] = "existing"
-        batch = VoiceBatch(id=uuid.uuid4().hex[:12], pattern=form.pattern, project_name=form.name or "Instant links",
+        batch = VoiceBatch(id=batch_id or uuid.uuid4().hex[:12], pattern=form.pattern, project_name=form.name or "Instant links",
                            channel=channel, creator=creator, expiry_preset=form.expiry_preset, labels=labels,
                            request=request, state=state, project_id=form.project_id or None, thread_ts=thread_ts,
                            created_at=now(), updated_at=now())
@@ -102,7 +128,7 @@ class VoiceLinkService:
         return read_label_file(data, file.get("name") or "labels.txt")
 
     def prepare(self, form: VoiceForm, *, channel: str, creator: str, label_file: LabelFile | None = None,
-                thread_ts: str | None = None) -> BatchReview:
+                thread_ts: str | None = None, extra: dict[str, Any] | None = None) -> BatchReview:
         """Keep the form as a batch waiting for its creator, with what they must see before anything is made:
         the names a file left out, and (interview) the role's existing project and what updating it changes.
         When :attr:`BatchReview.needs_answer` is false, :meth:`confirm` with no choice creates it as asked."""
@@ -110,8 +136,8 @@ class VoiceLinkService:
         existing = None
         if form.pattern == "interview" and not form.project_id:
             existing = self.role_project(form)
-        extra = {"existing_project_id": existing.project.id, "existing_project_name": existing.project.name} \
-            if existing else {}
+        extra = {**(extra or {}), **({"existing_project_id": existing.project.id,
+                                       "existing_project_name": existing.project.name} if existing else {})}
         batch = self._new_batch(form, labels, channel=channel, creator=creator, thread_ts=thread_ts,
                                 state="review", extra=extra)
         return BatchReview(batch, label_file, existing)
@@ -264,6 +290,8 @@ class VoiceLinkService:
         return BatchResult(batch, links)
 
     def _record(self, batch: VoiceBatch, links: list[VoiceLink]) -> None:
+        for key in {INSTANT if link.kind == "instant" else link.project_id or "" for link in links}:
+            self.forget_links(key)
         for link in links:
             self.store.upsert(LINKS, {
                 "id": link.id, "batch_id": batch.id, "kind": link.kind, "project_id": link.project_id,
@@ -378,6 +406,11 @@ class VoiceLinkService:
                 return self.link_row(link.id)
         return None
 
+    def recent_links(self, since: float, limit: int = 200) -> list[VoiceLinkRow]:
+        """Links the bot made that changed since ``since`` (epoch s), newest first. Callers check access."""
+        rows = self.store.rows(LINKS, "updated_at >= ?", [since], order_by="updated_at desc", limit=limit)
+        return [VoiceLinkRow.from_row(r) for r in rows]
+
     def rows_with_sessions(self) -> list[VoiceLinkRow]:
         return [VoiceLinkRow.from_row(r) for r in self.store.rows(LINKS, "session_id is not null and session_id != ''")]
 
@@ -471,33 +504,146 @@ class VoiceLinkService:
         current = self.default_project(channel)
         return current.project_id if current else ""
 
-    def links(self, project_query: str = "") -> list[VoiceLink]:
-        """Links of one project (named as :meth:`project` finds it), or of all plus instant links; newest first."""
-        return self.listing(project_query)[0]
+    def links(self, project_query: str = "", *, user: str | None = None, fresh: bool = False) -> list[VoiceLink]:
+        """Links of one project (named as :meth:`project` finds it), or of all plus instant links; newest first.
+        With ``user``, only the links they may see (services/access.py)."""
+        links = self.listing(project_query, fresh=fresh)[0]
+        return self.visible(links, user) if user is not None else links
 
-    def listing(self, project_query: str = "") -> tuple[list[VoiceLink], dict[str, str]]:
-        """:meth:`links`, and the names of their projects by id (to tell links with one label apart)."""
+    def listing(self, project_query: str = "", *, fresh: bool = False) -> tuple[list[VoiceLink], dict[str, str]]:
+        """:meth:`links`, and the names of their projects by id (to tell links with one label apart). Every
+        project's links come from :meth:`project_links` (cached, ``workers`` requests at a time)."""
         projects = self.projects()
         names = {project.id: project.name for project in projects}
         if project_query:
             projects = [self.project(project_query, projects)]
-        links: list[VoiceLink] = []
-        for project in projects:
-            links += self.nimrobo.list_links(project.id)
-        if not project_query:
-            links += self.nimrobo.list_instant_links()
-        for link in links:  # keep our rows current for the watcher and the cards
-            if self.link_row(link.id):
-                self.store.update(LINKS, link.id, {"status": link.status, "session_id": link.session_id,
-                                                   "updated_at": now()})
+        links = self.project_links([p.id for p in projects], instant=not project_query, fresh=fresh)
         return sorted(links, key=lambda link: link.created_at or "", reverse=True), names
 
-    def find_link(self, query: str, *, prefer: Callable[[VoiceLink], bool] | None = None) -> VoiceLink:
+    # -- /voicelink list from what the bot knows ----------------------------------------------------
+    def project_links(self, project_ids: list[str], *, instant: bool = False, fresh: bool = False) -> list[VoiceLink]:
+        """The links of these projects (and the instant links), each listing served from a short cache
+        (:data:`LINKS_TTL`, per person's key) and fetched ``workers`` at a time. A project whose listing
+        fails is left out (logged), never failing the rest, unless it is the only one asked for."""
+        keys = [*dict.fromkeys(project_ids)] + ([INSTANT] if instant else [])
+        user = acting_user()
+        for key in keys if fresh else []:
+            self.forget_links(key)
+
+        def fetch(key: str) -> list[VoiceLink]:
+            with acting_as(user):  # the worker threads act for the same person
+                return self._listed(key)
+
+        links: list[VoiceLink] = []
+        for key, found in bounded_map(fetch, keys, self.workers):
+            if isinstance(found, Exception):
+                if len(keys) == 1:
+                    raise found
+                log.warning("listing links of %s failed: %s", key, found)
+                continue
+            links += found
+        for link in links:  # keep our rows current for the watcher and the cards
+            row = self.link_row(link.id)
+            if row and (row.status, row.session_id) != (link.status, link.session_id):
+                self.store.update(LINKS, link.id, {"status": link.status, "session_id": link.session_id,
+                                                   "updated_at": now()})
+        return links
+
+    def _listed(self, key: str) -> list[VoiceLink]:
+        cache_key = (acting_user(), key)
+        with self._links_lock:
+            hit = self._links_cache.get(cache_key)
+            if hit is not None and self.clock() - hit[0] < LINKS_TTL:
+                return hit[1]
+        links = self.nimrobo.list_instant_links() if key == INSTANT else self.nimrobo.list_links(key)
+        with self._links_lock:
+            self._links_cache[cache_key] = (self.clock(), links)
+        return links
+
+    def forget_links(self, key: str) -> None:
+        """A project's (or the instant links') listing changed here: the next read fetches it again."""
+        with self._links_lock:
+            for cache_key in [k for k in self._links_cache if k[1] == key]:
+                del self._links_cache[cache_key]
+
+    def list_for(self, key: str, *, user: str, channel: str, fresh: bool = False) -> LinkListing:
+        """What ``/voicelink list`` (and its pages) shows ``user`` in ``channel``: ``key`` "" is what the bot
+        knows (:meth:`known_links`, with "every project" offered), ``EVERY_PROJECT`` every project's links
+        (always from the cache when it is recent, ``workers`` listings at a time), anything else the project it
+        names. ``fresh`` (the command itself) lists the known or named projects again; pages, Edit and "every
+        project" reuse what was listed. Only links the person may see."""
+        if key == EVERY_PROJECT:
+            return LinkListing(self.links(user=user), key, "every project")
+        if not key:
+            links, _ = self.known_links(user, channel, fresh=fresh)
+            return LinkListing(links, key, "yours and this channel's projects", more=True)
+        return LinkListing(self.links(key, user=user, fresh=fresh), key, key)
+
+    def session_label(self, session_id: str, project_id: str | None, kind: str = "project") -> str:
+        """The label of the link a session came from: the bot's row, else Nimrobo's link (a link made outside
+        the bot), found in its project's listing (or the instant links'); "" when Nimrobo can't say."""
+        row = self.session_row(session_id)
+        if row is not None and row.label:
+            return row.label
+        try:
+            links = self.project_links([project_id] if project_id and kind != "instant" else [],
+                                       instant=kind == "instant" or not project_id)
+        except NimroboError as exc:
+            log.info("label of session %s unreadable: %s", session_id, exc)
+            return ""
+        return next((link.label for link in links if link.session_id == session_id), "")
+
+    def known_projects(self, user: str, channel: str) -> dict[str, str]:
+        """{project id: name} the bot knows for this person and channel, without asking Nimrobo: projects of
+        the links they made, of the links made in the channel, the channel's subscriptions and default."""
+        rows = self.store.execute(
+            "select distinct v.project_id as project_id, b.project_name as name from voice_links v "
+            "left join voice_batches b on b.id = v.batch_id where v.project_id is not null and "
+            "(v.creator = ? or v.channel = ?)", [user, channel])
+        known = {r["project_id"]: r["name"] or r["project_id"] for r in rows}
+        for row in self.store.rows("project_subscriptions", "channel = ?", [channel]):
+            known.setdefault(row["project_id"], row["project_id"])
+        default = self.default_project(channel)
+        if default is not None:
+            known[default.project_id] = default.project_name
+        return known
+
+    def known_links(self, user: str, channel: str, *, fresh: bool = False) -> tuple[list[VoiceLink], dict[str, str]]:
+        """``/voicelink list`` with no project named and no channel default: the person's own links and the
+        links of the channel's projects (:meth:`known_projects`), only those the person may see; no call for
+        any other project. (links newest first, {project id: name})."""
+        known = self.known_projects(user, channel)
+        own_instant = self.store.count(LINKS, "kind = 'instant' and (creator = ? or channel = ?)", [user, channel])
+        links = self.visible(self.project_links(sorted(known), instant=bool(own_instant), fresh=fresh), user)
+        return sorted(links, key=lambda link: link.created_at or "", reverse=True), known
+
+    def other_project_count(self, user: str, channel: str) -> int:
+        """How many of the account's projects :meth:`known_links` left out (from the project list, cached)."""
+        known = self.known_projects(user, channel)
+        return sum(1 for p in self.projects() if p.id not in known)
+
+    def visible(self, links: list[VoiceLink], user: str) -> list[VoiceLink]:
+        """The links ``user`` may see (services/access.py); all when no access rules are wired."""
+        if self.access is None:
+            return links
+        return [link for link in links if self.access.may_see_project_link(user, link.id, link.project_id).allowed]
+
+    def find_link(self, query: str, *, prefer: Callable[[VoiceLink], bool] | None = None,
+                  user: str | None = None) -> VoiceLink:
         """The link ``query`` names: its id, else its label (ignoring case), else a unique part of a label.
 
         With ``prefer``, the links it accepts are searched first (e.g. the active ones, to cancel), then all.
+        With ``user``, only among the links they may see: any other is "not found", like one that does not exist.
         """
-        links, projects = self.listing()
+        try:
+            return self._find_link(query, prefer, user, fresh=False)
+        except NotFoundHere:  # the listings came from the short cache: look once more, fresh
+            return self._find_link(query, prefer, user, fresh=True)
+
+    def _find_link(self, query: str, prefer: Callable[[VoiceLink], bool] | None, user: str | None, *,
+                   fresh: bool) -> VoiceLink:
+        links, projects = self.listing(fresh=fresh)
+        links = self.visible(links, user) if user is not None else links
         find = partial(match_one, query=query, ident=lambda link: link.id, name=lambda link: link.label,
                        what="link", missing=f"Link `{unquote(query)}` was not found among your links.",
                        hint="See `/voicelink list` for the ids.",
@@ -548,7 +694,7 @@ class VoiceLinkService:
 
         Only active project links; only their creator or a member of the channel they were made in.
         """
-        link = self.find_link(query, prefer=lambda found: found.kind == "project" and found.is_active)
+        link = self.find_link(query, prefer=lambda found: found.kind == "project" and found.is_active, user=user)
         if link.kind == "instant":
             raise NotAllowed("Instant links can't be cancelled; Nimrobo has no cancel call for them. "
                              "Let it expire instead.")
@@ -565,6 +711,7 @@ class VoiceLinkService:
         """Cancel the link (rules as :meth:`cancellable`); (the link, its batch id when the bot made it)."""
         link = self.cancellable(query, user, members_of)
         self.nimrobo.cancel_link(link.project_id or "", link.id)
+        self.forget_links(link.project_id or "")
         row = self.link_row(link.id)
         if row:
             self.store.update(LINKS, link.id, {"status": "cancelled", "updated_at": now()})
@@ -582,6 +729,7 @@ class VoiceLinkService:
         """Push an unused instant link's expiry out (``preset`` from now); the link as recorded now."""
         self._own_link(link_id, user)
         self.nimrobo.update_instant_link(link_id, expiry_preset=preset)
+        self.forget_links(INSTANT)
         fresh = next((link for link in self.nimrobo.list_instant_links() if link.id == link_id), None)
         if fresh is not None:
             self.store.update(LINKS, link_id, {"expires_at": fresh.expires_at, "status": fresh.status,
@@ -599,8 +747,15 @@ class VoiceLinkService:
         self._record(batch, made)
         return batch, made[0]
 
-    def editable_instant_link(self, link_id: str) -> tuple[VoiceLink, PromptSections]:
-        link = self.find_link(link_id)
+    def editable_instant_link(self, link_id: str, *, user: str | None = None) -> tuple[VoiceLink, PromptSections]:
+        """One listing of the instant links (fresh: the form shows what is there now), never every project's.
+        With ``user``, a link they may not see is "not found", as one that does not exist."""
+        self.forget_links(INSTANT)
+        links = self.project_links([], instant=True)
+        links = self.visible(links, user) if user is not None else links
+        link = next((found for found in links if found.id == link_id), None)
+        if link is None:
+            raise NotFoundHere(f"Instant link `{link_id}` was not found among your links.")
         if link.kind != "instant" or not link.is_active:
             raise NotAllowed(f"Only active instant links can be edited; this one is {link.status}.")
         return link, parse_prompt(link.raw.get("prompt", ""))
@@ -615,6 +770,7 @@ class VoiceLinkService:
         if "evaluator" in fields:
             fields = {**fields, "evaluator": keep_question_ids(fields["evaluator"], old_evaluator)}
         self.nimrobo.update_instant_link(link_id, **fields)
+        self.forget_links(INSTANT)
         raw = before.raw
         changed = [word for word, key, api in (("label", "label", "label"), ("prompt", "prompt", "prompt"),
                                                 ("landing page title", "landing_page_title", "landingPageTitle"),

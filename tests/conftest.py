@@ -85,7 +85,7 @@ class InlinePool:
 def services():
     """``Services`` for one listener: feature services are mocks, slow work runs inline on ``services.work``."""
     fake = Mock(name="services", spec=["scoring", "voicelinks", "sessions", "events", "work", "settings", "screening",
-                                       "home", "access", "keys", "interviews",
+                                       "home", "access", "keys", "interviews", "audit", "lifecycle",
                                        "outbox"])
     fake.work = InlinePool()
     return fake

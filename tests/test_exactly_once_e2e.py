@@ -110,7 +110,7 @@ def shortlists(stack):
 def test_scoring_results_whose_answers_were_lost_are_found_not_posted_again(stack):
     stack.slack.lose_answer("chat.postMessage",
                             when=lambda p: (p.get("metadata") or {}).get("event_type") == "pluto_scoring_completed")
-    stack.slack.lose_answer("files.completeUploadExternal")
+    stack.slack.lose_answer("files.completeUploadExternal", when=lambda p: "Full ranking" in str(p.get("files")))
     submit_modal(stack)
     [shortlist] = stack.slack.wait_for(lambda: shortlists(stack), timeout=20)
     run_id = shortlist["metadata"]["event_payload"]["run_id"]
@@ -121,10 +121,13 @@ def test_scoring_results_whose_answers_were_lost_are_found_not_posted_again(stac
     assert export["message_ts"]
     # a public channel: the masked export in the thread, then the full one by DM, each exactly once
     stack.slack.wait_for(lambda: sent(stack, f"pluto_export_dm:{run_id}"), timeout=20)
-    uploads = stack.slack.uploads()
+    stack.slack.wait_for(lambda: sent(stack, f"pluto_score_chart:{run_id}"), timeout=20)  # the chart, once too
+    uploads = [u for u in stack.slack.uploads() if u["filename"].endswith(".csv")]
     assert len([u for u in uploads if u["channel"] == SCORING_CHANNEL]) == 1
     assert len([u for u in uploads if u["channel"] != SCORING_CHANNEL]) == 1
+    assert len([u for u in stack.slack.uploads() if u["filename"].endswith(".png")]) == 1
     assert len(shortlists(stack)) == 1
-    assert len(stack.slack.api_calls("files.completeUploadExternal")) == 2
+    assert len([c for c in stack.slack.api_calls("files.completeUploadExternal")
+                if "Full ranking" in str(c["params"].get("files"))]) == 2
     health = stack.runtime.health()["outbox"]
     assert health["waiting"] == 0 and health["oldest_age_seconds"] == 0.0

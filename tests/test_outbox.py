@@ -130,3 +130,29 @@ def test_every_takeover_is_a_new_epoch(tmp_path):
     assert second.check() and second.epoch == 2
     assert Unelected().check() and Unelected().epoch is None
     store.close()
+
+
+def test_a_post_waiting_for_its_back_off_holds_its_thread_only(store):
+    outbox = Outbox(store)
+    outbox.enqueue("t1-a", "C1", "post", {"text": "a"}, thread_ts="1.0")
+    outbox.enqueue("t1-b", "C1", "post", {"text": "b"}, thread_ts="1.0")
+    outbox.enqueue("t2-a", "C1", "post", {"text": "c"}, thread_ts="2.0")
+    first = outbox.claim(outbox.get("t1-a"), 1)
+    outbox.release(first, "ratelimited")  # Slack refused it: it waits for its back-off ...
+    assert outbox.get("t1-a")["due_at"] > now()
+    assert [r["key"] for r in outbox.heads("C1")] == ["t2-a"]  # ... and holds t1-b, not the other thread
+
+
+def test_the_sender_hears_of_rows_once_they_are_committed(store):
+    heard: list[int] = []
+    outbox = Outbox(store, on_enqueue=lambda: heard.append(len(store.rows("outbox"))))
+    with outbox.transaction():
+        outbox.enqueue("k1", "C1", "post", {"text": "one"})
+        outbox.enqueue("k2", "C1", "post", {"text": "two"})
+        assert heard == []  # not before the commit: another connection could not see the rows yet
+    assert heard == [2]
+    with pytest.raises(RuntimeError), outbox.transaction():
+        outbox.enqueue("k3", "C1", "post", {"text": "three"})
+        raise RuntimeError("rolled back")
+    outbox.enqueue("k1", "C1", "post", {"text": "again"})  # nothing new
+    assert heard == [2]

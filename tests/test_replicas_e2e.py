@@ -82,8 +82,11 @@ def test_two_replicas_kill_the_leader_every_post_exactly_once(replicas, pg_url):
         assert sorted(posted) == sorted(expected)  # each exactly once: nothing lost, nothing twice
         shortlists = by_metadata(slack, "pluto_scoring_completed")
         assert sorted(m["metadata"]["event_payload"]["filename"] for m in shortlists) == ["first.csv", "second.csv"]
-        in_channels = [u for u in slack.uploads() if not u["channel"].startswith("D")]
+        in_channels = [u for u in slack.uploads() if not u["channel"].startswith("D") and u["filename"].endswith(".csv")]
         assert sorted(u["filename"] for u in in_channels) == ["first-ranked.csv", "second-ranked.csv"]
+        charts = lambda: [u["filename"] for u in slack.uploads() if u["filename"].endswith(".png")]  # noqa: E731
+        slack.wait_for(lambda: len(charts()) >= 2, timeout=30)  # each run's score chart, once across replicas
+        assert sorted(charts()) == ["first-score-distribution.png", "second-score-distribution.png"]
         by_dm = [u for u in slack.uploads() if u["channel"].startswith("D")]
         assert sorted(u["filename"] for u in by_dm) == ["first-ranked.csv", "second-ranked.csv"]
         recorded = {r["message_ts"] for r in store.rows("session_notifications")}

@@ -32,6 +32,11 @@ VARIANTS = {"sqlite-http": ("sqlite", "http"), "postgresql-http": ("postgresql",
 BOTH_MODES = pytest.mark.parametrize("stack", list(VARIANTS), indirect=True)
 
 
+def csv_uploads(stack):
+    """Files the bot uploaded that are CSVs (the run's score chart is a PNG)."""
+    return [u for u in stack.slack.uploads() if u["filename"].endswith(".csv")]
+
+
 @pytest.fixture(params=["sqlite-http", "postgresql-http"])
 def stack(request, tmp_path):  # each test using it runs on SQLite and on PostgreSQL
     kind, mode = VARIANTS[request.param]
@@ -83,7 +88,7 @@ def test_modal_path_from_csv_to_shortlist_and_escaped_export(stack):
     assert stack.pluto.uploads[0]["job_description"] == "Senior engineer"
     # the export, attached in the thread (a public channel: contacts masked), with formula cells escaped;
     # the full one goes to the person who started the run, by DM
-    upload = stack.slack.wait_for(lambda: [u for u in stack.slack.uploads() if u["channel"] == CHANNEL])[0]
+    upload = stack.slack.wait_for(lambda: [u for u in csv_uploads(stack) if u["channel"] == CHANNEL])[0]
     assert upload["thread_ts"] == root["ts"] and upload["filename"] == "candidates-ranked.csv"
     rows = list(csv.reader(io.StringIO(upload["content"].decode())))
     assert len(rows) == 5
@@ -91,7 +96,7 @@ def test_modal_path_from_csv_to_shortlist_and_escaped_export(stack):
     assert "'=HYPERLINK(\"http://evil\")" in cells
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
     assert "ada@example.com" not in upload["content"].decode() and "a•••@example.com" in upload["content"].decode()
-    full = stack.slack.wait_for(lambda: [u for u in stack.slack.uploads() if u["channel"] == stack.slack.dm_channel(USER)])[0]
+    full = stack.slack.wait_for(lambda: [u for u in csv_uploads(stack) if u["channel"] == stack.slack.dm_channel(USER)])[0]
     assert "ada@example.com" in full["content"].decode()
 
 
@@ -257,10 +262,10 @@ def test_status_results_candidate_and_export_commands(stack):
     stack.signer.command("/pluto", "candidate Nobody Here", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "No candidate" in r["text"]])
     # the run's own export, masked in the channel and full by DM, first (both are posted after the shortlist)
-    before = len(stack.slack.wait_for(lambda: len(stack.slack.uploads()) >= 2 and stack.slack.uploads()))
+    before = len(stack.slack.wait_for(lambda: len(csv_uploads(stack)) >= 2 and csv_uploads(stack)))
     stack.signer.command("/pluto", "export", user=USER, channel=CHANNEL)
-    stack.slack.wait_for(lambda: len(stack.slack.uploads()) == before + 2)
-    channel_copy, dm_copy = sorted(stack.slack.uploads()[before:], key=lambda u: u["channel"] != CHANNEL)
+    stack.slack.wait_for(lambda: len(csv_uploads(stack)) == before + 2)
+    channel_copy, dm_copy = sorted(csv_uploads(stack)[before:], key=lambda u: u["channel"] != CHANNEL)
     assert channel_copy["channel"] == CHANNEL and dm_copy["channel"] == stack.slack.dm_channel(USER)
     assert "@example.com" in dm_copy["content"].decode()
     assert "•••@" in channel_copy["content"].decode() and "ada@example.com" not in channel_copy["content"].decode()

@@ -81,6 +81,10 @@ def test_slow_presses_do_not_hold_the_ack_path(slow_stack):
     stack = slow_stack
     project = stack.services.nimrobo.create_project("Latency Study", PROMPT)
     stack.services.nimrobo.create_links(project.id, ["Ada Lovelace"], "1_week")
+    # made outside the bot: #hiring follows the project, so its members may see its links
+    stack.services.store.insert("project_subscriptions", {"project_id": project.id, "channel": "C_HIRING",
+                                                           "created_by": "U_ALICE", "created_at": 0.0})
+    stack.slack.members["C_HIRING"] = {"U_ALICE", stack.slack.bot_user_id}
     stack.nimrobo.faults.latency = 4.0
     presses = [threading.Thread(target=stack.signer.block_action, args=("voicelink_project", project.id),
                                 kwargs={"user": f"U_PRESS{i}"}) for i in range(6)]

@@ -253,6 +253,31 @@ def test_files_upload_v2_end_to_end(slack):
     assert slack.timeline_since(0)[-1]["kind"] == "upload"
 
 
+def test_an_image_upload_keeps_its_alt_text_and_type(slack):
+    c = client(slack)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    c.files_upload_v2(channel="C9", content=png, filename="chart.png", title="Chart", alt_txt="A histogram of scores")
+    upload = slack.uploads()[-1]
+    assert upload["alt_txt"] == "A histogram of scores" and upload["mimetype"] == "image/png"
+    assert c.files_info(file=upload["id"])["file"]["alt_txt"] == "A histogram of scores"
+    assert error_of(lambda: c.files_upload_v2(channel="C9", content=png, filename="x.png", alt_txt="x" * 1001)) \
+        == "invalid_arguments"  # Slack's limit: 1,000 characters
+
+def test_files_delete_removes_only_the_bots_own_files(slack):
+    c = client(slack)
+    c.files_upload_v2(channel="C_DEL", content=b"a\n1\n", filename="r.csv", title="Ranking")
+    upload = slack.uploads()[-1]
+    theirs = slack.add_file("c.csv", b"name\nAda\n", user="U_ALICE")
+    assert error_of(lambda: c.files_delete(file=theirs["id"])) == "cant_delete_file"
+    c.files_delete(file=upload["id"])
+    assert slack.deleted_files()[-1] == upload["id"] and slack.uploads()[-1]["deleted"]
+    assert error_of(lambda: c.files_info(file=upload["id"])) == "file_not_found"
+    assert error_of(lambda: c.files_delete(file=upload["id"])) == "file_not_found"
+    [shared] = slack.messages("C_DEL")
+    assert shared["files"] == [{"id": upload["id"], "mode": "tombstone"}]  # as Slack shows a deleted file
+    assert c.files_info(file=theirs["id"])["file"]["name"] == "c.csv"
+
+
 def test_response_url_posts_are_recorded_checked_and_limited(slack):
     url = slack.new_response_url("U1", "C1")
     assert httpx.post(url, json={"text": "only you"}).status_code == 200

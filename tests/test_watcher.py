@@ -210,7 +210,7 @@ class FakeSlack:
 
 
 def test_deciding_queues_once_and_sending_records_retries_or_gives_up(store, nimrobo):
-    services = SimpleNamespace(sessions=sessions_of(store, nimrobo), outbox=Outbox(store), notify_sender=lambda: None,
+    services = SimpleNamespace(sessions=sessions_of(store, nimrobo), outbox=Outbox(store),
                                settings=Settings())
     watcher = services.sessions
     note = Notification("sess_9", "C1", "1.2", "instant", None, "Ada", "failed")

@@ -190,7 +190,7 @@ def board_message(view: BoardView, *, page: int | None = None, public: bool = Tr
         context(f"Voice project *{_text(board.project_name, public)}* · {counts_text(view.counts)} · "
                 f"sorted by *{view.sort_label}*"),
         ActionsBlock(block_id=f"board_tools{SEP}{board.id}", elements=[
-            sort_select(view), button("Export CSV", "board_export", board.id),
+            sort_select(view), button("Chart", "board_chart", board.id), button("Export CSV", "board_export", board.id),
             button("DM me completions", "board_dm", board.id)]),
         context(view.formula),
     ]
@@ -392,8 +392,9 @@ def _home_finished(data: Dashboard, page: int) -> list[Any]:
     for item in current.items:
         icon = {"completed": ":white_check_mark:", "failed": ":x:"}.get(item.status, ":checkered_flag:")
         project = f" · {_text(item.project, True, 80)}" if item.project else ""
+        evaluation = f"\n      {_text(item.evaluation, True, 200)}" if item.evaluation else ""
         lines.append(f"{icon} *{_text(item.label, True, 80)}*{project} · {item.status} · "
-                     f"<#{item.channel}> · {slack_date(item.at)} · `{item.session_id}`")
+                     f"<#{item.channel}> · {slack_date(item.at)} · `{item.session_id}`{evaluation}")
     return [divider(), section(f"{title} ({current.total})\n" + "\n".join(lines))] + \
         _pager("finished", current.number, current.pages)
 

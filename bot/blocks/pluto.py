@@ -271,22 +271,28 @@ def candidate_card(run_id: str, c: Candidate, interviewed: InterviewRoom | None 
     return Message(text=f"#{c.rank} {c.name}", blocks=_candidate_rows(run_id, c, interviewed))
 
 
-def no_candidate_message(run: ScoringRun, query: str) -> Message:
-    return error_message(f"No candidate in *{run.filename}* matches “{query}”.",
+def no_candidate_message(query: str) -> Message:
+    """The same words whether the name is in no shortlist or only in ones the person may not see."""
+    return error_message(f"No candidate matching “{query}” in the shortlists you can see.",
                          hint="Try part of the name, or `/pluto results` to see the shortlist.")
 
 
-def status_message(active: list[tuple[ScoringRun, int]], latest: ScoringRun | None) -> Message:
+def status_message(active: list[tuple[ScoringRun, int]], latest: ScoringRun | None, *, others: int = 0) -> Message:
+    """``active``: runs the person may see; ``others``: how many more are queued or running elsewhere (not
+    named: they belong to channels the person is not in)."""
+    elsewhere = f" {others} other run{'s' if others != 1 else ''} in channels you're not in." if others else ""
     if not active:
-        text = "No scoring run is in progress."
+        text = "No scoring run of yours is in progress." if others else "No scoring run is in progress."
         if latest:
             text += f" The last one was *{mrkdwn_escape(latest.filename)}* ({latest.state})."
+        text += elsewhere
         return Message(text=text, blocks=[section(text)])
     lines = []
     for run, position in active:
         where = "running now" if run.state != "queued" else queue_place(position)
         lines.append(f"• *{mrkdwn_escape(run.filename)}* from <@{run.user}> in <#{run.channel}> — {where}")
-    blocks: list[Any] = [section("*Scoring runs*\n" + "\n".join(lines[:40]))]
+    blocks: list[Any] = [section("*Scoring runs*\n" + "\n".join(lines[:40]) + (f"\n_Also queued or running:_{elsewhere}"
+                                                                                if others else ""))]
     if any(run.state == "queued" for run, _ in active):
         blocks.append(context("`/pluto cancel <file>` takes a waiting run out of the queue. A run Pluto has "
                               "started can't be stopped: Pluto has no cancel call."))

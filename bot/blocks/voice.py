@@ -29,11 +29,13 @@ from bot.blocks import (
     pager,
     section,
 )
+from bot.blocks.watcher import evaluation_fields
 from bot.blocks.when import ago, expiry, slack_date
 from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
-from services.records import CardLine, ChannelProject, LinkRef, SessionRef, VoiceBatch
+from services.records import CardLine, ChannelProject, LinkRef, PageRef, SessionRef, VoiceBatch
 from services.voice_forms import EXPIRY_PRESETS, MAX_LABELS, evaluator_questions_text
+from services.voicelinks import EVERY_PROJECT
 
 CREATE_MODAL = "voicelink_create"
 EDIT_INSTANT_MODAL = "voicelink_edit_instant"
@@ -262,8 +264,9 @@ def link_line(link: VoiceLink) -> str:
     return f"*{mrkdwn_escape(link.label)}* · {status} · {expires}{session} · `{link.id}` ({link.kind})"
 
 
-def links_page(links: Page, project: str, title: str = "") -> Message:
-    """A page of links; ``project`` is what was asked (the pager's key), ``title`` how to name it."""
+def links_page(links: Page, project: str, title: str = "", *, more: bool = False) -> Message:
+    """A page of links; ``project`` is what was asked (the pager's key), ``title`` how to name it; ``more``: a
+    button for every other project's links (asked for only when wanted: one listing per project)."""
     named = title or project
     blocks: list[Any] = [section(f"*Voice links*{' · ' + mrkdwn_escape(named) if named else ''} "
                                  f"({links.total})")]
@@ -279,6 +282,9 @@ def links_page(links: Page, project: str, title: str = "") -> Message:
     blocks += pager(links, "voicelink_list", project)
     if not links.items:
         blocks.append(context("No links yet. Create some with `/voicelink create`."))
+    if more:
+        blocks.append(actions(button("Every project's links", "voicelink_list_all",
+                                     PageRef(EVERY_PROJECT, 1).to_value())))
     return Message(text=f"{links.total} voice links", blocks=blocks)
 
 
@@ -439,9 +445,7 @@ def evaluation_message(evaluation: Evaluation) -> Message:
     if not evaluation.ready:
         text = "No evaluation yet: it appears a little after the interview ends, and only with an evaluator."
         return Message(text=text, blocks=[section(text)])
-    results = evaluation.results
-    fields = [f"*{mrkdwn_escape(str(k))}*\n{mrkdwn_escape(str(v))}" for k, v in
-              (results.items() if isinstance(results, dict) else enumerate(results))]
+    fields = evaluation_fields(evaluation.results, evaluation.questions)
     blocks: list[Any] = [section("*Evaluation*")]
     for i in range(0, min(len(fields), 400), 10):
         blocks.append(section("", fields=fields[i:i + 10]))

@@ -24,7 +24,7 @@ from bot.blocks import (
 from services.nimrobo import Project
 from services.privacy import mask_text
 from services.records import ChannelFollows, Notification, WatchOutcome
-from services.screening import answers_of
+from services.transcripts import QuestionsLike, evaluation_answers, summary_text
 
 EVENT_TYPE = "voice_session_completed"
 SUMMARY_SECTIONS = 3  # a long summary spans at most this many sections, then is clipped
@@ -53,16 +53,6 @@ def duration(note: Notification) -> str:
     return when.duration(note.created_at, note.completed_at)
 
 
-def summary_text(summary: Any) -> str:
-    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
-    if isinstance(summary, dict):
-        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
-        points = summary.get("keyPoints") or summary.get("key_points") or []
-        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
-        return "\n".join([body, *lines]).strip()
-    return str(summary or "").strip()
-
-
 def _chunks(text: str, size: int, count: int) -> list[str]:
     parts = [text[i:i + size] for i in range(0, len(text), size)][:count]
     if len(text) > size * count:
@@ -70,10 +60,11 @@ def _chunks(text: str, size: int, count: int) -> list[str]:
     return parts
 
 
-def evaluation_fields(results: Any, questions: dict[str, str]) -> list[str]:
-    """One "*question*\\nanswer" field per answer, for a dict or a list of answers."""
-    pairs = answers_of(results, questions) if results is not None else [("Evaluation", results)]
-    return [clip(f"*{_shown(k)}*\n{_shown(v)}", MAX_FIELD_TEXT) for k, v in pairs]
+def evaluation_fields(results: Any, questions: QuestionsLike = None) -> list[str]:
+    """One "*question*\\nanswer" field per answer, whatever shape the answers came in
+    (services/transcripts.py ``evaluation_answers``): labels, readable text, never a Python repr."""
+    return [clip(f"*{_shown(a.label)}*\n{_shown(a.text)}", MAX_FIELD_TEXT)
+            for a in evaluation_answers(results, questions)]
 
 
 def completed_message(note: Notification) -> Message:

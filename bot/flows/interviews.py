@@ -85,9 +85,13 @@ def refresh_card(services: Services, out: SlackOut, room: InterviewRoom) -> None
     if not (room.channel and room.card_ts):
         return
     at = services.interviews.clock()
-    # through the outbox (bot/delivery.py): paced, coalesced with updates not yet sent, sent again if lost
-    Deliveries(services, out).update(room.channel, room.card_ts, interview_card(room, at))
-    services.interviews.card_shown(room.id, room.status(at))
+    # through the outbox (bot/delivery.py): paced, coalesced with updates not yet sent, sent again if lost;
+    # the card's new state is noted in the same transaction
+    message = interview_card(room, at)
+    out.is_public(room.channel)  # asked before the transaction, not inside it
+    with services.outbox.transaction():
+        Deliveries(services, out).update(room.channel, room.card_ts, message)
+        services.interviews.card_shown(room.id, room.status(at))
 
 
 def close_expired_cards(services: Services, out: SlackOut) -> None:
@@ -148,8 +152,7 @@ def start_adhoc(services: Services, out: SlackOut, *, user: str, channel: str, c
     A name that is exactly one candidate of the channel's latest shortlist ties the room to them."""
     run_id = candidate_id = None
     run = services.scoring.latest(channel) if candidate_name else None
-    if run is not None and not services.access.may_see_run(user, run.id).allowed:
-        run = None  # not theirs to see: the room stays ad-hoc
+    if run is not None and services.access.may_see_run(user, run.id).allowed:  # else the room stays ad-hoc
         exact = [c for c in services.scoring.find(run, candidate_name)
                  if c.name.casefold() == candidate_name.casefold()]
         if len(exact) == 1:
@@ -199,7 +202,10 @@ def add_interviewer(services: Services, out: SlackOut, room_id: str, user: str, 
 # -- during ----------------------------------------------------------------------------------------
 def brief_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:
     room = services.interviews.get(room_id)
-    return room_brief_view(services.interviews.brief(room_id, user=user, members=members(out, room.channel)))
+    brief = services.interviews.brief(room_id, user=user, members=members(out, room.channel))
+    services.audit.record(user, "room_brief", channel=room.channel, delivery="modal", room_id=room_id,
+                          run_id=room.run_id or "", candidate_id=room.candidate_id or "")
+    return room_brief_view(brief)
 
 
 def voice_view_for(services: Services, out: SlackOut, room_id: str, user: str) -> Any:
@@ -262,6 +268,8 @@ def ask_assistant(services: Services, out: SlackOut, room: InterviewRoom, event:
         log.warning("could not read the interview thread %s: %s", thread, exc.response.get("error"))
         history = []
     working = out.post(channel, thinking_message(question), thread)
+    services.lifecycle.record_message(channel, working, "assistant", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         reply = services.interviews.chat(room.id, user=user, message=question, history=history, members=in_channel)
     except ServiceError as exc:
@@ -298,6 +306,8 @@ def analyze(services: Services, out: SlackOut, *, room_id: str, user: str, text:
         raise TranscriptError("This room has no channel to post the analysis in.")
     source = "nimrobo" if session_id else "file" if file_id else "pasted"
     ts = out.post(room.channel, analyzing_message(room.candidate_name, source), thread_of(room))
+    services.lifecycle.record_message(room.channel, ts, "analysis", room_id=room.id, run_id=room.run_id,
+                                      candidate_id=room.candidate_id)
     try:
         if session_id:
             result = interviews.analyze_voice_session(room_id, session_id, user=user, members=allowed)

@@ -10,6 +10,8 @@ single progress message in the thread, and queue the run. The scheduler job driv
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from bot.blocks import Message, error_message
@@ -24,8 +26,9 @@ from bot.blocks.pluto import (
     shortlist_message,
     starting_message,
 )
+from bot.charts import Chart, score_distribution
 from bot.context import Services
-from bot.delivery import Deliveries
+from bot.delivery import Deliveries, after_sent
 from bot.slack_out import SlackOut
 from services.errors import ServiceError
 from services.records import RunUpdate, ScoringRun
@@ -42,18 +45,22 @@ def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel
 
 
 def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], channel: str, thread_ts: str | None,
-                  user: str, job_description: str = "", top_n: int = 10) -> ScoringRun | None:
+                  user: str, job_description: str = "", top_n: int = 10,
+                  on_refusal: Callable[[ServiceError], None] | None = None) -> ScoringRun | None:
     """Check the file, then announce and queue the run. Returns the run, or None when the file was refused.
 
     Nothing is said in the channel before the file passes its checks: a refusal goes privately to the
     person who shared it. A file that passes is announced (a root message when there is no thread yet,
-    e.g. from the modal), previewed and queued in the thread.
+    e.g. from the modal), previewed and queued in the thread. ``on_refusal`` hears a refusal too (a
+    Workflow Builder step fails with it).
     """
     scoring = services.scoring
     try:
         intake = scoring.check_file(file, user=user, channel=channel)
     except ServiceError as exc:
         out.reply_privately(channel, user, error_message(exc.user_message), thread_ts)
+        if on_refusal is not None:
+            on_refusal(exc)
         return None
     if thread_ts is None:
         thread_ts = out.post(channel, root_message(user, intake.filename))
@@ -92,6 +99,9 @@ def show_update(services: Services, out: SlackOut, update: RunUpdate) -> None:
 
 
 SHORTLIST, EXPORT, EXPORT_DM = "pluto_scoring_completed", "pluto_export", "pluto_export_dm"
+DISTRIBUTION = "pluto_score_chart"
+_charting: set[str] = set()  # runs whose chart is being drawn on the work pool in this process
+_charting_lock = threading.Lock()
 
 
 def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
@@ -116,6 +126,53 @@ def post_results(services: Services, out: SlackOut, run: ScoringRun) -> None:
         if full is not None:
             deliveries.upload_dm(f"{EXPORT_DM}:{run.id}", run.user, full, run.export_name, title,
                                  comment="The full ranking with contact details. Only you can see this file.")
+    queue_distribution(services, out, run)
+
+
+def distribution_name(run: ScoringRun) -> str:
+    stem = run.filename.rsplit(".", 1)[0] or "candidates"
+    return f"{stem}-score-distribution.png"
+
+
+def distribution_chart(run: ScoringRun) -> Chart:
+    """The run's score distribution: every final score by tier, the shortlist cut-off marked, no names."""
+    scores = [(c.final_score, c.tier) for c in run.candidates if c.final_score is not None]
+    return score_distribution(scores, run.top_n, run_label=run.filename)
+
+
+def queue_distribution(services: Services, out: SlackOut, run: ScoringRun) -> None:
+    """The score distribution image, after the shortlist and the export in the run's thread, once.
+
+    The chart is drawn on the work pool (never on a listener's or the scheduler's thread), then written
+    to the outbox under the run's key like the rest of the results (enqueueing it twice does nothing;
+    the sender uploads it, after the export: a channel's posts go out in order). A run whose chart is
+    queued, or being drawn in this process, is left alone."""
+    key = f"{DISTRIBUTION}:{run.id}"
+    if services.outbox.get(key) is not None:
+        return
+    with _charting_lock:
+        if key in _charting:
+            return
+        _charting.add(key)
+
+    def draw() -> None:
+        try:
+            chart = distribution_chart(run)
+            shown = min(run.top_n, len(run.candidates))
+            Deliveries(services, out).upload(
+                key, run.channel, chart.png, distribution_name(run), chart.title, thread_ts=run.thread_ts,
+                alt_text=chart.alt_text,
+                comment=f"How the {len(run.candidates)} scores fall; the red line is the shortlist's cut-off "
+                        f"(top {shown}).")
+        finally:
+            with _charting_lock:
+                _charting.discard(key)
+
+    try:
+        services.work.submit(run.user, draw, what="score chart")
+    except RuntimeError:  # shutting down: the next start queues it
+        with _charting_lock:
+            _charting.discard(key)
 
 
 def deliver_results(services: Services, out: SlackOut) -> None:
@@ -135,14 +192,23 @@ def share_export(services: Services, out: SlackOut, run: ScoringRun, channel: st
     """The full ranking as a CSV. In a public channel: the masked export there, the full one to
     ``user`` by DM. In a private channel or a DM: the full one, where it was asked for. The channel file's id."""
     title = f"Full ranking · {run.filename}"
+    lifecycle, audit = services.lifecycle, services.audit
     if not out.is_public(channel):
-        return out.upload(channel, services.scoring.export_csv(run), run.export_name, title, thread_ts=thread_ts,
-                          comment="The full ranking, every candidate (CSV).")
-    out.upload_privately(user, services.scoring.export_csv(run), run.export_name, title,
-                         comment="The full ranking with contact details. Only you can see this file.")
-    return out.upload(channel, services.scoring.export_csv(run, masked=True), run.export_name, title,
-                      thread_ts=thread_ts, comment=f"The full ranking, contact details masked; <@{user}> has the "
-                                                   "complete file by DM.")
+        file_id = out.upload(channel, services.scoring.export_csv(run), run.export_name, title, thread_ts=thread_ts,
+                             comment="The full ranking, every candidate (CSV).")
+        lifecycle.record_file(file_id, channel, "export", run_id=run.id)
+        audit.record(user, "export_channel", channel=channel, delivery="channel", run_id=run.id, file_id=file_id)
+        return file_id
+    dm_file = out.upload_privately(user, services.scoring.export_csv(run), run.export_name, title,
+                                   comment="The full ranking with contact details. Only you can see this file.")
+    dm = out.dm_channel(user)
+    lifecycle.record_file(dm_file, dm, "export_dm", run_id=run.id)
+    audit.record(user, "export_full_dm", channel=dm, delivery="dm", run_id=run.id, file_id=dm_file)
+    file_id = out.upload(channel, services.scoring.export_csv(run, masked=True), run.export_name, title,
+                         thread_ts=thread_ts, comment=f"The full ranking, contact details masked; <@{user}> has the "
+                                                      "complete file by DM.")
+    lifecycle.record_file(file_id, channel, "export", run_id=run.id)
+    return file_id
 
 
 def _update_progress(services: Services, out: SlackOut, run: ScoringRun, message: Message) -> bool:
@@ -152,3 +218,12 @@ def _update_progress(services: Services, out: SlackOut, run: ScoringRun, message
         return False
     Deliveries(services, out).update(run.channel, run.progress_ts, message)
     return True
+
+
+@after_sent(EXPORT_DM)
+def _full_export_sent(services: Services, out: SlackOut, row: dict[str, Any], ts: str | None) -> None:
+    """The full ranking reached the run's starter by DM: a read of personal data, audited with its file."""
+    run_id = row["key"].split(":", 1)[1]
+    user = row["channel"]  # a DM row names the person; the DM is opened when it is sent
+    services.audit.record(user, "export_full_dm", channel=out.dm_channel(user), delivery="dm", run_id=run_id,
+                          file_id=ts)

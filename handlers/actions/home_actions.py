@@ -9,13 +9,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.blocks.board import home_pages
+from bot.blocks.board import board_message, home_pages
 from bot.blocks.voice import create_modal
 from bot.context import Services
 from bot.flows.home import publish_home
 from bot.slack_out import SlackOut
 from bot.work import Reply, defer, run_safely
 from handlers import inject
+from services.errors import NotAllowed
 
 log = logging.getLogger(__name__)
 PAGE_ACTION = re.compile(r"^home_page_(?:next|prev)_\w+$")
@@ -60,6 +61,24 @@ def on_new_links(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
     run_safely(open_form, _dm_reply(client, user), "new voice links")
 
 
+def on_show_board(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                  services: Services) -> None:
+    """"Show board" (a board whose message Slack can't link to): the board by DM, for someone who may see
+    its run; anyone else gets the access service's refusal, whether or not the board exists."""
+    ack()
+    user = body["user"]["id"]
+    reply = _dm_reply(client, user)
+
+    def work() -> None:
+        board_id = action.get("value") or ""
+        decision = services.access.may_see_board(user, board_id)
+        if not decision.allowed:
+            raise NotAllowed(decision.refusal("that screening board"))
+        SlackOut(client).dm(user, board_message(services.screening.board_view(board_id), public=False))
+
+    defer(services.work, user, work, reply, "screening board")
+
+
 def on_link_button(ack: Ack) -> None:
     """"Open board" is a link; Slack still reports the click, which needs only an ack."""
     ack()
@@ -71,3 +90,4 @@ def register(app: App, services: Services) -> None:
     app.action("home_doctor")(inject(on_refresh, services))
     app.action("home_voicelink_create")(inject(on_new_links, services))
     app.action("home_open_board")(on_link_button)
+    app.action("home_show_board")(inject(on_show_board, services))

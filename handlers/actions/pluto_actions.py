@@ -48,9 +48,15 @@ def private_reply(client: WebClient, body: dict[str, Any]) -> Reply:
 def on_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                services: Services) -> None:
     ack()
-    defer_modal(services.work, client, body, "Candidate", "Loading the candidate…",
-                lambda: details_view(services.scoring.candidate(CandidateRef.parse(action["value"]),
-                                                                user=body["user"]["id"])),
+
+    def build() -> Any:
+        ref, (channel, user, _) = CandidateRef.parse(action["value"]), where(body)
+        candidate = services.scoring.candidate(ref, user=user)
+        services.audit.record(user, "candidate_details", channel=channel, delivery="modal", run_id=ref.run_id,
+                              candidate_id=ref.candidate_id)
+        return details_view(candidate)
+
+    defer_modal(services.work, client, body, "Candidate", "Loading the candidate…", build,
                 private_reply(client, body), "candidate details")
 
 
@@ -66,6 +72,7 @@ def on_questions(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
         name = scoring.candidate_name(ref, user=user)  # refuses an outsider before anything is posted
         ts = out.post(channel, spinner_message(f"Generating interview questions for {name}…"),
                       thread or scoring.run(ref.run_id).thread_ts)
+        services.lifecycle.record_message(channel, ts, "questions", run_id=ref.run_id, candidate_id=ref.candidate_id)
         try:
             message = questions_message(name, scoring.questions(ref, user=user))
         except ServiceError as exc:
@@ -81,9 +88,15 @@ def on_questions(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
 def on_prebrief(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                 services: Services) -> None:
     ack()
-    defer_modal(services.work, client, body, "Pre-interview brief", "Preparing the brief…",
-                lambda: prebrief_view(services.scoring.prebrief(CandidateRef.parse(action["value"]),
-                                                                user=body["user"]["id"])),
+
+    def build() -> Any:
+        ref, (channel, user, _) = CandidateRef.parse(action["value"]), where(body)
+        brief = services.scoring.prebrief(ref, user=user)
+        services.audit.record(user, "candidate_brief", channel=channel, delivery="modal", run_id=ref.run_id,
+                              candidate_id=ref.candidate_id)
+        return prebrief_view(brief)
+
+    defer_modal(services.work, client, body, "Pre-interview brief", "Preparing the brief…", build,
                 private_reply(client, body), "pre-brief")
 
 
@@ -126,6 +139,7 @@ def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Web
 
     def work() -> None:
         scoring = services.scoring
+        scoring.allowed_run(action["value"], body["user"]["id"])
         run = scoring.retry(action["value"])
         if run.progress_ts and run.state == "queued":
             message: Message = queued_message(run, scoring.position(run))
@@ -171,7 +185,7 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebC
 
     def work() -> None:
         ref = PageRef.parse(action["value"])
-        run = services.scoring.run(ref.key)
+        run = services.scoring.allowed_run(ref.key, body["user"]["id"])
         message = shortlist_message(run, ref.number, interviewed=interviews.interviewed_for(services, run))
         channel, _, _ = where(body)
         ts = (body.get("message") or {}).get("ts")

@@ -21,7 +21,7 @@ from bot.flows.home import refresh_home
 from bot.slack_out import SlackOut
 from bot.work import defer, defer_modal
 from handlers import inject
-from handlers.actions.pluto_actions import private_reply
+from handlers.actions.pluto_actions import private_reply, where
 from services.errors import NotFoundHere
 from services.records import STALE
 from services.screening import DECISION_NAMES, DEFAULT_TOP_N
@@ -144,7 +144,10 @@ def on_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
         board = services.screening.board(board_id)
         flow.require_run(services, client, user, board.run_id)
         view = services.screening.board_view(board_id)
-        return details_view(view, services.screening.row(board_id, candidate_id))
+        row = services.screening.row(board_id, candidate_id)
+        services.audit.record(user, "board_details", channel=where(body)[0], delivery="modal", run_id=board.run_id,
+                              board_id=board_id, candidate_id=candidate_id, session_id=row.session_id or "")
+        return details_view(view, row)
 
     defer_modal(services.work, client, body, "Screened candidate", "Loading both signals…", build,
                 private_reply(client, body), "candidate details")
@@ -208,6 +211,13 @@ def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: We
                 lambda board, user, out: flow.export(services, out, board_id=board.id, user=user))
 
 
+def on_chart(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
+    """The board as a chart, drawn on the work pool: numbered in a public thread, with names only privately."""
+    ack()
+    _board_work(services, client, body, action.get("value", ""), "board chart",
+                lambda board, user, out: flow.chart(services, out, board_id=board.id, user=user))
+
+
 def on_dm_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                  services: Services) -> None:
     """Completions of interviews the presser created on this board, by DM too (pressing again stops them)."""
@@ -243,6 +253,6 @@ def register(app: App, services: Services) -> None:
             ("screen_top", on_screen_top), ("screen_top_pick", on_screen_top), ("screen_one", on_screen_one),
             ("board_sort", on_sort), ("board_page_prev", on_page), ("board_page_next", on_page),
             ("board_details", on_details), ("board_transcript", on_transcript), ("board_advance", on_decide),
-            ("board_reject", on_decide), ("board_undo", on_undo), ("board_export", on_export),
+            ("board_reject", on_decide), ("board_undo", on_undo), ("board_export", on_export), ("board_chart", on_chart),
             ("board_dm", on_dm_choice), ("board_analytics_retry", on_retry_save)):
         app.action(action_id)(inject(listener, services))

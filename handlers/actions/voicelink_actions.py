@@ -246,8 +246,9 @@ def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Res
 
     def work() -> None:
         ref = PageRef.parse(action["value"])
-        links = services.voicelinks.links(ref.key)
-        respond_privately(respond, links_page(paginate(links, ref.number, LINKS_PER_PAGE), ref.key), replace=True)
+        listing = services.voicelinks.list_for(ref.key, user=body["user"]["id"], channel=_channel(body))
+        respond_privately(respond, links_page(paginate(listing.links, ref.number, LINKS_PER_PAGE), listing.key,
+                                              listing.title, more=listing.more), replace=True)
 
     defer(services.work, body["user"]["id"], work, private(respond), "list links")
 
@@ -257,7 +258,7 @@ def on_edit_instant(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
     ack()
 
     def build() -> Any:
-        link, sections = services.voicelinks.editable_instant_link(action["value"])
+        link, sections = services.voicelinks.editable_instant_link(action["value"], user=body["user"]["id"])
         return edit_instant_modal(link, as_dict(sections))
 
     defer_modal(services.work, client, body, "Edit instant link", "Loading the link…", build, private(respond),
@@ -284,6 +285,10 @@ def on_edit_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], clie
                 "edit project")
 
 
+def _channel(body: dict[str, Any]) -> str:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+
+
 def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
                   services: Services) -> None:
     """The transcript as a file (readable text, or JSON), by DM to the person who pressed (a transcript is
@@ -299,8 +304,12 @@ def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
             private(respond)(info_message(f"The transcript of `{ref.session_id}` is empty: nobody spoke yet."))
             return
         out = SlackOut(client)
-        out.upload_privately(user, text, f"transcript-{ref.session_id}.{'json' if fmt == 'json' else 'txt'}",
-                             f"Transcript · {ref.label or ref.session_id}")
+        file_id = out.upload_privately(user, text, f"transcript-{ref.session_id}.{'json' if fmt == 'json' else 'txt'}",
+                                       f"Transcript · {ref.label or ref.session_id}")
+        dm = out.dm_channel(user)
+        services.lifecycle.record_file(file_id, dm, "transcript", session_id=ref.session_id)
+        services.audit.record(user, "transcript", channel=dm, delivery="dm", session_id=ref.session_id,
+                              file_id=file_id)
         private(respond)(info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it."))
 
     defer(services.work, body["user"]["id"], work, private(respond), "transcript")
@@ -312,6 +321,8 @@ def on_audio(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Re
     def work() -> None:
         ref = SessionRef.parse(action["value"])
         url = services.sessions.audio_url(ref, user=body["user"]["id"])  # fresh, never stored
+        services.audit.record(body["user"]["id"], "audio_link", channel=_channel(body), delivery="ephemeral",
+                              session_id=ref.session_id)
         private(respond)(info_message(f"Audio for `{ref.session_id}` (this link expires in about an hour): <{url}>"))
 
     defer(services.work, body["user"]["id"], work, private(respond), "audio")
@@ -320,10 +331,15 @@ def on_audio(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Re
 def on_evaluation(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                   services: Services) -> None:
     ack()
-    defer(services.work, body["user"]["id"],
-          lambda: private(respond)(evaluation_message(services.sessions.evaluation(SessionRef.parse(action["value"]),
-                                                                                   user=body["user"]["id"]))),
-          private(respond), "evaluation")
+
+    def work() -> None:
+        ref, user = SessionRef.parse(action["value"]), body["user"]["id"]
+        evaluation = services.sessions.evaluation(ref, user=user)
+        services.audit.record(user, "evaluation", channel=_channel(body), delivery="ephemeral",
+                              session_id=ref.session_id)
+        private(respond)(evaluation_message(evaluation))
+
+    defer(services.work, body["user"]["id"], work, private(respond), "evaluation")
 
 
 def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
@@ -334,8 +350,10 @@ def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: 
 
     def work() -> None:
         ref = SessionRef.parse(action["value"])
-        private(respond)(summary_message(services.sessions.summary(ref, user=body["user"]["id"],
-                                                                   regenerate=regenerate), ref))
+        summary = services.sessions.summary(ref, user=body["user"]["id"], regenerate=regenerate)
+        services.audit.record(body["user"]["id"], "summary", channel=_channel(body), delivery="ephemeral",
+                              session_id=ref.session_id)
+        private(respond)(summary_message(summary, ref))
 
     defer(services.work, body["user"]["id"], work, private(respond), "summary")
 
@@ -380,6 +398,7 @@ def on_pick_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], clien
 LISTENERS = {
     "voicelink_pattern": on_pattern, "voicelink_draft": on_draft, "voicelink_retry": on_retry,
     "voicelink_cancel": on_cancel, "voicelink_list_next": on_page, "voicelink_list_prev": on_page,
+    "voicelink_list_all": on_page,
     "voicelink_edit_instant": on_edit_instant, "voicelink_project": on_project,
     "voicelink_edit_project": on_edit_project, "voicelink_transcript": on_transcript, "voicelink_audio": on_audio,
     "voicelink_evaluation": on_evaluation, "voicelink_summary": on_summary, "voicelink_regenerate": on_summary,

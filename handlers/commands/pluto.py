@@ -26,6 +26,12 @@ PLUTO = CommandRouter(
         Subcommand("digest", "digest <HH:MM | off>", "this channel's daily digest on business days, at that time "
                    "in your time zone (interviews, runs, decisions, what waits, links expiring)", "digest 09:00",
                    needs_arg=True),
+        Subcommand("forget", "forget <e-mail or name>", "admins: erase everything the bot holds about one person "
+                   "(shows what it found and asks first)", "forget ada@example.com", needs_arg=True),
+        Subcommand("audit", "audit [candidate or user] [days]", "admins: who read or exported personal data, as a "
+                   "private CSV", "audit @alice 30"),
+        Subcommand("export-person", "export-person <e-mail>", "admins: one zip of everything the bot holds about "
+                   "a person (subject access request)", "export-person ada@example.com", needs_arg=True),
     ],
 )
 

@@ -25,30 +25,34 @@ def score(cmd: CommandRequest) -> None:
 @PLUTO.on("status")
 def status(cmd: CommandRequest) -> None:
     scoring = cmd.services.scoring
-    cmd.reply(status_message(scoring.active_runs(), scoring.latest(state="complete")))
+    active, hidden = scoring.active_runs_for(cmd.user_id)
+    cmd.reply(status_message(active, next(scoring.visible(cmd.user_id, cmd.channel_id), None), others=hidden))
 
 
 @PLUTO.on("results")
 def results(cmd: CommandRequest) -> None:
-    run = cmd.services.scoring.latest_for(cmd.channel_id)
+    run = cmd.services.scoring.latest_for(cmd.channel_id, cmd.user_id)
     cmd.reply(shortlist_message(run, metadata=False, interviewed=interviewed_for(cmd.services, run)))
+    cmd.services.audit.record(cmd.user_id, "shortlist", channel=cmd.channel_id, delivery="ephemeral", run_id=run.id)
 
 
 @PLUTO.on("candidate")
 def candidate(cmd: CommandRequest) -> None:
-    run = cmd.services.scoring.latest_for(cmd.channel_id)
-    matches = cmd.services.scoring.find(run, cmd.args)
-    if not matches:
-        cmd.reply(no_candidate_message(run, cmd.args))
+    run, matches = cmd.services.scoring.find_visible(cmd.args, user=cmd.user_id, channel=cmd.channel_id)
+    if run is None or not matches:
+        cmd.reply(no_candidate_message(cmd.args))
     elif len(matches) == 1:
         cmd.reply(candidate_card(run.id, matches[0], interviewed_for(cmd.services, run).get(matches[0].id)))
+        cmd.services.audit.record(cmd.user_id, "candidate_details", channel=cmd.channel_id, delivery="ephemeral",
+                                  run_id=run.id, candidate_id=matches[0].id)
     else:
         cmd.reply(pick_candidate_message(run.id, matches))
 
 
 @PLUTO.on("export")
 def export(cmd: CommandRequest) -> None:
-    run = cmd.services.scoring.allowed_run(cmd.services.scoring.latest_for(cmd.channel_id).id, cmd.user_id)
+    scoring = cmd.services.scoring
+    run = scoring.allowed_run(scoring.latest_for(cmd.channel_id, cmd.user_id).id, cmd.user_id)
     share_export(cmd.services, cmd.out, run, cmd.channel_id, cmd.user_id)
 
 

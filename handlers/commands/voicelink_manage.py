@@ -18,6 +18,7 @@ from bot.work import defer, defer_modal
 from handlers.commands.voicelink import VOICELINK
 from handlers.router import CommandRequest
 from services.prompts import as_dict
+from services.voicelinks import EVERY_PROJECT
 
 LINKS_PER_PAGE = 15
 
@@ -78,11 +79,16 @@ def use(cmd: CommandRequest) -> None:
 
 @VOICELINK.on("list")
 def list_links(cmd: CommandRequest) -> None:
+    """``list [project | all]``: a project's links (the channel's default when none is named); with neither,
+    the person's own links and the channel's projects' (from what the bot knows), every project on request."""
     voicelinks = cmd.services.voicelinks
-    query = voicelinks.project_arg(cmd.args, cmd.channel_id)
+    every = cmd.args.strip().casefold() == "all"
+    query = EVERY_PROJECT if every else voicelinks.project_arg(cmd.args, cmd.channel_id)
     default = voicelinks.default_project(cmd.channel_id) if not cmd.args else None
-    title = f"{default.project_name} (this channel's default; `list all` shows every project)" if default else ""
-    cmd.reply(links_page(paginate(voicelinks.links(query), 1, LINKS_PER_PAGE), query, title))
+    listing = voicelinks.list_for(query, user=cmd.user_id, channel=cmd.channel_id, fresh=not every)
+    title = f"{default.project_name} (this channel's default; `list all` shows every project)" if default else \
+        listing.title
+    cmd.reply(links_page(paginate(listing.links, 1, LINKS_PER_PAGE), listing.key, title, more=listing.more))
 
 
 @VOICELINK.on("cancel")

@@ -58,9 +58,11 @@ def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
     user, channel = body["user"]["id"], meta.get("channel", "")
     out = SlackOut(client)
     ack()
-    if meta.get("run_id"):
+    if meta.get("run_id"):  # Voice-screen: the role's existing project is asked about as below
+        view_id = open_working(client, body.get("trigger_id", ""), f"Looking for a project for {form.name}…")
         defer(services.work, user,
-              lambda: screening.submit(services, out, run_id=meta["run_id"], form=form, user=user, channel=channel),
+              lambda: screening.prepare(services, out, client, view_id=view_id, run_id=meta["run_id"], form=form,
+                                        user=user, channel=channel),
               lambda m: out.reply_privately(channel, user, m, meta.get("thread_ts")), "voice-screen")
         return
     if form.labels_file or (form.pattern == "interview" and not form.project_id):
@@ -80,11 +82,15 @@ def on_review(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
     choice = read_values(view["state"]["values"]).get("project_choice") or None
     ack()
     view_id = open_working(client, body.get("trigger_id", ""), "Creating the links…")
-    user, out = body["user"]["id"], SlackOut(client)
-    defer(services.work, user,
-          lambda: confirm_links(services, out, client, view_id=view_id, batch_id=view["private_metadata"],
-                                user=user, choice=choice),
-          lambda m: out.dm(user, m), "/voicelink create")
+    user, out, batch_id = body["user"]["id"], SlackOut(client), view["private_metadata"]
+
+    def work() -> None:
+        if services.screening.is_screening_batch(batch_id):  # a Voice-screen form: the links go on its board
+            screening.confirm(services, out, client, view_id=view_id, batch_id=batch_id, user=user, choice=choice)
+        else:
+            confirm_links(services, out, client, view_id=view_id, batch_id=batch_id, user=user, choice=choice)
+
+    defer(services.work, user, work, lambda m: out.dm(user, m), "/voicelink create")
 
 
 def on_project_new(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,

@@ -116,7 +116,7 @@ def test_questions_replace_the_spinner_and_a_pluto_error_says_why(slack, service
 def test_a_page_of_a_channel_shortlist_changes_in_place_and_a_private_one_is_sent_again(slack, services):
     run = ScoringRun("run1", "C_HIRING", "1.0", "U_ALICE", "c.csv", "complete", top_n=20,
                      results=[{"id": f"c{i}", "name": f"Cand {i}", "rank": i} for i in range(1, 21)])
-    services.scoring.run.return_value = run
+    services.scoring.allowed_run.return_value = run
     services.interviews.interviewed.return_value = {}
     body, action = click("pluto_page_next", "run1|2")
     on_page(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
