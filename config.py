@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 DEFAULT_NIMROBO_URL = "https://app.nimroboai.com/api"
+DEFAULT_PLUTO_URL = "http://localhost:8000/api"
 API_BASE_URL = "https://app.nimroboai.com/api"
 
 
@@ -258,7 +259,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         ).rstrip("/"),
         nimrobo_api_key=Secret(get("NIMROBO_API_KEY", "API_KEY")),
         pluto_api_base_url=_url(
-            "PLUTO_API_BASE_URL", get("PLUTO_API_BASE_URL", default="http://localhost:8000/api")
+            "PLUTO_API_BASE_URL", get("PLUTO_API_BASE_URL", default=DEFAULT_PLUTO_URL)
         ).rstrip("/"),
         openai_api_key=Secret(get("OPENAI_API_KEY")),
         openai_base_url=_url("OPENAI_BASE_URL", get("OPENAI_BASE_URL")) if get("OPENAI_BASE_URL") else "",
@@ -317,6 +318,52 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         leader_election=_flag("LEADER_ELECTION", get("LEADER_ELECTION", default="true")),
         scheduler_timezone=_timezone("SCHEDULER_TIMEZONE", get("SCHEDULER_TIMEZONE", default="UTC")),
     )
+
+
+ALIASES = {"NIMROBO_API_BASE_URL": ("NIMROBO_API_BASE_URL", "API_BASE_URL"),
+           "NIMROBO_API_KEY": ("NIMROBO_API_KEY", "API_KEY")}
+
+
+def load_settings_reporting(environ: Mapping[str, str] | None = None,
+                            env_file: str | Path | None = ".env") -> tuple[Settings, list[str]]:
+    """:func:`load_settings`, but every invalid value is reported (one line each) and its default used,
+    so ``doctor`` can show all the problems at once and go on to check the rest."""
+    values: dict[str, str] = {}
+    if env_file:
+        values.update(_env_file_values(Path(env_file)))
+    values.update(os.environ if environ is None else environ)
+    problems: list[str] = []
+    while True:
+        try:
+            return load_settings(values, env_file=None), problems
+        except ConfigError as exc:
+            name = str(exc).split("=", 1)[0].split(" ", 1)[0]
+            dropped = [k for k in ALIASES.get(name, (name,)) if k in values]
+            if not dropped:
+                raise
+            problems.append(str(exc))
+            for key in dropped:
+                del values[key]
+
+
+def slack_credentials_problem(settings: Settings) -> str | None:
+    """One line naming what is missing when the Slack credentials are half set (the contract: a non-zero
+    exit), or None when they pick a mode: Socket Mode, HTTP mode, or none at all (the sandbox)."""
+    bot, secret, app = bool(settings.slack_bot_token), bool(settings.slack_signing_secret), \
+        bool(settings.slack_app_token)
+    if app and not bot:
+        return ("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: Socket Mode needs both; set SLACK_BOT_TOKEN "
+                "(xoxb-…, OAuth & Permissions), or unset SLACK_APP_TOKEN to run the sandbox")
+    if app:
+        return None
+    if bot and not secret:
+        return ("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: HTTP mode needs both (Basic Information → "
+                "Signing Secret); for Socket Mode set SLACK_APP_TOKEN (xapp-…) instead; unset SLACK_BOT_TOKEN to run "
+                "the sandbox")
+    if secret and not bot and not getattr(settings, "slack_client_id", ""):  # (with a client id: multi-workspace)
+        return ("SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not: HTTP mode needs both; set SLACK_BOT_TOKEN "
+                "(xoxb-…), or unset SLACK_SIGNING_SECRET to run the sandbox")
+    return None
 
 
 def _module_settings() -> Settings:

@@ -77,6 +77,18 @@ def ensure_postgres() -> None:
             return
 
 
+def run_child(args: list[str]) -> int:
+    """Run ``args`` in the foreground and wait for it, as a shell does: Ctrl-C reaches the child (the
+    terminal sends it to both of us) and the child decides what it means (the sandbox console stops a
+    wait and stays); dev.py neither dies nor kills it, and exits with the child's own status."""
+    with subprocess.Popen(args) as child:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                continue
+
+
 def chromium_installed() -> bool:
     return any(shutil.which(name) for name in ("chromium", "chromium-browser"))
 
@@ -123,9 +135,9 @@ def main(argv: list[str]) -> int:
     ensure_env()
     os.chdir(ROOT)
     if command == "run":
-        return subprocess.call([str(PYTHON), "-m", "bot", *argv[1:]])
+        return run_child([str(PYTHON), "-m", "bot", *argv[1:]])
     if command == "doctor":
-        return subprocess.call([str(PYTHON), "-m", "bot", "doctor", *argv[1:]])
+        return run_child([str(PYTHON), "-m", "bot", "doctor", *argv[1:]])
     ensure_postgres()
     ensure_chromium()
     ensure_promtool()

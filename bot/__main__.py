@@ -13,17 +13,26 @@ import signal
 import sys
 from collections.abc import Callable
 
-from config import ConfigError, Settings, load_settings
+from config import ConfigError, Settings, load_settings_reporting, slack_credentials_problem
 
 log = logging.getLogger("bot")
 
 
 def _settings_or_exit() -> Settings:
+    """The settings, or every invalid one named on its own line and exit 2 (never a traceback)."""
+    settings, problems = _settings_and_problems()
+    for problem in problems:
+        print(f"pluto-bot: configuration error: {problem}", file=sys.stderr)
+    if problems:
+        raise SystemExit(2)
+    return settings
+
+
+def _settings_and_problems() -> tuple[Settings, list[str]]:
     try:
-        return load_settings()
+        return load_settings_reporting()
     except ConfigError as exc:
-        print(f"pluto-bot: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        return Settings(), [str(exc)]
 
 
 NO_SANDBOX = (
@@ -97,13 +106,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="the sandbox with the bot in Socket Mode (with real credentials, SLACK_APP_TOKEN "
                              "picks Socket Mode)")
     args = parser.parse_args(argv)
-    settings = _settings_or_exit()
-    if args.command == "doctor":
+    if args.command == "doctor":  # every problem at once, the settings' own first
         from bot.doctor import run_doctor
 
-        return run_doctor(settings)
+        settings, problems = _settings_and_problems()
+        return run_doctor(settings, problems)
+    settings = _settings_or_exit()
     if args.command == "sandbox":
         settings = settings.replace(slack_app_token="", slack_bot_token="", slack_signing_secret="")
+    half_set = slack_credentials_problem(settings)
+    if half_set:
+        print(f"pluto-bot: {half_set}", file=sys.stderr)
+        return 2
     if args.socket and settings.mode != "sandbox":
         print("pluto-bot: --socket runs the sandbox in Socket Mode; with Slack credentials set, SLACK_APP_TOKEN "
               "picks Socket Mode (use `python -m bot sandbox --socket` for the sandbox)", file=sys.stderr)

@@ -74,7 +74,8 @@ def check_tokens(settings: Settings, transport: Any = None) -> Check:
     present = [name for name, value in (("SLACK_BOT_TOKEN", bot), ("SLACK_APP_TOKEN", app)) if value]
     if not present:
         return Check("Slack tokens", True, "none set (the sandbox runs without them)")
-    return Check("Slack tokens", True, " and ".join(present) + " have the right shape")
+    return Check("Slack tokens", True, " and ".join(present) + (" have" if len(present) > 1 else " has")
+                 + " the right shape")
 
 
 def check_port(settings: Settings, transport: Any = None) -> Check:
@@ -341,14 +342,53 @@ def check_socket_mode(settings: Settings, transport: Any = None, manifest: Path 
     return Check(name, True, f"apps.connections.open accepts SLACK_APP_TOKEN; Socket Mode is on in the app{note}")
 
 
-def run_checks(settings: Settings, transports: dict[str, Any] | None = None) -> list[Check]:
+SANDBOX_MODE = ("sandbox: no Slack credentials, so `python3 dev.py run` starts the bot against local stand-ins "
+                "of Slack, Nimrobo and Pluto")
+SANDBOX_FIX = "for a workspace set SLACK_APP_TOKEN and SLACK_BOT_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and " \
+              "SLACK_SIGNING_SECRET (HTTP)"
+
+
+def _not_in_sandbox(name: str, what: str) -> Callable[[Settings, Any], Check]:
+    def check(settings: Settings, transport: Any = None) -> Check:
+        return Check(name, True, f"not used by the sandbox (it runs a stand-in); {what}", optional=True)
+    return check
+
+
+def run_checks(settings: Settings, transports: dict[str, Any] | None = None,
+               problems: list[str] | tuple[str, ...] = ()) -> list[Check]:
+    """Every check, in order. ``problems``: invalid settings (already replaced by their defaults), shown first,
+    so one bad value never hides the rest. Without Slack credentials the mode is the sandbox: the checks of
+    backends it replaces with stand-ins are shown as INFO, unless that backend is configured."""
+    from config import DEFAULT_PLUTO_URL, slack_credentials_problem
+
     transports = transports or {}
+    results = [Check("Settings", False, problem, "correct the value (or unset it for the default)")
+               for problem in problems]
+    half_set = slack_credentials_problem(settings)
+    if half_set:
+        detail, _, fix = half_set.partition(": ")
+        results.append(Check("Mode", False, detail, fix))
+    elif settings.mode == "sandbox":
+        results.append(Check("Mode", True, SANDBOX_MODE + f" ({SANDBOX_FIX})"))
+    results += _run_checks(settings, transports, sandbox=settings.mode == "sandbox" and not half_set,
+                           default_pluto=settings.pluto_api_base_url == DEFAULT_PLUTO_URL)
+    return results
+
+
+def _run_checks(settings: Settings, transports: dict[str, Any], *, sandbox: bool, default_pluto: bool) -> list[Check]:
     checks: list[tuple[str, Callable[[Settings, Any], Check]]] = [
         ("tokens", check_tokens), ("port", check_port), ("database", check_database),
         ("encryption", check_encryption_key),
         ("slack", check_slack), ("nimrobo", check_nimrobo), ("pluto", check_pluto), ("openai", check_openai)]
     if settings.mode in ("socket", "http"):  # right after the Slack check
         checks.insert([key for key, _ in checks].index("slack") + 1, ("socket mode", check_socket_mode))
+    if sandbox:
+        replaced = {"tokens": None, "slack": _not_in_sandbox("Slack", SANDBOX_FIX)}
+        if not settings.nimrobo_api_key:
+            replaced["nimrobo"] = _not_in_sandbox("Nimrobo", "set NIMROBO_API_KEY to check the real one")
+        if default_pluto:
+            replaced["pluto"] = _not_in_sandbox("Pluto", "set PLUTO_API_BASE_URL to check a real one")
+        checks = [(key, replaced.get(key) or fn) for key, fn in checks if key not in replaced or replaced[key]]
     results = []
     for key, fn in checks:
         try:
@@ -358,8 +398,8 @@ def run_checks(settings: Settings, transports: dict[str, Any] | None = None) -> 
     return results
 
 
-def run_doctor(settings: Settings) -> int:
-    results = run_checks(settings)
+def run_doctor(settings: Settings, problems: list[str] | tuple[str, ...] = ()) -> int:
+    results = run_checks(settings, problems=problems)
     for check in results:
         print(check.line())
     return 0 if all(c.ok for c in results) else 1

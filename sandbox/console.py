@@ -8,7 +8,7 @@
 * Modals are filled field by field: text (``\\n`` or ``<<`` for more lines), numbers, selects,
   radio buttons, checkboxes and files (a local path). Buttons and selects inside a modal send
   what was typed so far, as Slack does, and the bot's ``views.update``/``views.push`` are shown.
-* ``home`` shows App Home, ``files`` lists uploads, ``open <n>`` prints one.
+* ``home`` shows App Home, ``files`` lists uploads (newest first), ``open <n | name>`` prints one.
 * ``sim …`` drives the simulators, ``tour`` walks a newcomer through the bot, ``reset`` starts over.
 
 Everything the bot posts is printed by a background thread from the Slack stand-in's timeline;
@@ -21,12 +21,13 @@ import difflib
 import json
 import logging
 import queue
+import re
 import shlex
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,10 +42,11 @@ COMMANDS = ("help", "buttons", "press", "home", "files", "open", "tour", "reset"
 CONSOLE_HELP = """Console commands:
   /pluto …, /voicelink …      slash commands, exactly as in Slack
   /pluto score ./file.csv     score a local CSV (stands in for an upload)
-  <label> [n | word]          press a button: `Details` (newest), `Details 2` (the 2nd), `Details Alan`
+  <label> [n | word]          press a button: `Details` (newest), `Details 2` (row 2), `Details Alan`;
+                              a select by what it shows: `Sort evaluation`, `Voice-screen top 3`
   buttons                     number every button you can see; then `press 3` (or just `3`)
   home                        open the App Home tab
-  files                       list the files uploaded so far; `open 2` prints one (CSV as a table)
+  files                       list the files uploaded so far, newest first; `open 1` or `open <name>` prints one
   mention <text>              @-mention the bot in the channel (attach with: mention score ./f.csv)
   ask <question>              ask in the "Ask Pluto" pane (opened beside the channel on first use)
   step <name> key=value …     run a Workflow Builder step: create_voice_link candidate_name=Ada project=Role,
@@ -58,13 +60,22 @@ CONSOLE_HELP = """Console commands:
   reset                       start over: a new database and empty stand-ins
   logs                        the last lines of the sandbox log
   help                        this text
-  quit                        stop the sandbox
+  quit                        stop the sandbox (or Ctrl-D; Ctrl-C only stops a wait)
 In a modal: Enter keeps what is shown, `\\n` types a new line (or `<<` … `.` for several lines),
 `~` empties a field, `submit` submits now, `cancel` closes the modal."""
+USAGE = {
+    "press": "press <n> (a number from `buttons`) or press <label> [row | word], e.g. `press Details 2`",
+    "open": "open <n | name> (`files` numbers them, newest first), e.g. `open 1` or `open candidates-ranked`",
+    "mention": "mention <text>, e.g. `mention score ./examples/candidates.csv` or `mention help`",
+    "sim": "sim links | sim complete <label | link> | sim fail <label | link> | sim pluto-fail [message]",
+    "sim complete": "sim complete <label | link id>, e.g. `sim complete Ada Lovelace` (`sim links` lists them)",
+    "sim fail": "sim fail <label | link id>, e.g. `sim fail Ada Lovelace` (`sim links` lists them)",
+}
 INTERACTIVE = {"button", "static_select", "external_select", "multi_static_select", "overflow", "radio_buttons",
                "checkboxes",
                "users_select", "conversations_select", "channels_select", "datepicker"}
 CANCEL, SUBMIT, ENDED, ACTED = "cancel", "submit", "ended", "acted"
+INTERRUPTED = "\x03"  # what a prompt answers when Ctrl-C is pressed there
 
 
 @dataclass
@@ -77,6 +88,18 @@ class Clickable:
     surface: dict[str, Any]
     context: str  # the text next to it (the section it belongs to), for `Details Alan` and listings
     where: str
+    option: dict[str, Any] | None = None  # a select's option already named (`Sort evaluation`)
+
+    @property
+    def names(self) -> list[str]:
+        """What the screen shows for it, lower case: a button's label; a select's placeholder, the option
+        it shows (``[Sort: Combined ▾]``) and that option's lead before a colon (``Sort``)."""
+        names = [self.label.lower()]
+        if not self.is_button:
+            shown = _option_text(self.element.get("initial_option")).lower()
+            names += [n for n in (shown, shown.split(":")[0].strip(), self.label.split(":")[0].strip().lower())
+                      if n and n not in names]
+        return names
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -113,6 +136,14 @@ def _line_buffer() -> str:
         return ""
 
 
+def _shell_words(text: str) -> list[str]:
+    """Words as a shell splits them (quotes, backslash-escaped spaces); plain splitting if the quotes don't close."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
@@ -142,6 +173,16 @@ def _choose(options: list[dict[str, Any]], answer: str) -> dict[str, Any] | None
     return prefixed[0] if len(prefixed) == 1 else None
 
 
+def _choose_named(options: list[dict[str, Any]], answer: str) -> dict[str, Any] | None:
+    """An option named by its label, or by what follows a colon in it (``evaluation`` for "Sort: Evaluation")."""
+    chosen = _choose(options, answer)
+    if chosen is not None:
+        return chosen
+    wanted = answer.strip().lower()
+    tails = [o for o in options if _option_text(o).lower().partition(":")[2].strip().startswith(wanted)]
+    return tails[0] if wanted and len(tails) == 1 else None
+
+
 def _choices(options: list[dict[str, Any]]) -> str:
     return ", ".join(f"{i}={_option_text(o)}" for i, o in enumerate(options, 1))
 
@@ -153,12 +194,20 @@ def _short(text: str, limit: int = 48, more: bool = True) -> str:
     return first + (f" …(+{len(lines) - 1} lines)" if more and len(lines) > 1 else "")
 
 
-def _find_link(links: list[dict[str, Any]], query: str) -> dict[str, Any] | None:
+_ROW = re.compile(r"^\s*#?(\d+)(?:\.|\s)")
+
+
+def _row_number(context: str) -> int | None:
+    """The number a row shows at its start ("2. Alan Turing", "#2 Alan Turing"), if any."""
+    match = _ROW.match(context)
+    return int(match.group(1)) if match else None
+
+
+def _find_links(links: list[dict[str, Any]], query: str) -> list[dict[str, Any]]:
+    """Links whose id or label is ``query`` (case-insensitive), newest first."""
     query = query.strip().lower()
-    for link in reversed(links):
-        if query in (str(link.get("id", "")).lower(), str(link.get("label", "")).lower()):
-            return link
-    return None
+    return [link for link in reversed(links)
+            if query in (str(link.get("id", "")).lower(), str(link.get("label", "")).lower())]
 
 
 class ConsoleLogHandler(logging.Handler):
@@ -216,6 +265,10 @@ class Console:
         self._state: dict[str, dict[str, Any]] = {}  # view id -> typed values {block_id: {action_id: value}}
         self._resume: dict[str, int] = {}  # view id -> block index to go on from after an update
         self._only: dict[str, set[str]] = {}  # view id -> block ids to ask again (after errors)
+        self._views_shown: dict[str, str] = {}  # view id -> how it was last printed
+        self.tour_next = 1  # the tour's step to go on with (after Ctrl-C paused it)
+        #: the last wait_until was stopped with Ctrl-C
+        self.interrupted = False
 
     @property
     def slack(self) -> Any:
@@ -255,7 +308,13 @@ class Console:
             view = self.slack.view(event.get("view_id", "")) or {}
             head = {"view_open": "modal opened", "view_update": "modal updated (views.update)",
                     "view_push": "modal pushed on top (views.push)"}[kind]
-            return f"  ▣ {head}\n" + _indent(self.render.view(view, self._state.get(view.get("id", ""))))
+            if event.get("blocks") is not None:
+                view = {**view, "blocks": event["blocks"]}  # as it was then, not as it is by the time it prints
+            shown = self.render.view(view, self._state.get(view.get("id", "")))
+            if kind == "view_update" and self._views_shown.get(view.get("id", "")) == shown:
+                return None  # printed already as it is now: only what changed is printed again
+            self._views_shown[view.get("id", "")] = shown
+            return f"  ▣ {head}\n" + _indent(shown)
         if kind == "view_closed":
             view = self.slack.view(event.get("view_id", "")) or {}
             return f"  ▣ modal closed: {self.render.text(view.get('title'))}"
@@ -309,7 +368,7 @@ class Console:
             self._stop.wait(0.2)
 
     # -- input ------------------------------------------------------------------------------------
-    def ask(self, prompt: str, interrupted: str = "") -> str | None:
+    def ask(self, prompt: str, interrupted: str | None = "") -> str | None:
         """One line from the user (None when input has ended); Ctrl-C answers ``interrupted``."""
         self.flush_output()
         with self._lock:
@@ -326,7 +385,11 @@ class Console:
                 self._prompt = None
 
     def wait_until(self, predicate: Callable[[], Any], timeout: float) -> Any:
-        """Poll ``predicate`` (printing the bot's output meanwhile) until truthy or ``timeout``; Ctrl-C stops."""
+        """Poll ``predicate`` (printing the bot's output meanwhile) until truthy or ``timeout``.
+
+        Ctrl-C stops waiting (never the sandbox): it returns None and sets :attr:`interrupted`,
+        so a caller such as the tour goes back to the prompt instead of going on."""
+        self.interrupted = False
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
@@ -336,6 +399,7 @@ class Console:
                     return result
                 time.sleep(0.1)
         except KeyboardInterrupt:
+            self.interrupted = True
             self.print("  (stopped waiting)")
         return None
 
@@ -359,20 +423,31 @@ class Console:
 
     # -- the loop -----------------------------------------------------------------------------------
     def loop(self) -> None:
-        self.print("Pluto Bot sandbox — Slack, Nimrobo, Pluto and OpenAI are local stand-ins.")
+        mode = getattr(self.stack, "mode", "http")
+        how = ("Socket Mode: the bot connects to the Slack stand-in over a WebSocket" if mode == "socket" else
+               "HTTP mode: Slack's requests reach the bot as signed POSTs to /slack/events")
+        self.print(f"Pluto Bot sandbox in {how}.\nSlack, Nimrobo, Pluto and OpenAI are local stand-ins.")
         if self.intro:
             self.print(self.intro)
         self.print("New here? Type `tour`. Otherwise /pluto help, /voicelink help, or help for the console's "
                    "own commands.")
         printer = threading.Thread(target=self._watch, name="console-printer", daemon=True)
         printer.start()
+        ctrl_c = False  # the previous prompt was answered with Ctrl-C: a second one leaves
         try:
             while True:
                 if not self.fill_modals():
                     break
-                line = self.ask("> ")
+                line = self.ask("> ", interrupted=INTERRUPTED)
                 if line is None:
                     break
+                if line == INTERRUPTED:
+                    if ctrl_c:
+                        break
+                    ctrl_c = True
+                    self.print("  (Ctrl-C again at an empty prompt, `quit` or Ctrl-D leaves the sandbox)")
+                    continue
+                ctrl_c = False
                 line = line.strip()
                 if not line:
                     continue
@@ -411,7 +486,7 @@ class Console:
         elif word == "tour":
             from sandbox.tour import run_tour
 
-            run_tour(self)
+            run_tour(self, args=rest)
         elif word == "reset":
             self.reset()
         elif word == "logs":
@@ -439,6 +514,10 @@ class Console:
         if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
             self.print("  only you ›\n" + _indent(self.render.blocks(body.get("blocks") or [], body.get("text", ""))))
 
+    def usage(self, command: str, reason: str) -> None:
+        """A missing or wrong argument: the reason and the one usage line (never the whole help)."""
+        self.print(f"  ! {reason}\n    usage: {USAGE[command]}")
+
     def slash(self, line: str) -> None:
         command, _, text = line.partition(" ")
         text = text.strip()
@@ -448,7 +527,8 @@ class Console:
             return
         self._prefill_file = None
         if command == "/pluto" and text.startswith("score "):
-            path = Path(text[len("score "):].strip()).expanduser()
+            words = _shell_words(text[len("score "):])
+            path = Path(" ".join(words)).expanduser()  # taken as a shell would: quotes and `\ ` kept together
             if not path.is_file():
                 self.print(f"  ! no such file: {path}")
                 return
@@ -464,8 +544,11 @@ class Console:
             self._prefill_file = None
 
     def mention(self, text: str) -> None:
+        if not text.strip():
+            self.usage("mention", "mention needs something to say to the bot")
+            return
         files = None
-        words = text.split()
+        words = _shell_words(text)
         for word in words:
             path = Path(word).expanduser()
             if word.lower().endswith(".csv") and path.is_file():
@@ -591,7 +674,7 @@ class Console:
         label on the newest message that has n of them) or a word from the text next to it. Returns the
         nearest labels (a list) when nothing matches, None when the user gave up choosing."""
         lowered = line.strip().lower()
-        labels = sorted({c.label.lower() for c in found}, key=len, reverse=True)
+        labels = sorted({n for c in found for n in c.names}, key=len, reverse=True)
         label = next((lab for lab in labels if lowered == lab or lowered.startswith(lab + " ")), None)
         if label is None:
             names = sorted({c.label for c in found}) + [c for c in COMMANDS]
@@ -600,17 +683,36 @@ class Console:
             near += [n for n in difflib.get_close_matches(first, names, n=5, cutoff=0.5) if n not in near]
             return near[:5]
         rest = line.strip()[len(label):].strip()
-        group = [c for c in found if c.label.lower() == label]
+        group = [c for c in found if label in c.names]
+        if rest and not rest.isdigit():
+            # a select named with one of its options: `Sort evaluation`, `Voice-screen … top 3`
+            for c in reversed(found):
+                if not c.is_button and any(n.startswith(label) for n in c.names):
+                    option = _choose_named(_options(c.element), rest)
+                    if option is not None and (c in group or not any(rest.lower() in g.context.lower()
+                                                                     for g in group)):
+                        return replace(c, option=option)
         by_surface: dict[Any, list[Clickable]] = {}
         for c in group:
             by_surface.setdefault(id(c.surface), []).append(c)
         surfaces = list(by_surface.values())  # least recent first
         if rest.isdigit():
             n = int(rest)
+            # the row that shows this number (a board's "2. Alan", a shortlist's "#2 Alan"), as the screen
+            # numbers them; buttons are counted only where no row shows numbers
             for same in reversed(surfaces):
+                numbered = [c for c in same if _row_number(c.context) is not None]
+                if numbered:
+                    hit = next((c for c in numbered if _row_number(c.context) == n), None)
+                    if hit is not None:
+                        return hit
+                    continue
                 if len(same) >= n >= 1:
                     return same[n - 1]
-            self.print(f"  ! there is no [{group[0].label}] number {n}; the newest message has {len(surfaces[-1])}")
+            rows = sorted({r for c in surfaces[-1] if (r := _row_number(c.context)) is not None})
+            shown = f"rows {', '.join(map(str, rows))} have one" if rows else \
+                f"the newest message has {len(surfaces[-1])}"
+            self.print(f"  ! there is no [{group[0].label}] for row {n}; {shown}")
             return None
         if rest:
             word = rest.lower()
@@ -634,6 +736,9 @@ class Console:
         return None
 
     def press(self, line: str) -> None:
+        if not line.strip():
+            self.usage("press", "press needs a button")
+            return
         if line.strip().isdigit():
             chosen = self._numbered_pick(int(line))
         else:
@@ -705,7 +810,7 @@ class Console:
             answer = self.ask(f"  {clickable.label} ({_choices(options)}): ")
             if not answer:
                 return None
-            chosen = _choose(options, answer)
+            chosen = _choose_named(options, answer)
             if chosen is not None:
                 return chosen
             self.print("  ! choose one by number or name")
@@ -715,7 +820,7 @@ class Console:
         element = clickable.element
         selected = None
         if not clickable.is_button:
-            selected = self._select(clickable)
+            selected = clickable.option or self._select(clickable)
             if selected is None:
                 self.print("  (nothing chosen)")
                 return None
@@ -812,7 +917,8 @@ class Console:
         label = self.render.text(block.get("label")) or block_id
         typed = (state.get(block_id) or {}).get(action_id)
         shown = self._value_text(element, typed)
-        suggestion = self.suggest.get(action_id) if typed is None and not shown else None
+        # a suggestion (the tour's) replaces what an untouched field shows, as the tour says it will
+        suggestion = self.suggest.get(action_id) if typed is None else None
         if kind == "file_input" and typed is None and self._prefill_file is not None:
             file = self._upload(self._prefill_file, "uploaded in a form")
             state[block_id] = {action_id: {"type": "file_input", "files": [file]}}
@@ -902,7 +1008,7 @@ class Console:
                 return {}, f"Choose from: {_choices(options)} (comma-separated)"
             return {"type": kind, "selected_options": [p for p in picked if p]}, None
         if kind == "file_input":
-            paths = [Path(p.strip()).expanduser() for p in text.split(",") if p.strip()]
+            paths = [Path(" ".join(_shell_words(p))).expanduser() for p in text.split(",") if p.strip()]
             missing = [str(p) for p in paths if not p.is_file()]
             if missing:
                 return {}, f"No such file: {', '.join(missing)}"
@@ -972,7 +1078,7 @@ class Console:
                 if answer.strip() in (CANCEL, SUBMIT):
                     return answer.strip()
                 answer = answer.strip() or (suggested or "")
-                chosen = _choose(options, answer) if answer else current
+                chosen = _choose_named(options, answer) if answer else current
                 if answer and chosen is None:
                     self.print("  ! choose one by number or name")
                     continue
@@ -986,6 +1092,9 @@ class Console:
             return None
         names = "  ".join(f"[{b.label}]" for b in buttons)
         suggested = next((b for b in buttons if self.suggest.get(b.element.get("action_id", ""))), None)
+        if suggested is None and len(buttons) == 1 and "draft" in str(buttons[0].element.get("action_id", "")) \
+                and self._empty_below(view, index, state):
+            suggested = buttons[0]  # drafting fills the empty sections below: Enter drafts, as a person would want
         if len(buttons) == 1:
             prompt = f"  {names} press it? [{'Y/n' if suggested else 'y/N'}] "
         else:
@@ -1010,6 +1119,17 @@ class Console:
             return None
         self._act_in_view(view, block, chosen_button, state, index=index)
         return ACTED
+
+    def _empty_below(self, view: dict[str, Any], index: int, state: dict[str, Any]) -> bool:
+        """Some required field after block ``index`` is empty (neither typed nor prefilled)."""
+        for block in (view.get("blocks") or [])[index + 1:]:
+            if block.get("type") != "input" or block.get("optional"):
+                continue
+            element = block.get("element") or {}
+            typed = (state.get(block.get("block_id", "")) or {}).get(element.get("action_id", ""))
+            if not self._value_text(element, typed).strip():
+                return True
+        return False
 
     def _act_in_view(self, view: dict[str, Any], block: dict[str, Any], clickable: Clickable,
                      state: dict[str, Any], selected: dict[str, Any] | None = None, index: int | None = None) -> None:
@@ -1084,7 +1204,7 @@ class Console:
             self.print("  (its buttons can be pressed like any other)")
 
     def files(self) -> list[dict[str, Any]]:
-        """Every file uploaded so far, oldest first: by the bot (files_upload_v2) and by you."""
+        """Every file uploaded so far, newest first (``open 1`` is the latest): by the bot and by you."""
         entries = []
         for upload in self.slack.uploads():
             if upload.get("deleted"):  # files.delete (retention, erasure): gone, as in Slack
@@ -1093,7 +1213,7 @@ class Console:
                             "where": self._where(upload.get("channel"), upload.get("thread_ts")) or "not shared",
                             "time": float(upload.get("ts") or 0)})
         entries += self._user_files
-        return sorted(entries, key=lambda e: e["time"])
+        return sorted(entries, key=lambda e: e["time"], reverse=True)
 
     def list_files(self) -> None:
         entries = self.files()
@@ -1103,18 +1223,32 @@ class Console:
         for number, entry in enumerate(entries, 1):
             self.print(f"  {number:>2}. {entry['name']}  {len(entry['content']):,} bytes · by {entry['by']} · "
                        f"{entry['where']}")
-        self.print("  `open <n>` prints one.")
+        self.print("  `open <n>` (or `open <name>`) prints one; 1 is the newest.")
 
     def open_file(self, arg: str) -> None:
         entries = self.files()
-        if not arg.strip().isdigit() or not 1 <= int(arg) <= len(entries):
-            self.print(f"  ! open takes a number from `files` (1-{len(entries)})" if entries else "  (no files yet)")
+        if not entries:
+            self.print("  (no files yet)")
             return
-        entry = entries[int(arg) - 1]
+        wanted = " ".join(_shell_words(arg)).strip().lower()
+        if not wanted:
+            self.usage("open", "open needs which file")
+            return
+        if wanted.isdigit():
+            entry = entries[int(wanted) - 1] if 1 <= int(wanted) <= len(entries) else None
+        else:  # by name: the newest whose name is, or starts with, what was typed
+            entry = next((e for e in entries if wanted in (e["name"].lower(), Path(e["name"]).stem.lower())), None) \
+                or next((e for e in entries if e["name"].lower().startswith(wanted)), None)
+        if entry is None:
+            self.usage("open", f"no file {arg.strip()!r} (1-{len(entries)}, or a name from `files`)")
+            return
         name, content = entry["name"], entry["content"]
         self.print(f"  ┌ {name} ┐")
         if name.lower().endswith(".csv"):
             self.print(_indent(render_csv(content)))
+            return
+        if b"\x00" in content[:4096] or name.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".pdf")):
+            self.print(f"    (a binary file, {len(content):,} bytes: Slack shows it as an image or a download)")
             return
         text = content.decode("utf-8", "replace")
         if name.lower().endswith(".json"):
@@ -1163,30 +1297,32 @@ class Console:
 
     # -- simulators -----------------------------------------------------------------------------------------
     def sim(self, args: str) -> None:
-        parts = shlex.split(args)
+        parts = _shell_words(args)
         if not parts:
-            self.print(CONSOLE_HELP)
+            self.usage("sim", "sim needs what the simulators should do")
             return
         nimrobo = self.stack.nimrobo
         verb, rest = parts[0], " ".join(parts[1:])
         if verb == "links":
             links = nimrobo.all_links()
             for link in links:
-                self.print(f"  {link['id']}  {link.get('label')}  {link.get('status')}  "
+                self.print(f"  {link['id']}  {link.get('label')}  · {self._project_of(link)} · {link.get('status')}  "
                            f"session={link.get('sessionId') or '-'}")
             if not links:
                 self.print("  (no voice links yet; /voicelink create makes some)")
         elif verb in ("complete", "fail"):
-            link = _find_link(nimrobo.all_links(), rest)
+            if not rest.strip():
+                self.usage(f"sim {verb}", f"sim {verb} needs whose interview")
+                return
+            link = self._pick_link(nimrobo.all_links(), rest)
             if link is None:
-                self.print(f"  ! no link matches {rest!r}; try `sim links`")
                 return
             session_id = link.get("sessionId") or nimrobo.start_session(link["id"])
             if verb == "complete":
                 nimrobo.complete_session(session_id)
             else:
                 nimrobo.fail_session(session_id)
-            self.print(f"  simulator: session {session_id} of {link.get('label')} {verb}d "
+            self.print(f"  simulator: session {session_id} of {link.get('label')} ({self._project_of(link)}) {verb}d "
                        "(the bot's watcher notices within a poll)")
         elif verb == "pluto-fail":
             self.stack.pluto.fail_run(rest or "Simulated failure")
@@ -1194,7 +1330,31 @@ class Console:
         elif verb == "clock":
             self.move_clock(rest)
         else:
-            self.print(CONSOLE_HELP)
+            self.usage("sim", f"sim has no {verb!r}")
+
+    def _project_of(self, link: dict[str, Any]) -> str:
+        if link.get("kind") == "instant":
+            return "instant link"
+        project = self.stack.nimrobo.projects.get(link.get("projectId") or "") or {}
+        return f"project {project.get('name') or link.get('projectId') or '?'}"
+
+    def _pick_link(self, links: list[dict[str, Any]], query: str) -> dict[str, Any] | None:
+        """The link ``query`` names (an id, or a label); asked when a label names several that can still be used."""
+        matches = _find_links(links, query)
+        if not matches:
+            self.print(f"  ! no link matches {query.strip()!r}; try `sim links`")
+            return None
+        usable = [m for m in matches if m.get("status") == "active" and not m.get("sessionId")] or matches
+        if len(usable) == 1:
+            return usable[0]
+        self.print(f"  Several links for {query.strip()!r}:")
+        for number, link in enumerate(usable, 1):
+            self.print(f"    {number}. {link['id']} · {self._project_of(link)} · {link.get('status')}")
+        answer = self.ask(f"  Which one? (1-{len(usable)}, Enter for none) ")
+        if answer and answer.strip().isdigit() and 1 <= int(answer) <= len(usable):
+            return usable[int(answer) - 1]
+        self.print("  (none chosen)")
+        return None
 
 
     def move_clock(self, step: str) -> None:

@@ -100,9 +100,12 @@ class NimroboSimulator(SimServer):
 
     def __init__(self, keys: dict[str, tuple[str, ...] | list[str]] | None = None, *,
                  evaluation_delay: float = 2.0, summary_delay: float = 1.0, pending_seconds: float = 0.0,
-                 public_url: str | None = None, max_body_bytes: int | None = None,
+                 public_url: str | None = None, max_body_bytes: int | None = None, varied_answers: bool = False,
                  host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
+        #: number answers differ by participant (the sandbox: sorting by evaluation shows something);
+        #: off by default, where tests expect 7 for every number question
+        self.varied_answers = varied_answers
         self._initial = {"keys": {k: set(v) for k, v in (keys or {}).items()}, "evaluation_delay": evaluation_delay,
                          "summary_delay": summary_delay, "pending_seconds": pending_seconds,
                          "max_body_bytes": max_body_bytes}
@@ -516,8 +519,9 @@ class NimroboSimulator(SimServer):
                                    "sentiment": "positive"}
             evaluator = self._evaluator_for(session)
             if evaluator:
-                session["_evaluation"] = {q["id"]: (7 if q["type"] == "number" else f"Clear answer about {q['label']}")
-                                          for q in evaluator.get("questions", [])}
+                session["_evaluation"] = {q["id"]: (self._number_answer(label, i) if q["type"] == "number"
+                                                    else f"Clear answer about {q['label']}")
+                                          for i, q in enumerate(evaluator.get("questions", []))}
                 session["_evaluation"].update(evaluation or {})
                 session["_evaluation"] = evaluation_shaped(session["_evaluation"], evaluator.get("questions") or [],
                                                            evaluation_shape)
@@ -526,6 +530,13 @@ class NimroboSimulator(SimServer):
             if evaluator or evaluation_results is not None:
                 delay = self.evaluation_delay if evaluation_delay is None else evaluation_delay
                 session["_evaluation_ready_at"] = time.time() + delay
+
+    def _number_answer(self, label: str, index: int) -> int:
+        """7, or with ``varied_answers`` 3 to 9, fixed for a participant and question (the same every run)."""
+        if not self.varied_answers:
+            return 7
+        seed = sum(ord(c) for c in label) * 3 + index * 5
+        return 3 + seed % 7
 
     def evaluate_session(self, session_id: str) -> None:
         """The evaluation of a completed session is written now (for a late evaluation that arrives)."""

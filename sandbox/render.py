@@ -22,6 +22,24 @@ from typing import Any
 import emoji
 
 RULE = "─" * 40
+_SHORTCODE = re.compile(r":([a-z0-9_+\-]+):")
+
+
+def channel_name(channel_id: str) -> str:
+    """The readable name the stand-in gives a channel id (``C_GENERAL`` -> ``general``)."""
+    return channel_id.lower().removeprefix("c_").removeprefix("g_")
+
+
+def _emoji(match: re.Match[str]) -> str:
+    """A Slack emoji name the alias table lacks: by its CLDR name, or without Slack's ``large_`` prefix
+    (``:large_green_circle:`` -> 🟢); an unknown name stays as typed."""
+    name = match.group(1)
+    for candidate in (name, name.removeprefix("large_")):
+        for language in ("alias", "en"):
+            shown = emoji.emojize(f":{candidate}:", language=language)
+            if shown != f":{candidate}:":
+                return shown
+    return match.group(0)
 STYLES = ("raw", "plain", "ansi")
 # Slack's angle-bracket tokens: links, mailto, @user, #channel and !special mentions. Anything else in
 # angle brackets is left as it is.
@@ -112,7 +130,9 @@ class Renderer:
             stamp, fmt, _link, fallback = match.groups()
             return slack_date(int(stamp), fmt, fallback or "")
         target, label = match.group(1), match.group(2)
-        if target.startswith(("@", "#")):
+        if target.startswith("#"):  # a channel: its name, as Slack shows it (<#C_SANDBOX> -> #sandbox)
+            return "#" + (label or channel_name(target[1:]))
+        if target.startswith("@"):
             return (target[0] + label) if label else target
         if target.startswith("!"):
             special = target[1:].split("^", 1)[0]
@@ -130,7 +150,7 @@ class Renderer:
             return f"\x00{len(held) - 1}\x00"
 
         text = _LINK.sub(hold, _DATE.sub(hold, text))
-        text = emoji.emojize(text, language="alias")
+        text = _SHORTCODE.sub(_emoji, emoji.emojize(text, language="alias"))
         text = self._emphasis(_BOLD, "bold", text)
         text = self._emphasis(_ITALIC, "italic", text)
         text = self._emphasis(_STRIKE, "strike", text)
@@ -344,8 +364,9 @@ def render_view(view: dict[str, Any], values: dict[str, Any] | None = None) -> s
     return _RAW.view(view, values)
 
 
-def render_csv(content: bytes, rows: int = 10, cell_width: int = 24, columns: int = 8) -> str:
-    """The first ``rows`` rows of a CSV as an aligned table, then its size ("N rows × M columns")."""
+def render_csv(content: bytes, rows: int = 10, cell_width: int = 32, width: int = 110) -> str:
+    """The first ``rows`` rows of a CSV as aligned tables (every column; wrapped into several tables of at
+    most ``width`` characters), then its size ("N rows × M columns")."""
     import io
 
     import pandas as pd
@@ -368,7 +389,20 @@ def render_csv(content: bytes, rows: int = 10, cell_width: int = 24, columns: in
         except Exception as exc:
             return f"(not a readable CSV: {exc})\n" + "\n".join(text.splitlines()[:rows])
     shown = frame.head(rows).apply(lambda col: col.str.replace("\n", " ", regex=False))
-    table = shown.to_string(index=False, max_colwidth=cell_width, max_cols=columns)
+    # every column: as many as fit in ``width`` side by side, the rest in further tables below, each
+    # repeating the first column (the name, usually) so a row can be followed
+    names = list(shown.columns)
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for name in names:
+        trial = ([names[0]] if groups and not current else []) + current + [name]
+        if current and len(shown[trial].to_string(index=False, max_colwidth=cell_width).splitlines()[0]) > width:
+            groups.append(current)
+            current = [names[0], name] if name != names[0] else [name]
+        else:
+            current = trial
+    groups.append(current)
+    table = "\n\n".join(shown[group].to_string(index=False, max_colwidth=cell_width) for group in groups)
     total = f"{len(frame):,} rows × {len(frame.columns)} columns"
     if len(frame) > rows:
         total += f" (the first {rows} shown)"

@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sandbox.httpserver import Request, Response, SimServer, json_response, text_response
-from sandbox.render import render_blocks
+from sandbox.render import channel_name, render_blocks
 from sandbox.socket_mode import SocketModeServer
 
 MESSAGE_BLOCKS = 50
@@ -79,11 +79,6 @@ class SlackError(Exception):
         super().__init__(error)
         self.error = error
         self.detail = detail or []
-
-
-def channel_name(channel_id: str) -> str:
-    """The readable name the stand-in gives a channel id (``C_GENERAL`` -> ``general``)."""
-    return channel_id.lower().removeprefix("c_").removeprefix("g_")
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
@@ -915,6 +910,10 @@ class SlackStandIn(SimServer):
             raise SlackError("channel_not_found")
         if need_text and not p.get("text") and not p.get("blocks") and not p.get("attachments"):
             raise SlackError("no_text")
+        if (p.get("blocks") or p.get("attachments")) and not str(p.get("text") or "").strip():
+            # stricter than Slack, which only warns: blocks need the top-level fallback text that
+            # notifications and screen readers read (Slack's accessibility guidance)
+            raise SlackError("no_text", ["a message with blocks needs a top-level `text` fallback"])
         if len(p.get("text") or "") > MESSAGE_TEXT:
             raise SlackError("msg_too_long")
         problems = validate_blocks(p.get("blocks"))

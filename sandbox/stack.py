@@ -268,7 +268,7 @@ def attach_console_logs(console: Any, file_handler: logging.Handler) -> logging.
 
 def sandbox_options(settings: Settings, mode: str = "http") -> StackOptions:
     return StackOptions(mode=mode, socket_ping_interval=5.0, pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
-                        nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0},
+                        nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0, "varied_answers": True},
                         # the real throttle for progress updates; a short watcher period for the demo
                         settings={"progress_update_seconds": settings.progress_update_seconds,
                                   "poll_interval_seconds": min(settings.poll_interval_seconds, 5.0)})

@@ -92,7 +92,14 @@ def _complete_screened_command(console: Console) -> str | None:
     screened = {row["link_id"] for row in console.stack.services.store.rows("screening_links")}
     links = [link for link in console.stack.nimrobo.all_links()
              if link["id"] in screened and link.get("status") == "active" and not link.get("sessionId")]
-    return f"sim complete {links[0]['label']}" if links else None
+    return _sim_complete(console, links[0]) if links else None
+
+
+def _sim_complete(console: Console, link: dict[str, Any]) -> str:
+    """`sim complete <label>`, or the link's id when another usable link has the same label."""
+    same = [other for other in console.stack.nimrobo.all_links() if other.get("label") == link.get("label")
+            and other.get("status") == "active" and not other.get("sessionId")]
+    return f"sim complete {link['label'] if len(same) == 1 else link['id']}"
 
 
 def _interview_done(console: Console, mark: int) -> str | None:
@@ -120,7 +127,7 @@ def _score_command(console: Console) -> str:
 def _complete_command(console: Console) -> str | None:
     links = [link for link in console.stack.nimrobo.all_links()
              if link.get("status") == "active" and not link.get("sessionId")]
-    return f"sim complete {links[0]['label']}" if links else None
+    return _sim_complete(console, links[0]) if links else None
 
 
 STEPS: list[Step] = [
@@ -133,7 +140,7 @@ STEPS: list[Step] = [
         command=_score_command, done=_shortlist_done, waiting="for the shortlist (about ten seconds)",
         suggest={"jd": "Senior backend engineer: Python, distributed systems, mentoring.", "top_n": "5"},
         after=("`Details 1` opens the first candidate, `Pre-brief Ada` prepares a brief, `buttons` lists "
-               "them all; `files` then `open 1` shows the ranking CSV.")),
+               "them all; `files` lists the uploads, `open candidates-ranked` shows the ranking CSV.")),
     Step(
         title="Start a live interview",
         explain=("Each candidate card has Start interview. Pluto makes a video room with the candidate's brief\n"
@@ -182,11 +189,49 @@ STEPS: list[Step] = [
 ]
 
 
-def run_tour(console: Console, steps: list[Step] | None = None) -> None:
+STEP_PROMPT = "  Enter runs it · skip · stop · or type any console command: "
+
+
+def _step_prompt(console: Console, command: str) -> str | None:
+    """Ask until the step runs ("run"), is skipped ("skip") or the tour stops (None). Only Enter (or the
+    command shown, typed out) runs the step; anything else is a console command: it runs, then the
+    step prompt comes back, so `files` or `buttons` typed here never starts a wait for the step."""
+    while True:
+        answer = console.ask(STEP_PROMPT, interrupted="stop")
+        word = (answer or "").strip()
+        if answer is None or word.lower() in ("stop", "quit", "exit"):
+            return None
+        if word.lower() == "skip":
+            return "skip"
+        if not word or word == command:
+            return "run"
+        if word.lower() == "tour":
+            console.print("  (the tour is running: Enter runs this step, `stop` ends it)")
+            continue
+        try:
+            console.handle(word)
+        except KeyboardInterrupt:
+            console.print("  (interrupted)")
+        except Exception as exc:  # the tour stays, whatever the command did
+            console.print(f"  ! {type(exc).__name__}: {exc}")
+        console.print(f"  (back in the tour) Type: {command}")
+
+
+def run_tour(console: Console, steps: list[Step] | None = None, args: str = "") -> None:
+    """The tour from the start, or (after Ctrl-C paused it) from the step after the paused one;
+    ``tour restart`` starts over."""
     steps = [s for s in (STEPS if steps is None else steps) if s.available(console)]
-    console.print(f"  A tour in {len(steps)} steps. At each: Enter runs the command shown, `skip` skips it, "
-                  "`stop` ends the tour.")
+    start = getattr(console, "tour_next", 1) if args.strip() != "restart" else 1
+    console.tour_next = 1
+    if 1 < start <= len(steps):
+        console.print(f"  Going on with the tour at step {start} of {len(steps)} (`tour restart` starts over).")
+    else:
+        start = 1
+        console.print(f"  A tour in {len(steps)} steps. At each: Enter runs the command shown, `skip` skips it, "
+                      "`stop` ends the tour.")
     for number, step in enumerate(steps, 1):
+        if number < start:
+            continue
         command = step.command_for(console)
         console.print(f"\n  ── Tour {number}/{len(steps)} · {step.title}")
         console.print("\n".join("  " + line for line in step.explain.splitlines()))
@@ -194,20 +239,30 @@ def run_tour(console: Console, steps: list[Step] | None = None) -> None:
             console.print("  (skipped: it needs an earlier step done first)")
             continue
         console.print(f"  Type: {command}")
-        answer = console.ask("  Enter runs it · skip · stop: ", interrupted="stop")
-        if answer is None or answer.strip().lower() == "stop":
+        answer = _step_prompt(console, command)
+        if answer is None:
             console.print("  Tour stopped; `tour` starts it again.")
             return
-        if answer.strip().lower() == "skip":
+        if answer == "skip":
             continue
         mark = len(console.slack.timeline)
         console.suggest = dict(step.suggest)
         try:
-            console.handle(answer.strip() or command)
+            console.handle(command)
         finally:
             console.suggest = {}
-        console.print(f"  … waiting {step.waiting}")
-        note = console.wait_until(lambda step=step, mark=mark: step.done(console, mark), step.timeout)
+        console.interrupted = False
+        try:  # a Ctrl-C at any moment of the wait, even before its polling starts, only stops the wait
+            console.print(f"  … waiting {step.waiting} · Ctrl-C stops waiting")
+            note = console.wait_until(lambda step=step, mark=mark: step.done(console, mark), step.timeout)
+        except KeyboardInterrupt:
+            console.interrupted, note = True, None
+            console.print("  (stopped waiting)")
+        if console.interrupted:
+            console.tour_next = number + 1
+            console.print(f"  Tour paused at step {number}; `tour` goes on with step {number + 1}, "
+                          "`tour restart` starts over.")
+            return
         if note:
             console.print(f"  ✓ {note}")
             if step.after:

@@ -160,6 +160,20 @@ def _sniff(text: str) -> tuple[str, str]:
     return best, text
 
 
+def _looks_like_prose(header: list[str], text: str) -> bool:
+    """A file that reads as sentences (a letter, a note) rather than a table: a "column name" of more than
+    five words or forty characters, or one that ends a sentence; or a header with a nameless (or a single)
+    column over lines of eight words and more."""
+    cells = [c for c in header if c]
+    if any(len(c.split()) > 5 or len(c) > 40 or (len(c.split()) > 2 and c.endswith((".", "!", "?")))
+           for c in cells):
+        return True
+    if len(cells) == len(header) and len(header) > 1:
+        return False
+    lines = [line for line in text.splitlines() if line.strip()][:6]
+    return any(len(line.split()) >= 8 for line in lines)
+
+
 def _name_column(columns: list[str]) -> str | None:
     lowered = {c.strip().lower().replace(" ", "_"): c for c in columns}
     for wanted in NAME_COLUMNS:
@@ -178,6 +192,11 @@ def inspect_csv(data: bytes, filename: str) -> tuple[IntakeReport, pd.DataFrame]
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise _refuse("the first line (the header) is empty.")
     header = [h.strip() for h in rows[0]]
+    if _looks_like_prose(header, text):
+        first = " ".join(c for c in rows[0] if c.strip()).strip()
+        shown = first if len(first) <= 60 else first[:59].rstrip() + "…"
+        raise _refuse(f"this looks like text, not a table of candidates: its first line reads “{shown}”. "
+                      "Export the spreadsheet of candidates as CSV (one row a candidate, a header row first).")
     if any(not h for h in header):
         position = header.index("") + 1
         raise _refuse(f"column {position} of the header has no name.")

@@ -16,7 +16,8 @@ from typing import Any
 
 EMAIL_RE = re.compile(r"(?<![\w.+'-])([A-Za-z0-9][A-Za-z0-9._%+'-]*)@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b")
 # A phone-like run: optional +, digits with spaces, dots, dashes, slashes or brackets between them.
-PHONE_RE = re.compile(r"(?<![\w/.^|])(?:\+|00)?\(?\d[\d\s().\-/]{5,}\d(?![\w/])")
+# not glued to a word by a hyphen or underscore: "interview-20261206", "run_1234567" are names, not phones
+PHONE_RE = re.compile(r"(?<![\w/.^|])(?<!\w[-_])(?:\+|00)?\(?\d[\d\s().\-/]{5,}\d(?![\w/])")
 STREET_WORDS = ("Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Parkway|Pkwy"
                 "|Terrace|Square|Sq|Highway|Hwy|Strasse|Straße|Rue|Calle|Via")
 ADDRESS_RE = re.compile(rf"\b\d{{1,5}}[A-Za-z]?(?:\s+[A-Z][\w'’-]*){{1,4}}\s+(?:{STREET_WORDS})\b\.?"
@@ -46,11 +47,14 @@ def mask_phone(phone: str) -> str:
 
 
 def looks_like_phone(candidate: str) -> bool:
-    """7 to 15 digits (E.164 allows 15), and not a date, a year range, a decimal or a timestamp."""
+    """A phone's shape: 7 to 15 digits (E.164 allows 15) with separators or a leading + (10 or more when
+    written as one bare run), and not a date, a year range, a decimal or a timestamp."""
     text = candidate.strip()
     digits = sum(c.isdigit() for c in text)
     if not 7 <= digits <= 15 or NOT_PHONE_RE.match(text):
         return False
+    if text.isdigit() and digits < 10:
+        return False  # a bare short run is a number or an id; a phone has a national length or separators
     return not re.fullmatch(r"\d{1,3}(?:,\d{3})+", text)  # 1,000,000 is a number, not a phone
 
 

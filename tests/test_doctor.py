@@ -144,7 +144,7 @@ def test_openai_unset_is_optional_not_a_failure():
     assert check.ok and check.line().startswith("INFO  OpenAI: not set (optional)")
     assert "OPENAI_API_KEY" in check.line()
     results = run_checks(Settings(database_path="/proc/x/bot.db", port=0))
-    assert [r.name for r in results] == NAMES
+    assert [r.name for r in results] == ["Mode"] + NAMES[1:]  # no credentials: the sandbox is the mode
 def test_database_check_on_both_databases_names_the_fix(database, tmp_path):
     from bot.doctor import check_database
     from config import Settings

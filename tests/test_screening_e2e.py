@@ -216,8 +216,9 @@ def test_the_whole_loop_from_csv_to_a_ranked_screened_shortlist(stack):
     assert by["evaluation"] == [first, second, third]  # 90 > 27.5 > none
     scores = {c.name: c.final_score for c in ranked}
     combined = {first: (scores[first] + 90) / 2, second: (scores[second] + 27.5) / 2, third: scores[third]}
-    assert by["combined"] == sorted(combined, key=lambda n: -combined[n])
-    assert "mean of the Pluto final score" in str(board["blocks"])
+    # the interviewed by combined score, then the not-interviewed-yet group (third) under its own heading
+    assert by["combined"] == sorted([first, second], key=lambda n: -combined[n]) + [third]
+    assert "mean of the Pluto final score" in str(board["blocks"]) and "*Not interviewed yet*" in str(board["blocks"])
 
     # Advance / Reject, with who and when; undo
     ids = {c.name: c.id for c in ranked}

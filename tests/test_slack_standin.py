@@ -99,7 +99,8 @@ def test_bad_or_missing_token_unknown_and_retired_methods(slack):
 
 def test_post_update_delete_with_history_metadata_and_threads(slack):
     c = client(slack)
-    assert error_of(lambda: c.chat_postMessage(channel="C1")) == "no_text"
+    with pytest.warns(UserWarning, match="top-level `text` argument is missing"):
+        assert error_of(lambda: c.chat_postMessage(channel="C1")) == "no_text"
     assert error_of(lambda: c.chat_postMessage(channel="C1", text="x", metadata={"event_type": "e"})) \
         == "invalid_metadata"
     assert error_of(lambda: c.chat_postMessage(channel="C1", text="x" * 40_001)) == "msg_too_long"

@@ -80,13 +80,28 @@ def screen_value(run_id: str, n: int) -> str:
     return f"{run_id}{SEP}{n}"
 
 
-def screen_top_block(run_id: str, default: int = DEFAULT_TOP_N) -> ActionsBlock:
-    """For the shortlist: "Voice-screen top N" (default N) and a select for another N."""
-    options = [Option(value=screen_value(run_id, n), label=f"Top {n}") for n in TOP_N_CHOICES if n <= MAX_TOP_N]
-    return ActionsBlock(block_id=f"screen_top{SEP}{run_id}", elements=[
-        button(f"Voice-screen top {default}", "screen_top", screen_value(run_id, default), style="primary"),
-        StaticSelectElement(action_id="screen_top_pick", placeholder="Voice-screen another number…",
-                            options=options)])
+def screen_top_choices(default: int, total: int | None = None) -> tuple[int, list[int]]:
+    """The button's N and the select's other Ns for a run of ``total`` candidates whose shortlist shows
+    ``default``: the button screens the shortlist (never more than exist), the select offers only
+    numbers that exist (and "all" when the run is smaller than the next choice)."""
+    cap = min(MAX_TOP_N, total) if total else MAX_TOP_N
+    n = max(1, min(default, cap))
+    others = [c for c in TOP_N_CHOICES if c <= cap and c != n]
+    if total and cap == total and n != cap and cap not in others:
+        others.append(cap)
+    return n, others
+
+
+def screen_top_block(run_id: str, default: int = DEFAULT_TOP_N, total: int | None = None) -> ActionsBlock:
+    """For the shortlist: "Voice-screen top N" (the shortlist's N) and a select for another N that exists."""
+    n, others = screen_top_choices(default, total)
+    elements: list[Any] = [button(f"Voice-screen top {n}", "screen_top", screen_value(run_id, n), style="primary")]
+    if others:
+        options = [Option(value=screen_value(run_id, k), label=f"All {k}" if total and k == total else f"Top {k}")
+                   for k in others]
+        elements.append(StaticSelectElement(action_id="screen_top_pick", placeholder="Voice-screen another number…",
+                                            options=options))
+    return ActionsBlock(block_id=f"screen_top{SEP}{run_id}", elements=elements)
 
 
 def screen_one_button(run_id: str, candidate_id: str) -> Any:
@@ -194,7 +209,12 @@ def board_message(view: BoardView, *, page: int | None = None, public: bool = Tr
             button("DM me completions", "board_dm", board.id)]),
         context(view.formula),
     ]
+    grouped = view.sort == "combined" and any(not r.pluto_only for r in view.rows)
+    headed = False
     for row in current.items:
+        if grouped and row.pluto_only and not headed:  # the group's heading, on each page it is on
+            headed = True
+            blocks.append(context("*Not interviewed yet* · ranked by Pluto score until their evaluation arrives"))
         blocks += [section(row_text(row, public)), row_actions(board.id, row)]
     if not view.rows:
         blocks.append(section("No voice links yet. They appear here as soon as they are created."))
@@ -346,7 +366,8 @@ def _home_runs(data: Dashboard, page: int, urls: dict[str, str]) -> list[Any]:
         if run.board_id and urls.get(run.board_id):
             accessory = button("Open board", "home_open_board", run.board_id, url=urls[run.board_id])
         elif run.state == "complete":
-            accessory = button(f"Voice-screen top {DEFAULT_TOP_N}", "screen_top", screen_value(run.id, DEFAULT_TOP_N))
+            n, _ = screen_top_choices(DEFAULT_TOP_N, run.candidates or None)
+            accessory = button(f"Voice-screen top {n}", "screen_top", screen_value(run.id, n))
         elif run.state in ("failed", "stalled"):
             accessory = button("Rescore", "pluto_retry", run.id)
         blocks.append(section(text, accessory=accessory))

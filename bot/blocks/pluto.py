@@ -195,7 +195,8 @@ def shortlist_message(run: ScoringRun, page_number: int = 1, *, metadata: bool =
     page = paginate(top, page_number, PER_PAGE)
     blocks: list[Any] = [header(f"Shortlist · {clip(run.filename, 100)}"),
                          context(f"Top {len(top)} of {len(candidates)} ranked by final score. "
-                                 "The full ranking is attached as a CSV."), screen_top_block(run.id)]
+                                 "The full ranking is attached as a CSV."),
+                         screen_top_block(run.id, default=len(top), total=len(candidates))]
     for c in page.items:
         blocks += _candidate_rows(run.id, c, (interviewed or {}).get(c.id))
     blocks += pager(page, "pluto_page", run.id)

@@ -409,12 +409,14 @@ def project_form(*, project: Project | None = None, values: dict[str, str] | Non
                 close="Cancel", private_metadata=json.dumps({"channel": channel, "v": v}), blocks=blocks)
 
 
-def session_message(status: SessionStatus, ref: SessionRef) -> Message:
+def session_message(status: SessionStatus, ref: SessionRef, project_name: str = "") -> Message:
     who = f" · {mrkdwn_escape(ref.label)}" if ref.label else ""
     value = ref.to_value()
     finished = "finished" if status.is_finished else "not finished"
+    project = f" · project *{mrkdwn_escape(project_name)}*" if project_name and not ref.instant else \
+        (" · instant link" if ref.instant else "")
     return Message(text=f"Session {status.session_id}: {status.status}", blocks=[
-        section(f"*Session* `{status.session_id}`{who}\nStatus: *{status.status}* ({finished}) · {status.type}"
+        section(f"*Session* `{status.session_id}`{who}\nStatus: *{status.status}* ({finished}){project}"
                 + (f" · completed {slack_date(status.completed_at)}" if slack_date(status.completed_at) else "")),
         actions(button("Transcript (text)", "voicelink_transcript", value),
                 button("Transcript (JSON)", "voicelink_transcript_json", value),

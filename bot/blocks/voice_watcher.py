@@ -13,6 +13,8 @@ from bot.blocks import (
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_TEXT,
     Message,
+    actions,
+    button,
     clip,
     context,
     fit_blocks,
@@ -23,7 +25,7 @@ from bot.blocks import (
 )
 from services.nimrobo import Project
 from services.privacy import mask_text
-from services.records import ChannelFollows, Notification, WatchOutcome
+from services.records import ChannelFollows, Notification, SessionRef, WatchOutcome
 from services.transcripts import QuestionsLike, evaluation_answers, summary_text
 
 EVENT_TYPE = "voice_session_completed"
@@ -94,7 +96,13 @@ def completed_message(note: Notification) -> Message:
             blocks.append(context(f"…{left} more answers: `/voicelink status {note.session_id}` shows them all."))
     elif note.evaluation_note:
         blocks.append(context(NO_EVALUATION[note.evaluation_note].format(session=note.session_id)))
-    blocks.append(context(f"`/voicelink status {note.session_id}` for the transcript and audio."))
+    # each answers privately, after checking the presser may read this session (handlers/actions)
+    ref = SessionRef("instant" if note.kind == "instant" else "project", note.project_id or None, note.session_id)
+    value = ref.to_value()
+    blocks.append(actions(button("Transcript", "voicelink_transcript", value),
+                          button("Evaluation", "voicelink_evaluation", value),
+                          button("Audio", "voicelink_audio", value), block_id=f"session|{note.session_id}"))
+    blocks.append(context("Only you see what a button answers (a transcript comes to your DMs)."))
     return Message(text=f"Interview completed: {who}", blocks=fit_blocks(blocks), metadata=metadata(note))
 
 

@@ -363,7 +363,8 @@ def on_pick_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], respo
     def work() -> None:
         sessions, user = services.sessions, body["user"]["id"]
         ref = sessions.locate(action["value"], user=user)
-        respond_privately(respond, session_message(sessions.status(ref, user=user), ref), replace=True)
+        status = sessions.status(ref, user=user)
+        respond_privately(respond, session_message(status, ref, sessions.project_of(ref)[0]), replace=True)
 
     defer(services.work, body["user"]["id"], work, private(respond), "session status")
 

@@ -114,4 +114,5 @@ def status(cmd: CommandRequest) -> None:
     sessions = cmd.services.sessions
     ref = cmd.one_of(lambda: sessions.locate(cmd.args, user=cmd.user_id), "voicelink_pick_status", "Show")
     if ref is not None:
-        cmd.reply(session_message(sessions.status(ref, user=cmd.user_id), ref))
+        status = sessions.status(ref, user=cmd.user_id)
+        cmd.reply(session_message(status, ref, sessions.project_of(ref)[0]))

@@ -11,12 +11,13 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.blocks import info_message
 from bot.context import Services
 from bot.flows.interviews import ask_assistant, assistant_room
 from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
-from handlers.events.pluto_files import score_from_message
+from handlers.events.pluto_files import SCORE_WORD, score_from_message
 from handlers.events.voice_files import on_links_mention, wants_links
 
 
@@ -24,6 +25,9 @@ def on_mention(event: dict[str, Any], client: WebClient, context: dict[str, Any]
     room = assistant_room(services, event)
     if room is None and wants_links(event):
         on_links_mention(event, client, services)
+        return
+    if room is None and not SCORE_WORD.search(event.get("text") or ""):
+        hint_privately(event, client, services)  # a mention with nothing to do still gets an answer
         return
     if room is None:
         score_from_message(services, client, event, context.get("bot_user_id") or "")
@@ -34,6 +38,22 @@ def on_mention(event: dict[str, Any], client: WebClient, context: dict[str, Any]
     out = SlackOut(client)
     defer(services.work, user, lambda: ask_assistant(services, out, room, event),
           lambda message: out.reply_privately(channel, user, message, event.get("thread_ts")), "interview assistant")
+
+
+MENTION_HINT = ("Mention me with *score* and a CSV attached to score candidates, or with *links* and a file of "
+                "names for voice links; in an Interview card's thread, ask the interview assistant. "
+                "`/pluto help` and `/voicelink help` list everything else.")
+
+
+def hint_privately(event: dict[str, Any], client: WebClient, services: Services) -> None:
+    """What a mention can do, to the person who mentioned the bot only (once, however often Slack re-sends it)."""
+    channel, user = event["channel"], event.get("user") or ""
+    if not user or not services.events.first_time(f"mention-hint:{channel}:{event['ts']}"):
+        return
+    out = SlackOut(client)
+    defer(services.work, user, lambda: out.reply_privately(channel, user, info_message(MENTION_HINT),
+                                                           event.get("thread_ts")),
+          lambda message: None, "mention hint")
 
 
 def register(app: App, services: Services) -> None:

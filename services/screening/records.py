@@ -16,7 +16,8 @@ DEFAULT_TOP_N = 5
 MAX_TOP_N = 25
 DECISION_NAMES = {"advance": "Advanced", "reject": "Rejected"}
 FORMULA = ("Combined = mean of the Pluto final score (0–100) and the evaluation score (the number answers' "
-           "mean on 0–10, × 10). † no evaluation yet: ranked by the Pluto score alone.")
+           "mean on 0–10, × 10). Interviewed candidates come first, by combined score; those not interviewed "
+           "yet (†) follow in their own group, by Pluto score, so one signal never outranks two.")
 VOICE_STATES = ("invited", "started", "completed", "failed", "expired", "cancelled", "not sent")
 DEFAULT_QUESTIONS = ("Relevant experience | number", "Communication | number", "Red flags | text",
                      "Recommendation (advance, hold or reject) | text")

@@ -30,7 +30,8 @@ def combined_score(pluto: float | None, evaluation: float | None) -> float | Non
 
 def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
     """``pluto``: final score; ``evaluation``: evaluation score, then those without one by Pluto;
-    ``combined``: combined score (Pluto alone without an evaluation). Ties: Pluto rank, then name."""
+    ``combined``: those with an evaluation by combined score, then those without one (not interviewed
+    yet) by Pluto score, as a group of their own (:data:`FORMULA`). Ties: Pluto rank, then name."""
     def low(value: float | None) -> float:
         return -(value if value is not None else -1.0)
 
@@ -42,8 +43,8 @@ def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
     elif sort == "evaluation":
         ordered = sorted(rows, key=lambda r: (r.evaluation_score is None, low(r.evaluation_score),
                                               low(r.pluto_score), *tie(r)))
-    else:
-        ordered = sorted(rows, key=lambda r: (low(r.combined), *tie(r)))
+    else:  # the interviewed by combined score, then the not-interviewed-yet group by Pluto score
+        ordered = sorted(rows, key=lambda r: (r.pluto_only, low(r.combined), *tie(r)))
     for i, row in enumerate(ordered, 1):
         row.position = i
     return ordered

@@ -19,8 +19,8 @@ A recruiter who scored a file can voice-screen the best candidates of that run. 
 
 Scales. Pluto scores are 0-100. The evaluator is asked for 0-10 number answers, so the
 evaluation score is the mean of the number answers times 10 (when any answer is above 10 the
-answers are read as 0-100). The combined score is the mean of the two; a candidate without an
-evaluation is ranked by the Pluto score alone and marked (``pluto_only``).
+answers are read as 0-100). The combined score is the mean of the two; candidates without an
+evaluation (``pluto_only``) follow the evaluated ones in a group of their own, by Pluto score.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ _CRITERIA_HEADING = re.compile(r"requirement|qualification|must[\s-]have|what yo
                                r"you have|skills|criteria", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦]|\d+[.)])\s+(.+)$")
 _NOISE = re.compile(r"[*_`#>]+")
+_ROLE_HEAD = re.compile(r":|\s[-–—]\s|[–—]|[.!?](?:\s|$)")
 
 
 def _clean(text: str, limit: int = 80) -> str:
@@ -115,9 +116,16 @@ def role_from(job_description: str, filename: str) -> tuple[str, str]:
             role = _clean(match.group(1))
             return role[:1].upper() + role[1:], "job description"
     if lines:
-        first = _clean(lines[0], 200)
-        if first and len(first) <= 60 and not first.endswith(("!", "?")) and len(first.split()) <= 8:
-            return first, "job description"
+        # as a person reads a title: the first line up to its first colon or dash (or sentence end)
+        head = _ROLE_HEAD.split(_NOISE.sub("", lines[0]), maxsplit=1)[0]
+        words = _clean(head, 200).split()
+        title = ""
+        for word in words[:8]:
+            if len(title) + len(word) + 1 > 60:
+                break
+            title = f"{title} {word}".strip()
+        if title:
+            return title[:1].upper() + title[1:], "job description"
     stem = PurePath(filename or "").stem
     stem = re.sub(r"[_\-.]+", " ", stem).strip()
     return (_clean(stem[:1].upper() + stem[1:]) or "Screening interview"), "file name"

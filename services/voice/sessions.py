@@ -214,6 +214,23 @@ class SessionService:
             return []
         return [q for q in (evaluator or {}).get("questions") or [] if isinstance(q, dict)]
 
+    def project_of(self, ref: SessionRef) -> tuple[str, dict[str, str]]:
+        """(project name, evaluator question labels by id) behind a session, so answers read "Platform depth"
+        as on the completed-interview post; ("Instant link", …) for an instant link, ("", {}) if unknown.
+        Call it after one of the methods above has checked the person's access."""
+        try:
+            if ref.instant:
+                return "Instant link", {}
+            if not ref.project_id:
+                return "", {}
+            project = self.nimrobo.get_project(ref.project_id)
+        except NimroboError as exc:
+            log.info("project of session %s not read: %s", ref.session_id, exc)
+            return "", {}
+        questions = {str(q.get("id")): str(q.get("label") or q.get("id"))
+                     for q in (project.evaluator or {}).get("questions") or [] if isinstance(q, dict)}
+        return project.name, questions
+
     def summary(self, ref: SessionRef, *, user: str, regenerate: bool = False) -> Summary:
         """The summary (202 while it is written). ``regenerate`` asks Nimrobo to write it again, at most once per
         session every :data:`REGENERATE_COOLDOWN` seconds, however often it is pressed: a repeat within that
