@@ -1247,6 +1247,9 @@ class Console:
         if name.lower().endswith(".csv"):
             self.print(_indent(render_csv(content)))
             return
+        if b"\x00" in content[:4096] or name.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".pdf")):
+            self.print(f"    (a binary file, {len(content):,} bytes: Slack shows it as an image or a download)")
+            return
         text = content.decode("utf-8", "replace")
         if name.lower().endswith(".json"):
             try:

@@ -140,7 +140,7 @@ STEPS: list[Step] = [
         command=_score_command, done=_shortlist_done, waiting="for the shortlist (about ten seconds)",
         suggest={"jd": "Senior backend engineer: Python, distributed systems, mentoring.", "top_n": "5"},
         after=("`Details 1` opens the first candidate, `Pre-brief Ada` prepares a brief, `buttons` lists "
-               "them all; `files` then `open 1` shows the ranking CSV.")),
+               "them all; `files` lists the uploads, `open candidates-ranked` shows the ranking CSV.")),
     Step(
         title="Start a live interview",
         explain=("Each candidate card has Start interview. Pluto makes a video room with the candidate's brief\n"

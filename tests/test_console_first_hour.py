@@ -137,7 +137,8 @@ def test_the_tour_top_5_then_voice_screen_top_3_advance_by_row_and_sort_by_what_
      # at the next step's prompt: a console command; the shortlist's button says top 5, the select has Top 3
      .type("Enter runs it", "Voice-screen top 3", wait=lambda: shortlisted(stack))
      .type("Pattern", "submit")
-     .type("Enter runs it", "stop", wait=lambda: boards(stack))
+     .type("read-only modal", "", wait=lambda: boards(stack))  # the outcome, in the form
+     .type("Enter runs it", "stop")
      .type("> ", "Advance 1")
      .type("> ", "Advance 2", wait=lambda: "Advanced" in board_row(stack, 1))
      .type("> ", "Sort evaluation", wait=lambda: "Advanced" in board_row(stack, 2))
@@ -190,13 +191,15 @@ def test_paths_as_a_shell_takes_them_files_newest_first_all_columns_and_one_brie
     (t.type("> ", f'/pluto score "{folder}/missing file.csv"')
      .type("> ", f"/pluto score {escaped}").type("Job description", "").type("Top N", "3")
      .type("> ", "files", wait=lambda: shortlisted(stack) and len(stack.slack.uploads()) >= 2)
-     .type("> ", "open 1")
+     .type("> ", "open my candidates-ranked")
      .type("> ", "open my candidates")
      .type("> ", "Pre-brief 1")
      .type("read-only modal", "", wait=lambda: "PRE-BRIEF ·" in t.output))
     out = t.run()
     assert f"! no such file: {folder}/missing file.csv" in out  # the quotes were taken as a shell takes them
-    assert re.search(r"1\. candidates-ranked\.csv .* by the bot", out.replace("my candidates-ranked", "candidates-ranked"))
+    listed = out.replace("my candidates", "candidates")
+    ranked = int(re.search(r"(\d+)\. candidates-ranked\.csv .* by the bot", listed).group(1))
+    assert ranked < int(re.search(r"(\d+)\. candidates\.csv .* by you", listed).group(1))  # newest first
     ranked = out.split("┌ my candidates-ranked.csv ┐")[1].split("┌")[0]
     assert "Alan Turing" in ranked
     mine = out.split("┌ my candidates.csv ┐")[1].split("  >")[0]
