@@ -26,7 +26,7 @@ class Members:
 
 def test_an_execution_is_taken_once_decided_once_and_sent_once(database):  # SQLite, then PostgreSQL
     store = Store(database)
-    steps = StepService(store, stale_seconds=0.05)  # also how long a decided outcome rests before a resend
+    steps = StepService(store, stale_seconds=1.0)  # also how long a decided outcome rests before a resend
     assert steps.begin("Fx1", "score_candidates", "U1", {"user_id": "U1"})
     assert not steps.begin("Fx1", "score_candidates", "U1", {})  # the event again
     steps.wait_for("Fx1", "run:abc")
@@ -34,7 +34,7 @@ def test_an_execution_is_taken_once_decided_once_and_sent_once(database):  # SQL
     assert steps.succeed("Fx1", {"count": 3})
     assert not steps.fail("Fx1", "too late")  # the first outcome stands
     assert steps.to_send() == []  # the replica that decided it is sending it now
-    time.sleep(0.06)
+    time.sleep(1.05)
     assert [e.outputs for e in steps.to_send()] == [{"count": 3}]
     steps.sent("Fx1")
     done = steps.get("Fx1")
