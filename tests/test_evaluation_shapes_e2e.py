@@ -94,8 +94,11 @@ def test_every_shape_reaches_the_board_its_sorting_the_export_the_pluto_save_and
         assert analytics["evaluation"]["Red flags"] == "severity: low; notes: late once"
 
     # the completed-interview posts name the questions, never ids or Python text
-    posted = [m for m in stack.slack.messages(CHANNEL, thread_ts=shortlist["thread_ts"])
-              if (m.get("metadata") or {}).get("event_type") == "voice_session_completed"]
+    def completed_posts():  # the outbox sends them at Slack's pace in the channel: wait for all five
+        return [m for m in stack.slack.messages(CHANNEL, thread_ts=shortlist["thread_ts"])
+                if (m.get("metadata") or {}).get("event_type") == "voice_session_completed"]
+
+    posted = stack.slack.wait_for(lambda: len(completed_posts()) >= 5 and completed_posts(), timeout=30)
     assert len(posted) == 5
     for message in posted:
         text = "\n".join(f["text"] for b in message["blocks"] for f in b.get("fields") or [])
