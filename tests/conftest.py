@@ -67,6 +67,12 @@ def eventually(condition, timeout=10.0, interval=0.05):
         time.sleep(interval)
 
 
+def not_queued(messages):
+    """``messages`` without the bot's private "Busy right now: … is queued" notices: the work pool sends one,
+    legitimately, whenever a request has to wait for a worker (a loaded machine), before the real answer."""
+    return [m for m in messages if "Busy right now:" not in m["text"]]
+
+
 class InlinePool:
     """A work pool that runs each job at once, in order (listener unit tests)."""
 
