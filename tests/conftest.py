@@ -55,7 +55,7 @@ def nimrobo(sim):
         yield c
 
 
-def eventually(condition, timeout=10.0, interval=0.05):
+def eventually(condition, timeout=30.0, interval=0.05):
     """Poll ``condition`` until it returns something truthy and return that (tests wait on conditions, not sleeps)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -93,7 +93,7 @@ def score(stack):
     stack.signer.say(f"score {JD}", files=[file], user=RITA, channel=CHANNEL)
     return stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL)
                                          if (m.get("metadata") or {}).get("event_type")
-                                         == "pluto_scoring_completed"], timeout=15)[-1]
+                                         == "pluto_scoring_completed"], timeout=30)[-1]
 
 
 def candidate(stack, name):

@@ -41,7 +41,7 @@ def enqueue(scoring, name="a.csv"):
     return scoring.enqueue(intake, channel="C1", thread_ts="1.1", user="U1")
 
 
-def tick_until(scoring, condition, timeout=10):
+def tick_until(scoring, condition, timeout=30):
     """Tick as the scheduler does until ``condition()`` holds (every update seen is collected)."""
     updates, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
