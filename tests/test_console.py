@@ -241,7 +241,9 @@ def test_a_confirmation_dialog_is_shown_and_asked(stack):
      .type("Goal", "submit")
      .type("read-only modal", "", wait=lambda: stack.slack.dms(USER))  # the outcome, in the form
      .type("> ", "/voicelink list")
-     .type("> ", "Cancel Alan")
+     # the list is made on the work pool: press its button once it is shown, not before
+     .type("> ", "Cancel Alan", wait=lambda: [r for r in stack.slack.responses(USER)
+                                               if "Alan Turing" in str(r["blocks"]) and "Cancel" in str(r["blocks"])])
      .type("Yes? [y/N]", "n")
      .type("> ", "Cancel Alan")
      .type("Yes? [y/N]", "y"))
