@@ -215,8 +215,10 @@ def test_buttons_by_label_number_and_word_modal_updates_read_only_close_and_file
      .type("> ", "Detials")
      .type("> ", "buttons")
      .type("> ", lambda out: re.search(r"(\d+)\. \[Questions\] .*Katherine Johnson", out).group(1))
-     .type("> ", "files", wait=lambda: "Interview questions for Katherine Johnson" in t.output)
-     .type("> ", "open 1"))
+     # every file the bot attaches is in first: both rankings (channel, DM) and the score chart
+     .type("> ", "files", wait=lambda: "Interview questions for Katherine Johnson" in t.output
+           and len([u for u in stack.slack.uploads() if u["filename"].startswith("candidates-")]) >= 3)
+     .type("> ", "open candidates-ranked.csv"))
     out = t.run()
     views = stack.slack.views(user=USER)[1:]  # after the score form
     assert [header_of(v) for v in views[:2]] == ["Ada Lovelace", "Alan Turing"]
@@ -227,8 +229,11 @@ def test_buttons_by_label_number_and_word_modal_updates_read_only_close_and_file
     miss = next(line for line in out.splitlines() if "no button or command 'Detials'" in line)
     nearest = miss.split("Nearest: ")[1].split(".")[0].split(", ")
     assert "Details" in nearest and len(nearest) <= 5
-    # newest first: the ranking the bot attached (and sent by DM), then the file you gave
-    assert re.search(r"1\. candidates-ranked\.csv .* by the bot", out) and re.search(r"3\. candidates\.csv .* by you", out)
+    # newest first: what the bot attached (the ranking, also sent by DM, and the score chart; their order
+    # is the work pool's), then the file you gave
+    listed = re.findall(r"\n +\d\. (\S+) .* by (the bot|you)", out)
+    assert sorted(listed[:3]) == [("candidates-ranked.csv", "the bot")] * 2 + \
+        [("candidates-score-distribution.png", "the bot")] and listed[3] == ("candidates.csv", "you"), listed
     table = out.split("┌ candidates-ranked.csv ┐")[1]
     assert "Alan Turing" in table and "rows × " in table
 
