@@ -137,7 +137,8 @@ def test_the_tour_top_5_then_voice_screen_top_3_advance_by_row_and_sort_by_what_
      # at the next step's prompt: a console command; the shortlist's button says top 5, the select has Top 3
      .type("Enter runs it", "Voice-screen top 3", wait=lambda: shortlisted(stack))
      .type("Pattern", "submit")
-     .type("Enter runs it", "stop", wait=lambda: boards(stack))
+     .type("read-only modal", "", wait=lambda: boards(stack))  # the form's outcome: "3 links for …"
+     .type("Enter runs it", "stop")
      .type("> ", "Advance 1")
      .type("> ", "Advance 2", wait=lambda: "Advanced" in board_row(stack, 1))
      .type("> ", "Sort evaluation", wait=lambda: "Advanced" in board_row(stack, 2))
