@@ -673,7 +673,7 @@ class SlackStandIn(SimServer):
                                            "blocks": home.get("blocks") or [], "record": public(home)}))
         return [s for _, s in sorted(out, key=lambda item: item[0])]
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10, interval: float = 0.05) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.05) -> Any:
         """Poll ``predicate`` until it returns something truthy and return that; else AssertionError
         with what the bot posted lately."""
         deadline = time.monotonic() + timeout

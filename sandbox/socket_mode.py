@@ -231,7 +231,7 @@ class SocketModeServer:
     def open_connections(self) -> list[dict[str, Any]]:
         return [c for c in self.connections() if c["open"]]
 
-    def wait_for_connection(self, count: int = 1, timeout: float = 15) -> dict[str, Any]:
+    def wait_for_connection(self, count: int = 1, timeout: float = 30) -> dict[str, Any]:
         """Wait until at least ``count`` connections were ever opened and one can take envelopes."""
         deadline = time.monotonic() + timeout
         with self._cond:

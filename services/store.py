@@ -251,6 +251,20 @@ class Store:
         with self._begin() as conn:
             conn.execute(stmt)
 
+    def upsert_many(self, table: str, rows: list[dict[str, Any]], pk: str | tuple[str, ...]) -> None:
+        """:meth:`upsert` of many rows with the same columns: one statement, one commit."""
+        if not rows:
+            return
+        tbl = self._table(table)
+        keys = (pk,) if isinstance(pk, str) else tuple(pk)
+        values = [_encode(row) for row in rows]
+        stmt = self._dialect_insert(tbl)
+        changes = {k: stmt.excluded[k] for k in values[0] if k not in keys}
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=changes) if changes \
+            else stmt.on_conflict_do_nothing(index_elements=list(keys))
+        with self._begin() as conn:
+            conn.execute(stmt, values)
+
     def insert_if_absent(self, table: str, row: dict[str, Any]) -> bool:
         """Insert ``row``; return False (and change nothing) when its primary key exists.
 

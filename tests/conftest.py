@@ -55,7 +55,7 @@ def nimrobo(sim):
         yield c
 
 
-def eventually(condition, timeout=10.0, interval=0.05):
+def eventually(condition, timeout=30.0, interval=0.05):
     """Poll ``condition`` until it returns something truthy and return that (tests wait on conditions, not sleeps)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -65,6 +65,12 @@ def eventually(condition, timeout=10.0, interval=0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def not_queued(messages):
+    """``messages`` without the bot's private "Busy right now: … is queued" notices: the work pool sends one,
+    legitimately, whenever a request has to wait for a worker (a loaded machine), before the real answer."""
+    return [m for m in messages if "Busy right now:" not in m["text"]]
 
 
 class InlinePool:

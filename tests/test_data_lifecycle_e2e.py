@@ -112,7 +112,7 @@ def test_a_run_older_than_the_retention_is_purged_with_its_files_and_listings(st
     store.execute("update intakes set created_at = ?", [old])
 
     stack.slack.wait_for(lambda: store.get("scoring_runs", run_id) is None and store.get("removed_records", run_id)
-                         and not normalised.exists(), timeout=15)  # the rows go first, then the files on disk
+                         and not normalised.exists(), timeout=30)  # the rows go first, then the files on disk
     assert store.count("intakes") == 0 and store.count("files") == 0
     assert store.count("screening_boards") == 0 and store.count("screening_links") == 0
     assert store.count("voice_links") == 2  # made today: the links' own lifetime starts today
@@ -242,7 +242,7 @@ def test_every_personal_data_read_is_audited_and_the_subject_export_holds_only_t
 
     def one_more(action_count):
         try:
-            stack.slack.wait_for(lambda: store.count("audit_log") == action_count, timeout=15)
+            stack.slack.wait_for(lambda: store.count("audit_log") == action_count, timeout=30)
         except AssertionError:
             raise AssertionError(f"audit: {[e['action'] for e in store.rows('audit_log', order_by='at')]}, "
                                  f"expected {action_count}") from None

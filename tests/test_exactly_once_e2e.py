@@ -69,7 +69,7 @@ def test_a_completed_interview_whose_answer_was_lost_is_found_not_posted_again(s
     assert len(posts) == 1  # never re-sent on the dropped connection
     # the watcher's own record has the ts too (the Home tab lists it)
     note = stack.slack.wait_for(lambda: (stack.services.store.get("session_notifications", (session, CHANNEL))
-                                         or {}).get("message_ts"), timeout=10)
+                                         or {}).get("message_ts"), timeout=30)
     assert note == post["ts"]
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.logging_setup import quiet_libraries
 from sandbox.stack import Stack, StackOptions
-from tests.conftest import db_options
+from tests.conftest import db_options, not_queued
 
 RITA, BOB, MALLORY, CHANNEL = "U_RITA", "U_BOB", "U_MALLORY", "C_HIRING"
 JD = "Staff engineer, payments. Python, distributed systems, on-call."
@@ -93,7 +93,7 @@ def score(stack):
     stack.signer.say(f"score {JD}", files=[file], user=RITA, channel=CHANNEL)
     return stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL)
                                          if (m.get("metadata") or {}).get("event_type")
-                                         == "pluto_scoring_completed"], timeout=15)[-1]
+                                         == "pluto_scoring_completed"], timeout=30)[-1]
 
 
 def candidate(stack, name):
@@ -334,14 +334,15 @@ def test_an_outsider_is_refused_everywhere_and_nothing_reaches_pluto(stack):
     click(stack, "Invite candidate", user=MALLORY, ts=card["ts"])
     question = say(stack, "What is her weakness?", user=MALLORY, thread_ts=card["thread_ts"])
     click(stack, "Start interview", user=MALLORY, ts=shortlist["ts"], value=ada["id"])
-    slack.wait_for(lambda: len(slack.dms(MALLORY)) >= 3)
-    texts = " ".join(m["text"] for m in slack.dms(MALLORY))
+    # three refusals (a "queued" notice may come first when the work pool is busy: it is no answer)
+    slack.wait_for(lambda: len(not_queued(slack.dms(MALLORY))) >= 3)
+    texts = " ".join(m["text"] for m in not_queued(slack.dms(MALLORY)))
     assert "can invite the candidate" in texts and "can ask the interview assistant" in texts
     assert "I can't show you that shortlist" in texts  # the access service's words for a run
     assert sum(sim.calls.values()) == calls and len(sim.rooms) == 1 and not sim.chat_requests
     assert not [m for m in slack.messages(CHANNEL) if ((m.get("metadata") or {}).get("event_payload") or {})
                 .get("question_ts") == question["ts"]]
-    assert not [e for e in slack.ephemerals() if e["user"] == MALLORY]
+    assert not not_queued(slack.ephemerals(user=MALLORY))
 
 
 def test_adhoc_room_and_a_transcript_file(any_db_stack):

@@ -266,7 +266,7 @@ def test_a_follower_is_ready_only_while_the_leader_beats(tmp_path):
             state = eventually(stale)
             assert state.json()["leader_heartbeat"] is False and state.json()["database"]
             leader.runtime.scheduler.resume()
-            eventually(lambda: follower.runtime.ready()["ok"], timeout=15)
+            eventually(lambda: follower.runtime.ready()["ok"], timeout=30)
             store.close()
         finally:
             follower.stop()

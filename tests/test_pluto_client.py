@@ -34,7 +34,7 @@ def client_for(s):
     return PlutoClient(s.url + "/api", retry=RetryPolicy(base_delay=0.01, max_total=5))
 
 
-def wait_status(client, wanted, timeout=5):
+def wait_status(client, wanted, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         snap = client.progress()

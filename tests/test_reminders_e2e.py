@@ -210,7 +210,7 @@ def test_completions_by_dm_follow_the_home_setting(stack):
     links = {link["label"]: link for link in stack.nimrobo.links.values()}
     before = len(stack.slack.dms(RITA))
     stack.nimrobo.complete_session(stack.nimrobo.start_session(links["Ada"]["id"]))
-    first = stack.slack.wait_for(lambda: stack.slack.dms(RITA)[before:], timeout=15)  # "mine": the default
+    first = stack.slack.wait_for(lambda: stack.slack.dms(RITA)[before:], timeout=30)  # "mine": the default
     assert "Ada" in str(first)
     stack.signer.event({"type": "app_home_opened", "user": RITA, "channel": "D" + RITA, "tab": "home"})
     home = stack.slack.wait_for(lambda: stack.slack.home(RITA))
@@ -222,7 +222,7 @@ def test_completions_by_dm_follow_the_home_setting(stack):
     stack.nimrobo.complete_session(stack.nimrobo.start_session(links["Alan"]["id"]))
     stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if "Alan" in str(m.get("blocks"))
                                   and (m.get("metadata") or {}).get("event_type") == "voice_session_completed"],
-                         timeout=15)  # the channel hears of it ...
+                         timeout=30)  # the channel hears of it ...
     assert len(stack.slack.dms(RITA)) == count  # ... Rita, who chose Off, does not
 
 

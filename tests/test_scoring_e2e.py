@@ -49,7 +49,7 @@ def thread_messages(stack, thread_ts):
     return stack.slack.messages(channel=CHANNEL, thread_ts=thread_ts)
 
 
-def wait_shortlist(stack, timeout=15):
+def wait_shortlist(stack, timeout=30):
     return stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL)
                                          if (m.get("metadata") or {}).get("event_type") == "pluto_scoring_completed"],
                                 timeout=timeout)[-1]

@@ -4,16 +4,20 @@ confirmation, failures, a restart mid-upload, and databases from before the merg
 import importlib
 import pkgutil
 import time
+from unittest.mock import Mock
 
 import pytest
 import sqlite_utils
 
 import services.migrations
+from bot.flows.scoring import cancel_run, show_update
 from config import Settings
 from sandbox.pluto_sim import PlutoSimulator
 from services.errors import NotAllowed, NotFoundHere
 from services.http import RetryPolicy
+from services.outbox import Outbox, update_key
 from services.pluto import PlutoClient
+from services.records import RunUpdate
 from services.scoring import ScoringService
 from services.store import Store
 
@@ -37,7 +41,7 @@ def enqueue(scoring, name="a.csv"):
     return scoring.enqueue(intake, channel="C1", thread_ts="1.1", user="U1")
 
 
-def tick_until(scoring, condition, timeout=10):
+def tick_until(scoring, condition, timeout=30):
     """Tick as the scheduler does until ``condition()`` holds (every update seen is collected)."""
     updates, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,6 +99,21 @@ def test_a_cancel_that_lands_while_a_tick_holds_the_run_wins(pluto, store):
     scoring.cancel(run.id, "U1")
     assert scoring._start(stale).state == "cancelled"
     assert pluto.calls["POST /api/pluto/upload"] == 0
+
+
+def test_a_tick_that_read_the_run_before_a_cancel_never_shows_it_queued_again(pluto, store):
+    """A tick read the run as queued; then the cancel committed and rendered. The tick's late render must
+    not put "queued" back over "cancelled" on the run's progress message (the newest update wins)."""
+    scoring = service(pluto, store)
+    run = enqueue(scoring)
+    scoring.set_progress_message(run.id, "2.2")
+    stale = scoring.run(run.id)
+    services, out = Mock(scoring=scoring, outbox=Outbox(store)), Mock()
+    out.is_public.return_value = False
+    cancel_run(services, out, run.id, "U1")
+    show_update(services, out, RunUpdate(stale, "queued", None, 1))
+    shown = str(services.outbox.get(update_key("C1", "2.2")))
+    assert "was cancelled by <@U1>" in shown and "queued" not in shown
 
 
 def test_a_409_from_someone_elses_run_leaves_ours_queued_without_an_error(pluto, store, tmp_path):

@@ -90,14 +90,14 @@ def test_slow_presses_do_not_hold_the_ack_path(slow_stack):
                                 kwargs={"user": f"U_PRESS{i}"}) for i in range(6)]
     for press in presses:
         press.start()
-    stack.slack.wait_for(lambda: stack.services.work.stats().running >= 3, timeout=10)
+    stack.slack.wait_for(lambda: stack.services.work.stats().running >= 3, timeout=30)
 
     help_ack = stack.signer.command("/pluto", "help", user="U_ALICE")
     assert help_ack.status_code == 200 and "/pluto score" in str(help_ack.ack)
     list_ack = stack.signer.command("/voicelink", f"list {project.name}", user="U_ALICE", channel="C_HIRING")
     assert list_ack.status_code == 200
     # Queued behind the slow presses, it is said to be queued at once, then answered with the list.
-    stack.slack.wait_for(lambda: [r for r in stack.slack.responses("U_ALICE") if "queued" in r["text"]], timeout=5)
+    stack.slack.wait_for(lambda: [r for r in stack.slack.responses("U_ALICE") if "queued" in r["text"]], timeout=30)
     answer = stack.slack.wait_for(lambda: [r for r in stack.slack.responses("U_ALICE") if r["text"].endswith(
                                            "voice links") and "Ada Lovelace" in str(r["blocks"])], timeout=40)
     assert answer

@@ -135,6 +135,14 @@ def test_api_on_both_databases(database):
                  pk=("session_id", "channel"))
     got = store.get("session_notifications", ("s1", "C1"))
     assert got["state"] == "posted" and got["claimed_at"] == 1.0
+    store.upsert_many("session_notifications", [{"session_id": s, "channel": "C1", "state": "sent"}
+                                                for s in ("s1", "s3")], pk=("session_id", "channel"))
+    assert [(r["session_id"], r["state"], r["claimed_at"]) for r in store.rows("session_notifications",
+                                                                               order_by="session_id")] \
+        == [("s1", "sent", 1.0), ("s3", "sent", None)]  # one updated (other columns kept), one inserted
+    store.upsert("session_notifications", {"session_id": "s1", "channel": "C1", "state": "posted"},
+                 pk=("session_id", "channel"))
+    store.delete("session_notifications", ("s3", "C1"))
     assert store.update("session_notifications", ("s1", "C1"), {"message_ts": "1.2"}) == 1
     assert store.update("session_notifications", ("s2", "C1"), {"message_ts": "1.2"}) == 0
     assert store.update_where("session_notifications", {"state": "x"}, "state = ? and channel = ?",

@@ -216,7 +216,14 @@ def _update_progress(services: Services, out: SlackOut, run: ScoringRun, message
     coalesce into the newest); False when there is none yet."""
     if not run.progress_ts:
         return False
-    Deliveries(services, out).update(run.channel, run.progress_ts, message)
+    out.is_public(run.channel)  # asked (and cached) before the transaction, never with the writer lock held
+    with services.outbox.transaction():  # writers are serial: the state read here is the newest
+        current = services.scoring.get(run.id)
+        if current is not None and current.state == "cancelled" and run.state != "cancelled":
+            # a tick read the run just before someone cancelled it: its render is stale and must not
+            # overwrite the cancel (the cancel renders after its state commit, so one order always wins)
+            message = cancelled_message(current)
+        Deliveries(services, out).update(run.channel, run.progress_ts, message)
     return True
 
 

@@ -292,12 +292,12 @@ class VoiceLinkService:
     def _record(self, batch: VoiceBatch, links: list[VoiceLink]) -> None:
         for key in {INSTANT if link.kind == "instant" else link.project_id or "" for link in links}:
             self.forget_links(key)
-        for link in links:
-            self.store.upsert(LINKS, {
-                "id": link.id, "batch_id": batch.id, "kind": link.kind, "project_id": link.project_id,
-                "label": link.label, "status": link.status, "session_id": link.session_id,
-                "expires_at": link.expires_at, "channel": batch.channel, "thread_ts": batch.thread_ts,
-                "creator": batch.creator, "created_at": now(), "updated_at": now()}, pk="id")
+        stamp = now()  # recorded together
+        self.store.upsert_many(LINKS, [{  # one statement and one commit, however many links (up to 1,000)
+            "id": link.id, "batch_id": batch.id, "kind": link.kind, "project_id": link.project_id,
+            "label": link.label, "status": link.status, "session_id": link.session_id,
+            "expires_at": link.expires_at, "channel": batch.channel, "thread_ts": batch.thread_ts,
+            "creator": batch.creator, "created_at": stamp, "updated_at": stamp} for link in links], pk="id")
 
     def _create_instant(self, batch: VoiceBatch) -> list[VoiceLink]:
         request, missing = batch.request, self._missing(batch)
