@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -163,6 +163,7 @@ class ExpiringLink:
     project_name: str
     expires_at: float
     channel: str
+    creator: str = ""
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,9 @@ class ReminderService:
         link = links[0] if links else {}
         creator = link.get("creator") or None
         choice: dict[str, bool] = {}
-        screened = self.store.rows("screening_links", "session_id = ?", [session_id], limit=1)
+        # by the link, not the session: the board records the session only after this runs (the watcher)
+        screened = (self.store.rows("screening_links", "link_id = ?", [link["id"]], limit=1) if link else
+                    self.store.rows("screening_links", "session_id = ?", [session_id], limit=1))
         if screened and screened[0].get("creator"):
             row = self.store.get("screening_dm", f"{screened[0]['board_id']}|{screened[0]['creator']}")
             creator = creator or screened[0]["creator"]
@@ -277,9 +280,9 @@ class ReminderService:
         if link.get("project_id"):
             followers += [r["created_by"] for r in self.store.rows("project_subscriptions", "project_id = ?",
                                                                    [link["project_id"]]) if r.get("created_by")]
-        return self.completion_recipients(session_id, creator, choice, followers)
+        return self.completion_recipients(creator, choice, followers)
 
-    def completion_recipients(self, session_id: str, creator: str | None, board_choice: dict[str, bool],
+    def completion_recipients(self, creator: str | None, board_choice: dict[str, bool],
                               followers: Iterable[str] = ()) -> list[str]:
         """Who gets a completed interview by DM: the link's creator ("mine", the default), the people who
         watch the session or subscribed its project ("all I follow"); a choice made on a board wins."""
@@ -451,14 +454,13 @@ class ReminderService:
             out.append(ExpiringLink(row["id"], row.get("label") or row["id"], row.get("kind") or "project",
                                     row.get("project_name") or ("Instant links" if row.get("kind") == "instant"
                                                                 else "Voice links"), expires,
-                                    row.get("channel") or ""))
+                                    row.get("channel") or "", row.get("creator") or ""))
         return sorted(out, key=lambda link: (link.project_name, link.expires_at))
 
     def expiry_due(self, at: float) -> list[Reminder]:
         by_creator: dict[str, list[ExpiringLink]] = {}
-        creators = {r["id"]: r.get("creator") or "" for r in self.store.rows("voice_links", "expires_at is not null")}
         for link in self.expiring_links(at):
-            creator = creators.get(link.link_id, "")
+            creator = link.creator
             if not creator or self.store.get(STATE, f"expiry|{link.link_id}"):
                 continue
             if not self.prefs(creator).reminders:
@@ -583,6 +585,3 @@ def headline_of(row: dict[str, Any]) -> str:
         return first[:140]
     return "completed"
 
-
-def local_day(at: float, tz: str | None) -> date:
-    return datetime.fromtimestamp(at, zone(tz)).date()

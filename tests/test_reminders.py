@@ -103,10 +103,10 @@ def test_completions_by_dm_follow_each_persons_choice(store):
     reminders = service(store)
     reminders.set_prefs("U_FOLLOWER", completions="following")
     reminders.set_prefs("U_QUIET", completions="off")
-    assert reminders.completion_recipients("s", "U_CREATOR", {}, ["U_FOLLOWER", "U_WATCHER"]) == [
+    assert reminders.completion_recipients("U_CREATOR", {}, ["U_FOLLOWER", "U_WATCHER"]) == [
         "U_CREATOR", "U_FOLLOWER"]  # the default is "mine": the creator only
-    assert reminders.completion_recipients("s", "U_QUIET", {}, []) == []
-    assert reminders.completion_recipients("s", "U_CREATOR", {"U_CREATOR": False}, []) == []  # the board's choice wins
+    assert reminders.completion_recipients("U_QUIET", {}, []) == []
+    assert reminders.completion_recipients("U_CREATOR", {"U_CREATOR": False}, []) == []  # the board's choice wins
     with pytest.raises(Refusal):
         reminders.set_prefs("U_A", completions="sometimes")
 

@@ -10,10 +10,12 @@ import pytest
 from config import Secret, Settings
 from sandbox.openai_stub import OpenAIStub
 from sandbox.pluto_sim import PlutoSimulator
+from services.clock import Clock
 from services.home import HomeService
 from services.http import RetryPolicy
 from services.outbox import Outbox
 from services.pluto import PlutoClient
+from services.reminders import ReminderService
 from services.scoring import ScoringService
 from services.screening import (
     FORMULA,
@@ -425,13 +427,17 @@ def test_dm_choice_is_per_board_and_goes_to_the_links_creator(service, store, si
     result = submit(service, "run1", service.prefill("run1", 1))
     session = sessions_by_name(nimrobo_sim, result)[result.links[0].label]
     service.voicelinks.refresh_statuses()  # the bot learns the session id, as the watcher does
-    assert service.dm_recipients(session) == []
+    # who gets the completion by DM is decided in one place (services/reminders.py); the creator here has
+    # set completions by DM to Off in App Home, so only a choice made on the board sends it
+    reminders = ReminderService(store, Settings(), Clock(), lambda user: "UTC")
+    reminders.set_prefs(RECRUITER, completions="off")
+    assert reminders.completion_dm_targets(session) == []
     service.set_dm(result.board.id, "U_SOMEONE", True)
-    assert service.dm_recipients(session) == []  # not their link
+    assert reminders.completion_dm_targets(session) == []  # not their link
     service.set_dm(result.board.id, RECRUITER, True)
-    assert service.dm_recipients(session) == [RECRUITER]
+    assert reminders.completion_dm_targets(session) == [RECRUITER]
     service.set_dm(result.board.id, RECRUITER, False)
-    assert service.dm_recipients(session) == []
+    assert reminders.completion_dm_targets(session) == []
 
 
 def test_home_shows_my_runs_boards_projects_and_what_finished_since_i_looked(service, store, sims, clients,

@@ -729,13 +729,6 @@ class ScreeningService:
         row = self.store.get(DMS, f"{board_id}|{user}")
         return bool(row and row["enabled"])
 
-    def dm_recipients(self, session_id: str) -> list[str]:
-        """Who gets this interview's completion by DM: its link's creator, when they chose it on the board."""
-        link = self._link_for_session(session_id)
-        if link is None or not link.get("creator"):
-            return []
-        return [link["creator"]] if self.dm_enabled(link["board_id"], link["creator"]) else []
-
     # -- the board ---------------------------------------------------------------------------------
     def _rows(self, board: ScreeningBoard) -> list[BoardRow]:
         links = self.store.rows(LINKS, "board_id = ?", [board.id], order_by="created_at")
