@@ -127,6 +127,11 @@ class Settings:
     slack_bot_token: Secret = Secret("")
     slack_signing_secret: Secret = Secret("")
     slack_app_token: Secret = Secret("")
+    # Multi-workspace OAuth (issue 29): the three switch it on; without them SLACK_BOT_TOKEN serves one workspace.
+    slack_client_id: Secret = Secret("")
+    slack_client_secret: Secret = Secret("")
+    slack_state_secret: Secret = Secret("")
+    slack_token_rotation_minutes: float = 120  # refresh a rotating token this long before it expires
     slack_api_url: str = "https://slack.com/api/"
     nimrobo_api_base_url: str = DEFAULT_NIMROBO_URL
     nimrobo_api_key: Secret = Secret("")
@@ -253,6 +258,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         slack_bot_token=Secret(get("SLACK_BOT_TOKEN")),
         slack_signing_secret=Secret(get("SLACK_SIGNING_SECRET")),
         slack_app_token=Secret(get("SLACK_APP_TOKEN")),
+        slack_client_id=Secret(get("SLACK_CLIENT_ID")),
+        slack_client_secret=Secret(get("SLACK_CLIENT_SECRET")),
+        slack_state_secret=Secret(get("SLACK_STATE_SECRET")),
+        slack_token_rotation_minutes=_number("SLACK_TOKEN_ROTATION_MINUTES",
+                                             get("SLACK_TOKEN_ROTATION_MINUTES", default="120"), float, 0),
         slack_api_url=slack_api_url,
         nimrobo_api_base_url=_url(
             "NIMROBO_API_BASE_URL", get("NIMROBO_API_BASE_URL", "API_BASE_URL", default=DEFAULT_NIMROBO_URL)
