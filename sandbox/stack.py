@@ -143,6 +143,8 @@ class Stack:
         else:
             self.server = self.runtime.start_http(port=0, host="127.0.0.1", scheduler=self.options.scheduler)
             self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
+            if self.options.oauth:  # the app's Redirect URL (OAuth & Permissions) is the bot's
+                self.slack.app.redirect_urls = [self.server.url + "/slack/oauth_redirect"]
 
     def advance_clock(self, seconds: float) -> float:
         """Move the bot's notion of time forward (``sim clock +1d``) and look for what is due now,
