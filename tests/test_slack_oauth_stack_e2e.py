@@ -2,6 +2,8 @@
 installed in each through its own ``/slack/install`` page, answering each workspace with that workspace's
 token while tokens rotate on every request, and forgetting a workspace that uninstalls."""
 
+import os
+
 import httpx
 import pytest
 
@@ -10,11 +12,14 @@ from sandbox.stack import Stack, StackOptions
 ACME, BETA = "T0SANDBOX", "T0BETA"
 
 
-@pytest.fixture(scope="module")
-def stack():
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request):
     # Tokens live 60 s, well inside SLACK_TOKEN_ROTATION_MINUTES (120): every use refreshes them first.
+    database = {}
+    if request.param == "postgresql":  # the installation store in the shared PostgreSQL database
+        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"oauth{os.getpid()}")
     options = StackOptions(scheduler=False, oauth=True, token_rotation=True, token_lifetime=60,
-                           workspaces={BETA: "Beta"})
+                           workspaces={BETA: "Beta"}, **database)
     with Stack(options) as s:
         yield s
 
