@@ -156,6 +156,7 @@ class Store:
         self._children: dict[str, Store] = {}
         self._children_lock = threading.Lock()
         self._shared: Store | None = None
+        self._library_engine: Engine | None = None
         self._local = threading.local()
         self._lock = threading.RLock() if not self.is_postgres else None
         self._transaction_lock = _lock_key(TRANSACTION_LOCK, self.schema) if self.schema else TRANSACTION_LOCK
@@ -176,6 +177,20 @@ class Store:
         self.dialect = self.engine.dialect.name
         self._meta = sa.MetaData()
         self.applied: list[str] = self.migrate() if migrate else []
+
+    def library_engine(self) -> Engine:
+        """An engine on this database for a library that runs its own transactions (slack_sdk's installation
+        and OAuth state stores). PostgreSQL: the store's pooled engine. SQLite: an engine of its own, a connection
+        per use, so the library's transactions never meet the store's on its one shared connection ("cannot
+        start a transaction within a transaction" when a job and a request look a token up at once)."""
+        if self.is_postgres or self.target == ":memory:":
+            return self.engine
+        if self._library_engine is None:
+            engine = sa.create_engine(engine_url(self.target), poolclass=sa.pool.NullPool,
+                                      connect_args={"check_same_thread": False, "timeout": 10})
+            sa.event.listen(engine, "connect", _sqlite_library_on_connect)  # the driver's deferred transactions
+            self._library_engine = engine
+        return self._library_engine
 
     # -- several workspaces ----------------------------------------------------
     def enable_workspaces(self) -> None:
@@ -318,6 +333,8 @@ class Store:
             child.close()
         with self._hold():
             self.engine.dispose()
+        if self._library_engine is not None:
+            self._library_engine.dispose()
 
     # -- connections and transactions --------------------------------------
     @contextlib.contextmanager
@@ -620,6 +637,12 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")  # answers "memory" for an in-memory database
     cursor.execute("PRAGMA secure_delete = ON")  # deleted candidate data is overwritten, not left in free pages
+    cursor.close()
+
+
+def _sqlite_library_on_connect(dbapi_conn: Any, record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")  # the file is in WAL mode already (the store set it)
     cursor.close()
 
 
