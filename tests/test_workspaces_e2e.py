@@ -1,0 +1,295 @@
+"""Two workspaces, one bot (OAuth mode, sandbox/stack.py ``oauth=True``): the same flows in each, and nothing shared.
+
+Acme (the test bed's first workspace) and Beta are both installed through ``/slack/install``; tokens live a few
+seconds and rotate while the flows run. Each flow (scoring a CSV, voice links, a completed interview) happens in
+the workspace that asked, through that workspace's token (the test bed serves a call in the workspace its token
+belongs to). Every id Beta's flows produced, used from Acme — in a command, a button, an options request, a view
+submission, by Acme's workspace admin too — gets the polite refusal or "not found", never Beta's data, and changes
+nothing in Beta. An Enterprise Grid org-wide install is one workspace for all of the org's teams.
+
+One stack per database (SQLite, PostgreSQL) per worker; every test makes what it needs (``flows`` is cached on the
+stack, so a worker does each workspace's flows once).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from sandbox.signer import _block_buttons
+from sandbox.stack import Stack, StackOptions
+from services.store import in_workspace
+from tests.test_voicelink_e2e import SECTIONS, form
+
+ACME, BETA = "T0SANDBOX", "T0BETA"
+ORG, ORG_ONE, ORG_TWO = "E0GRID", "T0GRID1", "T0GRID2"
+#: Rotating tokens live TOKEN_LIFETIME seconds and are refreshed ROTATE_SECONDS before they expire, so a scoring
+#: run (a few seconds) outlives several tokens.
+TOKEN_LIFETIME, ROTATE_SECONDS = 8.0, 4.0
+
+ACME_CSV = (b"name,email,current_title,years_experience,skills\n"
+            b"Ada Lovelace,ada@acme.example,Engineer,9,python|math\n"
+            b"Alan Turing,alan@acme.example,Researcher,12,crypto|math\n")
+BETA_CSV = (b"name,email,current_title,years_experience,skills\n"
+            b"Zelda Quokka,zelda.quokka@beta.example,Engineer,9,python|math\n"
+            b"Yusuf Wombat,yusuf.wombat@beta.example,Researcher,12,crypto|math\n"
+            b"Xena Numbat,xena.numbat@beta.example,Admiral,20,cobol|compilers\n")
+BETA_LABELS = ("Violet Platypus", "Walter Echidna")
+BETA_ROLE = "Beta Confidential Role"
+#: What only Beta's flows put anywhere: none of it may ever show in Acme.
+BETA_SECRETS = ("Zelda Quokka", "Yusuf Wombat", "Xena Numbat", "beta.example", *BETA_LABELS, BETA_ROLE)
+
+
+@dataclass
+class Side:
+    """One workspace as a test drives it: its stand-in (what the bot posted there) and signer (Slack's payloads)."""
+
+    team: str
+    standin: Any
+    signer: Any
+    user: str
+    channel: str
+    admin: str = ""
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def watch_refusals(standin: Any, seen: list[tuple[str, str, str]]) -> None:
+    """Record every call the test bed refuses for its token (token_expired, invalid_auth, ...)."""
+    original = standin._refusal
+
+    def refusal(method: str, grant: Any) -> str | None:
+        problem = original(method, grant)
+        if problem:
+            seen.append((standin.team_id, method, problem))
+        return problem
+
+    standin._refusal = refusal
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request):
+    database = {}
+    if request.param == "postgresql":
+        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"ws{os.getpid()}")
+    options = StackOptions(oauth=True, token_rotation=True, token_lifetime=TOKEN_LIFETIME, workspaces={BETA: "Beta"},
+                           pluto={"extract_seconds": 0.5, "score_seconds": 3.0},
+                           nimrobo={"evaluation_delay": 0.2, "summary_delay": 0.2},
+                           settings={"slack_token_rotation_minutes": ROTATE_SECONDS / 60}, **database)
+    with Stack(options) as s:
+        s.refused = []
+        for team in (ACME, BETA):
+            watch_refusals(s.slack.workspace(team), s.refused)
+            assert s.install(team).status_code == 200
+        s.slack.workspace(ACME).add_user("U_ACME_ADMIN", "Acme Admin", is_admin=True)
+        s.slack.workspace(BETA).add_user("U_BETA_ADMIN", "Beta Admin", is_admin=True)
+        yield s
+    # Whatever the tests did, no call was made with a token that had expired or was not the workspace's.
+    assert not s.refused, s.refused
+
+
+def side(stack: Stack, team: str) -> Side:
+    sides = stack.__dict__.setdefault("sides", {})
+    if team not in sides:
+        standin, signer = stack.workspace(team)
+        short = team.removeprefix("T0").lower()
+        sides[team] = Side(team, standin, signer, user=f"U_{short.upper()}_RECRUITER", channel=f"C_{short.upper()}",
+                           admin=f"U_{short.upper()}_ADMIN")
+    return sides[team]
+
+
+# -- the flows -----------------------------------------------------------------------------------------------
+def shortlists(ws: Side) -> list[dict[str, Any]]:
+    return [m for m in ws.standin.messages(ws.channel)
+            if (m.get("metadata") or {}).get("event_type") == "pluto_scoring_completed"]
+
+
+def score(ws: Side, data: bytes, name: str = "candidates.csv") -> dict[str, Any]:
+    """A recruiter mentions the bot with a CSV in the workspace's channel; the shortlist it posts there."""
+    before = len(shortlists(ws))
+    file = ws.standin.add_file(name, data, user=ws.user)
+    text = f"<@{ws.standin.bot_user_id}> score for a Staff Engineer"
+    posted = ws.standin.user_post(ws.channel, ws.user, text, files=[file])
+    ws.signer.app_mention(text, files=[file], user=ws.user, channel=ws.channel, ts=posted["ts"])
+    shortlist = ws.standin.wait_for(lambda: shortlists(ws)[before:], timeout=60)[0]
+    return {"file": file, "shortlist": shortlist, "root_ts": shortlist["thread_ts"]}
+
+
+def completed_posts(ws: Side) -> list[dict[str, Any]]:
+    return [m for m in ws.standin.messages(ws.channel)
+            if (m.get("metadata") or {}).get("event_type") == "voice_session_completed"]
+
+
+def make_links(stack: Stack, ws: Side, labels: tuple[str, ...], role: str) -> list[dict[str, Any]]:
+    """``/voicelink create`` (interview style) in the workspace; the links (as Nimrobo holds them) once DM'd."""
+    known = set(stack.nimrobo.links)
+    views = len(ws.standin.views(user=ws.user))
+    assert ws.signer.command("/voicelink", "create", user=ws.user, channel=ws.channel).status_code == 200
+    view = ws.standin.wait_for(lambda: ws.standin.views(user=ws.user)[views:])[-1]
+    ws.signer.view_submission(view, form(view, name=role, labels="\n".join(labels), **SECTIONS), user=ws.user)
+    ws.standin.wait_for(lambda: [m for m in ws.standin.dms(ws.user) if labels[0] in str(m["blocks"])], timeout=30)
+    return [link for link_id, link in stack.nimrobo.links.items() if link_id not in known]
+
+
+def flows(stack: Stack, team: str) -> Side:
+    """The workspace's flows, once per stack: a scored CSV, voice links, a completed interview."""
+    ws = side(stack, team)
+    if ws.cache:
+        return ws.cache and ws
+    beta = team == BETA
+    ws.cache.update(score(ws, BETA_CSV if beta else ACME_CSV))
+    labels = BETA_LABELS if beta else ("Grace Hopper", "Linus Torvalds")
+    links = make_links(stack, ws, labels, BETA_ROLE if beta else "Acme Backend Role")
+    session = stack.nimrobo.start_session(links[0]["id"])
+    stack.nimrobo.complete_session(session)
+    ws.cache.update(links=links, project_id=links[0]["projectId"], session=session,
+                    completed=ws.standin.wait_for(lambda: completed_posts(ws), timeout=30)[0])
+    with in_workspace(team):
+        ws.cache["run_id"] = stack.services.store.rows("scoring_runs")[0]["id"]
+    return ws
+
+
+def said(ws: Side) -> str:
+    """Everything the bot posted in the workspace (messages, ephemerals, responses, views, Home, files)."""
+    return json.dumps(ws.standin.timeline, default=str)
+
+
+# -- 1. the same flows in each workspace ---------------------------------------------------------------------
+def test_scoring_posts_the_shortlist_in_the_workspace_that_asked(stack):
+    acme, beta = flows(stack, ACME), flows(stack, BETA)
+    for ws, other, names in ((acme, beta, ("Ada Lovelace", "Alan Turing")),
+                             (beta, acme, ("Zelda Quokka", "Yusuf Wombat", "Xena Numbat"))):
+        shortlist = ws.cache["shortlist"]
+        assert shortlist["metadata"]["event_payload"]["candidates"] == len(names)
+        assert all(name in str(shortlist["blocks"]) for name in names)
+        # posted in this workspace's channel with its token: the other workspace's timeline never saw it
+        assert not other.standin.messages(ws.channel)
+        assert not any(name in said(other) for name in names)
+        progress = [m for m in ws.standin.messages(ws.channel, thread_ts=ws.cache["root_ts"]) if m.get("updates")]
+        assert progress and "100%" in str(progress[0]["blocks"])
+
+
+def test_voice_links_are_dmed_and_the_completed_interview_posted_once_in_the_workspace_that_asked(stack):
+    acme, beta = flows(stack, ACME), flows(stack, BETA)
+    for ws, other in ((acme, beta), (beta, acme)):
+        dms = [str(m["blocks"]) for m in ws.standin.dms(ws.user) if "/link/" in str(m["blocks"])]
+        assert len(dms) == 1 and all(link["label"] in dms[0] for link in ws.cache["links"])
+        assert not other.standin.dms(ws.user)
+        posts = completed_posts(ws)
+        assert [p["metadata"]["event_payload"]["session_id"] for p in posts] == [ws.cache["session"]]
+        assert not [p for p in completed_posts(other) if p["metadata"]["event_payload"]["session_id"]
+                    == ws.cache["session"]]
+    # Once another interview of Acme's completes and is posted, the watcher has polled again without posting the
+    # first twice, in either workspace.
+    session = stack.nimrobo.start_session(acme.cache["links"][1]["id"])
+    stack.nimrobo.complete_session(session)
+    acme.standin.wait_for(lambda: len(completed_posts(acme)) == 2, timeout=30)
+    assert [p["metadata"]["event_payload"]["session_id"] for p in completed_posts(beta)] == [beta.cache["session"]]
+    assert not any(name in said(acme) for name in BETA_SECRETS)
+
+
+# -- 2. isolation: every id of Beta's, used from Acme ----------------------------------------------------------
+def beta_state(stack: Stack, beta: Side) -> dict[str, Any]:
+    """What a change in Beta would show: its timeline, its store's rows, its project and links in Nimrobo."""
+    with in_workspace(BETA):
+        store = stack.services.store
+        rows = {t: store.rows(t) for t in ("scoring_runs", "voice_links", "project_subscriptions", "session_watches")}
+    project = dict(stack.nimrobo.projects[beta.cache["project_id"]])
+    links = {link["id"]: dict(stack.nimrobo.links[link["id"]]) for link in beta.cache["links"]}
+    return {"timeline": len(beta.standin.timeline), "rows": json.dumps(rows, default=str, sort_keys=True),
+            "project": json.dumps(project, default=str, sort_keys=True),
+            "links": json.dumps(links, default=str, sort_keys=True)}
+
+
+def settled(acme: Side, start: int) -> str:
+    """What the bot posted in Acme since ``start``, once it has answered everything it was sent."""
+    return json.dumps(acme.standin.timeline[start:], default=str)
+
+
+@pytest.mark.parametrize("who", ["recruiter", "admin"])
+def test_every_id_from_beta_is_refused_in_acme(stack, who):
+    acme, beta = flows(stack, ACME), flows(stack, BETA)
+    user = acme.user if who == "recruiter" else acme.admin
+    before = beta_state(stack, beta)
+    start = len(acme.standin.timeline)
+    run_id, session, project = beta.cache["run_id"], beta.cache["session"], beta.cache["project_id"]
+    link = beta.cache["links"][0]["id"]
+    commands = [("/pluto", f"status {run_id}"), ("/pluto", "results"), ("/pluto", "candidate Zelda Quokka"),
+                ("/pluto", f"candidate {run_id}"), ("/pluto", "export"), ("/pluto", "cancel candidates.csv"),
+                ("/voicelink", f"status {session}"), ("/voicelink", f"watch {session}"),
+                ("/voicelink", f"cancel {link}"), ("/voicelink", f"subscribe {project}"),
+                ("/voicelink", f"list {project}"), ("/voicelink", f"project {project}"),
+                ("/voicelink", f"use {project}"), ("/voicelink", f"status {BETA_LABELS[0]}")]
+    for command, text in commands:
+        assert acme.signer.command(command, text, user=user, channel=acme.channel).status_code == 200
+    # every button Beta's people were shown, pressed in Acme with the same value (in Acme's channel and in Beta's)
+    pressed = 0
+    for surface in beta.standin.surfaces(beta.user):
+        for block in surface["blocks"]:
+            for button in _block_buttons(block):
+                for channel in (acme.channel, beta.channel):
+                    response = acme.signer.block_action(button["action_id"], button.get("value"), user=user,
+                                                        channel=channel, block_id=block.get("block_id"),
+                                                        ephemeral=True, message_ts=surface["ts"])
+                    assert response.status_code == 200
+                    pressed += 1
+    assert pressed >= 10
+    # Beta's CSV file, mentioned in Acme
+    acme.signer.app_mention(f"<@{acme.standin.bot_user_id}> score", files=[beta.cache["file"]], user=user,
+                            channel=acme.channel)
+    # the project type-ahead: Beta's project is not among the options
+    for action_id in ("voicelink_use_pick", "voicelink_project_find", "voicelink_study"):
+        options = acme.signer.block_suggestion(action_id, BETA_ROLE.split()[0], user=user, channel=acme.channel)
+        assert not options.problems, options.problems
+        assert not any(BETA_ROLE in json.dumps(o) for o in options.options), options.options
+    # view submissions carrying Beta's ids in private_metadata: Acme's own forms, their metadata Beta's
+    for view, metadata, values in forms_with_beta_metadata(stack, acme, beta, user):
+        assert acme.signer.view_submission({**view, "private_metadata": metadata}, values, user=user).status_code == 200
+    # Everything Acme was told came from Acme's data only, and Beta saw nothing and changed nothing.
+    idle(stack)
+    shown = settled(acme, start)
+    leaked = [s for s in BETA_SECRETS if s in shown]
+    assert not leaked, leaked
+    assert beta_state(stack, beta) == before
+    assert "can't show you" in shown or "not found" in shown.lower()
+
+
+def beta_batch(stack: Stack) -> str:
+    with in_workspace(BETA):
+        return stack.services.store.rows("voice_batches")[0]["id"]
+
+
+def idle(stack: Stack, team: str = ACME) -> None:
+    """Wait until the bot has done everything it was asked: its work pool is idle and the workspace's outbox empty."""
+    def done() -> bool:
+        pool = stack.services.work.stats()
+        with in_workspace(team):
+            waiting = stack.services.outbox.stats().waiting
+        return pool.running == 0 and pool.queued == 0 and waiting == 0
+
+    stack.slack.wait_for(lambda: done() and done(), timeout=30)
+
+
+def open_view(ws: Side, user: str, command: str, text: str, callback_id: str) -> dict[str, Any]:
+    """The form a command opens in the workspace (once it is filled in, for forms that load first)."""
+    before = len(ws.standin.views(user=user))
+    assert ws.signer.command(command, text, user=user, channel=ws.channel).status_code == 200
+    found = ws.standin.wait_for(lambda: [v for v in ws.standin.views(user=user)[before:]
+                                         if v.get("callback_id") == callback_id], timeout=30)[-1]
+    return ws.standin.view(found["id"]) or found
+
+
+def forms_with_beta_metadata(stack: Stack, acme: Side, beta: Side, user: str) -> list[tuple[dict, str, dict]]:
+    """Forms Acme's bot opened, each to be submitted with Beta's id in its private_metadata instead of its own:
+    the project edit form (Beta's project), the voice-screen form (Beta's run), the review form (Beta's batch)."""
+    edit = open_view(acme, user, "/voicelink", f"project edit {acme.cache['project_id']}", "voicelink_edit_project")
+    create = open_view(acme, user, "/voicelink", "create", "voicelink_create")
+    meta = json.loads(create.get("private_metadata") or "{}")
+    screen = {**meta, "run_id": beta.cache["run_id"], "channel": beta.channel}
+    values = form(create, name="Screening", labels="Someone Else", **SECTIONS)
+    review = {**open_view(acme, user, "/voicelink", "create", "voicelink_create"), "callback_id": "voicelink_review"}
+    return [(edit, beta.cache["project_id"], {}), (create, json.dumps(screen), values),
+            (review, beta_batch(stack), {})]
