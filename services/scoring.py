@@ -292,9 +292,13 @@ class ScoringService:
         latest = self.latest()
         if latest is not None and latest.id == run.id and not run.redacted_at:
             try:
-                return escape_csv_bytes(self.client.results_csv(), masked=masked)
+                exported = self.client.results_csv()
             except PlutoError:
-                pass
+                exported = None
+            # Pluto exports the server's latest run: another workspace's (or another bot's) when the server
+            # scored something for them since; only this run's own candidates are shared.
+            if exported is not None and _names_in_csv(exported) == sorted(c.name for c in run.candidates):
+                return escape_csv_bytes(exported, masked=masked)
         rows = [[c.rank, c.name, c.email, c.final_score, c.ai_score, c.algo_score, c.tier, c.job_title,
                  c.current_company, c.one_line_summary] for c in run.candidates]
         return escape_csv_bytes(write_csv(EXPORT_COLUMNS, rows), masked=masked) if masked else \
@@ -325,13 +329,19 @@ class ScoringService:
         newest = self.latest(None, state="complete")
         return bool(newest and newest.id != run.id) or bool(latest and latest.id != run.id)
 
-    def candidate_name(self, ref: CandidateRef, *, user: str) -> str:
+    def allowed_candidate(self, ref: CandidateRef, *, user: str) -> tuple[ScoringRun, Candidate]:
+        """The run and its stored candidate, for someone who may see the run. A candidate id that is not in the
+        run's shortlist is "not found" before Pluto is asked: Pluto's candidate ids are the server's, and a
+        server may serve other workspaces too, so an id copied from elsewhere must never read their candidate."""
         run = self.allowed_run(ref.run_id, user)
-        return next((c.name for c in run.candidates if c.id == ref.candidate_id), "the candidate")
+        return run, self._stored(run, ref.candidate_id)
+
+    def candidate_name(self, ref: CandidateRef, *, user: str) -> str:
+        return self.allowed_candidate(ref, user=user)[1].name
 
     def candidate(self, ref: CandidateRef, *, user: str) -> Candidate:
         """Live from Pluto; from the stored results (marked) when a newer run replaced Pluto's state."""
-        run = self.allowed_run(ref.run_id, user)
+        run, _ = self.allowed_candidate(ref, user=user)
         if run.redacted_at:  # an erasure changed the stored results: they decide, not Pluto's copy
             return self._stored(run, ref.candidate_id)
         try:
@@ -354,10 +364,7 @@ class ScoringService:
                           hint="Details still work from the stored results; rescore the file for the rest.") from exc
 
     def questions(self, ref: CandidateRef, *, user: str) -> list[Question]:
-        run = self.allowed_run(ref.run_id, user)
-        if run.redacted_at:
-            self._stored(run, ref.candidate_id)
-        stored = next((c for c in run.candidates if c.id == ref.candidate_id), None)
+        run, stored = self.allowed_candidate(ref, user=user)
         try:
             return self.client.questions(ref.candidate_id)
         except PlutoError as exc:
@@ -368,9 +375,7 @@ class ScoringService:
                              str(q.get("purpose", "")) if isinstance(q, dict) else "") for q in kept]
 
     def prebrief(self, ref: CandidateRef, *, user: str) -> PreBrief:
-        run = self.allowed_run(ref.run_id, user)
-        if run.redacted_at:
-            self._stored(run, ref.candidate_id)  # an erased candidate is not in this shortlist any more
+        run, _ = self.allowed_candidate(ref, user=user)  # an erased candidate is not in this shortlist any more
         return self._live(run, ref, "The pre-interview brief", lambda: self.client.prebrief(ref.candidate_id))
 
     # -- driving ------------------------------------------------------------------------
@@ -525,3 +530,17 @@ class ScoringService:
 def _describe(run: ScoringRun, position: int) -> str:
     where = "running" if run.state != "queued" else "next" if position == 0 else f"position {position}"
     return f"{run.filename} · {where}"
+
+
+def _names_in_csv(data: bytes) -> list[str] | None:
+    """The ``name`` column of a CSV export, sorted; None when it has none (or cannot be read)."""
+    import csv
+    import io
+
+    try:
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    if not rows or "name" not in rows[0]:
+        return None
+    return sorted((row.get("name") or "").strip() for row in rows)

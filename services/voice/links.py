@@ -59,6 +59,7 @@ from services.voice.projects import ProjectCache, project_diff, rank
 log = logging.getLogger(__name__)
 
 BATCHES, LINKS, DEFAULTS = "voice_batches", "voice_links", "channel_projects"
+OWN_PROJECTS = "own_projects"  # projects made on their own (/voicelink project new), services/migrations/m940
 INSTANT = "(instant links)"
 CHOICES = ("reuse", "update", "new")  # what to do when the role's project exists
 MAX_LABEL_FILE_BYTES = 2 * 1024 * 1024
@@ -442,8 +443,25 @@ class VoiceLinkService:
             cache.invalidate()
 
     def projects(self, *, fresh: bool = False) -> list[Project]:
-        """The account's projects (from :class:`ProjectCache`: fetched at most once a minute)."""
-        return self.project_cache.get(fresh=fresh)
+        """The account's projects (from :class:`ProjectCache`: fetched at most once a minute); with several
+        workspaces, only this workspace's (:meth:`known_project_ids`)."""
+        return self._this_workspaces(self.project_cache.get(fresh=fresh))
+
+    def known_project_ids(self) -> set[str]:
+        """The projects this workspace's store knows: those the bot made links in here, and those made here on
+        their own. Several workspaces may share one Nimrobo account (the environment's key): a workspace sees
+        and changes only these, so a project id copied from another workspace is "not found"."""
+        ids: set[str] = set()
+        for table in (BATCHES, LINKS, OWN_PROJECTS):
+            ids |= {r["project_id"] for r in self.store.execute(
+                f"select distinct project_id from {table} where project_id is not null and project_id != ''")}
+        return ids
+
+    def _this_workspaces(self, projects: list[Project]) -> list[Project]:
+        if not self.settings.multi_workspace:
+            return projects
+        known = self.known_project_ids()
+        return [p for p in projects if p.id in known]
 
     def warm_projects(self, user: str | None = None) -> None:
         """Start loading ``user``'s project list in the background (a form with a project select is opening)."""
@@ -455,7 +473,7 @@ class VoiceLinkService:
         """Projects matching what was typed, best first (the type-ahead select), from ``user``'s list (or the
         acting person's); ``wait``: at most this long for the list."""
         with acting_as(user) if user is not None else contextlib.nullcontext():
-            return rank(self.project_cache.get(wait=wait), query, limit)
+            return rank(self._this_workspaces(self.project_cache.get(wait=wait)), query, limit)
 
     def project(self, query: str, projects: list[Project] | None = None) -> Project:
         """The project ``query`` names (id, name, or a unique part of a name); a miss is looked up once fresh."""
@@ -471,6 +489,8 @@ class VoiceLinkService:
             return find(self.projects(fresh=True))
 
     def project_by_id(self, project_id: str) -> Project:
+        if self.settings.multi_workspace and project_id not in self.known_project_ids():
+            raise NotFoundHere(f"Project not found: no project has the id “{project_id}”.")
         return self.nimrobo.get_project(project_id)
 
     def link_count(self, project_id: str) -> int:
@@ -797,6 +817,8 @@ class VoiceLinkService:
             landing_page_title=fields.get("landing_page_title", ""),
             landing_page_info=fields.get("landing_page_info", ""),
             time_limit_minutes=fields.get("time_limit_minutes", 5), evaluator=fields.get("evaluator"))
+        self.store.upsert(OWN_PROJECTS, {"project_id": project.id, "name": project.name,
+                                         "created_by": acting_user() or "", "created_at": now()}, pk="project_id")
         self._changed_project(project)
         return project
 
