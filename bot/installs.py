@@ -24,11 +24,13 @@ import hmac
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from slack_bolt import BoltContext
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -89,6 +91,31 @@ class SignedStateStore(OAuthStateStore):
         return bool(self.inner.consume(raw))
 
 
+class SerializedAuthorize(InstallationStoreAuthorize):
+    """Bolt's authorize with token rotation, one rotation per workspace at a time in this process.
+
+    A refresh token is single use: a request's authorize and a job's look-up (:class:`SlackClients`) rotating
+    with the same one leave the second with ``invalid_refresh_token``, and Bolt then drops the request ("the
+    AuthorizeResult was not found"). Both take the workspace's lock (:meth:`Installs.rotation_lock`), and a
+    rotation lost all the same (another replica's) is followed by one more read of the installation it saved."""
+
+    def __init__(self, *, locks: Callable[[str], threading.Lock], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._locks = locks
+
+    def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
+                 user_id: str | None, **actor: Any) -> AuthorizeResult | None:
+        org_wide = bool(context.is_enterprise_install)
+        key = (enterprise_id if org_wide else team_id) or team_id or enterprise_id or ""
+        with self._locks(key):
+            result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                      user_id=user_id, **actor)
+            if result is None:
+                result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                          user_id=user_id, **actor)
+        return result
+
+
 class Installs:
     """The installation and state stores (in the main store's database) and Bolt's OAuth settings."""
 
@@ -101,6 +128,13 @@ class Installs:
             settings.slack_state_secret.reveal())
         self._create_tables()
         self.on_installed = on_installed
+        self._rotation_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def rotation_lock(self, key: str) -> threading.Lock:
+        """The lock a workspace's token look-ups (and rotations) take, in requests and in jobs alike."""
+        with self._locks_lock:
+            return self._rotation_locks.setdefault(key, threading.Lock())
 
     def _create_tables(self) -> None:
         """slack_sdk's own tables (``slack_installations``, ``slack_bots``, ``slack_oauth_states``), once."""
@@ -131,12 +165,15 @@ class Installs:
         log.warning("an install did not finish: %s", args.reason)
         return args.default.failure(args)
 
-    def authorize(self, client: WebClient) -> InstallationStoreAuthorize:
-        """An authorizer for work outside a request (jobs, the outbox): Bolt's, with token rotation."""
+    def authorize(self, client: WebClient, *, serialized: bool = False) -> InstallationStoreAuthorize:
+        """Bolt's authorizer with token rotation: for work outside a request (jobs, the outbox), whose caller
+        holds the workspace's :meth:`rotation_lock`; ``serialized`` for Bolt's requests (it takes the lock)."""
         settings = self.settings
-        authorize = InstallationStoreAuthorize(
-            logger=log, installation_store=self.installation_store, client_id=settings.slack_client_id,
-            client_secret=settings.slack_client_secret.reveal(), client=client)
+        kwargs: dict[str, Any] = dict(logger=log, installation_store=self.installation_store,
+                                      client_id=settings.slack_client_id,
+                                      client_secret=settings.slack_client_secret.reveal(), client=client)
+        authorize = SerializedAuthorize(locks=self.rotation_lock, **kwargs) if serialized else \
+            InstallationStoreAuthorize(**kwargs)
         authorize.token_rotation_expiration_minutes = settings.slack_token_rotation_minutes  # type: ignore[assignment]  # as above
         return authorize
 
@@ -163,9 +200,9 @@ class SlackClients:
         self._clients: dict[str, BotWebClient] = {}
         self._checked: dict[str, float] = {}  # when each workspace's token was last looked up
         self._lock = threading.Lock()
-        self._rotating: dict[str, threading.Lock] = {}  # per workspace: one look-up at a time
-        #: how long a looked-up token is used before the installation is read again (and rotated when due)
-        self.recheck_seconds = 5.0
+        #: how long a looked-up token is used before the installation is read again (and rotated when due): well
+        #: inside SLACK_TOKEN_ROTATION_MINUTES, so a token kept at a look-up never expires before the next one
+        self.recheck_seconds = min(5.0, settings.slack_token_rotation_minutes * 60 / 2)
         self._lookup_client = WebClient(base_url=settings.slack_api_url, timeout=15)
         self._authorize = installs.authorize(self._lookup_client) if installs is not None else None
 
@@ -177,7 +214,8 @@ class SlackClients:
             cached = self._clients.get(key)
             if cached is not None and time.monotonic() - self._checked.get(key, 0.0) < self.recheck_seconds:
                 return cached
-            rotating = self._rotating.setdefault(key, threading.Lock())
+        assert self.installs is not None  # an authorizer exists only with installs
+        rotating = self.installs.rotation_lock(key)  # shared with the requests' authorize (SerializedAuthorize)
         # One look-up (and token rotation) per workspace at a time: a refresh token is single use, so two
         # threads rotating with the same one would leave the second with invalid_refresh_token.
         with rotating:

@@ -30,7 +30,7 @@ ACME, BETA = "T0SANDBOX", "T0BETA"
 ORG, ORG_ONE, ORG_TWO = "E0GRID", "T0GRID1", "T0GRID2"
 #: Rotating tokens live TOKEN_LIFETIME seconds and are refreshed ROTATE_SECONDS before they expire, so a scoring
 #: run (a few seconds) outlives several tokens.
-TOKEN_LIFETIME, ROTATE_SECONDS = 8.0, 4.0
+TOKEN_LIFETIME, ROTATE_SECONDS = 6.0, 4.0
 
 ACME_CSV = (b"name,email,current_title,years_experience,skills\n"
             b"Ada Lovelace,ada@acme.example,Engineer,9,python|math\n"
@@ -298,3 +298,57 @@ def forms_with_beta_metadata(stack: Stack, acme: Side, beta: Side, user: str) ->
     yield create, json.dumps(screen), form(create, name="Screening", labels="Someone Else", **SECTIONS)
     review = {**open_view(acme, user, "/voicelink", "create", "voicelink_create"), "callback_id": "voicelink_review"}
     yield review, beta_batch(stack), {}
+
+
+# -- 3. tokens rotate while a run progresses -------------------------------------------------------------------
+def refreshes(stack: Stack) -> int:
+    return len([c for c in stack.slack.api_calls("oauth.v2.access") if c["params"].get("grant_type") == "refresh_token"])
+
+
+def test_tokens_expire_and_rotate_while_a_scoring_run_progresses_and_every_update_lands(stack):
+    beta = side(stack, BETA)
+    before, refused = refreshes(stack), len(stack.refused)
+    stack.pluto.score_seconds = 2.5 * TOKEN_LIFETIME  # the run outlives two tokens or more
+    try:
+        run = score(beta, BETA_CSV, name="long-run.csv")
+    finally:
+        stack.pluto.score_seconds = 3.0
+    progress = [m for m in beta.standin.messages(beta.channel, thread_ts=run["root_ts"]) if m.get("updates")][0]
+    assert progress["updates"] >= 3 and "100%" in str(progress["blocks"])  # one message, updated all along
+    assert refreshes(stack) - before >= 2  # the test bed handed out new tokens during the run
+    assert stack.refused[refused:] == []  # and no call came with one that had expired
+
+
+# -- 4. an Enterprise Grid org-wide install is one workspace: the org's ------------------------------------------
+def grid(stack: Stack) -> tuple[Side, Side]:
+    """Two teams of one Enterprise Grid org, the app installed org-wide (once per stack)."""
+    if ORG_ONE not in stack.slack.app.workspaces:
+        for team, name in ((ORG_ONE, "Grid One"), (ORG_TWO, "Grid Two")):
+            watch_refusals(stack.add_workspace(team, name, enterprise_id=ORG), stack.refused)
+        assert stack.install(ORG_ONE, org_wide=True).status_code == 200
+    one, two = side(stack, ORG_ONE), side(stack, ORG_TWO)
+    two.user = one.user  # people of a Grid org have one user id in all its teams
+    return one, two
+
+
+def test_an_org_wide_install_is_scoped_by_the_enterprise(stack):
+    one, two = grid(stack)
+    acme = side(stack, ACME)
+    assert stack.services.workspaces.get(ORG) is not None and stack.services.workspaces.get(ORG_ONE) is None
+    score(one, b"name,email\nOrla Gridley,orla@grid.example\nOtto Gridman,otto@grid.example\n", name="grid.csv")
+    # the org's two teams see one store: the run scored in Grid One is found from Grid Two ...
+    assert two.signer.command("/pluto", "candidate Orla", user=two.user, channel=two.channel).status_code == 200
+    answer = two.standin.wait_for(lambda: [r for r in two.standin.responses(two.user) if "Orla" in str(r)])[-1]
+    assert "orla@grid.example" in str(answer) or "Orla Gridley" in str(answer["blocks"])
+    assert "No candidate matching" not in answer["text"]
+    with in_workspace(ORG):
+        assert [r["filename"] for r in stack.services.store.rows("scoring_runs")] == ["grid.csv"]
+    # ... and a workspace outside the org, even its admin, sees nothing of it
+    start = len(acme.standin.timeline)
+    acme.signer.command("/pluto", "candidate Orla", user=acme.admin, channel=acme.channel)
+    refusal = acme.standin.wait_for(lambda: [r for r in acme.standin.responses(acme.admin)
+                                             if "No candidate matching “Orla”" in r["text"]])[-1]
+    assert "Gridley" not in json.dumps(acme.standin.timeline[start:], default=str) and refusal
+    for team in (ACME, BETA):
+        with in_workspace(team):
+            assert "grid.csv" not in [r["filename"] for r in stack.services.store.rows("scoring_runs")]
