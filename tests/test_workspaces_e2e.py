@@ -86,14 +86,17 @@ def stack(request):
         for team in (ACME, BETA):
             watch_refusals(s.slack.workspace(team), s.refused)
             assert s.install(team).status_code == 200
-        s.slack.workspace(ACME).add_user("U_ACME_ADMIN", "Acme Admin", is_admin=True)
-        s.slack.workspace(BETA).add_user("U_BETA_ADMIN", "Beta Admin", is_admin=True)
+        for team in (ACME, BETA):  # each workspace's admin (users.info says so), a recruiter
+            ws = side(s, team)
+            ws.standin.add_user(ws.admin, f"{team} Admin", is_admin=True)
+            ws.standin.add_user(ws.user, f"{team} Recruiter")
         yield s
     # Whatever the tests did, no call was made with a token that had expired or was not the workspace's.
     assert not s.refused, s.refused
 
 
 def side(stack: Stack, team: str) -> Side:
+    """Workspace ``team`` as the tests drive it (its recruiter, its admin and its channel)."""
     sides = stack.__dict__.setdefault("sides", {})
     if team not in sides:
         standin, signer = stack.workspace(team)
@@ -216,7 +219,7 @@ def use_betas_ids_in_acme(stack: Stack, acme: Side, beta: Side, user: str) -> No
                 ("/voicelink", f"status {session}"), ("/voicelink", f"watch {session}"),
                 ("/voicelink", f"cancel {link}"), ("/voicelink", f"subscribe {project}"),
                 ("/voicelink", f"list {project}"), ("/voicelink", f"project {project}"),
-                ("/voicelink", f"use {project}"), ("/voicelink", f"status {BETA_LABELS[0]}")]
+                ("/voicelink", f"use {project}"), ("/voicelink", "status Violet")]
     for command, text in commands:
         assert acme.signer.command(command, text, user=user, channel=acme.channel).status_code == 200
     # every button Beta's people were shown, pressed in Acme with the same value (in Acme's channel and in Beta's);
