@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import time
 from typing import Any
@@ -70,7 +69,6 @@ class SlackPayloads:
         #: makes other workspaces; give each its own signer)
         self.team_id = team_id or standin.team_id
         self.api_app_id = standin.app_id
-        self._events = itertools.count(1)
 
     # -- who is installed where: Enterprise Grid ids, org-wide installs --------------------------------------
     def _enterprise(self) -> dict[str, Any] | None:
@@ -317,10 +315,9 @@ class SlackPayloads:
     # -- events ------------------------------------------------------------------------------
     def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> Any:
         """An Events API ``event_callback`` envelope around ``event`` (unique event_id unless given)."""
-        now = time.time()
-        envelope = self.slack.event_envelope(event, team_id=self.team_id,
-                                             event_id=event_id or f"Ev{next(self._events):06d}{int(now)}",
-                                             event_context=f"4-sandbox-{next(self._events)}")
+        if self.slack.enterprise_id and isinstance(event.get("user"), str):
+            self.slack._know(event["user"])  # in an org, the person is this workspace's (an org token's calls route by it)
+        envelope = self.slack.event_envelope(event, team_id=self.team_id, event_id=event_id)
         return self._deliver_event(envelope, **kw)
 
     def app_mention(self, text: str, files: list[dict[str, Any]] | None = None, channel: str = DEFAULT_CHANNEL,

@@ -276,6 +276,17 @@ def every_kind(payloads: Parsed) -> list[BoltRequest]:
             payloads.message("hi"), payloads.app_mention("hello")]
 
 
+def test_event_ids_are_unique_across_workspaces_and_signers(bed):
+    """A bot drops an event id it has seen (Slack's retries): two workspaces' events must never share one."""
+    ids_seen = [Parsed(bed).message("a").body["event_id"], Parsed(bed.workspace("T_BETA")).message("b").body["event_id"],
+                Parsed(bed).message("c").body["event_id"]]
+    with SlackStandIn(bot_token="", team_id="T_ONE") as one:
+        one.add_workspace("T_TWO", "Two")
+        install(one, "T_TWO")
+        ids_seen += [e["event_id"] for e in one.uninstall("T_TWO")]
+    assert len(set(ids_seen)) == len(ids_seen) == 5
+
+
 def test_payloads_carry_each_workspaces_team_and_enterprise_as_bolt_reads_them(bed):
     assert {ids(r) for r in every_kind(Parsed(bed))} == {(None, "T_ACME", False)}
     assert {ids(r) for r in every_kind(Parsed(bed.workspace("T_BETA")))} == {(None, "T_BETA", False)}
@@ -309,9 +320,17 @@ def test_an_org_wide_install_speaks_for_every_workspace_of_the_org():
                 assert request.context.enterprise_id == "E_BIG" and request.context.is_enterprise_install is True
             assert Parsed(workspace).message("x").body["authorizations"][0]["team_id"] is None
         assert Parsed(lone).command("/pluto").context.is_enterprise_install is False
-        # An org token names the workspace it acts in.
-        web(slack, answer["access_token"]).chat_postMessage(channel="C1", text="to G2", team_id="T_G2")
+        # An org token acts in the workspace its team_id names, or the one its channel or user is in.
+        org = web(slack, answer["access_token"])
+        org.chat_postMessage(channel="C1", text="to G2", team_id="T_G2")
         assert [m["text"] for m in g2.messages("C1")] == ["to G2"] and slack.messages("C1") == []
+        org.chat_postMessage(channel="C1", text="C1 is G2's")
+        assert [m["text"] for m in g2.messages("C1")] == ["to G2", "C1 is G2's"]
+        g2.add_user("U_G2_ONLY")
+        org.views_publish(user_id="U_G2_ONLY", view={"type": "home", "blocks": []})
+        assert g2.home("U_G2_ONLY") is not None and slack.home("U_G2_ONLY") is None
+        org.chat_postMessage(channel="C_NOWHERE", text="unknown channel: where it was installed")
+        assert [m["text"] for m in slack.messages("C_NOWHERE")] == ["unknown channel: where it was installed"]
         slack.uninstall("T_G1")
         assert Parsed(g2).command("/pluto").context.is_enterprise_install is False
 
