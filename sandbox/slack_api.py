@@ -21,6 +21,15 @@ takes no second outcome. The assistant pane: :meth:`SlackStandIn.open_assistant_
 in the user's DM with the app, and ``assistant.threads.setStatus`` / ``setSuggestedPrompts`` /
 ``setTitle`` are checked and recorded (a reply in the thread clears the status, as in Slack).
 
+Several workspaces (README "Several workspaces in the test bed"): one :class:`SlackApp` is shared by the
+first stand-in and those :meth:`SlackStandIn.add_workspace` makes; a Web API call is served by the
+workspace its token belongs to. OAuth v2: the ``/oauth/v2/authorize`` consent page,
+:meth:`SlackStandIn.approve_install` / :meth:`~SlackStandIn.deny_install` /
+:meth:`~SlackStandIn.install_via_browser`, ``oauth.v2.access`` (codes, token rotation with single-use
+refresh tokens), ``auth.revoke``, ``apps.uninstall`` and :meth:`SlackStandIn.uninstall` with the
+``app_uninstalled`` and ``tokens_revoked`` events Slack sends. Enterprise Grid: a workspace may belong to an
+org (``enterprise_id``), and an org-wide install gives one token for all of its workspaces.
+
 Queries for tests return plain dicts (copies; internal bookkeeping keys start with ``_`` and
 are left out).
 """
