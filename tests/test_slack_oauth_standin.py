@@ -250,6 +250,10 @@ def test_unknown_tokens_and_token_types_are_refused_as_before(bed):
         assert error_of(lambda: web(slack, "xapp-1-a").chat_postMessage(channel="C1", text="x")) \
             == "not_allowed_token_type"
         assert web(slack, "xoxb-b").chat_postMessage(channel="C1", text="x")["ok"]
+        # One app-level token and Socket Mode connection serve every workspace.
+        other = slack.add_workspace("T_OTHER", "Other")
+        assert other.socket is slack.socket and other.app_token == "xapp-1-a"
+        assert web(other).apps_connections_open(app_token="xapp-1-a")["url"].startswith("ws")
 
 
 class Parsed(SlackPayloads):
