@@ -156,6 +156,7 @@ class Store:
         self._children: dict[str, Store] = {}
         self._children_lock = threading.Lock()
         self._shared: Store | None = None
+        self._library_engines: dict[str, Engine] = {}  # see engine_for_libraries (shared with the shared view)
         self._local = threading.local()
         self._lock = threading.RLock() if not self.is_postgres else None
         self._transaction_lock = _lock_key(TRANSACTION_LOCK, self.schema) if self.schema else TRANSACTION_LOCK
@@ -192,6 +193,22 @@ class Store:
             view._routes = False
             self._shared = view
         return self._shared
+
+    def engine_for_libraries(self) -> Engine:
+        """An engine on this database for libraries that run their own SQL (slack_sdk's installation and
+        state stores). On SQLite the store's engine is one connection that only the store's own calls lock,
+        so such a library gets connections of its own to the same file, set up alike (busy timeout,
+        ``BEGIN IMMEDIATE``); two threads on the one connection fail with "cannot start a transaction
+        within a transaction". On PostgreSQL (a pool) it is the store's engine."""
+        if self.is_postgres or self.target == ":memory:":
+            return self.engine
+        with self._children_lock:
+            if "sqlite" not in self._library_engines:
+                engine = sa.create_engine(engine_url(self.target), connect_args={"timeout": 10})
+                sa.event.listen(engine, "connect", _sqlite_on_connect)
+                sa.event.listen(engine, "begin", _sqlite_on_begin)
+                self._library_engines["sqlite"] = engine
+            return self._library_engines["sqlite"]
 
     def _workspace_target(self, key: str) -> str:
         if self.is_postgres or self.target == ":memory:":
@@ -318,6 +335,8 @@ class Store:
             child.close()
         with self._hold():
             self.engine.dispose()
+        for engine in self._library_engines.values():
+            engine.dispose()
 
     # -- connections and transactions --------------------------------------
     @contextlib.contextmanager
