@@ -13,6 +13,10 @@ one. Two transports deliver those payloads, with the same public methods:
   body also parsed on ``response.ack`` (a dict, a string, or None when empty). Forged
   requests for the 401 tests: pass ``secret=`` (sign with another secret), ``timestamp=``
   (an old one) or ``signature=`` (a literal header value) to any method.
+Payloads come from the stand-in's workspace (its team id, its Enterprise Grid ids, whether the app is
+installed org-wide); a workspace made with ``SlackStandIn.add_workspace`` gets a signer of its own.
+:meth:`SlackPayloads.deliver` sends an envelope built elsewhere (``SlackStandIn.uninstall``'s events).
+
 * :class:`SocketModeSender` sends them as Socket Mode envelopes over the stand-in's
   WebSocket server and returns a :class:`SocketAck`, shaped like the HTTP response
   (``status_code``, ``content``, ``json()``, ``ack``), so end-to-end tests run in both modes.
