@@ -232,8 +232,10 @@ class Store:
                 for suffix in ("", "-wal", "-shm", ".migrate.lock"):
                     Path(target + suffix).unlink(missing_ok=True)
 
+    @_routed
     def table_names(self) -> list[str]:
-        """The tables of this store (a workspace's own store: that workspace's tables)."""
+        """The tables of this store (inside :func:`in_workspace`, or on a workspace's own store: that
+        workspace's tables)."""
         with self._hold():
             return sorted(t for t in sa.inspect(self.engine).get_table_names() if t != "schema_migrations")
 

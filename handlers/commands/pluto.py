@@ -32,6 +32,8 @@ PLUTO = CommandRouter(
                    "private CSV", "audit @alice 30"),
         Subcommand("export-person", "export-person <e-mail>", "admins: one zip of everything the bot holds about "
                    "a person (subject access request)", "export-person ada@example.com", needs_arg=True),
+        Subcommand("admin", "admin export", "admins: everything the bot holds for this workspace, as a zip of CSVs "
+                   "by DM (e.g. before removing the app)", "admin export", needs_arg=True),
     ],
 )
 
