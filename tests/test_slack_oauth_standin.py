@@ -347,7 +347,7 @@ def bolt(tmp_path_factory):
         client.chat_postMessage(channel=command["channel_id"], text=f"hello {context.team_id}")
 
     server = make_server("127.0.0.1", 0, SlackRequestHandler(app), handler_class=_Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     slack.app.redirect_urls = [url + "/slack/oauth_redirect"]  # the app's Redirect URL (Bolt sends none)
     yield slack, store, url
