@@ -74,7 +74,8 @@ def test_uninstall_forgets_tokens_stops_jobs_and_deletes_the_data_after_retentio
     acks = stack.uninstall(BETA)
     assert [a.status_code for a in acks] == [200, 200]
     # its tokens are gone from slack_sdk's tables; the other's stay
-    stack.slack.wait_for(lambda: services.workspaces.serving() == [alpha])
+    stack.slack.wait_for(lambda: not services.workspaces.get(BETA).installed)
+    assert services.workspaces.serving() == [alpha]
     for table in ("slack_bots", "slack_installations"):
         assert store.shared.count(table, "team_id = ?", [BETA]) == 0
         assert store.shared.count(table, "team_id = ?", [alpha]) == 1
