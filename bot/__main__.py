@@ -153,13 +153,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="the sandbox with the bot in Socket Mode (with real credentials, SLACK_APP_TOKEN "
                              "picks Socket Mode)")
     args = parser.parse_args(argv)
+    if args.args and args.command != "export-workspace":
+        parser.error(f"{args.command} takes no arguments")
     if args.command == "doctor":  # every problem at once, the settings' own first
         from bot.doctor import run_doctor
 
         settings, problems = _settings_and_problems()
         return run_doctor(settings, problems)
-    if args.args and args.command != "export-workspace":
-        parser.error(f"{args.command} takes no arguments")
     settings = _settings_or_exit()
     if args.command == "export-workspace":
         return export_workspace(settings, args.args)

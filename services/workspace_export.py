@@ -115,13 +115,20 @@ def export_workspace(store: Store, workspace: str | None = None, *, name: str = 
         for table in store.table_names():
             if table in DEPLOYMENT_TABLES:
                 continue
-            tables.append(_write_table(store, table, archive))
-        archive.writestr("README.txt", readme(tables, workspace, name, at))
+            tables.append(_write_table(store, table, archive, _entry(f"{table}.csv", at)))
+        archive.writestr(_entry("README.txt", at), readme(tables, workspace, name, at))
     filename = f"pluto-workspace-{workspace or 'data'}-{stamp}.zip"
     return WorkspaceExport(buffer.getvalue(), filename, workspace, tables)
 
 
-def _write_table(store: Store, table: str, archive: zipfile.ZipFile) -> TableExport:
+def _entry(filename: str, at: float) -> zipfile.ZipInfo:
+    """A file of the zip, dated when the export was made."""
+    entry = zipfile.ZipInfo(filename, date_time=time.gmtime(max(at, 315532800.0))[:6])  # zip dates start in 1980
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    return entry
+
+
+def _write_table(store: Store, table: str, archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> TableExport:
     described = store.table(table)
     columns = [c.name for c in described.columns] if described is not None else []
     binary = [c.name for c in described.columns if isinstance(c.type, sa.LargeBinary)] if described is not None else []
@@ -129,15 +136,14 @@ def _write_table(store: Store, table: str, archive: zipfile.ZipFile) -> TableExp
     left_out = [c for c in columns if secret_column(c)]
     order = " order by 1" if columns else ""
     rows = store.execute(f'select * from "{table}"{order}')  # raw: JSON stays as stored text
-    filename = f"{table}.csv"
-    with archive.open(filename, "w") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+    with archive.open(entry, "w") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow([escape_csv_cell(c) for c in kept])
         for row in rows:
             if table == "outbox":
                 row = _without_file_content(row)
             writer.writerow([_cell(row.get(c)) for c in kept])
-    return TableExport(table, filename, len(rows), kept, [c for c in binary if c in kept], left_out)
+    return TableExport(table, entry.filename, len(rows), kept, [c for c in binary if c in kept], left_out)
 
 
 def _cell(value: Any) -> Any:
