@@ -194,3 +194,21 @@ def test_the_operator_exports_an_uninstalled_workspace_until_it_is_deleted(tmp_p
     assert not (tmp_path / "gone.zip").exists()
     assert not (tmp_path / "bot.workspaces" / "T0BETA.db").exists()  # asking never makes it again
     assert cli.export_workspace(settings, [str(out)]) == 2  # several workspaces: the team id is needed
+
+
+def test_only_the_bots_own_tokens_revoked_means_leaving():
+    from unittest.mock import Mock
+
+    from slack_bolt import BoltContext
+
+    from handlers.events.workspace import on_app_uninstalled, on_tokens_revoked
+
+    services = Mock(name="services")
+    context = BoltContext({"team_id": "T0BETA", "enterprise_id": None, "is_enterprise_install": False})
+    on_tokens_revoked({"type": "tokens_revoked", "tokens": {"oauth": ["U_ALICE"]}}, context, services)
+    services.workspace_left.assert_not_called()  # a person's own token: the bot stays
+    on_tokens_revoked({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}, context, services)
+    on_app_uninstalled(context, services)
+    assert [c.kwargs for c in services.workspace_left.call_args_list] == [
+        {"enterprise_id": None, "team_id": "T0BETA", "is_enterprise_install": False, "reason": reason}
+        for reason in ("tokens_revoked", "app_uninstalled")]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import __main__ as cli
+from bot.jobs.workspaces import purge_departed_workspaces
 from bot.scheduler import JOBS, job
 from services.store import current_workspace, in_workspace
 from tests.test_workspace_export import unzip, workspace_exists
@@ -71,6 +72,7 @@ def test_uninstall_forgets_tokens_stops_jobs_and_deletes_the_data_after_retentio
     assert installations.find_bot(enterprise_id=None, team_id=BETA) is not None
 
     beta, beta_signer = stack.workspace(BETA)
+    stack.advance_clock(DAY)  # the retention period counts on the bot's clock, from when the workspace left
     acks = stack.uninstall(BETA)
     assert [a.status_code for a in acks] == [200, 200]
     # its tokens are gone from slack_sdk's tables; the other's stay
@@ -119,6 +121,7 @@ def test_uninstall_forgets_tokens_stops_jobs_and_deletes_the_data_after_retentio
 
     # within the retention period the data stays; past it, its store and registry row go
     stack.advance_clock(29 * DAY)
+    purge_departed_workspaces(services, None)  # what the job does every RETENTION_CHECK_SECONDS, now
     assert workspace_exists(store, database, BETA) and services.workspaces.get(BETA) is not None
     stack.advance_clock(2 * DAY)
     stack.slack.wait_for(lambda: services.workspaces.get(BETA) is None, timeout=30)
