@@ -212,3 +212,30 @@ def test_only_the_bots_own_tokens_revoked_means_leaving():
     assert [c.kwargs for c in services.workspace_left.call_args_list] == [
         {"enterprise_id": None, "team_id": "T0BETA", "is_enterprise_install": False, "reason": reason}
         for reason in ("tokens_revoked", "app_uninstalled")]
+
+
+def test_pluto_admin_acks_at_once_gives_its_usage_and_refuses_non_admins(slack, services):
+    from unittest.mock import Mock
+
+    import handlers.commands.pluto_data  # noqa: F401 - attaches /pluto admin
+    from handlers.commands.pluto import PLUTO
+
+    services.workspaces = Mock(name="workspaces")
+
+    def pluto(text):
+        slack.reset_mock()
+        PLUTO(ack=slack.ack, body={"command": "/pluto", "text": text, "user_id": "U_ALICE", "channel_id": "C1",
+                                   "trigger_id": "t"}, client=slack.client, respond=slack.respond, services=services)
+
+    pluto("admin")  # alone: its usage, on the ack, and nothing runs
+    assert "`/pluto admin export`" in slack.ack.call_args.kwargs["text"] and services.work.done == []
+    pluto("admin everything")
+    assert slack.mock_calls[0][0] == "ack" and slack.mock_calls[0].kwargs == {}
+    assert "Usage: `/pluto admin export`" in slack.respond.call_args.kwargs["text"]
+    services.access.is_admin.return_value = False
+    pluto("admin export")
+    assert slack.mock_calls[0][0] == "ack" and services.work.done[-1] == "/pluto admin"
+    answer = slack.respond.call_args.kwargs
+    assert answer["response_type"] == "ephemeral" and "Only workspace admins" in answer["text"]
+    services.access.is_admin.assert_called_with("U_ALICE")
+    services.workspaces.data_store.assert_not_called()  # nothing is read for someone refused
