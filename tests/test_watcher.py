@@ -9,7 +9,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.blocks.voice_watcher import completed_message
 from bot.delivery import Deliveries, Sender
-from bot.jobs.voice_watcher import decide, key_of
+from bot.jobs.voice_watcher import decide
 from bot.slack_out import SlackOut, masked_kwargs
 from config import Settings
 from services.outbox import Outbox
@@ -17,6 +17,7 @@ from services.records import Notification
 from services.store import Store
 from services.voice.links import VoiceLinkService
 from services.voice.sessions import SessionService
+from services.voice.sessions import completed_key as key_of
 
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
 EVALUATOR = {"prompt": "Rate", "questions": [{"id": "communication", "label": "Communication", "type": "number"},
