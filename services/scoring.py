@@ -64,6 +64,8 @@ class ScoringService:
         self.access = access
         self._tick_lock = threading.Lock()
         self._recovered = False
+        #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
+        self.slack_token: Callable[[], str] = lambda: settings.slack_bot_token.reveal()
 
     @property
     def base_url(self) -> str:
@@ -77,7 +79,7 @@ class ScoringService:
     def check_file(self, file: dict[str, Any], *, user: str, channel: str) -> Intake:
         """Download a file shared in Slack (its ``files.info`` record) and check it."""
         settings = self.settings
-        data = download_slack_file(file, token=settings.slack_bot_token.reveal(),
+        data = download_slack_file(file, token=self.slack_token(),
                                    slack_api_url=settings.slack_api_url, max_bytes=settings.max_csv_bytes)
         return self.intake(data, file.get("name") or "candidates.csv", user=user, channel=channel)
 
