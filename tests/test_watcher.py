@@ -212,7 +212,7 @@ class FakeSlack:
 
 def test_deciding_queues_once_and_sending_records_retries_or_gives_up(store, nimrobo):
     services = SimpleNamespace(sessions=sessions_of(store, nimrobo), outbox=Outbox(store),
-                               settings=Settings())
+                               settings=Settings(), clients=None)  # one workspace
     watcher = services.sessions
     note = Notification("sess_9", "C1", "1.2", "instant", None, "Ada", "failed")
     deliveries = Deliveries(services, SlackOut(FakeSlack()))
