@@ -136,7 +136,7 @@ class Services:
     @cached_property
     def sessions(self) -> SessionService:
         return SessionService(self.store, self.nimrobo, self.voicelinks, workers=self.settings.api_concurrency,
-                              backoff=self.backoff, access=self.access)
+                              backoff=self.backoff, access=self.access, outbox=self.outbox)
 
     @property
     def directory(self) -> Directory:

@@ -11,7 +11,6 @@ PLUTO = CommandRouter(
     "/pluto",
     "Pluto — candidate scoring and live interviews",
     [
-        Subcommand("help", "help", "show this help", "help"),
         Subcommand("score", "score", "score a CSV of candidates (opens a form; or mention me with a CSV and "
                    "the word score)", "score", opens_modal=True),
         Subcommand("status", "status", "the current scoring run and the queue", "status"),
