@@ -56,6 +56,7 @@ def runs_after(mark: int) -> list[str | None]:
 def test_uninstall_forgets_tokens_stops_jobs_and_deletes_the_data_after_retention(stack, database, tmp_path):
     alpha = stack.slack.team_id
     services, store = stack.services, stack.services.store
+    PROBE_RUNS.clear()  # (the other database's run noted its own)
     for team in (alpha, BETA):
         standin, signer = stack.workspace(team)
         standin.add_user(OWNER, "Olive Owner", is_owner=True)
