@@ -118,7 +118,8 @@ def test_two_workspaces_on_one_server_alternate_and_never_overlap(shared, teams,
         assert [scoring.position(r) for r in b] == [1, 3]
         assert [r.filename for r in scoring.waiting()] == ["B1.csv", "B2.csv"]  # its own runs only
 
-    drive([(t1, scoring), (t2, scoring)], shared,
+    # the scheduler serves the second workspace first each round: still, the one that waited longest goes first
+    drive([(t2, scoring), (t1, scoring)], shared,
           lambda: states(scoring, t1, a) + states(scoring, t2, b) == ["complete"] * 5)
 
     assert [u["filename"] for u in pluto.uploads] == ["A1.csv", "B1.csv", "A2.csv", "B2.csv", "A3.csv"]
