@@ -232,6 +232,18 @@ class Store:
                 for suffix in ("", "-wal", "-shm", ".migrate.lock"):
                     Path(target + suffix).unlink(missing_ok=True)
 
+    def engine_of_its_own(self) -> Engine:
+        """An engine on the same database for a library that runs its own transactions (slack_sdk's OAuth
+        stores). On SQLite the store's one connection is shared by every thread under the store's lock,
+        which such a library does not take: it gets connections of its own (WAL, a busy timeout and
+        ``BEGIN IMMEDIATE`` as the store's). PostgreSQL's pool is already one connection per user."""
+        if self.is_postgres or self.target == ":memory:":
+            return self.engine
+        engine = sa.create_engine(engine_url(self.target), connect_args={"check_same_thread": False, "timeout": 10})
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
     def table_names(self) -> list[str]:
         """The tables of this store (a workspace's own store: that workspace's tables)."""
         with self._hold():
@@ -562,6 +574,18 @@ class Schema:
     def execute(self, sql: str, params: dict[str, Any] | list[Any] | tuple = ()) -> None:
         clause, binds = _bind(sql, params)
         self.conn.execute(sa.text(clause), binds)
+
+    def engine_of_its_own(self) -> Engine:
+        """An engine on the same database for a library that runs its own transactions (slack_sdk's OAuth
+        stores). On SQLite the store's one connection is shared by every thread under the store's lock,
+        which such a library does not take: it gets connections of its own (WAL, a busy timeout and
+        ``BEGIN IMMEDIATE`` as the store's). PostgreSQL's pool is already one connection per user."""
+        if self.is_postgres or self.target == ":memory:":
+            return self.engine
+        engine = sa.create_engine(engine_url(self.target), connect_args={"check_same_thread": False, "timeout": 10})
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
 
     def table_names(self) -> list[str]:
         return sa.inspect(self.conn).get_table_names()
