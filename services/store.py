@@ -154,6 +154,7 @@ class Store:
         self.schema = f"ws_{workspace.lower()}" if workspace and self.is_postgres else None
         self._routes = False  # the main store routes to workspaces' stores after enable_workspaces()
         self._children: dict[str, Store] = {}
+        self._own_engines: list[Engine] = []  # engine_of_its_own(): disposed with the store
         self._children_lock = threading.Lock()
         self._shared: Store | None = None
         self._local = threading.local()
@@ -242,6 +243,7 @@ class Store:
         engine = sa.create_engine(engine_url(self.target), connect_args={"check_same_thread": False, "timeout": 10})
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
+        self._own_engines.append(engine)
         return engine
 
     def table_names(self) -> list[str]:
@@ -328,6 +330,8 @@ class Store:
             children, self._children = list(self._children.values()), {}
         for child in children:
             child.close()
+        for engine in self._own_engines:
+            engine.dispose()
         with self._hold():
             self.engine.dispose()
 
@@ -574,18 +578,6 @@ class Schema:
     def execute(self, sql: str, params: dict[str, Any] | list[Any] | tuple = ()) -> None:
         clause, binds = _bind(sql, params)
         self.conn.execute(sa.text(clause), binds)
-
-    def engine_of_its_own(self) -> Engine:
-        """An engine on the same database for a library that runs its own transactions (slack_sdk's OAuth
-        stores). On SQLite the store's one connection is shared by every thread under the store's lock,
-        which such a library does not take: it gets connections of its own (WAL, a busy timeout and
-        ``BEGIN IMMEDIATE`` as the store's). PostgreSQL's pool is already one connection per user."""
-        if self.is_postgres or self.target == ":memory:":
-            return self.engine
-        engine = sa.create_engine(engine_url(self.target), connect_args={"check_same_thread": False, "timeout": 10})
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
-        sa.event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
 
     def table_names(self) -> list[str]:
         return sa.inspect(self.conn).get_table_names()
