@@ -70,6 +70,7 @@ class ScoringService:
         self.access = access
         self._tick_lock = threading.Lock()
         self._recovered: set[str | None] = set()  # the workspaces whose interrupted uploads were reconciled
+        self._idle: set[str] = set()  # workspaces with no run waiting whose shared turns and line are settled
         #: each server's turn across workspaces (used inside a workspace; a lone workspace queues as before)
         self.servers = ServerQueue(store, lease_seconds=max(60.0, settings.pluto_stall_seconds))
         #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
@@ -398,35 +399,53 @@ class ScoringService:
             return []
         try:
             workspace = current_workspace()
-            if workspace not in self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
-                for row in self.store.rows(TABLE, "state = 'uploading'"):
-                    self._reconcile(row["id"])
-                self._recovered.add(workspace)
-            rows = self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')", order_by="seq")
+            waiting = "state in ('queued', 'uploading', 'running')"
+            rows = self.store.rows(TABLE, waiting, order_by="seq")
+            if workspace is not None and (rows or workspace not in self._idle):
+                # first: a run on a server that lost the server's turn goes back to the queue, before anything
+                # below reads Pluto's state for it (an idle workspace is settled once, not on every tick)
+                if self._settle_turns(workspace, rows):
+                    rows = self.store.rows(TABLE, waiting, order_by="seq")
             if workspace is not None:
-                self._settle_turns(workspace, rows)
+                (self._idle.discard if rows else self._idle.add)(workspace)
+            if workspace not in self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
+                interrupted = [row["id"] for row in rows if row["state"] == "uploading"]
+                for run_id in interrupted:
+                    self._reconcile(run_id)
+                self._recovered.add(workspace)
+                if interrupted:
+                    rows = self.store.rows(TABLE, waiting, order_by="seq")
             updates = []
             for row in rows:
                 update = self._tick_run(ScoringRun.from_row(row))
                 if update is not None:
                     updates.append(update)
             if workspace is not None and rows:  # give back the turns of runs that ended or went back to the queue
-                self._settle_turns(workspace, self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')"))
+                self._settle_turns(workspace, self.store.rows(TABLE, waiting))
             return updates
         finally:
             self._tick_lock.release()
 
-    def _settle_turns(self, workspace: str, rows: list[dict[str, Any]]) -> None:
+    def _settle_turns(self, workspace: str, rows: list[dict[str, Any]]) -> bool:
         """Bring the servers' shared turns and line in step with this workspace's runs (``rows``: its runs
         waiting or on a server): runs on a server hold its turn, turns of runs no longer there go back,
-        and the workspace waits in each server's line where it has runs queued."""
+        and the workspace waits in each server's line where it has runs queued.
+
+        A run on a server whose turn another run holds now (its own was reclaimed: the bot was down past
+        the lease, or its upload's fate is unknown) goes back to the queue: Pluto keeps one run's state,
+        and it may be the other run's, which this one must never read. True when one did."""
         on_server = {row["id"]: row for row in rows if row["state"] in ON_SERVER}
         for turn in self.servers.held_by(workspace):
             if turn.run_id not in on_server:
                 self.servers.release(turn.base_url, workspace, turn.run_id)
+        requeued = False
         for row in on_server.values():
-            self.servers.hold(row["base_url"], workspace, row["id"])
-        self._line_up(rows)
+            if not self.servers.hold(row["base_url"], workspace, row["id"]):
+                requeued |= bool(self.store.update_where(
+                    TABLE, {"state": "queued", "started_at": None, "fingerprint": None, "last_change_at": now()},
+                    "id = ? and state in ('uploading', 'running')", [row["id"]]))
+        self._line_up(self.store.rows(TABLE, "state = 'queued'") if requeued else rows)
+        return requeued
 
     def _line_up(self, rows: list[dict[str, Any]] | None = None) -> None:
         """This workspace waits in each server's line where it has runs queued (none: it leaves)."""
@@ -561,12 +580,17 @@ class ScoringService:
         metrics.scoring_run_finished(outcome, now() - started if started else None)
 
     def queue_lengths(self) -> dict[str, int]:
-        """Runs waiting or running per Pluto server (its host, as a metrics label)."""
+        """Runs waiting or running per Pluto server (its host, as a metrics label); with several workspaces,
+        every workspace's (from the servers' shared line and turns: asked outside any workspace)."""
         out: dict[str, int] = {metrics.server_label(self.base_url): 0}
-        for row in self.store.execute(f"select base_url, count(*) as n from {TABLE} where state in "
-                                      "('queued', 'uploading', 'running') group by base_url"):
-            label = metrics.server_label(row["base_url"] or "")
-            out[label] = out.get(label, 0) + int(row["n"])
+        counts = [(row["base_url"], int(row["n"])) for row in self.store.execute(
+            f"select base_url, count(*) as n from {TABLE} where state in ('queued', 'uploading', 'running') "
+            "group by base_url")]
+        if current_workspace() is None:  # a scrape: every workspace's runs, from the shared line and turns
+            counts += list(self.servers.lengths().items())
+        for base_url, n in counts:
+            label = metrics.server_label(base_url or "")
+            out[label] = out.get(label, 0) + n
         return out
 
     def _complete(self, run: ScoringRun) -> RunUpdate:

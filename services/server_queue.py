@@ -149,6 +149,18 @@ class ServerQueue:
                              [base_url, now() - self.lease_seconds], order_by="since, workspace")
         return [Waiting(r["base_url"], r["workspace"], r["since"], int(r["queued"])) for r in rows]
 
+    def lengths(self) -> dict[str, int]:
+        """Runs waiting for or on each server, every workspace's (live rows only): for ``/metrics``."""
+        db, since = self._db, now() - self.lease_seconds
+        out: dict[str, int] = {}
+        for row in db.execute(f"select base_url, sum(queued) as n from {LINE} where seen_at >= ? and workspace not in "
+                              f"({GONE}) group by base_url", [since]):
+            out[row["base_url"]] = int(row["n"] or 0)
+        for row in db.execute(f"select base_url from {TURNS} where renewed_at >= ? and workspace not in ({GONE})",
+                              [since]):
+            out[row["base_url"]] = out.get(row["base_url"], 0) + 1
+        return out
+
     def ahead(self, base_url: str, workspace: str, mine: int) -> int:
         """How many runs of other workspaces go before a queued run of ``workspace`` that has ``mine`` of its
         own workspace's queued runs ahead of it: the one on the server now (if another's), and from each

@@ -237,6 +237,44 @@ def test_an_uninstalled_workspace_never_holds_a_server(shared, teams, pluto, tmp
         assert scoring.run(b.id).state == "running"
 
 
+def test_after_a_restart_each_workspace_reconciles_its_own_interrupted_upload(shared, teams, pluto, tmp_path):
+    """The first tick of every workspace, not only of the first one served, reconciles its uploads a crash
+    interrupted: Pluto is idle, so nothing landed, and the run is sent again."""
+    t1, t2 = teams
+    b = enqueue(scoring_on(pluto, shared, tmp_path), t2, "B1.csv")
+    with in_workspace(t2):
+        shared.update("scoring_runs", b.id, {"state": "uploading"})
+    restarted = scoring_on(pluto, shared, tmp_path)
+    for team in teams:  # t1 is served first and has nothing interrupted
+        with in_workspace(team):
+            restarted.tick()
+    assert states(restarted, t2, [b]) == ["running"] and [u["filename"] for u in pluto.uploads] == ["B1.csv"]
+
+
+def test_a_run_whose_server_turn_went_to_another_never_reads_that_run(shared, teams, pluto, tmp_path):
+    """B1 was on the server before a long outage; its turn lapsed and A1 took the server. Pluto now holds A1's
+    run: B1 goes back to the queue instead of reading A1's progress and results as its own."""
+    t1, t2 = teams
+    pluto.configure(extract_seconds=0.05, score_seconds=0.05)
+    scoring = scoring_on(pluto, shared, tmp_path)
+    a = enqueue(scoring, t1, "A1.csv")
+    b = enqueue(scoring, t2, "B1.csv")
+    with in_workspace(t1):
+        scoring.tick()
+    with in_workspace(t2):
+        shared.update("scoring_runs", b.id, {"state": "running", "started_at": time.time()})
+    time.sleep(0.3)  # A1 is complete on Pluto
+    with in_workspace(t2):
+        updates = scoring.tick()
+        assert scoring.run(b.id).state == "queued" and scoring.run(b.id).results == []
+        assert [(u.kind, u.position) for u in updates] == [("queued", 1)]
+    assert pluto.calls["GET /api/pluto/results"] == 0
+    assert scoring.queue_lengths()[pluto.url.split("//")[1]] == 2  # /metrics: A1 on the server, B1 waiting
+    with in_workspace(t1):
+        scoring.tick()
+        assert scoring.run(a.id).state == "complete"
+
+
 def test_a_lone_workspace_never_touches_the_shared_turns(pluto, store, tmp_path):
     """Single-workspace mode queues exactly as before: nothing is written to the shared tables."""
     scoring = scoring_on(pluto, store, tmp_path)
