@@ -215,13 +215,14 @@ class ScoringService:
         other workspaces' runs that go first count too (services/server_queue.py), as a number only."""
         if run.state != "queued":
             return 0
-        here = self.store.count(TABLE, "base_url = ? and state in ('queued', 'uploading', 'running') and seq < ?",
-                                [run.base_url, run.seq])
         workspace = current_workspace()
         if workspace is None:
-            return here
-        mine = self.store.count(TABLE, "base_url = ? and state = 'queued' and seq < ?", [run.base_url, run.seq])
-        return here + self.servers.ahead(run.base_url, workspace, mine)
+            return self.store.count(TABLE, "base_url = ? and state in ('queued', 'uploading', 'running') and seq < ?",
+                                    [run.base_url, run.seq])
+        counts = self.store.execute(f"select count(*) as here, coalesce(sum(case when state = 'queued' then 1 else 0 "
+                                    f"end), 0) as mine from {TABLE} where base_url = ? and state in ('queued', "
+                                    "'uploading', 'running') and seq < ?", [run.base_url, run.seq])[0]
+        return int(counts["here"]) + self.servers.ahead(run.base_url, workspace, int(counts["mine"]))
 
     def latest(self, channel: str | None = None, state: str = "complete") -> ScoringRun | None:
         where, params = "state = ?", [state]
@@ -421,7 +422,9 @@ class ScoringService:
                 if update is not None:
                     updates.append(update)
             if workspace is not None and rows:  # give back the turns of runs that ended or went back to the queue
-                self._settle_turns(workspace, self.store.rows(TABLE, waiting))
+                after = self.store.rows(TABLE, waiting)
+                if {(r["id"], r["state"]) for r in after} != {(r["id"], r["state"]) for r in rows}:
+                    self._settle_turns(workspace, after)
             return updates
         finally:
             self._tick_lock.release()
@@ -435,12 +438,15 @@ class ScoringService:
         the lease, or its upload's fate is unknown) goes back to the queue: Pluto keeps one run's state,
         and it may be the other run's, which this one must never read. True when one did."""
         on_server = {row["id"]: row for row in rows if row["state"] in ON_SERVER}
+        fresh = set()  # turns renewed lately: not rewritten on every tick
         for turn in self.servers.held_by(workspace):
             if turn.run_id not in on_server:
                 self.servers.release(turn.base_url, workspace, turn.run_id)
+            elif turn.renewed_at >= now() - self.servers.refresh_seconds:
+                fresh.add(turn.run_id)
         requeued = False
         for row in on_server.values():
-            if not self.servers.hold(row["base_url"], workspace, row["id"]):
+            if row["id"] not in fresh and not self.servers.hold(row["base_url"], workspace, row["id"]):
                 requeued |= bool(self.store.update_where(
                     TABLE, {"state": "queued", "started_at": None, "fingerprint": None, "last_change_at": now()},
                     "id = ? and state in ('uploading', 'running')", [row["id"]]))

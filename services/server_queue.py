@@ -55,6 +55,8 @@ class ServerQueue:
     def __init__(self, store: Store, *, lease_seconds: float = 300.0) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
+        #: how often a holder renews its turn and a waiting workspace its place (unchanged rows are not rewritten)
+        self.refresh_seconds = lease_seconds / 4
 
     @property
     def _db(self) -> Store:
@@ -68,14 +70,14 @@ class ServerQueue:
         ``queued_after``: the workspace's runs still queued for this server besides this one; with any,
         it goes to the back of the line, else it leaves it."""
         db, at = self._db, now()
+        held = self.holder(base_url)  # read first: a busy server or another's turn costs no write
+        if held is not None:
+            return held.workspace == workspace and held.run_id == run_id
+        first = next(iter(self.line(base_url)), None)
+        if first is not None and first.workspace != workspace:
+            return False
         with db.transaction():
             self._reclaim(base_url, at)
-            held = db.get(TURNS, base_url)
-            if held is not None:
-                return held["workspace"] == workspace and held["run_id"] == run_id
-            first = next(iter(self.line(base_url)), None)
-            if first is not None and first.workspace != workspace:
-                return False
             if not db.insert_if_absent(TURNS, {"base_url": base_url, "workspace": workspace, "run_id": run_id,
                                                "since": at, "renewed_at": at}):
                 return False
@@ -105,20 +107,16 @@ class ServerQueue:
 
     def holder(self, base_url: str) -> Turn | None:
         """The live turn on ``base_url`` (a stale one counts as free)."""
-        row = self._db.get(TURNS, base_url)
-        if row is None or self._stale(row):
+        rows = self._db.execute(f"select * from {TURNS} where base_url = ? and renewed_at >= ? and workspace not in "
+                                f"({GONE})", [base_url, now() - self.lease_seconds])
+        if not rows:
             return None
+        row = rows[0]
         return Turn(row["base_url"], row["workspace"], row["run_id"], row["since"], row["renewed_at"])
 
     def held_by(self, workspace: str) -> list[Turn]:
         return [Turn(r["base_url"], r["workspace"], r["run_id"], r["since"], r["renewed_at"])
                 for r in self._db.rows(TURNS, "workspace = ?", [workspace])]
-
-    def _stale(self, row: dict) -> bool:
-        if (row.get("renewed_at") or 0) < now() - self.lease_seconds:
-            return True
-        return bool(self._db.execute("select 1 as x from workspaces where key = ? and uninstalled_at is not null",
-                                     [row["workspace"]]))
 
     def _reclaim(self, base_url: str, at: float) -> None:
         self._db.execute(f"delete from {TURNS} where base_url = ? and (renewed_at < ? or workspace in ({GONE}))",
@@ -134,7 +132,9 @@ class ServerQueue:
             if count <= 0:
                 continue
             if base_url in mine:
-                db.update(LINE, (base_url, workspace), {"queued": count, "seen_at": at})
+                row = mine[base_url]
+                if row["queued"] != count or (row["seen_at"] or 0) < at - self.refresh_seconds:
+                    db.update(LINE, (base_url, workspace), {"queued": count, "seen_at": at})
             else:
                 db.insert_if_absent(LINE, {"base_url": base_url, "workspace": workspace, "since": at,
                                            "queued": count, "seen_at": at})
