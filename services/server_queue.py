@@ -119,8 +119,10 @@ class ServerQueue:
                 for r in self._db.rows(TURNS, "workspace = ?", [workspace])]
 
     def _reclaim(self, base_url: str, at: float) -> None:
+        """Take back a lapsed turn; an uninstalled workspace's turn and place in line go (nothing of it stays)."""
         self._db.execute(f"delete from {TURNS} where base_url = ? and (renewed_at < ? or workspace in ({GONE}))",
                          [base_url, at - self.lease_seconds])
+        self._db.execute(f"delete from {LINE} where base_url = ? and workspace in ({GONE})", [base_url])
 
     # -- the line --------------------------------------------------------------------------------
     def line_up(self, workspace: str, queued: dict[str, int]) -> None:

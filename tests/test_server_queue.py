@@ -235,6 +235,8 @@ def test_an_uninstalled_workspace_never_holds_a_server(shared, teams, pluto, tmp
         assert scoring.position(scoring.run(b.id)) == 0
         scoring.tick()
         assert scoring.run(b.id).state == "running"
+    assert [r["workspace"] for r in shared_rows(shared, TURNS, b.base_url) + shared_rows(shared, LINE, b.base_url)] \
+        == [t2]  # nothing of the workspace that left stays in what the workspaces share
 
 
 def test_after_a_restart_each_workspace_reconciles_its_own_interrupted_upload(shared, teams, pluto, tmp_path):
