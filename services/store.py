@@ -154,9 +154,9 @@ class Store:
         self.schema = f"ws_{workspace.lower()}" if workspace and self.is_postgres else None
         self._routes = False  # the main store routes to workspaces' stores after enable_workspaces()
         self._children: dict[str, Store] = {}
-        self._own_engines: list[Engine] = []  # engine_of_its_own(): disposed with the store
         self._children_lock = threading.Lock()
         self._shared: Store | None = None
+        self._library_engine: Engine | None = None
         self._local = threading.local()
         self._lock = threading.RLock() if not self.is_postgres else None
         self._transaction_lock = _lock_key(TRANSACTION_LOCK, self.schema) if self.schema else TRANSACTION_LOCK
@@ -193,6 +193,21 @@ class Store:
             view._routes = False
             self._shared = view
         return self._shared
+
+    def engine_for_libraries(self) -> Engine:
+        """An engine for a library that runs its own transactions on this database (slack_sdk's OAuth stores).
+        PostgreSQL: the store's pool. SQLite: connections of its own to the same file, because the store's one
+        shared connection is guarded by the store's lock, which such a library does not take (two threads
+        would begin a transaction on one connection). In-memory: the store's engine (nothing else sees it)."""
+        if self.is_postgres or self.target == ":memory:":
+            return self.engine
+        if self._library_engine is None:
+            engine = sa.create_engine(engine_url(self.target), connect_args={"check_same_thread": False,
+                                                                            "timeout": 10})
+            sa.event.listen(engine, "connect", _sqlite_on_connect)
+            sa.event.listen(engine, "begin", _sqlite_on_begin)
+            self._library_engine = engine
+        return self._library_engine
 
     def _workspace_target(self, key: str) -> str:
         if self.is_postgres or self.target == ":memory:":
@@ -233,21 +248,10 @@ class Store:
                 for suffix in ("", "-wal", "-shm", ".migrate.lock"):
                     Path(target + suffix).unlink(missing_ok=True)
 
-    def engine_of_its_own(self) -> Engine:
-        """An engine on the same database for a library that runs its own transactions (slack_sdk's OAuth
-        stores). On SQLite the store's one connection is shared by every thread under the store's lock,
-        which such a library does not take: it gets connections of its own (WAL, a busy timeout and
-        ``BEGIN IMMEDIATE`` as the store's). PostgreSQL's pool is already one connection per user."""
-        if self.is_postgres or self.target == ":memory:":
-            return self.engine
-        engine = sa.create_engine(engine_url(self.target), connect_args={"check_same_thread": False, "timeout": 10})
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
-        sa.event.listen(engine, "begin", _sqlite_on_begin)
-        self._own_engines.append(engine)
-        return engine
-
+    @_routed
     def table_names(self) -> list[str]:
-        """The tables of this store (a workspace's own store: that workspace's tables)."""
+        """The tables of this store (inside :func:`in_workspace`, or on a workspace's own store: that
+        workspace's tables)."""
         with self._hold():
             return sorted(t for t in sa.inspect(self.engine).get_table_names() if t != "schema_migrations")
 
@@ -330,10 +334,10 @@ class Store:
             children, self._children = list(self._children.values()), {}
         for child in children:
             child.close()
-        for engine in self._own_engines:
-            engine.dispose()
         with self._hold():
             self.engine.dispose()
+        if self._library_engine is not None:
+            self._library_engine.dispose()
 
     # -- connections and transactions --------------------------------------
     @contextlib.contextmanager
