@@ -121,7 +121,7 @@ class Installs:
 
     def __init__(self, settings: Settings, store: Store, *, on_installed: Any = None) -> None:
         self.settings = settings
-        engine = store.library_engine()  # the main database; on SQLite not the store's one connection
+        engine = store.engine_for_libraries()  # slack_sdk runs its own transactions (SQLite: not on the store's one)
         self.installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
         self.state_store = SignedStateStore(
             SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),

@@ -178,20 +178,6 @@ class Store:
         self._meta = sa.MetaData()
         self.applied: list[str] = self.migrate() if migrate else []
 
-    def library_engine(self) -> Engine:
-        """An engine on this database for a library that runs its own transactions (slack_sdk's installation
-        and OAuth state stores). PostgreSQL: the store's pooled engine. SQLite: an engine of its own, a connection
-        per use, so the library's transactions never meet the store's on its one shared connection ("cannot
-        start a transaction within a transaction" when a job and a request look a token up at once)."""
-        if self.is_postgres or self.target == ":memory:":
-            return self.engine
-        if self._library_engine is None:
-            engine = sa.create_engine(engine_url(self.target), poolclass=sa.pool.NullPool,
-                                      connect_args={"check_same_thread": False, "timeout": 10})
-            sa.event.listen(engine, "connect", _sqlite_library_on_connect)  # the driver's deferred transactions
-            self._library_engine = engine
-        return self._library_engine
-
     # -- several workspaces ----------------------------------------------------
     def enable_workspaces(self) -> None:
         """Route every call made inside :func:`in_workspace` to that workspace's own store."""
@@ -207,6 +193,21 @@ class Store:
             view._routes = False
             self._shared = view
         return self._shared
+
+    def engine_for_libraries(self) -> Engine:
+        """An engine for a library that runs its own transactions on this database (slack_sdk's OAuth stores).
+        PostgreSQL: the store's pool. SQLite: connections of its own to the same file, because the store's one
+        shared connection is guarded by the store's lock, which such a library does not take (two threads
+        would begin a transaction on one connection). In-memory: the store's engine (nothing else sees it)."""
+        if self.is_postgres or self.target == ":memory:":
+            return self.engine
+        if self._library_engine is None:
+            engine = sa.create_engine(engine_url(self.target), connect_args={"check_same_thread": False,
+                                                                            "timeout": 10})
+            sa.event.listen(engine, "connect", _sqlite_on_connect)
+            sa.event.listen(engine, "begin", _sqlite_on_begin)
+            self._library_engine = engine
+        return self._library_engine
 
     def _workspace_target(self, key: str) -> str:
         if self.is_postgres or self.target == ":memory:":
@@ -247,8 +248,10 @@ class Store:
                 for suffix in ("", "-wal", "-shm", ".migrate.lock"):
                     Path(target + suffix).unlink(missing_ok=True)
 
+    @_routed
     def table_names(self) -> list[str]:
-        """The tables of this store (a workspace's own store: that workspace's tables)."""
+        """The tables of this store (inside :func:`in_workspace`, or on a workspace's own store: that
+        workspace's tables)."""
         with self._hold():
             return sorted(t for t in sa.inspect(self.engine).get_table_names() if t != "schema_migrations")
 
@@ -637,12 +640,6 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")  # answers "memory" for an in-memory database
     cursor.execute("PRAGMA secure_delete = ON")  # deleted candidate data is overwritten, not left in free pages
-    cursor.close()
-
-
-def _sqlite_library_on_connect(dbapi_conn: Any, record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA busy_timeout = 10000")  # the file is in WAL mode already (the store set it)
     cursor.close()
 
 

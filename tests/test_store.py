@@ -165,22 +165,3 @@ def test_api_on_both_databases(database):
     store.delete("kv", "k1")
     assert store.kv_get("k1") is None
     store.close()
-
-
-def test_a_librarys_transactions_never_meet_the_stores_own(database):
-    """slack_sdk's installation store runs its own transactions (``engine.begin()``) while a job or a request is
-    inside one of the store's: on SQLite they must not share the store's one connection."""
-    store = Store(database)
-    try:
-        engine = store.library_engine()
-        with engine.begin() as conn:
-            conn.exec_driver_sql("create table library_rows (x integer)")
-        with store.transaction():
-            store.kv_set("inside", 1)
-            with engine.connect() as conn:  # as another thread would, while the store's transaction is open
-                assert conn.exec_driver_sql("select count(*) from library_rows").scalar() == 0
-        with engine.begin() as conn:
-            conn.exec_driver_sql("insert into library_rows values (1)")
-        assert store.execute("select count(*) as n from library_rows")[0]["n"] == 1
-    finally:
-        store.close()
