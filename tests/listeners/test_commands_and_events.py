@@ -2,13 +2,18 @@
 
 from unittest.mock import Mock
 
+from slack_sdk.errors import SlackApiError
+
 import handlers.commands.pluto_scoring  # noqa: F401 - attaches the /pluto subcommands
 import handlers.commands.voicelink_manage  # noqa: F401 - attaches the /voicelink subcommands
 from handlers.commands.pluto import PLUTO
 from handlers.commands.voicelink import VOICELINK
 from handlers.events.pluto_files import on_message
-from handlers.views.pluto_score import on_submit
+from handlers.views.pluto_score import on_details, on_file
 from services.errors import NotFoundHere
+from services.intake import IntakeReport
+
+REPORT = IntakeReport("people.csv", "utf-8", ",", ["name", "email"], "name", rows=4)
 
 
 def command(text, command="/voicelink"):
@@ -45,14 +50,37 @@ def test_a_form_opens_right_after_the_ack_with_its_trigger_even_when_the_work_po
     services.work.submit.assert_not_called()
 
 
-def test_the_score_modal_errors_ride_on_the_ack_and_nothing_is_scored(slack, services):
-    view = {"private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
-        "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.xlsx"}]}},
-        "top_n": {"top_n": {"type": "number_input", "value": "0"}}}}}
-    on_submit(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
+def test_the_score_forms_errors_ride_on_the_ack_and_nothing_is_checked_or_scored(slack, services):
+    view = {"id": "V1", "private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
+        "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.xlsx"}]}}}}}
+    on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
     assert slack.ack.call_args.kwargs == {"response_action": "errors", "errors": {
-        "file": "That is not a .csv file. Export the sheet as CSV first.", "top_n": "Choose between 1 and 200."}}
-    assert services.work.done == []
+        "file": "That is not a .csv file. Export the sheet as CSV first."}}
+    details = {"id": "V1", "private_metadata": '{"channel": "C_HIRING", "file": "F1", "rows": 4}', "state": {
+        "values": {"top_n": {"top_n": {"type": "number_input", "value": "5"}}}}}
+    on_details(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=details, client=slack.client, services=services)
+    assert slack.ack.call_args.kwargs == {"response_action": "errors", "errors": {
+        "top_n": "Choose between 1 and 4: the file has 4 candidates."}}
+    assert services.work.done == [] and not services.scoring.mock_calls
+
+
+def test_the_score_form_says_checking_on_the_ack_then_checks_the_file_after_it(slack, services):
+    view = {"id": "V1", "hash": "h0", "private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
+        "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.csv"}]}}}}}
+    slack.client.files_info.return_value = {"file": {"id": "F1", "name": "people.csv"}}
+    slack.client.views_update.side_effect = [SlackApiError("conflict", {"ok": False, "error": "hash_conflict"}),
+                                             {"view": {"id": "V1", "hash": "h2"}}]
+    services.scoring.inspect_file.side_effect = lambda file: (slack.check(file), REPORT)[1]
+    on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
+    first = slack.mock_calls[0]
+    assert first[0] == "ack" and first.kwargs["response_action"] == "update"
+    assert "Checking people.csv…" in str(first.kwargs["view"])
+    assert [c[0] for c in slack.mock_calls[1:3]] == ["client.files_info", "check"]  # after the ack, on the pool
+    assert services.work.done == ["/pluto score"]
+    # the outcome follows the ack's "Checking…", by the form's id and the hash it was submitted with
+    probe, shown = [c.kwargs for c in slack.client.views_update.call_args_list]
+    assert probe["view_id"] == "V1" and probe["hash"] == "h0" and "Checking" in str(probe["view"])
+    assert shown["view_id"] == "V1" and "4 candidates" in str(shown["view"])
 
 
 def test_a_shared_csv_without_the_mention_is_left_alone(slack, services):
@@ -60,3 +88,19 @@ def test_a_shared_csv_without_the_mention_is_left_alone(slack, services):
              "files": [{"id": "F1", "name": "c.csv"}]}
     on_message(event=event, client=slack.client, context={"bot_user_id": "U_BOT"}, services=services)
     assert services.work.done == [] and not slack.client.mock_calls and not services.events.first_time.called
+
+
+def test_a_check_quicker_than_slack_waits_for_the_acks_checking_before_it_shows_the_outcome(slack, services):
+    """Slack applies the ack when it gets it; a check that reaches Slack first would be covered by "Checking…"."""
+    view = {"id": "V1", "hash": "h0", "private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
+        "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.csv"}]}}}}}
+    slack.client.files_info.return_value = {"file": {"id": "F1", "name": "people.csv"}}
+    services.scoring.inspect_file.return_value = REPORT
+    slack.client.views_update.side_effect = [
+        {"view": {"id": "V1", "hash": "h1"}},  # still as submitted: the ack's update has not landed yet
+        SlackApiError("conflict", {"ok": False, "error": "hash_conflict"}),  # now it has
+        {"view": {"id": "V1", "hash": "h3"}}]
+    on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
+    calls = [c.kwargs for c in slack.client.views_update.call_args_list]
+    assert [c.get("hash") for c in calls] == ["h0", "h1", None]
+    assert "Checking" in str(calls[1]["view"]) and "4 candidates" in str(calls[2]["view"])
