@@ -156,7 +156,7 @@ def test_the_form_checks_the_file_before_it_asks_for_the_job_description(stack):
     refused = score_with_form(stack.signer, letter, user=USER, channel=CHANNEL)
     assert refused.checked.json()["response_action"] == "update"  # "Checking…" rides on the ack
     assert "Checking candidates.csv" in str(refused.checked.json()["view"])
-    assert "this looks like text, not a table of candidates" in refused.problem
+    assert refused.problem and "this looks like text, not a table of candidates" in refused.problem
     assert "no name" not in refused.problem and "Dear hiring team" in refused.problem
     shown = [v for v in stack.slack.timeline_since(0) if v.get("view_id") == refused.form["id"]]
     assert not any("Job description" in str(v["blocks"]) for v in shown)  # the form never asked for it
