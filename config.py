@@ -127,6 +127,12 @@ class Settings:
     slack_bot_token: Secret = Secret("")
     slack_signing_secret: Secret = Secret("")
     slack_app_token: Secret = Secret("")
+    # Several workspaces (OAuth, README "Install it in several workspaces"): all three switch it on.
+    slack_client_id: str = ""
+    slack_client_secret: Secret = Secret("")
+    slack_state_secret: Secret = Secret("")  # signs the OAuth state cookie (CSRF)
+    slack_token_rotation_minutes: float = 120.0  # refresh a rotating token this long before it expires
+    workspace_retention_days: float = 30.0  # an uninstalled workspace's data is kept this long, then deleted
     slack_api_url: str = "https://slack.com/api/"
     nimrobo_api_base_url: str = DEFAULT_NIMROBO_URL
     nimrobo_api_key: Secret = Secret("")
@@ -183,11 +189,16 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
+    def multi_workspace(self) -> bool:
+        """Installed with "Add to Slack" in any number of workspaces: the OAuth app credentials are set."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_state_secret)
+
+    @property
     def mode(self) -> str:
         """``socket``, ``http`` or ``sandbox``, as the contract decides."""
         if self.slack_app_token:
             return "socket"
-        if self.slack_bot_token and self.slack_signing_secret:
+        if (self.slack_bot_token or self.multi_workspace) and self.slack_signing_secret:
             return "http"
         return "sandbox"
 
@@ -253,6 +264,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         slack_bot_token=Secret(get("SLACK_BOT_TOKEN")),
         slack_signing_secret=Secret(get("SLACK_SIGNING_SECRET")),
         slack_app_token=Secret(get("SLACK_APP_TOKEN")),
+        slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=Secret(get("SLACK_CLIENT_SECRET")),
+        slack_state_secret=Secret(get("SLACK_STATE_SECRET")),
+        slack_token_rotation_minutes=_number("SLACK_TOKEN_ROTATION_MINUTES",
+                                             get("SLACK_TOKEN_ROTATION_MINUTES", default="120"), float, 0.0),
+        workspace_retention_days=_number("WORKSPACE_RETENTION_DAYS", get("WORKSPACE_RETENTION_DAYS", default="30"),
+                                         float, 0.0),
         slack_api_url=slack_api_url,
         nimrobo_api_base_url=_url(
             "NIMROBO_API_BASE_URL", get("NIMROBO_API_BASE_URL", "API_BASE_URL", default=DEFAULT_NIMROBO_URL)
@@ -351,6 +369,20 @@ def slack_credentials_problem(settings: Settings) -> str | None:
     exit), or None when they pick a mode: Socket Mode, HTTP mode, or none at all (the sandbox)."""
     bot, secret, app = bool(settings.slack_bot_token), bool(settings.slack_signing_secret), \
         bool(settings.slack_app_token)
+    oauth = {"SLACK_CLIENT_ID": settings.slack_client_id, "SLACK_CLIENT_SECRET": settings.slack_client_secret,
+             "SLACK_STATE_SECRET": settings.slack_state_secret}
+    if any(oauth.values()) and not all(oauth.values()):
+        missing = ", ".join(name for name, value in oauth.items() if not value)
+        return (f"{missing} not set: installing in several workspaces needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET "
+                "(Basic Information → App Credentials) and SLACK_STATE_SECRET (any long random string)")
+    if all(oauth.values()):
+        if app:
+            return ("SLACK_APP_TOKEN is set with the OAuth settings: several workspaces install over HTTP; "
+                    "unset SLACK_APP_TOKEN (Socket Mode apps can't be distributed)")
+        if not secret:
+            return ("SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is not: several workspaces run in HTTP mode "
+                    "(Basic Information → Signing Secret)")
+        return None
     if app and not bot:
         return ("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: Socket Mode needs both; set SLACK_BOT_TOKEN "
                 "(xoxb-…, OAuth & Permissions), or unset SLACK_APP_TOKEN to run the sandbox")

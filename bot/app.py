@@ -11,13 +11,16 @@ from slack_sdk import WebClient
 
 from bot.blocks.keys import key_revoked_message
 from bot.context import Services
-from bot.directory import directory_of
+from bot.directory import WorkspaceDirectory, directory_of
+from bot.installs import Installs, SlackClients
 from bot.logging_setup import ContextExecutor, context_from_body, log_context
 from bot.slack_client import BotWebClient, SlackWriteLimiter
 from bot.slack_out import SlackOut
 from bot.work import InFlight
 from handlers import register_all
 from services import metrics
+from services.store import in_workspace
+from services.workspaces import workspace_key
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +29,28 @@ def make_web_client(services: Services) -> WebClient:
     """A WebClient for the configured Slack API base, paced to Slack's rate tiers (bot/slack_client.py)."""
     settings = services.settings
     limiter = SlackWriteLimiter(settings.slack_posts_per_second, settings.slack_updates_per_minute)
-    return BotWebClient(token=settings.slack_bot_token.reveal() or None, base_url=settings.slack_api_url,
-                        timeout=15, limiter=limiter)
+    token = None if settings.multi_workspace else settings.slack_bot_token.reveal() or None
+    return BotWebClient(token=token, base_url=settings.slack_api_url, timeout=15, limiter=limiter)
 
 
 class BotApp(App):
     """Bolt's App, timing each acknowledgement (``pluto_bot_ack_seconds`` by kind) and logging with the
     request's context (team, channel, user, command or action id) on every line it leads to."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, multi_workspace: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.in_flight = InFlight()  # requests being acknowledged: a shutdown waits for them
+        self.multi_workspace = multi_workspace
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = req.context.get("pluto_received_at") or time.perf_counter()  # HTTP: when the request arrived
         body = req.body if isinstance(req.body, dict) else {}
         kind = metrics.ack_kind(body)
-        with self.in_flight, log_context(**context_from_body(body)):
+        # Several workspaces: everything this request leads to (its listener, the slow work it hands to the
+        # pool) reads and writes the store of the workspace it came from, and no other (services/store.py).
+        workspace = workspace_key(req.context.team_id, req.context.enterprise_id,
+                                  bool(req.context.is_enterprise_install)) if self.multi_workspace else None
+        with self.in_flight, log_context(**context_from_body(body)), in_workspace(workspace):
             response = super().dispatch(req)
             seconds = time.perf_counter() - started
             metrics.observe_ack(kind, seconds, response.status)
@@ -54,8 +62,12 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
     """Build the Bolt app and register every handler module on it."""
     settings = services.settings
     client = client or make_web_client(services)
+    installs = Installs(settings, services.store, on_installed=services.record_install) \
+        if settings.multi_workspace else None
     app = BotApp(
         client=client,
+        multi_workspace=installs is not None,
+        oauth_settings=installs.oauth_settings() if installs is not None else None,
         signing_secret=settings.slack_signing_secret.reveal() or None,
         # Socket Mode has no signing secret; Bolt then skips signature checks.
         request_verification_enabled=bool(settings.slack_signing_secret),
@@ -80,8 +92,10 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error for %s: %s", body.get("type") or body.get("command"), error, exc_info=error)
 
-    services.directory = directory_of(client)
-    services.keys.on_revoked = lambda user: SlackOut(client).dm(user, key_revoked_message(
+    services.installs = installs
+    services.clients = SlackClients(settings, client, installs, services.workspaces)
+    services.directory = WorkspaceDirectory(services.clients) if installs is not None else directory_of(client)
+    services.keys.on_revoked = lambda user: SlackOut(services.client_here()).dm(user, key_revoked_message(
         services.settings.nimrobo_shared_key_fallback))
     register_all(app, services)
     return app

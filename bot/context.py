@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from functools import cached_property
 from typing import Any
 
@@ -34,9 +35,10 @@ from services.reminders import ReminderService
 from services.scoring import ScoringService
 from services.screening import ScreeningService
 from services.steps import StepService
-from services.store import Store
+from services.store import Store, current_workspace
 from services.voice.links import VoiceLinkService
 from services.voice.sessions import SessionService
+from services.workspaces import Workspaces, workspace_key
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,46 @@ class Services:
         self.jobs_in_flight = InFlight()  # scheduled job runs under way (a shutdown lets them finish)
         self._directory: Directory = _NoDirectory()
         self.sender: Any = None  # the outbox sender (bot/delivery.py), set by the runtime
+        self.installs: Any = None  # several workspaces: the OAuth stores (bot/installs.py), set by the app factory
+        self.clients: Any = None  # the Slack client of each workspace (bot/installs.py), set by the app factory
+        if settings.multi_workspace:
+            self.store.enable_workspaces()  # every call inside a workspace reaches its own store
+
+    def client_here(self) -> Any:
+        """The Slack client of the workspace being served (the app's client in single-workspace mode)."""
+        return self.clients.client_for(current_workspace())
+
+    def record_install(self, installation: Any) -> None:
+        """An "Add to Slack" finished: the workspace is served from now on (its store is made now)."""
+        self.workspaces.installed(team_id=installation.team_id, enterprise_id=installation.enterprise_id,
+                                  is_enterprise_install=bool(installation.is_enterprise_install),
+                                  name=installation.team_name or installation.enterprise_name or "",
+                                  installed_by=installation.user_id or "")
+        if self.clients is not None:
+            self.clients.forget(installation.team_id or installation.enterprise_id or "")
+
+    def workspace_left(self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool,
+                       reason: str) -> None:
+        """The app was uninstalled from a workspace (or its bot token revoked): its tokens go now, its jobs
+        stop, and its data is deleted after ``WORKSPACE_RETENTION_DAYS`` (the ``workspace_purge`` job)."""
+        key = workspace_key(team_id, enterprise_id, is_enterprise_install)
+        if self.installs is not None:
+            self.installs.forget(enterprise_id=enterprise_id, team_id=None if is_enterprise_install else team_id)
+        if key is None:
+            return
+        if self.clients is not None:
+            self.clients.forget(key)
+        left = self.workspaces.uninstalled(key)
+        log.warning("%s: left workspace %s; its data is deleted after %s", reason, key,
+                    "its retention period" if left is None else time.strftime(
+                        "%Y-%m-%d", time.gmtime(left.purge_after or 0)))
+
+    @cached_property
+    def workspaces(self) -> Workspaces:
+        """The workspaces the bot is installed in and their own settings (services/workspaces.py)."""
+        return Workspaces(self.store, enabled=self.settings.multi_workspace,
+                          encryption_key=self.settings.encryption_key,
+                          retention_days=self.settings.workspace_retention_days)
 
     def notify_sender(self) -> None:
         """Something was enqueued in the outbox: the sender in this process looks at once."""
@@ -74,12 +116,22 @@ class Services:
     # -- the feature services: the only door for handlers and jobs --------------------------
     @cached_property
     def scoring(self) -> ScoringService:
-        return ScoringService(self.store, self.settings, self.pluto, self.access)
+        service = ScoringService(self.store, self.settings, self.pluto, self.access)
+        service.slack_token = self.slack_token_here
+        return service
 
     @cached_property
     def voicelinks(self) -> VoiceLinkService:
-        return VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
-                                backoff=self.backoff, access=self.access)
+        service = VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
+                                   backoff=self.backoff, access=self.access)
+        service.slack_token = self.slack_token_here
+        return service
+
+    def slack_token_here(self) -> str:
+        """The bot token of the workspace being served (files shared in Slack are downloaded with it)."""
+        if self.clients is None or not self.settings.multi_workspace:
+            return self.settings.slack_bot_token.reveal()
+        return str(self.client_here().token or "")
 
     @cached_property
     def sessions(self) -> SessionService:
@@ -237,7 +289,7 @@ class Services:
         settings = self.settings
 
         def download(file: dict[str, Any]) -> bytes:  # a transcript shared in Slack, with the bot token
-            return download_slack_file(file, token=settings.slack_bot_token.reveal(),
+            return download_slack_file(file, token=self.slack_token_here(),
                                        slack_api_url=settings.slack_api_url, max_bytes=MAX_TRANSCRIPT_FILE_BYTES,
                                        transport=self.transports.get("slack_files"))
 

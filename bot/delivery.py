@@ -16,6 +16,10 @@ Sending. :class:`Sender` runs in every process and sends while its replica leads
   state, so repeated updates coalesce;
 * a channel's posts go out in the order they were decided (a thread reads in order).
 
+Several workspaces: the sender serves every installed workspace's outbox (each in its own store),
+with that workspace's client and its own pace (Slack's limits are per workspace); a channel's queue
+is named by its workspace and id.
+
 Settling. A new leader epoch settles the claims of older epochs at once; an unclear outcome
 (dropped connection, timeout, 5xx) is looked up after ``OUTBOX_GRACE_SECONDS``; any claim older
 than ``CLAIM_TIMEOUT_SECONDS`` is the last resort (leader election off). Found in Slack by its
@@ -44,6 +48,7 @@ from bot.context import Services
 from bot.slack_out import SlackOut, masked_kwargs, private_kwargs
 from services.outbox import Outbox, update_key
 from services.privacy import mask_text
+from services.store import current_workspace, in_workspace
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +135,12 @@ def _json(value: Any) -> dict[str, Any]:
     return dict(value or {})
 
 
+def _in_flight_key(key: str) -> str:
+    """An outbox key as this process's in-flight set knows it: two workspaces may use the same key."""
+    workspace = current_workspace()
+    return f"{workspace}/{key}" if workspace else key
+
+
 def _method(row: dict[str, Any]) -> str:
     return "chat.update" if row["kind"] == "update" else "chat.postMessage"
 
@@ -138,19 +149,18 @@ class Sender:
     """Drains the outbox while this replica leads (see the module docstring). ``start()`` / ``stop()``."""
 
     def __init__(self, services: Services, client: WebClient) -> None:
-        self.services, self.client = services, client
+        self.services, self.app_client = services, client
         self.settings = services.settings
         self.outbox: Outbox = services.outbox
-        self.out = SlackOut(client)
-        self.limiter = getattr(client, "limiter", None)
+        self._outs: dict[str | None, SlackOut] = {}
         self.workers = max(1, self.settings.outbox_workers)
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="outbox")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._guard = threading.Lock()
-        self._active: set[str] = set()
-        self._ready_at: dict[str, float] = {}
-        self._settled_epoch: int | None = None
+        self._active: set[tuple[str | None, str]] = set()  # (workspace, channel) being served
+        self._ready_at: dict[tuple[str | None, str], float] = {}
+        self._settled_epoch: dict[str | None, int | None] = {}
         self._last_sweep = 0.0
         self._thread: threading.Thread | None = None
         self.sent = 0
@@ -176,7 +186,28 @@ class Sender:
         """Channels with posts due that wait for their turn (Slack's per-channel pace) or are being served."""
         at = time.monotonic()
         with self._guard:
-            return sorted(self._active | {c for c, ready in self._ready_at.items() if ready > at})
+            queues = self._active | {q for q, ready in self._ready_at.items() if ready > at}
+        return sorted(f"{ws}/{channel}" if ws else channel for ws, channel in queues)
+
+    # -- the workspace being served ----------------------------------------------------------------
+    @property
+    def client(self) -> WebClient:
+        """The Slack client of the workspace being served (the app's own in single-workspace mode)."""
+        clients = self.services.clients
+        return clients.client_for(current_workspace()) if clients is not None else self.app_client
+
+    @property
+    def out(self) -> SlackOut:
+        client = self.client
+        key = current_workspace()
+        out = self._outs.get(key)
+        if out is None or out.client is not client:
+            out = self._outs[key] = SlackOut(client)
+        return out
+
+    @property
+    def limiter(self) -> Any:
+        return getattr(self.client, "limiter", None)
 
     # -- the loop -------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -196,27 +227,46 @@ class Sender:
             return poll
         epoch = leadership.epoch
         sweep_every = min(poll, self.settings.outbox_grace_seconds / 2)
-        if epoch != self._settled_epoch or time.monotonic() - self._last_sweep >= sweep_every:
-            self._settle(epoch)  # a new epoch: the claims of every older one, at once
-            self._settled_epoch, self._last_sweep = epoch, time.monotonic()
+        sweep = time.monotonic() - self._last_sweep >= sweep_every
+        if sweep:
+            self._last_sweep = time.monotonic()
         wait = sweep_every
+        for workspace in self.services.workspaces.serving():
+            with in_workspace(workspace):
+                try:
+                    wait = min(wait, self._tick_workspace(workspace, epoch, sweep))
+                except Exception:  # one workspace's trouble (its tokens revoked, say) never holds the others
+                    log.exception("outbox sender: a round for workspace %s failed", workspace or "-")
+        return max(0.005, wait)
+
+    def _tick_workspace(self, workspace: str | None, epoch: int | None, sweep: bool) -> float:
+        if epoch != self._settled_epoch.get(workspace) or sweep:
+            self._settle(epoch)  # a new epoch: the claims of every older one, at once
+            self._settled_epoch[workspace] = epoch
+        wait = float("inf")
         at = time.monotonic()
         for channel in self.outbox.due_channels():
+            queue = (workspace, channel)
             with self._guard:
-                if channel in self._active:
+                if queue in self._active:
                     continue
-                ready = self._ready_at.get(channel, 0.0)
+                ready = self._ready_at.get(queue, 0.0)
                 if ready > at:
                     wait = min(wait, ready - at)
                     continue
                 if len(self._active) >= self.workers:
                     break
-                self._active.add(channel)
-            self.pool.submit(self._serve, channel, epoch)
-        return max(0.005, wait)
+                self._active.add(queue)
+            self.pool.submit(self._serve_in, workspace, channel, epoch)
+        return wait
+
+    def _serve_in(self, workspace: str | None, channel: str, epoch: int | None) -> None:
+        with in_workspace(workspace):
+            self._serve(channel, epoch)
 
     def _serve(self, channel: str, epoch: int | None) -> None:
         """Send the channel's next row whose budget allows it now; else note when it will."""
+        queue = (current_workspace(), channel)
         try:
             delays: list[float] = []
             heads = self.outbox.heads(channel)
@@ -234,14 +284,14 @@ class Sender:
                 break
             with self._guard:
                 if delays:
-                    self._ready_at[channel] = time.monotonic() + min(delays)
+                    self._ready_at[queue] = time.monotonic() + min(delays)
                 else:
-                    self._ready_at.pop(channel, None)
+                    self._ready_at.pop(queue, None)
         except Exception:
             log.exception("outbox sender: serving %s failed", channel)
         finally:
             with self._guard:
-                self._active.discard(channel)
+                self._active.discard(queue)
             self._wake.set()
 
     # -- one send ----------------------------------------------------------------------------------
@@ -250,7 +300,7 @@ class Sender:
         payload = _json(row["payload_json"])
         paid = self.limiter.prepaid(method) if self.limiter is not None else _nothing()
         with paid:
-            sent = once.send(key, lambda: {"ts": self._call(row, payload)})
+            sent = once.send(_in_flight_key(key), lambda: {"ts": self._call(row, payload)})
         if sent.outcome == "posted":
             self._recorded(row, sent.ts)
         elif sent.outcome == "undeliverable":
@@ -298,7 +348,7 @@ class Sender:
         settings = self.settings
         for row in self.outbox.to_settle(epoch=epoch, grace=settings.outbox_grace_seconds,
                                          timeout=settings.claim_timeout_seconds):
-            if self._stop.is_set() or row["key"] in once.IN_FLIGHT:
+            if self._stop.is_set() or _in_flight_key(row["key"]) in once.IN_FLIGHT:
                 continue
             taken = self.outbox.retake(row, epoch or 0)
             if taken is None:

@@ -19,6 +19,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from services.store import current_workspace
+
 log = logging.getLogger(__name__)
 
 
@@ -122,3 +124,26 @@ def directory_of(client: Any) -> SlackDirectory:
         except AttributeError:  # a client that takes no attributes: no shared cache
             pass
     return directory
+
+
+class WorkspaceDirectory:
+    """Several workspaces: the directory of the workspace being served, through its own client (each
+    client keeps its own cache, so one workspace's answers never serve another)."""
+
+    def __init__(self, clients: Any) -> None:
+        self.clients = clients
+
+    def _here(self) -> SlackDirectory:
+        return directory_of(self.clients.client_for(current_workspace()))
+
+    def is_public(self, channel: str) -> bool:
+        return self._here().is_public(channel)
+
+    def members(self, channel: str) -> set[str]:
+        return self._here().members(channel)
+
+    def is_admin(self, user: str) -> bool:
+        return self._here().is_admin(user)
+
+    def timezone(self, user: str) -> str | None:
+        return self._here().timezone(user)

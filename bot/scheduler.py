@@ -12,6 +12,11 @@ Jobs never overlap themselves (``max_instances=1``) and missed runs coalesce. Ea
 named after its id in APScheduler and logs under ``bot.jobs.<id>``, so an operator can tell
 which job ran late, was skipped or failed.
 
+Several workspaces (services/workspaces.py): a job runs once per installed workspace, each turn
+inside that workspace (its store, its Slack client with its own token), so a job written for one
+workspace serves any number; a job that is about the deployment itself says ``per_workspace=False``.
+An uninstalled workspace's turns stop at once.
+
 Several replicas may run the scheduler; only the leader's jobs do anything
 (:mod:`services.leader`). The ``leader`` job tries for (or confirms) the leadership every
 poll interval, so a follower takes over within one interval of the leader's death.
@@ -37,6 +42,7 @@ import bot.jobs
 from bot.context import Services
 from bot.logging_setup import log_context
 from services import metrics
+from services.store import in_workspace
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ class JobSpec:
     cron: str | Setting | None = None
     timezone: str | None = None
     leader_only: bool = True
+    per_workspace: bool = True
 
     @property
     def log(self) -> logging.Logger:
@@ -92,13 +99,14 @@ JOBS: dict[str, JobSpec] = {}
 
 def job(job_id: str, seconds: Setting | None = None, *, daily_at: str | Setting | None = None,
         cron: str | Setting | None = None, timezone: str | None = None,
-        leader_only: bool = True) -> Callable[[JobFn], JobFn]:
+        leader_only: bool = True, per_workspace: bool = True) -> Callable[[JobFn], JobFn]:
     """Register a scheduled job: exactly one of ``seconds`` (a function reading the period from the
     services' settings), ``daily_at`` (``"HH:MM"``) or ``cron`` (a crontab line, or ``CronTrigger``'s
     fields as a dict: ``{"minute": "*/5"}``). ``daily_at`` and ``cron`` may also be functions of the
     services. ``timezone`` (an IANA name) overrides
     ``SCHEDULER_TIMEZONE`` for this job. A ``leader_only`` job (the default) runs only on the replica
-    that leads."""
+    that leads. A ``per_workspace`` job (the default) runs once for each installed workspace, inside it;
+    otherwise once, outside any, with the app's client."""
     if sum(x is not None for x in (seconds, daily_at, cron)) != 1:
         raise ValueError(f"job {job_id}: give exactly one of seconds=, daily_at= or cron=")
     if isinstance(daily_at, str) and not DAILY_AT.match(daily_at):
@@ -112,7 +120,7 @@ def job(job_id: str, seconds: Setting | None = None, *, daily_at: str | Setting 
             raise ValueError(f"job {job_id}: timezone={timezone!r} is not an IANA time zone") from None
 
     def add(fn: JobFn) -> JobFn:
-        JOBS[job_id] = JobSpec(job_id, fn, seconds, daily_at, cron, timezone, leader_only)
+        JOBS[job_id] = JobSpec(job_id, fn, seconds, daily_at, cron, timezone, leader_only, per_workspace)
         return fn
 
     return add
@@ -128,11 +136,27 @@ def run_job(spec: JobSpec, services: Services, client: Any) -> None:
         spec.log.debug("job %s skipped: this replica is not the leader", spec.id)
         return
     with services.jobs_in_flight, log_context(job=spec.id):
-        try:
-            with metrics.job_run(spec.id):
-                spec.fn(services, client)
-        except Exception:
-            spec.log.exception("scheduled job %s failed; it will run again at its next time", spec.id)
+        if not spec.per_workspace or not services.settings.multi_workspace:
+            _run_once(spec, services, client)
+            return
+        for key in services.workspaces.serving():
+            if services.stopping.is_set():
+                return
+            with in_workspace(key), log_context(team=key or ""):
+                try:
+                    here = services.clients.client_for(key)
+                except Exception as exc:  # its tokens are gone (uninstalled or revoked): its turn is skipped
+                    spec.log.warning("job %s skipped for workspace %s: %s", spec.id, key, exc)
+                    continue
+                _run_once(spec, services, here)
+
+
+def _run_once(spec: JobSpec, services: Services, client: Any) -> None:
+    try:
+        with metrics.job_run(spec.id):
+            spec.fn(services, client)
+    except Exception:
+        spec.log.exception("scheduled job %s failed; it will run again at its next time", spec.id)
 
 
 def _elect(services: Services) -> None:

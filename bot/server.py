@@ -72,7 +72,7 @@ def build_asgi(app: App | None, health: Callable[[], dict[str, Any]] | None, *, 
         bolt_response = await anyio.to_thread.run_sync(app.dispatch, bolt_request, limiter=limiter)
         return to_starlette_response(bolt_response)
 
-    routes = []
+    routes = _oauth_routes(app, side)
     if health is not None:
         routes.append(Route("/health", status_route(health), methods=["GET"]))
     if ready is not None:
@@ -82,6 +82,23 @@ def build_asgi(app: App | None, health: Callable[[], dict[str, Any]] | None, *, 
     if app is not None:
         routes.append(Route(EVENTS_PATH, events, methods=["POST"]))
     return Starlette(routes=routes)
+
+
+def _oauth_routes(app: App | None, limiter: anyio.CapacityLimiter) -> list[Route]:
+    """Several workspaces: "Add to Slack" (``GET /slack/install``) and its return (``GET /slack/oauth_redirect``),
+    served by Bolt's OAuthFlow."""
+    flow = app.oauth_flow if app is not None else None
+    if flow is None:
+        return []
+
+    async def oauth(request: Request) -> Response:
+        assert flow is not None
+        bolt_request = to_bolt_request(request, b"")
+        handle = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
+        bolt_response = await anyio.to_thread.run_sync(handle, bolt_request, limiter=limiter)
+        return to_starlette_response(bolt_response)
+
+    return [Route(flow.install_path, oauth, methods=["GET"]), Route(flow.redirect_uri_path, oauth, methods=["GET"])]
 
 
 class _ThreadedServer(uvicorn.Server):

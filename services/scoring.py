@@ -64,6 +64,8 @@ class ScoringService:
         self.access = access
         self._tick_lock = threading.Lock()
         self._recovered = False
+        #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
+        self.slack_token: Callable[[], str] = lambda: settings.slack_bot_token.reveal()
 
     @property
     def base_url(self) -> str:
@@ -85,7 +87,7 @@ class ScoringService:
 
     def _download(self, file: dict[str, Any]) -> bytes:
         settings = self.settings
-        return download_slack_file(file, token=settings.slack_bot_token.reveal(),
+        return download_slack_file(file, token=self.slack_token(),
                                    slack_api_url=settings.slack_api_url, max_bytes=settings.max_csv_bytes)
 
     def intake(self, data: bytes, filename: str, *, user: str, channel: str) -> Intake:

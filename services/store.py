@@ -26,12 +26,24 @@ transaction; a second replica starting at the same time waits on a lock (a Postg
 advisory lock, a file lock beside the SQLite file) and then finds them applied. Number
 ranges: 000-099 core, 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice
 links, 500-599 interview watcher, 600-699 live interviews and personal keys, 700-799 screening
-boards (the hiring loop), 860-869 running it as a service.
+boards (the hiring loop), 860-869 running it as a service, 920-949 several workspaces.
+
+Several workspaces (multi-workspace mode, services/workspaces.py): each workspace's records live in
+a store of their own, named by its team id: a PostgreSQL schema ``ws_<team id>`` in the same
+database, or a SQLite file beside the main one. :meth:`Store.enable_workspaces` switches routing on:
+then every call made while :func:`in_workspace` names a workspace (the Bolt app sets it for each
+request, the scheduler for each workspace's turn of a job) reads and writes that workspace's store,
+so no query can reach another workspace's rows, whatever id it is given. Outside any workspace
+(and always in single-workspace mode) calls reach the main store. :attr:`Store.shared` is the main
+store whatever the context: the tables every workspace shares (``workspaces``, the installations,
+the leader's heartbeat). A migration with ``GLOBAL = True`` runs only in the main store.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import hashlib
 import importlib
 import json
@@ -39,9 +51,10 @@ import pkgutil
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -57,8 +70,50 @@ _TYPES: dict[Any, Any] = {str: sa.Text, int: sa.BigInteger, float: sa.Float, byt
                           bool: sa.Integer, dict: sa.Text, list: sa.Text}
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: the workspace whose store the calls in this context reach (None: the main store)
+WORKSPACE: ContextVar[str | None] = ContextVar("pluto_workspace", default=None)
+WORKSPACE_KEY = re.compile(r"^[A-Z0-9]{2,40}$")  # a Slack team or enterprise id
+
+
 def now() -> float:
     return time.time()
+
+
+def current_workspace() -> str | None:
+    """The workspace this thread's calls serve (set by :func:`in_workspace`), or None."""
+    return WORKSPACE.get()
+
+
+@contextlib.contextmanager
+def in_workspace(key: str | None) -> Iterator[None]:
+    """Within the block, the store's calls reach workspace ``key``'s records (None: the main store)."""
+    token = WORKSPACE.set(key or None)
+    try:
+        yield
+    finally:
+        WORKSPACE.reset(token)
+
+
+def _routed(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """A :class:`Store` method that runs on the current workspace's store when routing is on."""
+
+    @functools.wraps(method)
+    def call(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self._routes:
+            key = WORKSPACE.get()
+            if key is not None:
+                return method(self.workspace(key), *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return call
+
+
+def _lock_key(base: int, name: str) -> int:
+    """An advisory lock key of its own for workspace ``name`` (a signed 63-bit number)."""
+    return base ^ int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
 
 
 def is_postgres_url(target: str | Path) -> bool:
@@ -89,15 +144,28 @@ def _migration_modules() -> list[tuple[str, Any]]:
 class Store:
     """State in a SQLite file (``":memory:"`` for tests) or a PostgreSQL database (a URL)."""
 
-    def __init__(self, target: str | Path, *, migrate: bool = True) -> None:
+    def __init__(self, target: str | Path, *, migrate: bool = True, workspace: str | None = None) -> None:
         self.target = str(target)
         self.path = self.target  # the SQLite path (kept for callers of the SQLite-only store)
         self.is_postgres = is_postgres_url(self.target)
+        #: the workspace whose store this is (None: the main store)
+        self.workspace_key = workspace
+        #: the PostgreSQL schema of a workspace's store (None: the main store's ``public``)
+        self.schema = f"ws_{workspace.lower()}" if workspace and self.is_postgres else None
+        self._routes = False  # the main store routes to workspaces' stores after enable_workspaces()
+        self._children: dict[str, Store] = {}
+        self._children_lock = threading.Lock()
+        self._shared: Store | None = None
         self._local = threading.local()
         self._lock = threading.RLock() if not self.is_postgres else None
+        self._transaction_lock = _lock_key(TRANSACTION_LOCK, self.schema) if self.schema else TRANSACTION_LOCK
+        self._migration_lock_key = _lock_key(MIGRATION_LOCK, self.schema) if self.schema else MIGRATION_LOCK
         if self.is_postgres:
-            self.engine: Engine = sa.create_engine(engine_url(self.target), pool_size=8, max_overflow=8,
-                                                   pool_pre_ping=True, pool_recycle=1800)
+            small = self.schema is not None  # a workspace's pool: few connections, the main one has more
+            connect_args = {"options": f"-c search_path={self.schema}"} if self.schema else {}
+            self.engine: Engine = sa.create_engine(engine_url(self.target), pool_size=2 if small else 8,
+                                                   max_overflow=6 if small else 8, pool_pre_ping=True,
+                                                   pool_recycle=1800, connect_args=connect_args)
         else:
             if self.target != ":memory:":
                 Path(self.target).parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +176,66 @@ class Store:
         self.dialect = self.engine.dialect.name
         self._meta = sa.MetaData()
         self.applied: list[str] = self.migrate() if migrate else []
+
+    # -- several workspaces ----------------------------------------------------
+    def enable_workspaces(self) -> None:
+        """Route every call made inside :func:`in_workspace` to that workspace's own store."""
+        self._routes = True
+
+    @property
+    def shared(self) -> Store:
+        """The main store, whatever workspace the caller serves (the tables every workspace shares)."""
+        if not self._routes:
+            return self
+        if self._shared is None:
+            view = copy.copy(self)
+            view._routes = False
+            self._shared = view
+        return self._shared
+
+    def _workspace_target(self, key: str) -> str:
+        if self.is_postgres or self.target == ":memory:":
+            return self.target
+        main = Path(self.target)
+        return str(main.parent / f"{main.stem}.workspaces" / f"{key}.db")
+
+    def workspace(self, key: str) -> Store:
+        """Workspace ``key``'s own store (created and migrated on first use)."""
+        child = self._children.get(key)
+        if child is not None:
+            return child
+        if not WORKSPACE_KEY.match(key):
+            raise ValueError(f"{key!r} is not a Slack team or enterprise id")
+        with self._children_lock:
+            child = self._children.get(key)
+            if child is None:
+                if self.is_postgres:
+                    with self.engine.begin() as conn:
+                        conn.exec_driver_sql(f'create schema if not exists "ws_{key.lower()}"')
+                child = Store(self._workspace_target(key), workspace=key)
+                self._children[key] = child
+        return child
+
+    def drop_workspace(self, key: str) -> None:
+        """Delete workspace ``key``'s store and every record in it (its schema, or its file)."""
+        if not WORKSPACE_KEY.match(key):
+            raise ValueError(f"{key!r} is not a Slack team or enterprise id")
+        with self._children_lock:
+            child = self._children.pop(key, None)
+            if child is not None:
+                child.close()
+            if self.is_postgres:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(f'drop schema if exists "ws_{key.lower()}" cascade')
+            elif self.target != ":memory:":
+                target = self._workspace_target(key)
+                for suffix in ("", "-wal", "-shm", ".migrate.lock"):
+                    Path(target + suffix).unlink(missing_ok=True)
+
+    def table_names(self) -> list[str]:
+        """The tables of this store (a workspace's own store: that workspace's tables)."""
+        with self._hold():
+            return sorted(t for t in sa.inspect(self.engine).get_table_names() if t != "schema_migrations")
 
     # -- lifecycle ---------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -120,7 +248,7 @@ class Store:
             with self._begin() as conn:
                 done = {r[0] for r in conn.exec_driver_sql("select name from schema_migrations")}
             for name, module in _migration_modules():
-                if name in done:
+                if name in done or (self.workspace_key and getattr(module, "GLOBAL", False)):
                     continue
                 former = [old for old in getattr(module, "FORMERLY", ()) if old in done]
                 if former:  # renumbered: it ran under its old name; record the new one too (the old row stays
@@ -137,21 +265,23 @@ class Store:
         self._reflect()
         return applied_now
 
+    @_routed
     def pending_migrations(self) -> list[str]:
         """Migrations this code has that the database has not applied yet (``GET /ready`` wants none)."""
         done = {r["name"] for r in self.execute("select name from schema_migrations")}
-        return [name for name, _ in _migration_modules() if name not in done]
+        return [name for name, module in _migration_modules() if name not in done
+                and not (self.workspace_key and getattr(module, "GLOBAL", False))]
 
     @contextlib.contextmanager
     def _migration_lock(self) -> Iterator[None]:
         if self.is_postgres:
             with self.engine.connect() as conn:
-                conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+                conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": self._migration_lock_key})
                 conn.commit()
                 try:
                     yield
                 finally:
-                    conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                    conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": self._migration_lock_key})
                     conn.commit()
         elif self.target == ":memory:":
             with self._hold():
@@ -166,6 +296,7 @@ class Store:
             meta.reflect(self.engine)
         self._meta = meta
 
+    @_routed
     def table(self, name: str) -> sa.Table | None:
         """The reflected table ``name`` (None when it does not exist)."""
         table = self._meta.tables.get(name)
@@ -181,6 +312,10 @@ class Store:
         return table
 
     def close(self) -> None:
+        with self._children_lock:
+            children, self._children = list(self._children.values()), {}
+        for child in children:
+            child.close()
         with self._hold():
             self.engine.dispose()
 
@@ -203,6 +338,7 @@ class Store:
         with self._hold(), self.engine.begin() as conn:
             yield conn
 
+    @_routed
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
         """Run the block in one transaction (nested calls join the outer one). Writers are serial:
@@ -212,7 +348,7 @@ class Store:
             return
         with self._hold(), self.engine.begin() as conn:
             if self.is_postgres:
-                conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": TRANSACTION_LOCK})
+                conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": self._transaction_lock})
             self._local.conn = conn
             try:
                 yield self
@@ -220,6 +356,7 @@ class Store:
                 self._local.conn = None
 
     # -- rows --------------------------------------------------------------
+    @_routed
     def insert(self, table: str, row: dict[str, Any], *, ignore: bool = False, replace: bool = False) -> dict[str, Any]:
         if ignore:
             self.insert_if_absent(table, row)
@@ -239,6 +376,7 @@ class Store:
 
         return sqlite_insert(table)
 
+    @_routed
     def upsert(self, table: str, row: dict[str, Any], pk: str | tuple[str, ...]) -> None:
         """Insert ``row``, or update the given columns of the row with the same ``pk``."""
         tbl = self._table(table)
@@ -251,6 +389,7 @@ class Store:
         with self._begin() as conn:
             conn.execute(stmt)
 
+    @_routed
     def upsert_many(self, table: str, rows: list[dict[str, Any]], pk: str | tuple[str, ...]) -> None:
         """:meth:`upsert` of many rows with the same columns: one statement, one commit."""
         if not rows:
@@ -265,6 +404,7 @@ class Store:
         with self._begin() as conn:
             conn.execute(stmt, values)
 
+    @_routed
     def insert_if_absent(self, table: str, row: dict[str, Any]) -> bool:
         """Insert ``row``; return False (and change nothing) when its primary key exists.
 
@@ -283,12 +423,14 @@ class Store:
             raise ValueError(f"{tbl.name} has primary key {[c.name for c in cols]}, got {values!r}")
         return sa.and_(*[c == v for c, v in zip(cols, values, strict=True)])
 
+    @_routed
     def update(self, table: str, pk: Any, values: dict[str, Any]) -> int:
         """Set ``values`` on the row with primary key ``pk``; the number of rows changed (0 or 1)."""
         tbl = self._table(table)
         with self._begin() as conn:
             return conn.execute(tbl.update().where(self._pk_clause(tbl, pk)).values(**_encode(values))).rowcount
 
+    @_routed
     def update_where(self, table: str, values: dict[str, Any], where: str,
                      params: dict[str, Any] | list[Any] | None = None) -> int:
         """``update table set values where ...``: the number of rows changed (a compare-and-set)."""
@@ -298,6 +440,7 @@ class Store:
         with self._begin() as conn:
             return conn.execute(stmt).rowcount
 
+    @_routed
     def get(self, table: str, pk: Any) -> dict[str, Any] | None:
         tbl = self.table(table)
         if tbl is None:
@@ -306,6 +449,7 @@ class Store:
             row = conn.execute(sa.select(tbl).where(self._pk_clause(tbl, pk))).mappings().first()
         return _decode(dict(row)) if row is not None else None
 
+    @_routed
     def rows(
         self,
         table: str,
@@ -328,6 +472,7 @@ class Store:
         with self._begin() as conn:
             return [_decode(dict(r)) for r in conn.execute(stmt).mappings()]
 
+    @_routed
     def count(self, table: str, where: str | None = None, params: dict[str, Any] | list[Any] | None = None) -> int:
         tbl = self.table(table)
         if tbl is None:
@@ -339,11 +484,13 @@ class Store:
         with self._begin() as conn:
             return int(conn.execute(stmt).scalar_one())
 
+    @_routed
     def delete(self, table: str, pk: Any) -> None:
         tbl = self._table(table)
         with self._begin() as conn:
             conn.execute(tbl.delete().where(self._pk_clause(tbl, pk)))
 
+    @_routed
     def execute(self, sql: str, params: dict[str, Any] | list[Any] | tuple = ()) -> list[dict[str, Any]]:
         """Run one SQL statement (``?`` or ``:name`` placeholders); rows as dicts (empty for writes)."""
         clause, binds = _bind(sql, params)
@@ -353,6 +500,7 @@ class Store:
                 return []
             return [dict(r) for r in result.mappings()]
 
+    @_routed
     def checkpoint(self) -> bool:
         """SQLite: copy the WAL into the database file and truncate it to zero bytes, so data deleted
         since (overwritten in the file by ``secure_delete``) survives in neither file. Outside any
@@ -368,14 +516,17 @@ class Store:
         return bool(row) and row[0] == 0
 
     # -- small key/value settings -----------------------------------------
+    @_routed
     def kv_get(self, key: str, default: Any = None) -> Any:
         row = self.get("kv", key)
         return json.loads(row["value"]) if row else default
 
+    @_routed
     def kv_set(self, key: str, value: Any) -> None:
         self.upsert("kv", {"key": key, "value": json.dumps(value)}, pk="key")
 
     # -- files kept as evidence -----------------------------------------
+    @_routed
     def save_file(self, file_id: str, name: str, content: bytes, source: str = "") -> None:
         self.upsert(
             "files",
@@ -384,6 +535,7 @@ class Store:
             pk="id",
         )
 
+    @_routed
     def load_file(self, file_id: str) -> dict[str, Any] | None:
         row = self.get("files", file_id)
         if row is not None and isinstance(row.get("content"), memoryview):

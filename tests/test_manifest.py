@@ -57,6 +57,8 @@ EVENT_SCOPES = {
     "function_executed": set(),
     "assistant_thread_started": {"assistant:write"},
     "assistant_thread_context_changed": {"assistant:write"},
+    "app_uninstalled": set(),  # leaving a workspace (several workspaces): no scope needed
+    "tokens_revoked": set(),
 }
 # Scopes for things that are not Web API methods.
 OTHER_SCOPES = {"commands", "files:read"}  # slash commands; downloading url_private files

@@ -96,6 +96,8 @@ class VoiceLinkService:
         self._caches: dict[str, ProjectCache] = {}
         self._caches_lock = threading.Lock()
         self._running: set[str] = set()  # batches being created by this process (a shutdown records them)
+        #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
+        self.slack_token: Callable[[], str] = lambda: settings.slack_bot_token.reveal()
 
     # -- create ------------------------------------------------------------------------
     def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None,
@@ -123,7 +125,7 @@ class VoiceLinkService:
     def read_label_file(self, file: dict[str, Any]) -> LabelFile:
         """Download a file shared in Slack (its ``files.info`` record) and read its labels."""
         settings = self.settings
-        data = download_slack_file(file, token=settings.slack_bot_token.reveal(), slack_api_url=settings.slack_api_url,
+        data = download_slack_file(file, token=self.slack_token(), slack_api_url=settings.slack_api_url,
                                    max_bytes=min(settings.max_csv_bytes, MAX_LABEL_FILE_BYTES))
         return read_label_file(data, file.get("name") or "labels.txt")
 

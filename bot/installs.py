@@ -1,0 +1,204 @@
+"""Installing in several workspaces: Bolt's OAuth flow, its SQLAlchemy stores, and a Slack client per workspace.
+
+With ``SLACK_CLIENT_ID``, ``SLACK_CLIENT_SECRET`` and ``SLACK_STATE_SECRET`` set, the app is built
+with Bolt's :class:`OAuthSettings`:
+
+* ``GET /slack/install`` shows the "Add to Slack" button and ``GET /slack/oauth_redirect`` finishes
+  the install (Bolt's :class:`OAuthFlow`); the state against CSRF is kept in the bot's database by
+  slack_sdk's :class:`SQLAlchemyOAuthStateStore` and signed with ``SLACK_STATE_SECRET``
+  (:class:`SignedStateStore`), so a state this deployment did not issue is refused before any lookup;
+* installations (bot tokens, refresh tokens) are kept by slack_sdk's
+  :class:`SQLAlchemyInstallationStore` in the bot's own database (SQLite or PostgreSQL, the main store);
+* the bot's scopes are the manifest's (``oauth_config.scopes.bot`` in manifest.yml);
+* tokens rotate: Bolt refreshes an expiring token on each request, and :class:`SlackClients` does the
+  same for the jobs and the outbox sender, ``SLACK_TOKEN_ROTATION_MINUTES`` before expiry.
+
+With ``SLACK_BOT_TOKEN`` instead, :class:`SlackClients` hands out the one client, as always.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from slack_bolt import BoltContext
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from bot.slack_client import BotWebClient, SlackWriteLimiter
+from config import Settings
+from services.store import Store
+
+log = logging.getLogger(__name__)
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+def manifest_bot_scopes(path: Path = MANIFEST) -> list[str]:
+    """The bot scopes the manifest asks for: what "Add to Slack" requests."""
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return list(((manifest.get("oauth_config") or {}).get("scopes") or {}).get("bot") or [])
+
+
+def slack_web_base(settings: Settings) -> str:
+    """Slack's web address for the configured API (``https://slack.com/api/`` → ``https://slack.com``)."""
+    return settings.slack_api_url.rstrip("/").removesuffix("/api")
+
+
+class SignedStateStore(OAuthStateStore):
+    """slack_sdk's SQLAlchemy state store, its states signed with ``SLACK_STATE_SECRET`` (HMAC-SHA256):
+    a state is single use and expires (the database row), and one this deployment did not sign is
+    refused without a lookup."""
+
+    def __init__(self, inner: SQLAlchemyOAuthStateStore, secret: str) -> None:
+        self.inner = inner
+        self._secret = secret.encode()
+
+    @property
+    def logger(self) -> logging.Logger:
+        return self.inner.logger
+
+    def _sign(self, state: str) -> str:
+        digest = hmac.new(self._secret, state.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:18]).decode()
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        state = self.inner.issue(*args, **kwargs)
+        return f"{state}.{self._sign(state)}"
+
+    def consume(self, state: str) -> bool:
+        raw, _, signature = (state or "").rpartition(".")
+        if not raw or not hmac.compare_digest(signature, self._sign(raw)):
+            log.warning("OAuth: a state this bot did not issue was refused")
+            return False
+        return bool(self.inner.consume(raw))
+
+
+class Installs:
+    """The installation and state stores (in the main store's database) and Bolt's OAuth settings."""
+
+    def __init__(self, settings: Settings, store: Store, *, on_installed: Any = None) -> None:
+        self.settings = settings
+        engine = store.shared.engine
+        self.installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+        self.state_store = SignedStateStore(
+            SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+            settings.slack_state_secret.reveal())
+        self._create_tables()
+        self.on_installed = on_installed
+
+    def _create_tables(self) -> None:
+        """slack_sdk's own tables (``slack_installations``, ``slack_bots``, ``slack_oauth_states``), once."""
+        for table_store in (self.installation_store, self.state_store.inner):
+            table_store.metadata.create_all(table_store.engine, checkfirst=True)
+
+    def oauth_settings(self) -> OAuthSettings:
+        settings = self.settings
+        return OAuthSettings(
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.reveal(),
+            scopes=manifest_bot_scopes(), install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
+            installation_store=self.installation_store, state_store=self.state_store,
+            token_rotation_expiration_minutes=settings.slack_token_rotation_minutes,  # type: ignore[arg-type]  # Bolt multiplies it by 60; a fraction of a minute works
+            authorization_url=f"{slack_web_base(settings)}/oauth/v2/authorize",
+            callback_options=CallbackOptions(success=self._success, failure=self._failure),
+        )
+
+    def _success(self, args: SuccessArgs) -> BoltResponse:
+        installation = args.installation
+        if self.on_installed is not None:
+            self.on_installed(installation)
+        log.info("installed in %s (%s)", installation.team_name or installation.enterprise_name,
+                 installation.team_id or installation.enterprise_id)
+        return args.default.success(args)
+
+    @staticmethod
+    def _failure(args: FailureArgs) -> BoltResponse:
+        log.warning("an install did not finish: %s", args.reason)
+        return args.default.failure(args)
+
+    def authorize(self, client: WebClient) -> InstallationStoreAuthorize:
+        """An authorizer for work outside a request (jobs, the outbox): Bolt's, with token rotation."""
+        settings = self.settings
+        authorize = InstallationStoreAuthorize(
+            logger=log, installation_store=self.installation_store, client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.reveal(), client=client)
+        authorize.token_rotation_expiration_minutes = settings.slack_token_rotation_minutes  # type: ignore[assignment]  # as above
+        return authorize
+
+    def forget(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Delete every token of a workspace (``app_uninstalled`` / ``tokens_revoked``)."""
+        self.installation_store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+
+
+class NotInstalled(RuntimeError):
+    """A workspace has no usable installation (uninstalled, or its tokens were revoked)."""
+
+
+class SlackClients:
+    """The Slack client for each workspace: the one client in single-workspace mode; in multi-workspace
+    mode one :class:`BotWebClient` per workspace (paced on its own, as Slack's limits are per workspace),
+    whose token is the installation's, refreshed before it expires."""
+
+    def __init__(self, settings: Settings, app_client: WebClient, installs: Installs | None = None,
+                 workspaces: Any = None) -> None:
+        self.settings = settings
+        self.app_client = app_client
+        self.installs = installs
+        self.workspaces = workspaces
+        self._clients: dict[str, BotWebClient] = {}
+        self._checked: dict[str, float] = {}  # when each workspace's token was last looked up
+        self._lock = threading.Lock()
+        #: how long a looked-up token is used before the installation is read again (and rotated when due)
+        self.recheck_seconds = 5.0
+        self._authorize = installs.authorize(WebClient(base_url=settings.slack_api_url, timeout=15)) \
+            if installs is not None else None
+
+    def client_for(self, key: str | None) -> WebClient:
+        """The client that acts in workspace ``key`` (None: the app's own client)."""
+        if self._authorize is None or key is None:
+            return self.app_client
+        with self._lock:
+            cached = self._clients.get(key)
+            if cached is not None and time.monotonic() - self._checked.get(key, 0.0) < self.recheck_seconds:
+                return cached
+        workspace = self.workspaces.get(key) if self.workspaces is not None else None
+        enterprise_id = workspace.enterprise_id if workspace else None
+        team_id = workspace.team_id if workspace else key
+        org_wide = bool(workspace and workspace.is_enterprise_install)
+        context = BoltContext({"is_enterprise_install": org_wide})
+        result = self._authorize(context=context, enterprise_id=enterprise_id,
+                                 team_id=None if org_wide else team_id, user_id=None)
+        if result is None or not result.bot_token:
+            raise NotInstalled(f"the bot is not installed in workspace {key}")
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                settings = self.settings
+                limiter = SlackWriteLimiter(settings.slack_posts_per_second, settings.slack_updates_per_minute)
+                client = BotWebClient(token=result.bot_token, base_url=settings.slack_api_url, timeout=15,
+                                      limiter=limiter, team_id=team_id)
+                self._clients[key] = client
+            elif client.token != result.bot_token:  # rotated: the same client (and its caches), the new token
+                client.token = result.bot_token
+            self._checked[key] = time.monotonic()
+        return client
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._clients.pop(key, None)
+            self._checked.pop(key, None)

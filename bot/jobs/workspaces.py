@@ -1,0 +1,22 @@
+"""Several workspaces: an uninstalled workspace's data is deleted once ``WORKSPACE_RETENTION_DAYS`` have
+passed since it left (services/workspaces.py). Checked every ``RETENTION_CHECK_SECONDS``, on the leader,
+once for the deployment (not per workspace)."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.context import Services
+from bot.scheduler import job, job_logger
+
+log = job_logger("workspace_purge")
+
+
+@job("workspace_purge", seconds=lambda services: services.settings.retention_check_seconds, per_workspace=False)
+def purge_departed_workspaces(services: Services, client: WebClient) -> None:
+    if not services.workspaces.enabled:
+        return
+    for workspace in services.workspaces.due_for_purge(services.clock.now()):
+        services.workspaces.purge(workspace.key)
+        log.warning("deleted every record of workspace %s (%s), uninstalled on %s", workspace.key,
+                    workspace.name, workspace.uninstalled_at)

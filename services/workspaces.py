@@ -1,0 +1,189 @@
+"""The workspaces the bot is installed in, and what each may set for itself.
+
+Single-workspace mode (``SLACK_BOT_TOKEN``): there is one workspace and it has no record here;
+:meth:`Workspaces.serving` is ``[None]``, so every job runs once, on the main store, as it always did.
+
+Several workspaces (``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``/``SLACK_STATE_SECRET``): each install
+through "Add to Slack" records its workspace here (the installation itself, tokens included, is kept
+by slack_sdk's SQLAlchemy installation store). A workspace's records live in its own store
+(services/store.py: a PostgreSQL schema or a SQLite file named by its team id), reached inside
+:func:`services.store.in_workspace`. Jobs run once per installed workspace (:meth:`serving`).
+Uninstalling (``app_uninstalled``, ``tokens_revoked``) stops its jobs at once and schedules its data
+for deletion after ``WORKSPACE_RETENTION_DAYS`` (:meth:`due_for_purge`, :meth:`purge`).
+
+A workspace's admin may set the workspace's own Nimrobo key (encrypted at rest with
+``ENCRYPTION_KEY``, like the personal keys) and Pluto server; where unset, the environment's apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from config import Secret
+from services.errors import BadInput
+from services.store import Store, current_workspace, in_workspace, now
+
+__all__ = ["Workspace", "Workspaces", "current_workspace", "in_workspace", "workspace_key"]
+
+DAY = 86400.0
+
+
+def workspace_key(team_id: str | None, enterprise_id: str | None = None,
+                  is_enterprise_install: bool = False) -> str | None:
+    """The key of the store a request or an installation belongs to: the team, or for an org-wide
+    Enterprise Grid install, the enterprise (one installation, one token and one admin for all its
+    teams, so one store)."""
+    if is_enterprise_install and enterprise_id:
+        return enterprise_id
+    return team_id or enterprise_id or None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    key: str
+    team_id: str | None
+    enterprise_id: str | None
+    is_enterprise_install: bool
+    name: str
+    installed_by: str
+    installed_at: float
+    uninstalled_at: float | None
+    purge_after: float | None
+    has_nimrobo_key: bool
+    pluto_api_base_url: str | None
+
+    @property
+    def installed(self) -> bool:
+        return self.uninstalled_at is None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Workspace:
+        return cls(row["key"], row.get("team_id") or None, row.get("enterprise_id") or None,
+                   bool(row.get("is_enterprise_install")), row.get("name") or row["key"],
+                   row.get("installed_by") or "", float(row.get("installed_at") or 0),
+                   row.get("uninstalled_at"), row.get("purge_after"), bool(row.get("nimrobo_key_enc")),
+                   row.get("pluto_api_base_url") or None)
+
+
+class Workspaces:
+    """The registry of installed workspaces (a table of the main store) and their own settings."""
+
+    def __init__(self, store: Store, *, enabled: bool, encryption_key: str | Secret = "",
+                 retention_days: float = 30.0) -> None:
+        self.store = store
+        self.enabled = enabled
+        raw = encryption_key.reveal() if isinstance(encryption_key, Secret) else encryption_key
+        try:
+            self._fernet: Fernet | None = Fernet(raw.encode()) if raw else None
+        except ValueError:
+            self._fernet = None
+        self.retention_days = retention_days
+        if enabled:
+            store.enable_workspaces()
+
+    @property
+    def _shared(self) -> Store:
+        return self.store.shared
+
+    # -- installing and leaving -------------------------------------------------------------
+    def installed(self, *, team_id: str | None, enterprise_id: str | None, is_enterprise_install: bool,
+                  name: str = "", installed_by: str = "") -> Workspace:
+        """Record an install (or a re-install, which cancels a pending deletion) and prepare its store."""
+        key = workspace_key(team_id, enterprise_id, is_enterprise_install)
+        if key is None:
+            raise BadInput("An installation names neither a team nor an enterprise.")
+        stamp = now()
+        with self._shared.transaction():
+            before = self._shared.get("workspaces", key)
+            self._shared.upsert("workspaces", {
+                "key": key, "team_id": team_id, "enterprise_id": enterprise_id,
+                "is_enterprise_install": int(is_enterprise_install), "name": name or (before or {}).get("name") or key,
+                "installed_by": installed_by, "installed_at": stamp if before is None or before.get("uninstalled_at")
+                else before.get("installed_at"), "uninstalled_at": None, "purge_after": None, "updated_at": stamp,
+            }, pk="key")
+        self.store.workspace(key)  # its store, migrated now rather than on its first request
+        return self.get(key)  # type: ignore[return-value]  # just written
+
+    def uninstalled(self, key: str) -> Workspace | None:
+        """The app left workspace ``key``: its jobs stop now; its data goes after the retention period."""
+        row = self._shared.get("workspaces", key)
+        if row is None:
+            return None
+        if not row.get("uninstalled_at"):
+            stamp = now()
+            self._shared.update("workspaces", key, {"uninstalled_at": stamp, "updated_at": stamp,
+                                                    "purge_after": stamp + self.retention_days * DAY})
+        return self.get(key)
+
+    def due_for_purge(self, at: float | None = None) -> list[Workspace]:
+        """Uninstalled workspaces whose retention period is over."""
+        rows = self._shared.rows("workspaces", "uninstalled_at is not null and purge_after <= ?",
+                                 [now() if at is None else at])
+        return [Workspace.from_row(r) for r in rows]
+
+    def purge(self, key: str) -> None:
+        """Delete every record of uninstalled workspace ``key`` (its store) and its registry row."""
+        row = self._shared.get("workspaces", key)
+        if row is not None and not row.get("uninstalled_at"):
+            raise BadInput(f"Workspace {key} is still installed; its data is not deleted.")
+        self.store.drop_workspace(key)
+        self._shared.delete("workspaces", key)
+
+    # -- reading ------------------------------------------------------------------------------
+    def get(self, key: str) -> Workspace | None:
+        row = self._shared.get("workspaces", key)
+        return Workspace.from_row(row) if row else None
+
+    def all(self) -> list[Workspace]:
+        return [Workspace.from_row(r) for r in self._shared.rows("workspaces", order_by="installed_at")]
+
+    def serving(self) -> list[str | None]:
+        """The workspaces a job runs for, each in turn: the installed ones; ``[None]`` in single-workspace mode."""
+        if not self.enabled:
+            return [None]
+        return [w.key for w in self.all() if w.installed]
+
+    def is_installed(self, key: str | None) -> bool:
+        if not self.enabled:
+            return True
+        workspace = self.get(key) if key else None
+        return workspace is not None and workspace.installed
+
+    # -- the workspace's own backend settings --------------------------------------------------
+    def set_nimrobo_key(self, key: str, nimrobo_key: str | None) -> None:
+        """Keep (encrypted) or clear workspace ``key``'s own Nimrobo key."""
+        if nimrobo_key and self._fernet is None:
+            raise BadInput("A workspace Nimrobo key can't be kept: the operator must set ENCRYPTION_KEY.")
+        ciphertext = self._fernet.encrypt(Secret(nimrobo_key).reveal().encode()).decode() \
+            if nimrobo_key and self._fernet is not None else None
+        self._shared.update("workspaces", key, {"nimrobo_key_enc": ciphertext, "updated_at": now()})
+
+    def nimrobo_key(self, key: str | None = None) -> Secret | None:
+        """Workspace ``key``'s (default: the current one's) own Nimrobo key, or None to use the environment's."""
+        key = key or current_workspace()
+        if not self.enabled or not key or self._fernet is None:
+            return None
+        row = self._shared.get("workspaces", key)
+        if not row or not row.get("nimrobo_key_enc"):
+            return None
+        try:
+            return Secret(self._fernet.decrypt(str(row["nimrobo_key_enc"]).encode()).decode())
+        except InvalidToken:  # ENCRYPTION_KEY changed: the environment's key applies again
+            return None
+
+    def set_pluto_server(self, key: str, url: str | None) -> None:
+        url = (url or "").strip().rstrip("/") or None
+        if url and not url.startswith(("http://", "https://")):
+            raise BadInput(f"{url!r} is not a web address; a Pluto server looks like https://pluto.example.com/api")
+        self._shared.update("workspaces", key, {"pluto_api_base_url": url, "updated_at": now()})
+
+    def pluto_server(self, key: str | None = None) -> str | None:
+        """Workspace ``key``'s (default: the current one's) own Pluto server, or None for the environment's."""
+        key = key or current_workspace()
+        if not self.enabled or not key:
+            return None
+        row = self._shared.get("workspaces", key)
+        return (row or {}).get("pluto_api_base_url") or None
