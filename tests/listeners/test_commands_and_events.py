@@ -104,3 +104,22 @@ def test_a_check_quicker_than_slack_waits_for_the_acks_checking_before_it_shows_
     calls = [c.kwargs for c in slack.client.views_update.call_args_list]
     assert [c.get("hash") for c in calls] == ["h0", "h1", None]
     assert "Checking" in str(calls[1]["view"]) and "4 candidates" in str(calls[2]["view"])
+
+
+def test_a_file_slack_cant_give_or_a_crash_in_the_check_is_said_in_the_form_and_the_bot_stays_up(slack, services):
+    view = {"id": "V1", "hash": "h0", "private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
+        "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.csv"}]}}}}}
+    conflict = SlackApiError("conflict", {"ok": False, "error": "hash_conflict"})
+    slack.client.files_info.side_effect = SlackApiError("gone", {"ok": False, "error": "file_not_found"})
+    slack.client.views_update.side_effect = [conflict, {"view": {"hash": "h2"}}]
+    on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
+    fetched = str(slack.client.views_update.call_args.kwargs["view"])
+    assert "I couldn't fetch that file from Slack (file_not_found)" in fetched and "Choose another file" in fetched
+    slack.client.files_info.side_effect = None
+    slack.client.files_info.return_value = {"file": {"id": "F1", "name": "people.csv"}}
+    services.scoring.inspect_file.side_effect = RuntimeError("boom")
+    slack.client.views_update.side_effect = [conflict, {"view": {"hash": "h3"}}]
+    on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
+    crashed = str(slack.client.views_update.call_args.kwargs["view"])
+    assert "Something went wrong on our side while checking the file" in crashed and "Reference: " in crashed
+    assert "boom" not in crashed
