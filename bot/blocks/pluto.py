@@ -103,11 +103,11 @@ def score_details_modal(channel_id: str, file_id: str, report: IntakeReport, top
                 blocks=blocks)
 
 
-def score_problem_modal(channel_id: str, problem: str) -> View:
+def score_problem_modal(channel_id: str, filename: str, problem: str) -> View:
     """The file did not pass (or could not be fetched): the reason, plainly, and a way back to step 1."""
     return View(type="modal", callback_id=SCORE_PROBLEM, title=SCORE_TITLE, submit="Choose another file",
                 close="Close", private_metadata=json.dumps({"channel": channel_id}),
-                blocks=[section(clip(f":warning: {problem}", 3000)),
+                blocks=[section(clip(f":warning: *{mrkdwn_escape(clip(filename, 200))}* · {problem}", 3000)),
                         context("Nothing was sent to Pluto. Choose another file, or close this form.")])
 
 

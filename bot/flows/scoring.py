@@ -66,7 +66,7 @@ def check_for_form(services: Services, out: SlackOut, *, view_id: str, submitted
     the answer, and a quick check could reach Slack first. :func:`_ack_landed` finds out with the view's
     hash; only then is the outcome shown.
     """
-    result = _checked_form(services, out, file_id, channel, top_n)
+    result = _checked_form(services, out, file_id, channel, filename, top_n)
     if not _ack_landed(out.client, view_id, submitted_hash, score_checking_view(filename)):
         return False
     try:
@@ -100,21 +100,22 @@ def _ack_landed(client: WebClient, view_id: str, submitted_hash: str | None, che
     return True  # no change seen in time (or no hash to go by): show the outcome anyway
 
 
-def _checked_form(services: Services, out: SlackOut, file_id: str, channel: str, top_n: int) -> View:
+def _checked_form(services: Services, out: SlackOut, file_id: str, channel: str, filename: str,
+                  top_n: int) -> View:
     """Step 2 for a file that passes; else the problem, said as the mention path says it."""
     try:
         report = services.scoring.inspect_file(out.file(file_id))
     except BotError as exc:
-        return score_problem_modal(channel, exc.user_message)
+        return score_problem_modal(channel, filename, exc.user_message)
     except SlackApiError as exc:
         error = exc.response.get("error")
         log.info("the score form's file %s could not be fetched (%s)", file_id, error)
-        return score_problem_modal(channel, f"I couldn't fetch that file from Slack ({error}). Upload it again, or "
+        return score_problem_modal(channel, filename, f"I couldn't fetch that file from Slack ({error}). Upload it again, or "
                                             "choose another one.")
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("checking the score form's file %s crashed (ref %s)", file_id, ref)
-        return score_problem_modal(channel, "Something went wrong on our side while checking the file. Nothing was "
+        return score_problem_modal(channel, filename, "Something went wrong on our side while checking the file. Nothing was "
                                             f"lost; please try again. Reference: {ref}")
     return score_details_modal(channel, file_id, report, top_n)
 
