@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
@@ -29,7 +27,6 @@ from bot.blocks.pluto import (
     progress_message,
     queued_message,
     root_message,
-    score_checking_view,
     score_details_modal,
     score_problem_modal,
     shortlist_message,
@@ -53,51 +50,19 @@ def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel
                          job_description=job_description, top_n=top_n)
 
 
-ACK_LANDS_WITHIN = 5.0  # seconds to wait for Slack to show the ack's "Checking…" before the outcome replaces it
+def check_for_form(services: Services, out: SlackOut, *, external_id: str, file_id: str, channel: str,
+                   filename: str, top_n: int = 10) -> bool:
+    """After step 1 of the score form was acked with "Checking…" (a view with ``external_id``): check the file
+    as a run would (the same download and checks, nothing kept), then turn the form into step 2 (what the
+    file holds; the job description and Top N) or into the problem with a way back.
 
-
-def check_for_form(services: Services, out: SlackOut, *, view_id: str, submitted_hash: str | None, file_id: str,
-                   channel: str, filename: str, top_n: int = 10) -> bool:
-    """After step 1 of the score form was acked with "Checking…": check the file as a run would (the same
-    download and checks, nothing kept), then turn the form into step 2 (what the file holds; the job
-    description and Top N) or into the problem with a way back. False when the form was closed meanwhile.
-
-    The outcome must land after the ack's "Checking…", never under it: Slack applies the ack when it gets
-    the answer, and a quick check could reach Slack first. :func:`_ack_landed` finds out with the view's
-    hash; only then is the outcome shown.
-    """
-    result = _checked_form(services, out, file_id, channel, filename, top_n)
-    if not _ack_landed(out.client, view_id, submitted_hash, score_checking_view(filename)):
-        return False
-    try:
-        out.client.views_update(view_id=view_id, view=result.to_dict())
-    except SlackApiError as exc:
-        log.info("the score form %s is gone (%s)", view_id, exc.response.get("error"))
-        return False
-    return True
-
-
-def _ack_landed(client: WebClient, view_id: str, submitted_hash: str | None, checking: View,
-                within: float = ACK_LANDS_WITHIN) -> bool:
-    """Wait until the ack's update has reached the form; False when the form is gone (closed).
-
-    ``views.update`` under the hash the form was submitted with succeeds only while the form is still as
-    it was (the ack's update not applied yet): it shows the same "Checking…" and gives the new hash to try
-    next. A ``hash_conflict`` means the form changed since: the ack's update landed. The form has no
-    controls while it checks, so nothing newer than that can follow it but a close."""
-    current, delay = submitted_hash, 0.02
-    deadline = time.monotonic() + within
-    while current and time.monotonic() < deadline:
-        try:
-            current = str(client.views_update(view_id=view_id, hash=current, view=checking.to_dict())["view"]["hash"])
-        except SlackApiError as exc:
-            if exc.response.get("error") == "hash_conflict":
-                return True
-            log.info("the score form %s is gone (%s)", view_id, exc.response.get("error"))
-            return False
-        time.sleep(delay)
-        delay = min(delay * 2, 0.25)
-    return True  # no change seen in time (or no hash to go by): show the outcome anyway
+    The outcome replaces the "Checking…" view by its external id (:meth:`SlackOut.show_after_ack`): it can
+    only land after the ack's view, and never on a newer one (each check has its own id; the outcome
+    drops it). False when that view was gone (the form closed)."""
+    shown = out.show_after_ack(external_id, _checked_form(services, out, file_id, channel, filename, top_n))
+    if not shown:
+        log.info("the score form %s was closed before its check finished", external_id)
+    return shown
 
 
 def _checked_form(services: Services, out: SlackOut, file_id: str, channel: str, filename: str,

@@ -1,13 +1,14 @@
 """The /pluto score form, in two steps: the file is checked before the form asks for anything else.
 
 Step 1 (the CSV) is acked at once with "Checking <name>…"; the check runs on the work pool and turns the
-form into step 2 (what the file holds; the job description and Top N) or into the problem with a way
+same form into step 2 (what the file holds; the job description and Top N) or into the problem with a way
 back to step 1. Submitting step 2 closes the form and starts the run in a thread.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -64,13 +65,17 @@ def on_file(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCli
         ack(response_action="errors", errors=errors)
         return
     name = str(file.get("name") or "the file")
-    ack(response_action="update", view=score_checking_view(name).to_dict())
+    # "Checking…" rides on the ack; the outcome replaces it by this check's own external id, so it can only
+    # land after it (SlackOut.show_after_ack), and a late one never on a newer view.
+    checking, external_id = score_checking_view(name), f"{SCORE_MODAL}:{uuid.uuid4().hex}"
+    checking.external_id = external_id
+    ack(response_action="update", view=checking.to_dict())
     user = body["user"]["id"]
     channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
     out = SlackOut(client)
     defer(services.work, user,
-          lambda: check_for_form(services, out, view_id=view["id"], submitted_hash=view.get("hash"),
-                                 file_id=file["id"], channel=channel, filename=name),
+          lambda: check_for_form(services, out, external_id=external_id, file_id=file["id"], channel=channel,
+                                 filename=name),
           lambda message: out.reply_privately(channel, user, message), "/pluto score")
 
 

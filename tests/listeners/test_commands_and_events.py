@@ -68,8 +68,6 @@ def test_the_score_form_says_checking_on_the_ack_then_checks_the_file_after_it(s
     view = {"id": "V1", "hash": "h0", "private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
         "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.csv"}]}}}}}
     slack.client.files_info.return_value = {"file": {"id": "F1", "name": "people.csv"}}
-    slack.client.views_update.side_effect = [SlackApiError("conflict", {"ok": False, "error": "hash_conflict"}),
-                                             {"view": {"id": "V1", "hash": "h2"}}]
     services.scoring.inspect_file.side_effect = lambda file: (slack.check(file), REPORT)[1]
     on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
     first = slack.mock_calls[0]
@@ -77,10 +75,10 @@ def test_the_score_form_says_checking_on_the_ack_then_checks_the_file_after_it(s
     assert "Checking people.csv…" in str(first.kwargs["view"])
     assert [c[0] for c in slack.mock_calls[1:3]] == ["client.files_info", "check"]  # after the ack, on the pool
     assert services.work.done == ["/pluto score"]
-    # the outcome follows the ack's "Checking…", by the form's id and the hash it was submitted with
-    probe, shown = [c.kwargs for c in slack.client.views_update.call_args_list]
-    assert probe["view_id"] == "V1" and probe["hash"] == "h0" and "Checking" in str(probe["view"])
-    assert shown["view_id"] == "V1" and "4 candidates" in str(shown["view"])
+    # the outcome replaces the ack's "Checking…" by that view's own external id (never by the form's id)
+    [shown] = [c.kwargs for c in slack.client.views_update.call_args_list]
+    assert shown["external_id"] == first.kwargs["view"]["external_id"] and "view_id" not in shown
+    assert "4 candidates" in str(shown["view"])
 
 
 def test_a_shared_csv_without_the_mention_is_left_alone(slack, services):
@@ -90,36 +88,89 @@ def test_a_shared_csv_without_the_mention_is_left_alone(slack, services):
     assert services.work.done == [] and not slack.client.mock_calls and not services.events.first_time.called
 
 
-def test_a_check_quicker_than_slack_waits_for_the_acks_checking_before_it_shows_the_outcome(slack, services):
+def test_a_check_quicker_than_slack_waits_for_the_acks_checking_and_each_check_has_its_own_id(
+        slack, services, monkeypatch):
     """Slack applies the ack when it gets it; a check that reaches Slack first would be covered by "Checking…"."""
+    monkeypatch.setattr("bot.slack_out.time", FakeClock())
     view = {"id": "V1", "hash": "h0", "private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
         "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.csv"}]}}}}}
     slack.client.files_info.return_value = {"file": {"id": "F1", "name": "people.csv"}}
     services.scoring.inspect_file.return_value = REPORT
-    slack.client.views_update.side_effect = [
-        {"view": {"id": "V1", "hash": "h1"}},  # still as submitted: the ack's update has not landed yet
-        SlackApiError("conflict", {"ok": False, "error": "hash_conflict"}),  # now it has
-        {"view": {"id": "V1", "hash": "h3"}}]
+    slack.client.views_update.side_effect = [not_found(), {"ok": True}]  # the ack's view is not there yet
     on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
-    calls = [c.kwargs for c in slack.client.views_update.call_args_list]
-    assert [c.get("hash") for c in calls] == ["h0", "h1", None]
-    assert "Checking" in str(calls[1]["view"]) and "4 candidates" in str(calls[2]["view"])
+    ids = [c.kwargs["external_id"] for c in slack.client.views_update.call_args_list]
+    assert ids == [slack.ack.call_args.kwargs["view"]["external_id"]] * 2
+    slack.client.views_update.side_effect = None
+    on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
+    assert slack.ack.call_args.kwargs["view"]["external_id"] != ids[0]  # a late outcome never lands on a newer check
 
 
 def test_a_file_slack_cant_give_or_a_crash_in_the_check_is_said_in_the_form_and_the_bot_stays_up(slack, services):
     view = {"id": "V1", "hash": "h0", "private_metadata": '{"channel": "C_HIRING"}', "state": {"values": {
         "file": {"file": {"type": "file_input", "files": [{"id": "F1", "name": "people.csv"}]}}}}}
-    conflict = SlackApiError("conflict", {"ok": False, "error": "hash_conflict"})
     slack.client.files_info.side_effect = SlackApiError("gone", {"ok": False, "error": "file_not_found"})
-    slack.client.views_update.side_effect = [conflict, {"view": {"hash": "h2"}}]
     on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
     fetched = str(slack.client.views_update.call_args.kwargs["view"])
     assert "I couldn't fetch that file from Slack (file_not_found)" in fetched and "Choose another file" in fetched
     slack.client.files_info.side_effect = None
     slack.client.files_info.return_value = {"file": {"id": "F1", "name": "people.csv"}}
     services.scoring.inspect_file.side_effect = RuntimeError("boom")
-    slack.client.views_update.side_effect = [conflict, {"view": {"hash": "h3"}}]
     on_file(ack=slack.ack, body={"user": {"id": "U_ALICE"}}, view=view, client=slack.client, services=services)
     crashed = str(slack.client.views_update.call_args.kwargs["view"])
     assert "Something went wrong on our side while checking the file" in crashed and "Reference: " in crashed
     assert "boom" not in crashed
+
+
+class FakeClock:
+    """``time`` for bot.slack_out: sleeping moves the clock on at once."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def login_submission(key="api_key_1"):
+    view = {"id": "V_LOGIN", "state": {"values": {"nimrobo_key": {"key": {"type": "plain_text_input", "value": key}}}}}
+    return {"user": {"id": "U_ALICE"}}, view
+
+
+def not_found():
+    from slack_sdk.errors import SlackApiError
+
+    return SlackApiError("not_found", {"ok": False, "error": "not_found"})
+
+
+def test_the_key_check_outcome_waits_for_the_acks_checking_view_and_replaces_it_by_its_external_id(
+        slack, services, monkeypatch):
+    from handlers.views.voicelink_login import on_login
+
+    monkeypatch.setattr("bot.slack_out.time", FakeClock())
+    services.keys.login.return_value = Mock(account="Alice's team", missing_scopes=[])
+    slack.client.views_update.side_effect = [not_found(), not_found(), {"ok": True}]  # Slack has not applied the ack
+    body, view = login_submission()
+    on_login(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
+    checking = slack.ack.call_args.kwargs
+    assert checking["response_action"] == "update" and "Checking" in str(checking["view"])
+    calls = slack.client.views_update.call_args_list
+    assert len(calls) == 3 and {c.kwargs["external_id"] for c in calls} == {checking["view"]["external_id"]}
+    assert all("view_id" not in c.kwargs for c in calls)  # by id it could land before the ack's view
+    assert "Saved" in str(calls[-1].kwargs["view"])
+    slack.client.chat_postMessage.assert_not_called()
+
+
+def test_a_key_check_whose_modal_was_closed_is_answered_by_dm(slack, services, monkeypatch):
+    from handlers.views.voicelink_login import on_login
+    from services.errors import BadInput
+
+    monkeypatch.setattr("bot.slack_out.time", FakeClock())
+    services.keys.login.side_effect = BadInput("Nimrobo refused the key: Invalid API token.")
+    slack.client.views_update.side_effect = not_found()
+    body, view = login_submission()
+    on_login(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
+    said = slack.client.chat_postMessage.call_args.kwargs
+    assert said["channel"] == "D_ALICE" and "not saved" in said["text"] and "Invalid API token" in str(said["blocks"])
