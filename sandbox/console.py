@@ -923,6 +923,7 @@ class Console:
             file = self._upload(self._prefill_file, "uploaded in a form")
             state[block_id] = {action_id: {"type": "file_input", "files": [file]}}
             self.print(f"  {label}: {self._prefill_file.name} (the path you gave)")
+            self._prefill_file = None  # once: a form that asks for a file again (one it refused) asks you
             return None
         options = _options(element)
         prompt = f"  {label}" + (" (optional)" if block.get("optional") else "")
@@ -1162,6 +1163,7 @@ class Console:
         if view is None or view.get("closed"):
             return True
         self.print(f"  → <{self.render.text(view.get('submit'))}>")
+        self._waited.discard(view_id)  # the answer may be "loading" again (a form that checks a file): wait for it
         mark = len(self.slack.timeline)
         response = self.signer.view_submission(view, state, user=USER)
         outcome = getattr(response, "view_outcome", {}) or {}

@@ -504,7 +504,8 @@ class WebSandbox:
 
 
 WEB_HINTS = {
-    "Score a CSV of candidates": "Drop a CSV on the message box (or press “Use the example CSV”): the bot scores it.",
+    "Score a CSV of candidates": "Drop a CSV on the message box (or press “Use the example CSV”): the bot scores it. "
+                                 "Or type /pluto score: the form checks the file, then asks for the rest.",
     "Start a live interview": "In the shortlist thread, press Start interview on a candidate's card.",
     "Create voice-screen links": "Type /voicelink create in the message box and fill in the form.",
     "An interview is completed": "In the Sandbox panel, press Complete next to a voice link.",

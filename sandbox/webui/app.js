@@ -603,6 +603,10 @@ function renderModal(modal) {
   // Each view of the stack keeps what was typed in it: back from a pushed view, the form is as it was left.
   ui.valuesByView = ui.valuesByView || {};
   ui.modalValues = ui.valuesByView[modal.id] = ui.valuesByView[modal.id] || {};
+  // As Slack keeps typed values across an update only for inputs the new version still has (the same
+  // block_id and action_id): a form that went elsewhere and back (a refused file, then step 1) starts empty.
+  const inputs = new Set((modal.blocks || []).filter((b) => b.type === "input").map((b) => typedKey([b.block_id, (b.element || {}).action_id])));
+  for (const k of Object.keys(ui.modalValues)) if (!inputs.has(k)) delete ui.modalValues[k];
   ui.modalKey = key; shownModal = modal;
   const ctx = {kind: "view", view_id: modal.id, modal: true};
   const close = el("button", {type: "button", class: "btn", onclick: () => api("/api/close", {view_id: modal.id})}, plain(modal.close) || "Cancel");
