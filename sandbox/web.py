@@ -53,11 +53,13 @@ COMMANDS = {"/pluto": "score · results · candidate <name> · export · help",
 
 def prepare(stack: Any) -> None:
     """The sandbox's people and channels on a fresh stack: you and a teammate are in #sandbox, an
-    outsider is not (to see what someone outside the channel sees)."""
-    slack = stack.slack
-    for user, name in PEOPLE.items():
-        slack.add_user(user, name.split(" (")[0])
-    slack.members.setdefault(CHANNEL, {USER, TEAMMATE, slack.bot_user_id})
+    outsider is not (to see what someone outside the channel sees). In every workspace of the test bed,
+    each with people of its own (the same ids, as the test bed's workspaces keep their users apart)."""
+    for team_id in getattr(stack, "team_ids", None) or [stack.slack.team_id]:
+        slack = stack.slack.workspace(team_id)
+        for user, name in PEOPLE.items():
+            slack.add_user(user, name.split(" (")[0])
+        slack.members.setdefault(CHANNEL, {USER, TEAMMATE, slack.bot_user_id})
 
 
 def _emojize(node: Any) -> Any:
