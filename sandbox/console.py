@@ -1329,7 +1329,7 @@ class Console:
         if view is None:
             self.print("  (the bot has not published a Home tab)")
             return
-        self.print("  ⌂ App Home\n" + _indent(self.render.view(view)))
+        self.print(f"  {self._tag}⌂ App Home\n" + _indent(self.render.view(view)))
         if any(c.where == "Home" for c in self.clickables()):
             self.print("  (its buttons can be pressed like any other)")
 
