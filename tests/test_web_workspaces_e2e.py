@@ -1,0 +1,64 @@
+"""The browser sandbox with two workspaces (``python3 dev.py run --workspaces 2``), in Debian's chromium
+driven by Playwright: the real bot in OAuth mode, installed in Acme and Beta through its /slack/install;
+the page shows the two side by side, and what is typed in Beta's column is answered there only."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.console import USER
+from sandbox.stack import Stack, StackOptions, install_everywhere
+from sandbox.web import WebSandbox, prepare
+from tests.test_web_sandbox_e2e import WAIT, artifacts, browser, shot  # noqa: F401 - fixtures and helpers
+
+ACME, BETA = "T0SANDBOX", "T0BETA"
+MENTION_ANSWER = "ask the interview assistant"  # in the bot's answer to "@Pluto help" (not in /pluto help's)
+
+
+@pytest.fixture()
+def two_workspaces():
+    options = StackOptions(scheduler=False, oauth=True, team_name="Acme", workspaces={BETA: "Beta"})
+    with Stack(options) as stack:
+        prepare(stack)
+        install_everywhere(stack, USER)
+        web = WebSandbox(lambda: stack).start()
+        try:
+            yield stack, web
+        finally:
+            web.stop()
+
+
+def test_two_workspaces_side_by_side_each_answered_in_its_own_column(browser, two_workspaces, artifacts):  # noqa: F811
+    stack, web = two_workspaces
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(web.url)
+        columns = {team: page.frame_locator(f".ws-column[data-team='{team}'] iframe") for team in (ACME, BETA)}
+        for team, name in ((ACME, "Acme"), (BETA, "Beta")):
+            column = columns[team]
+            column.locator(f"#sidebar .workspace[data-team='{team}']:has-text('{name}')").wait_for(timeout=WAIT)
+            assert "installed" in column.locator("#sidebar .workspace .sub").inner_text()
+            column.locator("#channel-list button:has-text('sandbox')").wait_for(timeout=WAIT)
+        acme, beta = columns[ACME], columns[BETA]
+
+        beta.locator("#composer-input").fill("/pluto help")
+        beta.locator("#composer-input").press("Enter")
+        beta.locator("#messages .block-header:has-text('Candidate scoring')").wait_for(timeout=WAIT)
+        # a mention: the bot answers with Beta's token, so the answer is in Beta's Slack only
+        beta.locator("#composer-input").fill("@Pluto help")
+        beta.locator("#composer-input").press("Enter")
+        beta.locator(f"#messages :text('{MENTION_ANSWER}')").first.wait_for(timeout=WAIT)
+        assert any(MENTION_ANSWER in (e.get("text") or "") for e in stack.slack.workspace(BETA).ephemerals(USER))
+        assert not any(MENTION_ANSWER in (e.get("text") or "") for e in stack.slack.ephemerals(USER))
+        # Acme's column shows none of it
+        acme.locator("#messages .empty").wait_for(timeout=WAIT)
+        assert acme.locator("#messages .block-header:has-text('Candidate scoring')").count() == 0
+        assert acme.locator(f"#messages :text('{MENTION_ANSWER}')").count() == 0
+        shot(page, artifacts, "workspaces-side-by-side")
+    finally:
+        page.screenshot(path=str(artifacts / "last-workspaces-side-by-side.png"))
+        context.close()
+    assert not errors, f"the page raised: {errors}"
