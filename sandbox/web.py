@@ -294,10 +294,11 @@ class WebSandbox:
         return self.stack.workspace(str(team))[1] if team and len(self._team_ids()) > 1 else self.stack.signer
 
     def _installed(self, slack: Any) -> bool | None:
-        """Whether the bot serves ``slack``'s workspace (None with one workspace: it always does)."""
+        """Whether the app is installed in ``slack``'s workspace, as Slack knows it (a bot token that works);
+        None with one workspace. (Slack's side, read in memory: the page asks often, the bot's database never.)"""
         if len(self._team_ids()) < 2:
             return None
-        return bool(self.stack.services.workspaces.is_installed(slack.team_id))
+        return bool(slack.tokens("bot"))
 
     def _index(self, request: Request, single: Callable[[Request], Response]) -> Response:
         """The page; with several workspaces and no ``?team=``, the workspaces side by side (one column each,
@@ -318,7 +319,8 @@ class WebSandbox:
             if not self._installed(slack):
                 raise ValueError(f"the bot is not installed in {slack.team_name}")
             self.stack.uninstall(slack.team_id)
-            slack.wait_for(lambda: not self._installed(slack), timeout=10)
+            workspaces = self.stack.services.workspaces
+            slack.wait_for(lambda: not workspaces.is_installed(slack.team_id), timeout=10)
             return {"said": f"{slack.team_name} removed the app: its tokens were revoked and the bot stopped serving "
                             "it; its data is kept for the retention period."}
         if q.get("do") == "install":
