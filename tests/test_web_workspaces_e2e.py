@@ -1,6 +1,7 @@
 """The browser sandbox with two workspaces (``python3 dev.py run --workspaces 2``), in Debian's chromium
 driven by Playwright: the real bot in OAuth mode, installed in Acme and Beta through its /slack/install;
-the page shows the two side by side, and what is typed in Beta's column is answered there only."""
+the page shows the two side by side, what is typed in Beta's column is answered there only, and Beta's
+panel uninstalls and reinstalls the app there."""
 
 from __future__ import annotations
 
@@ -58,6 +59,15 @@ def test_two_workspaces_side_by_side_each_answered_in_its_own_column(browser, tw
         assert acme.locator("#messages .block-header:has-text('Candidate scoring')").count() == 0
         assert acme.locator(f"#messages :text('{MENTION_ANSWER}')").count() == 0
         shot(page, artifacts, "workspaces-side-by-side")
+
+        # Beta leaves (its panel's button) and comes back through /slack/install; Acme stays installed
+        beta.locator("#workspace-install button:has-text('Uninstall Pluto Bot from Beta')").click()
+        beta.locator("#sidebar .workspace .sub:text-is('Pluto Bot not installed')").wait_for(timeout=WAIT)
+        assert not stack.services.workspaces.is_installed(BETA) and stack.slack.workspace(BETA).tokens("bot") == []
+        assert acme.locator("#sidebar .workspace .sub").inner_text() == "Pluto Bot installed (OAuth)"
+        beta.locator("#workspace-install button:has-text('Install Pluto Bot in Beta')").click()
+        beta.locator("#sidebar .workspace .sub:text-is('Pluto Bot installed (OAuth)')").wait_for(timeout=WAIT)
+        assert stack.services.workspaces.is_installed(BETA)
     finally:
         page.screenshot(path=str(artifacts / "last-workspaces-side-by-side.png"))
         context.close()
