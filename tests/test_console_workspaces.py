@@ -3,6 +3,7 @@ mode, installed in Acme and Beta through its own /slack/install, driven as a per
 switches where the typing goes); each answer shows, and lands, only in its own workspace."""
 
 import json
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -80,3 +81,31 @@ def test_a_workspace_leaves_and_comes_back(both):
     assert stack.services.workspaces.is_installed(BETA) and beta.tokens("bot")
     assert "[Beta] only you ›\n    PLUTO" in back and "[Acme] only you ›\n    PLUTO" in back
 
+
+
+def test_workspaces_option_is_checked_before_anything_starts(capsys, monkeypatch):
+    from bot.__main__ import main
+
+    for name in [n for n in os.environ if n.startswith("SLACK_")]:
+        monkeypatch.delenv(name)
+    assert main(["--workspaces", "9"]) == 2
+    assert "--workspaces takes 1 to 4, not 9" in capsys.readouterr().err
+    assert main(["--workspaces", "2", "--socket"]) == 2
+    assert "OAuth, which runs over HTTP" in capsys.readouterr().err
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-real")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s" * 32)
+    assert main(["--workspaces", "2"]) == 2  # with real credentials: no sandbox to show
+    assert "--workspaces is for the sandbox" in capsys.readouterr().err
+
+
+def test_a_fresh_sandbox_forgets_the_workspaces_databases_too(tmp_path):
+    from sandbox.stack import SandboxHome
+
+    home = SandboxHome(tmp_path)
+    home.db_path.write_bytes(b"old")
+    (tmp_path / "bot.workspaces").mkdir()
+    (tmp_path / "bot.workspaces" / "T0BETA.db").write_bytes(b"Beta's candidates")
+    (tmp_path / "notes.txt").write_text("mine")
+    home.wipe()
+    assert not home.db_path.exists() and not (tmp_path / "bot.workspaces").exists()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
