@@ -10,6 +10,8 @@
   what was typed so far, as Slack does, and the bot's ``views.update``/``views.push`` are shown.
 * ``home`` shows App Home, ``files`` lists uploads (newest first), ``open <n | name>`` prints one.
 * ``sim …`` drives the simulators, ``tour`` walks a newcomer through the bot, ``reset`` starts over.
+* With several workspaces (``--workspaces 2``): ``ws beta`` types into Beta (the prompt says where),
+  ``uninstall beta`` / ``install beta``; what the bot posts prints tagged with its workspace.
 
 Everything the bot posts is printed by a background thread from the Slack stand-in's timeline;
 lines printed while a prompt waits go above it, so a prompt is never split.

@@ -10,6 +10,10 @@ drives the simulators (complete or fail a voice session, fail a Pluto run, move 
 switches the acting user (to see what an outsider sees) and resets; the tour runs beside the
 conversation. The page updates live over server-sent events.
 
+With several workspaces (``python3 dev.py run --workspaces 2``) ``/`` shows one column per workspace, each
+this page with ``?team=<team id>``: every request of a column names its workspace, whose test bed and
+signer serve it; notes and the tour are kept per workspace, and the panel can uninstall and reinstall the app.
+
 Everything the page does goes through the Slack test bed (:class:`~sandbox.slack_api.SlackStandIn`)
 and the signer (:mod:`sandbox.signer`): the bot gets exactly what Slack would send it.
 """

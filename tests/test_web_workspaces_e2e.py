@@ -1,6 +1,6 @@
 """The browser sandbox with two workspaces (``python3 dev.py run --workspaces 2``), in Debian's chromium
 driven by Playwright: the real bot in OAuth mode, installed in Acme and Beta through its /slack/install;
-the page shows the two side by side, what is typed in Beta's column is answered there only, and Beta's
+the page shows the two side by side, what is typed in Beta's column (a command, a mention, App Home) is answered there only, and Beta's
 panel uninstalls and reinstalls the app there."""
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ def test_two_workspaces_side_by_side_each_answered_in_its_own_column(browser, tw
         acme.locator("#messages .empty").wait_for(timeout=WAIT)
         assert acme.locator("#messages .block-header:has-text('Candidate scoring')").count() == 0
         assert acme.locator(f"#messages :text('{MENTION_ANSWER}')").count() == 0
+        # Beta's App Home, published with Beta's token: in Beta only
+        beta.locator("#app-list button").click()
+        beta.locator("#home .block-header:has-text('Pluto Bot · your hiring')").wait_for(timeout=WAIT)
+        assert stack.slack.workspace(BETA).home(USER) is not None and stack.slack.home(USER) is None
         shot(page, artifacts, "workspaces-side-by-side")
 
         # Beta leaves (its panel's button) and comes back through /slack/install; Acme stays installed
