@@ -403,3 +403,42 @@ def test_an_org_wide_install_is_scoped_by_the_enterprise(stack):
     for team in (ACME, BETA):
         with in_workspace(team):
             assert "grid.csv" not in [r["filename"] for r in stack.services.store.rows("scoring_runs")]
+
+
+def test_a_request_whose_token_rotation_another_replica_won_is_still_served(stack):
+    """Another replica rotated Beta's token a moment ago (its refresh token is spent) while this one read the
+    installation before that: Bolt's authorize fails to rotate with the stale copy, reads the installation again
+    and serves the request with the new token, instead of dropping it."""
+    import copy
+    import threading
+    import time
+
+    from slack_bolt import BoltContext
+    from slack_sdk import WebClient
+    from slack_sdk.oauth.token_rotation import TokenRotator
+
+    side(stack, BETA)
+    store = stack.services.installs.installation_store
+    stale = store.find_installation(enterprise_id=None, team_id=BETA)
+    web = WebClient(base_url=stack.settings.slack_api_url)
+    rotated = TokenRotator(client_id=stack.slack.client_id, client_secret=stack.slack.client_secret,
+                           client=web).perform_token_rotation(installation=copy.deepcopy(stale),
+                                                              minutes_before_expiration=10**6)
+    store.save(rotated)  # the other replica's rotation: the stale copy's refresh token is spent now
+    stale.bot_token_expires_at = int(time.time()) + 1  # and this replica thinks its token is due
+    me, original = threading.get_ident(), store.find_installation
+    reads = []
+
+    def find_installation(**kw):  # this thread reads the stale copy first, as if it read before the rotation
+        if threading.get_ident() == me and not reads:
+            reads.append(kw)
+            return copy.deepcopy(stale)
+        return original(**kw)
+
+    store.find_installation = find_installation
+    try:
+        result = stack.runtime.app._authorize(context=BoltContext({"is_enterprise_install": False, "client": web}),
+                                              enterprise_id=None, team_id=BETA, user_id=stale.user_id)
+    finally:
+        del store.find_installation
+    assert reads and result is not None and result.bot_token == rotated.bot_token
