@@ -41,7 +41,16 @@ from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
 from services.intake import download_slack_file, run_intake
 from services.lifecycle import removed_note
 from services.matching import match_one, unquote
-from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
+from services.pluto import (
+    RUNNING,
+    Candidate,
+    PlutoClient,
+    PlutoError,
+    PreBrief,
+    ProgressSnapshot,
+    Question,
+    on_server,
+)
 from services.privacy import escape_csv_bytes, write_csv
 from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
 from services.store import Store, now
@@ -66,10 +75,13 @@ class ScoringService:
         self._recovered = False
         #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
         self.slack_token: Callable[[], str] = lambda: settings.slack_bot_token.reveal()
+        #: the current workspace's own Pluto server (several workspaces), None for the environment's
+        self.server_here: Callable[[], str | None] = lambda: None
 
     @property
     def base_url(self) -> str:
-        return self.settings.pluto_api_base_url.rstrip("/")
+        """The Pluto server new runs are queued on: the workspace's own, else ``PLUTO_API_BASE_URL``."""
+        return (self.server_here() or self.settings.pluto_api_base_url).rstrip("/")
 
     @property
     def work_dir(self) -> Path:
@@ -381,11 +393,13 @@ class ScoringService:
         try:
             if not self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
                 for row in self.store.rows(TABLE, "state = 'uploading'"):
-                    self._reconcile(row["id"])
+                    with on_server(row.get("base_url")):
+                        self._reconcile(row["id"])
                 self._recovered = True
             updates = []
             for row in self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')", order_by="seq"):
-                update = self._tick_run(ScoringRun.from_row(row))
+                with on_server(row.get("base_url")):  # a run talks to the server it was queued on
+                    update = self._tick_run(ScoringRun.from_row(row))
                 if update is not None:
                     updates.append(update)
             return updates
