@@ -12,7 +12,14 @@ from slack_sdk import WebClient
 
 from bot.blocks.board import board_message, home_pages
 from bot.blocks.voice import create_modal
-from bot.blocks.workspace_admin import CLEAR_KEY, CLEAR_PLUTO, SET_KEY, SET_PLUTO, nimrobo_key_modal, pluto_server_modal
+from bot.blocks.workspace_admin import (
+    CLEAR_KEY,
+    CLEAR_PLUTO,
+    SET_KEY,
+    SET_PLUTO,
+    nimrobo_key_modal,
+    pluto_server_modal,
+)
 from bot.context import Services
 from bot.flows.home import publish_home
 from bot.slack_out import SlackOut
