@@ -144,9 +144,10 @@ def main(argv: list[str]) -> int:
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."])
     # Type checking of the shipped code (bot, handlers, services, config; [tool.mypy] in pyproject.toml).
     types = subprocess.call([str(PYTHON), "-m", "mypy"])
-    # Two pytest workers (pytest-xdist): every test starts its own servers on ephemeral ports and
-    # keeps its state in its own temp folder, so they run side by side on a 2-core machine.
-    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "2"]
+    # Four pytest workers (pytest-xdist): every test starts its own servers on ephemeral ports and
+    # keeps its state in its own temp folder, so they run side by side. Most of an end-to-end test's
+    # time is spent waiting on the bot and the stand-ins, so four workers keep even 2 cores busy.
+    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "4"]
     tests = subprocess.call([str(PYTHON), "-m", "pytest", *workers, *argv[1:]])
     return tests or lint or types
 

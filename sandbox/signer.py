@@ -30,12 +30,19 @@ from urllib.parse import urlencode
 
 import httpx
 
-from sandbox.slack_api import SlackStandIn, channel_name, empty_value, public, validate_options_response
+from sandbox.slack_api import (
+    VERIFICATION_TOKEN,
+    SlackStandIn,
+    channel_name,
+    empty_value,
+    public,
+    validate_options_response,
+)
 from sandbox.socket_mode import Envelope
 
 DEFAULT_USER = "U_ALICE"
 DEFAULT_CHANNEL = "C_GENERAL"
-VERIFICATION_TOKEN = "legacy-verification-token"
+__all__ = ["VERIFICATION_TOKEN", "SlackPayloads", "SlackSigner", "SocketModeSender", "SocketAck", "sign"]
 
 
 def sign(secret: str, timestamp: int | str, body: str | bytes) -> str:
@@ -57,11 +64,29 @@ def _parse_ack(response: httpx.Response) -> Any:
 class SlackPayloads:
     """Builds Slack's inbound payloads; a transport subclass delivers them (see the module docstring)."""
 
-    def __init__(self, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
+    def __init__(self, standin: SlackStandIn, team_id: str | None = None) -> None:
         self.slack = standin
-        self.team_id = team_id
+        #: the workspace the payloads come from: the stand-in's own unless told (``standin.add_workspace``
+        #: makes other workspaces; give each its own signer)
+        self.team_id = team_id or standin.team_id
         self.api_app_id = standin.app_id
         self._events = itertools.count(1)
+
+    # -- who is installed where: Enterprise Grid ids, org-wide installs --------------------------------------
+    def _enterprise(self) -> dict[str, Any] | None:
+        if not self.slack.enterprise_id:
+            return None
+        return {"id": self.slack.enterprise_id, "name": self.slack.enterprise_name}
+
+    def _team(self) -> dict[str, Any]:
+        team: dict[str, Any] = {"id": self.team_id, "domain": self.slack.team_name.lower().replace(" ", "-")}
+        if self.slack.enterprise_id:
+            team.update(enterprise_id=self.slack.enterprise_id, enterprise_name=self.slack.enterprise_name)
+        return team
+
+    def deliver(self, envelope: dict[str, Any], **kw: Any) -> Any:
+        """Deliver an event envelope as built elsewhere (e.g. by :meth:`SlackStandIn.uninstall`)."""
+        return self._deliver_event(envelope, **kw)
 
     def close(self) -> None:
         pass
@@ -86,23 +111,27 @@ class SlackPayloads:
                 **extra: Any) -> Any:
         """A slash command as Slack sends it; ``extra`` adds or overrides fields. ``secret``,
         ``timestamp`` and ``signature`` forge the HTTP signature (HTTP only)."""
-        form = {"token": VERIFICATION_TOKEN, "team_id": self.team_id, "team_domain": "sandbox",
+        form = {"token": VERIFICATION_TOKEN, "team_id": self.team_id, "team_domain": self._team()["domain"],
                 "channel_id": channel, "channel_name": "directmessage" if channel.startswith("D") else
                 channel_name(channel), "user_id": user, "user_name": user.removeprefix("U_").lower(),
-                "command": command, "text": text, "api_app_id": self.api_app_id, "is_enterprise_install": "false",
+                "command": command, "text": text, "api_app_id": self.api_app_id,
+                "is_enterprise_install": "true" if self.slack.org_installed else "false",
                 "response_url": self.slack.new_response_url(user, channel),
-                "trigger_id": self.slack.issue_trigger_id(user), **extra}
+                "trigger_id": self.slack.issue_trigger_id(user)}
+        if self.slack.enterprise_id:
+            form.update(enterprise_id=self.slack.enterprise_id, enterprise_name=str(self.slack.enterprise_name))
+        form.update(extra)
         forged = {k: v for k, v in (("secret", secret), ("timestamp", timestamp), ("signature", signature))
                   if v is not None}
         return self._deliver_command(form, **forged)
 
     # -- interactivity -------------------------------------------------------------------------
     def _base(self, kind: str, user: str) -> dict[str, Any]:
-        return {"type": kind, "team": {"id": self.team_id, "domain": "sandbox"},
+        return {"type": kind, "team": self._team(),
                 "user": {"id": user, "username": user.removeprefix("U_").lower(),
                          "name": user.removeprefix("U_").lower(), "team_id": self.team_id},
-                "api_app_id": self.api_app_id, "token": VERIFICATION_TOKEN, "is_enterprise_install": False,
-                "trigger_id": self.slack.issue_trigger_id(user)}
+                "api_app_id": self.api_app_id, "token": VERIFICATION_TOKEN, "enterprise": self._enterprise(),
+                "is_enterprise_install": self.slack.org_installed, "trigger_id": self.slack.issue_trigger_id(user)}
 
     @staticmethod
     def _view_payload(view: dict[str, Any], values: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -172,7 +201,7 @@ class SlackPayloads:
         """
         payload = self._base("block_suggestion", user)
         payload.pop("trigger_id")
-        payload.update(action_id=action_id, block_id=block_id or "b", value=value, enterprise=None)
+        payload.update(action_id=action_id, block_id=block_id or "b", value=value)
         if view is not None:
             payload["view"] = self._view_payload(view)
             payload["container"] = {"type": "view", "view_id": view.get("id")}
@@ -289,15 +318,9 @@ class SlackPayloads:
     def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> Any:
         """An Events API ``event_callback`` envelope around ``event`` (unique event_id unless given)."""
         now = time.time()
-        event = {"event_ts": f"{now:.6f}", **event}
-        envelope = {"token": VERIFICATION_TOKEN, "team_id": self.team_id, "context_team_id": self.team_id,
-                    "api_app_id": self.api_app_id, "event": event, "type": "event_callback",
-                    "event_id": event_id or f"Ev{next(self._events):06d}{int(now)}",
-                    "event_time": int(now), "is_ext_shared_channel": False,
-                    "event_context": f"4-sandbox-{next(self._events)}",
-                    "authorizations": [{"enterprise_id": None, "team_id": self.team_id,
-                                        "user_id": self.slack.bot_user_id, "is_bot": True,
-                                        "is_enterprise_install": False}]}
+        envelope = self.slack.event_envelope(event, team_id=self.team_id,
+                                             event_id=event_id or f"Ev{next(self._events):06d}{int(now)}",
+                                             event_context=f"4-sandbox-{next(self._events)}")
         return self._deliver_event(envelope, **kw)
 
     def app_mention(self, text: str, files: list[dict[str, Any]] | None = None, channel: str = DEFAULT_CHANNEL,
@@ -365,7 +388,7 @@ class SlackPayloads:
 
     def assistant_context_changed(self, thread: dict[str, Any], context_channel: str, **kw: Any) -> Any:
         """The person moved to ``context_channel`` with the pane open."""
-        context = {"channel_id": context_channel, "team_id": self.team_id, "enterprise_id": None}
+        context = {"channel_id": context_channel, "team_id": self.team_id, "enterprise_id": self.slack.enterprise_id}
         with self.slack._lock:
             found = self.slack.assistant_threads.get((thread["channel_id"], thread["thread_ts"]))
             if found is not None:
@@ -436,7 +459,7 @@ class SlackPayloads:
 class SlackSigner(SlackPayloads):
     """Slack's side of the bot's Request URL: signed POSTs to ``/slack/events``. ``bot_url`` is the bot's base URL."""
 
-    def __init__(self, bot_url: str, signing_secret: str, standin: SlackStandIn, team_id: str = "T0SANDBOX",
+    def __init__(self, bot_url: str, signing_secret: str, standin: SlackStandIn, team_id: str | None = None,
                  options_url: str | None = None) -> None:
         super().__init__(standin, team_id)
         self.url = bot_url.rstrip("/") + "/slack/events"
@@ -510,7 +533,7 @@ class SocketModeSender(SlackPayloads):
     returned ack then reflects the envelope at that moment).
     """
 
-    def __init__(self, standin: SlackStandIn, team_id: str = "T0SANDBOX") -> None:
+    def __init__(self, standin: SlackStandIn, team_id: str | None = None) -> None:
         super().__init__(standin, team_id)
         if standin.socket is None:
             raise RuntimeError("the Slack stand-in has no Socket Mode server (start it with an app_token)")

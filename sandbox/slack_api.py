@@ -27,16 +27,22 @@ are left out).
 
 from __future__ import annotations
 
+import base64
+import html
 import itertools
 import json
 import math
+import re
 import secrets
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+import httpx
 
 from sandbox.httpserver import Request, Response, SimServer, json_response, text_response
 from sandbox.render import channel_name, render_blocks
@@ -70,6 +76,7 @@ FUNCTION_TYPES = {"string", "integer", "number", "boolean", "array", "object", "
 #: The error the stand-in answers apps.connections.open with while Socket Mode is off in the app's
 #: settings. Slack does not document this case; the name is the stand-in's.
 SOCKET_MODE_OFF = "socket_mode_not_enabled"
+VERIFICATION_TOKEN = "legacy-verification-token"  # the deprecated token Slack still puts in payloads
 
 
 class SlackError(Exception):
@@ -358,6 +365,126 @@ class _RateRule:
     stamps: deque[float] = field(default_factory=deque)
 
 
+# -- the app on Slack's side: OAuth, installs and tokens across workspaces --------------------------
+#: Methods that take a user token as well as the bot's (the bot calls no others with a user token here).
+USER_TOKEN_METHODS = {"auth.test", "auth.revoke", "apps.uninstall"}
+#: Slack's errors for a token that no longer works. A bot token of an uninstalled app answers
+#: ``account_inactive`` ("a deleted user or workspace when using a bot token"); a token revoked with
+#: ``auth.revoke`` (or a user token of an uninstalled app) ``token_revoked``; an unknown one ``invalid_auth``.
+REVOKED_BOT, REVOKED = "account_inactive", "token_revoked"
+CODE_TTL = 600.0  # Slack: an OAuth code is good for 10 minutes, once
+TOKEN_LIFETIME = 43200.0  # Slack: with token rotation, an access token lives 12 hours
+AUTHORIZE_PATH = "/oauth/v2/authorize"
+
+
+@dataclass
+class Grant:
+    """One token Slack issued: ``kind`` bot, user, app, refresh or function; the workspace that serves its calls."""
+
+    token: str
+    kind: str
+    workspace: SlackStandIn
+    user_id: str = ""  # the bot user (bot tokens) or the person (user tokens)
+    scopes: str = ""
+    expires_at: float | None = None  # wall-clock time; None: never expires
+    revoked: str | None = None  # the error it answers once revoked
+    org_wide: bool = False  # an Enterprise Grid org-wide install (one token for every workspace of the org)
+    for_kind: str = ""  # refresh tokens: the kind of access token they renew
+    used: bool = False  # refresh tokens are single use
+
+    def usable_error(self, now: float | None = None) -> str | None:
+        if self.revoked:
+            return self.revoked
+        if self.expires_at is not None and (now or time.time()) >= self.expires_at:
+            return "token_expired"
+        return None
+
+
+@dataclass
+class _Code:
+    code: str
+    workspace: SlackStandIn
+    user: str
+    scope: str
+    user_scope: str
+    redirect_uri: str | None
+    org_wide: bool
+    issued: float
+    used: bool = False
+
+
+class SlackApp:
+    """The app as Slack knows it, shared by every workspace stand-in: its client id and secret, its
+    OAuth settings (``token_rotation_enabled``, redirect URLs), the codes and tokens it issued, and the
+    workspaces it can be installed in (team id -> stand-in)."""
+
+    def __init__(self, app_id: str, client_id: str | None = None, client_secret: str | None = None, *,
+                 token_rotation_enabled: bool = False, token_lifetime: float = TOKEN_LIFETIME,
+                 redirect_urls: tuple[str, ...] = ()) -> None:
+        self.app_id = app_id
+        self.client_id = client_id or f"{secrets.randbelow(10**12):012d}.{secrets.randbelow(10**12):012d}"
+        self.client_secret = client_secret or secrets.token_hex(16)
+        self.token_rotation_enabled = token_rotation_enabled
+        self.token_lifetime = token_lifetime
+        self.code_ttl = CODE_TTL
+        #: the app's Redirect URLs (OAuth & Permissions); empty: any redirect_uri is accepted
+        self.redirect_urls = list(redirect_urls)
+        self.grants: dict[str, Grant] = {}
+        self.codes: dict[str, _Code] = {}
+        self.workspaces: dict[str, SlackStandIn] = {}
+        self.lock = threading.RLock()
+
+    def register(self, grant: Grant) -> Grant:
+        with self.lock:
+            self.grants[grant.token] = grant
+        return grant
+
+    def grant(self, token: str | None) -> Grant | None:
+        if not token:
+            return None
+        with self.lock:
+            return self.grants.get(token)
+
+    def check_client(self, client_id: str, client_secret: str) -> str | None:
+        """Slack's error for these app credentials, or None when they are the app's."""
+        if client_id != self.client_id:
+            return "invalid_client_id"
+        if not secrets.compare_digest(client_secret.encode(), self.client_secret.encode()):
+            return "bad_client_secret"
+        return None
+
+
+def _token_secret() -> str:
+    return secrets.token_hex(16)
+
+
+def _client_credentials(request: Request, params: dict[str, Any]) -> tuple[str, str]:
+    """client_id and client_secret from HTTP Basic auth (as slack_sdk sends them) or the form."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(auth[6:].strip()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            decoded = ""
+        client_id, _, client_secret = decoded.partition(":")
+        return client_id, client_secret
+    return str(params.get("client_id") or ""), str(params.get("client_secret") or "")
+
+
+def authorize_query(url: str) -> dict[str, str]:
+    """The query of an ``/oauth/v2/authorize`` URL (on any host: the bot may point at slack.com)."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+
+
+def find_authorize_url(response: httpx.Response) -> str | None:
+    """The authorize URL an install page leads to: its redirect, or the Add to Slack link in its HTML."""
+    location = response.headers.get("location")
+    if location and AUTHORIZE_PATH in location:
+        return location
+    found = re.search(r'href="([^"]*' + re.escape(AUTHORIZE_PATH) + r'[^"]*)"', response.text)
+    return html.unescape(found.group(1)) if found else None
+
+
 class SlackStandIn(SimServer):
     """The Slack Web API on loopback. See the module docstring; start it like any ``SimServer``."""
 
@@ -366,8 +493,24 @@ class SlackStandIn(SimServer):
     def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0SANDBOX", bot_user_id: str = "UBOT",
                  host: str = "127.0.0.1", port: int = 0, *, trigger_ttl: float = 3.0,
                  response_url_uses: int = 5, response_url_ttl: float = 30 * 60, app_token: str | None = None,
-                 socket_mode_enabled: bool = True, functions: dict[str, Any] | None = None) -> None:
+                 socket_mode_enabled: bool = True, functions: dict[str, Any] | None = None,
+                 team_name: str = "Sandbox", enterprise_id: str | None = None, enterprise_name: str | None = None,
+                 client_id: str | None = None, client_secret: str | None = None,
+                 token_rotation_enabled: bool = False, token_lifetime: float = TOKEN_LIFETIME,
+                 redirect_urls: tuple[str, ...] = (), app: SlackApp | None = None) -> None:
         super().__init__(host, port)
+        #: the app on Slack's side, shared by every workspace of this test bed (see :meth:`add_workspace`)
+        self.app = app or SlackApp("A0SANDBOX", client_id, client_secret,
+                                   token_rotation_enabled=token_rotation_enabled, token_lifetime=token_lifetime,
+                                   redirect_urls=redirect_urls)
+        self.primary: SlackStandIn | None = None  # the workspace whose URL is the API's, when this is a sibling
+        self.team_name = team_name
+        self.enterprise_id = enterprise_id
+        self.enterprise_name = enterprise_name or (f"{team_name} Org" if enterprise_id else None)
+        #: True while the app is installed org-wide on this workspace's enterprise
+        self.org_installed = False
+        #: the events Slack sends after ``auth.revoke`` / ``apps.uninstall`` (envelopes), taken by :meth:`take_events`
+        self.pending_events: list[dict[str, Any]] = []
         #: the app's custom functions (manifest ``functions``): callback id -> definition
         self.functions: dict[str, Any] = dict(functions or {})
         #: function executions: id -> callback_id, inputs, token, state (running | completed | failed),
@@ -386,7 +529,13 @@ class SlackStandIn(SimServer):
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = "B0SANDBOX"
-        self.app_id = "A0SANDBOX"
+        self.app_id = self.app.app_id
+        with self.app.lock:
+            self.app.workspaces.setdefault(team_id, self)
+        if bot_token:  # a token given up front: the app is installed here already (single-workspace tests)
+            self.app.register(Grant(bot_token, "bot", self, user_id=bot_user_id))
+        if app_token:
+            self.app.register(Grant(app_token, "app", self))
         self.trigger_ttl = trigger_ttl  # Slack: a trigger_id is good for 3 seconds, once
         self.response_url_uses = response_url_uses  # Slack: 5 posts within 30 minutes
         self.response_url_ttl = response_url_ttl
@@ -421,6 +570,8 @@ class SlackStandIn(SimServer):
         #: every call refused with 429 by :meth:`real_tiers` (method, channel, time)
         self.tier_refusals: list[dict[str, Any]] = []
         self._lost_answers: list[list[Any]] = []  # [method, predicate, times left]
+        self._event_ids = itertools.count(1)
+        self._siblings: list[SlackStandIn] = []  # workspaces added with add_workspace (stopped with this one)
         self.route("POST", "/api/{method}")(self._dispatch)
         self.route("GET", "/api/{method}")(self._dispatch)
         self.route("GET", "/files-pri/{team_file}/download/{name}")(self._download)
@@ -458,6 +609,16 @@ class SlackStandIn(SimServer):
             "assistant.threads.setSuggestedPrompts": self._assistant_prompts,
             "assistant.threads.setTitle": self._assistant_title,
         }
+
+        #: methods that need the calling token itself (what it is, or to revoke it)
+        self._token_methods: dict[str, Callable[[dict[str, Any], Grant | None, Request], dict[str, Any]]] = {
+            "auth.test": self._auth_test_for,
+            "auth.revoke": self._auth_revoke,
+            "apps.uninstall": self._apps_uninstall,
+        }
+        self.route("GET", AUTHORIZE_PATH)(self._authorize_page)
+        self.route("GET", "/oauth/v2/approve")(self._approve_page)
+        self.route("GET", "/oauth/v2/deny")(self._deny_page)
 
     # -- set-up for tests ---------------------------------------------------------------------
     def issue_trigger_id(self, user: str = "") -> str:
@@ -823,13 +984,25 @@ class SlackStandIn(SimServer):
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else params.get("token")
         params.pop("token", None)
+        if method == "oauth.v2.access":  # the app's credentials, not a token, authenticate it
+            return self._oauth_access(request, params)
+        grant = self.app.grant(token)
+        workspace = self
+        if grant is not None and grant.kind != "refresh":
+            # One API front for every workspace: the token says which workspace serves the call.
+            workspace = grant.workspace
+            if grant.org_wide and params.get("team_id"):
+                workspace = self.app.workspaces.get(str(params["team_id"]), workspace)
+        return workspace._serve(method, params, token, grant, request)
+
+    def _serve(self, method: str, params: dict[str, Any], token: str | None, grant: Grant | None,
+               request: Request) -> Response:
         with self._lock:
             self._calls.append({"method": method, "params": params, "time": time.time()})
-        if method not in self._methods:
+        if method not in self._methods and method not in self._token_methods:
             return json_response({"ok": False, "error": "unknown_method"})
         if not token:
             return json_response({"ok": False, "error": "not_authed"})
-        wanted = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
         execution = self._execution_of_token(token)
         if execution is not None and method not in APP_TOKEN_METHODS:
             # A function's token acts as the bot for that execution only, until it completes.
@@ -838,16 +1011,18 @@ class SlackStandIn(SimServer):
             if method.startswith("functions.") and params.get("function_execution_id") != execution["id"]:
                 return json_response({"ok": False, "error": "access_denied"})
             params["_token"] = "function"
-        elif token != wanted:
-            known = token in (self.bot_token, self.app_token) and token
-            return json_response({"ok": False, "error": "not_allowed_token_type" if known else "invalid_auth"})
+        else:
+            refusal = self._refusal(method, grant)
+            if refusal:
+                return json_response({"ok": False, "error": refusal})
         limited = self._rate_limited(method)
         if limited is not None:
             return self._ratelimited(limited)
         if self._over_tier(method, params):
             return self._ratelimited(1.0)
         try:
-            result = self._methods[method](params)
+            with_token = self._token_methods.get(method)
+            result = with_token(params, grant, request) if with_token else self._methods[method](params)
         except SlackError as exc:
             body: dict[str, Any] = {"ok": False, "error": exc.error}
             if exc.detail:
@@ -856,7 +1031,20 @@ class SlackStandIn(SimServer):
             return json_response(body)
         if self._answer_lost(method, params):
             request.lose_answer = True  # type: ignore[attr-defined]  # read by handle()
-        return json_response({"ok": True, **result})
+        # Slack names the token's scopes on every answer; Bolt reads them from auth.test.
+        headers = {"x-oauth-scopes": grant.scopes} if grant is not None and grant.scopes else None
+        return json_response({"ok": True, **result}, headers=headers)
+
+    def _refusal(self, method: str, grant: Grant | None) -> str | None:
+        """Slack's error for calling ``method`` with this token, or None when the token may."""
+        if grant is None or grant.kind not in ("bot", "user", "app"):
+            return "invalid_auth"
+        problem = grant.usable_error()
+        if problem:
+            return problem
+        wanted = {"app"} if method in APP_TOKEN_METHODS else {"bot", "user"} if method in USER_TOKEN_METHODS \
+            else {"bot"}
+        return None if grant.kind in wanted else "not_allowed_token_type"
 
     @staticmethod
     def _ratelimited(retry_after: float) -> Response:
@@ -896,13 +1084,374 @@ class SlackStandIn(SimServer):
         return self
 
     def stop(self) -> None:
-        if self.socket is not None:
+        for sibling in self._siblings:
+            sibling.stop()
+        if self.socket is not None and self.primary is None:  # a sibling shares the primary's
             self.socket.stop()
-            self.socket = None
+        self.socket = None
         super().stop()
 
+    # -- several workspaces, OAuth v2, leaving ----------------------------------------------------
+    @property
+    def client_id(self) -> str:
+        return self.app.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.app.client_secret
+
+    @property
+    def token_rotation_enabled(self) -> bool:
+        """The app's "token rotation" setting: installs then get expiring tokens and a refresh token."""
+        return self.app.token_rotation_enabled
+
+    @token_rotation_enabled.setter
+    def token_rotation_enabled(self, value: bool) -> None:
+        self.app.token_rotation_enabled = bool(value)
+
+    @property
+    def token_lifetime(self) -> float:
+        """Seconds a rotating access token lives (``expires_in``; Slack: 43200). Set it low to test expiry."""
+        return self.app.token_lifetime
+
+    @token_lifetime.setter
+    def token_lifetime(self, value: float) -> None:
+        self.app.token_lifetime = float(value)
+
+    def add_workspace(self, team_id: str, name: str, *, enterprise_id: str | None = None,
+                      enterprise_name: str | None = None, bot_user_id: str | None = None) -> SlackStandIn:
+        """Another workspace the app can be installed in: a stand-in of its own (timeline, channels, users,
+        files; its own port for downloads and response_urls) behind this one's API URL, sharing the app
+        and its tokens. A Web API call is served by the workspace its token belongs to."""
+        root = self.primary or self
+        if team_id in self.app.workspaces:
+            raise ValueError(f"there is a workspace {team_id} already")
+        sibling = SlackStandIn(bot_token="", team_id=team_id, bot_user_id=bot_user_id or f"UBOT{team_id}",
+                               host=root.host, trigger_ttl=root.trigger_ttl, response_url_uses=root.response_url_uses,
+                               response_url_ttl=root.response_url_ttl, functions=root.functions, team_name=name,
+                               enterprise_id=enterprise_id, enterprise_name=enterprise_name, app=self.app)
+        sibling.primary = root
+        sibling.bot_id = f"B{team_id}"
+        sibling.org_installed = any(w.org_installed for w in self.app.workspaces.values()
+                                    if enterprise_id and w.enterprise_id == enterprise_id)
+        sibling.start()
+        sibling.socket, sibling.app_token = root.socket, root.app_token  # one app-level connection for all
+        with root._lock:
+            root._siblings.append(sibling)
+        return sibling
+
+    def workspace(self, team_id: str) -> SlackStandIn:
+        """The stand-in of workspace ``team_id`` (this one or one made by :meth:`add_workspace`)."""
+        with self.app.lock:
+            found = self.app.workspaces.get(team_id)
+        if found is None:
+            raise KeyError(f"no workspace {team_id}; known: {sorted(self.app.workspaces)}")
+        return found
+
+    def tokens(self, kind: str | None = None, *, usable: bool = True) -> list[str]:
+        """This workspace's tokens (bot, user, refresh), newest last; only those that still work unless told."""
+        with self.app.lock:
+            return [g.token for g in self.app.grants.values() if g.workspace is self
+                    and (kind is None or g.kind == kind) and (not usable or (g.usable_error() is None and not g.used))]
+
+    def expire_token(self, token: str) -> None:
+        """Make ``token`` expired now (an access token then answers ``token_expired``)."""
+        grant = self.app.grant(token)
+        if grant is None:
+            raise KeyError("unknown token")
+        with self.app.lock:
+            grant.expires_at = time.time() - 1
+
+    def _authorize_problem(self, query: dict[str, str]) -> str | None:
+        if query.get("client_id") != self.app.client_id:
+            return "invalid_client_id"
+        redirect = query.get("redirect_uri") or ""
+        if redirect and self.app.redirect_urls and not any(redirect.startswith(u) for u in self.app.redirect_urls):
+            return "bad_redirect_uri"
+        if not redirect and not self.app.redirect_urls:
+            return "bad_redirect_uri"
+        if not query.get("scope") and not query.get("user_scope"):
+            return "invalid_scope"
+        return None
+
+    def approve_install(self, url: str, team_id: str, user: str = "U_ALICE", *, org_wide: bool = False) -> str:
+        """``user`` of workspace ``team_id`` clicks Allow on the authorize page of ``url`` (an authorize URL on
+        any host, or an install page that leads to one). Returns where Slack sends the browser:
+        ``redirect_uri?code=…&state=…``. ``org_wide``: an org admin installs for the whole Enterprise Grid org."""
+        query = self._authorize_query(url)
+        problem = self._authorize_problem(query)
+        if problem:
+            raise ValueError(f"Slack shows an error instead of the Allow button: {problem}")
+        workspace = self.workspace(team_id)
+        if org_wide and not workspace.enterprise_id:
+            raise ValueError(f"{team_id} is not part of an Enterprise Grid org; it can't be installed org-wide")
+        code = f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**13)}.{secrets.token_hex(32)}"
+        with self.app.lock:
+            self.app.codes[code] = _Code(code, workspace, user, query.get("scope", ""), query.get("user_scope", ""),
+                                         query.get("redirect_uri") or None, org_wide, time.monotonic())
+        workspace._know(user)
+        target = query.get("redirect_uri") or self.app.redirect_urls[0]
+        return _with_query(target, code=code, state=query.get("state"))
+
+    def deny_install(self, url: str) -> str:
+        """The person clicks Cancel on the authorize page: ``redirect_uri?error=access_denied&state=…``."""
+        query = self._authorize_query(url)
+        target = query.get("redirect_uri") or (self.app.redirect_urls or [""])[0]
+        return _with_query(target, error="access_denied", state=query.get("state"))
+
+    def install_via_browser(self, install_url: str, team_id: str, user: str = "U_ALICE", *, org_wide: bool = False,
+                            deny: bool = False) -> httpx.Response:
+        """A person's browser from the bot's install page to its redirect: open ``install_url`` (the bot sets
+        its state cookie), follow Add to Slack, Allow (or Cancel with ``deny``) in ``team_id``, and open the
+        redirect with the cookie. Returns the bot's final answer (``.authorize_url`` notes where it led)."""
+        cookies: dict[str, str] = {}
+        with httpx.Client(timeout=15) as browser:
+            page = browser.get(install_url)
+            _take_cookies(page, cookies)
+            authorize = find_authorize_url(page)
+            if authorize is None:
+                raise AssertionError(f"no Add to Slack link at {install_url}: HTTP {page.status_code} {page.text[:300]}")
+            target = self.deny_install(authorize) if deny else \
+                self.approve_install(authorize, team_id, user, org_wide=org_wide)
+            # Browsers send Secure cookies to http://localhost too (a "potentially trustworthy" origin).
+            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
+            response = browser.get(target, headers=headers)
+        response.authorize_url = authorize  # type: ignore[attr-defined]  # the test bed's note on the response
+        return response
+
+    def _authorize_query(self, url: str) -> dict[str, str]:
+        if AUTHORIZE_PATH not in urlsplit(url).path:
+            found = find_authorize_url(httpx.get(url, timeout=15))
+            if found is None:
+                raise ValueError(f"{url} leads to no {AUTHORIZE_PATH} URL")
+            url = found
+        return authorize_query(url)
+
+    def _authorize_page(self, request: Request) -> Response:
+        """Slack's consent page: the app, the scopes it asks for, an Allow link per workspace and Cancel."""
+        query = dict(request.query)
+        problem = self._authorize_problem(query)
+        if problem:
+            return text_response(f"<!DOCTYPE html><html><body><h1>Something went wrong</h1><p>{problem}</p>"
+                                 "</body></html>", 400, "text/html; charset=utf-8")
+        with self.app.lock:
+            workspaces = list(self.app.workspaces.values())
+        scopes = ", ".join(filter(None, [query.get("scope", ""), query.get("user_scope", "")]))
+        allow = "".join(f'<li><a href="/oauth/v2/approve?{html.escape(urlencode({**query, "team": w.team_id}))}">'
+                        f"Allow in {html.escape(w.team_name)} ({w.team_id})</a></li>" for w in workspaces)
+        page = (f"<!DOCTYPE html><html><head><title>Slack: install app</title></head><body>"
+                f"<h1>The app {self.app.app_id} is requesting permission to access a Slack workspace</h1>"
+                f"<p>Scopes: {html.escape(scopes)}</p><ul>{allow}</ul>"
+                f'<p><a href="/oauth/v2/deny?{html.escape(urlencode(query))}">Cancel</a></p></body></html>')
+        return text_response(page, content_type="text/html; charset=utf-8")
+
+    def _approve_page(self, request: Request) -> Response:
+        query = dict(request.query)
+        team_id, user = query.pop("team", ""), query.pop("user", "U_ALICE")
+        org_wide = query.pop("org_wide", "") in ("1", "true")
+        try:
+            target = self.approve_install(f"{self.url}{AUTHORIZE_PATH}?{urlencode(query)}", team_id, user,
+                                          org_wide=org_wide)
+        except (KeyError, ValueError) as exc:
+            return text_response(str(exc), 400)
+        return Response(302, b"", {"Location": target})
+
+    def _deny_page(self, request: Request) -> Response:
+        return Response(302, b"", {"Location": self.deny_install(f"{self.url}{AUTHORIZE_PATH}?"
+                                                                 f"{urlencode(request.query)}")})
+
+    def _oauth_access(self, request: Request, params: dict[str, Any]) -> Response:
+        """``oauth.v2.access``: a code for the install's tokens, or (token rotation) a refresh token for new ones."""
+        client_id, client_secret = _client_credentials(request, params)
+        kept = {k: v for k, v in params.items() if k not in ("client_secret", "refresh_token", "code")}
+        with self._lock:
+            self._calls.append({"method": "oauth.v2.access", "params": kept, "time": time.time()})
+        try:
+            problem = self.app.check_client(client_id, client_secret)
+            if problem:
+                raise SlackError(problem)
+            grant_type = params.get("grant_type") or "authorization_code"
+            if grant_type == "authorization_code":
+                result = self._exchange_code(str(params.get("code") or ""), params.get("redirect_uri"))
+            elif grant_type == "refresh_token":
+                result = self._refresh(str(params.get("refresh_token") or ""))
+            else:
+                raise SlackError("invalid_grant_type")
+        except SlackError as exc:
+            return json_response({"ok": False, "error": exc.error})
+        return json_response({"ok": True, **result})
+
+    def _exchange_code(self, code: str, redirect_uri: Any) -> dict[str, Any]:
+        with self.app.lock:
+            found = self.app.codes.get(code)
+            if found is None or found.used or time.monotonic() - found.issued > self.app.code_ttl:
+                raise SlackError("invalid_code")
+            if found.redirect_uri and redirect_uri != found.redirect_uri:
+                raise SlackError("bad_redirect_uri")
+            found.used = True
+        return found.workspace._install(found)
+
+    def _new_access(self, kind: str, user_id: str, scopes: str, org_wide: bool) -> tuple[Grant, Grant | None]:
+        """A new access token of ``kind`` for this workspace, with its refresh token when rotation is on."""
+        rotating = self.app.token_rotation_enabled
+        prefix = "xoxb" if kind == "bot" else "xoxp"
+        number = secrets.randbelow(10**12)
+        token = f"xoxe.{prefix}-1-{_token_secret()}" if rotating else f"{prefix}-{number}-{number + 7}-{_token_secret()}"
+        expires = time.time() + self.app.token_lifetime if rotating else None
+        access = self.app.register(Grant(token, kind, self, user_id=user_id, scopes=scopes, expires_at=expires,
+                                         org_wide=org_wide))
+        refresh = self.app.register(Grant(f"xoxe-1-{_token_secret()}", "refresh", self, user_id=user_id,
+                                          scopes=scopes, org_wide=org_wide, for_kind=kind)) if rotating else None
+        return access, refresh
+
+    def _who(self, org_wide: bool) -> dict[str, Any]:
+        enterprise = {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_id else None
+        return {"team": None if org_wide else {"id": self.team_id, "name": self.team_name},
+                "enterprise": enterprise, "is_enterprise_install": org_wide}
+
+    def _install(self, code: _Code) -> dict[str, Any]:
+        """The answer to a good code (oauth.v2.access): the bot token, and the installer's token when asked."""
+        bot, bot_refresh = self._new_access("bot", self.bot_user_id, code.scope, code.org_wide)
+        out: dict[str, Any] = {"app_id": self.app.app_id, "authed_user": {"id": code.user}, "scope": code.scope,
+                               "token_type": "bot", "access_token": bot.token, "bot_user_id": self.bot_user_id,
+                               **self._who(code.org_wide)}
+        if bot_refresh is not None:
+            out.update(refresh_token=bot_refresh.token, expires_in=int(self.app.token_lifetime))
+        if code.user_scope:
+            user, user_refresh = self._new_access("user", code.user, code.user_scope, code.org_wide)
+            out["authed_user"].update(scope=code.user_scope, access_token=user.token, token_type="user")
+            if user_refresh is not None:
+                out["authed_user"].update(refresh_token=user_refresh.token, expires_in=int(self.app.token_lifetime))
+        if code.org_wide:
+            with self.app.lock:
+                for workspace in self.app.workspaces.values():
+                    if workspace.enterprise_id == self.enterprise_id:
+                        workspace.org_installed = True
+        self._record("install", user=code.user, text=f"installed in {self.team_name}", org_wide=code.org_wide,
+                     scope=code.scope)
+        return out
+
+    def _refresh(self, refresh_token: str) -> dict[str, Any]:
+        with self.app.lock:
+            grant = self.app.grants.get(refresh_token)
+            if grant is None or grant.kind != "refresh" or grant.used or grant.revoked:
+                raise SlackError("invalid_refresh_token")
+            grant.used = True  # single use; the access token it came with lives on until its own expiry
+        workspace = grant.workspace
+        access, refresh = workspace._new_access(grant.for_kind, grant.user_id, grant.scopes, grant.org_wide)
+        out: dict[str, Any] = {"app_id": self.app.app_id, "scope": grant.scopes, "token_type": grant.for_kind,
+                               "access_token": access.token, "expires_in": int(self.app.token_lifetime),
+                               **workspace._who(grant.org_wide)}
+        if refresh is not None:
+            out["refresh_token"] = refresh.token
+        out["bot_user_id" if grant.for_kind == "bot" else "user_id"] = grant.user_id
+        return out
+
+    def _revoke(self, grants: list[Grant]) -> list[dict[str, Any]]:
+        """Revoke ``grants`` (this workspace's); the events Slack sends: tokens_revoked, and app_uninstalled
+        once no bot or user token is left."""
+        with self.app.lock:
+            for grant in grants:
+                grant.revoked = REVOKED_BOT if grant.kind == "bot" else REVOKED
+            bots = sorted({g.user_id for g in grants if g.kind == "bot"})
+            users = sorted({g.user_id for g in grants if g.kind == "user"})
+            left = [g for g in self.app.grants.values() if g.workspace is self and g.kind in ("bot", "user")
+                    and not g.revoked]
+        events = []
+        if bots or users:
+            events.append(self.event_envelope({"type": "tokens_revoked", "tokens": {"oauth": users, "bot": bots}}))
+        if not left:
+            events.insert(0, self.event_envelope({"type": "app_uninstalled"}))
+            if any(g.org_wide for g in grants):
+                with self.app.lock:
+                    for workspace in self.app.workspaces.values():
+                        if workspace.enterprise_id == self.enterprise_id:
+                            workspace.org_installed = False
+        return events
+
+    def uninstall(self, team_id: str | None = None) -> list[dict[str, Any]]:
+        """Workspace ``team_id`` (default: this one) removes the app: every bot and user token of the install
+        stops working (bot tokens answer ``account_inactive``, user tokens ``token_revoked``) and refresh
+        tokens with them. Returns the event envelopes Slack sends, ``app_uninstalled`` then ``tokens_revoked``,
+        for a signer's :meth:`~sandbox.signer.SlackPayloads.deliver`."""
+        workspace = self.workspace(team_id or self.team_id)
+        with self.app.lock:
+            grants = [g for g in self.app.grants.values() if g.workspace is workspace
+                      and g.kind in ("bot", "user", "refresh") and not g.revoked]
+        for grant in grants:
+            if grant.kind == "refresh":
+                grant.used = True
+        events = workspace._revoke([g for g in grants if g.kind != "refresh"])
+        workspace._record("uninstall", text=f"uninstalled from {workspace.team_name}", channel=None)
+        return events or [workspace.event_envelope({"type": "app_uninstalled"})]
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """Events Slack owes the app after ``auth.revoke`` / ``apps.uninstall`` calls (envelopes; taken once)."""
+        with self._lock:
+            events, self.pending_events = self.pending_events, []
+        return events
+
+    def _auth_revoke(self, p: dict[str, Any], grant: Grant | None, request: Request) -> dict[str, Any]:
+        """``auth.revoke``: the calling token's authorization ends (a bot token: the bot's in this workspace)."""
+        assert grant is not None  # _refusal let it through
+        if str(p.get("test", "")).lower() in ("1", "true"):
+            return {"revoked": False}
+        with self.app.lock:
+            same = [g for g in self.app.grants.values() if g.workspace is self and not g.revoked
+                    and (g.kind == grant.kind or g.for_kind == grant.kind) and g.user_id == grant.user_id]
+        for g in same:
+            if g.kind == "refresh":
+                g.used = True
+        events = self._revoke([g for g in same if g.kind != "refresh"])
+        with self._lock:
+            self.pending_events += events
+        return {"revoked": True}
+
+    def _apps_uninstall(self, p: dict[str, Any], grant: Grant | None, request: Request) -> dict[str, Any]:
+        """``apps.uninstall``: the app removes itself from this workspace (its credentials and a token of it)."""
+        client_id, client_secret = _client_credentials(request, p) if "client_id" not in p else \
+            (str(p.get("client_id") or ""), str(p.get("client_secret") or ""))
+        problem = self.app.check_client(client_id, client_secret)
+        if problem:
+            raise SlackError(problem)
+        events = self.uninstall(self.team_id)
+        with self._lock:
+            self.pending_events += events
+        return {}
+
+    def authorization(self) -> dict[str, Any]:
+        """The ``authorizations`` entry Slack puts in this workspace's events (an org-wide install: no team)."""
+        return {"enterprise_id": self.enterprise_id, "team_id": None if self.org_installed else self.team_id,
+                "user_id": self.bot_user_id, "is_bot": True, "is_enterprise_install": self.org_installed}
+
+    def event_envelope(self, event: dict[str, Any], *, team_id: str | None = None, event_id: str | None = None,
+                       event_context: str | None = None) -> dict[str, Any]:
+        """An Events API ``event_callback`` envelope around ``event`` as this workspace's Slack sends it."""
+        now = time.time()
+        number = next(self._event_ids)
+        team = team_id or self.team_id
+        envelope = {"token": VERIFICATION_TOKEN, "team_id": team, "context_team_id": team,
+                    "api_app_id": self.app_id, "event": {"event_ts": f"{now:.6f}", **event}, "type": "event_callback",
+                    "event_id": event_id or f"Ev{team[-4:]}{number:06d}{int(now)}", "event_time": int(now),
+                    "is_ext_shared_channel": False, "event_context": event_context or f"4-{team}-{number}",
+                    "authorizations": [{**self.authorization(), "team_id": None if self.org_installed else team}]}
+        if self.enterprise_id:
+            envelope.update(enterprise_id=self.enterprise_id, context_enterprise_id=self.enterprise_id)
+        return envelope
+
+    def _auth_test_for(self, p: dict[str, Any], grant: Grant | None, request: Request) -> dict[str, Any]:
+        out = self._auth_test(p)
+        if grant is not None and grant.kind == "user":
+            out.update(user_id=grant.user_id, user=grant.user_id.lower())
+            out.pop("bot_id", None)
+        if self.enterprise_id:
+            out["enterprise_id"] = self.enterprise_id
+        if grant is not None and grant.org_wide:  # an org-wide token speaks for the org
+            out.update(team_id=self.enterprise_id, team=self.enterprise_name, is_enterprise_install=True)
+        return out
+
     def _auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"url": f"{self.url}/", "team": "Sandbox", "user": "pluto-bot", "team_id": self.team_id,
+        return {"url": f"{self.url}/", "team": self.team_name, "user": "pluto-bot", "team_id": self.team_id,
                 "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False}
 
     def _check_message(self, p: dict[str, Any], need_text: bool = True) -> None:
@@ -1050,6 +1599,7 @@ class SlackStandIn(SimServer):
         with self._lock:
             self.executions[execution["id"]] = execution
             self._function_tokens[execution["token"]] = execution["id"]
+        self.app.register(Grant(execution["token"], "function", self, user_id=self.bot_user_id))
         return dict(execution)
 
     def execution(self, execution_id: str) -> dict[str, Any] | None:
@@ -1108,7 +1658,7 @@ class SlackStandIn(SimServer):
         channel = self.dm_channel(user)
         root = self._new_message(channel, text="New Assistant Thread", blocks=None,
                                  extra={"subtype": "assistant_app_thread"}, record=None)
-        context = {"channel_id": context_channel, "team_id": self.team_id, "enterprise_id": None} \
+        context = {"channel_id": context_channel, "team_id": self.team_id, "enterprise_id": self.enterprise_id} \
             if context_channel else {}
         with self._lock:
             self.assistant_threads[(channel, root["ts"])] = {"user": user, "context": context, "status": "",
@@ -1479,7 +2029,9 @@ class SlackStandIn(SimServer):
 
     def _download(self, request: Request) -> Response:
         file_id = request.params["team_file"].split("-", 1)[-1]
-        if request.headers.get("authorization", "") != f"Bearer {self.bot_token}":
+        auth = request.headers.get("authorization", "")
+        grant = self.app.grant(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
+        if grant is None or grant.workspace is not self or grant.kind != "bot" or grant.usable_error():
             # Slack sends a browser without a session to its sign-in page.
             return Response(302, b"", {"Location": f"{self.url}/?redir={quote(request.path, safe='')}"})
         with self._lock:
@@ -1605,3 +2157,15 @@ def check_outputs(definition: dict[str, Any], outputs: dict[str, Any]) -> list[s
 
 def _name_of(user_id: str) -> str:
     return user_id.removeprefix("U_").replace("_", " ").title()
+
+
+def _with_query(url: str, **values: str | None) -> str:
+    """``url`` with ``values`` (those not None) added to its query."""
+    query = urlencode({k: v for k, v in values.items() if v is not None})
+    return f"{url}{'&' if urlsplit(url).query else '?'}{query}"
+
+
+def _take_cookies(response: httpx.Response, jar: dict[str, str]) -> None:
+    for header in response.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0].strip()

@@ -35,6 +35,12 @@ class StackOptions:
     scheduler: bool = True
     mode: str = "http"  # "http" or "socket"
     socket_ping_interval: float = 1.0  # Socket Mode: how often the bot pings (and notices a dead connection)
+    #: multi-workspace OAuth (HTTP mode): the bot gets SLACK_CLIENT_ID / SLACK_CLIENT_SECRET / SLACK_STATE_SECRET
+    #: and no SLACK_BOT_TOKEN; nothing is installed until ``stack.install(team_id)``
+    oauth: bool = False
+    token_rotation: bool = False  # the app's "token rotation" setting (installs get expiring tokens)
+    token_lifetime: float | None = None  # seconds a rotating access token lives (Slack: 43200)
+    workspaces: dict[str, str] = field(default_factory=dict)  # more workspaces of the test bed: team id -> name
 
 
 class Stack:
@@ -45,11 +51,15 @@ class Stack:
         self.options.settings.update(settings_overrides)
         if self.options.mode not in ("http", "socket"):
             raise ValueError(f"mode must be 'http' or 'socket', not {self.options.mode!r}")
+        if self.options.oauth and self.options.mode != "http":
+            raise ValueError("OAuth mode runs over HTTP (the install redirect needs the bot's URL)")
         self.mode = self.options.mode
         self.bot_token = "xoxb-sandbox-" + secrets.token_hex(8)
         self.app_token = "xapp-1-A0SANDBOX-" + secrets.token_hex(8)
         self.signing_secret = secrets.token_hex(16)
         self.nimrobo_key = "api_sandbox_" + secrets.token_hex(8)
+        self.state_secret = secrets.token_hex(16)  # OAuth mode: SLACK_STATE_SECRET
+        self._signers: dict[str, Any] = {}  # team id -> the signer of another workspace
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.runtime: Any = None
         self.clock_offset = 0.0  # how far ``advance_clock`` moved the bot's clock
@@ -58,8 +68,15 @@ class Stack:
         from sandbox.slack_api import SlackStandIn
 
         opts = self.options
-        self.slack = SlackStandIn(bot_token=self.bot_token, app_token=self.app_token if self.mode == "socket" else None,
-                                  functions=manifest_functions()).start()
+        app_settings: dict[str, Any] = {"token_rotation_enabled": opts.token_rotation}
+        if opts.token_lifetime is not None:
+            app_settings["token_lifetime"] = opts.token_lifetime
+        # In OAuth mode the app is installed nowhere until stack.install(): no bot token up front.
+        self.slack = SlackStandIn(bot_token="" if opts.oauth else self.bot_token,
+                                  app_token=self.app_token if self.mode == "socket" else None,
+                                  functions=manifest_functions(), **app_settings).start()
+        for team_id, name in opts.workspaces.items():
+            self.slack.add_workspace(team_id, name)
         self.nimrobo = self.pluto = self.openai = None
         nimrobo_sim = _optional("sandbox.nimrobo_sim", "NimroboSimulator")
         if nimrobo_sim is not None:
@@ -97,6 +114,10 @@ class Stack:
         if self.openai is not None:
             values["openai_api_key"] = Secret("sk-sandbox-" + secrets.token_hex(6))
             values["openai_base_url"] = self.openai.url + "/v1"
+        if opts.oauth:
+            values.update(slack_bot_token=Secret(""), slack_client_id=Secret(self.slack.client_id),
+                          slack_client_secret=Secret(self.slack.client_secret),
+                          slack_state_secret=Secret(self.state_secret))
         values.update(opts.settings)
         self.settings = Settings().replace(**values)
         self.start_bot()
@@ -107,6 +128,7 @@ class Stack:
         from bot.runtime import BotRuntime
         from sandbox.signer import SlackSigner, SocketModeSender
 
+        self._signers.clear()  # a restarted bot has a new URL
         self.runtime = BotRuntime(self.settings)
         self.runtime.services.clock.advance(self.clock_offset)  # a restarted bot keeps the moved clock
         if self.mode == "socket":
@@ -121,6 +143,8 @@ class Stack:
         else:
             self.server = self.runtime.start_http(port=0, host="127.0.0.1", scheduler=self.options.scheduler)
             self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
+            if self.options.oauth:  # the app's Redirect URL (OAuth & Permissions) is the bot's
+                self.slack.app.redirect_urls = [self.server.url + "/slack/oauth_redirect"]
 
     def advance_clock(self, seconds: float) -> float:
         """Move the bot's notion of time forward (``sim clock +1d``) and look for what is due now,
@@ -137,6 +161,37 @@ class Stack:
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
+
+    # -- several workspaces -------------------------------------------------------------------------
+    def add_workspace(self, team_id: str, name: str, *, enterprise_id: str | None = None) -> Any:
+        """Another workspace on the Slack test bed (see :meth:`SlackStandIn.add_workspace`); its stand-in."""
+        return self.slack.add_workspace(team_id, name, enterprise_id=enterprise_id)
+
+    def workspace(self, team_id: str) -> tuple[Any, Any]:
+        """(stand-in, signer) of workspace ``team_id``: what the bot posts there, and Slack's payloads from it."""
+        from sandbox.signer import SlackSigner, SocketModeSender
+
+        standin = self.slack.workspace(team_id)
+        if standin is self.slack:
+            return standin, self.signer
+        if team_id not in self._signers:
+            self._signers[team_id] = SocketModeSender(standin) if self.mode == "socket" else \
+                SlackSigner(self.server.url, self.signing_secret, standin)
+        return standin, self._signers[team_id]
+
+    def install(self, team_id: str | None = None, user: str = "U_ALICE", *, org_wide: bool = False,
+                deny: bool = False) -> Any:
+        """``user`` installs the bot in ``team_id`` (default: the first workspace) from the bot's own
+        ``/slack/install`` page, as a browser does; the bot's answer at ``/slack/oauth_redirect``."""
+        return self.slack.install_via_browser(self.bot_url + "/slack/install", team_id or self.slack.team_id, user,
+                                              org_wide=org_wide, deny=deny)
+
+    def uninstall(self, team_id: str) -> list[Any]:
+        """Workspace ``team_id`` removes the app: its tokens stop working and the bot gets ``app_uninstalled``
+        and ``tokens_revoked``; the bot's acks."""
+        events = self.slack.uninstall(team_id)
+        signer = self.workspace(team_id)[1]
+        return [signer.deliver(envelope) for envelope in events]
 
     @property
     def services(self) -> Any:
@@ -233,8 +288,9 @@ class _StackSecrets(logging.Filter):
         if stack is None:
             return True
         openai_key = stack.settings.openai_api_key.reveal() if getattr(stack, "settings", None) else ""
+        slack = getattr(stack, "slack", None)
         return SecretFilter([stack.bot_token, stack.app_token, stack.signing_secret, stack.nimrobo_key,
-                             openai_key]).filter(record)
+                             openai_key, stack.state_secret, slack.client_secret if slack else ""]).filter(record)
 
 
 def route_logs(log_path: Path, stack: Callable[[], Stack | None]) -> logging.Handler:

@@ -4,11 +4,13 @@ The watcher and the card refresher ask an API about many projects and sessions p
 :func:`bounded_map` runs those calls with at most ``workers`` in flight (the clients'
 connection pools are shared and thread-safe), so a cycle takes about
 ``calls x latency / workers`` instead of ``calls x latency``. One failing call never
-stops the others: its exception is returned in its place.
+stops the others: its exception is returned in its place. Each call runs in a copy of the caller's
+context (its workspace, its acting user, its log context).
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -33,8 +35,10 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[
 
     if workers <= 1 or len(items) == 1:
         return [(item, call(item)) for item in items]
+    contexts = [contextvars.copy_context() for _ in items]  # one each: a context runs on one thread at a time
     with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="fanout") as pool:
-        return list(zip(items, pool.map(call, items), strict=True))
+        results = pool.map(lambda pair: pair[1].run(call, pair[0]), zip(items, contexts, strict=True))
+        return list(zip(items, results, strict=True))
 
 
 class Backoff:
