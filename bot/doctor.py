@@ -151,8 +151,9 @@ def check_nimrobo(settings: Settings, transport: Any = None) -> Check:
 
 
 def probe_nimrobo(base_url: str, key: Secret | str, transport: Any = None, *, name: str = "Nimrobo",
-                  fix: str = "create a key with those scopes and set NIMROBO_API_KEY") -> Check:
-    """Whose account ``key`` is (``/v1/user/profile``) and which scopes it lacks; the key is never printed."""
+                  fix: str | None = None) -> Check:
+    """Whose account ``key`` is (``/v1/user/profile``) and which scopes it lacks; the key is never printed.
+    ``fix``: where this key is set, when it is not ``NIMROBO_API_KEY`` (a workspace's own key)."""
     from services.nimrobo import NimroboClient
 
     client = NimroboClient(base_url, Secret(key).reveal(), transport=transport, timeout=DOCTOR_TIMEOUT,
@@ -165,12 +166,13 @@ def probe_nimrobo(base_url: str, key: Secret | str, transport: Any = None, *, na
             tried = _tried(exc, base_url + "/v1/user/profile")
             return Check(name, False, f"no answer from {tried} ({type(exc.__cause__).__name__})",
                          "check NIMROBO_API_BASE_URL and the network")
-        return Check(name, False, exc.message, exc.hint or fix)
+        return Check(name, False, exc.message, fix or exc.hint or "check NIMROBO_API_BASE_URL and NIMROBO_API_KEY")
     finally:
         client.close()
     who = getattr(profile, "email", None) or getattr(profile, "name", None) or getattr(profile, "id", "")
     if missing:
-        return Check(name, False, f"signed in as {who}, but the key lacks: {', '.join(missing)}", fix)
+        return Check(name, False, f"signed in as {who}, but the key lacks: {', '.join(missing)}",
+                     fix or "create a key with those scopes and set NIMROBO_API_KEY")
     return Check(name, True, f"/v1/user/profile ok as {who}; every scope the bot needs is granted")
 
 
@@ -213,7 +215,7 @@ def workspace_backend_checks(settings: Settings, workspace: Any, registry: Any,
                              "unset), so the default key is used", SET_IN_HOME))
     elif own_key is not None:
         results.append(probe_nimrobo(settings.nimrobo_api_base_url, own_key, transports.get("nimrobo"),
-                                     name="Nimrobo (its own key)", fix=SET_IN_HOME + " with a key that has them"))
+                                     name="Nimrobo (its own key)", fix=SET_IN_HOME + " (with every scope)"))
     elif settings.nimrobo_api_key:
         results.append(probe_nimrobo(settings.nimrobo_api_base_url, settings.nimrobo_api_key,
                                      transports.get("nimrobo"), name="Nimrobo (the default key)"))
