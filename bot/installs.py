@@ -165,8 +165,8 @@ class SlackClients:
         self._lock = threading.Lock()
         #: how long a looked-up token is used before the installation is read again (and rotated when due)
         self.recheck_seconds = 5.0
-        self._authorize = installs.authorize(WebClient(base_url=settings.slack_api_url, timeout=15)) \
-            if installs is not None else None
+        self._auth_client = WebClient(base_url=settings.slack_api_url, timeout=15)
+        self._authorize = installs.authorize(self._auth_client) if installs is not None else None
 
     def client_for(self, key: str | None) -> WebClient:
         """The client that acts in workspace ``key`` (None: the app's own client)."""
@@ -180,7 +180,8 @@ class SlackClients:
         enterprise_id = workspace.enterprise_id if workspace else None
         team_id = workspace.team_id if workspace else key
         org_wide = bool(workspace and workspace.is_enterprise_install)
-        context = BoltContext({"is_enterprise_install": org_wide})
+        # Bolt's authorize calls auth.test through context.client: the configured Slack, not slack.com
+        context = BoltContext({"is_enterprise_install": org_wide, "client": self._auth_client})
         result = self._authorize(context=context, enterprise_id=enterprise_id,
                                  team_id=None if org_wide else team_id, user_id=None)
         if result is None or not result.bot_token:

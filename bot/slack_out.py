@@ -16,11 +16,13 @@ secrets (voice links, room and intake links) only ever go through the private me
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot.blocks import (
     MAX_BUTTON_TEXT,
@@ -131,6 +133,27 @@ class SlackOut:
                                            **private_kwargs(message))
         except SlackApiError:  # e.g. the bot is not in the channel: fall back to a DM
             self.dm(user, message)
+
+    # -- modals ---------------------------------------------------------------------------------
+    def show_after_ack(self, external_id: str, view: View, *, within: float = 15.0) -> bool:
+        """Replace the modal an ack's ``response_action`` put up with ``external_id``, once Slack shows it.
+
+        Slack applies an ack after the bot's own calls may have landed: a ``views.update`` by view id
+        could arrive first and be overwritten by the ack's older view. By ``external_id`` it is refused
+        (``not_found``) until the ack's view exists, and tried again, so it always lands last. False when
+        that view did not appear (or was closed) within ``within`` seconds."""
+        delay, deadline = 0.05, time.monotonic() + within
+        while True:
+            try:
+                self.client.views_update(external_id=external_id, view=view.to_dict())
+                return True
+            except SlackApiError as exc:
+                if exc.response.get("error") != "not_found":
+                    raise
+            if time.monotonic() + delay > deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def dm_channel(self, user: str) -> str:
         """The id of the bot's DM with ``user`` (``conversations.open``: the same one every time)."""

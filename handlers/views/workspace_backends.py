@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
-from bot.blocks import loading_view
+from bot.blocks import Message, loading_view
 from bot.blocks.workspace_admin import (
     KEY_ACTION,
     KEY_BLOCK,
@@ -36,15 +36,20 @@ def _value(view: dict[str, Any], block: str, action: str) -> str:
 def _check_then_show(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services, *,
                      title: str, waiting: str, check: Callable[[str], View], what: str) -> None:
     """Ack with a "checking…" page at once; the check (a call to a backend) runs on the work pool and its
-    outcome replaces the page."""
-    ack(response_action="update", view=loading_view(title, waiting).to_dict())
-    user, view_id = body["user"]["id"], view["id"]
+    outcome replaces the page by its external id, so it lands after the ack's page, never under it
+    (a closed modal gets the outcome by DM). The admin's Home tab then shows the new state."""
+    checking = loading_view(title, waiting)
+    checking.external_id = f"{view.get('callback_id')}:{view['id']}"
+    ack(response_action="update", view=checking.to_dict())
+    user, out = body["user"]["id"], SlackOut(client)
 
     def work() -> None:
-        client.views_update(view_id=view_id, view=check(user).to_dict())
+        outcome = check(user)
+        if not out.show_after_ack(checking.external_id, outcome):  # the modal was closed meanwhile
+            out.dm(user, Message(text=title, blocks=outcome.blocks))
         refresh_home(services, client, user)
 
-    defer(services.work, user, work, lambda m: SlackOut(client).dm(user, m), what)
+    defer(services.work, user, work, lambda m: out.dm(user, m), what)
 
 
 def on_nimrobo_key(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
