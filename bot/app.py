@@ -68,6 +68,9 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
         client=client,
         multi_workspace=installs is not None,
         oauth_settings=installs.oauth_settings() if installs is not None else None,
+        # Given here too, Bolt's request-time authorize (and its token rotator) uses this client and so
+        # SLACK_API_URL; from oauth_settings alone it builds a client of its own that calls slack.com.
+        installation_store=installs.installation_store if installs is not None else None,
         signing_secret=settings.slack_signing_secret.reveal() or None,
         # Socket Mode has no signing secret; Bolt then skips signature checks.
         request_verification_enabled=bool(settings.slack_signing_secret),

@@ -155,7 +155,8 @@ class Services:
     @cached_property
     def access(self) -> AccessService:
         """Who may see which voice session and scoring run: the one place that decides."""
-        return AccessService(self.store, self.directory, self.settings.admin_user_ids)
+        return AccessService(self.store, self.directory, self.settings.admin_user_ids,
+                             strict=self.settings.multi_workspace)
 
     @cached_property
     def keys(self) -> KeyService:

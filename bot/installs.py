@@ -163,10 +163,11 @@ class SlackClients:
         self._clients: dict[str, BotWebClient] = {}
         self._checked: dict[str, float] = {}  # when each workspace's token was last looked up
         self._lock = threading.Lock()
+        self._rotating: dict[str, threading.Lock] = {}  # per workspace: one look-up at a time
         #: how long a looked-up token is used before the installation is read again (and rotated when due)
         self.recheck_seconds = 5.0
-        self._auth_client = WebClient(base_url=settings.slack_api_url, timeout=15)
-        self._authorize = installs.authorize(self._auth_client) if installs is not None else None
+        self._lookup_client = WebClient(base_url=settings.slack_api_url, timeout=15)
+        self._authorize = installs.authorize(self._lookup_client) if installs is not None else None
 
     def client_for(self, key: str | None) -> WebClient:
         """The client that acts in workspace ``key`` (None: the app's own client)."""
@@ -176,14 +177,34 @@ class SlackClients:
             cached = self._clients.get(key)
             if cached is not None and time.monotonic() - self._checked.get(key, 0.0) < self.recheck_seconds:
                 return cached
+            rotating = self._rotating.setdefault(key, threading.Lock())
+        # One look-up (and token rotation) per workspace at a time: a refresh token is single use, so two
+        # threads rotating with the same one would leave the second with invalid_refresh_token.
+        with rotating:
+            with self._lock:
+                cached = self._clients.get(key)
+                if cached is not None and time.monotonic() - self._checked.get(key, 0.0) < self.recheck_seconds:
+                    return cached
+            return self._look_up(key)
+
+    def _look_up(self, key: str) -> WebClient:
         workspace = self.workspaces.get(key) if self.workspaces is not None else None
         enterprise_id = workspace.enterprise_id if workspace else None
         team_id = workspace.team_id if workspace else key
         org_wide = bool(workspace and workspace.is_enterprise_install)
-        # Bolt's authorize calls auth.test through context.client: the configured Slack, not slack.com
-        context = BoltContext({"is_enterprise_install": org_wide, "client": self._auth_client})
-        result = self._authorize(context=context, enterprise_id=enterprise_id,
-                                 team_id=None if org_wide else team_id, user_id=None)
+        # The client Bolt's authorize asks auth.test with (without one it would make its own, for slack.com)
+        context = BoltContext({"is_enterprise_install": org_wide, "client": self._lookup_client})
+        team = None if org_wide else team_id
+        # As its installer: with another user (or none) Bolt also rotates "that user's installation", the
+        # same row, and then the stale copy again with the refresh token just spent (invalid_refresh_token).
+        authorize = self._authorize
+        assert authorize is not None and self.installs is not None  # client_for looks up only with installs
+        installed = self.installs.installation_store.find_installation(
+            enterprise_id=enterprise_id, team_id=team, is_enterprise_install=org_wide)
+        installer = installed.user_id if installed is not None else None
+        result = authorize(context=context, enterprise_id=enterprise_id, team_id=team, user_id=installer)
+        if result is None:  # a rotation lost to Bolt's own (on a request): read the installation it saved
+            result = authorize(context=context, enterprise_id=enterprise_id, team_id=team, user_id=installer)
         if result is None or not result.bot_token:
             raise NotInstalled(f"the bot is not installed in workspace {key}")
         with self._lock:

@@ -1132,6 +1132,8 @@ class SlackStandIn(SimServer):
                                enterprise_id=enterprise_id, enterprise_name=enterprise_name, app=self.app)
         sibling.primary = root
         sibling.bot_id = f"B{team_id}"
+        # Slack's ids are unique across workspaces: each workspace numbers its messages, views, files apart.
+        sibling._ids = itertools.count((len(root._siblings) + 1) * 10_000_000 + 1)
         sibling.org_installed = any(w.org_installed for w in self.app.workspaces.values()
                                     if enterprise_id and w.enterprise_id == enterprise_id)
         sibling.start()

@@ -115,7 +115,7 @@ class Stack:
             values["openai_api_key"] = Secret("sk-sandbox-" + secrets.token_hex(6))
             values["openai_base_url"] = self.openai.url + "/v1"
         if opts.oauth:
-            values.update(slack_bot_token=Secret(""), slack_client_id=self.slack.client_id,  # config: a plain str
+            values.update(slack_bot_token=Secret(""), slack_client_id=self.slack.client_id,
                           slack_client_secret=Secret(self.slack.client_secret),
                           slack_state_secret=Secret(self.state_secret))
         values.update(opts.settings)

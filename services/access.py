@@ -16,6 +16,10 @@ an interview room      its interviewers, members of its card's channel, and whoe
 everything             workspace admins and owners (``users.info``) and ``ADMIN_USER_IDS``
 =====================  ==================================================================
 
+Several workspaces (``strict``): what this workspace's store knows nothing of (a session, link, run or
+room id copied from another workspace) is refused to everyone, admins included, so an id from
+workspace B never reads B's data through a backend the two share.
+
 Anyone else gets the same polite refusal whether or not the thing exists, so a refusal
 never tells an outsider that a session or run is there. Look-ups by name (``/pluto candidate
 <name>``, ``/pluto results``) search only what the person may see (:meth:`AccessService.visible_runs`),
@@ -66,13 +70,17 @@ class Decision:
 class AccessService:
     """``may_see_session`` / ``may_see_run``: plain inputs, a :class:`Decision` out."""
 
-    def __init__(self, store: Store, directory: Directory, admin_ids: Iterable[str] = ()) -> None:
+    def __init__(self, store: Store, directory: Directory, admin_ids: Iterable[str] = (), *,
+                 strict: bool = False) -> None:
         self.store = store
         self.directory = directory
         self.admin_ids = tuple(sorted(set(admin_ids)))
+        self.strict = strict
 
     def _decide(self, user: str, owners: set[str], channels: set[str],
                 vouched: Collection[str] | None = None) -> Decision:
+        if self.strict and not (owners - {""}) and not channels and vouched is None:
+            return Decision(False, "not this workspace's", self.admin_ids)
         if user in self.admin_ids:
             return Decision(True, "ADMIN_USER_IDS", self.admin_ids)
         if user and user in owners:

@@ -1,0 +1,67 @@
+"""The real bot in OAuth mode on the Slack test bed's two workspaces (sandbox/stack.py ``oauth=True``):
+installed in each through its own ``/slack/install`` page, answering each workspace with that workspace's
+token while tokens rotate on every request, and forgetting a workspace that uninstalls."""
+
+import os
+
+import httpx
+import pytest
+
+from sandbox.stack import Stack, StackOptions
+
+ACME, BETA = "T0SANDBOX", "T0BETA"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request):
+    # Tokens live 60 s, well inside SLACK_TOKEN_ROTATION_MINUTES (120): every use refreshes them first.
+    database = {}
+    if request.param == "postgresql":  # the installation store in the shared PostgreSQL database
+        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"oauth{os.getpid()}")
+    options = StackOptions(scheduler=False, oauth=True, token_rotation=True, token_lifetime=60,
+                           workspaces={BETA: "Beta"}, **database)
+    with Stack(options) as s:
+        yield s
+
+
+def open_home(stack: Stack, team_id: str, user: str = "U_ALICE") -> dict:
+    standin, signer = stack.workspace(team_id)
+    assert signer.event({"type": "app_home_opened", "user": user, "channel": "D1", "tab": "home"}).status_code == 200
+    return standin.wait_for(lambda: standin.home(user))
+
+
+def test_the_bot_runs_without_a_bot_token_and_installs_in_two_workspaces(stack):
+    assert not stack.settings.slack_bot_token and stack.settings.slack_client_id == stack.slack.client_id
+    page = httpx.get(stack.bot_url + "/slack/install")
+    assert page.status_code == 200 and "/oauth/v2/authorize" in page.text
+    for team_id in (ACME, BETA):
+        done = stack.install(team_id)
+        assert done.status_code == 200, done.text
+        assert done.authorize_url.startswith(stack.slack.url + "/oauth/v2/authorize?")
+        store = stack.services.installs.installation_store
+        assert store.find_installation(enterprise_id=None, team_id=team_id).bot_token.startswith("xoxe.xoxb-1-")
+    assert stack.install(BETA, deny=True).status_code == 200  # a cancel: Bolt's failure page, nothing changes
+
+
+def test_each_workspace_is_served_with_its_own_rotating_token(stack):
+    refreshes = len([c for c in stack.slack.api_calls("oauth.v2.access")
+                     if c["params"].get("grant_type") == "refresh_token"])
+    for team_id in (ACME, BETA):
+        home = open_home(stack, team_id)
+        assert home["team_id"] == team_id
+    beta = stack.slack.workspace(BETA)
+    assert stack.slack.home("U_ALICE")["id"] != beta.home("U_ALICE")["id"]
+    # Each workspace's publish came with its own token: one call landed in each.
+    assert len(stack.slack.api_calls("views.publish")) == len(beta.api_calls("views.publish")) == 1
+    after = [c for c in stack.slack.api_calls("oauth.v2.access") if c["params"].get("grant_type") == "refresh_token"]
+    assert len(after) > refreshes  # the 60-second tokens were refreshed on the way
+
+
+def test_a_workspace_that_uninstalls_is_forgotten_and_the_other_goes_on(stack):
+    beta = stack.slack.workspace(BETA)
+    acks = stack.uninstall(BETA)
+    assert [a.status_code for a in acks] == [200, 200]
+    store = stack.services.installs.installation_store
+    beta.wait_for(lambda: store.find_installation(enterprise_id=None, team_id=BETA) is None)
+    assert beta.tokens() == []
+    assert open_home(stack, ACME, user="U_BOB")["team_id"] == ACME
