@@ -285,6 +285,10 @@ class KeyedNimrobo:
             try:
                 return getattr(client, name)(*args, **kwargs)
             except NimroboError as exc:
+                if exc.status == 401 and owner is None and client is not self._keys.environment:
+                    raise KeyVaultError("Nimrobo no longer accepts this workspace's own key.",
+                                        hint="A workspace admin sets a new one on the bot's App Home "
+                                             "(Workspace backends), or goes back to the default key.") from exc
                 if exc.status != 401 or owner is None:
                     raise
                 self._keys.revoked(owner)

@@ -17,6 +17,7 @@ from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
 from sandbox.pluto_sim import PlutoSimulator
 from services.errors import BadInput, NotAllowed, Refusal, ServiceError
 from services.keys import KeyVaultError
+from services.pluto import on_server
 from services.store import Store, in_workspace
 
 ENV_KEY, KEY_A, KEY_B, PERSONAL = "api_env_key_0000", "api_team_a_key_AAAA", "api_team_b_key_BBBB", "api_mine_1234"
@@ -116,6 +117,13 @@ def test_the_workspace_key_is_checked_kept_encrypted_and_shown_by_its_last_four_
     assert KEY_A not in str(row) and row["nimrobo_key_enc"]
     with in_workspace("TB"):
         assert services.backends.state().key_tail is None  # B still uses the environment's
+    sims[0].revoke_key(KEY_A)  # Nimrobo stops accepting it: A's people are told who can fix it
+    try:
+        with in_workspace("TA"), pytest.raises(KeyVaultError) as refused:
+            services.nimrobo.get_profile()
+        assert "workspace's own key" in refused.value.user_message and "App Home" in refused.value.user_message
+    finally:
+        sims[0].add_key(KEY_A)
     with in_workspace("TA"):
         services.backends.clear_nimrobo_key(ADMIN)
         assert services.backends.state().key_tail is None
@@ -153,6 +161,9 @@ def test_each_workspace_scores_on_its_own_pluto_server(services, sims):
         services.pluto.status()
         services.pluto.status()
     assert (pluto_a.count("GET"), pluto_env.count("GET")) == (1, 2)
+    with in_workspace("TB"), on_server(pluto_a.url + "/api"):  # a run queued on A's server keeps talking to it
+        services.pluto.status()
+    assert (pluto_a.count("GET"), pluto_env.count("GET")) == (2, 2)
 
 
 def test_the_doctor_checks_every_workspace_and_one_failing_hides_no_other(services, sims):
