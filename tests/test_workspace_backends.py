@@ -202,3 +202,15 @@ def test_single_workspace_mode_uses_the_environment_and_refuses_changes(database
         assert check_workspaces(settings) == []
     finally:
         services.close()
+
+
+def test_the_admin_section_shows_at_most_the_keys_last_four_and_no_buttons_in_single_workspace_mode():
+    from bot.blocks.workspace_admin import ACTIONS, admin_section
+    from services.backends import BackendState
+
+    own = str([b.to_dict() for b in admin_section(BackendState(True, "TA", "AAAA", "https://p.example/api",
+                                                               "http://default/api", True))])
+    assert "…AAAA" in own and "https://p.example/api" in own and all(a in own for a in ACTIONS)
+    single = str([b.to_dict() for b in admin_section(BackendState(False, None, None, None, "http://default/api",
+                                                                  True))])
+    assert "NIMROBO_API_KEY" in single and not any(a in single for a in ACTIONS)

@@ -3,10 +3,12 @@ in two workspaces of the Slack test bed, against the Nimrobo and Pluto simulator
 
 A's admin sets A's Nimrobo key and Pluto server from App Home; A's calls use them, B's keep the
 environment's; a non-admin never sees the section and a forged click is refused; the doctor has a
-line per workspace.
+line per workspace. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from cryptography.fernet import Fernet
@@ -32,9 +34,12 @@ def pluto_a():
         yield sim
 
 
-@pytest.fixture(scope="module")
-def stack(pluto_a):
-    options = StackOptions(oauth=True, workspaces={B: "Beta"}, scheduler=False,
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request, pluto_a):
+    database = {}
+    if request.param == "postgresql":  # the registry (and its encrypted keys) in the shared PostgreSQL database
+        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"backends{os.getpid()}")
+    options = StackOptions(oauth=True, workspaces={B: "Beta"}, scheduler=False, **database,
                            settings={"encryption_key": Secret(Fernet.generate_key().decode())})
     with Stack(options) as s:
         s.nimrobo.add_key(KEY_A)
