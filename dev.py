@@ -147,6 +147,8 @@ def main(argv: list[str]) -> int:
     # Four pytest workers (pytest-xdist): every test starts its own servers on ephemeral ports and
     # keeps its state in its own temp folder, so they run side by side. Most of an end-to-end test's
     # time is spent waiting on the bot and the stand-ins, so four workers keep even 2 cores busy.
+    # Tests are spread one by one (``--dist load``), so each must stand on its own: a module-scoped
+    # stack is set up on every worker that runs one of its tests.
     workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in argv[1:]) else ["-n", "4"]
     tests = subprocess.call([str(PYTHON), "-m", "pytest", *workers, *argv[1:]])
     return tests or lint or types

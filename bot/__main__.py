@@ -1,8 +1,12 @@
-"""``python -m bot [run|doctor|sandbox]``.
+"""``python -m bot [run|doctor|sandbox|export-workspace]``.
 
 ``run`` (the default) picks the mode from the settings, as the contract says:
 Socket Mode with ``SLACK_APP_TOKEN``; HTTP mode with ``SLACK_BOT_TOKEN`` and
 ``SLACK_SIGNING_SECRET``; otherwise the sandbox with local stand-ins and a console.
+
+``export-workspace [TEAM_ID] OUT.zip`` writes a workspace's data as a zip of CSVs (the same zip
+``/pluto admin export`` sends), for the operator: after an uninstall, until
+``WORKSPACE_RETENTION_DAYS`` have passed. The team id is needed when the bot serves several workspaces.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 
 from config import ConfigError, Settings, load_settings_reporting, slack_credentials_problem
@@ -98,20 +103,66 @@ def run(settings: Settings, sandbox_mode: str = "http") -> int:
     return 0
 
 
+EXPORT_USAGE = ("usage: python -m bot export-workspace [TEAM_ID] OUT.zip (TEAM_ID, the workspace's team or "
+                "enterprise id, when the bot serves several workspaces)")
+
+
+def export_workspace(settings: Settings, args: list[str]) -> int:
+    """Write a workspace's data (installed, or uninstalled and within its retention period) to a zip."""
+    from pathlib import Path
+
+    from services.audit import AuditLog
+    from services.errors import BotError
+    from services.store import Store
+    from services.workspace_export import export_workspace as build
+    from services.workspaces import Workspaces
+
+    wanted = 2 if settings.multi_workspace else 1
+    if len(args) != wanted:
+        print(f"pluto-bot: {EXPORT_USAGE}", file=sys.stderr)
+        return 2
+    key, out = (args[0], Path(args[1])) if wanted == 2 else (None, Path(args[0]))
+    store = Store(settings.database_target)
+    try:
+        workspaces = Workspaces(store, enabled=settings.multi_workspace)
+        try:
+            target = workspaces.data_store(key)
+        except BotError as exc:
+            print(f"pluto-bot: {exc.user_message}", file=sys.stderr)
+            return 1
+        workspace = workspaces.get(key) if key else None
+        export = build(target, key, name=workspace.name if workspace else "")
+        out.write_bytes(export.data)
+        AuditLog(target).record("operator", "workspace_export", delivery="file")
+        print(f"wrote {out}: {len(export.tables)} tables, {export.rows} rows")
+        if workspace is not None and not workspace.installed:
+            when = time.strftime("%Y-%m-%d", time.gmtime(workspace.purge_after or 0))
+            print(f"workspace {key} is uninstalled; its data is deleted after {when}")
+    finally:
+        store.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Pluto Bot for Slack")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor", "sandbox"],
-                        help="run the bot (default), check every backend, or force the sandbox")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "doctor", "sandbox", "export-workspace"],
+                        help="run the bot (default), check every backend, force the sandbox, or write a "
+                             "workspace's data to a zip (export-workspace [TEAM_ID] OUT.zip)")
+    parser.add_argument("args", nargs="*", help="export-workspace: [TEAM_ID] OUT.zip")
     parser.add_argument("--socket", action="store_true",
                         help="the sandbox with the bot in Socket Mode (with real credentials, SLACK_APP_TOKEN "
                              "picks Socket Mode)")
     args = parser.parse_args(argv)
+    if args.args and args.command != "export-workspace":
+        parser.error(f"{args.command} takes no arguments")
     if args.command == "doctor":  # every problem at once, the settings' own first
         from bot.doctor import run_doctor
 
         settings, problems = _settings_and_problems()
         return run_doctor(settings, problems)
     settings = _settings_or_exit()
+    if args.command == "export-workspace":
+        return export_workspace(settings, args.args)
     if args.command == "sandbox":
         settings = settings.replace(slack_app_token="", slack_bot_token="", slack_signing_secret="")
     half_set = slack_credentials_problem(settings)

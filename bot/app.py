@@ -24,6 +24,9 @@ from services.workspaces import workspace_key
 
 log = logging.getLogger(__name__)
 
+#: events Bolt lets through without an installation (the workspace is leaving): they reach no workspace store
+LEAVING_EVENTS = frozenset({"app_uninstalled", "tokens_revoked", "team_access_revoked"})
+
 
 def make_web_client(services: Services) -> WebClient:
     """A WebClient for the configured Slack API base, paced to Slack's rate tiers (bot/slack_client.py)."""
@@ -84,8 +87,11 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
 
     @app.middleware
     def drop_event_retries(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
-        """Slack re-sends an event it thinks we missed; handle each event id once."""
+        """Slack re-sends an event it thinks we missed; handle each event id once. The events of a workspace
+        leaving (handled idempotently) are not recorded: its store may be gone, and is never made again."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if (body.get("event") or {}).get("type") in LEAVING_EVENTS:
+            return next()
         if event_id and not services.events.first_time(event_id):
             log.info("ignoring duplicate delivery of event %s", event_id)
             return BoltResponse(status=200, body="")

@@ -98,7 +98,7 @@ class Services:
             return
         if self.clients is not None:
             self.clients.forget(key)
-        left = self.workspaces.uninstalled(key)
+        left = self.workspaces.uninstalled(key, at=self.clock.now())  # the bot's clock: tests move it
         log.warning("%s: left workspace %s; its data is deleted after %s", reason, key,
                     "its retention period" if left is None else time.strftime(
                         "%Y-%m-%d", time.gmtime(left.purge_after or 0)))
@@ -139,7 +139,7 @@ class Services:
     @cached_property
     def sessions(self) -> SessionService:
         return SessionService(self.store, self.nimrobo, self.voicelinks, workers=self.settings.api_concurrency,
-                              backoff=self.backoff, access=self.access)
+                              backoff=self.backoff, access=self.access, outbox=self.outbox)
 
     @property
     def directory(self) -> Directory:

@@ -114,10 +114,11 @@ class Deliveries:
             payload["alt_txt"] = alt_text
         return self.outbox.enqueue(key, channel, "upload", payload, thread_ts=thread_ts, match={"file_name": filename})
 
-    def upload_dm(self, key: str, user: str, content: str, filename: str, title: str, *,
+    def upload_dm(self, key: str, user: str, content: str | bytes, filename: str, title: str, *,
                   comment: str | None = None) -> bool:
-        """A file only ``user`` sees (Slack has no ephemeral files: their DM)."""
-        return self.outbox.enqueue(key, user, "upload_dm", {"content": content, "filename": filename, "title": title,
+        """A file only ``user`` sees (Slack has no ephemeral files: their DM); ``content`` text, or bytes
+        such as a zip (kept in the outbox as base64)."""
+        return self.outbox.enqueue(key, user, "upload_dm", {**_content(content), "filename": filename, "title": title,
                                                             "comment": comment}, match={"file_name": filename})
 
 

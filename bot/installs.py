@@ -94,7 +94,7 @@ class Installs:
 
     def __init__(self, settings: Settings, store: Store, *, on_installed: Any = None) -> None:
         self.settings = settings
-        engine = store.shared.engine
+        engine = store.engine_for_libraries()  # slack_sdk runs its own transactions (SQLite: not on the store's one)
         self.installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
         self.state_store = SignedStateStore(
             SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),

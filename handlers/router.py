@@ -83,6 +83,10 @@ class CommandRouter:
     title: str
     subcommands: list[Subcommand] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.get("help") is None:  # every command has help, listed first
+            self.subcommands.insert(0, Subcommand("help", "help", "show this help", "help"))
+
     def get(self, name: str) -> Subcommand | None:
         return next((s for s in self.subcommands if s.name == name), None)
 

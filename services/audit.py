@@ -37,6 +37,7 @@ ACTIONS = {
     "board_details": "a screened candidate's details",
     "person_export": "everything held about one person (subject access export)",
     "audit_export": "the audit trail",
+    "workspace_export": "everything the bot holds for the workspace (/pluto admin export or the operator's CLI)",
 }
 
 

@@ -25,6 +25,7 @@ unclear one is simply sent again.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -66,6 +67,21 @@ class _Sequence:
 
 
 _SEQ = _Sequence()
+
+
+#: payload fields that hold a file's content (text, or bytes as base64)
+FILE_CONTENT = frozenset({"content", "content_b64"})
+
+
+def without_file_content(payload: dict[str, Any]) -> dict[str, Any]:
+    """A file's payload with its name and size but not its content (any other payload as it is)."""
+    if not FILE_CONTENT & set(payload):
+        return payload
+    out = {k: v for k, v in payload.items() if k not in FILE_CONTENT}
+    content_b64, content = payload.get("content_b64"), payload.get("content")
+    out["content_left_out_bytes"] = len(base64.b64decode(content_b64)) if content_b64 is not None \
+        else len(str(content or "").encode())
+    return out
 
 
 def update_key(channel: str, ts: str) -> str:
@@ -250,6 +266,16 @@ class Outbox:
             return
         self.store.update_where(TABLE, {"state": WAITING, "due_at": now()}, "key = ? and claimed_at = ?",
                                 [row["key"], row["claimed_at"]])
+
+    def drop_file_content(self, key: str) -> bool:
+        """A sent file's content leaves the outbox (its name and size stay): a copy of data such as a
+        workspace's export is not kept after it reached Slack. False when ``key`` is not a sent file."""
+        row = self.store.get(TABLE, key)
+        payload = (row or {}).get("payload_json")
+        if row is None or row["state"] != SENT or not isinstance(payload, dict) or not FILE_CONTENT & set(payload):
+            return False
+        return self.store.update_where(TABLE, {"payload_json": json.dumps(without_file_content(payload))},
+                                       "key = ? and state = ?", [key, SENT]) == 1
 
     def sent_rows(self, prefix: str) -> list[dict[str, Any]]:
         return self.store.rows(TABLE, "key like ? and state = 'sent'", [prefix + "%"], order_by="seq")

@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from config import Secret
-from services.errors import BadInput
+from services.errors import BadInput, NotFoundHere
 from services.store import Store, current_workspace, in_workspace, now
 
 __all__ = ["Workspace", "Workspaces", "current_workspace", "in_workspace", "workspace_key"]
@@ -107,14 +107,16 @@ class Workspaces:
         self.store.workspace(key)  # its store, migrated now rather than on its first request
         return self.get(key)  # type: ignore[return-value]  # just written
 
-    def uninstalled(self, key: str) -> Workspace | None:
-        """The app left workspace ``key``: its jobs stop now; its data goes after the retention period."""
+    def uninstalled(self, key: str, at: float | None = None) -> Workspace | None:
+        """The app left workspace ``key`` (at ``at``, the bot's clock; default now): its jobs stop now; its
+        data goes after the retention period. Leaving again (``tokens_revoked`` after ``app_uninstalled``)
+        keeps the first date."""
         row = self._shared.get("workspaces", key)
         if row is None:
             return None
         if not row.get("uninstalled_at"):
-            stamp = now()
-            self._shared.update("workspaces", key, {"uninstalled_at": stamp, "updated_at": stamp,
+            stamp = now() if at is None else at
+            self._shared.update("workspaces", key, {"uninstalled_at": stamp, "updated_at": now(),
                                                     "purge_after": stamp + self.retention_days * DAY})
         return self.get(key)
 
@@ -124,15 +126,30 @@ class Workspaces:
                                  [now() if at is None else at])
         return [Workspace.from_row(r) for r in rows]
 
-    def purge(self, key: str) -> None:
-        """Delete every record of uninstalled workspace ``key`` (its store) and its registry row."""
-        row = self._shared.get("workspaces", key)
-        if row is not None and not row.get("uninstalled_at"):
-            raise BadInput(f"Workspace {key} is still installed; its data is not deleted.")
-        self.store.drop_workspace(key)
-        self._shared.delete("workspaces", key)
+    def purge(self, key: str) -> bool:
+        """Delete every record of uninstalled workspace ``key`` (its store) and its registry row; False
+        (nothing deleted) when it was installed again meanwhile. Serial with :meth:`installed`: a
+        re-install either comes first and keeps the data, or finds the workspace new."""
+        with self._shared.transaction():
+            row = self._shared.get("workspaces", key)
+            if row is not None and not row.get("uninstalled_at"):
+                return False
+            self.store.drop_workspace(key)
+            self._shared.delete("workspaces", key)
+        return True
 
     # -- reading ------------------------------------------------------------------------------
+    def data_store(self, key: str | None) -> Store:
+        """The store holding workspace ``key``'s records, installed or within its retention period (the
+        main store in single-workspace mode); :class:`NotFoundHere` once they are deleted (never made
+        again empty)."""
+        if not self.enabled:
+            return self.store.shared
+        if not key or self.get(key) is None:
+            raise NotFoundHere(f"No data is held for workspace {key or '(none named)'}: it was never installed "
+                               "here, or its data was deleted after the retention period.")
+        return self.store.workspace(key)
+
     def get(self, key: str) -> Workspace | None:
         row = self._shared.get("workspaces", key)
         return Workspace.from_row(row) if row else None

@@ -8,6 +8,7 @@
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -81,9 +82,27 @@ def test_bot_imports_handlers_only_to_register_them(path):
         assert not into_handlers, f"{path.name} imports {into_handlers}"
 
 
+OUTBOX_TABLE = re.compile(r"^outbox$|\b(from|into|update|join)\s+outbox\b", re.IGNORECASE)
+
+
+def names_the_outbox_table(tree: ast.AST) -> list[str]:
+    return [f"line {node.lineno}: {node.value!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and OUTBOX_TABLE.search(node.value)]
+
+
+@pytest.mark.parametrize("path", modules("services/voice", "bot/flows/voice.py", "bot/jobs/voice_watcher.py",
+                                         "bot/blocks/voice_watcher.py"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_voice_feature_reads_what_was_decided_through_the_outbox_not_its_table(path):
+    """docs/architecture.md: the voice walk never reaches past services/outbox.py into its table."""
+    assert not names_the_outbox_table(parse(path)), f"{path.name}: {names_the_outbox_table(parse(path))}"
+
+
 def test_the_checks_see_a_violation():
     """The inspection itself works: each kind of reach past the door is caught."""
     tree = ast.parse("from services.store import Store\nimport services.nimrobo\n"
                      "def f(cmd, services):\n    cmd.services.store.count('x')\n    services.pluto.results()\n")
     assert {"services.store", "services.nimrobo"} <= imported(tree)
     assert [hit.split(": ")[1] for hit in reaches_past_the_door(tree)] == ["cmd.services.store", "services.pluto"]
+    sql = ast.parse("store.execute('select key, channel from outbox where key like ?')\nstore.count('outbox')\n"
+                    "log.info('the outbox is busy')\n")
+    assert len(names_the_outbox_table(sql)) == 2

@@ -125,6 +125,26 @@ def test_a_bad_key_is_rejected_with_its_reason(stack):
     assert stack.services.store.rows("user_keys") == []
 
 
+def test_the_outcome_of_a_key_check_is_never_overwritten_by_checking(stack, monkeypatch):
+    """Slack may apply the submission's ack ("Checking…") after the bot's own update of the modal arrives; the
+    outcome must be what stays on screen all the same."""
+    apply = stack.slack.apply_view_ack
+
+    def late(view_id, status, ack):  # Slack handles the ack only once the bot has tried to show the outcome
+        stack.slack.wait_for(lambda: stack.slack.api_calls("views.update"))
+        return apply(view_id, status, ack)
+
+    monkeypatch.setattr(stack.slack, "apply_view_ack", late)
+    stack.signer.command("/voicelink", "login", user=USER, channel=CHANNEL)
+    modal = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                          if v.get("callback_id") == "voicelink_login"])[-1]
+    stack.signer.view_submission(modal, {"nimrobo_key": {"key": stack.signer.input_value("api_not_a_real_key")}},
+                                 user=USER)
+    shown = stack.slack.wait_for(lambda: "not saved" in str(stack.slack.view(modal["id"])["blocks"])
+                                 and stack.slack.view(modal["id"]))
+    assert "Checking" not in str(shown["blocks"]) and not shown["closed"]
+
+
 def test_the_watcher_reads_with_the_creators_key_and_a_revoked_key_is_told_once(stack):
     personal = "api_alice_watch_key_77"
     stack.nimrobo.add_key(personal)

@@ -9,7 +9,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.blocks.voice_watcher import completed_message
 from bot.delivery import Deliveries, Sender
-from bot.jobs.voice_watcher import decide, key_of
+from bot.jobs.voice_watcher import decide
 from bot.slack_out import SlackOut, masked_kwargs
 from config import Settings
 from services.outbox import Outbox
@@ -17,6 +17,7 @@ from services.records import Notification
 from services.store import Store
 from services.voice.links import VoiceLinkService
 from services.voice.sessions import SessionService
+from services.voice.sessions import completed_key as key_of
 
 PROMPT = "## Goal\nScreen\n\n## Role\nInterviewer\n\n## Guidelines\nBe kind\n\n## Constraints\n10 minutes"
 EVALUATOR = {"prompt": "Rate", "questions": [{"id": "communication", "label": "Communication", "type": "number"},
@@ -211,7 +212,7 @@ class FakeSlack:
 
 def test_deciding_queues_once_and_sending_records_retries_or_gives_up(store, nimrobo):
     services = SimpleNamespace(sessions=sessions_of(store, nimrobo), outbox=Outbox(store),
-                               settings=Settings())
+                               settings=Settings(), clients=None)  # one workspace
     watcher = services.sessions
     note = Notification("sess_9", "C1", "1.2", "instant", None, "Ada", "failed")
     deliveries = Deliveries(services, SlackOut(FakeSlack()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from bot.blocks import Message, context, info_message, mrkdwn_escape, section
+from bot.blocks import Block, Message, context, info_message, mrkdwn_escape, section
 from services.keys import Identity, Login
 
 LOGIN_MODAL = "voicelink_login"
@@ -26,20 +26,28 @@ def login_modal() -> View:
                 ])
 
 
+def _login_result(login: Login | None, problem: str) -> list[Block]:
+    if login is None:
+        return [section(f":x: That key was not saved. {mrkdwn_escape(problem)}"),
+                context("Run `/voicelink login` to try another key.")]
+    lines = [f":white_check_mark: Saved. Your requests now run as *{mrkdwn_escape(login.account)}*."]
+    if login.missing_scopes:
+        lines.append("This key lacks: " + ", ".join(f"`{s}`" for s in login.missing_scopes)
+                     + ". Features that need them will say so; add them in Nimrobo for the full bot.")
+    return [section("\n".join(lines)), context("`/voicelink whoami` shows this again; `/voicelink logout` "
+                                               "removes the key.")]
+
+
 def login_result_view(login: Login | None, problem: str = "") -> View:
     """The login modal's last page: who the key belongs to and what it can't do, or why it was refused."""
-    if login is None:
-        blocks = [section(f":x: That key was not saved. {mrkdwn_escape(problem)}"),
-                  context("Run `/voicelink login` to try another key.")]
-    else:
-        lines = [f":white_check_mark: Saved. Your requests now run as *{mrkdwn_escape(login.account)}*."]
-        if login.missing_scopes:
-            lines.append("This key lacks: " + ", ".join(f"`{s}`" for s in login.missing_scopes)
-                         + ". Features that need them will say so; add them in Nimrobo for the full bot.")
-        blocks = [section("\n".join(lines)), context("`/voicelink whoami` shows this again; `/voicelink logout` "
-                                                     "removes the key.")]
     return View(type="modal", callback_id=LOGIN_MODAL + "_done", title="Your Nimrobo key", close="Done",
-                blocks=blocks)
+                blocks=_login_result(login, problem))
+
+
+def login_result_message(login: Login | None, problem: str = "") -> Message:
+    """The same outcome as a message (by DM when the modal was closed before it could show it)."""
+    text = "Your Nimrobo key was saved." if login is not None else "Your Nimrobo key was not saved."
+    return Message(text=text, blocks=_login_result(login, problem))
 
 
 def whoami_message(identity: Identity) -> Message:

@@ -27,8 +27,9 @@ from services.nimrobo import Project
 from services.privacy import mask_text
 from services.records import ChannelFollows, Notification, SessionRef, WatchOutcome
 from services.transcripts import QuestionsLike, evaluation_answers, summary_text
+from services.voice.sessions import COMPLETED
 
-EVENT_TYPE = "voice_session_completed"
+EVENT_TYPE = COMPLETED  # the post's metadata event type is its outbox key's prefix
 SUMMARY_SECTIONS = 3  # a long summary spans at most this many sections, then is clipped
 EVALUATION_BLOCKS = MAX_MESSAGE_BLOCKS - 10  # leaves room for the header, summary and footer
 MAX_LISTED = 40  # lines of /voicelink subscriptions

@@ -1,7 +1,8 @@
 """The data lifecycle in Slack: the daily purge (files deleted, listing messages replaced), erasure of one
-person (``/pluto forget``), the audit CSV (``/pluto audit``) and the subject-access zip
-(``/pluto export-person``). The rules and the records are ``services/lifecycle.py`` and
-``services/audit.py``; this module only tells Slack.
+person (``/pluto forget``), the audit CSV (``/pluto audit``), the subject-access zip
+(``/pluto export-person``) and the workspace's whole export (``/pluto admin export``). The rules and the
+records are ``services/lifecycle.py``, ``services/audit.py`` and ``services/workspace_export.py``; this
+module only tells Slack.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from bot.blocks.lifecycle import forget_question as question_message
 from bot.blocks.pluto import shortlist_message
 from bot.blocks.voice import card_message
 from bot.context import Services
-from bot.delivery import Deliveries
+from bot.delivery import Deliveries, after_sent
 from bot.flows.screening import show_board
 from bot.slack_out import SlackOut
 from services.audit import audit_csv
 from services.errors import NotAllowed, NotFoundHere
 from services.lifecycle import Artifact, PurgeResult
+from services.store import current_workspace
+from services.workspace_export import export_workspace as export_workspace_zip
 
 log = logging.getLogger(__name__)
 
@@ -220,3 +223,35 @@ def export_person(services: Services, client: Any, user: str, channel: str, quer
                           candidate_id=" ".join(ids)[:500])
     return info_message(f":package: Everything I hold about *{found.query}* ({found.total} records) was sent to "
                         "you by DM as one zip.")
+
+
+# -- the workspace's data, before the bot leaves ------------------------------------------------------
+WORKSPACE_EXPORT = "workspace_export"  # outbox keys: workspace_export:<user>:<time>
+
+
+def export_workspace(services: Services, client: Any, user: str, channel: str) -> Message:
+    """``/pluto admin export``: every table of this workspace's store as a zip of CSVs, to the admin's DM
+    through the outbox (never a channel); the zip leaves the outbox once Slack has it."""
+    if not services.access.is_admin(user):
+        raise NotAllowed("Only workspace admins and owners, and the bot's admins (`ADMIN_USER_IDS`), can export this "
+                         "workspace's data: it holds every candidate, interview and decision made here.")
+    key = current_workspace()
+    workspace = services.workspaces.get(key) if key else None
+    at = services.clock.now()
+    export = export_workspace_zip(services.workspaces.data_store(key), key,
+                                  name=workspace.name if workspace else "", at=at)
+    with services.outbox.transaction():  # the zip and its audit entry, or neither; the sender hears of it after
+        Deliveries(services, SlackOut(client)).upload_dm(
+            f"{WORKSPACE_EXPORT}:{user}:{int(at)}", user, export.data, export.filename,
+            "Workspace data export", comment=f"Everything I hold for this workspace: {len(export.tables)} tables, "
+                                             f"{export.rows} rows, one CSV each (README.txt says what each is). "
+                                             "Only you can see this file.")
+        services.audit.record(user, "workspace_export", channel=channel, delivery="dm")
+    return info_message(f":package: This workspace's data ({len(export.tables)} tables, {export.rows} rows) is on its "
+                        "way to you by DM as one zip of CSVs. Only you can see it.")
+
+
+@after_sent(WORKSPACE_EXPORT)
+def _export_delivered(services: Services, out: SlackOut, row: dict[str, Any], ts: str | None) -> None:
+    """Slack has the zip: its copy in the outbox goes (the row stays, so it is never sent twice)."""
+    services.outbox.drop_file_content(row["key"])

@@ -31,10 +31,9 @@ from bot.scheduler import job
 from bot.slack_out import SlackOut
 from services import metrics
 from services.records import Notification
+from services.voice.sessions import COMPLETED, completed_key, completed_of
 
 log = logging.getLogger(__name__)
-
-EVENT_TYPE = "voice_session_completed"
 
 
 def wait_seconds(services: Services) -> float:
@@ -83,24 +82,19 @@ def follow_links(services: Services, out: SlackOut) -> None:
         log.exception("watcher: following the voice links failed; sessions already known are still read")
 
 
-def key_of(session_id: str, channel: str) -> str:
-    return f"{EVENT_TYPE}:{session_id}:{channel}"
-
-
 def decide(services: Services, deliveries: Deliveries, note: Notification) -> bool:
     """Queue the completed-interview post and note it, in one transaction; False when it was queued before."""
     message = completed_message(note)
     deliveries.out.is_public(note.channel)  # asked (and cached) before the transaction, not inside it
     with services.outbox.transaction():
-        queued = deliveries.post(key_of(note.session_id, note.channel), note.channel, message, note.thread_ts)
+        queued = deliveries.post(completed_key(note.session_id, note.channel), note.channel, message, note.thread_ts)
         if queued:
             services.sessions.note_reported(note.session_id, note.channel, note.thread_ts)
     return queued
 
 
-@after_sent(EVENT_TYPE)
+@after_sent(COMPLETED)
 def _posted(services: Services, out: SlackOut, row: dict[str, Any], ts: str | None) -> None:
-    prefix, channel = f"{EVENT_TYPE}:", row["channel"]
-    session_id = row["key"][len(prefix):-(len(channel) + 1)]
+    session_id, channel = completed_of(row["key"])
     services.sessions.mark_posted(session_id, channel, ts or "", row.get("thread_ts"))
     metrics.WATCHER_POSTED.inc()

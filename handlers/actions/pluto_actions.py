@@ -4,6 +4,8 @@ start interview; retry; pages."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from slack_bolt import App
 from slack_sdk.models.views import View
@@ -27,15 +29,21 @@ from services.errors import BotError
 from services.records import CandidateRef, PageRef
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def candidate_modal(click: Click, read: Callable[..., T], build: Callable[[T], View], audited_as: str) -> View:
+    """A modal of the clicked candidate: ``read`` as the clicker (access checked), ``build``, and audited."""
+    ref = click.parsed(CandidateRef.parse)
+    view = build(read(ref, user=click.user))
+    click.services.audit.record(click.user, audited_as, channel=click.channel, delivery="modal", run_id=ref.run_id,
+                                candidate_id=ref.candidate_id)
+    return view
 
 
 @modal("Candidate", "Loading the candidate…", "candidate details")
 def on_details(click: Click) -> View:
-    ref = click.parsed(CandidateRef.parse)
-    candidate = click.services.scoring.candidate(ref, user=click.user)
-    click.services.audit.record(click.user, "candidate_details", channel=click.channel, delivery="modal",
-                                run_id=ref.run_id, candidate_id=ref.candidate_id)
-    return details_view(candidate)
+    return candidate_modal(click, click.services.scoring.candidate, details_view, "candidate_details")
 
 
 @deferred("interview questions")
@@ -60,11 +68,7 @@ def on_questions(click: Click) -> None:
 
 @modal("Pre-interview brief", "Preparing the brief…", "pre-brief")
 def on_prebrief(click: Click) -> View:
-    ref = click.parsed(CandidateRef.parse)
-    brief = click.services.scoring.prebrief(ref, user=click.user)
-    click.services.audit.record(click.user, "candidate_brief", channel=click.channel, delivery="modal",
-                                run_id=ref.run_id, candidate_id=ref.candidate_id)
-    return prebrief_view(brief)
+    return candidate_modal(click, click.services.scoring.prebrief, prebrief_view, "candidate_brief")
 
 
 @deferred("intake link")

@@ -1,5 +1,10 @@
 """Buttons and selects for voice links: pattern, study, draft, retry, cancel, pages, edits, the default
-project, session details; and the options of every project select (Slack's external select)."""
+project, session details; and the options of every project select (Slack's external select).
+
+Each listener keeps only what differs; the shared steps (ack, who and where, the value, a private
+answer, the work pool) are handlers/steps.py's. Buttons on private messages answer through the click's
+``response_url`` (``respond=True``); buttons in a modal answer by DM.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App
+from slack_sdk.models.views import View
 
-from bot.blocks import info_message, paginate
+from bot.blocks import Message, info_message, paginate
 from bot.blocks.voice import (
     FIND_SELECT,
     LINKS_PER_PAGE,
@@ -34,29 +39,25 @@ from bot.blocks.voice_projects import USE_SELECT, use_message
 from bot.blocks.voice_watcher import watch_reply
 from bot.context import Services
 from bot.flows.voice import deliver, refresh_card
-from bot.slack_out import SlackOut, respond_privately
-from bot.work import Reply, defer, defer_modal
 from handlers import inject
+from handlers.steps import Click, deferred, listener, modal
 from services.errors import BotError
 from services.prompts import as_dict
 from services.records import ChannelProject, LinkRef, PageRef, SessionRef
 
 PROJECT_SELECTS = re.compile(rf"^({STUDY_SELECT}|{USE_SELECT}|{FIND_SELECT})$")
 OPTIONS_WAIT = 2.0  # seconds an options request may wait for the project list (Slack allows 3)
-
-
-def private(respond: Respond) -> Reply:
-    """Answer the person who clicked through the click's response_url."""
-    return lambda message: respond_privately(respond, message)
-
+DRAFTED_BY_AI = "Drafted with AI from your brief: review before creating."
+FROM_TEMPLATE = "Filled from a template (no OpenAI key is set)."
 
 KEEP = object()
 
 
-def refresh_modal(client: WebClient, body: dict[str, Any], ai: bool, pattern: str | None = None,
-                  extra: dict[str, str] | None = None, note: str = "", study: Any = KEEP) -> None:
+# -- the create form and the project form ----------------------------------------------------
+def refresh_modal(click: Click, pattern: str | None = None, extra: dict[str, str] | None = None, note: str = "",
+                  study: Any = KEEP) -> None:
     """Rebuild the create modal from what was typed (another pattern, a study, a draft, a note)."""
-    view = body["view"]
+    view = click.body["view"]
     meta = json.loads(view.get("private_metadata") or "{}")
     values = {**read_values(view["state"]["values"]), **(extra or {})}
     pattern = pattern or meta.get("pattern", "interview")
@@ -66,10 +67,11 @@ def refresh_modal(client: WebClient, body: dict[str, Any], ai: bool, pattern: st
             (default.project_id, default.project_name) if default else None)
     kept = {k: v for k, v in meta.items() if k not in ("channel", "pattern", "v", "study", "default")}  # a run
     titles = {"title": view["title"]["text"], "submit": view["submit"]["text"]} if kept and view.get("submit") else {}
-    new = create_modal(meta.get("channel", ""), pattern, values, meta.get("v", 1) + 1, note, ai=ai,
+    new = create_modal(meta.get("channel", ""), pattern, values, meta.get("v", 1) + 1, note,
+                       ai=click.services.voicelinks.ai_drafting,
                        study=tuple(study) if study and pattern == "research" else None, default=default, meta=kept,
                        **titles)
-    client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
+    click.client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
 
 
 def services_default(meta: dict[str, Any]) -> ChannelProject | None:
@@ -78,19 +80,29 @@ def services_default(meta: dict[str, Any]) -> ChannelProject | None:
     return ChannelProject(meta.get("channel", ""), found[0], found[1], "") if found else None
 
 
-def on_pattern(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-               services: Services) -> None:
-    ack()
-    refresh_modal(client, body, services.voicelinks.ai_drafting, pattern=action["selected_option"]["value"])
+def drafted(click: Click, values: dict[str, Any], template: str = FROM_TEMPLATE) -> tuple[dict[str, str], str]:
+    """The four prompt sections drafted from the form's brief (AI, or a template without a key) and the note
+    saying which; when drafting fails, no sections and the reason (the form stays as typed)."""
+    try:
+        sections, source = click.services.voicelinks.draft(click.value or "interview", values.get("brief", ""),
+                                                           values.get("name", ""))
+    except BotError as exc:
+        return {}, f":warning: {exc.user_message}"
+    return as_dict(sections), DRAFTED_BY_AI if source == "ai" else template
 
 
-def on_study(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, services: Services) -> None:
+@listener
+def on_pattern(click: Click) -> None:
+    refresh_modal(click, pattern=click.action["selected_option"]["value"])
+
+
+@listener
+def on_study(click: Click) -> None:
     """The research form's study: an existing project (the form asks only for labels and expiry) or a new one."""
-    ack()
-    option = action.get("selected_option") or {}
+    option = click.action.get("selected_option") or {}
     value = option.get("value") or NEW_STUDY
     study = None if value == NEW_STUDY or value.startswith("-") else (value, option.get("text", {}).get("text", value))
-    refresh_modal(client, body, services.voicelinks.ai_drafting, study=study)
+    refresh_modal(click, study=study)
 
 
 def on_project_options(ack: Ack, payload: dict[str, Any], services: Services) -> None:
@@ -106,291 +118,184 @@ def on_project_options(ack: Ack, payload: dict[str, Any], services: Services) ->
     ack(**project_options(found, new_study=new_study))
 
 
-def on_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-             services: Services) -> None:
+@deferred("AI draft")
+def on_draft(click: Click) -> None:
     """Draft the four prompt sections (AI, or a template without a key) into the open modal."""
-    ack()
-    ai = services.voicelinks.ai_drafting
-    user = body["user"]["id"]
-
-    def work() -> None:
-        values = read_values(body["view"]["state"]["values"])
-        try:
-            sections, source = services.voicelinks.draft(action.get("value") or "interview",
-                                                         values.get("brief", ""), values.get("name", ""))
-        except BotError as exc:  # show the reason in the modal; the form stays as typed
-            refresh_modal(client, body, ai, note=f":warning: {exc.user_message}")
-            return
-        note = "Drafted with AI from your brief: review before creating." if source == "ai" else \
-            "Filled from a template (no OpenAI key is set): edit it to fit."
-        refresh_modal(client, body, ai, extra=as_dict(sections), note=note)
-
-    defer(services.work, user, work, lambda m: SlackOut(client).dm(user, m), "AI draft")
+    extra, note = drafted(click, read_values(click.body["view"]["state"]["values"]),
+                          "Filled from a template (no OpenAI key is set): edit it to fit.")
+    refresh_modal(click, extra=extra, note=note)
 
 
-def on_project_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                     services: Services) -> None:
+@deferred("AI draft")
+def on_project_draft(click: Click) -> None:
     """Draft the four sections of a new project (AI, or a template) into its form, as typed otherwise."""
-    ack()
-    ai, user = services.voicelinks.ai_drafting, body["user"]["id"]
-    view = body["view"]
-
-    def work() -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        values = read_values(view["state"]["values"])
-        try:
-            sections, source = services.voicelinks.draft(action.get("value") or "interview", values.get("brief", ""),
-                                                         values.get("name", ""))
-            extra, note = as_dict(sections), ("Drafted with AI from your brief: review before creating."
-                                              if source == "ai" else "Filled from a template (no OpenAI key is set).")
-        except BotError as exc:
-            extra, note = {}, f":warning: {exc.user_message}"
-        new = project_form(values={**values, **extra}, v=meta.get("v", 1) + 1, note=note, ai=ai,
-                           channel=meta.get("channel", ""))
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
-
-    defer(services.work, user, work, lambda m: SlackOut(client).dm(user, m), "AI draft")
+    view = click.body["view"]
+    meta = json.loads(view.get("private_metadata") or "{}")
+    values = read_values(view["state"]["values"])
+    extra, note = drafted(click, values)
+    new = project_form(values={**values, **extra}, v=meta.get("v", 1) + 1, note=note,
+                       ai=click.services.voicelinks.ai_drafting, channel=meta.get("channel", ""))
+    click.client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
 
 
-def _channel(body: dict[str, Any]) -> str:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
-
-
-def on_use_pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                services: Services) -> None:
+# -- projects and the channel's default --------------------------------------------------------
+@listener(respond=True)
+def on_use_pick(click: Click) -> None:
     """A project chosen in the ``/voicelink use`` select (or the Use button of a project): the channel's default."""
-    ack()
-    option = action.get("selected_option") or {}
-    project_id = option.get("value") or action.get("value") or ""
+    project_id = (click.action.get("selected_option") or {}).get("value") or click.action.get("value") or ""
     if not project_id or project_id.startswith("-"):
         return
 
-    def work() -> None:
-        chosen = services.voicelinks.use(_channel(body), project_id, body["user"]["id"])
-        respond_privately(respond, use_message(chosen, f":white_check_mark: *{chosen.project_name}* is now this "
-                                                       "channel's default project."),
-                          replace=action.get("type") != "button")
+    def use(click: Click) -> None:
+        chosen = click.services.voicelinks.use(click.channel, project_id, click.user)
+        message = use_message(chosen, f":white_check_mark: *{chosen.project_name}* is now this channel's default "
+                                      "project.")
+        if click.action.get("type") == "button":
+            click.reply(message)
+        else:  # the select's message becomes the answer
+            click.replace(message)
 
-    defer(services.work, body["user"]["id"], work, private(respond), "/voicelink use")
-
-
-def on_use_clear(ack: Ack, body: dict[str, Any], respond: Respond, services: Services) -> None:
-    ack()
-
-    def work() -> None:
-        cleared = services.voicelinks.clear_default(_channel(body))
-        note = f":white_check_mark: *{cleared.project_name}* is no longer this channel's default project." \
-            if cleared else "This channel had no default project."
-        respond_privately(respond, use_message(None, note), replace=True)
-
-    defer(services.work, body["user"]["id"], work, private(respond), "/voicelink use")
+    click.defer("/voicelink use", use)
 
 
-def on_project_find(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                    services: Services) -> None:
+@deferred("/voicelink use", respond=True)
+def on_use_clear(click: Click) -> None:
+    cleared = click.services.voicelinks.clear_default(click.channel)
+    note = f":white_check_mark: *{cleared.project_name}* is no longer this channel's default project." \
+        if cleared else "This channel had no default project."
+    click.replace(use_message(None, note))
+
+
+@listener(respond=True)
+def on_project_find(click: Click) -> None:
     """A project chosen in the ``/voicelink projects`` search: its details, privately."""
-    ack()
-    project_id = (action.get("selected_option") or {}).get("value") or ""
-    if not project_id or project_id.startswith("-"):
-        return
-    defer(services.work, body["user"]["id"],
-          lambda: private(respond)(project_details(services.voicelinks.project_by_id(project_id))),
-          private(respond), "project details")
+    project_id = (click.action.get("selected_option") or {}).get("value") or ""
+    if project_id and not project_id.startswith("-"):
+        click.defer("project details", lambda click: project_details(click.services.voicelinks.project_by_id(project_id)))
 
 
-def on_file_create(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-                   services: Services) -> None:
+@deferred("project details", respond=True)
+def on_project(click: Click) -> Message:
+    return project_details(click.services.voicelinks.project_by_id(click.value))
+
+
+@modal("Edit project", "Loading the project…", "edit project", respond=True)
+def on_edit_project(click: Click) -> View:
+    project, sections = click.services.voicelinks.editable_project(click.value)
+    return edit_project_modal(project, as_dict(sections))
+
+
+# -- links -----------------------------------------------------------------------------------
+@deferred("links from a file", respond=True)
+def on_file_create(click: Click) -> None:
     """Create the links a file of names (shared with a mention) listed, after its report was read."""
-    ack()
-    user = body["user"]["id"]
-
-    def work() -> None:
-        result = services.voicelinks.confirm(action["value"], user)
-        batch = result.batch
-        if batch.state == "created" and not result.links:  # pressed again: created already
-            text = f"These links for *{batch.project_name}* were created already; they are in your DMs."
-        else:
-            deliver(services, SlackOut(client), result)
-            text = (f":white_check_mark: {len(result.links)} links for *{batch.project_name}* are in your DMs."
-                    if batch.state == "created" else f":warning: {batch.error or 'Nothing was created.'}")
-        respond_privately(respond, info_message(text), replace=True)
-
-    defer(services.work, user, work, private(respond), "links from a file")
+    result = click.services.voicelinks.confirm(click.value, click.user)
+    batch = result.batch
+    if batch.state == "created" and not result.links:  # pressed again: created already
+        text = f"These links for *{batch.project_name}* were created already; they are in your DMs."
+    else:
+        deliver(click.services, click.out, result)
+        text = (f":white_check_mark: {len(result.links)} links for *{batch.project_name}* are in your DMs."
+                if batch.state == "created" else f":warning: {batch.error or 'Nothing was created.'}")
+    click.replace(info_message(text))
 
 
-def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-             services: Services) -> None:
-    ack()
-    defer(services.work, body["user"]["id"],
-          lambda: deliver(services, SlackOut(client), services.voicelinks.retry(action["value"])),
-          private(respond), "retry voice links")
+@deferred("retry voice links", respond=True)
+def on_retry(click: Click) -> None:
+    deliver(click.services, click.out, click.services.voicelinks.retry(click.value))
 
 
-def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-              services: Services) -> None:
+@deferred("cancel link", respond=True)
+def on_cancel(click: Click) -> Message:
     """Cancel after the confirmation; the rules (who, which links) are the service's."""
-    ack()
-
-    def work() -> None:
-        out = SlackOut(client)
-        link, batch_id = services.voicelinks.cancel(LinkRef.parse(action["value"]).link_id, body["user"]["id"],
-                                                    out.members)
-        if batch_id:
-            refresh_card(services, out, batch_id)
-        private(respond)(info_message(f":white_check_mark: The link for *{link.label}* is cancelled."))
-
-    defer(services.work, body["user"]["id"], work, private(respond), "cancel link")
+    out = click.out
+    link, batch_id = click.services.voicelinks.cancel(click.parsed(LinkRef.parse).link_id, click.user, out.members)
+    if batch_id:
+        refresh_card(click.services, out, batch_id)
+    return info_message(f":white_check_mark: The link for *{link.label}* is cancelled.")
 
 
-def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, services: Services) -> None:
-    ack()
-
-    def work() -> None:
-        ref = PageRef.parse(action["value"])
-        listing = services.voicelinks.list_for(ref.key, user=body["user"]["id"], channel=_channel(body))
-        respond_privately(respond, links_page(paginate(listing.links, ref.number, LINKS_PER_PAGE), listing.key,
-                                              listing.title, more=listing.more), replace=True)
-
-    defer(services.work, body["user"]["id"], work, private(respond), "list links")
+@deferred("list links", respond=True)
+def on_page(click: Click) -> None:
+    ref = click.parsed(PageRef.parse)
+    listing = click.services.voicelinks.list_for(ref.key, user=click.user, channel=click.channel)
+    click.replace(links_page(paginate(listing.links, ref.number, LINKS_PER_PAGE), listing.key, listing.title,
+                             more=listing.more))
 
 
-def on_edit_instant(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-                    services: Services) -> None:
-    ack()
-
-    def build() -> Any:
-        link, sections = services.voicelinks.editable_instant_link(action["value"], user=body["user"]["id"])
-        return edit_instant_modal(link, as_dict(sections))
-
-    defer_modal(services.work, client, body, "Edit instant link", "Loading the link…", build, private(respond),
-                "edit link")
+@modal("Edit instant link", "Loading the link…", "edit link", respond=True)
+def on_edit_instant(click: Click) -> View:
+    link, sections = click.services.voicelinks.editable_instant_link(click.value, user=click.user)
+    return edit_instant_modal(link, as_dict(sections))
 
 
-def on_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-               services: Services) -> None:
-    ack()
-    defer(services.work, body["user"]["id"],
-          lambda: private(respond)(project_details(services.voicelinks.project_by_id(action["value"]))),
-          private(respond), "project details")
-
-
-def on_edit_project(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-                    services: Services) -> None:
-    ack()
-
-    def build() -> Any:
-        project, sections = services.voicelinks.editable_project(action["value"])
-        return edit_project_modal(project, as_dict(sections))
-
-    defer_modal(services.work, client, body, "Edit project", "Loading the project…", build, private(respond),
-                "edit project")
-
-
-def on_transcript(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-                  services: Services) -> None:
+# -- sessions: what the buttons on a status or a completed-interview post show -----------------
+@deferred("transcript", respond=True)
+def on_transcript(click: Click) -> Message:
     """The transcript as a file (readable text, or JSON), by DM to the person who pressed (a transcript is
     personal data)."""
-    ack()
-    user = body["user"]["id"]
-    fmt = "json" if action.get("action_id") == "voicelink_transcript_json" else "text"
-
-    def work() -> None:
-        ref = SessionRef.parse(action["value"])
-        text = services.sessions.transcript(ref, user=user, fmt=fmt)
-        if not text:
-            private(respond)(info_message(f"The transcript of `{ref.session_id}` is empty: nobody spoke yet."))
-            return
-        out = SlackOut(client)
-        file_id = out.upload_privately(user, text, f"transcript-{ref.session_id}.{'json' if fmt == 'json' else 'txt'}",
-                                       f"Transcript · {ref.label or ref.session_id}")
-        dm = out.dm_channel(user)
-        services.lifecycle.record_file(file_id, dm, "transcript", session_id=ref.session_id)
-        services.audit.record(user, "transcript", channel=dm, delivery="dm", session_id=ref.session_id,
-                              file_id=file_id)
-        private(respond)(info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it."))
-
-    defer(services.work, body["user"]["id"], work, private(respond), "transcript")
+    services, user, json_format = click.services, click.user, click.action.get("action_id") == "voicelink_transcript_json"
+    ref = click.parsed(SessionRef.parse)
+    text = services.sessions.transcript(ref, user=user, fmt="json" if json_format else "text")
+    if not text:
+        return info_message(f"The transcript of `{ref.session_id}` is empty: nobody spoke yet.")
+    out = click.out
+    file_id = out.upload_privately(user, text, f"transcript-{ref.session_id}.{'json' if json_format else 'txt'}",
+                                   f"Transcript · {ref.label or ref.session_id}")
+    dm = out.dm_channel(user)
+    services.lifecycle.record_file(file_id, dm, "transcript", session_id=ref.session_id)
+    services.audit.record(user, "transcript", channel=dm, delivery="dm", session_id=ref.session_id, file_id=file_id)
+    return info_message(":page_facing_up: The transcript is in your DMs with me; only you can see it.")
 
 
-def on_audio(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, services: Services) -> None:
-    ack()
-
-    def work() -> None:
-        ref = SessionRef.parse(action["value"])
-        url = services.sessions.audio_url(ref, user=body["user"]["id"])  # fresh, never stored
-        services.audit.record(body["user"]["id"], "audio_link", channel=_channel(body), delivery="ephemeral",
-                              session_id=ref.session_id)
-        private(respond)(info_message(f"Audio for `{ref.session_id}` (this link expires in about an hour): <{url}>"))
-
-    defer(services.work, body["user"]["id"], work, private(respond), "audio")
+@deferred("audio", respond=True)
+def on_audio(click: Click) -> Message:
+    ref = click.parsed(SessionRef.parse)
+    url = click.services.sessions.audio_url(ref, user=click.user)  # fresh, never stored
+    click.services.audit.record(click.user, "audio_link", channel=click.channel, delivery="ephemeral",
+                                session_id=ref.session_id)
+    return info_message(f"Audio for `{ref.session_id}` (this link expires in about an hour): <{url}>")
 
 
-def on_evaluation(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                  services: Services) -> None:
-    ack()
-
-    def work() -> None:
-        ref, user = SessionRef.parse(action["value"]), body["user"]["id"]
-        evaluation = services.sessions.evaluation(ref, user=user)
-        services.audit.record(user, "evaluation", channel=_channel(body), delivery="ephemeral",
-                              session_id=ref.session_id)
-        private(respond)(evaluation_message(evaluation))
-
-    defer(services.work, body["user"]["id"], work, private(respond), "evaluation")
+@deferred("evaluation", respond=True)
+def on_evaluation(click: Click) -> Message:
+    ref = click.parsed(SessionRef.parse)
+    evaluation = click.services.sessions.evaluation(ref, user=click.user)
+    click.services.audit.record(click.user, "evaluation", channel=click.channel, delivery="ephemeral",
+                                session_id=ref.session_id)
+    return evaluation_message(evaluation)
 
 
-def on_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-               services: Services) -> None:
+@deferred("summary", respond=True)
+def on_summary(click: Click) -> Message:
     """Summary and Regenerate: the same answer, the second asks Nimrobo to write it again first."""
-    ack()
-    regenerate = action.get("action_id") == "voicelink_regenerate"
-
-    def work() -> None:
-        ref = SessionRef.parse(action["value"])
-        summary = services.sessions.summary(ref, user=body["user"]["id"], regenerate=regenerate)
-        services.audit.record(body["user"]["id"], "summary", channel=_channel(body), delivery="ephemeral",
-                              session_id=ref.session_id)
-        private(respond)(summary_message(summary, ref))
-
-    defer(services.work, body["user"]["id"], work, private(respond), "summary")
+    ref = click.parsed(SessionRef.parse)
+    summary = click.services.sessions.summary(ref, user=click.user,
+                                              regenerate=click.action.get("action_id") == "voicelink_regenerate")
+    click.services.audit.record(click.user, "summary", channel=click.channel, delivery="ephemeral",
+                                session_id=ref.session_id)
+    return summary_message(summary, ref)
 
 
-def on_pick_status(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                   services: Services) -> None:
+# -- pickers: one of several a name matched ----------------------------------------------------
+@deferred("session status", respond=True)
+def on_pick_status(click: Click) -> None:
     """A session picked from the several a name matched (``/voicelink status <name>``)."""
-    ack()
-
-    def work() -> None:
-        sessions, user = services.sessions, body["user"]["id"]
-        ref = sessions.locate(action["value"], user=user)
-        status = sessions.status(ref, user=user)
-        respond_privately(respond, session_message(status, ref, sessions.project_of(ref)[0]), replace=True)
-
-    defer(services.work, body["user"]["id"], work, private(respond), "session status")
+    sessions = click.services.sessions
+    ref = sessions.locate(click.value, user=click.user)
+    click.replace(session_message(sessions.status(ref, user=click.user), ref, sessions.project_of(ref)[0]))
 
 
-def on_pick_watch(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                  services: Services) -> None:
+@deferred("watch", respond=True)
+def on_pick_watch(click: Click) -> None:
     """A session picked for ``/voicelink watch <name>``: watched in the channel where the command was typed."""
-    ack()
-    user, channel = body["user"]["id"], (body.get("channel") or {}).get("id") or ""
-
-    def work() -> None:
-        respond_privately(respond, watch_reply(services.sessions.watch(action["value"], channel, user)), replace=True)
-
-    defer(services.work, user, work, private(respond), "watch")
+    click.replace(watch_reply(click.services.sessions.watch(click.value, click.channel, click.user)))
 
 
-def on_pick_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-                   services: Services) -> None:
+@deferred("cancel link", respond=True)
+def on_pick_cancel(click: Click) -> None:
     """A link picked for ``/voicelink cancel <name>``: the confirmation, as if its id had been typed."""
-    ack()
-
-    def work() -> None:
-        link = services.voicelinks.cancellable(action["value"], body["user"]["id"], SlackOut(client).members)
-        respond_privately(respond, cancel_confirm(link), replace=True)
-
-    defer(services.work, body["user"]["id"], work, private(respond), "cancel link")
+    click.replace(cancel_confirm(click.services.voicelinks.cancellable(click.value, click.user, click.out.members)))
 
 
 LISTENERS: dict[str, Callable[..., None]] = {
@@ -409,6 +314,6 @@ LISTENERS: dict[str, Callable[..., None]] = {
 
 
 def register(app: App, services: Services) -> None:
-    for action_id, listener in LISTENERS.items():
-        app.action(action_id)(inject(listener, services))
+    for action_id, fn in LISTENERS.items():
+        app.action(action_id)(inject(fn, services))
     app.options(PROJECT_SELECTS)(inject(on_project_options, services))

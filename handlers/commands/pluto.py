@@ -11,7 +11,6 @@ PLUTO = CommandRouter(
     "/pluto",
     "Pluto — candidate scoring and live interviews",
     [
-        Subcommand("help", "help", "show this help", "help"),
         Subcommand("score", "score", "score a CSV of candidates (opens a form; or mention me with a CSV and "
                    "the word score)", "score", opens_modal=True),
         Subcommand("status", "status", "the current scoring run and the queue", "status"),
@@ -32,6 +31,8 @@ PLUTO = CommandRouter(
                    "private CSV", "audit @alice 30"),
         Subcommand("export-person", "export-person <e-mail>", "admins: one zip of everything the bot holds about "
                    "a person (subject access request)", "export-person ada@example.com", needs_arg=True),
+        Subcommand("admin", "admin export", "admins: everything the bot holds for this workspace, as a zip of CSVs "
+                   "by DM (e.g. before removing the app)", "admin export", needs_arg=True),
     ],
 )
 

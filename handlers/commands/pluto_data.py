@@ -1,10 +1,11 @@
-"""/pluto forget | audit | export-person: candidate data's lifetime, for admins (bot/flows/lifecycle.py)."""
+"""/pluto forget | audit | export-person | admin export: data's lifetime, for admins (bot/flows/lifecycle.py)."""
 
 from __future__ import annotations
 
 from bot.flows import lifecycle
 from handlers.commands.pluto import PLUTO
 from handlers.router import CommandRequest
+from services.errors import BadInput
 
 
 @PLUTO.on("forget")
@@ -21,3 +22,16 @@ def audit(cmd: CommandRequest) -> None:
 @PLUTO.on("export-person")
 def export_person(cmd: CommandRequest) -> None:
     cmd.reply(lifecycle.export_person(cmd.services, cmd.client, cmd.user_id, cmd.channel_id, cmd.args))
+
+
+ADMIN_ACTIONS = {"export": "this workspace's data as a zip of CSVs, by DM"}
+
+
+@PLUTO.on("admin")
+def admin(cmd: CommandRequest) -> None:
+    """``/pluto admin export``; any other word gets the usage line, privately."""
+    action = cmd.args.split()[0].lower() if cmd.args.split() else ""
+    if action != "export":
+        choices = "; ".join(f"`/pluto admin {name}`: {what}" for name, what in ADMIN_ACTIONS.items())
+        raise BadInput(f"I don't know `/pluto admin {cmd.args}`. Usage: {choices}.")
+    cmd.reply(lifecycle.export_workspace(cmd.services, cmd.client, cmd.user_id, cmd.channel_id))

@@ -11,7 +11,6 @@ VOICELINK = CommandRouter(
     "/voicelink",
     "Voice links — Nimrobo voice interviews",
     [
-        Subcommand("help", "help", "show this help", "help"),
         Subcommand("create", "create", "create a voice project and links (interview, research or instant); "
                    "names can come from a CSV or text file", "create", opens_modal=True),
         Subcommand("project", "project new | project <project>",

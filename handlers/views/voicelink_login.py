@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.blocks import loading_view
-from bot.blocks.keys import KEY_ACTION, KEY_BLOCK, LOGIN_MODAL, login_result_view
+from bot.blocks.keys import KEY_ACTION, KEY_BLOCK, LOGIN_MODAL, login_result_message, login_result_view
 from bot.context import Services
 from bot.slack_out import SlackOut
 from bot.work import defer
@@ -21,18 +21,22 @@ def on_login(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebCl
     if not key.strip():
         ack(response_action="errors", errors={KEY_BLOCK: "Paste your Nimrobo API key."})
         return
-    # The check calls Nimrobo: never on the ack path. The modal turns into "checking…" at once.
-    ack(response_action="update", view=loading_view("Your Nimrobo key", "Checking the key with Nimrobo…").to_dict())
-    user, view_id = body["user"]["id"], view["id"]
+    # The check calls Nimrobo: never on the ack path. The modal turns into "checking…" at once, through the
+    # ack; the outcome replaces it by its external id, so it can only land after it (SlackOut.show_after_ack).
+    checking, external_id = loading_view("Your Nimrobo key", "Checking the key with Nimrobo…"), f"{LOGIN_MODAL}:{view['id']}"
+    checking.external_id = external_id
+    ack(response_action="update", view=checking.to_dict())
+    user, out = body["user"]["id"], SlackOut(client)
 
     def check() -> None:
         try:
-            result = login_result_view(services.keys.login(user, key))
+            login, problem = services.keys.login(user, key), ""
         except BotError as exc:
-            result = login_result_view(None, exc.user_message)
-        client.views_update(view_id=view_id, view=result.to_dict())
+            login, problem = None, exc.user_message
+        if not out.show_after_ack(external_id, login_result_view(login, problem)):  # the modal was closed
+            out.dm(user, login_result_message(login, problem))
 
-    defer(services.work, user, check, lambda m: SlackOut(client).dm(user, m), "/voicelink login")
+    defer(services.work, user, check, lambda m: out.dm(user, m), "/voicelink login")
 
 
 def register(app: App, services: Services) -> None:

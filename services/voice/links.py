@@ -394,7 +394,7 @@ class VoiceLinkService:
 
     def learn_session(self, session_id: str) -> VoiceLinkRow | None:
         """The bot's link whose participant opened ``session_id``, found by listing the bot's own
-        links' projects when the card job has not recorded it yet (recorded now)."""
+        links' projects when the watcher has not recorded it yet (recorded now)."""
         row = self.session_row(session_id)
         if row is not None:
             return row

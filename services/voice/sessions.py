@@ -50,6 +50,7 @@ from services.nimrobo import (
     Summary,
     VoiceLink,
 )
+from services.outbox import Outbox
 from services.records import (
     ChannelFollows,
     Notification,
@@ -69,12 +70,26 @@ FINISHED_KEY = "watcher:finished:"
 REGENERATED_KEY = "summary:regenerated:"
 REGENERATE_COOLDOWN = 120.0  # seconds between two regenerations of one session's summary
 WATCHES, SUBSCRIPTIONS, NOTIFICATIONS = "session_watches", "project_subscriptions", "session_notifications"
+COMPLETED = "voice_session_completed"  # the completed-interview post: its outbox key's prefix, its metadata's event
+
+
+def completed_key(session_id: str, channel: str) -> str:
+    """The outbox key of a completed-interview post: one per (session, channel), whoever decides it."""
+    return f"{COMPLETED}:{session_id}:{channel}"
+
+
+def completed_of(key: str) -> tuple[str, str]:
+    """(session, channel) of a :func:`completed_key` (a channel id has no colon; a session id may)."""
+    session_id, _, channel = key.removeprefix(COMPLETED + ":").rpartition(":")
+    return session_id, channel
 
 
 class SessionService:
     def __init__(self, store: Store, nimrobo: NimroboClient, voicelinks: VoiceLinkService, *, workers: int = 1,
-                 backoff: Backoff | None = None, access: AccessService | None = None) -> None:
+                 backoff: Backoff | None = None, access: AccessService | None = None,
+                 outbox: Outbox | None = None) -> None:
         self.store = store
+        self.outbox = outbox or Outbox(store)  # what was decided already: read through the outbox, never its table
         self.nimrobo = nimrobo
         self.voicelinks = voicelinks
         self.workers = workers
@@ -307,7 +322,7 @@ class SessionService:
 
     # -- reporting once -----------------------------------------------------------------------
     # The post itself goes through the outbox (services/outbox.py), under the key
-    # "voice_session_completed:<session>:<channel>"; session_notifications is this service's
+    # completed_key(session, channel); session_notifications is this service's
     # record of it (written in the same transaction as the outbox row), for the Home tab.
     def note_reported(self, session_id: str, channel: str, thread_ts: str | None = None) -> None:
         """Record that (session, channel) was decided and queued; call it in the outbox row's transaction."""
@@ -323,15 +338,10 @@ class SessionService:
 
     def _reported(self) -> set[tuple[str, str]]:
         """(session, channel) pairs already in the outbox, whatever their state."""
-        prefix = "voice_session_completed:"
-        out = set()
-        for row in self.store.execute("select key, channel from outbox where key like ?", [prefix + "%"]):
-            channel = row["channel"]
-            out.add((row["key"][len(prefix):-(len(channel) + 1)], channel))
-        return out
+        return {completed_of(key) for key in self.outbox.keys(COMPLETED + ":")}
 
     def already_posted(self, session_id: str, channel: str) -> bool:
-        return self.store.count("outbox", "key = ?", [f"voice_session_completed:{session_id}:{channel}"]) > 0
+        return self.outbox.get(completed_key(session_id, channel)) is not None
 
     def targets(self) -> list[Target]:
         """Every (session, channel) the bot should report on and has not claimed yet."""

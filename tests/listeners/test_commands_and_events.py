@@ -60,3 +60,58 @@ def test_a_shared_csv_without_the_mention_is_left_alone(slack, services):
              "files": [{"id": "F1", "name": "c.csv"}]}
     on_message(event=event, client=slack.client, context={"bot_user_id": "U_BOT"}, services=services)
     assert services.work.done == [] and not slack.client.mock_calls and not services.events.first_time.called
+
+
+class FakeClock:
+    """``time`` for bot.slack_out: sleeping moves the clock on at once."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def login_submission(key="api_key_1"):
+    view = {"id": "V_LOGIN", "state": {"values": {"nimrobo_key": {"key": {"type": "plain_text_input", "value": key}}}}}
+    return {"user": {"id": "U_ALICE"}}, view
+
+
+def not_found():
+    from slack_sdk.errors import SlackApiError
+
+    return SlackApiError("not_found", {"ok": False, "error": "not_found"})
+
+
+def test_the_key_check_outcome_waits_for_the_acks_checking_view_and_replaces_it_by_its_external_id(
+        slack, services, monkeypatch):
+    from handlers.views.voicelink_login import on_login
+
+    monkeypatch.setattr("bot.slack_out.time", FakeClock())
+    services.keys.login.return_value = Mock(account="Alice's team", missing_scopes=[])
+    slack.client.views_update.side_effect = [not_found(), not_found(), {"ok": True}]  # Slack has not applied the ack
+    body, view = login_submission()
+    on_login(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
+    checking = slack.ack.call_args.kwargs
+    assert checking["response_action"] == "update" and "Checking" in str(checking["view"])
+    calls = slack.client.views_update.call_args_list
+    assert len(calls) == 3 and {c.kwargs["external_id"] for c in calls} == {checking["view"]["external_id"]}
+    assert all("view_id" not in c.kwargs for c in calls)  # by id it could land before the ack's view
+    assert "Saved" in str(calls[-1].kwargs["view"])
+    slack.client.chat_postMessage.assert_not_called()
+
+
+def test_a_key_check_whose_modal_was_closed_is_answered_by_dm(slack, services, monkeypatch):
+    from handlers.views.voicelink_login import on_login
+    from services.errors import BadInput
+
+    monkeypatch.setattr("bot.slack_out.time", FakeClock())
+    services.keys.login.side_effect = BadInput("Nimrobo refused the key: Invalid API token.")
+    slack.client.views_update.side_effect = not_found()
+    body, view = login_submission()
+    on_login(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
+    said = slack.client.chat_postMessage.call_args.kwargs
+    assert said["channel"] == "D_ALICE" and "not saved" in said["text"] and "Invalid API token" in str(said["blocks"])
