@@ -13,6 +13,10 @@ one. Two transports deliver those payloads, with the same public methods:
   body also parsed on ``response.ack`` (a dict, a string, or None when empty). Forged
   requests for the 401 tests: pass ``secret=`` (sign with another secret), ``timestamp=``
   (an old one) or ``signature=`` (a literal header value) to any method.
+Payloads come from the stand-in's workspace (its team id, its Enterprise Grid ids, whether the app is
+installed org-wide); a workspace made with ``SlackStandIn.add_workspace`` gets a signer of its own.
+:meth:`SlackPayloads.deliver` sends an envelope built elsewhere (``SlackStandIn.uninstall``'s events).
+
 * :class:`SocketModeSender` sends them as Socket Mode envelopes over the stand-in's
   WebSocket server and returns a :class:`SocketAck`, shaped like the HTTP response
   (``status_code``, ``content``, ``json()``, ``ack``), so end-to-end tests run in both modes.
@@ -22,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import time
 from typing import Any
@@ -70,7 +73,6 @@ class SlackPayloads:
         #: makes other workspaces; give each its own signer)
         self.team_id = team_id or standin.team_id
         self.api_app_id = standin.app_id
-        self._events = itertools.count(1)
 
     # -- who is installed where: Enterprise Grid ids, org-wide installs --------------------------------------
     def _enterprise(self) -> dict[str, Any] | None:
@@ -317,10 +319,9 @@ class SlackPayloads:
     # -- events ------------------------------------------------------------------------------
     def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> Any:
         """An Events API ``event_callback`` envelope around ``event`` (unique event_id unless given)."""
-        now = time.time()
-        envelope = self.slack.event_envelope(event, team_id=self.team_id,
-                                             event_id=event_id or f"Ev{next(self._events):06d}{int(now)}",
-                                             event_context=f"4-sandbox-{next(self._events)}")
+        if self.slack.enterprise_id and isinstance(event.get("user"), str):
+            self.slack._know(event["user"])  # in an org, the person is this workspace's (an org token's calls route by it)
+        envelope = self.slack.event_envelope(event, team_id=self.team_id, event_id=event_id)
         return self._deliver_event(envelope, **kw)
 
     def app_mention(self, text: str, files: list[dict[str, Any]] | None = None, channel: str = DEFAULT_CHANNEL,

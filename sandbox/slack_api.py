@@ -21,6 +21,15 @@ takes no second outcome. The assistant pane: :meth:`SlackStandIn.open_assistant_
 in the user's DM with the app, and ``assistant.threads.setStatus`` / ``setSuggestedPrompts`` /
 ``setTitle`` are checked and recorded (a reply in the thread clears the status, as in Slack).
 
+Several workspaces (README "Several workspaces in the test bed"): one :class:`SlackApp` is shared by the
+first stand-in and those :meth:`SlackStandIn.add_workspace` makes; a Web API call is served by the
+workspace its token belongs to. OAuth v2: the ``/oauth/v2/authorize`` consent page,
+:meth:`SlackStandIn.approve_install` / :meth:`~SlackStandIn.deny_install` /
+:meth:`~SlackStandIn.install_via_browser`, ``oauth.v2.access`` (codes, token rotation with single-use
+refresh tokens), ``auth.revoke``, ``apps.uninstall`` and :meth:`SlackStandIn.uninstall` with the
+``app_uninstalled`` and ``tokens_revoked`` events Slack sends. Enterprise Grid: a workspace may belong to an
+org (``enterprise_id``), and an org-wide install gives one token for all of its workspaces.
+
 Queries for tests return plain dicts (copies; internal bookkeeping keys start with ``_`` and
 are left out).
 """
@@ -77,6 +86,9 @@ FUNCTION_TYPES = {"string", "integer", "number", "boolean", "array", "object", "
 #: settings. Slack does not document this case; the name is the stand-in's.
 SOCKET_MODE_OFF = "socket_mode_not_enabled"
 VERIFICATION_TOKEN = "legacy-verification-token"  # the deprecated token Slack still puts in payloads
+#: event ids are unique across every workspace and every signer of the test bed, as Slack's are (a bot
+#: that drops an event id it has seen would otherwise drop another workspace's event)
+EVENT_NUMBERS = itertools.count(1)
 
 
 class SlackError(Exception):
@@ -570,7 +582,6 @@ class SlackStandIn(SimServer):
         #: every call refused with 429 by :meth:`real_tiers` (method, channel, time)
         self.tier_refusals: list[dict[str, Any]] = []
         self._lost_answers: list[list[Any]] = []  # [method, predicate, times left]
-        self._event_ids = itertools.count(1)
         self._siblings: list[SlackStandIn] = []  # workspaces added with add_workspace (stopped with this one)
         self.route("POST", "/api/{method}")(self._dispatch)
         self.route("GET", "/api/{method}")(self._dispatch)
@@ -990,9 +1001,7 @@ class SlackStandIn(SimServer):
         workspace = self
         if grant is not None and grant.kind != "refresh":
             # One API front for every workspace: the token says which workspace serves the call.
-            workspace = grant.workspace
-            if grant.org_wide and params.get("team_id"):
-                workspace = self.app.workspaces.get(str(params["team_id"]), workspace)
+            workspace = grant.workspace._org_member(params) if grant.org_wide else grant.workspace
         return workspace._serve(method, params, token, grant, request)
 
     def _serve(self, method: str, params: dict[str, Any], token: str | None, grant: Grant | None,
@@ -1141,6 +1150,34 @@ class SlackStandIn(SimServer):
         with root._lock:
             root._siblings.append(sibling)
         return sibling
+
+    def _org_member(self, params: dict[str, Any]) -> SlackStandIn:
+        """The workspace of the org a call with an org-wide token acts in: the one its ``team_id`` names, else
+        the only one that knows its channel or user (ids are unique across an org in Slack; use distinct ones
+        in tests), else this one (where the install was approved)."""
+        with self.app.lock:
+            org = [w for w in self.app.workspaces.values() if w.enterprise_id == self.enterprise_id]
+        if params.get("team_id"):
+            return next((w for w in org if w.team_id == params["team_id"]), self)
+        for key, owns in (("channel", SlackStandIn._has_channel), ("channel_id", SlackStandIn._has_channel),
+                          ("user_id", SlackStandIn._has_user), ("user", SlackStandIn._has_user)):
+            value = params.get(key)
+            if isinstance(value, str) and value:
+                owners = [w for w in org if owns(w, value)]
+                if len(owners) == 1:
+                    return owners[0]
+        return self
+
+    def _has_channel(self, channel: str) -> bool:
+        if channel.startswith("D"):
+            return self._has_user(channel[1:])
+        with self._lock:
+            return channel in self.members or channel in self.private_channels or any(
+                c == channel for c, _ in self._messages)
+
+    def _has_user(self, user: str) -> bool:
+        with self._lock:
+            return user in self.users
 
     def workspace(self, team_id: str) -> SlackStandIn:
         """The stand-in of workspace ``team_id`` (this one or one made by :meth:`add_workspace`)."""
@@ -1430,11 +1467,11 @@ class SlackStandIn(SimServer):
                        event_context: str | None = None) -> dict[str, Any]:
         """An Events API ``event_callback`` envelope around ``event`` as this workspace's Slack sends it."""
         now = time.time()
-        number = next(self._event_ids)
+        number = next(EVENT_NUMBERS)
         team = team_id or self.team_id
         envelope = {"token": VERIFICATION_TOKEN, "team_id": team, "context_team_id": team,
                     "api_app_id": self.app_id, "event": {"event_ts": f"{now:.6f}", **event}, "type": "event_callback",
-                    "event_id": event_id or f"Ev{team[-4:]}{number:06d}{int(now)}", "event_time": int(now),
+                    "event_id": event_id or f"Ev{number:06d}{int(now)}", "event_time": int(now),
                     "is_ext_shared_channel": False, "event_context": event_context or f"4-{team}-{number}",
                     "authorizations": [{**self.authorization(), "team_id": None if self.org_installed else team}]}
         if self.enterprise_id:

@@ -80,3 +80,14 @@ def test_a_workspace_that_uninstalls_is_forgotten_and_the_other_goes_on(installe
     assert beta.tokens() == []
     assert open_home(stack, ACME, user="U_BOB")["team_id"] == ACME
     assert stack.install(BETA).status_code == 200  # back, for whichever test runs next on this worker
+
+
+def test_an_org_wide_install_serves_every_workspace_of_the_org(stack):
+    one = stack.add_workspace("T0GRID1", "Grid One", enterprise_id="E0ORG")
+    two = stack.add_workspace("T0GRID2", "Grid Two", enterprise_id="E0ORG")
+    assert stack.install("T0GRID1", "U_ORG_ADMIN", org_wide=True).status_code == 200
+    store = stack.services.installs.installation_store
+    assert store.find_installation(enterprise_id="E0ORG", team_id=None, is_enterprise_install=True) is not None
+    for team_id, standin, user in (("T0GRID1", one, "U_GRID_ONE"), ("T0GRID2", two, "U_GRID_TWO")):
+        assert open_home(stack, team_id, user=user)["team_id"] == team_id
+        assert standin.api_calls("views.publish")  # the org's token, acting in this workspace

@@ -250,6 +250,10 @@ def test_unknown_tokens_and_token_types_are_refused_as_before(bed):
         assert error_of(lambda: web(slack, "xapp-1-a").chat_postMessage(channel="C1", text="x")) \
             == "not_allowed_token_type"
         assert web(slack, "xoxb-b").chat_postMessage(channel="C1", text="x")["ok"]
+        # One app-level token and Socket Mode connection serve every workspace.
+        other = slack.add_workspace("T_OTHER", "Other")
+        assert other.socket is slack.socket and other.app_token == "xapp-1-a"
+        assert web(other).apps_connections_open(app_token="xapp-1-a")["url"].startswith("ws")
 
 
 class Parsed(SlackPayloads):
@@ -274,6 +278,17 @@ def ids(request: BoltRequest) -> tuple:
 def every_kind(payloads: Parsed) -> list[BoltRequest]:
     return [payloads.command("/pluto", "help"), payloads.block_action("act", "v"),
             payloads.message("hi"), payloads.app_mention("hello")]
+
+
+def test_event_ids_are_unique_across_workspaces_and_signers(bed):
+    """A bot drops an event id it has seen (Slack's retries): two workspaces' events must never share one."""
+    ids_seen = [Parsed(bed).message("a").body["event_id"], Parsed(bed.workspace("T_BETA")).message("b").body["event_id"],
+                Parsed(bed).message("c").body["event_id"]]
+    with SlackStandIn(bot_token="", team_id="T_ONE") as one:
+        one.add_workspace("T_TWO", "Two")
+        install(one, "T_TWO")
+        ids_seen += [e["event_id"] for e in one.uninstall("T_TWO")]
+    assert len(set(ids_seen)) == len(ids_seen) == 5
 
 
 def test_payloads_carry_each_workspaces_team_and_enterprise_as_bolt_reads_them(bed):
@@ -309,9 +324,17 @@ def test_an_org_wide_install_speaks_for_every_workspace_of_the_org():
                 assert request.context.enterprise_id == "E_BIG" and request.context.is_enterprise_install is True
             assert Parsed(workspace).message("x").body["authorizations"][0]["team_id"] is None
         assert Parsed(lone).command("/pluto").context.is_enterprise_install is False
-        # An org token names the workspace it acts in.
-        web(slack, answer["access_token"]).chat_postMessage(channel="C1", text="to G2", team_id="T_G2")
+        # An org token acts in the workspace its team_id names, or the one its channel or user is in.
+        org = web(slack, answer["access_token"])
+        org.chat_postMessage(channel="C1", text="to G2", team_id="T_G2")
         assert [m["text"] for m in g2.messages("C1")] == ["to G2"] and slack.messages("C1") == []
+        org.chat_postMessage(channel="C1", text="C1 is G2's")
+        assert [m["text"] for m in g2.messages("C1")] == ["to G2", "C1 is G2's"]
+        g2.add_user("U_G2_ONLY")
+        org.views_publish(user_id="U_G2_ONLY", view={"type": "home", "blocks": []})
+        assert g2.home("U_G2_ONLY") is not None and slack.home("U_G2_ONLY") is None
+        org.chat_postMessage(channel="C_NOWHERE", text="unknown channel: where it was installed")
+        assert [m["text"] for m in slack.messages("C_NOWHERE")] == ["unknown channel: where it was installed"]
         slack.uninstall("T_G1")
         assert Parsed(g2).command("/pluto").context.is_enterprise_install is False
 
@@ -355,6 +378,16 @@ def bolt(tmp_path_factory):
     slack.stop()
 
 
+@pytest.fixture()
+def bolt_installed(bolt):
+    """Both workspaces installed (tests are spread over workers one by one: each installs what it needs)."""
+    slack, store, url = bolt
+    for team_id in ("T_ACME", "T_BETA"):
+        if store.find_installation(enterprise_id=None, team_id=team_id) is None:
+            assert slack.install_via_browser(url + "/slack/install", team_id, "U_ADMIN").status_code == 200
+    return bolt
+
+
 def signer_for(bolt, team_id: str) -> SlackSigner:
     slack, _, url = bolt
     return SlackSigner(url, SECRET, slack.workspace(team_id))
@@ -380,13 +413,14 @@ def test_bolt_installs_in_two_workspaces_through_the_browser(bolt):
         assert page.status_code == 200 and "set-cookie" in page.headers
         bare = httpx.get(slack.approve_install(find_authorize_url(page), "T_BETA"))
     assert bare.status_code >= 400
-    installs = len(store.find_installation(enterprise_id=None, team_id="T_BETA").bot_token)
+    kept = store.find_installation(enterprise_id=None, team_id="T_BETA").bot_token
     refused = slack.install_via_browser(url + "/slack/install", "T_BETA", deny=True)
     assert "access_denied" in refused.text  # Bolt's failure page (HTTP 200, as Bolt answers a cancel)
-    assert len(store.find_installation(enterprise_id=None, team_id="T_BETA").bot_token) == installs
+    assert store.find_installation(enterprise_id=None, team_id="T_BETA").bot_token == kept
 
 
-def test_bolt_serves_each_workspace_with_its_own_token(bolt):
+def test_bolt_serves_each_workspace_with_its_own_token(bolt_installed):
+    bolt = bolt_installed
     slack, store, url = bolt
     beta = slack.workspace("T_BETA")
     for team_id, standin in (("T_ACME", slack), ("T_BETA", beta)):
@@ -419,7 +453,8 @@ def test_bolt_rotates_an_expiring_token_mid_run(bolt):
     assert after.bot_token_expires_at <= int(time.time()) + 61
 
 
-def test_bolt_forgets_a_workspace_that_uninstalls(bolt):
+def test_bolt_forgets_a_workspace_that_uninstalls(bolt_installed):
+    bolt = bolt_installed
     slack, store, url = bolt
     beta_token = store.find_installation(enterprise_id=None, team_id="T_BETA").bot_token
     acks = [signer_for(bolt, "T_BETA").deliver(envelope) for envelope in slack.uninstall("T_BETA")]
@@ -429,3 +464,4 @@ def test_bolt_forgets_a_workspace_that_uninstalls(bolt):
     assert store.find_installation(enterprise_id=None, team_id="T_ACME") is not None
     signer_for(bolt, "T_ACME").command("/hello", channel="C_AFTER")
     slack.wait_for(lambda: slack.messages("C_AFTER"))
+    assert slack.install_via_browser(url + "/slack/install", "T_BETA").status_code == 200  # back, for the next test
