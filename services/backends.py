@@ -13,8 +13,11 @@ shown again: :class:`BackendState` carries at most its last four characters.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from services.access import AccessService
 from services.errors import BadInput, NotAllowed, Refusal
@@ -48,6 +51,32 @@ class BackendState:
 class PlutoServerCheck:
     url: str
     status: str
+
+
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)]
+    except (OSError, ValueError):
+        return []  # unresolvable: the check itself says nothing answers there
+
+
+def address_refusal(url: str, default_url: str) -> str | None:
+    """Why the bot won't call ``url`` for a workspace, or None. A workspace admin names a server the bot's own
+    host then calls: never a link-local address (cloud metadata), and a private or loopback one only when
+    the operator's own Pluto server (``PLUTO_API_BASE_URL``) is on such a network too."""
+    host = urlsplit(url).hostname or ""
+    found = _addresses(host)
+    if any(a.is_link_local or a.is_multicast or a.is_unspecified for a in found):
+        return f"{host} is not an address a Pluto server can have."
+    inside = any(a.is_private or a.is_loopback or a.is_reserved for a in found)
+    default_inside = any(a.is_private or a.is_loopback for a in _addresses(urlsplit(default_url).hostname or ""))
+    if inside and not default_inside:
+        return f"{host} is an internal address; the bot only calls public Pluto servers for a workspace."
+    return None
 
 
 class WorkspaceBackends:
@@ -96,6 +125,9 @@ class WorkspaceBackends:
         if not url.startswith(("http://", "https://")):
             raise BadInput(f"{url!r} is not a web address.",
                            hint="A Pluto server looks like https://pluto.example.com/api")
+        refusal = address_refusal(url, self.default_pluto_server)
+        if refusal:
+            raise BadInput(refusal, hint="Name the Pluto server by its public address.")
         client = self.make_pluto(url)
         try:
             answer = client.status()

@@ -214,3 +214,16 @@ def test_the_admin_section_shows_at_most_the_keys_last_four_and_no_buttons_in_si
     single = str([b.to_dict() for b in admin_section(BackendState(False, None, None, None, "http://default/api",
                                                                   True))])
     assert "NIMROBO_API_KEY" in single and not any(a in single for a in ACTIONS)
+
+
+def test_a_workspace_admin_cannot_point_the_bot_at_internal_addresses():
+    from services.backends import address_refusal
+
+    public = "https://93.184.215.14/api"  # addresses, not names: no DNS in the test
+    assert "not an address" in address_refusal("http://169.254.169.254/latest", public)  # cloud metadata
+    assert "not an address" in address_refusal("http://169.254.169.254/latest", "http://127.0.0.1:8000/api")
+    assert "internal address" in address_refusal("http://10.0.0.5/api", public)
+    assert "internal address" in address_refusal("http://127.0.0.1:8000/api", public)
+    assert address_refusal("http://93.184.215.14/api", public) is None
+    # an operator whose own Pluto runs on a private network may let workspaces name private servers
+    assert address_refusal("http://10.0.0.5/api", "http://127.0.0.1:8000/api") is None
