@@ -11,6 +11,10 @@ One run, one row (``scoring_runs``), one state machine::
 * Pluto runs one pipeline per server, so runs queue per base URL in arrival order (``seq``).
   A run uploads only when no other run of that server is ``uploading`` or ``running``
   (checked and claimed in one transaction), so two uploads never overlap.
+* Several workspaces: each workspace's runs are in its own store, so a run also needs its server's
+  turn, shared by every workspace (services/server_queue.py): workspaces on one server take turns
+  fairly (the one that waited longest goes next), positions count the runs ahead in every workspace
+  (a number only), and workspaces on different servers never wait for each other.
 * An upload whose answer was lost is never re-sent blindly: ``/pluto/status`` decides. If the
   server is busy the upload landed and the run is ``running``; if it is idle, nothing landed
   and the run goes back to ``queued``. After a restart, runs caught ``uploading`` are
@@ -53,11 +57,13 @@ from services.pluto import (
 )
 from services.privacy import escape_csv_bytes, write_csv
 from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
-from services.store import Store, now
+from services.server_queue import ServerQueue
+from services.store import Store, current_workspace, now
 
 TABLE = "scoring_runs"
 CHART_WINDOW_SECONDS = 3600.0  # a score chart not queued this long after its run finished is left out
 WAITING = ("queued", "uploading", "running")  # holds a place in its server's queue (uploading, running: on it)
+ON_SERVER = ("uploading", "running")  # holds its server's turn
 EXPORT_COLUMNS = ("rank", "name", "email", "final_score", "ai_score", "algo_score", "tier", "job_title",
                   "current_company", "one_line_summary")
 NO_RESULTS = "There is no finished scoring run here yet. Start one with `/pluto score`."
@@ -72,7 +78,10 @@ class ScoringService:
         self.client = client
         self.access = access
         self._tick_lock = threading.Lock()
-        self._recovered = False
+        self._recovered: set[str | None] = set()  # the workspaces whose interrupted uploads were reconciled
+        self._idle: set[str] = set()  # workspaces with no run waiting whose shared turns and line are settled
+        #: each server's turn across workspaces (used inside a workspace; a lone workspace queues as before)
+        self.servers = ServerQueue(store, lease_seconds=max(60.0, settings.pluto_stall_seconds))
         #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
         self.slack_token: Callable[[], str] = lambda: settings.slack_bot_token.reveal()
         #: the current workspace's own Pluto server (several workspaces), None for the environment's
@@ -111,6 +120,7 @@ class ScoringService:
                 "state": "queued", "error": None, "total": None, "fingerprint": None, "last_change_at": now(),
                 "last_render_at": 0.0, "results_json": None, "created_at": now(), "started_at": None,
                 "finished_at": None})
+        self._line_up()
         return self.run(run_id)
 
     def set_progress_message(self, run_id: str, ts: str) -> None:
@@ -127,6 +137,7 @@ class ScoringService:
         with self.store.transaction():
             self._set(run_id, state="queued", seq=self._next_seq(), error=None, fingerprint=None,
                       last_change_at=now(), started_at=None, finished_at=None)
+        self._line_up()
         return self.run(run_id)
 
     def cancel(self, run_id: str, user: str) -> ScoringRun:
@@ -139,6 +150,8 @@ class ScoringService:
         cancelled = self.store.update_where(TABLE, {"state": "cancelled", "cancelled_by": user, "finished_at": now(),
                                                     "fingerprint": None, "last_change_at": now()},
                                             "id = ? and state = 'queued'", [run_id])
+        if cancelled:
+            self._line_up()
         run = self.run(run_id)
         return run if cancelled else self.cancellable(run, user)
 
@@ -210,11 +223,18 @@ class ScoringService:
         return ScoringRun.from_row(rows[0]) if rows else None
 
     def position(self, run: ScoringRun) -> int:
-        """Runs ahead of this one on the same server (0: running, or next)."""
+        """Runs ahead of this one on the same server (0: running, or next). With several workspaces the
+        other workspaces' runs that go first count too (services/server_queue.py), as a number only."""
         if run.state != "queued":
             return 0
-        return self.store.count(TABLE, "base_url = ? and state in ('queued', 'uploading', 'running') and seq < ?",
-                                [run.base_url, run.seq])
+        workspace = current_workspace()
+        if workspace is None:
+            return self.store.count(TABLE, "base_url = ? and state in ('queued', 'uploading', 'running') and seq < ?",
+                                    [run.base_url, run.seq])
+        counts = self.store.execute(f"select count(*) as here, coalesce(sum(case when state = 'queued' then 1 else 0 "
+                                    f"end), 0) as mine from {TABLE} where base_url = ? and state in ('queued', "
+                                    "'uploading', 'running') and seq < ?", [run.base_url, run.seq])[0]
+        return int(counts["here"]) + self.servers.ahead(run.base_url, workspace, int(counts["mine"]))
 
     def latest(self, channel: str | None = None, state: str = "complete") -> ScoringRun | None:
         where, params = "state = ?", [state]
@@ -391,20 +411,74 @@ class ScoringService:
         if not self._tick_lock.acquire(blocking=False):
             return []
         try:
-            if not self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
-                for row in self.store.rows(TABLE, "state = 'uploading'"):
-                    with on_server(row.get("base_url")):
-                        self._reconcile(row["id"])
-                self._recovered = True
+            workspace = current_workspace()
+            waiting = "state in ('queued', 'uploading', 'running')"
+            rows = self.store.rows(TABLE, waiting, order_by="seq")
+            if workspace is not None and (rows or workspace not in self._idle):
+                # first: a run on a server that lost the server's turn goes back to the queue, before anything
+                # below reads Pluto's state for it (an idle workspace is settled once, not on every tick)
+                if self._settle_turns(workspace, rows):
+                    rows = self.store.rows(TABLE, waiting, order_by="seq")
+            if workspace is not None:
+                (self._idle.discard if rows else self._idle.add)(workspace)
+            if workspace not in self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
+                interrupted = [(row["id"], row.get("base_url")) for row in rows if row["state"] == "uploading"]
+                for run_id, server in interrupted:
+                    with on_server(server):  # a run talks to the server it was queued on
+                        self._reconcile(run_id)
+                self._recovered.add(workspace)
+                if interrupted:
+                    rows = self.store.rows(TABLE, waiting, order_by="seq")
             updates = []
-            for row in self.store.rows(TABLE, "state in ('queued', 'uploading', 'running')", order_by="seq"):
+            for row in rows:
                 with on_server(row.get("base_url")):  # a run talks to the server it was queued on
                     update = self._tick_run(ScoringRun.from_row(row))
                 if update is not None:
                     updates.append(update)
+            if workspace is not None and rows:  # give back the turns of runs that ended or went back to the queue
+                after = self.store.rows(TABLE, waiting)
+                if {(r["id"], r["state"]) for r in after} != {(r["id"], r["state"]) for r in rows}:
+                    self._settle_turns(workspace, after)
             return updates
         finally:
             self._tick_lock.release()
+
+    def _settle_turns(self, workspace: str, rows: list[dict[str, Any]]) -> bool:
+        """Bring the servers' shared turns and line in step with this workspace's runs (``rows``: its runs
+        waiting or on a server): runs on a server hold its turn, turns of runs no longer there go back,
+        and the workspace waits in each server's line where it has runs queued.
+
+        A run on a server whose turn another run holds now (its own was reclaimed: the bot was down past
+        the lease, or its upload's fate is unknown) goes back to the queue: Pluto keeps one run's state,
+        and it may be the other run's, which this one must never read. True when one did."""
+        on_server = {row["id"]: row for row in rows if row["state"] in ON_SERVER}
+        fresh = set()  # turns renewed lately: not rewritten on every tick
+        for turn in self.servers.held_by(workspace):
+            if turn.run_id not in on_server:
+                self.servers.release(turn.base_url, workspace, turn.run_id)
+            elif turn.renewed_at >= now() - self.servers.refresh_seconds:
+                fresh.add(turn.run_id)
+        requeued = False
+        for row in on_server.values():
+            if row["id"] not in fresh and not self.servers.hold(row["base_url"], workspace, row["id"]):
+                requeued |= bool(self.store.update_where(
+                    TABLE, {"state": "queued", "started_at": None, "fingerprint": None, "last_change_at": now()},
+                    "id = ? and state in ('uploading', 'running')", [row["id"]]))
+        self._line_up(self.store.rows(TABLE, "state = 'queued'") if requeued else rows)
+        return requeued
+
+    def _line_up(self, rows: list[dict[str, Any]] | None = None) -> None:
+        """This workspace waits in each server's line where it has runs queued (none: it leaves)."""
+        workspace = current_workspace()
+        if workspace is None:
+            return
+        if rows is None:
+            rows = self.store.rows(TABLE, "state = 'queued'")
+        queued: dict[str, int] = {}
+        for row in rows:
+            if row["state"] == "queued":
+                queued[row["base_url"]] = queued.get(row["base_url"], 0) + 1
+        self.servers.line_up(workspace, queued)
 
     def _tick_run(self, run: ScoringRun) -> RunUpdate | None:
         if run.state == "queued":
@@ -418,15 +492,25 @@ class ScoringService:
         return None  # uploading: its answer is outstanding or being reconciled
 
     def _start(self, run: ScoringRun) -> ScoringRun:
-        """Upload ``run`` if it is next on its server and the server is free; the run in its new state."""
+        """Upload ``run`` if it is next on its server and the server is free; the run in its new state.
+
+        Several workspaces: the run must also take its server's turn, shared by every workspace
+        (services/server_queue.py); it gets it when no run of any workspace is on the server and its
+        workspace has waited longest."""
+        workspace = current_workspace()
         with self.store.transaction():
             ahead = self.store.count(TABLE, "base_url = ? and id != ? and (state in ('uploading', 'running') "
                                             "or (state = 'queued' and seq < ?))", [run.base_url, run.id, run.seq])
             if ahead:
                 return run
-            # compare-and-set: a run cancelled since it was read stays cancelled and is never sent
-            if not self.store.update_where(TABLE, {"state": "uploading", "started_at": now()},
-                                           "id = ? and state = 'queued'", [run.id]):
+            if workspace is None and not self._claim(run):
+                return self.run(run.id)
+        if workspace is not None:
+            others = self.store.count(TABLE, "base_url = ? and id != ? and state = 'queued'", [run.base_url, run.id])
+            if not self.servers.take(run.base_url, workspace, run.id, queued_after=others):
+                return run
+            if not self._claim(run):  # cancelled meanwhile: the turn goes back at once
+                self.servers.release(run.base_url, workspace, run.id)
                 return self.run(run.id)
         try:
             result = self.client.upload(run.csv_path, run.filename, run.job_description or None)
@@ -440,6 +524,12 @@ class ScoringService:
             return self.run(run.id)
         self._set(run.id, state="running", total=result.total_candidates)
         return self.run(run.id)
+
+    def _claim(self, run: ScoringRun) -> bool:
+        """queued → uploading, a compare-and-set: a run cancelled since it was read stays cancelled and is
+        never sent."""
+        return bool(self.store.update_where(TABLE, {"state": "uploading", "started_at": now()},
+                                            "id = ? and state = 'queued'", [run.id]))
 
     def _reconcile(self, run_id: str) -> None:
         """An upload whose answer was lost: Pluto busy means it landed; idle means it did not."""
@@ -510,12 +600,17 @@ class ScoringService:
         metrics.scoring_run_finished(outcome, now() - started if started else None)
 
     def queue_lengths(self) -> dict[str, int]:
-        """Runs waiting or running per Pluto server (its host, as a metrics label)."""
+        """Runs waiting or running per Pluto server (its host, as a metrics label); with several workspaces,
+        every workspace's (from the servers' shared line and turns: asked outside any workspace)."""
         out: dict[str, int] = {metrics.server_label(self.base_url): 0}
-        for row in self.store.execute(f"select base_url, count(*) as n from {TABLE} where state in "
-                                      "('queued', 'uploading', 'running') group by base_url"):
-            label = metrics.server_label(row["base_url"] or "")
-            out[label] = out.get(label, 0) + int(row["n"])
+        counts = [(row["base_url"], int(row["n"])) for row in self.store.execute(
+            f"select base_url, count(*) as n from {TABLE} where state in ('queued', 'uploading', 'running') "
+            "group by base_url")]
+        if current_workspace() is None:  # a scrape: every workspace's runs, from the shared line and turns
+            counts += list(self.servers.lengths().items())
+        for base_url, n in counts:
+            label = metrics.server_label(base_url or "")
+            out[label] = out.get(label, 0) + n
         return out
 
     def _complete(self, run: ScoringRun) -> RunUpdate:
