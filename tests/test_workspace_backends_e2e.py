@@ -1,7 +1,7 @@
 """Each workspace's own backends, end to end (issue 29): the real bot over HTTP in OAuth mode, installed
 in two workspaces of the Slack test bed, against the Nimrobo and Pluto simulators.
 
-A's admin sets A's Nimrobo key and Pluto server from App Home; A's calls use them, B's keep the
+A's admin sets A's Nimrobo key and Pluto server from App Home; A's calls (and scoring runs) use them, B's keep the
 environment's; a non-admin never sees the section and a forged click is refused; the doctor has a
 line per workspace. On SQLite and PostgreSQL.
 """
@@ -25,11 +25,14 @@ A, B = "T0SANDBOX", "T0BETA"
 ADMIN_A, ADMIN_B, RECRUITER = "U_ADMIN_A", "U_ADMIN_B", "U_ALICE"
 KEY_A = "api_workspace_a_key_WXYZ"
 SECTION = "Workspace backends"
+CHANNEL = "C_GENERAL"
+CSV = b"name,email,years_experience\nAda Lovelace,ada@example.com,9\nAlan Turing,alan@example.com,12\n"
+SHORTLIST = "pluto_scoring_completed"
 
 
 @pytest.fixture(scope="module")
 def pluto_a():
-    with PlutoSimulator() as sim:
+    with PlutoSimulator(extract_seconds=0.3, score_seconds=0.3) as sim:
         yield sim
 
 
@@ -38,7 +41,8 @@ def stack(request, pluto_a):
     database = {}
     if request.param == "postgresql":  # the registry (and its encrypted keys) in the shared PostgreSQL database
         database["database_url"] = request.getfixturevalue("pg_server").create_database(f"backends{os.getpid()}")
-    options = StackOptions(oauth=True, workspaces={B: "Beta"}, scheduler=False, **database,
+    options = StackOptions(oauth=True, workspaces={B: "Beta"}, **database,
+                           pluto={"extract_seconds": 0.3, "score_seconds": 0.3},
                            settings={"encryption_key": Secret(Fernet.generate_key().decode())})
     with Stack(options) as s:
         s.nimrobo.add_key(KEY_A)
@@ -145,3 +149,21 @@ def test_an_admin_goes_back_to_the_default_key(stack):
     eventually(lambda: "the bot's default" in home_text(stack, A, ADMIN_A))
     with in_workspace(A):
         assert stack.services.backends.state().key_tail is None
+
+
+def test_a_file_scored_in_each_workspace_goes_to_that_workspaces_pluto_server(stack, pluto_a):
+    with in_workspace(A):
+        if stack.services.backends.state().pluto_server is None:
+            stack.services.backends.set_pluto_server(ADMIN_A, pluto_a.url + "/api")
+    for team, name in ((A, "acme-roles.csv"), (B, "beta-roles.csv")):
+        slack, signer = stack.workspace(team)
+        file = slack.add_file(name, CSV, user=RECRUITER)
+        assert signer.app_mention("score", files=[file], user=RECRUITER, channel=CHANNEL).status_code == 200
+    for team, name in ((A, "acme-roles.csv"), (B, "beta-roles.csv")):
+        slack = stack.workspace(team)[0]
+        slack.wait_for(lambda s=slack, n=name: [m for m in s.messages(CHANNEL) if n in str(m) and
+                                                (m.get("metadata") or {}).get("event_type") == SHORTLIST], timeout=40)
+    assert "acme-roles.csv" in [u["filename"] for u in pluto_a.uploads]
+    assert "acme-roles.csv" not in [u["filename"] for u in stack.pluto.uploads]
+    assert "beta-roles.csv" in [u["filename"] for u in stack.pluto.uploads]
+    assert "beta-roles.csv" not in [u["filename"] for u in pluto_a.uploads]
