@@ -4,6 +4,7 @@
     python3 dev.py run     # start the bot (the sandbox when no Slack credentials are set: a console,
                            # and the same sandbox as a small Slack in the browser at the printed address)
     python3 dev.py run --socket  # the sandbox with the bot in Socket Mode, as most teams deploy it
+    python3 dev.py run --workspaces 2  # the sandbox with the bot installed (OAuth) in two workspaces, side by side
     python3 dev.py test    # ruff, mypy, then every test (on SQLite and PostgreSQL; promtool checks the alert rules)
     python3 dev.py doctor  # check the settings and that every configured backend answers
 

@@ -49,7 +49,7 @@ NO_SANDBOX = (
 )
 
 
-def _sandbox_runner() -> Callable[[Settings, str], int] | None:
+def _sandbox_runner() -> Callable[..., int] | None:
     """``sandbox.stack.run_sandbox`` from a checkout, or None when the sandbox is not there (an installed
     bot: the wheel ships without it)."""
     try:
@@ -71,7 +71,7 @@ def _install_signal_handlers(stop: Callable[[], object]) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def run(settings: Settings, sandbox_mode: str = "http") -> int:
+def run(settings: Settings, sandbox_mode: str = "http", workspaces: int = 1) -> int:
     from bot.logging_setup import configure_logging
 
     configure_logging(settings)
@@ -81,6 +81,8 @@ def run(settings: Settings, sandbox_mode: str = "http") -> int:
         if run_sandbox is None:
             print(NO_SANDBOX, file=sys.stderr)
             return 2
+        if workspaces > 1:  # only then: a runner that shows one workspace is called as it always was
+            return run_sandbox(settings, sandbox_mode, workspaces)
         return run_sandbox(settings, sandbox_mode)
 
     from bot.runtime import BotRuntime
@@ -152,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--socket", action="store_true",
                         help="the sandbox with the bot in Socket Mode (with real credentials, SLACK_APP_TOKEN "
                              "picks Socket Mode)")
+    parser.add_argument("--workspaces", type=int, default=1, metavar="N",
+                        help="the sandbox with the bot installed in N workspaces through OAuth (2: Acme and Beta "
+                             "side by side)")
     args = parser.parse_args(argv)
     if args.args and args.command != "export-workspace":
         parser.error(f"{args.command} takes no arguments")
@@ -173,7 +178,28 @@ def main(argv: list[str] | None = None) -> int:
         print("pluto-bot: --socket runs the sandbox in Socket Mode; with Slack credentials set, SLACK_APP_TOKEN "
               "picks Socket Mode (use `python -m bot sandbox --socket` for the sandbox)", file=sys.stderr)
         return 2
-    return run(settings, "socket" if args.socket else "http")
+    if args.workspaces != 1:
+        problem = _workspaces_problem(settings, args.workspaces, "socket" if args.socket else "http")
+        if problem:
+            print(f"pluto-bot: {problem}", file=sys.stderr)
+            return 2
+    return run(settings, "socket" if args.socket else "http", args.workspaces)
+
+
+def _workspaces_problem(settings: Settings, count: int, mode: str) -> str | None:
+    """Why ``--workspaces count`` can't run here, or None."""
+    if settings.mode != "sandbox":
+        return ("--workspaces is for the sandbox; with Slack credentials set the bot serves the workspaces it is "
+                "installed in (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET switch OAuth on)")
+    try:
+        from sandbox.stack import check_workspaces
+    except ModuleNotFoundError:
+        return None  # run() says the sandbox is missing
+    try:
+        check_workspaces(count, mode)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 if __name__ == "__main__":

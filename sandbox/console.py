@@ -10,6 +10,8 @@
   what was typed so far, as Slack does, and the bot's ``views.update``/``views.push`` are shown.
 * ``home`` shows App Home, ``files`` lists uploads (newest first), ``open <n | name>`` prints one.
 * ``sim …`` drives the simulators, ``tour`` walks a newcomer through the bot, ``reset`` starts over.
+* With several workspaces (``--workspaces 2``): ``ws beta`` types into Beta (the prompt says where),
+  ``uninstall beta`` / ``install beta``; what the bot posts prints tagged with its workspace.
 
 Everything the bot posts is printed by a background thread from the Slack stand-in's timeline;
 lines printed while a prompt waits go above it, so a prompt is never split.
@@ -38,7 +40,7 @@ from sandbox.slack_api import channel_name, empty_value
 USER = "U_SANDBOX"
 CHANNEL = "C_SANDBOX"
 COMMANDS = ("help", "buttons", "press", "home", "files", "open", "tour", "reset", "logs", "sim", "mention", "ask",
-            "step", "quit")
+            "step", "quit", "ws", "install", "uninstall")
 CONSOLE_HELP = """Console commands:
   /pluto …, /voicelink …      slash commands, exactly as in Slack
   /pluto score ./file.csv     score a local CSV (stands in for an upload)
@@ -63,6 +65,12 @@ CONSOLE_HELP = """Console commands:
   quit                        stop the sandbox (or Ctrl-D; Ctrl-C only stops a wait)
 In a modal: Enter keeps what is shown, `\\n` types a new line (or `<<` … `.` for several lines),
 `~` empties a field, `submit` submits now, `cancel` closes the modal."""
+WORKSPACES_HELP = """Several workspaces (python3 dev.py run --workspaces 2):
+  ws                          list the workspaces (and where the bot is installed); the prompt shows where you type
+  ws <name>                   type into that workspace from now on: `ws beta`, `ws acme`
+  uninstall <name>            that workspace removes the app: its tokens stop working, the bot stops serving it
+  install <name>              install it again, through the bot's /slack/install (Add to Slack → Allow)
+What the bot posts shows with its workspace: `[Beta] #sandbox ›`."""
 USAGE = {
     "press": "press <n> (a number from `buttons`) or press <label> [row | word], e.g. `press Details 2`",
     "open": "open <n | name> (`files` numbers them, newest first), e.g. `open 1` or `open candidates-ranked`",
@@ -253,7 +261,9 @@ class Console:
         self.suggest: dict[str, str] = {}
         self._waited: set[str] = set()  # loading modals already waited for
         self._prefill_file: Path | None = None
-        self._seen = 0
+        self._seen: dict[str, int] = {}  # workspace (team id) -> how much of its timeline is printed
+        #: the workspace typed into (``ws``), a team id; None: the first (the only one, unless there are several)
+        self.team: str | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._prompt: str | None = None
@@ -272,11 +282,116 @@ class Console:
 
     @property
     def slack(self) -> Any:
-        return self.stack.slack
+        """The Slack test bed of the workspace typed into."""
+        return self.stack.slack if self.team is None else self.stack.slack.workspace(self.team)
 
     @property
     def signer(self) -> Any:
-        return self.stack.signer
+        """Slack's payloads from the workspace typed into."""
+        return self.stack.signer if self.team is None else self.stack.workspace(self.team)[1]
+
+    # -- several workspaces -------------------------------------------------------------------------
+    @property
+    def team_ids(self) -> list[str]:
+        """The test bed's workspaces, the first one first (several only with ``--workspaces``)."""
+        return list(getattr(self.stack, "team_ids", None) or [])
+
+    @property
+    def several(self) -> bool:
+        return len(self.team_ids) > 1
+
+    @property
+    def _tag(self) -> str:
+        """``[Beta] `` before what happened in the workspace typed into, when there are several; else nothing."""
+        return f"[{self.slack.team_name}] " if self.several else ""
+
+    def _team_name(self, team_id: str) -> str:
+        return str(self.stack.slack.workspace(team_id).team_name)
+
+    @property
+    def prompt(self) -> str:
+        """``> ``; with several workspaces, the one typed into: ``beta> ``."""
+        if not self.several:
+            return "> "
+        return f"{self._team_name(self.team or self.team_ids[0]).lower()}> "
+
+    def _find_team(self, name: str) -> str | None:
+        """A workspace by its name or team id (case-insensitive, a unique prefix will do)."""
+        wanted = name.strip().lower()
+        names = {team_id: self._team_name(team_id).lower() for team_id in self.team_ids}
+        exact = [t for t, n in names.items() if wanted in (n, t.lower())]
+        prefixed = [t for t, n in names.items() if wanted and n.startswith(wanted)]
+        return exact[0] if exact else (prefixed[0] if len(prefixed) == 1 else None)
+
+    def _installed(self, team_id: str) -> bool:
+        """The bot serves workspace ``team_id`` (its registry: installed, not left)."""
+        return bool(self.stack.services.workspaces.is_installed(team_id))
+
+    def _need_team(self, verb: str, arg: str) -> str | None:
+        if not self.several:
+            self.print(f"  ! `{verb}` is for several workspaces: start with `python3 dev.py run --workspaces 2`")
+            return None
+        choices = ", ".join(self._team_name(t).lower() for t in self.team_ids)
+        if not arg.strip():
+            self.print(f"  ! {verb} needs a workspace: {verb} <{' | '.join(choices.split(', '))}>")
+            return None
+        team_id = self._find_team(arg)
+        if team_id is None:
+            self.print(f"  ! no workspace {arg.strip()!r}; there are {choices}")
+        return team_id
+
+    def switch_workspace(self, arg: str) -> None:
+        """``ws``: list the workspaces; ``ws beta``: type into Beta from now on."""
+        if not arg.strip():
+            if not self.several:
+                self.print("  One workspace (Sandbox). `python3 dev.py run --workspaces 2` shows two side by side.")
+                return
+            current = self.team or self.team_ids[0]
+            for team_id in self.team_ids:
+                mark = "*" if team_id == current else " "
+                state = "installed" if self._installed(team_id) else "not installed"
+                self.print(f"  {mark} {self._team_name(team_id).lower():<8} {team_id:<10} the bot is {state}")
+            self.print("  `ws <name>` types into another one.")
+            return
+        team_id = self._need_team("ws", arg)
+        if team_id is None:
+            return
+        self.flush_output()
+        with self._lock:
+            self.team = team_id
+            self._numbered = []  # numbers from `buttons` belong to the other workspace's screen
+        note = "" if self._installed(team_id) else " (the bot is not installed here: `install " + \
+            f"{self._team_name(team_id).lower()}`)"
+        self.print(f"  Now typing into {self._team_name(team_id)}{note}.")
+
+    def uninstall(self, arg: str) -> None:
+        """The workspace removes the app: Slack revokes its tokens and sends app_uninstalled, tokens_revoked."""
+        team_id = self._need_team("uninstall", arg)
+        if team_id is None:
+            return
+        name = self._team_name(team_id)
+        if not self._installed(team_id):
+            self.print(f"  ! the bot is not installed in {name}; `install {name.lower()}` installs it")
+            return
+        acks = self.stack.uninstall(team_id)
+        self.print(f"  {name} removed the app: Slack revoked its tokens and sent app_uninstalled and tokens_revoked "
+                   f"(the bot answered {', '.join(str(a.status_code) for a in acks)}).")
+        gone = self.wait_until(lambda: not self._installed(team_id), 10)
+        days = getattr(getattr(self.stack, "settings", None), "workspace_retention_days", None)
+        kept = f"kept {days:g} days (WORKSPACE_RETENTION_DAYS)" if days is not None else "kept for the retention period"
+        self.print(f"  The bot forgot {name}'s tokens and stopped serving it (no jobs run there); its data is {kept}, "
+                   "then deleted."
+                   if gone else f"  ! the bot still has {name}'s installation (see `logs`)")
+
+    def install(self, arg: str) -> None:
+        """Install the bot in the workspace again through its /slack/install page, as a browser does."""
+        from sandbox.stack import install_line
+
+        team_id = self._need_team("install", arg)
+        if team_id is None:
+            return
+        response = self.stack.install(team_id, USER)
+        self.print("  " + install_line(self.stack, team_id, response))
 
     # -- output ---------------------------------------------------------------------------------
     def print(self, text: str = "") -> None:
@@ -298,14 +413,16 @@ class Console:
             where = f"#{channel_name(channel)}" if channel else ""
         return where + (" › thread" if thread_ts else "")
 
-    def _describe(self, event: dict[str, Any]) -> str | None:
+    def _describe(self, event: dict[str, Any], slack: Any = None) -> str | None:
+        """How ``event`` of the timeline of ``slack`` (default: the workspace typed into) prints, if at all."""
+        slack = slack if slack is not None else self.slack
         kind = event.get("kind", "")
         user = event.get("user")
         if kind in ("ephemeral", "response", "view_open", "view_update", "view_push", "view_closed", "home") \
                 and user and user != USER:
             return None  # another person's private surface
         if kind in ("view_open", "view_update", "view_push"):
-            view = self.slack.view(event.get("view_id", "")) or {}
+            view = slack.view(event.get("view_id", "")) or {}
             head = {"view_open": "modal opened", "view_update": "modal updated (views.update)",
                     "view_push": "modal pushed on top (views.push)"}[kind]
             if event.get("blocks") is not None:
@@ -316,7 +433,7 @@ class Console:
             self._views_shown[view.get("id", "")] = shown
             return f"  ▣ {head}\n" + _indent(shown)
         if kind == "view_closed":
-            view = self.slack.view(event.get("view_id", "")) or {}
+            view = slack.view(event.get("view_id", "")) or {}
             return f"  ▣ modal closed: {self.render.text(view.get('title'))}"
         if kind == "home":
             return None  # shown by `home`, as Slack shows the tab only when it is opened
@@ -330,6 +447,10 @@ class Console:
             return "  ✦ Ask Pluto suggests: " + " · ".join(p.get("title", "") for p in event.get("prompts") or [])
         if kind == "assistant_title":
             return None
+        if kind == "uninstall":
+            return f"  ✕ the app was removed from {slack.team_name}"
+        if kind == "install":
+            return f"  ✓ the app was installed in {slack.team_name}" + (" (org-wide)" if event.get("org_wide") else "")
         where = self._where(event.get("channel"), event.get("thread_ts"), kind in ("ephemeral", "response"))
         if kind == "delete":
             return f"  ✕ {where} a message was deleted"
@@ -352,12 +473,16 @@ class Console:
                 self.print(self.logs_pending.get_nowait())
             if self._paused:
                 return
-            events = self.slack.timeline_since(self._seen)
-            self._seen += len(events)
-            for event in events:
-                line = self._describe(event)
-                if line:
-                    self.print(line)
+            several = self.several
+            for slack in ([self.stack.slack.workspace(t) for t in self.team_ids] if several else [self.slack]):
+                events = slack.timeline_since(self._seen.get(slack.team_id, 0))
+                self._seen[slack.team_id] = self._seen.get(slack.team_id, 0) + len(events)
+                for event in events:
+                    line = self._describe(event, slack)
+                    if line and several:  # each line says which workspace it happened in
+                        line = f"  [{slack.team_name}] " + line.removeprefix("  ")
+                    if line:
+                        self.print(line)
 
     def _watch(self) -> None:
         while not self._stop.is_set():
@@ -438,7 +563,7 @@ class Console:
             while True:
                 if not self.fill_modals():
                     break
-                line = self.ask("> ", interrupted=INTERRUPTED)
+                line = self.ask(self.prompt, interrupted=INTERRUPTED)
                 if line is None:
                     break
                 if line == INTERRUPTED:
@@ -470,7 +595,7 @@ class Console:
         if line.startswith("/"):
             self.slash(line)
         elif word == "help":
-            self.print(CONSOLE_HELP)
+            self.print(CONSOLE_HELP + ("\n" + WORKSPACES_HELP if self.several else ""))
         elif word == "buttons":
             self.list_buttons()
         elif word == "press":
@@ -499,6 +624,12 @@ class Console:
             self.ask_pluto(rest)
         elif word == "step":
             self.run_step(rest)
+        elif word == "ws":
+            self.switch_workspace(rest)
+        elif word == "uninstall":
+            self.uninstall(rest)
+        elif word == "install":
+            self.install(rest)
         else:
             self.press(line)
 
@@ -508,11 +639,12 @@ class Console:
             outcome = getattr(response, "outcome", None)  # Socket Mode: the envelope was not acknowledged
             what = f"did not acknowledge over Socket Mode ({outcome})" if outcome else \
                 f"answered HTTP {response.status_code}"
-            self.print(f"  ! the bot {what}; Slack would show the user an error")
+            self.print(f"  {self._tag}! the bot {what}; Slack would show the user an error")
             return
         body = getattr(response, "ack", None)
         if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
-            self.print("  only you ›\n" + _indent(self.render.blocks(body.get("blocks") or [], body.get("text", ""))))
+            self.print(f"  {self._tag}only you ›\n" + _indent(self.render.blocks(body.get("blocks") or [],
+                                                                                  body.get("text", ""))))
 
     def usage(self, command: str, reason: str) -> None:
         """A missing or wrong argument: the reason and the one usage line (never the whole help)."""
@@ -923,6 +1055,7 @@ class Console:
             file = self._upload(self._prefill_file, "uploaded in a form")
             state[block_id] = {action_id: {"type": "file_input", "files": [file]}}
             self.print(f"  {label}: {self._prefill_file.name} (the path you gave)")
+            self._prefill_file = None  # once: a form that asks for a file again (one it refused) asks you
             return None
         options = _options(element)
         prompt = f"  {label}" + (" (optional)" if block.get("optional") else "")
@@ -1162,6 +1295,7 @@ class Console:
         if view is None or view.get("closed"):
             return True
         self.print(f"  → <{self.render.text(view.get('submit'))}>")
+        self._waited.discard(view_id)  # the answer may be "loading" again (a form that checks a file): wait for it
         mark = len(self.slack.timeline)
         response = self.signer.view_submission(view, state, user=USER)
         outcome = getattr(response, "view_outcome", {}) or {}
@@ -1199,7 +1333,7 @@ class Console:
         if view is None:
             self.print("  (the bot has not published a Home tab)")
             return
-        self.print("  ⌂ App Home\n" + _indent(self.render.view(view)))
+        self.print(f"  {self._tag}⌂ App Home\n" + _indent(self.render.view(view)))
         if any(c.where == "Home" for c in self.clickables()):
             self.print("  (its buttons can be pressed like any other)")
 
@@ -1288,7 +1422,8 @@ class Console:
         with self._lock:
             self.stack = fresh
             self._paused = False
-            self._seen = 0
+            self._seen = {}
+            self.team = None if self.team is None or self.team not in self.team_ids else self.team
             self._numbered, self._user_files = [], []
             self._state.clear()
             self._resume.clear()

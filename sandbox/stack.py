@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class StackOptions:
     token_rotation: bool = False  # the app's "token rotation" setting (installs get expiring tokens)
     token_lifetime: float | None = None  # seconds a rotating access token lives (Slack: 43200)
     workspaces: dict[str, str] = field(default_factory=dict)  # more workspaces of the test bed: team id -> name
+    team_name: str = "Sandbox"  # the first workspace's name (the sandbox with several calls it "Acme")
 
 
 class Stack:
@@ -74,7 +76,8 @@ class Stack:
         # In OAuth mode the app is installed nowhere until stack.install(): no bot token up front.
         self.slack = SlackStandIn(bot_token="" if opts.oauth else self.bot_token,
                                   app_token=self.app_token if self.mode == "socket" else None,
-                                  functions=manifest_functions(), **app_settings).start()
+                                  functions=manifest_functions(), team_name=opts.team_name,
+                                  **app_settings).start()
         for team_id, name in opts.workspaces.items():
             self.slack.add_workspace(team_id, name)
         self.nimrobo = self.pluto = self.openai = None
@@ -163,6 +166,12 @@ class Stack:
             self.runtime = None
 
     # -- several workspaces -------------------------------------------------------------------------
+    @property
+    def team_ids(self) -> list[str]:
+        """Every workspace of the test bed, the first one first (one unless ``workspaces`` adds some)."""
+        with self.slack.app.lock:
+            return list(self.slack.app.workspaces)
+
     def add_workspace(self, team_id: str, name: str, *, enterprise_id: str | None = None) -> Any:
         """Another workspace on the Slack test bed (see :meth:`SlackStandIn.add_workspace`); its stand-in."""
         return self.slack.add_workspace(team_id, name, enterprise_id=enterprise_id)
@@ -262,9 +271,11 @@ class SandboxHome:
         return self.folder / "sandbox.log"
 
     def wipe(self) -> None:
-        """Remove the sandbox database (and its WAL files); nothing else in the folder."""
+        """Remove the sandbox database (its WAL files, and the workspaces' own databases); nothing else."""
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+        # several workspaces on SQLite: each workspace's own database beside the main one (services/store.py)
+        shutil.rmtree(self.folder / f"{self.db_path.stem}.workspaces", ignore_errors=True)
 
     def fresh_stack(self, options: StackOptions) -> Stack:
         """A started Stack on an empty database in this folder."""
@@ -322,20 +333,63 @@ def attach_console_logs(console: Any, file_handler: logging.Handler) -> logging.
     return handler
 
 
-def sandbox_options(settings: Settings, mode: str = "http") -> StackOptions:
-    return StackOptions(mode=mode, socket_ping_interval=5.0, pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
-                        nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0, "varied_answers": True},
-                        # the real throttle for progress updates; a short watcher period for the demo
-                        settings={"progress_update_seconds": settings.progress_update_seconds,
-                                  "poll_interval_seconds": min(settings.poll_interval_seconds, 5.0)})
+#: the sandbox's workspaces when it shows several (``--workspaces N``): team id -> name, the first one first
+SANDBOX_WORKSPACES = {"T0SANDBOX": "Acme", "T0BETA": "Beta", "T0GAMMA": "Gamma", "T0DELTA": "Delta"}
 
 
-def run_sandbox(settings: Settings, mode: str = "http") -> int:
+def sandbox_options(settings: Settings, mode: str = "http", workspaces: int = 1) -> StackOptions:
+    """The sandbox's stack; with ``workspaces`` > 1 the bot runs in OAuth mode (no bot token: installed per
+    workspace) on that many workspaces of the Slack test bed (:data:`SANDBOX_WORKSPACES`)."""
+    options = StackOptions(mode=mode, socket_ping_interval=5.0,
+                           pluto={"extract_seconds": 2.0, "score_seconds": 6.0},
+                           nimrobo={"evaluation_delay": 3.0, "summary_delay": 2.0, "varied_answers": True},
+                           # the real throttle for progress updates; a short watcher period for the demo
+                           settings={"progress_update_seconds": settings.progress_update_seconds,
+                                     "poll_interval_seconds": min(settings.poll_interval_seconds, 5.0)})
+    if workspaces > 1:
+        check_workspaces(workspaces, mode)
+        teams = list(SANDBOX_WORKSPACES.items())[:workspaces]
+        options.oauth = True
+        options.team_name = teams[0][1]
+        options.workspaces = dict(teams[1:])
+    return options
+
+
+def check_workspaces(count: int, mode: str = "http") -> None:
+    """``--workspaces N`` the sandbox can show: ValueError with the reason otherwise."""
+    if not 1 <= count <= len(SANDBOX_WORKSPACES):
+        raise ValueError(f"--workspaces takes 1 to {len(SANDBOX_WORKSPACES)}, not {count}")
+    if count > 1 and mode != "http":
+        raise ValueError("several workspaces install the bot through OAuth, which runs over HTTP: "
+                         "leave out --socket")
+
+
+def install_everywhere(stack: Stack, user: str) -> list[str]:
+    """``user`` installs the bot in every workspace of the test bed through the bot's own ``/slack/install``
+    page (Add to Slack, Allow, back to ``/slack/oauth_redirect``), as a browser would; one line per workspace."""
+    lines = []
+    for team_id in stack.team_ids:
+        lines.append(install_line(stack, team_id, stack.install(team_id, user)))
+    return lines
+
+
+def install_line(stack: Stack, team_id: str, response: Any) -> str:
+    """What an install through ``/slack/install`` came to, in a sentence."""
+    name = stack.slack.workspace(team_id).team_name
+    if response.status_code == 200 and stack.services.workspaces.is_installed(team_id):
+        return f"Installed in {name} ({team_id}) through the bot's /slack/install: Add to Slack → Allow → " \
+               "/slack/oauth_redirect"
+    return f"Installing in {name} ({team_id}) failed: the bot answered HTTP {response.status_code}"
+
+
+def run_sandbox(settings: Settings, mode: str = "http", workspaces: int = 1) -> int:
     """``python -m bot`` with no Slack credentials: the stack plus a terminal console.
 
     ``mode="socket"`` (``python -m bot --socket``) runs the bot over Socket Mode, as most teams deploy it.
+    ``workspaces=2`` (``--workspaces 2``): the bot in OAuth mode, installed in two workspaces (Acme and Beta)
+    shown side by side in the browser; the console switches between them with ``ws``.
     """
-    from sandbox.console import Console
+    from sandbox.console import USER, Console
 
     home = SandboxHome(os.environ.get("SANDBOX_DATA_DIR") or SANDBOX_DIR)
     home.folder.mkdir(parents=True, exist_ok=True)
@@ -344,9 +398,15 @@ def run_sandbox(settings: Settings, mode: str = "http") -> int:
 
     from sandbox.web import WebSandbox, open_browser, prepare
 
+    installed: list[str] = []
+
     def fresh() -> Stack:
-        started = home.fresh_stack(sandbox_options(settings, mode))
+        started = home.fresh_stack(sandbox_options(settings, mode, workspaces))
         prepare(started)
+        if workspaces > 1:
+            installed[:] = install_everywhere(started, USER)
+            for line in installed:
+                log.info("%s", line)
         return started
 
     stack = fresh()
@@ -362,6 +422,9 @@ def run_sandbox(settings: Settings, mode: str = "http") -> int:
         page = f"(The sandbox page could not start: {exc}; the console works as usual.)"
     intro = (f"{page}\nEvery start is a fresh start: the sandbox database ({home.db_path}) and the stand-ins begin "
              f"empty;\n`reset` starts over. Logs go to {home.log_path} (`logs`); warnings also show here.")
+    if workspaces > 1:
+        intro += ("\n" + "\n".join(installed) + "\nThe page shows the workspaces side by side; here `ws` switches "
+                  "which one you type into (`ws beta`), `uninstall beta` / `install beta` show leaving and coming back.")
     console = Console(stack, restart=fresh, log_path=home.log_path, intro=intro)
     console_handler = attach_console_logs(console, file_handler)
     try:

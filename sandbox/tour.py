@@ -134,9 +134,10 @@ STEPS: list[Step] = [
     Step(
         title="Score a CSV of candidates",
         explain=("In Slack you run /pluto score and attach a CSV; here a local path stands in for the upload.\n"
-                 "The form asks for a job description and how many to show (Enter takes the suggestion).\n"
-                 "The bot checks the file, sends it to Pluto (a simulator), keeps one progress message\n"
-                 "up to date, then posts the ranked shortlist in the thread."),
+                 "The bot checks the file first (\"Checking…\"), then the form shows what it holds and asks for\n"
+                 "a job description and how many to show (Enter takes the suggestion). The bot sends it to\n"
+                 "Pluto (a simulator), keeps one progress message up to date, then posts the ranked shortlist\n"
+                 "in the thread."),
         command=_score_command, done=_shortlist_done, waiting="for the shortlist (about ten seconds)",
         suggest={"jd": "Senior backend engineer: Python, distributed systems, mentoring.", "top_n": "5"},
         after=("`Details 1` opens the first candidate, `Pre-brief Ada` prepares a brief, `buttons` lists "

@@ -10,6 +10,10 @@ drives the simulators (complete or fail a voice session, fail a Pluto run, move 
 switches the acting user (to see what an outsider sees) and resets; the tour runs beside the
 conversation. The page updates live over server-sent events.
 
+With several workspaces (``python3 dev.py run --workspaces 2``) ``/`` shows one column per workspace, each
+this page with ``?team=<team id>``: every request of a column names its workspace, whose test bed and
+signer serve it; notes and the tour are kept per workspace, and the panel can uninstall and reinstall the app.
+
 Everything the page does goes through the Slack test bed (:class:`~sandbox.slack_api.SlackStandIn`)
 and the signer (:mod:`sandbox.signer`): the bot gets exactly what Slack would send it.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import csv
+import html
 import io
 import json
 import logging
@@ -33,7 +38,7 @@ import emoji
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from sandbox.slack_api import channel_name
@@ -53,11 +58,13 @@ COMMANDS = {"/pluto": "score · results · candidate <name> · export · help",
 
 def prepare(stack: Any) -> None:
     """The sandbox's people and channels on a fresh stack: you and a teammate are in #sandbox, an
-    outsider is not (to see what someone outside the channel sees)."""
-    slack = stack.slack
-    for user, name in PEOPLE.items():
-        slack.add_user(user, name.split(" (")[0])
-    slack.members.setdefault(CHANNEL, {USER, TEAMMATE, slack.bot_user_id})
+    outsider is not (to see what someone outside the channel sees). In every workspace of the test bed,
+    each with people of its own (the same ids, as the test bed's workspaces keep their users apart)."""
+    for team_id in getattr(stack, "team_ids", None) or [stack.slack.team_id]:
+        slack = stack.slack.workspace(team_id)
+        for user, name in PEOPLE.items():
+            slack.add_user(user, name.split(" (")[0])
+        slack.members.setdefault(CHANNEL, {USER, TEAMMATE, slack.bot_user_id})
 
 
 def _emojize(node: Any) -> Any:
@@ -95,8 +102,8 @@ class WebSandbox:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._notes: list[dict[str, Any]] = []  # what the page itself shows privately (acks, refusals)
-        self._tour_marks: dict[int, int] = {}  # tour step -> timeline mark when it became current
-        self._tour_done: dict[int, str] = {}
+        #: per workspace (team id): tour step -> timeline mark when it became current, and step -> what it noted
+        self._tours: dict[str, tuple[dict[int, int], dict[int, str]]] = {}
         self._generation = 0  # bumps on reset
         self._seen_stack: int | None = None  # id() of the stack the page last showed
         #: the state values of the latest modal submissions (newest last), as Slack sends them to the bot
@@ -143,8 +150,7 @@ class WebSandbox:
                 if id(stack) != self._seen_stack:
                     self._seen_stack = id(stack)
                     self._notes.clear()
-                    self._tour_marks.clear()
-                    self._tour_done.clear()
+                    self._tours.clear()
                     self._generation += 1
         return stack
 
@@ -153,7 +159,8 @@ class WebSandbox:
         def static(name: str, media: str) -> Callable[[Request], Response]:
             return lambda request: FileResponse(UI / name, media_type=media, headers={"Cache-Control": "no-store"})
 
-        routes = [Route("/", static("index.html", "text/html")),
+        index = static("index.html", "text/html")
+        routes = [Route("/", lambda request: self._index(request, index)),
                   Route("/app.js", static("app.js", "text/javascript")),
                   Route("/app.css", static("app.css", "text/css")),
                   Route("/favicon.ico", lambda request: Response(status_code=204)),
@@ -163,7 +170,7 @@ class WebSandbox:
                   Route("/api/example.csv", lambda r: FileResponse(EXAMPLE_CSV, media_type="text/csv",
                                                                    filename="candidates.csv"))]
         for name in ("command", "post", "upload", "action", "suggest", "submit", "close", "home", "sim", "reset",
-                     "tour"):
+                     "tour", "workspace"):
             routes.append(Route(f"/api/{name}", self._wrap(getattr(self, name)), methods=["POST"]))
         return Starlette(routes=routes)
 
@@ -186,7 +193,10 @@ class WebSandbox:
         return endpoint
 
     async def _events(self, request: Request) -> Response:
-        """Server-sent events: ``change`` whenever anything the page shows may have changed."""
+        """Server-sent events: ``change`` whenever anything the page shows may have changed
+        (``?team=``: in that workspace, with several)."""
+        team = request.query_params.get("team") or None
+
         async def stream() -> Any:
             last = None
             yield "retry: 1000\n\n"
@@ -195,7 +205,7 @@ class WebSandbox:
                 if await request.is_disconnected():
                     return
                 try:
-                    now = self._signature()
+                    now = self._signature(team)
                 except Exception:  # mid-reset
                     now = None
                 if now != last:
@@ -207,18 +217,21 @@ class WebSandbox:
                 await asyncio.sleep(0.2)
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
-    def _signature(self) -> list[Any]:
-        slack = self.stack.slack
+    def _signature(self, team: str | None = None) -> list[Any]:
+        slack = self._slack({"team": team})
+        installed = self._installed(slack)
         with slack._lock:
             messages = len(slack._messages)
             updates = sum(m.get("updates", 0) for m in slack._messages.values())
             views = [(v["id"], v.get("hash"), len(v.get("errors") or {})) for v in slack._views.values()
                      if not v.get("closed")]
         return [self._generation, len(slack.timeline), messages, updates, views, len(self._notes),
-                len(self._tour_done)]
+                len(self._tour_state(slack.team_id)[1]), installed]
 
     def _file(self, request: Request) -> Response:
-        found = self.stack.slack.file_content(request.path_params["file_id"])
+        # Slack's file ids are unique across workspaces: the workspace that has it serves it
+        found = next((f for f in (self.stack.slack.workspace(t).file_content(request.path_params["file_id"])
+                                  for t in self._team_ids()) if f is not None), None)
         if found is None:
             return Response("no such file", 404)
         file, content = found
@@ -230,8 +243,8 @@ class WebSandbox:
     def state(self, q: dict[str, Any]) -> dict[str, Any]:
         user = q.get("user") or USER
         channel = q.get("channel") or CHANNEL
-        slack = self.stack.slack
-        messages = [self._message(m) for m in slack.messages(channel)]
+        slack = self._slack(q)
+        messages = [self._message(m, slack) for m in slack.messages(channel)]
         private = []
         for kind, entries in (("ephemeral", slack.ephemerals(user, channel)), ("response", slack.responses(user,
                                                                                                         channel))):
@@ -241,7 +254,8 @@ class WebSandbox:
                 private.append({"kind": kind, "ts": e["ts"], "thread_ts": e.get("thread_ts"), "text": e.get("text"),
                                 "blocks": e.get("blocks") or [], "user": slack.bot_user_id})
         with self._lock:
-            private += [dict(n) for n in self._notes if n["user"] == user and n["channel"] == channel]
+            private += [dict(n) for n in self._notes if n["user"] == user and n["channel"] == channel
+                        and n.get("team") == slack.team_id]
         stack_views = slack.open_views(user)
         modal = None
         if stack_views:
@@ -249,20 +263,75 @@ class WebSandbox:
             modal = {k: top.get(k) for k in ("id", "hash", "title", "submit", "close", "blocks", "errors",
                                              "callback_id")}
             modal["depth"] = len(stack_views)
+        several = len(self._team_ids()) > 1
         return _emojize({
             "user": user, "channel": channel, "bot": slack.bot_user_id, "seq": len(slack.timeline),
             "people": [{"id": u, "name": n} for u, n in PEOPLE.items()],
-            "channels": self._channels(user), "commands": COMMANDS,
+            "channels": self._channels(user, slack), "commands": COMMANDS,
+            # with several workspaces: which one this is, and whether the bot is installed in it
+            "workspace": {"id": slack.team_id, "name": slack.team_name, "installed": self._installed(slack)}
+            if several else None,
             "members": sorted(slack.members.get(channel, set())) if channel in slack.members else None,
             "messages": messages, "private": private, "modal": modal,
             "home": {k: (slack.home(user) or {}).get(k) for k in ("id", "blocks")} if slack.home(user) else None,
             "names": {**{u: (slack.users.get(u) or {}).get("real_name", u) for u in slack.users},
                       slack.bot_user_id: "Pluto Bot"},
-            "links": self._links(), "tour": self._tour(),
+            "links": self._links(), "tour": self._tour(slack),
         })
 
-    def _channels(self, user: str) -> list[dict[str, Any]]:
-        slack = self.stack.slack
+    # -- several workspaces (``--workspaces 2``): ``team`` in a request names the one it happens in --------
+    def _team_ids(self) -> list[str]:
+        return list(getattr(self.stack, "team_ids", None) or [self.stack.slack.team_id])
+
+    def _slack(self, q: dict[str, Any]) -> Any:
+        """The Slack test bed of the request's workspace (``team``; the first one when none is named)."""
+        team = q.get("team")
+        if not team:
+            return self.stack.slack
+        if team not in self._team_ids():
+            raise LookupError(f"no workspace {team}")
+        return self.stack.slack.workspace(str(team))
+
+    def _signer(self, q: dict[str, Any]) -> Any:
+        """Slack's payloads from the request's workspace."""
+        team = q.get("team")
+        return self.stack.workspace(str(team))[1] if team and len(self._team_ids()) > 1 else self.stack.signer
+
+    def _installed(self, slack: Any) -> bool | None:
+        """Whether the app is installed in ``slack``'s workspace, as Slack knows it (a bot token that works);
+        None with one workspace. (Slack's side, read in memory: the page asks often, the bot's database never.)"""
+        if len(self._team_ids()) < 2:
+            return None
+        return bool(slack.tokens("bot"))
+
+    def _index(self, request: Request, single: Callable[[Request], Response]) -> Response:
+        """The page; with several workspaces and no ``?team=``, the workspaces side by side (one column each,
+        the single-workspace page for that workspace)."""
+        teams = self._team_ids()
+        if request.query_params.get("team") or len(teams) < 2:
+            return single(request)
+        return HTMLResponse(side_by_side([(t, self.stack.slack.workspace(t).team_name) for t in teams]),
+                            headers={"Cache-Control": "no-store"})
+
+    def workspace(self, q: dict[str, Any]) -> dict[str, Any]:
+        """The panel's Uninstall / Install: the workspace removes the app, or installs it again through the
+        bot's /slack/install (as the console's ``uninstall beta`` / ``install beta``)."""
+        from sandbox.stack import install_line
+
+        slack = self._slack(q)
+        if q.get("do") == "uninstall":
+            if not self._installed(slack):
+                raise ValueError(f"the bot is not installed in {slack.team_name}")
+            self.stack.uninstall(slack.team_id)
+            workspaces = self.stack.services.workspaces
+            slack.wait_for(lambda: not workspaces.is_installed(slack.team_id), timeout=10)
+            return {"said": f"{slack.team_name} removed the app: its tokens were revoked and the bot stopped serving "
+                            "it; its data is kept for the retention period."}
+        if q.get("do") == "install":
+            return {"said": install_line(self.stack, slack.team_id, self.stack.install(slack.team_id, USER))}
+        raise ValueError(f"unknown workspace action {q.get('do')!r}")
+
+    def _channels(self, user: str, slack: Any) -> list[dict[str, Any]]:
         seen = list(CHANNELS)
         for m in slack.messages():
             if m["channel"] not in seen and not m["channel"].startswith("D"):
@@ -272,19 +341,19 @@ class WebSandbox:
         out.append({"id": slack.dm_channel(user), "name": "Pluto Bot", "kind": "dm"})
         return out
 
-    def _message(self, m: dict[str, Any]) -> dict[str, Any]:
+    def _message(self, m: dict[str, Any], slack: Any) -> dict[str, Any]:
         files = []
         for f in m.get("files") or []:
             entry = {k: f.get(k) for k in ("id", "name", "title", "mimetype", "filetype", "size", "alt_txt")}
             if (f.get("filetype") or "").lower() == "csv":
-                entry["table"] = self._csv_table(f["id"])
+                entry["table"] = self._csv_table(f["id"], slack)
             files.append(entry)
         return {"ts": m["ts"], "thread_ts": m.get("thread_ts"), "text": m.get("text"), "blocks": m.get("blocks") or [],
                 "user": m.get("user"), "bot": bool(m.get("bot_id")), "files": files, "edited": bool(m.get("updates")),
                 "reactions": m.get("reactions") or []}
 
-    def _csv_table(self, file_id: str, limit: int = 50) -> dict[str, Any] | None:
-        found = self.stack.slack.file_content(file_id)
+    def _csv_table(self, file_id: str, slack: Any, limit: int = 50) -> dict[str, Any] | None:
+        found = slack.file_content(file_id)
         if found is None:
             return None
         rows = list(csv.reader(io.StringIO(found[1].decode("utf-8", "replace"))))
@@ -299,32 +368,37 @@ class WebSandbox:
 
     # -- what the person does ------------------------------------------------------------------------
     def _note(self, user: str, channel: str, text: str, thread_ts: str | None = None,
-              blocks: list[Any] | None = None, by: str = "slackbot") -> None:
-        """Something only ``user`` sees: the bot's answer in its ack (``by="bot"``), or Slack's own word."""
+              blocks: list[Any] | None = None, by: str = "slackbot", team: str | None = None) -> None:
+        """Something only ``user`` sees (in workspace ``team``): the bot's answer in its ack (``by="bot"``),
+        or Slack's own word."""
         with self._lock:
             self._notes.append({"kind": "note", "by": by, "user": user, "channel": channel, "thread_ts": thread_ts,
-                                "ts": f"{time.time():.6f}", "text": text, "blocks": blocks or []})
+                                "ts": f"{time.time():.6f}", "text": text, "blocks": blocks or [],
+                                "team": team or self.stack.slack.team_id})
 
-    def _ack(self, response: Any, user: str, channel: str, what: str, thread_ts: str | None = None) -> dict[str, Any]:
+    def _ack(self, response: Any, user: str, channel: str, what: str, thread_ts: str | None = None,
+             team: str | None = None) -> dict[str, Any]:
         status = getattr(response, "status_code", 200)
         if status != 200:
             self._note(user, channel, f"{what} failed with the error \"dispatch_failed\" (the bot answered {status})",
-                       thread_ts)
+                       thread_ts, team=team)
             return {"status": status}
         body = getattr(response, "ack", None)
         if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
-            self._note(user, channel, body.get("text") or "", thread_ts, body.get("blocks"), by="bot")
+            self._note(user, channel, body.get("text") or "", thread_ts, body.get("blocks"), by="bot", team=team)
         return {"status": status}
 
     def command(self, q: dict[str, Any]) -> dict[str, Any]:
         user, channel = q.get("user") or USER, q.get("channel") or CHANNEL
+        team = self._slack(q).team_id
         line = str(q.get("text") or "").strip()
         command, _, text = line.partition(" ")
         if command not in COMMANDS:
-            self._note(user, channel, f"{command} is not a valid command. Try " + " or ".join(COMMANDS) + ".")
+            self._note(user, channel, f"{command} is not a valid command. Try " + " or ".join(COMMANDS) + ".",
+                       team=team)
             return {"status": 404}
-        response = self.stack.signer.command(command, text.strip(), user=user, channel=channel)
-        return self._ack(response, user, channel, command)
+        response = self._signer(q).command(command, text.strip(), user=user, channel=channel)
+        return self._ack(response, user, channel, command, team=team)
 
     def post(self, q: dict[str, Any]) -> dict[str, Any]:
         """A message from the person; one that mentions the bot (``@Pluto``) reaches it as app_mention."""
@@ -333,11 +407,11 @@ class WebSandbox:
         text = str(q.get("text") or "").strip()
         if text.startswith("/") and not thread_ts:
             return self.command(q)
-        return self._say(user, channel, text, thread_ts)
+        return self._say(user, channel, text, thread_ts, q=q)
 
     def _say(self, user: str, channel: str, text: str, thread_ts: str | None,
-             files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        slack, signer = self.stack.slack, self.stack.signer
+             files: list[dict[str, Any]] | None = None, q: dict[str, Any] | None = None) -> dict[str, Any]:
+        slack, signer = self._slack(q or {}), self._signer(q or {})
         mention = f"<@{slack.bot_user_id}>"
         for alias in ("@Pluto Bot", "@pluto-bot", "@Pluto", "@pluto"):
             text = text.replace(alias, mention)
@@ -350,7 +424,7 @@ class WebSandbox:
                                       files=files)
         else:
             return {"ts": posted["ts"]}
-        self._ack(response, user, channel, "Your message", thread_ts)
+        self._ack(response, user, channel, "Your message", thread_ts, team=slack.team_id)
         return {"ts": posted["ts"]}
 
     def upload(self, q: dict[str, Any]) -> dict[str, Any]:
@@ -366,17 +440,17 @@ class WebSandbox:
         filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
         mimetype = {"csv": "text/csv", "txt": "text/plain", "json": "application/json"}.get(
             filetype, "application/octet-stream")
-        file = self.stack.slack.add_file(name, content, filetype=filetype, mimetype=mimetype, user=user)
+        file = self._slack(q).add_file(name, content, filetype=filetype, mimetype=mimetype, user=user)
         if not q.get("share", True):
             return {"file": file}
         text = str(q.get("text") or "").strip() or "score"
         if "@" not in text and "<@" not in text:
             text = "@Pluto " + text
-        return {"file": file, **self._say(user, channel, text, q.get("thread_ts") or None, files=[file])}
+        return {"file": file, **self._say(user, channel, text, q.get("thread_ts") or None, files=[file], q=q)}
 
     def _surface(self, user: str, q: dict[str, Any]) -> dict[str, Any]:
         kind, view_id, ts = q.get("kind"), q.get("view_id"), q.get("ts")
-        for surface in reversed(self.stack.slack.surfaces(user)):
+        for surface in reversed(self._slack(q).surfaces(user)):
             if view_id and surface["kind"] in ("view", "home") and surface["record"].get("id") == view_id:
                 return surface
             if not view_id and surface["kind"] == kind and surface["ts"] == ts:
@@ -402,9 +476,10 @@ class WebSandbox:
         kw: dict[str, Any] = {}
         if q.get("selected_option") is not None:
             kw["selected_option"] = q["selected_option"]
-        response = self.stack.signer.activate(surface, block, element, user=user, values=q.get("values"), **kw)
+        response = self._signer(q).activate(surface, block, element, user=user, values=q.get("values"), **kw)
         channel = surface.get("channel") or q.get("channel") or CHANNEL
-        return self._ack(response, user, channel, "That action", (surface["record"] or {}).get("thread_ts"))
+        return self._ack(response, user, channel, "That action", (surface["record"] or {}).get("thread_ts"),
+                         team=self._slack(q).team_id)
 
     def suggest(self, q: dict[str, Any]) -> dict[str, Any]:
         """Options of an external select for what is typed (``block_suggestion``)."""
@@ -416,7 +491,7 @@ class WebSandbox:
             return {"options": []}
         record = surface["record"]
         common = {"block_id": block.get("block_id"), "user": user}
-        signer = self.stack.signer
+        signer = self._signer(q)
         if surface["kind"] in ("view", "home"):
             response = signer.block_suggestion(element["action_id"], query, view=record, **common)
         else:
@@ -427,27 +502,27 @@ class WebSandbox:
 
     def submit(self, q: dict[str, Any]) -> dict[str, Any]:
         user = q.get("user") or USER
-        view = self.stack.slack.view(str(q.get("view_id") or ""))
+        view = self._slack(q).view(str(q.get("view_id") or ""))
         if view is None or view.get("closed"):
             raise LookupError("that modal is closed")
         with self._lock:
             self.submitted = [*self.submitted[-9:], q.get("values") or {}]
-        response = self.stack.signer.view_submission(view, q.get("values") or {}, user=user)
+        response = self._signer(q).view_submission(view, q.get("values") or {}, user=user)
         outcome = getattr(response, "view_outcome", {}) or {}
         return {"status": response.status_code, "outcome": outcome.get("outcome"),
                 "problems": outcome.get("problems")}
 
     def close(self, q: dict[str, Any]) -> dict[str, Any]:
         user = q.get("user") or USER
-        view = self.stack.slack.view(str(q.get("view_id") or ""))
+        view = self._slack(q).view(str(q.get("view_id") or ""))
         if view is not None:
-            self.stack.signer.close_view(view, user=user)
+            self._signer(q).close_view(view, user=user)
         return {}
 
     def home(self, q: dict[str, Any]) -> dict[str, Any]:
         user = q.get("user") or USER
-        self.stack.signer.event({"type": "app_home_opened", "user": user, "channel": self.stack.slack.dm_channel(user),
-                                 "tab": "home"})
+        self._signer(q).event({"type": "app_home_opened", "user": user, "channel": self._slack(q).dm_channel(user),
+                               "tab": "home"})
         return {}
 
     # -- the sandbox panel --------------------------------------------------------------------------
@@ -479,32 +554,40 @@ class WebSandbox:
         return {"said": "Fresh start: a new database and empty stand-ins."}
 
     # -- the tour ---------------------------------------------------------------------------------------
-    def _tour(self) -> list[dict[str, Any]]:
+    def _tour_state(self, team_id: str) -> tuple[dict[int, int], dict[int, str]]:
+        """Workspace ``team_id``'s tour: step -> timeline mark when it became current; step -> what it noted."""
+        with self._lock:
+            return self._tours.setdefault(team_id, ({}, {}))
+
+    def _tour(self, slack: Any = None) -> list[dict[str, Any]]:
         from sandbox import tour
 
-        guide = _TourView(self.stack)
+        slack = slack if slack is not None else self.stack.slack
+        tour_marks, tour_done = self._tour_state(slack.team_id)
+        guide = _TourView(self.stack, slack)
         steps = [s for s in tour.STEPS if _safe(lambda s=s: s.available(guide), True)]
         out = []
         mark = 0
         for number, step in enumerate(steps):
-            done = self._tour_done.get(number)
-            if done is None and number == len(self._tour_done):
-                mark = self._tour_marks.setdefault(number, mark)
+            done = tour_done.get(number)
+            if done is None and number == len(tour_done):
+                mark = tour_marks.setdefault(number, mark)
                 note = _safe(lambda step=step, mark=mark: step.done(guide, mark), None)
                 if note:
                     with self._lock:
-                        self._tour_done[number] = done = str(note)
-                        self._tour_marks[number + 1] = len(self.stack.slack.timeline)
+                        tour_done[number] = done = str(note)
+                        tour_marks[number + 1] = len(slack.timeline)
             out.append({"title": step.title, "explain": step.explain.replace("\n", " "),
                         "hint": WEB_HINTS.get(step.title, ""), "done": done, "after": step.after})
         return out
 
     def tour(self, q: dict[str, Any]) -> dict[str, Any]:
-        return {"tour": self._tour()}
+        return {"tour": self._tour(self._slack(q))}
 
 
 WEB_HINTS = {
-    "Score a CSV of candidates": "Drop a CSV on the message box (or press “Use the example CSV”): the bot scores it.",
+    "Score a CSV of candidates": "Drop a CSV on the message box (or press “Use the example CSV”): the bot scores it. "
+                                 "Or type /pluto score: the form checks the file, then asks for the rest.",
     "Start a live interview": "In the shortlist thread, press Start interview on a candidate's card.",
     "Create voice-screen links": "Type /voicelink create in the message box and fill in the form.",
     "An interview is completed": "In the Sandbox panel, press Complete next to a voice link.",
@@ -515,12 +598,23 @@ WEB_HINTS = {
 }
 
 
+def side_by_side(teams: list[tuple[str, str]]) -> str:
+    """The page with several workspaces: one column per workspace, each the whole sandbox page of it."""
+    columns = "".join(
+        f'<section class="ws-column" data-team="{html.escape(t)}"><iframe title="{html.escape(n)}" '
+        f'src="/?team={html.escape(t)}" name="ws-{html.escape(t)}"></iframe></section>' for t, n in teams)
+    names = " and ".join(html.escape(n) for _, n in teams)
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Pluto Bot sandbox: "
+            f"{names}</title><link rel=\"stylesheet\" href=\"/app.css\"></head>"
+            f"<body class=\"side-by-side\"><main class=\"ws-columns\">{columns}</main></body></html>")
+
+
 class _TourView:
     """What the tour's checks read (``console.slack``, ``console.stack``), without a console."""
 
-    def __init__(self, stack: Any) -> None:
+    def __init__(self, stack: Any, slack: Any = None) -> None:
         self.stack = stack
-        self.slack = stack.slack
+        self.slack = slack if slack is not None else stack.slack
 
 
 def _safe(fn: Callable[[], Any], default: Any) -> Any:

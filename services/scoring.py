@@ -42,7 +42,7 @@ from config import Settings
 from services import metrics
 from services.access import AccessService
 from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
-from services.intake import download_slack_file, run_intake
+from services.intake import IntakeReport, download_slack_file, inspect_csv, run_intake
 from services.lifecycle import removed_note
 from services.matching import match_one, unquote
 from services.pluto import (
@@ -99,10 +99,17 @@ class ScoringService:
     # -- starting ---------------------------------------------------------------------
     def check_file(self, file: dict[str, Any], *, user: str, channel: str) -> Intake:
         """Download a file shared in Slack (its ``files.info`` record) and check it."""
+        return self.intake(self._download(file), file.get("name") or "candidates.csv", user=user, channel=channel)
+
+    def inspect_file(self, file: dict[str, Any]) -> IntakeReport:
+        """What :meth:`check_file` would find in a shared file (the same download, the same checks), for a
+        form to show before it asks for more; nothing is kept. Raises the same ``IntakeError``."""
+        return inspect_csv(self._download(file), file.get("name") or "candidates.csv")[0]
+
+    def _download(self, file: dict[str, Any]) -> bytes:
         settings = self.settings
-        data = download_slack_file(file, token=self.slack_token(),
+        return download_slack_file(file, token=self.slack_token(),
                                    slack_api_url=settings.slack_api_url, max_bytes=settings.max_csv_bytes)
-        return self.intake(data, file.get("name") or "candidates.csv", user=user, channel=channel)
 
     def intake(self, data: bytes, filename: str, *, user: str, channel: str) -> Intake:
         result = run_intake(self.store, data, filename, work_dir=self.work_dir,

@@ -10,10 +10,13 @@ import contextlib
 import itertools
 import os
 import time
+from dataclasses import dataclass
+from typing import Any
 from unittest.mock import Mock
 
 import pytest
 
+from bot.blocks.pluto import SCORE_DETAILS, SCORE_MODAL, SCORE_PROBLEM
 from sandbox.nimrobo_sim import ALL_SCOPES, NimroboSimulator
 from sandbox.postgres import PostgresUnavailable, TempPostgres
 from services.http import RetryPolicy
@@ -71,6 +74,48 @@ def not_queued(messages):
     """``messages`` without the bot's private "Busy right now: … is queued" notices: the work pool sends one,
     legitimately, whenever a request has to wait for a worker (a loaded machine), before the real answer."""
     return [m for m in messages if "Busy right now:" not in m["text"]]
+
+
+@dataclass
+class ScoreForm:
+    """The two steps of the ``/pluto score`` form as a person goes through them (:func:`score_with_form`)."""
+
+    checked: Any  # the ack of step 1 (the form turns into "Checking <name>…")
+    form: dict[str, Any]  # the form once the file was checked: step 2, or the problem
+    submitted: Any = None  # the ack of step 2 (None when the file was refused)
+
+    @property
+    def problem(self) -> str | None:
+        """What the form said was wrong with the file (None when it passed)."""
+        if self.form.get("callback_id") != SCORE_PROBLEM:
+            return None
+        return str((self.form["blocks"][0].get("text") or {}).get("text"))
+
+
+def score_with_form(signer, file, *, jd="", top_n=None, user="U_ALICE", channel="C_GENERAL", then=None,
+                    timeout=30.0) -> ScoreForm:
+    """``/pluto score`` with ``file`` (a test bed file record): the CSV in step 1; once the bot has checked it,
+    ``jd`` and ``top_n`` (None keeps the form's default) in step 2, submitted by ``then`` (another replica's
+    signer, say) or ``signer``. A refused file stops after step 1 (see :attr:`ScoreForm.problem`)."""
+    slack = signer.slack
+    known = {v["id"] for v in slack.views(user=user)}
+    assert signer.command("/pluto", "score", user=user, channel=channel).status_code == 200
+    step1 = slack.wait_for(lambda: [v for v in slack.views(user=user) if v["id"] not in known
+                                    and v.get("callback_id") == SCORE_MODAL and not v.get("closed")])[-1]
+    checked = signer.view_submission(step1, {"file": {"file": signer.files([file])}}, user=user)
+    assert checked.status_code == 200, checked
+
+    def outcome():
+        view = slack.view(step1["id"])
+        return view if view and view.get("callback_id") in (SCORE_DETAILS, SCORE_PROBLEM) else None
+    form = slack.wait_for(outcome, timeout=timeout)
+    result = ScoreForm(checked, form)
+    if result.problem is None:
+        values: dict[str, Any] = {"jd": {"jd": signer.input_value(jd)}}
+        if top_n is not None:
+            values["top_n"] = {"top_n": {"type": "number_input", "value": str(top_n)}}
+        result.submitted = (then or signer).view_submission(form, values, user=user)
+    return result
 
 
 class InlinePool:

@@ -7,6 +7,7 @@ import pytest
 
 from sandbox.stack import Stack, StackOptions
 from services.records import CandidateRef, PageRef
+from tests.conftest import score_with_form
 from tests.test_scoring_e2e import CSV
 
 USER, OUTSIDER, CHANNEL, ELSEWHERE = "U_ALICE", "U_MALLORY", "C_HIRING", "C_ELSEWHERE"
@@ -20,13 +21,8 @@ def stack(tmp_path_factory):
     with Stack(options) as s:
         s.slack.members[CHANNEL] = {USER, s.slack.bot_user_id}
         s.slack.members[ELSEWHERE] = {USER, OUTSIDER, s.slack.bot_user_id}
-        before = len(s.slack.views(user=USER))
-        s.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
-        view = s.slack.wait_for(lambda: s.slack.views(user=USER)[before:])[-1]
         file = s.slack.add_file("candidates.csv", CSV, user=USER)
-        s.signer.view_submission(view, {"file": {"file": s.signer.files([file])},
-                                        "jd": {"jd": s.signer.input_value("Title: Data Engineer")},
-                                        "top_n": {"top_n": {"type": "number_input", "value": "3"}}}, user=USER)
+        score_with_form(s.signer, file, jd="Title: Data Engineer", top_n=3, user=USER, channel=CHANNEL)
         s.slack.wait_for(lambda: [m for m in s.slack.messages(CHANNEL) if (m.get("metadata") or {})
                                   .get("event_type") == "pluto_scoring_completed"], timeout=30)
         yield s

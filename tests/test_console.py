@@ -200,6 +200,24 @@ def test_inline_errors_name_the_field_and_only_that_field_is_asked_again(stack):
     assert next(iter(stack.nimrobo.projects.values()))["timeLimitMinutes"] == 15
 
 
+def test_the_score_form_checks_the_file_first_and_asks_again_for_one_it_refuses(stack, tmp_path):
+    letter = tmp_path / "letter.csv"
+    letter.write_text("Dear hiring team, I am writing to apply for the engineering role and attach my CV.\n"
+                      "I have worked on compilers, databases and teams of every size for many years.\n")
+    t = Typist(stack)
+    (t.type("> ", f"/pluto score {letter}")
+     .type("Candidate CSV (path to a local file)", str(EXAMPLE))  # step 1 again, under the reason
+     .type("Job description", "Senior engineer")
+     .type("Top N to show", "3")
+     .type("> ", "quit", wait=lambda: shortlisted(stack)))
+    out = t.run()
+    refusal = out.index("this looks like text, not a table of candidates")
+    assert out.index("Checking letter.csv") < refusal < out.index("→ <Choose another file>")
+    assert "Job description" not in out[:refusal] and "Checking candidates.csv" in out[refusal:]
+    assert re.search(r"candidates\.csv\*?: \d+ candidates, columns", out[refusal:])
+    assert stack.pluto.uploads[0]["job_description"] == "Senior engineer" and len(stack.pluto.uploads) == 1
+
+
 # -- modal updates, read-only modals, buttons, files --------------------------------------------------------
 def test_buttons_by_label_number_and_word_modal_updates_read_only_close_and_files(stack):
     t = Typist(stack)
@@ -223,7 +241,7 @@ def test_buttons_by_label_number_and_word_modal_updates_read_only_close_and_file
     brief = views[2]
     assert brief["closed"] and header_of(brief) == "Pre-brief · Ada Lovelace"
     assert "modal updated (views.update)" in out and "modal closed: Pre-interview brief" in out
-    assert out.count("→ <") == 1  # only the score form was submitted; read-only modals are closed
+    assert out.count("→ <") == 2  # only the score form's two steps were submitted; read-only modals are closed
     miss = next(line for line in out.splitlines() if "no button or command 'Detials'" in line)
     nearest = miss.split("Nearest: ")[1].split(".")[0].split(", ")
     assert "Details" in nearest and len(nearest) <= 5

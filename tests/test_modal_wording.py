@@ -4,18 +4,21 @@ import re
 
 import pytest
 
-from bot.blocks.pluto import score_modal
+from bot.blocks.pluto import score_details_modal, score_modal
 from bot.blocks.voice import create_modal, edit_instant_modal, edit_project_modal
-from handlers.views.pluto_score import parse
+from handlers.views.pluto_score import parse_details, parse_file
 from sandbox.render import render_view
+from services.intake import IntakeReport
 from services.nimrobo import Project, VoiceLink
 from services.voice.forms import validate_edit_form, validate_voice_form
 
 PROJECT = Project.from_api({"id": "p1", "name": "QA Lead", "prompt": "## Goal\ng", "timeLimitMinutes": 10})
 LINK = VoiceLink.from_api({"id": "l1", "label": "Walk-in", "status": "active", "prompt": "## Goal\ng"}, "instant",
                           "http://x/api")
+REPORT = IntakeReport("people.csv", "utf-8", ",", ["name", "email"], "name", rows=6)
 MODALS = [create_modal("C1", pattern) for pattern in ("interview", "research", "instant")] + [
-    score_modal("C1"), edit_project_modal(PROJECT, {}), edit_instant_modal(LINK, {})]
+    score_modal("C1"), score_details_modal("C1", "F1", REPORT), edit_project_modal(PROJECT, {}),
+    edit_instant_modal(LINK, {})]
 
 
 def inputs(view):
@@ -63,11 +66,15 @@ def test_voice_form_errors_are_sentences_without_field_ids():
     assert edit_project["name"] == "Give the project a name."
 
 
-def test_score_modal_errors_are_keyed_by_its_blocks_and_read_without_ids():
-    view = score_modal("C1").to_dict()
-    _, errors = parse({"file": {"file": {"files": [{"name": "list.xlsx"}]}}, "top_n": {"top_n": {"value": "ten"}}})
-    blocks = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
-    assert set(errors) <= blocks and set(errors) == {"file", "top_n"}
-    assert errors["top_n"] == "Enter a whole number." and "top_n" not in " ".join(errors.values())
-    shown = render_view({**view, "errors": errors})
-    assert "Top N to show" in shown and "! Enter a whole number." in shown and "top_n" not in shown
+def test_score_form_errors_are_keyed_by_its_blocks_and_read_without_ids():
+    step1 = score_modal("C1").to_dict()
+    _, errors = parse_file({"file": {"file": {"files": [{"name": "list.xlsx"}]}}})
+    assert errors == {"file": "That is not a .csv file. Export the sheet as CSV first."}
+    assert set(errors) <= {b["block_id"] for b in step1["blocks"] if b["type"] == "input"}
+    step2 = score_details_modal("C1", "F1", REPORT).to_dict()
+    blocks = {b["block_id"] for b in step2["blocks"] if b["type"] == "input"}
+    for typed, said in (("ten", "Enter a whole number."), ("7", "Choose between 1 and 6: the file has 6 candidates.")):
+        _, errors = parse_details({"top_n": {"top_n": {"value": typed}}}, REPORT.rows)
+        assert set(errors) <= blocks and errors == {"top_n": said} and "top_n" not in said
+        shown = render_view({**step2, "errors": errors})
+        assert "Top N to show" in shown and f"! {said}" in shown and "top_n" not in shown

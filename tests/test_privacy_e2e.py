@@ -6,6 +6,7 @@ from cryptography.fernet import Fernet
 
 from sandbox.stack import Stack, StackOptions
 from services.records import CandidateRef, SessionRef
+from tests.conftest import score_with_form
 from tests.test_scoring_e2e import CSV, wait_shortlist
 from tests.test_voicelink_e2e import SECTIONS, created_dm, form, open_modal
 
@@ -67,13 +68,8 @@ def test_a_private_channel_with_a_c_id_shows_contacts_and_a_public_one_masks_the
     data = CSV.replace(b"Ada Lovelace,ada@example.com,Engineer,",
                        b"Ada Lovelace,ada@example.com,\"Engineer, ada.lovelace@example.com\",")
     for channel in ("C_SECRET", "C_GENERAL"):
-        before = len(stack.slack.views(user=USER))
-        assert stack.signer.command("/pluto", "score", user=USER, channel=channel).status_code == 200
-        view = stack.slack.wait_for(lambda b=before: stack.slack.views(user=USER)[b:])[-1]
         file = stack.slack.add_file("c.csv", data, user=USER)
-        values = {"file": {"file": stack.signer.files([file])}, "jd": {"jd": stack.signer.input_value("")},
-                  "top_n": {"top_n": {"type": "number_input", "value": "3"}}}
-        stack.signer.view_submission(view, values, user=USER)
+        score_with_form(stack.signer, file, top_n=3, user=USER, channel=channel)
         stack.slack.wait_for(lambda ch=channel: [m for m in stack.slack.messages(ch)
                                                  if (m.get("metadata") or {}).get("event_type")
                                                  == "pluto_scoring_completed"], timeout=30)

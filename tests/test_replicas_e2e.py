@@ -10,6 +10,7 @@ import pytest
 from sandbox.replicas import Replicas
 from services.nimrobo import NimroboClient
 from services.store import Store
+from tests.conftest import score_with_form
 from tests.test_scoring_e2e import CSV
 
 USER = "U_ALICE"
@@ -28,15 +29,11 @@ def by_metadata(slack, event_type, channel=None):
 
 
 def start_scoring(replicas, channel, name):
-    slack = replicas.slack
-    before = len(slack.views(user=USER))
-    replicas.signer().command("/pluto", "score", user=USER, channel=channel)
-    view = slack.wait_for(lambda: slack.views(user=USER)[before:])[-1]
-    file = slack.add_file(name, CSV, user=USER)
-    submit = replicas.signer()  # the other replica takes the submission
-    values = {"file": {"file": submit.files([file])}, "jd": {"jd": submit.input_value("Engineer")},
-              "top_n": {"top_n": {"type": "number_input", "value": "3"}}}
-    assert submit.view_submission(view, values, user=USER).status_code == 200
+    file = replicas.slack.add_file(name, CSV, user=USER)
+    # the command and the file's check on one replica; the other replica takes the form's second step
+    form = score_with_form(replicas.signer(), file, jd="Engineer", top_n=3, user=USER, channel=channel,
+                           then=replicas.signer())
+    assert form.submitted.status_code == 200
 
 
 @pytest.mark.timeout(400)  # two real bot processes on PostgreSQL and two scoring runs, on a 2-core machine

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from sandbox.stack import Stack, StackOptions
-from tests.conftest import db_options
+from tests.conftest import db_options, score_with_form
 
 USER, CHANNEL = "U_ALICE", "C_GENERAL"
 CSV = (
@@ -17,6 +17,8 @@ CSV = (
     b"=HYPERLINK(\"http://evil\"),evil@example.com,Hacker,1,+cmd\n"
     b"Grace Hopper,grace@example.com,Admiral,20,cobol|compilers\n"
 )
+LETTER = (b"Dear hiring team, I am writing to apply for the engineering role, and I attach my CV.\n"
+          b"I have worked on compilers, databases and teams of every size for many years now.\n")
 
 
 def make_stack(database=None, mode="http", stall=2.0, **pluto):
@@ -56,13 +58,11 @@ def wait_shortlist(stack, timeout=30):
 
 
 def submit_modal(stack, data=CSV, name="candidates.csv", jd="Senior engineer", top_n="3"):
-    before = len(stack.slack.views(user=USER))
-    assert stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL).status_code == 200
-    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER)[before:])[-1]  # the new modal, not an old one
+    """/pluto score through both steps of the form (``top_n`` None keeps the form's default); the ack of step 2."""
     file = stack.slack.add_file(name, data, user=USER)
-    values = {"file": {"file": stack.signer.files([file])}, "jd": {"jd": stack.signer.input_value(jd)},
-              "top_n": {"top_n": {"type": "number_input", "value": top_n}}}
-    return stack.signer.view_submission(view, values, user=USER)
+    form = score_with_form(stack.signer, file, jd=jd, top_n=top_n, user=USER, channel=CHANNEL)
+    assert form.problem is None, form.problem
+    return form.submitted
 
 
 @BOTH_MODES
@@ -103,7 +103,7 @@ def test_modal_path_from_csv_to_shortlist_and_escaped_export(stack):
 def test_contact_details_are_masked_in_the_channel_and_shown_in_private_answers(stack):
     data = CSV.replace(b"Ada Lovelace,ada@example.com,Engineer,",
                        b"Ada Lovelace,ada@example.com,\"Engineer, ada.lovelace@example.com, +1 415 555 0199\",")
-    submit_modal(stack, data=data, top_n="10")
+    submit_modal(stack, data=data, top_n=None)
     shortlist = str(wait_shortlist(stack))  # posted in C_GENERAL, a public channel
     assert "Engineer, a•••@example.com, •••99" in shortlist
     assert "ada.lovelace@example.com" not in shortlist and "555 0199" not in shortlist
@@ -119,11 +119,9 @@ def test_modal_validation_errors_are_inline(stack):
     before = len(stack.slack.views(user=USER))
     stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
     view = stack.slack.wait_for(lambda: stack.slack.views(user=USER)[before:])[-1]
-    body = stack.signer.view_submission(view, {"file": {"file": {"type": "file_input", "files": []}},
-                                               "top_n": {"top_n": {"type": "number_input", "value": "500"}}},
+    body = stack.signer.view_submission(view, {"file": {"file": {"type": "file_input", "files": []}}},
                                         user=USER).json()
-    assert body["response_action"] == "errors"
-    assert body["errors"] == {"file": "Attach one CSV file.", "top_n": "Choose between 1 and 200."}
+    assert body["response_action"] == "errors" and body["errors"] == {"file": "Attach one CSV file."}
     assert stack.pluto.calls["POST /api/pluto/upload"] == 0
 
 
@@ -150,17 +148,44 @@ def test_a_broken_csv_gets_a_clear_private_message_and_nothing_reaches_pluto(sta
     assert stack.pluto.calls["POST /api/pluto/upload"] == 0
 
 
-def test_a_file_that_fails_the_checks_is_never_announced(stack):
-    """The modal path: check first; the refusal goes only to the sender; a good file is announced after."""
-    submit_modal(stack, data=b"", name="empty.csv")
-    refusal = stack.slack.wait_for(lambda: [e for e in stack.slack.ephemerals(user=USER)
-                                            if "can't score" in e["text"] and "empty" in e["text"]])[0]
-    assert refusal["channel"] == CHANNEL and ":warning:" in str(refusal["blocks"])
-    submit_modal(stack)  # a good file afterwards: announced, then scored in its thread
+def test_the_form_checks_the_file_before_it_asks_for_the_job_description(stack):
+    """Step 1 is the CSV alone. A letter saved as .csv is refused in the form, plainly, and never reaches the
+    job description; "Choose another file" goes back to step 1; a good file shows what it holds and a Top N
+    bounded by its candidates; the run then starts as before."""
+    letter = stack.slack.add_file("candidates.csv", LETTER, user=USER)
+    refused = score_with_form(stack.signer, letter, user=USER, channel=CHANNEL)
+    assert refused.checked.json()["response_action"] == "update"  # "Checking…" rides on the ack
+    assert "Checking candidates.csv" in str(refused.checked.json()["view"])
+    assert refused.problem and "this looks like text, not a table of candidates" in refused.problem
+    assert "no name" not in refused.problem and "Dear hiring team" in refused.problem
+    shown = [v for v in stack.slack.timeline_since(0) if v.get("view_id") == refused.form["id"]]
+    assert not any("Job description" in str(v["blocks"]) for v in shown)  # the form never asked for it
+    assert not stack.slack.messages(CHANNEL) and stack.pluto.calls["POST /api/pluto/upload"] == 0
+
+    # back to step 1 in the same form; a good file this time
+    again = stack.signer.view_submission(refused.form, {}, user=USER)
+    assert again.view_outcome["outcome"] == "update"
+    step1 = stack.slack.view(refused.form["id"])
+    assert step1["callback_id"] == "pluto_score_modal" and step1["submit"]["text"] == "Next"
+    good = stack.slack.add_file("candidates.csv", CSV, user=USER)
+    stack.signer.view_submission(step1, {"file": {"file": stack.signer.files([good])}}, user=USER)
+    details = stack.slack.wait_for(lambda: (v := stack.slack.view(step1["id"])) and v["callback_id"]
+                                   == "pluto_score_details" and v)
+    summary = details["blocks"][0]["text"]["text"]
+    assert "*candidates.csv*: 4 candidates, columns `name`, `email`, `current_title`" in summary
+    top_n = next(b for b in details["blocks"] if b.get("block_id") == "top_n")["element"]
+    assert top_n["initial_value"] == "4" and top_n["max_value"] == "4"  # min(10, 4), and never more than 4
+    refused_n = stack.signer.view_submission(details, {"top_n": {"top_n": {"type": "number_input", "value": "5"}}},
+                                             user=USER).json()
+    assert refused_n == {"response_action": "errors",
+                         "errors": {"top_n": "Choose between 1 and 4: the file has 4 candidates."}}
+    done = stack.signer.view_submission(details, {"jd": {"jd": stack.signer.input_value("Staff engineer")}},
+                                        user=USER)
+    assert done.status_code == 200 and not done.content  # closes; the run starts after the ack
     root = stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if "for scoring" in m["text"]])[0]
-    assert "candidates.csv" in root["text"]
-    assert not [m for m in stack.slack.messages(CHANNEL) if "empty.csv" in m["text"] or "empty" in str(m["blocks"])]
     assert wait_shortlist(stack)["thread_ts"] == root["ts"]
+    assert stack.pluto.uploads[0]["job_description"] == "Staff engineer"
+    assert stack.services.scoring.run(stack.services.store.rows("scoring_runs")[0]["id"]).top_n == 4
 
 
 def test_a_second_run_is_queued_with_its_position():
@@ -209,7 +234,7 @@ def test_pluto_error_is_reported_with_retry(stack):
 
 @BOTH_MODES
 def test_each_candidate_action(stack):
-    submit_modal(stack, top_n="10")
+    submit_modal(stack, top_n=None)
     wait_shortlist(stack)
     # Details: a private modal with the full profile
     stack.signer.press("Details", user=USER)
@@ -248,7 +273,7 @@ def test_status_results_candidate_and_export_commands(stack):
     body = stack.signer.command("/pluto", "results", user=USER, channel=CHANNEL)
     assert body.status_code == 200
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "no finished scoring run" in r["text"]])
-    submit_modal(stack, top_n="10")
+    submit_modal(stack, top_n=None)
     wait_shortlist(stack)
     stack.signer.command("/pluto", "status", user=USER, channel=CHANNEL)
     stack.slack.wait_for(lambda: [r for r in stack.slack.responses(user=USER) if "No scoring run is in progress" in r["text"]])

@@ -5,6 +5,7 @@ Pluto and Nimrobo simulators."""
 import pytest
 
 from sandbox.stack import Stack, StackOptions
+from tests.conftest import score_with_form
 from tests.test_screening_e2e import CHANNEL, CSV, JD, USER, act, block, board_message, names
 from tests.test_voicelink_e2e import form, submit_for
 
@@ -23,13 +24,8 @@ def stack(tmp_path_factory):
 
 def score_again(stack, count):
     """/pluto score with the CSV; the ``count``-th shortlist of the channel once it is posted."""
-    before = len(stack.slack.views(user=USER))
-    stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
-    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER)[before:])[-1]
     file = stack.slack.add_file(f"data-engineers-{count}.csv", CSV, user=USER)
-    stack.signer.view_submission(view, {"file": {"file": stack.signer.files([file])},
-                                        "jd": {"jd": stack.signer.input_value(JD)},
-                                        "top_n": {"top_n": {"type": "number_input", "value": "5"}}}, user=USER)
+    score_with_form(stack.signer, file, jd=JD, top_n=5, user=USER, channel=CHANNEL)
     done = stack.slack.wait_for(lambda: len(found := [m for m in stack.slack.messages(CHANNEL) if (
         m.get("metadata") or {}).get("event_type") == "pluto_scoring_completed"]) >= count and found, timeout=30)
     return done[count - 1]

@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.slack_api import validate_blocks, validate_view
 from sandbox.stack import Stack, StackOptions
-from tests.conftest import db_options
+from tests.conftest import db_options, score_with_form
 
 USER, OUTSIDER, NEWCOMER, CHANNEL = "U_ALICE", "U_MALLORY", "U_NEW", "C_HIRING"
 JD = """Title: Data Engineer
@@ -45,13 +45,8 @@ def stack(database):  # each test runs on SQLite and on PostgreSQL
 # -- helpers ---------------------------------------------------------------------------------------
 def score(stack):
     """/pluto score with the CSV and the job description; the shortlist message once it is posted."""
-    before = len(stack.slack.views(user=USER))
-    stack.signer.command("/pluto", "score", user=USER, channel=CHANNEL)
-    view = stack.slack.wait_for(lambda: stack.slack.views(user=USER)[before:])[-1]
     file = stack.slack.add_file("data-engineers.csv", CSV, user=USER)
-    stack.signer.view_submission(view, {"file": {"file": stack.signer.files([file])},
-                                        "jd": {"jd": stack.signer.input_value(JD)},
-                                        "top_n": {"top_n": {"type": "number_input", "value": "5"}}}, user=USER)
+    score_with_form(stack.signer, file, jd=JD, top_n=5, user=USER, channel=CHANNEL)
     return stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if (m.get("metadata") or {})
                                          .get("event_type") == "pluto_scoring_completed"], timeout=20)[-1]
 

@@ -14,6 +14,7 @@ import pytest
 from sandbox.replicas import Replicas
 from sandbox.signer import SlackSigner
 from services.store import Store
+from tests.conftest import score_with_form
 from tests.test_scoring_e2e import CSV
 from tests.test_voicelink_e2e import SECTIONS, form
 
@@ -45,12 +46,9 @@ def test_sigterm_mid_scoring_run_and_mid_voice_batch_loses_nothing(replicas, tmp
     store = Store(str(tmp_path / "bot.db"))
     try:
         # A scoring run the leader drives ...
-        assert to_leader.command("/pluto", "score", user=USER, channel=CHANNEL).status_code == 200
-        view = slack.wait_for(lambda: slack.views(user=USER))[-1]
         file = slack.add_file("candidates.csv", CSV, user=USER)
-        values = {"file": {"file": to_leader.files([file])}, "jd": {"jd": to_leader.input_value("Engineer")},
-                  "top_n": {"top_n": {"type": "number_input", "value": "3"}}}
-        assert to_leader.view_submission(view, values, user=USER).status_code == 200
+        scored = score_with_form(to_leader, file, jd="Engineer", top_n=3, user=USER, channel=CHANNEL)
+        assert scored.submitted.status_code == 200
         slack.wait_for(lambda: store.rows("scoring_runs", "state = 'running'"), timeout=20)
         # ... and a voice batch it is creating on its work pool, with Nimrobo slow.
         before = len(slack.views(user=USER))

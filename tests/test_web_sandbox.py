@@ -91,6 +91,29 @@ def test_a_change_reaches_the_page_as_a_server_sent_event(web):
 
 
 
+def test_the_score_form_from_the_page_checks_the_file_before_it_asks_for_the_rest(web):
+    stack, server = web
+    with httpx.Client(base_url=server.url, timeout=20) as http:
+        def modal():
+            return http.get("/api/state", params={"user": USER, "channel": CHANNEL}).json()["modal"]
+        http.post("/api/command", json={"user": USER, "channel": CHANNEL, "text": "/pluto score"})
+        step1 = stack.slack.wait_for(modal)
+        assert "Job description" not in json.dumps(step1["blocks"])  # the file first
+        file = http.post("/api/upload", json={"user": USER, "channel": CHANNEL, "example": True,
+                                              "share": False}).json()["file"]
+        sent = http.post("/api/submit", json={"user": USER, "view_id": step1["id"], "values": {
+            "file": {"file": {"type": "file_input", "files": [file]}}}}).json()
+        assert sent["outcome"] == "update"
+        step2 = stack.slack.wait_for(lambda: (m := modal()) and m["callback_id"] == "pluto_score_details" and m)
+        shown = json.dumps(step2["blocks"])
+        assert "candidates.csv" in shown and " candidates, columns" in shown and "Job description" in shown
+        done = http.post("/api/submit", json={"user": USER, "view_id": step2["id"], "values": {
+            "jd": {"jd": {"type": "plain_text_input", "value": "Backend engineer"}}}}).json()
+        assert done["outcome"] == "closed" and modal() is None
+    stack.slack.wait_for(lambda: [m for m in stack.slack.messages(CHANNEL) if (m.get("metadata") or {})
+                                  .get("event_type") == "pluto_scoring_completed"])
+
+
 def test_the_sandbox_panel_drives_the_simulators(web):
     from services.nimrobo import NimroboClient
 

@@ -329,6 +329,36 @@ EVERY_INPUT = {"type": "modal", "callback_id": "gallery", "title": {"type": "pla
 ]}
 
 
+def test_the_score_form_in_the_browser_checks_the_file_before_it_asks_for_the_rest(page, sandbox, tmp_path):
+    stack, _ = sandbox
+    letter, good = tmp_path / "letter.csv", tmp_path / "team.csv"
+    letter.write_text("Dear hiring team, I am writing to apply for the engineering role and attach my CV.\n"
+                      "I have worked on compilers, databases and teams of every size for many years.\n")
+    good.write_bytes(CSV)
+    page.locator("#composer-input").fill("/pluto score")
+    page.locator("#composer-input").press("Enter")
+    form = modal_titled(page, "Score candidates")
+    assert form.locator("label.input-label:text-is('Job description')").count() == 0  # the file first
+    form.locator("input[type=file]").set_input_files(str(letter))
+    form.locator(".hint:has-text('Attached: letter.csv')").wait_for(timeout=WAIT)
+    form.locator("footer button[type=submit]").click()
+    form.locator(".modal-body:has-text('this looks like text, not a table of candidates')").wait_for(timeout=WAIT)
+    assert form.locator("label.input-label:text-is('Job description')").count() == 0
+    form.locator("footer button[type=submit]:text-is('Choose another file')").click()
+    form.locator("footer button[type=submit]:text-is('Next')").wait_for(timeout=WAIT)
+    assert form.locator(".hint:has-text('Attached')").count() == 0  # step 1 again, empty as Slack shows it
+    form.locator("input[type=file]").set_input_files(str(good))
+    form.locator(".hint:has-text('Attached: team.csv')").wait_for(timeout=WAIT)
+    form.locator("footer button[type=submit]").click()
+    form.locator(".modal-body:has-text('team.csv: 6 candidates')").wait_for(timeout=WAIT)
+    field(form, "Job description").fill("Backend engineer")
+    assert field(form, "Top N to show").input_value() == "6"
+    form.locator("footer button[type=submit]:text-is('Score')").click()
+    page.wait_for_function("() => !document.querySelector('form.modal')", timeout=WAIT)
+    stack.slack.wait_for(lambda: stack.pluto.uploads)
+    assert stack.pluto.uploads[0]["job_description"] == "Backend engineer" and len(stack.pluto.uploads) == 1
+
+
 def test_block_kit_and_every_modal_input_render_and_submit_as_slack_sends_them(page, sandbox, artifacts, tmp_path):
     stack, web = sandbox
     from slack_sdk import WebClient

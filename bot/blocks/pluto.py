@@ -24,6 +24,7 @@ from bot.blocks import (
     context,
     error_message,
     header,
+    loading_view,
     mrkdwn_escape,
     pager,
     paginate,
@@ -36,28 +37,78 @@ from services.interviews import InterviewRoom
 from services.pluto import Candidate, PreBrief, ProgressSnapshot, Question, read_progress
 from services.records import CandidateRef, ScoringRun
 
-SCORE_MODAL = "pluto_score_modal"
+SCORE_MODAL = "pluto_score_modal"  # step 1: the file
+SCORE_DETAILS = "pluto_score_details"  # step 2: the job description and Top N, once the file passed
+SCORE_PROBLEM = "pluto_score_problem"  # the file did not pass: what is wrong, and choose another
+SCORE_TITLE = "Score candidates"
+MAX_TOP_N = 200
 PER_PAGE = 10
 BAR_WIDTH = 20
 
 
 def score_modal(channel_id: str) -> View:
+    """Step 1 of ``/pluto score``: the CSV only. It is checked before the form asks for anything else."""
     return View(
-        type="modal", callback_id=SCORE_MODAL, title="Score candidates", submit="Score", close="Cancel",
+        type="modal", callback_id=SCORE_MODAL, title=SCORE_TITLE, submit="Next", close="Cancel",
         private_metadata=json.dumps({"channel": channel_id}),
         blocks=[
-            section("Share a CSV of candidates. I check it, send it to Pluto and post the ranked shortlist in "
-                    "a thread in this channel."),
+            section("Share a CSV of candidates. I check it first; then you add the job description and how many "
+                    "to list, and I send it to Pluto and post the ranked shortlist in a thread in this channel."),
             InputBlock(block_id="file", label="Candidate CSV",
                        element=FileInputElement(action_id="file", filetypes=["csv"], max_files=1)),
-            InputBlock(block_id="jd", label="Job description", optional=True,
-                       element=PlainTextInputElement(action_id="jd", multiline=True, max_length=3000,
-                                                     placeholder="Paste the job description (optional)")),
-            InputBlock(block_id="top_n", label="Top N to show", optional=True,
-                       element=NumberInputElement(action_id="top_n", is_decimal_allowed=False,
-                                                  initial_value="10", min_value="1", max_value="200")),
         ],
     )
+
+
+def score_checking_view(filename: str) -> View:
+    """While the file is downloaded and checked (the step 1 submission's ack turns the form into this)."""
+    return loading_view(SCORE_TITLE, f"Checking {clip(filename, 200)}…")
+
+
+def top_n_bound(rows: int) -> int:
+    """The most a shortlist can list: every candidate of the file, within Pluto's limit."""
+    return max(1, min(rows, MAX_TOP_N))
+
+
+def columns_text(columns: list[str], limit: int = 30) -> str:
+    """A file's columns as code, the first ``limit`` of them and how many more."""
+    shown = ", ".join(f"`{mrkdwn_escape(c)}`" for c in columns[:limit])
+    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
+
+
+def score_details_modal(channel_id: str, file_id: str, report: IntakeReport, top_n: int = 10) -> View:
+    """Step 2, once the file passed: what it holds, then the job description and Top N (``top_n`` by default,
+    at most the number of candidates). Submitting starts the run."""
+    bound = top_n_bound(report.rows)
+    people = f"{report.rows} candidate{'s' if report.rows != 1 else ''}"
+    blocks: list[Block] = [
+        section(clip(f":white_check_mark: *{mrkdwn_escape(report.filename)}*: {people}, columns "
+                     f"{columns_text(report.columns)}. Names from `{mrkdwn_escape(report.name_column)}`.", 3000)),
+    ]
+    if report.warnings:
+        blocks.append(context(clip(":warning: " + "; ".join(report.warnings), 3000)))
+    blocks += [
+        InputBlock(block_id="jd", label="Job description", optional=True,
+                   element=PlainTextInputElement(action_id="jd", multiline=True, max_length=3000,
+                                                 placeholder="Paste the job description (optional)")),
+        InputBlock(block_id="top_n", label="Top N to show", optional=True,
+                   hint=f"1 to {bound}: the file has {people}.",
+                   element=NumberInputElement(action_id="top_n", is_decimal_allowed=False,
+                                              initial_value=str(max(1, min(top_n, bound))), min_value="1",
+                                              max_value=str(bound))),
+    ]
+    return View(type="modal", callback_id=SCORE_DETAILS, title=SCORE_TITLE, submit="Score", close="Cancel",
+                private_metadata=json.dumps({"channel": channel_id, "file": file_id, "name": report.filename,
+                                             "rows": report.rows}),
+                blocks=blocks)
+
+
+def score_problem_modal(channel_id: str, filename: str, problem: str) -> View:
+    """The file did not pass (or could not be fetched): the reason, plainly, and a way back to step 1."""
+    return View(type="modal", callback_id=SCORE_PROBLEM, title=SCORE_TITLE, submit="Choose another file",
+                close="Close", private_metadata=json.dumps({"channel": channel_id}),
+                blocks=[section(clip(f":warning: *{mrkdwn_escape(clip(filename, 200))}* · {problem}", 3000)),
+                        context("Nothing was sent to Pluto. Choose another file, or close this form.")])
 
 
 def _fmt(score: float | None) -> str:
@@ -70,9 +121,7 @@ def root_message(user: str, filename: str) -> Message:
 
 
 def preview_message(report: IntakeReport) -> Message:
-    columns = ", ".join(f"`{c}`" for c in report.columns[:30])
-    if len(report.columns) > 30:
-        columns += f" and {len(report.columns) - 30} more"
+    columns = columns_text(report.columns)
     lines = [f"*{report.rows}* candidate rows found in *{mrkdwn_escape(report.filename)}* "
              f"({report.encoding}, {report.delimiter_name}-separated).", f"Columns: {columns}",
              f"Names from: `{report.name_column}`"]

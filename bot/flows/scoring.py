@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot.blocks import Message, error_message
 from bot.blocks.pluto import (
@@ -23,6 +27,8 @@ from bot.blocks.pluto import (
     progress_message,
     queued_message,
     root_message,
+    score_details_modal,
+    score_problem_modal,
     shortlist_message,
     starting_message,
 )
@@ -42,6 +48,41 @@ def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel
     channel and runs in its thread."""
     return start_scoring(services, out, file=out.file(file_id), channel=channel, thread_ts=None, user=user,
                          job_description=job_description, top_n=top_n)
+
+
+def check_for_form(services: Services, out: SlackOut, *, external_id: str, file_id: str, channel: str,
+                   filename: str, top_n: int = 10) -> bool:
+    """After step 1 of the score form was acked with "Checking…" (a view with ``external_id``): check the file
+    as a run would (the same download and checks, nothing kept), then turn the form into step 2 (what the
+    file holds; the job description and Top N) or into the problem with a way back.
+
+    The outcome replaces the "Checking…" view by its external id (:meth:`SlackOut.show_after_ack`): it can
+    only land after the ack's view, and never on a newer one (each check has its own id; the outcome
+    drops it). False when that view was gone (the form closed)."""
+    shown = out.show_after_ack(external_id, _checked_form(services, out, file_id, channel, filename, top_n))
+    if not shown:
+        log.info("the score form %s was closed before its check finished", external_id)
+    return shown
+
+
+def _checked_form(services: Services, out: SlackOut, file_id: str, channel: str, filename: str,
+                  top_n: int) -> View:
+    """Step 2 for a file that passes; else the problem, said as the mention path says it."""
+    try:
+        report = services.scoring.inspect_file(out.file(file_id))
+    except BotError as exc:
+        return score_problem_modal(channel, filename, exc.user_message)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        log.info("the score form's file %s could not be fetched (%s)", file_id, error)
+        return score_problem_modal(channel, filename, f"I couldn't fetch that file from Slack ({error}). Upload it again, or "
+                                            "choose another one.")
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("checking the score form's file %s crashed (ref %s)", file_id, ref)
+        return score_problem_modal(channel, filename, "Something went wrong on our side while checking the file. Nothing was "
+                                            f"lost; please try again. Reference: {ref}")
+    return score_details_modal(channel, file_id, report, top_n)
 
 
 def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], channel: str, thread_ts: str | None,

@@ -16,8 +16,13 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 
+// With several workspaces (python3 dev.py run --workspaces 2) the page shows one column per workspace, each
+// this page with ?team=<team id>: every request names its workspace, and each column keeps its own acting user.
+const TEAM = new URLSearchParams(location.search).get("team") || "";
+const USER_KEY = TEAM ? `sandbox-user:${TEAM}` : "sandbox-user";
+
 const ui = {
-  user: localStorage.getItem("sandbox-user") || "U_SANDBOX",
+  user: localStorage.getItem(USER_KEY) || "U_SANDBOX",
   channel: "C_SANDBOX",
   tab: "messages",
   thread: null,         // ts of the open thread
@@ -30,7 +35,7 @@ const ui = {
 // -- talking to the sandbox ------------------------------------------------------------------------
 async function api(path, body) {
   const opts = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"},
-                                          body: JSON.stringify({user: ui.user, channel: ui.channel, ...body})};
+                                          body: JSON.stringify({user: ui.user, channel: ui.channel, ...(TEAM ? {team: TEAM} : {}), ...body})};
   const res = await fetch(path, opts);
   const data = await res.json().catch(() => ({ok: false, error: `HTTP ${res.status}`}));
   if (!data.ok) toast(data.error || "That did not work");
@@ -41,7 +46,7 @@ async function refresh() {
   if (ui.fetching) { ui.again = true; return; }
   ui.fetching = true;
   try {
-    const q = new URLSearchParams({user: ui.user, channel: ui.channel});
+    const q = new URLSearchParams({user: ui.user, channel: ui.channel, ...(TEAM ? {team: TEAM} : {})});
     const data = await api(`/api/state?${q}`);
     if (data.ok) { ui.state = data; render(); }
   } finally {
@@ -51,7 +56,7 @@ async function refresh() {
 }
 
 function listen() {
-  const source = new EventSource("/api/events");
+  const source = new EventSource(TEAM ? `/api/events?team=${encodeURIComponent(TEAM)}` : "/api/events");
   source.addEventListener("change", () => refresh());
   source.onerror = () => { /* the browser reconnects by itself */ };
 }
@@ -573,6 +578,27 @@ function renderSidebar(s) {
   $("#app-list").replaceChildren(el("li", {}, el("button", {type: "button", class: dm && dm.id === ui.channel ? "active" : "", "data-channel": "app",
     onclick: () => { ui.channel = dm.id; ui.thread = null; openTab("home"); }}, "Pluto Bot")));
   $("#acting-name").textContent = (s.people.find((p) => p.id === ui.user) || {name: ui.user}).name;
+  if (s.workspace) renderWorkspace(s.workspace);
+}
+
+// One column of several workspaces: its name, whether the bot is installed there, and Uninstall / Install.
+function renderWorkspace(w) {
+  document.body.classList.add("column");
+  document.title = `${w.name} · Pluto Bot sandbox`;
+  const head = $("#sidebar .workspace");
+  head.dataset.team = w.id;
+  head.replaceChildren(w.name, el("span", {class: "sub"}, w.installed ? "Pluto Bot installed (OAuth)" : "Pluto Bot not installed"));
+  let box = $("#workspace-install");
+  if (!box) {
+    box = el("div", {id: "workspace-install", class: "panel-buttons"});
+    $("#panel .panel-buttons").after(box);
+  }
+  const verb = w.installed ? "uninstall" : "install";
+  if (box.dataset.verb !== verb) {
+    box.dataset.verb = verb;
+    box.replaceChildren(el("button", {type: "button", class: w.installed ? "danger" : "", onclick: () => sim({do: verb}, "/api/workspace")},
+      w.installed ? `Uninstall Pluto Bot from ${w.name}` : `Install Pluto Bot in ${w.name}`));
+  }
 }
 
 function renderPanel(s) {
@@ -603,6 +629,10 @@ function renderModal(modal) {
   // Each view of the stack keeps what was typed in it: back from a pushed view, the form is as it was left.
   ui.valuesByView = ui.valuesByView || {};
   ui.modalValues = ui.valuesByView[modal.id] = ui.valuesByView[modal.id] || {};
+  // As Slack keeps typed values across an update only for inputs the new version still has (the same
+  // block_id and action_id): a form that went elsewhere and back (a refused file, then step 1) starts empty.
+  const inputs = new Set((modal.blocks || []).filter((b) => b.type === "input").map((b) => typedKey([b.block_id, (b.element || {}).action_id])));
+  for (const k of Object.keys(ui.modalValues)) if (!inputs.has(k)) delete ui.modalValues[k];
   ui.modalKey = key; shownModal = modal;
   const ctx = {kind: "view", view_id: modal.id, modal: true};
   const close = el("button", {type: "button", class: "btn", onclick: () => api("/api/close", {view_id: modal.id})}, plain(modal.close) || "Cancel");
@@ -675,8 +705,8 @@ function setupComposer(form, input, threadOf) {
   });
 }
 
-async function sim(body) {
-  const data = await api("/api/sim", body);
+async function sim(body, path = "/api/sim") {
+  const data = await api(path, body);
   if (data.ok) $("#panel-said").textContent = data.said || "";
 }
 
@@ -693,7 +723,7 @@ function start() {
   $("#tab-home").addEventListener("click", () => openTab("home"));
   $("#tab-messages").addEventListener("click", () => openTab("messages"));
   $("#acting-user").addEventListener("change", (ev) => {
-    ui.user = ev.target.value; localStorage.setItem("sandbox-user", ui.user); ui.modalValues = {}; refresh();
+    ui.user = ev.target.value; localStorage.setItem(USER_KEY, ui.user); ui.modalValues = {}; refresh();
   });
   $("#use-example").addEventListener("click", () => api("/api/upload", {example: true, text: "score", thread_ts: null}));
   $("#pluto-fail").addEventListener("click", () => sim({do: "pluto-fail"}));
