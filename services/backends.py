@@ -59,7 +59,7 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
     except ValueError:
         pass
     try:
-        return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(host, None)]
+        return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in socket.getaddrinfo(host, None)]
     except (OSError, ValueError):
         return []  # unresolvable: the check itself says nothing answers there
 

@@ -39,13 +39,14 @@ def _check_then_show(ack: Ack, body: dict[str, Any], view: dict[str, Any], clien
     outcome replaces the page by its external id, so it lands after the ack's page, never under it
     (a closed modal gets the outcome by DM). The admin's Home tab then shows the new state."""
     checking = loading_view(title, waiting)
-    checking.external_id = f"{view.get('callback_id')}:{view['id']}"
+    external_id = f"{view.get('callback_id')}:{view['id']}"
+    checking.external_id = external_id
     ack(response_action="update", view=checking.to_dict())
     user, out = body["user"]["id"], SlackOut(client)
 
     def work() -> None:
         outcome = check(user)
-        if not out.show_after_ack(checking.external_id, outcome):  # the modal was closed meanwhile
+        if not out.show_after_ack(external_id, outcome):  # the modal was closed meanwhile
             out.dm(user, Message(text=title, blocks=outcome.blocks))
         refresh_home(services, client, user)
 
