@@ -72,6 +72,8 @@ def check_tokens(settings: Settings, transport: Any = None) -> Check:
     if problems:
         return Check("Slack tokens", False, "; ".join(problems), "; ".join(fixes))
     present = [name for name, value in (("SLACK_BOT_TOKEN", bot), ("SLACK_APP_TOKEN", app)) if value]
+    if not present and settings.multi_workspace:
+        return Check("Slack tokens", True, "none set: several workspaces, each with the token of its own install")
     if not present:
         return Check("Slack tokens", True, "none set (the sandbox runs without them)")
     return Check("Slack tokens", True, " and ".join(present) + (" have" if len(present) > 1 else " has")
