@@ -18,11 +18,13 @@ from config import Settings
 from services.access import AccessService, Directory
 from services.assistant import AssistantService
 from services.audit import AuditLog
+from services.backends import WorkspaceBackends
 from services.clock import Clock
 from services.concurrency import Backoff
 from services.events import EventLog
 from services.heartbeat import Heartbeat
 from services.home import HomeService
+from services.http import RetryPolicy
 from services.intake import download_slack_file
 from services.interviews import MAX_TRANSCRIPT_FILE_BYTES, InterviewService
 from services.keys import KeyService, KeyVault
@@ -30,7 +32,7 @@ from services.leader import Leadership
 from services.lifecycle import Lifecycle
 from services.nimrobo import NimroboClient
 from services.outbox import Outbox
-from services.pluto import PlutoClient
+from services.pluto import PlutoClient, PlutoServers
 from services.reminders import ReminderService
 from services.scoring import ScoringService
 from services.screening import ScreeningService
@@ -118,6 +120,7 @@ class Services:
     def scoring(self) -> ScoringService:
         service = ScoringService(self.store, self.settings, self.pluto, self.access)
         service.slack_token = self.slack_token_here
+        service.server_here = self.workspaces.pluto_server
         return service
 
     @cached_property
@@ -160,7 +163,18 @@ class Services:
         """Recruiters' own Nimrobo keys (``/voicelink login``) and whose key each call runs with."""
         vault = KeyVault(self.store, self.settings.encryption_key)
         return KeyService(vault, self.nimrobo_shared, self._nimrobo_client,
-                          fallback=self.settings.nimrobo_shared_key_fallback)
+                          fallback=self.settings.nimrobo_shared_key_fallback,
+                          workspace_key=self.workspaces.nimrobo_key)
+
+    @cached_property
+    def backends(self) -> WorkspaceBackends:
+        """The workspace's own Nimrobo key and Pluto server, set by its admin from App Home (services/backends.py)."""
+        def probe(url: str) -> PlutoClient:  # an admin waits on it: one quick retry, not the jobs' patience
+            return PlutoClient(url, transport=self.transports.get("pluto"), timeout=10.0,
+                               retry=RetryPolicy(attempts=2, base_delay=0.2, max_total=5.0))
+
+        return WorkspaceBackends(self.workspaces, self.keys, self.access,
+                                 default_pluto_server=self.settings.pluto_api_base_url, make_pluto=probe)
 
     @cached_property
     def outbox(self) -> Outbox:
@@ -248,15 +262,25 @@ class Services:
 
     @cached_property
     def nimrobo_shared(self) -> NimroboClient:
-        """Nimrobo with the operator's ``NIMROBO_API_KEY``."""
+        """Nimrobo with the operator's ``NIMROBO_API_KEY`` (a workspace whose admin set its own key uses that
+        instead: :attr:`KeyService.shared`)."""
         return self._nimrobo_client(self.settings.nimrobo_api_key)
 
     def _nimrobo_client(self, key: str) -> NimroboClient:
         return NimroboClient(self.settings.nimrobo_api_base_url, key, transport=self.transports.get("nimrobo"))
 
     @cached_property
+    def pluto_servers(self) -> PlutoServers:
+        """A Pluto client per (workspace, server): the workspace's own server, else ``PLUTO_API_BASE_URL``."""
+        return PlutoServers(self.settings.pluto_api_base_url, self.workspaces.pluto_server, self._pluto_client)
+
+    def _pluto_client(self, url: str) -> PlutoClient:
+        return PlutoClient(url, transport=self.transports.get("pluto"))
+
+    @cached_property
     def pluto(self) -> PlutoClient:
-        return PlutoClient(self.settings.pluto_api_base_url, transport=self.transports.get("pluto"))
+        """Pluto at the server of the workspace being served (each call picks it)."""
+        return self.pluto_servers.routed  # type: ignore[return-value]  # a PlutoClient look-alike
 
     def operations_gauges(self) -> dict[str, Any]:
         """What ``/metrics`` reads from the database when scraped (names from services/metrics.py)."""
@@ -303,7 +327,7 @@ class Services:
             self.work.shutdown(wait=True, timeout=self.settings.shutdown_grace_seconds)
         if "keys" in self.__dict__:
             self.keys.close()
-        for name in ("nimrobo_shared", "pluto"):
+        for name in ("nimrobo_shared", "pluto_servers"):
             client = self.__dict__.get(name)
             if client is not None:
                 try:

@@ -72,6 +72,8 @@ def check_tokens(settings: Settings, transport: Any = None) -> Check:
     if problems:
         return Check("Slack tokens", False, "; ".join(problems), "; ".join(fixes))
     present = [name for name, value in (("SLACK_BOT_TOKEN", bot), ("SLACK_APP_TOKEN", app)) if value]
+    if not present and settings.multi_workspace:
+        return Check("Slack tokens", True, "none set: several workspaces, each with the token of its own install")
     if not present:
         return Check("Slack tokens", True, "none set (the sandbox runs without them)")
     return Check("Slack tokens", True, " and ".join(present) + (" have" if len(present) > 1 else " has")
@@ -118,6 +120,9 @@ def check_slack(settings: Settings, transport: Any = None) -> Check:
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
+    if not settings.slack_bot_token and settings.multi_workspace:
+        return Check("Slack", True, "several workspaces (OAuth): each workspace's token comes from its install "
+                                    "(GET /slack/install)")
     if not settings.slack_bot_token:
         return Check("Slack", False, "SLACK_BOT_TOKEN is not set",
                      "install the app from manifest.yml and set SLACK_BOT_TOKEN (xoxb-…)")
@@ -141,49 +146,133 @@ def check_slack(settings: Settings, transport: Any = None) -> Check:
 
 
 def check_nimrobo(settings: Settings, transport: Any = None) -> Check:
-    from services.nimrobo import NimroboClient
-
     if not settings.nimrobo_api_key:
         return Check("Nimrobo", False, "NIMROBO_API_KEY is not set",
                      "create an API key in Nimrobo and set NIMROBO_API_KEY (api_…)")
-    client = NimroboClient(settings.nimrobo_api_base_url, settings.nimrobo_api_key, transport=transport,
-                           timeout=DOCTOR_TIMEOUT, retry=DOCTOR_RETRY)
+    return probe_nimrobo(settings.nimrobo_api_base_url, settings.nimrobo_api_key, transport)
+
+
+def probe_nimrobo(base_url: str, key: Secret | str, transport: Any = None, *, name: str = "Nimrobo",
+                  fix: str | None = None) -> Check:
+    """Whose account ``key`` is (``/v1/user/profile``) and which scopes it lacks; the key is never printed.
+    ``fix``: where this key is set, when it is not ``NIMROBO_API_KEY`` (a workspace's own key)."""
+    from services.nimrobo import NimroboClient
+
+    client = NimroboClient(base_url, Secret(key).reveal(), transport=transport, timeout=DOCTOR_TIMEOUT,
+                           retry=DOCTOR_RETRY)
     try:
         profile = client.get_profile()
         missing = client.missing_scopes()
     except ServiceError as exc:
         if isinstance(exc.__cause__, httpx.TransportError):
-            tried = _tried(exc, settings.nimrobo_api_base_url + "/v1/user/profile")
-            return Check("Nimrobo", False, f"no answer from {tried} ({type(exc.__cause__).__name__})",
+            tried = _tried(exc, base_url + "/v1/user/profile")
+            return Check(name, False, f"no answer from {tried} ({type(exc.__cause__).__name__})",
                          "check NIMROBO_API_BASE_URL and the network")
-        return Check("Nimrobo", False, exc.message, exc.hint or "check NIMROBO_API_BASE_URL and NIMROBO_API_KEY")
+        return Check(name, False, exc.message, fix or exc.hint or "check NIMROBO_API_BASE_URL and NIMROBO_API_KEY")
     finally:
         client.close()
     who = getattr(profile, "email", None) or getattr(profile, "name", None) or getattr(profile, "id", "")
     if missing:
-        return Check("Nimrobo", False, f"signed in as {who}, but the key lacks: {', '.join(missing)}",
-                     "create a key with those scopes and set NIMROBO_API_KEY")
-    return Check("Nimrobo", True, f"/v1/user/profile ok as {who}; every scope the bot needs is granted")
+        return Check(name, False, f"signed in as {who}, but the key lacks: {', '.join(missing)}",
+                     fix or "create a key with those scopes and set NIMROBO_API_KEY")
+    return Check(name, True, f"/v1/user/profile ok as {who}; every scope the bot needs is granted")
 
 
 def check_pluto(settings: Settings, transport: Any = None) -> Check:
+    return probe_pluto(settings.pluto_api_base_url, transport,
+                       fix=f"start Pluto or set PLUTO_API_BASE_URL (now {settings.pluto_api_base_url})")
+
+
+def probe_pluto(base_url: str, transport: Any = None, *, name: str = "Pluto", fix: str = "start Pluto") -> Check:
+    """Does a Pluto server answer ``GET /pluto/status`` at ``base_url``?"""
     from services.pluto import PlutoClient
 
-    client = PlutoClient(settings.pluto_api_base_url, transport=transport, timeout=DOCTOR_TIMEOUT,
-                         retry=DOCTOR_RETRY)
+    client = PlutoClient(base_url, transport=transport, timeout=DOCTOR_TIMEOUT, retry=DOCTOR_RETRY)
     try:
         status = client.status()
     except ServiceError as exc:
         detail = exc.message
         if isinstance(exc.__cause__, httpx.TransportError):
-            tried = _tried(exc, settings.pluto_api_base_url + "/pluto/status")
+            tried = _tried(exc, base_url.rstrip("/") + "/pluto/status")
             detail = f"no answer from {tried} ({type(exc.__cause__).__name__})"
-        return Check("Pluto", False, detail, f"start Pluto or set PLUTO_API_BASE_URL "
-                                             f"(now {settings.pluto_api_base_url})")
+        return Check(name, False, detail, fix)
     finally:
         client.close()
     state = status.get("status", "?") if isinstance(status, dict) else getattr(status, "status", "?")
-    return Check("Pluto", True, f"{settings.pluto_api_base_url} reachable; pipeline is {state}")
+    return Check(name, True, f"{base_url} reachable; pipeline is {state}")
+
+
+# -- several workspaces: each one's own backends ------------------------------------------------
+SET_IN_HOME = "a workspace admin sets it again in App Home (Workspace backends)"
+
+
+def workspace_backend_checks(settings: Settings, workspace: Any, registry: Any,
+                             transports: dict[str, Any] | None = None) -> list[Check]:
+    """The Nimrobo key and the Pluto server ``workspace`` runs with (its own, else the environment's)."""
+    transports = transports or {}
+    results = []
+    own_key = registry.nimrobo_key(workspace.key)
+    if workspace.has_nimrobo_key and own_key is None:
+        results.append(Check("Nimrobo (its own key)", False, "its key can't be read (ENCRYPTION_KEY changed or "
+                             "unset), so the default key is used", SET_IN_HOME))
+    elif own_key is not None:
+        results.append(probe_nimrobo(settings.nimrobo_api_base_url, own_key, transports.get("nimrobo"),
+                                     name="Nimrobo (its own key)", fix=SET_IN_HOME + " (with every scope)"))
+    elif settings.nimrobo_api_key:
+        results.append(probe_nimrobo(settings.nimrobo_api_base_url, settings.nimrobo_api_key,
+                                     transports.get("nimrobo"), name="Nimrobo (the default key)"))
+    else:
+        results.append(Check("Nimrobo (no key)", False, "neither its own key nor NIMROBO_API_KEY is set",
+                             "a workspace admin sets one in App Home, or the operator sets NIMROBO_API_KEY"))
+    own_server = registry.pluto_server(workspace.key)
+    results.append(probe_pluto(own_server or settings.pluto_api_base_url, transports.get("pluto"),
+                               name="Pluto (its own server)" if own_server else "Pluto (the default server)",
+                               fix="start that Pluto server, or " + ("a workspace admin names another in App Home"
+                                                                     if own_server else "fix PLUTO_API_BASE_URL")))
+    return results
+
+
+def workspace_line(workspace: Any, checks: list[Check]) -> Check:
+    """One line for a workspace: OK when every backend check is."""
+    failed = [c for c in checks if not c.ok]
+    return Check(f"Workspace {workspace.name} ({workspace.key})" if workspace.name != workspace.key
+                 else f"Workspace {workspace.key}", not failed,
+                 "; ".join(f"{c.name}: {c.detail}" for c in checks), "; ".join(f"{c.name}: {c.fix}" for c in failed))
+
+
+def check_workspaces(settings: Settings, transports: dict[str, Any] | None = None,
+                     registry: Any = None) -> list[Check]:
+    """Several workspaces: a line per installed workspace with its backends; one failing hides no other."""
+    if not settings.multi_workspace:
+        return []
+    store = None
+    try:
+        if registry is None:
+            from services.store import Store
+            from services.workspaces import Workspaces
+
+            store = Store(settings.database_target, migrate=False)
+            registry = Workspaces(store, enabled=True, encryption_key=settings.encryption_key)
+        installed = [w for w in registry.all() if w.installed]
+    except Exception as exc:  # no registry yet: the bot has not started on this database
+        if store is not None:
+            store.close()
+        return [Check("Workspaces", False, f"cannot read the workspace registry ({type(exc).__name__})",
+                      "start the bot once (it creates the tables), then run the doctor again")]
+    try:
+        if not installed:
+            return [Check("Workspaces", True, "none installed yet", "install through /slack/install", optional=True)]
+        results = [Check("Workspaces", True, f"{len(installed)} installed")]
+        for workspace in installed:
+            try:
+                results.append(workspace_line(workspace, workspace_backend_checks(settings, workspace, registry,
+                                                                                  transports)))
+            except Exception as exc:  # a doctor never crashes, and one workspace never hides the next
+                results.append(Check(f"Workspace {workspace.key}", False, f"{type(exc).__name__}: {exc}"))
+        return results
+    finally:
+        if store is not None:
+            store.close()
 
 
 def check_openai(settings: Settings, transport: Any = None) -> Check:
@@ -372,7 +461,7 @@ def run_checks(settings: Settings, transports: dict[str, Any] | None = None,
         results.append(Check("Mode", True, SANDBOX_MODE + f" ({SANDBOX_FIX})"))
     results += _run_checks(settings, transports, sandbox=settings.mode == "sandbox" and not half_set,
                            default_pluto=settings.pluto_api_base_url == DEFAULT_PLUTO_URL)
-    return results
+    return results + check_workspaces(settings, transports)
 
 
 def _run_checks(settings: Settings, transports: dict[str, Any], *, sandbox: bool, default_pluto: bool) -> list[Check]:

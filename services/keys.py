@@ -25,7 +25,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from config import Secret
 from services.errors import Refusal
 from services.nimrobo import NimroboClient, NimroboError
-from services.store import Store, now
+from services.store import Store, current_workspace, now
 
 MAKE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 
@@ -155,13 +155,16 @@ class KeyService:
     """
 
     def __init__(self, vault: KeyVault, shared: NimroboClient, make_client: Callable[[str], NimroboClient], *,
-                 fallback: bool = True) -> None:
+                 fallback: bool = True, workspace_key: Callable[[], Secret | None] = lambda: None) -> None:
         self.vault = vault
-        self.shared = shared
+        self.environment = shared  # the operator's NIMROBO_API_KEY
         self.make_client = make_client
         self.fallback = fallback
+        #: the key the current workspace's admin set (App Home), None to use the environment's
+        self.workspace_key = workspace_key
         self.on_revoked: Callable[[str], object] | None = None
-        self._clients: dict[str, tuple[str, NimroboClient]] = {}
+        # (workspace, user) → (key fingerprint, client); user "" holds the workspace's own key
+        self._clients: dict[tuple[str, str], tuple[str, NimroboClient]] = {}
         self._retired: list[NimroboClient] = []
         self._lock = threading.Lock()
         self.nimrobo = KeyedNimrobo(self)
@@ -176,20 +179,25 @@ class KeyService:
         """Check ``key`` with Nimrobo (profile, then scopes) and keep it encrypted. Raises on a bad key."""
         if not self.vault.enabled:
             self.vault.save(user, key, "")  # raises the "not enabled" explanation
-        key = Secret(key.strip())
-        if not key.reveal().startswith("api_"):
+        login = self.check(key)
+        self.vault.save(user, key.strip(), login.account, login.missing_scopes)
+        self._forget(user)
+        return login
+
+    def check(self, key: str) -> Login:
+        """Whose Nimrobo account ``key`` is and which scopes it lacks; raises when it is not a key Nimrobo
+        accepts. Used for a personal key and for a workspace's own key alike."""
+        secret = Secret(key.strip())
+        if not secret.reveal().startswith("api_"):
             raise KeyVaultError("That doesn't look like a Nimrobo API key.",
                                 hint="Nimrobo keys start with `api_`; make one in Nimrobo under Settings → API keys.")
-        client = self.make_client(key.reveal())
+        client = self.make_client(secret.reveal())
         try:
             profile = client.get_profile()
             missing = tuple(client.missing_scopes())
         finally:
             client.close()
-        account = profile.email or profile.name or profile.id
-        self.vault.save(user, key.reveal(), account, missing)
-        self._forget(user)
-        return Login(account, missing)
+        return Login(profile.email or profile.name or profile.id, missing)
 
     def logout(self, user: str) -> bool:
         self._forget(user)
@@ -203,8 +211,18 @@ class KeyService:
         return Identity(False, profile.email or profile.name or profile.id, revoked=stored is not None)
 
     # -- which client a call uses ----------------------------------------------------------------
+    @property
+    def shared(self) -> NimroboClient:
+        """The "shared" client of the workspace being served: its own key when its admin set one, else the
+        operator's ``NIMROBO_API_KEY``."""
+        own = self.workspace_key()
+        if own is None:
+            return self.environment
+        return self._cached("", own)
+
     def client_for(self, user: str) -> tuple[NimroboClient, str | None]:
-        """(client, the user whose key it holds, or None for the operator's)."""
+        """(client, the user whose key it holds, or None for the shared one). A personal key wins over the
+        workspace's own key, which wins over the environment's."""
         stored = self.vault.load(user) if user else None
         if stored is None:
             return self.shared, None
@@ -213,14 +231,19 @@ class KeyService:
                 return self.shared, None
             raise KeyVaultError("Nimrobo no longer accepts your key.",
                                 hint="Run `/voicelink login` with a new key.")
-        fingerprint = hashlib.sha256(stored.key.reveal().encode()).hexdigest()
+        return self._cached(user, stored.key), user
+
+    def _cached(self, user: str, key: Secret) -> NimroboClient:
+        """The client holding ``key`` for ``user`` in the current workspace (never another workspace's)."""
+        fingerprint = hashlib.sha256(key.reveal().encode()).hexdigest()
+        slot = (current_workspace() or "", user)
         with self._lock:
-            cached = self._clients.get(user)
+            cached = self._clients.get(slot)
             if cached is None or cached[0] != fingerprint:
                 if cached is not None:
                     self._retired.append(cached[1])
-                cached = self._clients[user] = (fingerprint, self.make_client(stored.key.reveal()))
-        return cached[1], user
+                cached = self._clients[slot] = (fingerprint, self.make_client(key.reveal()))
+        return cached[1]
 
     def revoked(self, user: str) -> None:
         """Nimrobo answered 401 to ``user``'s own key."""
@@ -231,7 +254,7 @@ class KeyService:
     def _forget(self, user: str) -> None:
         """Stop using ``user``'s client; it is closed at shutdown, since another thread may still be in a call."""
         with self._lock:
-            cached = self._clients.pop(user, None)
+            cached = self._clients.pop((current_workspace() or "", user), None)
             if cached is not None:
                 self._retired.append(cached[1])
 
@@ -262,6 +285,10 @@ class KeyedNimrobo:
             try:
                 return getattr(client, name)(*args, **kwargs)
             except NimroboError as exc:
+                if exc.status == 401 and owner is None and client is not self._keys.environment:
+                    raise KeyVaultError("Nimrobo no longer accepts this workspace's own key.",
+                                        hint="A workspace admin sets a new one on the bot's App Home "
+                                             "(Workspace backends), or goes back to the default key.") from exc
                 if exc.status != 401 or owner is None:
                     raise
                 self._keys.revoked(owner)

@@ -19,7 +19,10 @@ have reached Pluto; the chat and pre-brief generation only read, so they retry l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +33,7 @@ import httpx
 
 from config import Secret
 from services.http import DEFAULT_TIMEOUT, RetryPolicy, ServiceError, send
+from services.store import current_workspace
 
 # AI-backed routes (briefs, chat, analytics, realtime) take seconds; give them room.
 AI_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
@@ -805,3 +809,74 @@ class PlutoClient:
         return LiveKitToken(candidate_id, _secret(data.get("token")), _text(data.get("room_name")),
                             _text(data.get("livekit_url") or data.get("url") or data.get("ws_url")),
                             _texts(data.get("questions"), "question", "text"), _scrub(data))
+
+
+# -- which Pluto server a call goes to ---------------------------------------------------------
+_pinned: ContextVar[str] = ContextVar("pluto_server", default="")
+
+
+@contextmanager
+def on_server(url: str | None) -> Iterator[None]:
+    """Calls through :class:`PlutoServers` inside the block go to ``url`` (a run queued on a server keeps
+    talking to it, even if its workspace's admin has since named another); None or "" changes nothing."""
+    token = _pinned.set((url or "").rstrip("/") or _pinned.get())
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+class PlutoServers:
+    """The Pluto client of the workspace being served: its own server when its admin set one
+    (``server_here()``), else the environment's ``PLUTO_API_BASE_URL``.
+
+    Clients are kept per (workspace, server), so one workspace's client is never handed to another;
+    :attr:`routed` behaves like a :class:`PlutoClient` and picks the client per call.
+    """
+
+    def __init__(self, default_url: str, server_here: Callable[[], str | None],
+                 make_client: Callable[[str], PlutoClient]) -> None:
+        self.default_url = default_url.rstrip("/")
+        self.server_here = server_here
+        self.make_client = make_client
+        self._clients: dict[tuple[str, str], PlutoClient] = {}
+        self._lock = threading.Lock()
+        self.routed = RoutedPluto(self)
+
+    def url_here(self) -> str:
+        """The server calls made now go to (a pinned run's server, else the workspace's, else the default)."""
+        return _pinned.get() or (self.server_here() or self.default_url).rstrip("/")
+
+    def client(self, url: str | None = None) -> PlutoClient:
+        url = (url or self.url_here()).rstrip("/")
+        slot = ("" if url == self.default_url else current_workspace() or "", url)
+        with self._lock:
+            client = self._clients.get(slot)
+            if client is None:
+                client = self._clients[slot] = self.make_client(url)
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+
+class RoutedPluto:
+    """A :class:`PlutoClient` look-alike whose every call goes to :meth:`PlutoServers.client`."""
+
+    def __init__(self, servers: PlutoServers) -> None:
+        self._servers = servers
+
+    def __repr__(self) -> str:
+        return f"RoutedPluto(default={self._servers.default_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self._servers.url_here()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._servers.client(), name)

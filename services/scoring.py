@@ -45,7 +45,16 @@ from services.errors import Ambiguous, NotAllowed, NotFoundHere, Refusal
 from services.intake import IntakeReport, download_slack_file, inspect_csv, run_intake
 from services.lifecycle import removed_note
 from services.matching import match_one, unquote
-from services.pluto import RUNNING, Candidate, PlutoClient, PlutoError, PreBrief, ProgressSnapshot, Question
+from services.pluto import (
+    RUNNING,
+    Candidate,
+    PlutoClient,
+    PlutoError,
+    PreBrief,
+    ProgressSnapshot,
+    Question,
+    on_server,
+)
 from services.privacy import escape_csv_bytes, write_csv
 from services.records import CandidateRef, Intake, RunUpdate, ScoringRun
 from services.server_queue import ServerQueue
@@ -75,10 +84,13 @@ class ScoringService:
         self.servers = ServerQueue(store, lease_seconds=max(60.0, settings.pluto_stall_seconds))
         #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
         self.slack_token: Callable[[], str] = lambda: settings.slack_bot_token.reveal()
+        #: the current workspace's own Pluto server (several workspaces), None for the environment's
+        self.server_here: Callable[[], str | None] = lambda: None
 
     @property
     def base_url(self) -> str:
-        return self.settings.pluto_api_base_url.rstrip("/")
+        """The Pluto server new runs are queued on: the workspace's own, else ``PLUTO_API_BASE_URL``."""
+        return (self.server_here() or self.settings.pluto_api_base_url).rstrip("/")
 
     @property
     def work_dir(self) -> Path:
@@ -422,15 +434,17 @@ class ScoringService:
             if workspace is not None:
                 (self._idle.discard if rows else self._idle.add)(workspace)
             if workspace not in self._recovered:  # first tick after a start: reconcile uploads a restart interrupted
-                interrupted = [row["id"] for row in rows if row["state"] == "uploading"]
-                for run_id in interrupted:
-                    self._reconcile(run_id)
+                interrupted = [(row["id"], row.get("base_url")) for row in rows if row["state"] == "uploading"]
+                for run_id, server in interrupted:
+                    with on_server(server):  # a run talks to the server it was queued on
+                        self._reconcile(run_id)
                 self._recovered.add(workspace)
                 if interrupted:
                     rows = self.store.rows(TABLE, waiting, order_by="seq")
             updates = []
             for row in rows:
-                update = self._tick_run(ScoringRun.from_row(row))
+                with on_server(row.get("base_url")):  # a run talks to the server it was queued on
+                    update = self._tick_run(ScoringRun.from_row(row))
                 if update is not None:
                     updates.append(update)
             if workspace is not None and rows:  # give back the turns of runs that ended or went back to the queue

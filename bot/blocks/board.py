@@ -300,12 +300,13 @@ def link_counts(counts: dict[str, int]) -> str:
 
 def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, checks: Sequence[Any] | None = None,
                    board_urls: dict[str, str] | None = None, help_text: str = HOME_HELP,
-                   settings: Sequence[Any] = ()) -> View:
+                   settings: Sequence[Any] = (), admin: Sequence[Any] = ()) -> View:
     """The Home tab: the person's runs, boards, voice projects, finished interviews, follows, and for
     admins the doctor's checks (objects with ``name``, ``ok``, ``detail``, ``optional``).
 
     ``pages`` holds the page of each list (key: runs, boards, projects, finished, follows);
-    ``board_urls`` the permalinks of board messages (by board id). Names and texts are masked:
+    ``board_urls`` the permalinks of board messages (by board id); ``admin`` the workspace's backends
+    (admins only, bot/blocks/workspace_admin.py). Names and texts are masked:
     a Home tab is private, but the rule is the same everywhere.
     """
     pages = pages or {}
@@ -327,6 +328,7 @@ def home_dashboard(data: Dashboard, *, pages: dict[str, int] | None = None, chec
     blocks += _home_finished(data, pages.get("finished", 1))
     blocks += _home_follows(data, pages.get("follows", 1))
     blocks += list(settings)
+    blocks += list(admin)
     if checks is not None:
         lines = []
         for check in checks:

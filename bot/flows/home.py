@@ -2,8 +2,10 @@
 change what it shows (an interview of theirs finished, they screened or decided).
 
 Everything on it is the person's own (services/home.py). Admins (workspace admins, or
-``ADMIN_USER_IDS`` when set) also see the doctor's checks, run at most every few minutes
-because each one asks a backend.
+``ADMIN_USER_IDS`` when set) also see the workspace's backends (its own Nimrobo key and Pluto
+server, several workspaces only: services/backends.py) and the doctor's checks, run at most every
+few minutes because each one asks a backend. With several workspaces an admin sees only their
+workspace's backends checked; the operator's own settings stay with ``python -m bot doctor``.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from typing import Any
 from bot.blocks import paginate
 from bot.blocks.board import HOME_PER_PAGE, home_dashboard
 from bot.blocks.reminders import settings_blocks
+from bot.blocks.workspace_admin import admin_section
 from bot.context import Services
-from bot.doctor import Check, run_checks
+from bot.doctor import Check, run_checks, workspace_backend_checks
+from services.workspaces import current_workspace
 
 log = logging.getLogger(__name__)
 
 CHECKS_TTL = 300.0
-_checks: dict[str, Any] = {"at": 0.0, "checks": None}
+_checks: dict[str | None, tuple[float, list[Check]]] = {}  # by workspace: one's checks never show in another
 _checks_lock = threading.Lock()
 
 
@@ -31,11 +35,23 @@ def is_admin(services: Services, client: Any, user: str) -> bool:
 
 
 def doctor_checks(services: Services, *, fresh: bool = False) -> list[Check]:
-    """The doctor's checks, cached for a few minutes (each one calls a backend)."""
+    """The doctor's checks, cached for a few minutes per workspace (each one calls a backend): every check
+    in single-workspace mode, the workspace's own backends with several."""
+    key = current_workspace()
     with _checks_lock:
-        if fresh or _checks["checks"] is None or time.monotonic() - _checks["at"] > CHECKS_TTL:
-            _checks.update(at=time.monotonic(), checks=run_checks(services.settings))
-        return list(_checks["checks"])
+        hit = _checks.get(key)
+        if fresh or hit is None or time.monotonic() - hit[0] > CHECKS_TTL:
+            hit = _checks[key] = (time.monotonic(), _run_checks_here(services))
+        return list(hit[1])
+
+
+def _run_checks_here(services: Services) -> list[Check]:
+    if not services.settings.multi_workspace:
+        return run_checks(services.settings)
+    workspace = services.workspaces.get(current_workspace() or "")
+    if workspace is None:
+        return []
+    return workspace_backend_checks(services.settings, workspace, services.workspaces, services.transports)
 
 
 def board_urls(client: Any, boards: list[tuple[str, str, str]]) -> dict[str, str]:
@@ -65,10 +81,12 @@ def publish_home(services: Services, client: Any, user: str, *, opened: bool = F
             board = services.screening.board(run.board_id)
             if board.message_ts:
                 with_message[board.id] = (board.id, board.channel, board.message_ts)
-    checks = doctor_checks(services, fresh=fresh_checks) if is_admin(services, client, user) else None
+    admin = is_admin(services, client, user)
+    checks = doctor_checks(services, fresh=fresh_checks) if admin else None
+    backends = admin_section(services.backends.state()) if admin else []
     settings = settings_blocks(services.reminders.prefs(user), services.settings.quiet_hours)
     view = home_dashboard(data, pages=pages, checks=checks, board_urls=board_urls(client, list(with_message.values())),
-                          settings=settings)
+                          settings=settings, admin=backends)
     client.views_publish(user_id=user, view=view.to_dict())
 
 

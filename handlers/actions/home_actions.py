@@ -1,4 +1,5 @@
-"""Buttons on the App Home tab: pages of each list, refresh, the doctor's checks again, new voice links."""
+"""Buttons on the App Home tab: pages of each list, refresh, the doctor's checks again, new voice links, and
+(admins, several workspaces) the workspace's own Nimrobo key and Pluto server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from slack_sdk import WebClient
 
 from bot.blocks.board import board_message, home_pages
 from bot.blocks.voice import create_modal
+from bot.blocks.workspace_admin import (
+    CLEAR_KEY,
+    CLEAR_PLUTO,
+    SET_KEY,
+    SET_PLUTO,
+    nimrobo_key_modal,
+    pluto_server_modal,
+)
 from bot.context import Services
 from bot.flows.home import publish_home
 from bot.slack_out import SlackOut
@@ -79,6 +88,38 @@ def on_show_board(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
     defer(services.work, user, work, reply, "screening board")
 
 
+def on_backend_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    services: Services) -> None:
+    """"Set Nimrobo key" / "Set Pluto server": the form, for an admin of a workspace that may set them; anyone
+    else (a forged click) is refused by DM and sees no form."""
+    ack()
+    user = body["user"]["id"]
+
+    def open_form() -> None:  # right after the ack: a trigger id lasts 3 s
+        services.backends.admin_here(user)
+        view = nimrobo_key_modal() if action.get("action_id") == SET_KEY else \
+            pluto_server_modal(services.backends.state().pluto_server)
+        client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+    run_safely(open_form, _dm_reply(client, user), "workspace backends")
+
+
+def on_backend_clear(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                     services: Services) -> None:
+    """"Use the default key / server": the workspace's own setting goes (admins only), and the tab shows it."""
+    ack()
+    user = body["user"]["id"]
+
+    def clear() -> None:
+        if action.get("action_id") == CLEAR_KEY:
+            services.backends.clear_nimrobo_key(user)
+        else:
+            services.backends.clear_pluto_server(user)
+        publish_home(services, client, user, pages=home_pages(body.get("view")))
+
+    defer(services.work, user, clear, _dm_reply(client, user), "workspace backends")
+
+
 def on_link_button(ack: Ack) -> None:
     """"Open board" is a link; Slack still reports the click, which needs only an ack."""
     ack()
@@ -91,3 +132,7 @@ def register(app: App, services: Services) -> None:
     app.action("home_voicelink_create")(inject(on_new_links, services))
     app.action("home_open_board")(on_link_button)
     app.action("home_show_board")(inject(on_show_board, services))
+    for action_id in (SET_KEY, SET_PLUTO):
+        app.action(action_id)(inject(on_backend_form, services))
+    for action_id in (CLEAR_KEY, CLEAR_PLUTO):
+        app.action(action_id)(inject(on_backend_clear, services))

@@ -52,7 +52,7 @@ from services.records import (
     VoiceBatch,
     VoiceLinkRow,
 )
-from services.store import Store, now
+from services.store import Store, current_workspace, now
 from services.voice.forms import LabelFile, VoiceForm, keep_question_ids, read_label_file
 from services.voice.projects import ProjectCache, project_diff, rank
 
@@ -87,14 +87,15 @@ class VoiceLinkService:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.access = access
         self.clock = clock
-        self._links_cache: dict[tuple[str, str], tuple[float, list[VoiceLink]]] = {}
+        # (workspace, acting user, project) → (when, links): a listing never serves another workspace
+        self._links_cache: dict[tuple[str, str, str], tuple[float, list[VoiceLink]]] = {}
         self._links_lock = threading.Lock()
         self.workers = workers
         self.backoff = backoff or Backoff()
         self.store = store
         self.nimrobo = nimrobo
         self.settings = settings
-        self._caches: dict[str, ProjectCache] = {}
+        self._caches: dict[tuple[str, str], ProjectCache] = {}  # (workspace, acting user) → their projects
         self._caches_lock = threading.Lock()
         self._running: set[str] = set()  # batches being created by this process (a shutdown records them)
         #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
@@ -426,11 +427,11 @@ class VoiceLinkService:
     def project_cache(self) -> ProjectCache:
         """The project list of the person the bot acts for (:func:`services.keys.acting_as`): each person has their
         own, since their own Nimrobo key may see other projects than the team's."""
-        user = acting_user()
+        slot = (current_workspace() or "", acting_user())  # each workspace may have a Nimrobo key of its own
         with self._caches_lock:
-            cache = self._caches.get(user)
+            cache = self._caches.get(slot)
             if cache is None:
-                cache = self._caches[user] = ProjectCache(self.nimrobo.list_projects)
+                cache = self._caches[slot] = ProjectCache(self.nimrobo.list_projects)
             return cache
 
     def _changed_project(self, project: Project) -> None:
@@ -572,7 +573,7 @@ class VoiceLinkService:
         return links
 
     def _listed(self, key: str) -> list[VoiceLink]:
-        cache_key = (acting_user(), key)
+        cache_key = (current_workspace() or "", acting_user(), key)
         with self._links_lock:
             hit = self._links_cache.get(cache_key)
             if hit is not None and self.clock() - hit[0] < LINKS_TTL:
@@ -585,7 +586,7 @@ class VoiceLinkService:
     def forget_links(self, key: str) -> None:
         """A project's (or the instant links') listing changed here: the next read fetches it again."""
         with self._links_lock:
-            for cache_key in [k for k in self._links_cache if k[1] == key]:
+            for cache_key in [k for k in self._links_cache if k[2] == key]:
                 del self._links_cache[cache_key]
 
     def list_for(self, key: str, *, user: str, channel: str, fresh: bool = False) -> LinkListing:
