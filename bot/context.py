@@ -128,7 +128,15 @@ class Services:
         service = VoiceLinkService(self.store, self.nimrobo, self.settings, workers=self.settings.api_concurrency,
                                    backoff=self.backoff, access=self.access)
         service.slack_token = self.slack_token_here
+        service.shared_account = self.on_shared_nimrobo
         return service
+
+    def on_shared_nimrobo(self) -> bool:
+        """Several workspaces, and this one on the environment's Nimrobo key (the account others may use too)."""
+        if not self.settings.multi_workspace:
+            return False
+        found = self.workspaces.get(current_workspace() or "")
+        return not (found is not None and found.has_nimrobo_key)
 
     def slack_token_here(self) -> str:
         """The bot token of the workspace being served (files shared in Slack are downloaded with it)."""

@@ -158,3 +158,24 @@ def test_a_review_is_confirmed_once_by_its_creator_only_with_a_choice(voicelinks
     assert [link.label for link in result.links] == ["Alan"] and len(sim.projects) == 1
     assert voicelinks.confirm(review.batch.id, "U1", "reuse").links == []  # a second confirm creates nothing
     assert len(sim.links) == 2
+
+
+def test_on_a_shared_account_a_workspace_sees_only_the_projects_it_knows(voicelinks, sim):
+    """Several workspaces on the environment's Nimrobo key: a project this store knows nothing of (another
+    workspace's, or one made in Nimrobo directly) is not listed, found or opened; on a key of its own, all are."""
+    from services.errors import NotFoundHere
+
+    made = voicelinks.create_project({"name": "Made here", "prompt": PROMPT})
+    with NimroboClient(sim.url + "/api", NIMROBO_KEY) as other:
+        elsewhere = other.create_project("Another workspace's", PROMPT)
+    voicelinks.shared_account = lambda: True
+    assert [p.name for p in voicelinks.projects(fresh=True)] == ["Made here"]
+    assert [p.name for p in voicelinks.search_projects("workspace")] == []
+    with pytest.raises(NotFoundHere):
+        voicelinks.project_by_id(elsewhere.id)
+    with pytest.raises(NotFoundHere):
+        voicelinks.project(elsewhere.id)
+    assert voicelinks.project_by_id(made.id).name == "Made here"
+    voicelinks.shared_account = lambda: False  # single-workspace mode, or the workspace's own Nimrobo key
+    assert sorted(p.name for p in voicelinks.projects(fresh=True)) == ["Another workspace's", "Made here"]
+    assert voicelinks.project_by_id(elsewhere.id).name == "Another workspace's"

@@ -100,6 +100,9 @@ class VoiceLinkService:
         self._running: set[str] = set()  # batches being created by this process (a shutdown records them)
         #: the bot token that downloads a file shared in Slack (several workspaces: the current one's)
         self.slack_token: Callable[[], str] = lambda: settings.slack_bot_token.reveal()
+        #: whether the Nimrobo account used here may serve other workspaces too (several workspaces on the
+        #: environment's key): then a workspace sees only the projects its store knows (:meth:`known_project_ids`)
+        self.shared_account: Callable[[], bool] = lambda: settings.multi_workspace
 
     # -- create ------------------------------------------------------------------------
     def create(self, form: VoiceForm, *, channel: str, creator: str, thread_ts: str | None = None,
@@ -450,8 +453,9 @@ class VoiceLinkService:
 
     def known_project_ids(self) -> set[str]:
         """The projects this workspace's store knows: those the bot made links in here, and those made here on
-        their own. Several workspaces may share one Nimrobo account (the environment's key): a workspace sees
-        and changes only these, so a project id copied from another workspace is "not found"."""
+        their own. Several workspaces may share one Nimrobo account (the environment's key): a workspace on it sees
+        and changes only these, so a project id copied from another workspace is "not found". A workspace with
+        a Nimrobo key of its own sees its whole account."""
         ids: set[str] = set()
         for table in (BATCHES, LINKS, OWN_PROJECTS):
             ids |= {r["project_id"] for r in self.store.execute(
@@ -459,7 +463,7 @@ class VoiceLinkService:
         return ids
 
     def _this_workspaces(self, projects: list[Project]) -> list[Project]:
-        if not self.settings.multi_workspace:
+        if not self.shared_account():
             return projects
         known = self.known_project_ids()
         return [p for p in projects if p.id in known]
@@ -490,7 +494,7 @@ class VoiceLinkService:
             return find(self.projects(fresh=True))
 
     def project_by_id(self, project_id: str) -> Project:
-        if self.settings.multi_workspace and project_id not in self.known_project_ids():
+        if self.shared_account() and project_id not in self.known_project_ids():
             raise NotFoundHere(f"Project not found: no project has the id “{project_id}”.")
         return self.nimrobo.get_project(project_id)
 
