@@ -245,6 +245,13 @@ class SlackClients:
             result = authorize(context=context, enterprise_id=enterprise_id, team_id=team, user_id=installer)
         if result is None or not result.bot_token:
             raise NotInstalled(f"the bot is not installed in workspace {key}")
+        keep = self.recheck_seconds
+        if installed is None or installed.bot_token != result.bot_token:  # rotated just now: when does it expire?
+            installed = self.installs.installation_store.find_installation(
+                enterprise_id=enterprise_id, team_id=team, is_enterprise_install=org_wide)
+        expires_at = installed.bot_token_expires_at if installed is not None else None
+        if expires_at:  # never keep a token for more than half the life it has left
+            keep = min(keep, max(0.5, (expires_at - time.time()) / 2))
         with self._lock:
             client = self._clients.get(key)
             if client is None:
@@ -255,7 +262,7 @@ class SlackClients:
                 self._clients[key] = client
             elif client.token != result.bot_token:  # rotated: the same client (and its caches), the new token
                 client.token = result.bot_token
-            self._checked[key] = time.monotonic()
+            self._checked[key] = time.monotonic() - (self.recheck_seconds - keep)  # looked up again after ``keep``
         return client
 
     def forget(self, key: str) -> None:
