@@ -74,7 +74,13 @@ def test_two_replicas_kill_the_leader_every_post_exactly_once(replicas, pg_url):
             posts = store.rows("outbox", "state = 'sent' and (key like 'pluto_scoring_completed:%' or "
                                          "key like 'pluto_export%')")
             return done >= expected and len(posts) == 6  # 2 runs x (shortlist, masked export, full export by DM)
-        slack.wait_for(all_settled, timeout=240)  # the survivor finishes both runs one after the other
+        try:
+            slack.wait_for(all_settled, timeout=240)  # the survivor finishes both runs one after the other
+        except AssertionError as exc:
+            rows = store.rows("outbox", "key like 'pluto%'")
+            runs = store.rows("scoring_runs")
+            raise AssertionError(f"{exc}\noutbox: {[(r['key'], r['state']) for r in rows]}\n"
+                                 f"runs: {[(r['filename'], r['state'], r.get('error')) for r in runs]}") from None
         posted = [(m["metadata"]["event_payload"]["session_id"], m["channel"])
                   for m in by_metadata(slack, "voice_session_completed")]
         assert sorted(posted) == sorted(expected)  # each exactly once: nothing lost, nothing twice

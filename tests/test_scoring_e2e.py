@@ -297,10 +297,14 @@ def test_status_results_candidate_and_export_commands(stack):
 
 
 def test_rate_limited_updates_back_off_and_the_run_still_finishes(stack):
-    stack.slack.rate_limit("chat.update", burst=3, retry_after=1, window=1.0)
-    file = stack.slack.add_file("c.csv", CSV, user=USER)
-    stack.signer.app_mention(f"<@{stack.slack.bot_user_id}> score", files=[file], user=USER, channel=CHANNEL)
-    wait_shortlist(stack, timeout=30)
+    # One update per 3 s: the run's progress updates come faster, so some are refused (429) and retried.
+    stack.slack.rate_limit("chat.update", burst=1, retry_after=1, window=3.0)
+    try:
+        file = stack.slack.add_file("c.csv", CSV, user=USER)
+        stack.signer.app_mention(f"<@{stack.slack.bot_user_id}> score", files=[file], user=USER, channel=CHANNEL)
+        wait_shortlist(stack, timeout=30)
+    finally:
+        stack.slack.clear_rate_limits()  # the module's other tests share this Slack
     progress = [m for m in stack.slack.messages(CHANNEL) if m["text"].startswith("Scored 4 candidates")]
     assert progress, "the progress message reached its final state despite 429s"
     limited = [c for c in stack.slack.api_calls("chat.update")]
