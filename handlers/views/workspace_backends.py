@@ -4,6 +4,7 @@ the modal shows the outcome, and the admin's Home tab is published again."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -53,38 +54,55 @@ def _check_then_show(ack: Ack, body: dict[str, Any], view: dict[str, Any], clien
     defer(services.work, user, work, lambda m: out.dm(user, m), what)
 
 
-def on_nimrobo_key(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                   services: Services) -> None:
-    key = _value(view, KEY_BLOCK, KEY_ACTION)
-    if not key.strip():
-        ack(response_action="errors", errors={KEY_BLOCK: "Paste the workspace's Nimrobo API key."})
+@dataclass(frozen=True)
+class _Form:
+    """What differs between the two forms: where the value is, how it is refused at once, how it is kept."""
+
+    block: str
+    action: str
+    refuse: Callable[[str], str | None]  # the inline error for a value refused before any check, or None
+    keep: Callable[[Services, str, str], Any]  # (services, admin, value) -> what was kept (checked first)
+    result: Callable[[Any, str], View]  # the outcome page: (what was kept or None, the problem)
+    title: str
+    waiting: str
+    what: str
+
+
+def _submit(form: _Form, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+            services: Services) -> None:
+    value = _value(view, form.block, form.action).strip()
+    problem = form.refuse(value)
+    if problem:
+        ack(response_action="errors", errors={form.block: problem})
         return
 
     def check(user: str) -> View:
         try:
-            return key_result_view(services.backends.set_nimrobo_key(user, key))
+            return form.result(form.keep(services, user, value), "")
         except BotError as exc:
-            return key_result_view(None, exc.user_message)
+            return form.result(None, exc.user_message)
 
-    _check_then_show(ack, body, view, client, services, title="Workspace Nimrobo key",
-                     waiting="Checking the key with Nimrobo…", check=check, what="workspace Nimrobo key")
+    _check_then_show(ack, body, view, client, services, title=form.title, waiting=form.waiting, check=check,
+                     what=form.what)
+
+
+NIMROBO_KEY = _Form(KEY_BLOCK, KEY_ACTION, lambda key: None if key else "Paste the workspace's Nimrobo API key.",
+                    lambda services, user, key: services.backends.set_nimrobo_key(user, key), key_result_view,
+                    "Workspace Nimrobo key", "Checking the key with Nimrobo…", "workspace Nimrobo key")
+PLUTO_SERVER = _Form(URL_BLOCK, URL_ACTION, lambda url: None if url.startswith(("http://", "https://"))
+                     else "Give the server's address, starting with https://",
+                     lambda services, user, url: services.backends.set_pluto_server(user, url), pluto_result_view,
+                     "Workspace Pluto server", "Asking the Pluto server…", "workspace Pluto server")
+
+
+def on_nimrobo_key(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                   services: Services) -> None:
+    _submit(NIMROBO_KEY, ack, body, view, client, services)
 
 
 def on_pluto_server(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
                     services: Services) -> None:
-    url = _value(view, URL_BLOCK, URL_ACTION).strip()
-    if not url.startswith(("http://", "https://")):
-        ack(response_action="errors", errors={URL_BLOCK: "Give the server's address, starting with https://"})
-        return
-
-    def check(user: str) -> View:
-        try:
-            return pluto_result_view(services.backends.set_pluto_server(user, url))
-        except BotError as exc:
-            return pluto_result_view(None, exc.user_message)
-
-    _check_then_show(ack, body, view, client, services, title="Workspace Pluto server",
-                     waiting="Asking the Pluto server…", check=check, what="workspace Pluto server")
+    _submit(PLUTO_SERVER, ack, body, view, client, services)
 
 
 def register(app: App, services: Services) -> None:
