@@ -160,6 +160,7 @@ class Sender:
         self._stop = threading.Event()
         self._guard = threading.Lock()
         self._active: set[tuple[str | None, str]] = set()  # (workspace, channel) being served
+        self._after_running: set[str] = set()  # keys whose after-sent step runs now
         self._ready_at: dict[tuple[str | None, str], float] = {}
         self._settled_epoch: dict[str | None, int | None] = {}
         self._last_sweep = 0.0
@@ -333,20 +334,43 @@ class Sender:
         return (files[0] or {}).get("id")
 
     def _recorded(self, row: dict[str, Any], ts: str | None) -> None:
-        if not self.outbox.mark_sent(row, ts):
+        hook = AFTER_SENT.get(row["key"].split(":", 1)[0]) if row["kind"] != "update" else None
+        if not self.outbox.mark_sent(row, ts, after_pending=hook is not None):
             log.warning("outbox: %s was sent but its claim had been taken over", row["key"])
             return
         self.sent += 1
-        hook = AFTER_SENT.get(row["key"].split(":", 1)[0])
-        if hook is not None and row["kind"] != "update":
-            try:
-                hook(self.services, self.out, row, ts)
-            except Exception:
-                log.exception("outbox: the after-sent step of %s failed", row["key"])
+        if hook is not None:
+            self._after(hook, row, ts)
+
+    def _after(self, hook: AfterSent, row: dict[str, Any], ts: str | None) -> None:
+        """Run a sent post's after-sent step once (a replica killed before it ran leaves it to the next sweep)."""
+        key = _in_flight_key(row["key"])
+        with self._guard:
+            if key in self._after_running:
+                return
+            self._after_running.add(key)
+        try:
+            hook(self.services, self.out, row, ts)
+        except Exception:
+            log.exception("outbox: the after-sent step of %s failed", row["key"])
+        finally:
+            with self._guard:
+                self._after_running.discard(key)
+        self.outbox.after_done(row["key"])
+
+    def _after_steps(self) -> None:
+        """After-sent steps a dead sender left undone: run them now."""
+        for row in self.outbox.after_steps_pending(grace=self.settings.outbox_grace_seconds):
+            hook = AFTER_SENT.get(row["key"].split(":", 1)[0])
+            if hook is None or _in_flight_key(row["key"]) in once.IN_FLIGHT:
+                continue  # being sent (and its step run) right now
+            log.info("outbox: running the after-sent step of %s, left undone", row["key"])
+            self._after(hook, row, row.get("message_ts"))
 
     # -- settling ----------------------------------------------------------------------------------
     def _settle(self, epoch: int | None) -> None:
         settings = self.settings
+        self._after_steps()
         for row in self.outbox.to_settle(epoch=epoch, grace=settings.outbox_grace_seconds,
                                          timeout=settings.claim_timeout_seconds):
             if self._stop.is_set() or _in_flight_key(row["key"]) in once.IN_FLIGHT:

@@ -207,11 +207,13 @@ class Outbox:
             return None
         return {**row, "state": SENDING, "epoch": epoch, "claimed_at": at, "attempts": (row.get("attempts") or 0) + 1}
 
-    def mark_sent(self, row: dict[str, Any], ts: str | None) -> bool:
+    def mark_sent(self, row: dict[str, Any], ts: str | None, *, after_pending: bool = False) -> bool:
         """Record the message ts of a claimed row. An update that got a newer state while it was
-        sent goes back to waiting, to send that state too. False when the claim was taken over."""
+        sent goes back to waiting, to send that state too. False when the claim was taken over.
+        ``after_pending``: the post has an after-sent step still to run (:meth:`after_done` when it ran)."""
         done = self.store.update_where(
-            TABLE, {"state": SENT, "message_ts": ts, "sent_at": now(), "sent_version": row["version"], "error": ""},
+            TABLE, {"state": SENT, "message_ts": ts, "sent_at": now(), "sent_version": row["version"], "error": "",
+                    "after_pending": 1 if after_pending else 0},
             "key = ? and state in ('sending', 'unclear') and claimed_at = ? and version = ?",
             [row["key"], row["claimed_at"], row["version"]]) == 1
         if not done and row["kind"] == "update":
@@ -279,6 +281,15 @@ class Outbox:
 
     def sent_rows(self, prefix: str) -> list[dict[str, Any]]:
         return self.store.rows(TABLE, "key like ? and state = 'sent'", [prefix + "%"], order_by="seq")
+
+    def after_done(self, key: str) -> None:
+        """A sent post's after-sent step ran."""
+        self.store.update_where(TABLE, {"after_pending": 0}, "key = ?", [key])
+
+    def after_steps_pending(self, *, grace: float) -> list[dict[str, Any]]:
+        """Sent posts whose after-sent step never ran (their sender died in between), sent over ``grace`` ago."""
+        return self.store.rows(TABLE, "state = 'sent' and after_pending = 1 and sent_at <= ?", [now() - grace],
+                               order_by="seq")
 
     def keys(self, prefix: str) -> set[str]:
         """Every key beginning with ``prefix`` (whatever its state)."""

@@ -79,8 +79,12 @@ def test_two_replicas_kill_the_leader_every_post_exactly_once(replicas, pg_url):
         except AssertionError as exc:
             rows = store.rows("outbox", "key like 'pluto%'")
             runs = store.rows("scoring_runs")
+            notes = {(r["session_id"], r["channel"]): r["state"] for r in store.rows("session_notifications")}
+            missing = {pair: notes.get(pair) for pair in expected if notes.get(pair) != "posted"}
+            posts = [(r["key"], r["state"], r.get("error")) for r in store.rows("outbox", "key like 'voice%'")]
             raise AssertionError(f"{exc}\noutbox: {[(r['key'], r['state']) for r in rows]}\n"
-                                 f"runs: {[(r['filename'], r['state'], r.get('error')) for r in runs]}") from None
+                                 f"runs: {[(r['filename'], r['state'], r.get('error')) for r in runs]}\n"
+                                 f"not posted: {missing}\nvoice posts: {posts}") from None
         posted = [(m["metadata"]["event_payload"]["session_id"], m["channel"])
                   for m in by_metadata(slack, "voice_session_completed")]
         assert sorted(posted) == sorted(expected)  # each exactly once: nothing lost, nothing twice

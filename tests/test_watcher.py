@@ -239,3 +239,21 @@ def test_deciding_queues_once_and_sending_records_retries_or_gives_up(store, nim
     decide(services, deliveries, lost)
     key = key_of("sess_10", "C_GONE")
     assert send(FakeSlack("channel_not_found"))["state"] == "undeliverable"  # kept; not retried forever
+
+
+def test_a_sender_killed_after_recording_a_post_leaves_its_after_sent_step_to_the_next_sweep(store, nimrobo):
+    services = SimpleNamespace(sessions=sessions_of(store, nimrobo), outbox=Outbox(store),
+                               settings=Settings().replace(outbox_grace_seconds=0.0), clients=None)
+    note = Notification("sess_11", "C1", "1.2", "instant", None, "Ada", "failed")
+    decide(services, Deliveries(services, SlackOut(FakeSlack())), note)
+    key = key_of("sess_11", "C1")
+    row = services.outbox.claim(services.outbox.get(key), 1)
+    # Killed here: Slack has the post and the outbox says sent, but the watcher never noted its ts.
+    assert services.outbox.mark_sent(row, "555.1", after_pending=True)
+    assert store.get("session_notifications", ("sess_11", "C1"))["state"] != "posted"
+    sender = Sender(services, FakeSlack())  # the next leader's sender
+    sender._after_steps()
+    sender.pool.shutdown()
+    noted = store.get("session_notifications", ("sess_11", "C1"))
+    assert noted["state"] == "posted" and noted["message_ts"] == "555.1"
+    assert services.outbox.get(key)["after_pending"] == 0 and services.outbox.after_steps_pending(grace=0) == []
