@@ -59,23 +59,32 @@ def postgres_installed() -> bool:
     return False
 
 
-def ensure_postgres() -> None:
-    """Install Debian's postgresql package for the PostgreSQL tests when it is missing and we may."""
-    if postgres_installed():
-        return
+_apt_updated = False
+
+
+def apt_install(packages: list[str], what: str, without: str) -> None:
+    """Install Debian ``packages`` for ``what`` when we may (root, apt-get); ``without``: what happens if not.
+    The package lists are updated once per run, however many installs follow."""
+    global _apt_updated
     if os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
-        print("PostgreSQL is not installed and can't be installed here (needs root and apt-get); "
-              "the PostgreSQL tests will skip. Install Debian's postgresql package to run them.", flush=True)
+        print(f"{what} is not installed and can't be installed here (needs root and apt-get); {without}", flush=True)
         return
-    print("installing PostgreSQL (apt-get install postgresql) for the PostgreSQL tests ...", flush=True)
+    print(f"installing {what} (apt-get install {' '.join(packages)}) ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     apt = ["apt-get", "-q", "-o", "Dpkg::Use-Pty=0"]
-    for step in (["update"], ["install", "-y", "--no-install-recommends", "postgresql"]):
+    steps = ([] if _apt_updated else [["update"]]) + [["install", "-y", "--no-install-recommends", *packages]]
+    for step in steps:
         done = subprocess.run([*apt, *step], env=env, stdout=subprocess.DEVNULL)
         if done.returncode != 0:
-            print(f"apt-get {step[0]} failed (exit {done.returncode}); the PostgreSQL tests will skip "
-                  "(or fail in CI).", flush=True)
+            print(f"apt-get {step[0]} failed (exit {done.returncode}); {without}", flush=True)
             return
+        _apt_updated = _apt_updated or step == ["update"]
+
+
+def ensure_postgres() -> None:
+    """Install Debian's postgresql package for the PostgreSQL tests when it is missing and we may."""
+    if not postgres_installed():
+        apt_install(["postgresql"], "PostgreSQL", "the PostgreSQL tests will skip (in CI they fail).")
 
 
 def run_child(args: list[str]) -> int:
@@ -97,35 +106,15 @@ def chromium_installed() -> bool:
 def ensure_chromium() -> None:
     """Install Debian's chromium (and an emoji font, so screenshots show Slack's emoji) for the browser
     sandbox's tests when it is missing and we may; otherwise those tests skip (in CI they fail)."""
-    if chromium_installed():
-        return
-    if os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
-        print("Chromium is not installed and can't be installed here (needs root and apt-get); the browser "
-              "tests will skip. Install Debian's chromium package to run them.", flush=True)
-        return
-    print("installing Chromium (apt-get install chromium) for the browser sandbox's tests ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    apt = ["apt-get", "-q", "-o", "Dpkg::Use-Pty=0"]
-    for step in (["update"], ["install", "-y", "--no-install-recommends", "chromium", "fonts-noto-color-emoji"]):
-        done = subprocess.run([*apt, *step], env=env, stdout=subprocess.DEVNULL)
-        if done.returncode != 0:
-            print(f"apt-get {step[0]} failed (exit {done.returncode}); the browser tests will skip "
-                  "(or fail in CI).", flush=True)
-            return
+    if not chromium_installed():
+        apt_install(["chromium", "fonts-noto-color-emoji"], "Chromium", "the browser tests will skip (in CI they fail).")
 
 
 def ensure_promtool() -> None:
     """Install Debian's prometheus package (for ``promtool``, which checks deploy/alerts.yml) when it is missing
     and we may; without it tests/test_deploy.py checks the rules as YAML instead."""
-    if shutil.which("promtool") or os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
-        return
-    print("installing promtool (apt-get install prometheus) to check the alert rules ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    apt = ["apt-get", "-q", "-o", "Dpkg::Use-Pty=0"]
-    for step in (["update"], ["install", "-y", "--no-install-recommends", "prometheus"]):
-        if subprocess.run([*apt, *step], env=env, stdout=subprocess.DEVNULL).returncode != 0:
-            print(f"apt-get {step[0]} failed; the alert rules are checked as YAML only.", flush=True)
-            return
+    if not shutil.which("promtool"):
+        apt_install(["prometheus"], "promtool", "the alert rules are checked as YAML only.")
 
 
 def main(argv: list[str]) -> int:
