@@ -80,12 +80,12 @@ class Services:
 
     def record_install(self, installation: Any) -> None:
         """An "Add to Slack" finished: the workspace is served from now on (its store is made now)."""
-        self.workspaces.installed(team_id=installation.team_id, enterprise_id=installation.enterprise_id,
-                                  is_enterprise_install=bool(installation.is_enterprise_install),
-                                  name=installation.team_name or installation.enterprise_name or "",
-                                  installed_by=installation.user_id or "")
-        if self.clients is not None:
-            self.clients.forget(installation.team_id or installation.enterprise_id or "")
+        workspace = self.workspaces.installed(
+            team_id=installation.team_id, enterprise_id=installation.enterprise_id,
+            is_enterprise_install=bool(installation.is_enterprise_install),
+            name=installation.team_name or installation.enterprise_name or "", installed_by=installation.user_id or "")
+        if self.clients is not None:  # an org-wide install's key is its enterprise, not the installer's team
+            self.clients.forget(workspace.key)
 
     def workspace_left(self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool,
                        reason: str) -> None:

@@ -12,18 +12,22 @@ LOGIN_MODAL = "voicelink_login"
 KEY_BLOCK, KEY_ACTION = "nimrobo_key", "key"
 
 
+def key_modal(callback_id: str, title: str, intro: str, note: str, *, block_id: str = KEY_BLOCK,
+              action_id: str = KEY_ACTION) -> View:
+    """A form with one field for a Nimrobo key. Slack has no password input, so it says where the key goes."""
+    return View(type="modal", callback_id=callback_id, title=title, submit="Check and save", close="Cancel", blocks=[
+        section(intro),
+        InputBlock(block_id=block_id, label="API key",
+                   element=PlainTextInputElement(action_id=action_id, placeholder="api_…", max_length=200)),
+        context(":lock: The key is checked with Nimrobo, stored encrypted, never shown again and never logged."
+                + (f" {note}" if note else "")),
+    ])
+
+
 def login_modal() -> View:
-    """One field for the key. Slack has no password input, so the modal says where the key goes."""
-    return View(type="modal", callback_id=LOGIN_MODAL, title="Your Nimrobo key", submit="Check and save",
-                close="Cancel", blocks=[
-                    section("Paste your own Nimrobo API key (`api_…`). Your voice projects, links and sessions "
-                            "then run as your Nimrobo account instead of the team's shared one."),
-                    InputBlock(block_id=KEY_BLOCK, label="API key",
-                               element=PlainTextInputElement(action_id=KEY_ACTION, placeholder="api_…",
-                                                             max_length=200)),
-                    context(":lock: The key is checked with Nimrobo, stored encrypted, never shown again and "
-                            "never logged. `/voicelink logout` deletes it."),
-                ])
+    return key_modal(LOGIN_MODAL, "Your Nimrobo key",
+                     "Paste your own Nimrobo API key (`api_…`). Your voice projects, links and sessions then run as "
+                     "your Nimrobo account instead of the team's shared one.", "`/voicelink logout` deletes it.")
 
 
 def _login_result(login: Login | None, problem: str) -> list[Block]:

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
 from bot.blocks import actions, button, confirm_dialog, context, divider, mrkdwn_escape, section
+from bot.blocks.keys import key_modal
 from services.backends import BackendState, PlutoServerCheck
 from services.keys import Login
 
@@ -55,16 +56,9 @@ def admin_section(state: BackendState) -> list[Any]:
 
 
 def nimrobo_key_modal() -> View:
-    return View(type="modal", callback_id=NIMROBO_MODAL, title="Workspace Nimrobo key", submit="Check and save",
-                close="Cancel", blocks=[
-                    section("Paste the Nimrobo API key (`api_…`) this workspace's voice projects, links and "
-                            "sessions run with, unless a recruiter logged in with their own."),
-                    InputBlock(block_id=KEY_BLOCK, label="API key",
-                               element=PlainTextInputElement(action_id=KEY_ACTION, placeholder="api_…",
-                                                             max_length=200)),
-                    context(":lock: The key is checked with Nimrobo, stored encrypted, never shown again and "
-                            "never logged."),
-                ])
+    return key_modal(NIMROBO_MODAL, "Workspace Nimrobo key",
+                     "Paste the Nimrobo API key (`api_…`) this workspace's voice projects, links and sessions run "
+                     "with, unless a recruiter logged in with their own.", "", block_id=KEY_BLOCK, action_id=KEY_ACTION)
 
 
 def pluto_server_modal(current: str | None) -> View:
