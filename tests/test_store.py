@@ -165,3 +165,18 @@ def test_api_on_both_databases(database):
     store.delete("kv", "k1")
     assert store.kv_get("k1") is None
     store.close()
+
+
+def test_fanned_out_calls_reach_the_workspace_their_caller_serves(tmp_path):
+    """The jobs fan API calls out over threads (services/concurrency.py); each call must still read and
+    write the workspace its job turn serves, never the main store."""
+    from services.concurrency import bounded_map
+    from services.store import in_workspace
+
+    store = Store(tmp_path / "bot.db")
+    store.enable_workspaces()
+    with in_workspace("T0BETA"):
+        bounded_map(lambda i: store.kv_set(f"k{i}", i), range(6), workers=3)
+        assert [store.kv_get(f"k{i}") for i in range(6)] == list(range(6))
+    assert store.kv_get("k0") is None  # nothing landed in the main store
+    store.close()
