@@ -7,6 +7,7 @@ import os
 import httpx
 import pytest
 
+from sandbox.slack_api import authorize_query, find_authorize_url
 from sandbox.stack import Stack, StackOptions
 
 ACME, BETA = "T0SANDBOX", "T0BETA"
@@ -91,3 +92,19 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org(stack):
     for team_id, standin, user in (("T0GRID1", one, "U_GRID_ONE"), ("T0GRID2", two, "U_GRID_TWO")):
         assert open_home(stack, team_id, user=user)["team_id"] == team_id
         assert standin.api_calls("views.publish")  # the org's token, acting in this workspace
+
+
+def test_a_state_the_bot_did_not_sign_is_refused(stack):
+    """The OAuth state is signed with SLACK_STATE_SECRET: one altered in the browser (cookie and query alike)
+    installs nothing, though the state it was made from is still unused in the bot's state store."""
+    team = f"T0FORGE{os.getpid()}"[:12].upper()
+    stack.add_workspace(team, "Forged")
+    with httpx.Client(timeout=15) as browser:
+        authorize = find_authorize_url(browser.get(stack.bot_url + "/slack/install"))
+        state = authorize_query(authorize)["state"]
+        forged = state.rpartition(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAAAA"
+        target = stack.slack.approve_install(authorize.replace(state, forged), team)
+        assert "code=" in target  # Slack approved: only the bot's state check stands in the way
+        browser.get(target, headers={"Cookie": f"slack-app-oauth-state={forged}"})
+    store = stack.services.installs.installation_store
+    assert store.find_installation(enterprise_id=None, team_id=team) is None
