@@ -24,6 +24,7 @@ import threading
 import time
 from typing import Any
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 
@@ -134,6 +135,10 @@ class BotRuntime:
         if own_port and settings.metrics_port is not None:
             self.metrics_server = BotHTTPServer(None, settings.metrics_port, host, serve_health=False,
                                                 metrics=self.render_metrics).start()
+        if self._stopped.is_set():  # a signal's stop() ran while it started, before it knew of these servers
+            server.stop(timeout=3.0)
+            if self.metrics_server is not None:
+                self.metrics_server.stop()
         return server
 
     def start_scheduler(self) -> None:
@@ -147,8 +152,8 @@ class BotRuntime:
             raise
         self.scheduler = scheduler
         self.services.sender = Sender(self.services, self.client).start()
-        if self._stopped.is_set():  # stopped while it started: stop it too
-            scheduler.shutdown(wait=False)
+        if self._stopped.is_set():  # stopped while it started (a signal's stop() may have run here already)
+            _shutdown(scheduler)
             self.services.sender.stop()
 
     def start_http(self, port: int | None = None, host: str = "0.0.0.0", *, scheduler: bool = True) -> BotHTTPServer:
@@ -202,8 +207,8 @@ class BotRuntime:
         self.draining = True  # /ready: 503 from now on
         self._stopped.set()
         log.info("shutting down: no new requests; up to %.0fs for the work under way", grace)
-        if self.scheduler and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)  # no new job runs; the running ones go on
+        if self.scheduler is not None:
+            _shutdown(self.scheduler)  # no new job runs; the running ones go on
         if self.server:
             self.server.stop(timeout=max(3.0, grace))  # listening stops; requests in flight finish
         in_flight = getattr(self.app, "in_flight", None)
@@ -232,3 +237,14 @@ class BotRuntime:
                             len(interrupted))
         services.close()
         log.info("stopped cleanly")
+
+
+def _shutdown(scheduler: BackgroundScheduler) -> None:
+    """Stop the scheduler without waiting for its jobs; nothing to do when it already stopped.
+
+    A SIGTERM's handler runs ``stop()`` in the main thread between two of its steps, so ``start_scheduler``
+    may find the scheduler it just started stopped by that handler (checking ``running`` first would race)."""
+    try:
+        scheduler.shutdown(wait=False)
+    except SchedulerNotRunningError:
+        pass

@@ -172,3 +172,23 @@ def test_dev_py_run_socket_runs_the_sandbox_in_socket_mode(tmp_path):
     log = (tmp_path / "sandbox" / "sandbox.log").read_text()
     assert "sandbox started: mode=socket" in log and "Socket Mode connected" in log
     assert "xapp-1-A0SANDBOX-" not in log  # no app token in the log
+
+
+def test_a_sigterm_while_the_scheduler_starts_stops_the_bot_cleanly(monkeypatch):
+    """A signal's handler runs ``stop()`` in the main thread between two steps of ``start_scheduler``:
+    the scheduler it stopped must not be stopped a second time (that raised and the process exited 1)."""
+    import bot.runtime
+    from bot.delivery import Sender
+
+    with Stack(StackOptions(scheduler=False)) as s:
+        runtime = s.runtime
+
+        class SignalledSender(Sender):
+            def start(self) -> Sender:  # the SIGTERM lands right after the scheduler was started
+                runtime.stop()
+                return super().start()
+
+        monkeypatch.setattr(bot.runtime, "Sender", SignalledSender)
+        runtime.start_scheduler()
+        assert runtime.scheduler is not None and not runtime.scheduler.running
+        runtime.stop()  # and a second stop (the process's finally) is harmless
