@@ -74,8 +74,8 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
         # Given here too, Bolt's request-time authorize (and its token rotator) uses this client and so
         # SLACK_API_URL; from oauth_settings alone it builds a client of its own that calls slack.com.
         installation_store=installs.installation_store if installs is not None else None,
-        # Bolt's own authorize, rotating tokens one at a time with the jobs' look-ups (bot/installs.py)
-        authorize=installs.authorize(client, serialized=True) if installs is not None else None,
+        # Bolt's own authorize with its cache, rotating tokens one at a time with the jobs' look-ups (bot/installs.py)
+        authorize=installs.authorize(client) if installs is not None else None,
         signing_secret=settings.slack_signing_secret.reveal() or None,
         # Socket Mode has no signing secret; Bolt then skips signature checks.
         request_verification_enabled=bool(settings.slack_signing_secret),

@@ -11,7 +11,10 @@ with Bolt's :class:`OAuthSettings`:
   :class:`SQLAlchemyInstallationStore` in the bot's own database (SQLite or PostgreSQL, the main store);
 * the bot's scopes are the manifest's (``oauth_config.scopes.bot`` in manifest.yml);
 * tokens rotate: Bolt refreshes an expiring token on each request, and :class:`SlackClients` does the
-  same for the jobs and the outbox sender, ``SLACK_TOKEN_ROTATION_MINUTES`` before expiry.
+  same for the jobs and the outbox sender, ``SLACK_TOKEN_ROTATION_MINUTES`` before expiry;
+* a request is acknowledged without waiting on Slack: Bolt's authorize cache (``auth.test`` once per token,
+  shared by requests and jobs) and a workspace lock taken only while a rotation is due
+  (:class:`SerializedAuthorize`).
 
 With ``SLACK_BOT_TOKEN`` instead, :class:`SlackClients` hands out the one client, as always.
 """
@@ -36,6 +39,7 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -43,6 +47,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from bot.slack_client import BotWebClient, SlackWriteLimiter
 from config import Settings
 from services.store import Store
+from services.workspaces import workspace_key
 
 log = logging.getLogger(__name__)
 
@@ -92,28 +97,73 @@ class SignedStateStore(OAuthStateStore):
 
 
 class SerializedAuthorize(InstallationStoreAuthorize):
-    """Bolt's authorize with token rotation, one rotation per workspace at a time in this process.
+    """Bolt's authorize with its cache on (one ``auth.test`` per token, not one per request) and token rotation,
+    one rotation per workspace at a time in this process.
+
+    The cache is Bolt's own, keyed by token and consulted only after the installation has been read: a rotated
+    token is a new key (one ``auth.test``), and a workspace that uninstalled (no installation left) is refused
+    before the cache is looked at. So a request waits on no Slack call and no lock unless its workspace's token
+    is within ``SLACK_TOKEN_ROTATION_MINUTES`` of expiry.
 
     A refresh token is single use: a request's authorize and a job's look-up (:class:`SlackClients`) rotating
     with the same one leave the second with ``invalid_refresh_token``, and Bolt then drops the request ("the
-    AuthorizeResult was not found"). Both take the workspace's lock (:meth:`Installs.rotation_lock`), and a
-    rotation lost all the same (another replica's) is followed by one more read of the installation it saved."""
+    AuthorizeResult was not found"). So a rotation that is due takes the workspace's lock
+    (:meth:`Installs.rotation_lock`) and reads the installation again under it: a thread that waited there uses
+    the token the first one saved. A rotation lost all the same (another replica's) is followed by one more
+    read of the installation it saved."""
+
+    #: tokens whose auth.test result is kept; past it the cache starts again (tokens of rotations elsewhere pile up)
+    cache_limit = 2000
 
     def __init__(self, *, locks: Callable[[str], threading.Lock], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(cache_enabled=True, **kwargs)
         self._locks = locks
 
     def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
                  user_id: str | None, **actor: Any) -> AuthorizeResult | None:
-        org_wide = bool(context.is_enterprise_install)
-        key = (enterprise_id if org_wide else team_id) or team_id or enterprise_id or ""
-        with self._locks(key):
+        if len(self.authorize_result_cache) > self.cache_limit:
+            self.authorize_result_cache = {}
+        result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                  user_id=user_id, **actor)
+        if result is None:
             result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
                                       user_id=user_id, **actor)
-            if result is None:
-                result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
-                                          user_id=user_id, **actor)
         return result
+
+    def rotation_due(self, installation: Installation) -> bool:
+        """Whether a token of ``installation`` is within the rotation window of its expiry."""
+        window = time.time() + self.token_rotation_expiration_minutes * 60
+        return any(refresh is not None and expires_at is not None and expires_at <= window
+                   for refresh, expires_at in ((installation.bot_refresh_token, installation.bot_token_expires_at),
+                                               (installation.user_refresh_token, installation.user_token_expires_at)))
+
+    def _rotate_and_save_tokens_if_necessary(self, installation: Installation | None) -> Installation | None:
+        if installation is None or not self.rotation_due(installation):
+            return None  # the usual case: no lock, no Slack call
+        org_wide = bool(installation.is_enterprise_install)
+        key = workspace_key(installation.team_id, installation.enterprise_id, org_wide) or ""
+        with self._locks(key):
+            latest = self.installation_store.find_installation(
+                enterprise_id=installation.enterprise_id, team_id=None if org_wide else installation.team_id,
+                user_id=installation.user_id if installation.user_token else None, is_enterprise_install=org_wide)
+            if latest is None:
+                return None  # uninstalled meanwhile
+            if installation.user_token is None:  # as Bolt hands it on: not this user's installation
+                latest.user_token = latest.user_refresh_token = latest.user_token_expires_at = None
+                latest.user_scopes = None
+            if latest.bot_token != installation.bot_token and not self.rotation_due(latest):
+                return latest  # rotated by another thread while this one waited: its tokens
+            refreshed = super()._rotate_and_save_tokens_if_necessary(latest)  # its refresh token is the newest
+            if refreshed is not None:
+                self.authorize_result_cache.pop(latest.bot_token or "", None)
+            return refreshed
+
+    def forget(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Drop a leaving workspace's cached results (a request from it is refused all the same: no installation)."""
+        for token, result in list(self.authorize_result_cache.items()):
+            if (team_id and result.team_id == team_id) or (enterprise_id and not team_id
+                                                           and result.enterprise_id == enterprise_id):
+                self.authorize_result_cache.pop(token, None)
 
 
 class Installs:
@@ -130,6 +180,7 @@ class Installs:
         self.on_installed = on_installed
         self._rotation_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._authorize: SerializedAuthorize | None = None
 
     def rotation_lock(self, key: str) -> threading.Lock:
         """The lock a workspace's token look-ups (and rotations) take, in requests and in jobs alike."""
@@ -165,21 +216,26 @@ class Installs:
         log.warning("an install did not finish: %s", args.reason)
         return args.default.failure(args)
 
-    def authorize(self, client: WebClient, *, serialized: bool = False) -> InstallationStoreAuthorize:
-        """Bolt's authorizer with token rotation: for work outside a request (jobs, the outbox), whose caller
-        holds the workspace's :meth:`rotation_lock`; ``serialized`` for Bolt's requests (it takes the lock)."""
-        settings = self.settings
-        kwargs: dict[str, Any] = dict(logger=log, installation_store=self.installation_store,
-                                      client_id=settings.slack_client_id,
-                                      client_secret=settings.slack_client_secret.reveal(), client=client)
-        authorize = SerializedAuthorize(locks=self.rotation_lock, **kwargs) if serialized else \
-            InstallationStoreAuthorize(**kwargs)
-        authorize.token_rotation_expiration_minutes = settings.slack_token_rotation_minutes  # type: ignore[assignment]  # as above
-        return authorize
+    def authorize(self, client: WebClient) -> SerializedAuthorize:
+        """Bolt's authorizer with its cache and token rotation, one for the process: Bolt's requests, the jobs and
+        the outbox (:class:`SlackClients`) share its cache (one ``auth.test`` per token) and its rotation lock.
+        ``client`` (the first caller's) is the one it refreshes tokens with."""
+        with self._locks_lock:
+            if self._authorize is None:
+                settings = self.settings
+                authorize = SerializedAuthorize(
+                    locks=self.rotation_lock, logger=log, installation_store=self.installation_store,
+                    client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.reveal(),
+                    client=client)
+                authorize.token_rotation_expiration_minutes = settings.slack_token_rotation_minutes  # type: ignore[assignment]  # as above
+                self._authorize = authorize
+            return self._authorize
 
     def forget(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         """Delete every token of a workspace (``app_uninstalled`` / ``tokens_revoked``)."""
         self.installation_store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        if self._authorize is not None:
+            self._authorize.forget(enterprise_id=enterprise_id, team_id=team_id)
 
 
 class NotInstalled(RuntimeError):
@@ -204,6 +260,7 @@ class SlackClients:
         #: inside SLACK_TOKEN_ROTATION_MINUTES, so a token kept at a look-up never expires before the next one
         self.recheck_seconds = min(5.0, settings.slack_token_rotation_minutes * 60 / 2)
         self._lookup_client = WebClient(base_url=settings.slack_api_url, timeout=15)
+        # The app's authorize (create_app builds it first): one cache and one rotation lock for requests and jobs
         self._authorize = installs.authorize(self._lookup_client) if installs is not None else None
 
     def client_for(self, key: str | None) -> WebClient:
@@ -214,16 +271,9 @@ class SlackClients:
             cached = self._clients.get(key)
             if cached is not None and time.monotonic() - self._checked.get(key, 0.0) < self.recheck_seconds:
                 return cached
-        assert self.installs is not None  # an authorizer exists only with installs
-        rotating = self.installs.rotation_lock(key)  # shared with the requests' authorize (SerializedAuthorize)
-        # One look-up (and token rotation) per workspace at a time: a refresh token is single use, so two
-        # threads rotating with the same one would leave the second with invalid_refresh_token.
-        with rotating:
-            with self._lock:
-                cached = self._clients.get(key)
-                if cached is not None and time.monotonic() - self._checked.get(key, 0.0) < self.recheck_seconds:
-                    return cached
-            return self._look_up(key)
+        # No lock here: the authorize reads the installation, answers from its cache (no auth.test for a token
+        # it has seen), and takes the workspace's rotation lock only when a rotation is due (SerializedAuthorize).
+        return self._look_up(key)
 
     def _look_up(self, key: str) -> WebClient:
         workspace = self.workspaces.get(key) if self.workspaces is not None else None
@@ -241,8 +291,6 @@ class SlackClients:
             enterprise_id=enterprise_id, team_id=team, is_enterprise_install=org_wide)
         installer = installed.user_id if installed is not None else None
         result = authorize(context=context, enterprise_id=enterprise_id, team_id=team, user_id=installer)
-        if result is None:  # a rotation lost to Bolt's own (on a request): read the installation it saved
-            result = authorize(context=context, enterprise_id=enterprise_id, team_id=team, user_id=installer)
         if result is None or not result.bot_token:
             raise NotInstalled(f"the bot is not installed in workspace {key}")
         keep = self.recheck_seconds
