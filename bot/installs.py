@@ -96,6 +96,56 @@ class SignedStateStore(OAuthStateStore):
         return bool(self.inner.consume(raw))
 
 
+class AuthTestCache(dict[str, AuthorizeResult]):
+    """Bolt's authorize cache (token -> the ``auth.test`` result) where a miss is one thread's: while one request
+    asks ``auth.test`` for a token, the others with that token wait for its answer instead of asking too, so a
+    burst of requests with a token not seen yet costs one ``auth.test``. (Bolt asks ``token in cache``, calls
+    ``auth.test`` on a miss and stores the result; a thread whose call failed releases its claim, see
+    :meth:`release_mine`, and a waiter then asks itself.)"""
+
+    wait_seconds = 15.0  # the client's timeout: past it a waiter asks auth.test itself
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._pending: dict[str, threading.Event] = {}
+        self._claims = threading.local()
+
+    def _mine(self) -> set[str]:
+        if not hasattr(self._claims, "tokens"):
+            self._claims.tokens = set()
+        return self._claims.tokens
+
+    def __contains__(self, token: object) -> bool:
+        while True:
+            with self._lock:
+                if dict.__contains__(self, token):
+                    return True
+                pending = self._pending.get(str(token))
+                if pending is None:  # this thread asks auth.test; the others wait for it
+                    self._pending[str(token)] = threading.Event()
+                    self._mine().add(str(token))
+                    return False
+            if not pending.wait(self.wait_seconds):
+                return False
+
+    def __setitem__(self, token: str, result: AuthorizeResult) -> None:
+        super().__setitem__(token, result)
+        self.release(token)
+
+    def release(self, token: str) -> None:
+        with self._lock:
+            pending = self._pending.pop(token, None)
+        self._mine().discard(token)
+        if pending is not None:
+            pending.set()
+
+    def release_mine(self) -> None:
+        """Release what this thread claimed and did not store (its auth.test failed, or raised)."""
+        for token in list(self._mine()):
+            self.release(token)
+
+
 class SerializedAuthorize(InstallationStoreAuthorize):
     """Bolt's authorize with its cache on (one ``auth.test`` per token, not one per request) and token rotation,
     one rotation per workspace at a time in this process.
@@ -117,17 +167,23 @@ class SerializedAuthorize(InstallationStoreAuthorize):
 
     def __init__(self, *, locks: Callable[[str], threading.Lock], **kwargs: Any) -> None:
         super().__init__(cache_enabled=True, **kwargs)
+        self.authorize_result_cache = AuthTestCache()
         self._locks = locks
 
     def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
                  user_id: str | None, **actor: Any) -> AuthorizeResult | None:
-        if len(self.authorize_result_cache) > self.cache_limit:
-            self.authorize_result_cache = {}
-        result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
-                                  user_id=user_id, **actor)
-        if result is None:
+        cache = self.authorize_result_cache
+        if len(cache) > self.cache_limit:
+            cache.clear()
+        try:
             result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
                                       user_id=user_id, **actor)
+            if result is None:
+                result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
+                                          user_id=user_id, **actor)
+        finally:
+            if isinstance(cache, AuthTestCache):
+                cache.release_mine()
         return result
 
     def rotation_due(self, installation: Installation) -> bool:
