@@ -14,7 +14,13 @@ Beside the client's figures, the bot's own: p50/p99 and the mean from ``pluto_bo
 ``histogram_quantile`` does), so an operator sees how the dashboard's figure relates to what Slack
 measures (the client side adds the HTTP round trip and uvicorn's queueing).
 
-    .venv/bin/python bench/bench_acks.py [--latency 2.0] [--sizes 50,200]
+Both modes run, one bot process each, and print side by side: single-workspace (``SLACK_BOT_TOKEN``, the
+baseline) and OAuth mode (installed in the test bed's workspace through ``/slack/install``, rotating tokens),
+with the count of ``auth.test`` calls the OAuth bot made for all the requests (goal: one, Bolt's authorize cache).
+(In OAuth mode the Project button is answered "not found": the bench's project was made with the shared key outside
+the workspace, and the shared account's projects are filtered to the workspace's own. It is still one request.)
+
+    .venv/bin/python bench/bench_acks.py [--latency 2.0] [--sizes 50,200] [--mode both|single|oauth]
 """
 
 import argparse
@@ -103,7 +109,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def fire(signer: SlackSigner, slack: SlackStandIn, n: int, round_id: str, project_id: str,
-         latency: float) -> None:
+         latency: float) -> dict[str, float]:
     kinds = ["help", "status", "list", "projects", "press"]
     users = [f"U_{round_id}_{i}" for i in range(n)]
 
@@ -142,18 +148,15 @@ def fire(signer: SlackSigner, slack: SlackStandIn, n: int, round_id: str, projec
     all_answered = time.perf_counter() - started
     acks = [r[1] for r in results]
     non200 = sum(1 for r in results if r[0] != 200)
-    expected = latency * -(-n // POOL)
-    print(f"{n:>5} {non200:>8} {statistics.median(acks):>9.0f} {percentile(acks, 0.99):>9.0f} {max(acks):>9.0f}"
-          f" {all_answered:>13.1f}{'' if everyone_answered() else '*'} {expected:>12.1f}", end="")
+    return {"non200": non200, "p50": statistics.median(acks), "p99": percentile(acks, 0.99), "max": max(acks),
+            "answered": all_answered, "everyone": float(everyone_answered()), "expected": latency * -(-n // POOL)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--latency", type=float, default=2.0)
-    parser.add_argument("--sizes", default="50,200")
-    args = parser.parse_args()
+def run(args: argparse.Namespace, *, oauth: bool) -> tuple[float, list[dict[str, float]]]:
+    """One bot process: single-workspace (``SLACK_BOT_TOKEN``) or OAuth mode (installed through ``/slack/install``,
+    tokens rotating as Slack issues them); its single-request ack (ms) and one row of figures per size."""
     bot_token, secret, key = "xoxb-bench-" + secrets.token_hex(6), secrets.token_hex(16), "api_bench_key"
-    with SlackStandIn(bot_token=bot_token) as slack, \
+    with SlackStandIn(bot_token="" if oauth else bot_token, token_rotation_enabled=oauth) as slack, \
             NimroboSimulator(keys={key: ALL_SCOPES}) as nimrobo, PlutoSimulator() as pluto, \
             tempfile.TemporaryDirectory() as tmp:
         with NimroboClient(nimrobo.url + "/api", key) as client:
@@ -165,6 +168,11 @@ def main() -> None:
                "NIMROBO_API_KEY": key, "PLUTO_API_BASE_URL": pluto.url + "/api", "OPENAI_API_KEY": "",
                "DATABASE_PATH": str(Path(tmp) / "bot.db"), "PORT": str(port), "WORK_POOL_SIZE": str(POOL),
                "LOG_LEVEL": "WARNING", "POLL_INTERVAL_SECONDS": "3600"}
+        if oauth:
+            from cryptography.fernet import Fernet
+
+            env.update(SLACK_BOT_TOKEN="", SLACK_CLIENT_ID=slack.client_id, SLACK_CLIENT_SECRET=slack.client_secret,
+                       SLACK_STATE_SECRET=secrets.token_hex(16), ENCRYPTION_KEY=Fernet.generate_key().decode())
         bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env)
         try:
             url = f"http://127.0.0.1:{port}"
@@ -174,32 +182,61 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
+            if oauth:
+                slack.app.redirect_urls = [url + "/slack/oauth_redirect"]
+                installed = slack.install_via_browser(url + "/slack/install", slack.team_id)
+                if installed.status_code != 200:
+                    raise SystemExit(f"the install did not finish: HTTP {installed.status_code}")
             signer = SlackSigner(url, secret, slack)
             signer.http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=400))
             nimrobo.faults.latency = pluto.faults.latency = args.latency
+            auth_tests = len(slack.api_calls("auth.test"))
             singles = []
             for _ in range(5):
                 started = time.perf_counter()
                 signer.command("/pluto", "help", user="U_SINGLE")
                 singles.append((time.perf_counter() - started) * 1000)
-            single = statistics.median(singles)
-            cores = os.cpu_count() or 1
-            print(f"bot over HTTP (uvicorn), backends at {args.latency * 1000:.0f} ms, WORK_POOL_SIZE={POOL}, "
-                  f"{cores} cores; single-request ack {single:.1f} ms")
-            print(f"{'N':>5} {'non-200':>8} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9} {'all answered':>13}"
-                  f" {'expected s':>12} {'serial floor ms':>16} | {'bot p50 ms':>10} {'bot p99 ms':>10}"
-                  f" {'bot mean ms':>11}")
+            rows = []
             for i, n in enumerate(int(x) for x in args.sizes.split(",")):
                 before = ack_histogram(url)
-                fire(signer, slack, n, f"R{i}", project.id, args.latency)
-                p50, p99, mean = server_side(before, ack_histogram(url))
-                print(f" {n * single / cores:>16.0f} | {p50:>10.1f} {p99:>10.1f} {mean:>11.1f}")
-            print("left of |: measured by the client (Slack's view); right: the bot's pluto_bot_ack_seconds "
-                  "histogram from GET /metrics (bucket-interpolated, as histogram_quantile)")
-            print("(* = not everyone was answered before the deadline)")
+                row = fire(signer, slack, n, f"R{i}", project.id, args.latency)
+                row["bot_p50"], row["bot_p99"], row["bot_mean"] = server_side(before, ack_histogram(url))
+                rows.append(row)
+            rows[-1]["auth_tests"] = len(slack.api_calls("auth.test")) - auth_tests
+            return statistics.median(singles), rows
         finally:
             bot.terminate()
             bot.wait(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=2.0)
+    parser.add_argument("--sizes", default="50,200")
+    parser.add_argument("--mode", choices=("both", "single", "oauth"), default="both",
+                        help="single-workspace (the baseline), OAuth mode (one installed workspace), or both")
+    args = parser.parse_args()
+    modes = [m for m in ("single", "oauth") if args.mode in (m, "both")]
+    results = {mode: run(args, oauth=mode == "oauth") for mode in modes}
+    cores = os.cpu_count() or 1
+    print(f"bot over HTTP (uvicorn), backends at {args.latency * 1000:.0f} ms, WORK_POOL_SIZE={POOL}, {cores} cores; "
+          + "; ".join(f"{mode}: single-request ack {single:.1f} ms" for mode, (single, _) in results.items()))
+    print(f"{'mode':>6} {'N':>5} {'non-200':>8} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9} {'all answered':>13}"
+          f" {'expected s':>12} {'serial floor ms':>16} | {'bot p50 ms':>10} {'bot p99 ms':>10} {'bot mean ms':>11}")
+    sizes = [int(x) for x in args.sizes.split(",")]
+    for i, n in enumerate(sizes):  # the modes side by side, size by size
+        for mode, (single, rows) in results.items():
+            r = rows[i]
+            print(f"{mode:>6} {n:>5} {r['non200']:>8.0f} {r['p50']:>9.0f} {r['p99']:>9.0f} {r['max']:>9.0f}"
+                  f" {r['answered']:>13.1f}{'' if r['everyone'] else '*'} {r['expected']:>12.1f}"
+                  f" {n * single / cores:>16.0f} | {r['bot_p50']:>10.1f} {r['bot_p99']:>10.1f} {r['bot_mean']:>11.1f}")
+    if "oauth" in results:
+        total = sum(sizes) + 5
+        print(f"OAuth mode: {results['oauth'][1][-1]['auth_tests']} auth.test call(s) for {total} requests "
+              "from the one workspace (Bolt's authorize cache: one per token)")
+    print("left of |: measured by the client (Slack's view); right: the bot's pluto_bot_ack_seconds "
+          "histogram from GET /metrics (bucket-interpolated, as histogram_quantile)")
+    print("(* = not everyone was answered before the deadline)")
 
 
 if __name__ == "__main__":
