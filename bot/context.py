@@ -27,7 +27,7 @@ from services.home import HomeService
 from services.http import RetryPolicy
 from services.intake import download_slack_file
 from services.interviews import MAX_TRANSCRIPT_FILE_BYTES, InterviewService
-from services.keys import KeyService, KeyVault
+from services.keys import KeyService, KeyVault, acting_user
 from services.leader import Leadership
 from services.lifecycle import Lifecycle
 from services.nimrobo import NimroboClient
@@ -132,11 +132,12 @@ class Services:
         return service
 
     def on_shared_nimrobo(self) -> bool:
-        """Several workspaces, and this one on the environment's Nimrobo key (the account others may use too)."""
+        """Several workspaces, and the acting person's calls here run with the environment's Nimrobo key (the
+        account others may use too): decided from the key the calls use, not from what is stored. A workspace
+        whose own key can't be read raises (:class:`WorkspaceKeyUnreadable`): its calls are refused."""
         if not self.settings.multi_workspace:
             return False
-        found = self.workspaces.get(current_workspace() or "")
-        return not (found is not None and found.has_nimrobo_key)
+        return self.keys.on_environment_key(acting_user())
 
     def slack_token_here(self) -> str:
         """The bot token of the workspace being served (files shared in Slack are downloaded with it)."""

@@ -211,10 +211,11 @@ def workspace_backend_checks(settings: Settings, workspace: Any, registry: Any,
     """The Nimrobo key and the Pluto server ``workspace`` runs with (its own, else the environment's)."""
     transports = transports or {}
     results = []
-    own_key = registry.nimrobo_key(workspace.key)
-    if workspace.has_nimrobo_key and own_key is None:
+    unreadable = registry.nimrobo_key_unreadable(workspace.key)
+    own_key = None if unreadable else registry.nimrobo_key(workspace.key)
+    if unreadable:
         results.append(Check("Nimrobo (its own key)", False, "its key can't be read (ENCRYPTION_KEY changed or "
-                             "unset), so the default key is used", SET_IN_HOME))
+                             "unset), so its Nimrobo calls are refused (never run on the default key)", SET_IN_HOME))
     elif own_key is not None:
         results.append(probe_nimrobo(settings.nimrobo_api_base_url, own_key, transports.get("nimrobo"),
                                      name="Nimrobo (its own key)", fix=SET_IN_HOME + " (with every scope)"))

@@ -24,7 +24,7 @@ from services.errors import BadInput, NotAllowed, Refusal
 from services.keys import KeyService, Login
 from services.pluto import PlutoClient
 from services.store import current_workspace
-from services.workspaces import Workspaces
+from services.workspaces import WorkspaceKeyUnreadable, Workspaces
 
 ONLY_ADMINS = "Only a workspace admin can change this workspace's Nimrobo key or Pluto server."
 SINGLE = ("This bot serves one workspace: its Nimrobo key and Pluto server come from the environment "
@@ -41,6 +41,7 @@ class BackendState:
     pluto_server: str | None  # the workspace's own server, None: the environment's
     default_pluto_server: str
     can_keep_keys: bool  # ENCRYPTION_KEY is set: a key can be kept
+    key_unreadable: bool = False  # its own key is stored but can't be decrypted: its Nimrobo calls are refused
 
     @property
     def pluto_in_use(self) -> str:
@@ -92,10 +93,14 @@ class WorkspaceBackends:
 
     def state(self) -> BackendState:
         key = current_workspace() if self.workspaces.enabled else None
-        own = self.workspaces.nimrobo_key(key) if key else None
+        try:
+            own = self.workspaces.nimrobo_key(key) if key else None
+            unreadable = False
+        except WorkspaceKeyUnreadable:
+            own, unreadable = None, True
         return BackendState(self.workspaces.enabled, key, own.reveal()[-4:] if own is not None else None,
                             self.workspaces.pluto_server(key) if key else None, self.default_pluto_server,
-                            self.keys.vault.enabled)
+                            self.keys.vault.enabled, unreadable)
 
     def admin_here(self, user: str) -> str:
         """The workspace ``user`` may change the backends of; refuses a non-admin, and single-workspace mode."""

@@ -214,7 +214,8 @@ class KeyService:
     @property
     def shared(self) -> NimroboClient:
         """The "shared" client of the workspace being served: its own key when its admin set one, else the
-        operator's ``NIMROBO_API_KEY``."""
+        operator's ``NIMROBO_API_KEY``. A workspace whose own key can't be read gets neither: the call is
+        refused (:class:`~services.workspaces.WorkspaceKeyUnreadable`, from ``workspace_key``)."""
         own = self.workspace_key()
         if own is None:
             return self.environment
@@ -245,6 +246,11 @@ class KeyService:
                 cached = self._clients[slot] = (fingerprint, self.make_client(key.reveal()))
         return cached[1]
 
+    def on_environment_key(self, user: str) -> bool:
+        """Whether ``user``'s calls here run with the environment's key (an account several workspaces may
+        share), decided from the client they actually use; raises as :meth:`client_for` does."""
+        return self.client_for(user)[0] is self.environment
+
     def revoked(self, user: str) -> None:
         """Nimrobo answered 401 to ``user``'s own key."""
         self._forget(user)
@@ -273,12 +279,14 @@ class KeyedNimrobo:
         self._keys = keys
 
     def __repr__(self) -> str:
-        return f"KeyedNimrobo({self._keys.shared!r})"
+        return f"KeyedNimrobo({self._keys.environment!r})"
 
     def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._keys.shared, name)
+        # What the attribute is, from the environment's client (the same class): the workspace's key is read
+        # per call, and a call that would use an unreadable one is refused there (client_for).
+        attribute = getattr(self._keys.environment, name)
         if name.startswith("_") or not callable(attribute):
-            return attribute
+            return getattr(self._keys.shared, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             client, owner = self._keys.client_for(acting_user())

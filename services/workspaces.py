@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from config import Secret
-from services.errors import BadInput, NotFoundHere
+from services.errors import BadInput, NotFoundHere, Refusal
 from services.store import Store, current_workspace, in_workspace, now
 
 __all__ = ["Workspace", "Workspaces", "current_workspace", "in_workspace", "workspace_key"]
@@ -39,6 +39,18 @@ def workspace_key(team_id: str | None, enterprise_id: str | None = None,
     if is_enterprise_install and enterprise_id:
         return enterprise_id
     return team_id or enterprise_id or None
+
+
+class WorkspaceKeyUnreadable(Refusal):
+    """The workspace's own Nimrobo key is stored but can't be decrypted (``ENCRYPTION_KEY`` changed or unset).
+    Its calls are refused: falling back to the environment's key would put the workspace on an account other
+    workspaces share, and silently."""
+
+    service = "Workspace backends"
+
+    def __init__(self) -> None:
+        super().__init__("This workspace's Nimrobo key can't be read; an admin must enter it again in App Home.",
+                         hint="(Workspace backends). A personal key (`/voicelink login`) still works meanwhile.")
 
 
 @dataclass(frozen=True)
@@ -184,17 +196,29 @@ class Workspaces:
         self._shared.update("workspaces", key, {"nimrobo_key_enc": ciphertext, "updated_at": now()})
 
     def nimrobo_key(self, key: str | None = None) -> Secret | None:
-        """Workspace ``key``'s (default: the current one's) own Nimrobo key, or None to use the environment's."""
+        """Workspace ``key``'s (default: the current one's) own Nimrobo key, or None to use the environment's.
+        Raises :class:`WorkspaceKeyUnreadable` when it has one that can't be decrypted (``ENCRYPTION_KEY`` changed
+        or unset): never the environment's key in its place."""
         key = key or current_workspace()
-        if not self.enabled or not key or self._fernet is None:
+        if not self.enabled or not key:
             return None
         row = self._shared.get("workspaces", key)
         if not row or not row.get("nimrobo_key_enc"):
             return None
+        if self._fernet is None:
+            raise WorkspaceKeyUnreadable()
         try:
             return Secret(self._fernet.decrypt(str(row["nimrobo_key_enc"]).encode()).decode())
-        except InvalidToken:  # ENCRYPTION_KEY changed: the environment's key applies again
-            return None
+        except InvalidToken:
+            raise WorkspaceKeyUnreadable() from None
+
+    def nimrobo_key_unreadable(self, key: str | None = None) -> bool:
+        """Workspace ``key`` has its own Nimrobo key and it can't be read (App Home and the doctor flag it)."""
+        try:
+            self.nimrobo_key(key)
+        except WorkspaceKeyUnreadable:
+            return True
+        return False
 
     def set_pluto_server(self, key: str, url: str | None) -> None:
         url = (url or "").strip().rstrip("/") or None

@@ -227,3 +227,50 @@ def test_a_workspace_admin_cannot_point_the_bot_at_internal_addresses():
     assert address_refusal("http://93.184.215.14/api", public) is None
     # an operator whose own Pluto runs on a private network may let workspaces name private servers
     assert address_refusal("http://10.0.0.5/api", "http://127.0.0.1:8000/api") is None
+
+
+def test_a_workspace_whose_own_key_cant_be_read_is_refused_never_put_on_the_shared_key(services, sims):
+    """ENCRYPTION_KEY changed since A's admin kept A's key: A's calls are refused with a message saying who fixes
+    it; none reaches Nimrobo with the environment's key (an account other workspaces share), and the shared
+    account's projects are neither listed nor found by id. A personal key still works; App Home and the doctor
+    flag it."""
+    from bot.blocks.workspace_admin import admin_section
+    from services.workspaces import WorkspaceKeyUnreadable
+
+    nimrobo = sims[0]
+    with in_workspace("TB"):  # a project of another workspace, on the shared (environment's) account
+        other = services.voicelinks.nimrobo.create_project("Beta Secret Role", "## Goal\ng\n\n## Role\nr\n\n"
+                                                           "## Guidelines\ng\n\n## Constraints\nc")
+    with in_workspace("TA"):
+        services.backends.set_nimrobo_key(ADMIN, KEY_A)
+        services.keys.login(RECRUITER, PERSONAL)
+    foreign = Fernet(Fernet.generate_key()).encrypt(KEY_A.encode()).decode()  # kept under another ENCRYPTION_KEY
+    services.store.shared.update("workspaces", "TA", {"nimrobo_key_enc": foreign})
+    nimrobo.key_log.clear()
+    with in_workspace("TA"):
+        for call in (services.nimrobo.get_profile, services.voicelinks.projects,
+                     lambda: services.voicelinks.project_by_id(other.id)):
+            with pytest.raises(WorkspaceKeyUnreadable) as refused:
+                call()
+            assert "can't be read; an admin must enter it again in App Home" in refused.value.user_message
+        with services.keys.acting_as(RECRUITER):  # their own key: their own account, not the shared one
+            assert not services.on_shared_nimrobo()
+            services.nimrobo.get_profile()
+        state = services.backends.state()
+    assert [key for _, _, key in nimrobo.key_log] == [PERSONAL]
+    assert state.key_unreadable and state.key_tail is None
+    section = str([b.to_dict() for b in admin_section(state)])
+    assert "can't be read" in section and "Use the default key" in section
+    line = {c.name: c for c in check_workspaces(services.settings, registry=services.workspaces)}["Workspace TA"]
+    assert not line.ok and "can't be read" in line.detail and "refused" in line.detail
+    with in_workspace("TC"):  # a workspace on the environment's key is still filtered to its own projects ...
+        assert services.on_shared_nimrobo() and other.id not in [p.id for p in services.voicelinks.projects()]
+        services.keys.login(RECRUITER, PERSONAL)
+        with services.keys.acting_as(RECRUITER):  # ... but not a person on their own key: their account's list
+            # (the simulator has one account for every key, so theirs holds the project too)
+            assert not services.on_shared_nimrobo() and other.id in [p.id for p in services.voicelinks.projects()]
+    with in_workspace("TA"):  # entered again: A runs on its own key
+        services.backends.set_nimrobo_key(ADMIN, KEY_A)
+        assert not services.backends.state().key_unreadable
+        services.nimrobo.get_profile()
+    assert keys_used(nimrobo, "/api/v1/user/profile")[-1] == KEY_A

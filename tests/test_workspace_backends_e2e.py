@@ -167,3 +167,49 @@ def test_a_file_scored_in_each_workspace_goes_to_that_workspaces_pluto_server(st
     assert "acme-roles.csv" not in [u["filename"] for u in stack.pluto.uploads]
     assert "beta-roles.csv" in [u["filename"] for u in stack.pluto.uploads]
     assert "beta-roles.csv" not in [u["filename"] for u in pluto_a.uploads]
+
+
+UNREADABLE = "this workspace's nimrobo key can't be read; an admin must enter it again in app home"
+
+
+def told(slack, user, text):
+    """What ``user`` was told privately (command responses, ephemerals, DMs) that contains ``text``."""
+    said = slack.responses(user=user) + slack.ephemerals(user) + slack.dms(user)
+    return [m for m in said if text in str(m).lower()]
+
+
+def test_a_workspace_whose_key_cant_be_read_is_refused_and_never_sees_the_shared_accounts_projects(stack):
+    """A's own key was kept with another ENCRYPTION_KEY: A's voice requests are refused with a private message
+    (never run on the shared default key, whose projects include other workspaces'), App Home and the doctor
+    flag it, and entering the key again puts A back in business."""
+    from services.nimrobo import NimroboClient
+
+    with NimroboClient(stack.settings.nimrobo_api_base_url, stack.nimrobo_key) as shared:  # another workspace's
+        other = shared.create_project(f"Beta Secret Role {os.getpid()}", "## Goal\ng\n\n## Role\nr\n\n"
+                                      "## Guidelines\ng\n\n## Constraints\nc")
+    with in_workspace(A):
+        stack.services.backends.set_nimrobo_key(ADMIN_A, KEY_A)
+    foreign = Fernet(Fernet.generate_key()).encrypt(KEY_A.encode()).decode()  # not this bot's ENCRYPTION_KEY
+    stack.services.store.shared.update("workspaces", A, {"nimrobo_key_enc": foreign})
+    slack, signer = stack.workspace(A)
+    try:
+        assert signer.command("/voicelink", "projects", user=RECRUITER).status_code == 200
+        eventually(lambda: told(slack, RECRUITER, UNREADABLE))
+        signer.block_action("voicelink_project", other.id, user=RECRUITER)
+        eventually(lambda: len(told(slack, RECRUITER, UNREADABLE)) >= 2)
+        said = slack.responses(user=RECRUITER) + slack.ephemerals(RECRUITER) + slack.dms(RECRUITER)
+        assert other.name not in str(said)  # the shared account's project never reached A
+        # App Home's admin section and the doctor flag it
+        home = str(open_home(stack, A, ADMIN_A)["blocks"])
+        assert "can't be read" in home and "Set Nimrobo key" in home and "…WXYZ" not in home
+        line_a = next(c for c in check_workspaces(stack.settings) if c.name.startswith("Workspace") and A in c.name)
+        assert not line_a.ok and "can't be read" in line_a.detail and "refused" in line_a.detail
+        # the admin enters it again: A runs on its own key once more
+        saved = submit_modal(stack, A, ADMIN_A, "Set Nimrobo key", key_value(KEY_A))
+        assert "Saved" in str(saved["blocks"])
+        stack.nimrobo.key_log.clear()
+        signer.command("/voicelink", "whoami", user=RECRUITER)
+        eventually(lambda: [k for _, path, k in stack.nimrobo.key_log if path == "/api/v1/user/profile"] == [KEY_A])
+    finally:
+        with in_workspace(A):
+            stack.services.backends.clear_nimrobo_key(ADMIN_A)  # the other tests start from the default key

@@ -32,7 +32,11 @@ def admin_section(state: BackendState) -> list[Any]:
         return [divider(), section(f"{title}\nThis bot serves one workspace: its Nimrobo key and Pluto server "
                                    "come from the environment (`NIMROBO_API_KEY`, `PLUTO_API_BASE_URL`); the "
                                    f"operator changes them there. Pluto: `{mrkdwn_escape(state.pluto_in_use)}`")]
-    if state.key_tail is not None:
+    if state.key_unreadable:
+        key_line = (":warning: Nimrobo key: *this workspace's own key can't be read* (the bot's ENCRYPTION_KEY "
+                    "changed). Its voice requests are refused until an admin enters the key again: *Set Nimrobo "
+                    "key* below, or *Use the default key*.")
+    elif state.key_tail is not None:
         key_line = f":key: Nimrobo key: *this workspace's own* (ends in `…{mrkdwn_escape(state.key_tail)}`)"
     else:
         key_line = ":key: Nimrobo key: *the bot's default* (set by its operator)"
@@ -40,8 +44,9 @@ def admin_section(state: BackendState) -> list[Any]:
         pluto_line = f":globe_with_meridians: Pluto server: *this workspace's own*, `{mrkdwn_escape(state.pluto_server)}`"
     else:
         pluto_line = ":globe_with_meridians: Pluto server: *the bot's default*"
-    buttons = [button("Set Nimrobo key" if state.key_tail is None else "Change Nimrobo key", SET_KEY, "set")]
-    if state.key_tail is not None:
+    has_key = state.key_tail is not None or state.key_unreadable
+    buttons = [button("Change Nimrobo key" if state.key_tail is not None else "Set Nimrobo key", SET_KEY, "set")]
+    if has_key:
         buttons.append(button("Use the default key", CLEAR_KEY, "clear", confirm=confirm_dialog(
             "Use the default key?", "This workspace's own Nimrobo key is deleted; voice requests without a "
             "personal key run with the bot's default key.", yes="Delete it")))
