@@ -144,7 +144,8 @@ def _migration_modules() -> list[tuple[str, Any]]:
 class Store:
     """State in a SQLite file (``":memory:"`` for tests) or a PostgreSQL database (a URL)."""
 
-    def __init__(self, target: str | Path, *, migrate: bool = True, workspace: str | None = None) -> None:
+    def __init__(self, target: str | Path, *, migrate: bool = True, workspace: str | None = None,
+                 engine: Engine | None = None, pool_size: int = 8, max_overflow: int = 8) -> None:
         self.target = str(target)
         self.path = self.target  # the SQLite path (kept for callers of the SQLite-only store)
         self.is_postgres = is_postgres_url(self.target)
@@ -161,12 +162,16 @@ class Store:
         self._lock = threading.RLock() if not self.is_postgres else None
         self._transaction_lock = _lock_key(TRANSACTION_LOCK, self.schema) if self.schema else TRANSACTION_LOCK
         self._migration_lock_key = _lock_key(MIGRATION_LOCK, self.schema) if self.schema else MIGRATION_LOCK
+        #: whether this store made its engine (and so disposes of it): a workspace's store on PostgreSQL borrows
+        #: the main store's, so the connections a replica holds do not grow with the workspaces it serves
+        self._owns_engine = engine is None
         if self.is_postgres:
-            small = self.schema is not None  # a workspace's pool: few connections, the main one has more
-            connect_args = {"options": f"-c search_path={self.schema}"} if self.schema else {}
-            self.engine: Engine = sa.create_engine(engine_url(self.target), pool_size=2 if small else 8,
-                                                   max_overflow=6 if small else 8, pool_pre_ping=True,
-                                                   pool_recycle=1800, connect_args=connect_args)
+            if engine is not None:  # a workspace's store: the main pool, its schema set on every transaction
+                self.engine: Engine = engine.execution_options(pluto_schema=self.schema)
+            else:
+                self.engine = sa.create_engine(engine_url(self.target), pool_size=pool_size,
+                                               max_overflow=max_overflow, pool_pre_ping=True, pool_recycle=1800)
+                sa.event.listen(self.engine, "begin", _postgres_on_begin)
         else:
             if self.target != ":memory:":
                 Path(self.target).parent.mkdir(parents=True, exist_ok=True)
@@ -228,7 +233,8 @@ class Store:
                 if self.is_postgres:
                     with self.engine.begin() as conn:
                         conn.exec_driver_sql(f'create schema if not exists "ws_{key.lower()}"')
-                child = Store(self._workspace_target(key), workspace=key)
+                child = Store(self._workspace_target(key), workspace=key,
+                              engine=self.engine if self.is_postgres else None)
                 self._children[key] = child
         return child
 
@@ -334,8 +340,9 @@ class Store:
             children, self._children = list(self._children.values()), {}
         for child in children:
             child.close()
-        with self._hold():
-            self.engine.dispose()
+        if self._owns_engine:
+            with self._hold():
+                self.engine.dispose()
         if self._library_engine is not None:
             self._library_engine.dispose()
 
@@ -633,6 +640,15 @@ class TableSchema:
 
 
 # -- SQLite connection set-up -------------------------------------------------------------
+def _postgres_on_begin(conn: Connection) -> None:
+    """A workspace's store (PostgreSQL): its transaction sees that workspace's schema and no other. ``SET LOCAL``
+    lasts until the transaction ends, so the pooled connection goes back with the default search path; the
+    main store's transactions (no schema) leave it as it is."""
+    schema = conn.get_execution_options().get("pluto_schema")
+    if schema:
+        conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+
+
 def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE
     cursor = dbapi_conn.cursor()
