@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from services.outbox import TABLE as OUTBOX
+from services.outbox import Outbox
 from services.store import Store, in_workspace
 
 POOL, OVERFLOW = 2, 2  # the main store's pool, small here (8 + 8 by default)
@@ -44,13 +46,17 @@ def test_many_workspaces_on_postgresql_share_one_bounded_pool_and_stay_apart(pg_
             peak[0] = max(peak[0], connections(pg_store))
             time.sleep(0.02)
 
-    def work(key: str) -> None:  # what the sender and the jobs do in each workspace's turn: read, then write
+    outbox = Outbox(pg_store)  # as the bot's: on the routing store, so each call reaches the workspace served
+
+    def work(key: str) -> None:  # each workspace's turn of the outbox sender and of a job: poll, read, write
         with in_workspace(key):
-            for n in range(3):
+            for _ in range(3):
+                outbox.due_channels()
+                outbox.to_settle(epoch=1, grace=30, timeout=60)
                 with pg_store.transaction():
                     pg_store.kv_set("owner", key)
                     pg_store.kv_get("owner")
-                pg_store.execute("select count(*) as n from schema_migrations")
+            outbox.enqueue(f"{key}-post", "C_GENERAL", "post", {"text": key})
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -61,9 +67,10 @@ def test_many_workspaces_on_postgresql_share_one_bounded_pool_and_stay_apart(pg_
         stop.set()
         watcher.join()
     assert 0 < peak[0] <= POOL + OVERFLOW, peak[0]  # the pool's bound, not one pool per workspace
-    for key in keys:  # each workspace read back its own row: the schema of its transaction was its own
+    for key in keys:  # each workspace read back its own rows: the schema of its transaction was its own
         with in_workspace(key):
             assert pg_store.kv_get("owner") == key
+            assert [r["key"] for r in pg_store.rows(OUTBOX)] == [f"{key}-post"]
     assert pg_store.shared.kv_get("owner") is None  # nothing leaked into the main store's schema
     # a connection handed back to the pool has the default search path again
     assert pg_store.shared.execute("show search_path")[0]["search_path"] != f'"ws_{keys[-1].lower()}"'
