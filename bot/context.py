@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.work import InFlight, WorkPool
-from config import Settings
+from config import Secret, Settings
 from services.access import AccessService, Directory
 from services.assistant import AssistantService
 from services.audit import AuditLog
@@ -63,7 +63,8 @@ class Services:
 
     def __init__(self, settings: Settings, store: Store | None = None, *, transports: dict[str, Any] | None = None):
         self.settings = settings
-        self.store = store or Store(settings.database_target)
+        # ENCRYPTION_KEY for the migration that encrypts Slack tokens an earlier release stored (m960)
+        self.store = store or Store(settings.database_target, encryption_key=Secret(settings.encryption_key).reveal())
         self.transports = transports or {}
         self.stopping = threading.Event()
         self.jobs_in_flight = InFlight()  # scheduled job runs under way (a shutdown lets them finish)

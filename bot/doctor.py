@@ -358,11 +358,18 @@ def _database_fix(exc: Exception, target: str) -> str:
 
 
 def check_encryption_key(settings: Settings, transport: Any = None) -> Check:
-    """ENCRYPTION_KEY: optional; when set it must be a Fernet key (recruiters' own Nimrobo keys)."""
+    """ENCRYPTION_KEY: a Fernet key. Optional with one workspace (recruiters' own Nimrobo keys); required with
+    several (OAuth mode), whose Slack tokens are stored encrypted with it."""
     from services.keys import MAKE_KEY
     from services.keys import check_encryption_key as problem_with
 
     value = Secret(settings.encryption_key).reveal()
+    if settings.multi_workspace and problem_with(value):
+        return Check("ENCRYPTION_KEY", False, f"{problem_with(value)} Several workspaces (OAuth) need it: each "
+                     "install's Slack tokens are stored encrypted with it", f"make one with {MAKE_KEY}")
+    if settings.multi_workspace:
+        return Check("ENCRYPTION_KEY", True, "a valid Fernet key: every workspace's Slack tokens and Nimrobo keys "
+                     "are stored encrypted")
     if not value:
         return Check("ENCRYPTION_KEY", True, "not set: /voicelink login is off and everyone uses the shared key",
                      f"to let recruiters use their own Nimrobo keys, set ENCRYPTION_KEY to the output of {MAKE_KEY}",

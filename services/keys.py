@@ -22,12 +22,12 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from config import Secret
+from config import MAKE_ENCRYPTION_KEY, Secret
 from services.errors import Refusal
 from services.nimrobo import NimroboClient, NimroboError
 from services.store import Store, current_workspace, now
 
-MAKE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+MAKE_KEY = MAKE_ENCRYPTION_KEY  # how to make an ENCRYPTION_KEY
 
 
 class KeyVaultError(Refusal):
