@@ -185,6 +185,12 @@ def test_encryption_key_is_optional_named_when_bad_and_ok_when_valid():
     good = Fernet.generate_key().decode()
     valid = check_encryption_key(Settings().replace(encryption_key=good))
     assert valid.ok and good not in valid.line()
+    # several workspaces (OAuth): required, as their Slack tokens are stored encrypted with it
+    oauth = Settings().replace(slack_client_id="1.2", slack_client_secret="s", slack_state_secret="t")
+    required = check_encryption_key(oauth)
+    assert not required.ok and not required.optional and "Slack tokens" in required.detail
+    assert "Fernet.generate_key" in required.fix
+    assert check_encryption_key(oauth.replace(encryption_key=good)).ok
 
 
 # -- Socket Mode ----------------------------------------------------------------------------------
