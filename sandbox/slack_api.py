@@ -441,6 +441,10 @@ class SlackApp:
         self.code_ttl = CODE_TTL
         #: the app's Redirect URLs (OAuth & Permissions); empty: any redirect_uri is accepted
         self.redirect_urls = list(redirect_urls)
+        #: the app's configured scopes (OAuth & Permissions, the manifest's ``oauth_config.scopes``): Slack refuses
+        #: an authorize URL asking for any other (``invalid_scope``); None: any scope is accepted
+        self.bot_scopes: set[str] | None = None
+        self.user_scopes: set[str] | None = None
         self.grants: dict[str, Grant] = {}
         self.codes: dict[str, _Code] = {}
         self.workspaces: dict[str, SlackStandIn] = {}
@@ -1211,6 +1215,11 @@ class SlackStandIn(SimServer):
             return "bad_redirect_uri"
         if not query.get("scope") and not query.get("user_scope"):
             return "invalid_scope"
+        for asked, configured in ((query.get("scope"), self.app.bot_scopes),
+                                  (query.get("user_scope"), self.app.user_scopes)):
+            wanted = {s.strip() for s in (asked or "").split(",") if s.strip()}
+            if configured is not None and not wanted <= configured:
+                return "invalid_scope"  # Slack: "Invalid permissions requested" (a scope the app is not set up for)
         return None
 
     def approve_install(self, url: str, team_id: str, user: str = "U_ALICE", *, org_wide: bool = False) -> str:
