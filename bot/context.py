@@ -99,10 +99,27 @@ class Services:
             return
         if self.clients is not None:
             self.clients.forget(key)
-        left = self.workspaces.uninstalled(key, at=self.clock.now())  # the bot's clock: tests move it
+        left = self.workspaces.uninstalled(key, at=self.clock.now())  # the bot's clock: tests move it; its own
+        self.keys.forget_workspace(key)  # Nimrobo key went with it: no client holding that key is used again
         log.warning("%s: left workspace %s; its data is deleted after %s", reason, key,
                     "its retention period" if left is None else time.strftime(
                         "%Y-%m-%d", time.gmtime(left.purge_after or 0)))
+
+    def team_access_changed(self, *, enterprise_id: str | None, team_ids: list[str], granted: bool) -> None:
+        """``team_access_revoked`` / ``team_access_granted``: an org admin removed the org-wide install from some
+        of the org's teams (or added it back). A team without access is served nothing (bot/app.py); the org's
+        install, its data and its other teams go on."""
+        workspace = self.workspaces.get(enterprise_id) if enterprise_id else None
+        if workspace is None or not workspace.is_enterprise_install:
+            log.info("team access changed for %s, which has no org-wide install here", enterprise_id)
+            return
+        if granted:
+            self.workspaces.teams_granted(workspace.key, team_ids)
+            log.info("the org-wide install of %s serves %s again", workspace.key, ", ".join(team_ids))
+        else:
+            self.workspaces.teams_revoked(workspace.key, team_ids, at=self.clock.now())
+            log.warning("team_access_revoked: the org-wide install of %s no longer serves %s", workspace.key,
+                        ", ".join(team_ids))
 
     @cached_property
     def workspaces(self) -> Workspaces:

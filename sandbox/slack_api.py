@@ -1006,6 +1006,9 @@ class SlackStandIn(SimServer):
         if grant is not None and grant.kind != "refresh":
             # One API front for every workspace: the token says which workspace serves the call.
             workspace = grant.workspace._org_member(params) if grant.org_wide else grant.workspace
+            if grant.org_wide and not grant.revoked and not workspace.org_installed and \
+                    method not in USER_TOKEN_METHODS:  # a team the org-wide install was removed from
+                return json_response({"ok": False, "error": "team_access_not_granted"})
         return workspace._serve(method, params, token, grant, request)
 
     def _serve(self, method: str, params: dict[str, Any], token: str | None, grant: Grant | None,
@@ -1432,6 +1435,28 @@ class SlackStandIn(SimServer):
         events = workspace._revoke([g for g in grants if g.kind != "refresh"])
         workspace._record("uninstall", text=f"uninstalled from {workspace.team_name}", channel=None)
         return events or [workspace.event_envelope({"type": "app_uninstalled"})]
+
+    def revoke_team_access(self, team_ids: list[str]) -> list[dict[str, Any]]:
+        """An org admin removes the org-wide install (this workspace's org) from teams ``team_ids`` of the org: the
+        org's token no longer acts in them (``team_access_not_granted``). Returns the envelope Slack sends,
+        ``team_access_revoked`` with those ``team_ids``."""
+        return self._team_access(team_ids, granted=False)
+
+    def grant_team_access(self, team_ids: list[str]) -> list[dict[str, Any]]:
+        """The org-wide install is added to teams ``team_ids`` (again): ``team_access_granted``."""
+        return self._team_access(team_ids, granted=True)
+
+    def _team_access(self, team_ids: list[str], *, granted: bool) -> list[dict[str, Any]]:
+        with self.app.lock:
+            org = {w.team_id: w for w in self.app.workspaces.values()
+                   if self.enterprise_id and w.enterprise_id == self.enterprise_id}
+            if not any(w.org_installed for w in org.values()):
+                raise ValueError(f"{self.team_id} is not part of an org the app is installed in org-wide")
+            for team in team_ids:
+                org[team].org_installed = granted
+            speaker = next((w for w in org.values() if w.org_installed), self)
+        event = {"type": "team_access_granted" if granted else "team_access_revoked", "team_ids": list(team_ids)}
+        return [speaker.event_envelope(event)]
 
     def take_events(self) -> list[dict[str, Any]]:
         """Events Slack owes the app after ``auth.revoke`` / ``apps.uninstall`` calls (envelopes; taken once)."""

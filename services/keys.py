@@ -258,6 +258,13 @@ class KeyService:
             if cached is not None:
                 self._retired.append(cached[1])
 
+    def forget_workspace(self, workspace: str) -> None:
+        """Workspace ``workspace`` left: stop using every client of it (its own key's and its people's); they are
+        closed at shutdown, as another thread may still be in a call."""
+        with self._lock:
+            for slot in [slot for slot in self._clients if slot[0] == workspace]:
+                self._retired.append(self._clients.pop(slot)[1])
+
     def close(self) -> None:
         with self._lock:
             clients = [c for _, c in self._clients.values()] + self._retired
