@@ -275,6 +275,44 @@ def check_workspaces(settings: Settings, transports: dict[str, Any] | None = Non
             store.close()
 
 
+def check_stored_slack_tokens(settings: Settings) -> list[Check]:
+    """Several workspaces: every Slack credential in the installation tables is encrypted, and readable with this
+    ``ENCRYPTION_KEY`` (nothing when the key itself is wrong: its own line says so)."""
+    from services.crypto import SLACK_TOKEN_COLUMNS, Cipher
+    from services.store import Store
+
+    cipher = Cipher.from_setting(settings.encryption_key)
+    if not settings.multi_workspace or cipher is None:
+        return []
+    name = "Slack tokens at rest"
+    plain = unreadable = total = 0
+    store = None
+    try:
+        store = Store(settings.database_target, migrate=False)
+        for table, columns in SLACK_TOKEN_COLUMNS.items():
+            if store.table(table) is None:
+                continue
+            for row in store.rows(table):
+                values = [row[c] for c in columns if row.get(c)]
+                total += len(values)
+                plain += sum(1 for v in values if not Cipher.is_encrypted(v))
+                unreadable += sum(1 for v in values if Cipher.is_encrypted(v) and cipher.decrypt(v) is None)
+    except Exception as exc:  # a doctor never crashes
+        return [Check(name, False, f"cannot read the installation tables ({type(exc).__name__})",
+                      "check DATABASE_URL (or DATABASE_PATH)")]
+    finally:
+        if store is not None:
+            store.close()
+    if plain:
+        return [Check(name, False, f"{plain} stored Slack credential(s) in plain text",
+                      "start the bot with ENCRYPTION_KEY set: migration m960 encrypts them")]
+    if unreadable:
+        return [Check(name, False, f"{unreadable} stored Slack credential(s) can't be read with this ENCRYPTION_KEY",
+                      "set the ENCRYPTION_KEY they were stored with, or have those workspaces install again")]
+    return [Check(name, True, f"{total} stored Slack credential(s), every one encrypted and readable"
+                  if total else "none stored yet")]
+
+
 def check_openai(settings: Settings, transport: Any = None) -> Check:
     import openai
 
@@ -468,7 +506,7 @@ def run_checks(settings: Settings, transports: dict[str, Any] | None = None,
         results.append(Check("Mode", True, SANDBOX_MODE + f" ({SANDBOX_FIX})"))
     results += _run_checks(settings, transports, sandbox=settings.mode == "sandbox" and not half_set,
                            default_pluto=settings.pluto_api_base_url == DEFAULT_PLUTO_URL)
-    return results + check_workspaces(settings, transports)
+    return results + check_stored_slack_tokens(settings) + check_workspaces(settings, transports)
 
 
 def _run_checks(settings: Settings, transports: dict[str, Any], *, sandbox: bool, default_pluto: bool) -> list[Check]:
