@@ -158,6 +158,7 @@ class Workspaces:
                 return False
             self.store.drop_workspace(key)
             self._shared.delete("workspaces", key)
+            self._shared.execute('delete from team_access_revoked where "key" = ?', [key])
         return True
 
     # -- reading ------------------------------------------------------------------------------
