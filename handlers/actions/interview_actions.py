@@ -14,7 +14,7 @@ from bot.context import Services
 from bot.flows import interviews
 from bot.work import run_safely
 from handlers import inject
-from handlers.steps import Click, deferred, listener, modal
+from handlers.clicks import Click, deferred, listener, modal
 
 
 @deferred("invite candidate")

@@ -1,4 +1,4 @@
-"""The shared listener steps (handlers/steps.py): ack first, a private reply, slow work on the pool, a stale
+"""The shared listener steps (handlers/clicks.py): ack first, a private reply, slow work on the pool, a stale
 value refused politely, and the arguments Bolt passes read from the adapter's own signature."""
 
 from unittest.mock import call
@@ -7,7 +7,7 @@ from slack_bolt.util.utils import get_arg_names_of_callable
 
 from bot.blocks import info_message
 from handlers import inject
-from handlers.steps import Click, deferred, listener, modal
+from handlers.clicks import Click, deferred, listener, modal
 
 
 def click(value="b1|c1", ephemeral=False):
@@ -81,7 +81,7 @@ def test_a_modal_listener_opens_a_loading_modal_then_fills_it(slack, services):
 
 
 def test_no_listener_module_imports_helpers_from_another():
-    """Shared steps live in handlers/steps.py; only the mention router (one Bolt listener per event) hands
+    """Shared steps live in handlers/clicks.py; only the mention router (one Bolt listener per event) hands
     on to the listeners it routes to, and command modules attach to their command's router."""
     import pathlib
     import re
