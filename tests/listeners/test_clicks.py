@@ -79,18 +79,3 @@ def test_a_modal_listener_opens_a_loading_modal_then_fills_it(slack, services):
     assert "Loading" in str(slack.client.views_open.call_args.kwargs["view"])
     assert "Done" in str(slack.client.views_update.call_args.kwargs["view"])
 
-
-def test_no_listener_module_imports_helpers_from_another():
-    """Shared steps live in handlers/clicks.py; only the mention router (one Bolt listener per event) hands
-    on to the listeners it routes to, and command modules attach to their command's router."""
-    import pathlib
-    import re
-
-    root = pathlib.Path(__file__).resolve().parents[2] / "handlers"
-    found = []
-    for path in root.glob("*/*.py"):
-        for line in path.read_text().splitlines():
-            match = re.match(r"from handlers\.(commands|actions|views|events)\.(\w+) import (.*)", line)
-            if match and not (path.name == "mentions.py" or match[3] in ("VOICELINK", "PLUTO")):
-                found.append(f"{path.name}: {line}")
-    assert found == []
