@@ -75,7 +75,14 @@ from services.screening.records import (
 )
 from services.screening.scores import _scale, combined_score, evaluation_score, sort_rows
 from services.store import Store, now
-from services.transcripts import Answer, answer_number, evaluation_answers, number_answers, summary_text
+from services.transcripts import (
+    Answer,
+    answer_number,
+    evaluation_answers,
+    number_answers,
+    summary_parts,
+    summary_text,
+)
 from services.voice.forms import VoiceForm
 from services.voice.links import VoiceLinkService
 from services.voice.sessions import SessionService
@@ -215,7 +222,7 @@ def match_labels(pool: Sequence[Candidate], labels: Iterable[str]) -> tuple[dict
 def recommendation_of(summary: Any, answers: Sequence[Answer]) -> str:
     """The summary's recommendation, else the evaluator's "Recommendation" answer: advance, hold or reject
     when one of those words leads it, else the answer clipped."""
-    raw: Any = summary.get("recommendation") if isinstance(summary, dict) else None
+    raw: Any = summary_parts(summary).recommendation
     if not raw:
         raw = next((a.text for a in answers if a.label.strip().casefold().startswith("recommend")), "")
     text = str(raw or "").strip()
