@@ -6,11 +6,11 @@ A recruiter who scored a file can voice-screen the best candidates of that run. 
   the role (from the job description, else the file name), the four prompt sections (by AI
   when configured, else the Interview template), evaluator questions drawn from the run's
   criteria, and the candidates' names as labels. Nothing is created until the recruiter submits.
-* creates the links (through :class:`~services.voicelinks.VoiceLinkService`) and ties each one
+* creates the links (through :class:`~services.voice.links.VoiceLinkService`) and ties each one
   to its Pluto candidate id and run (table ``screening_links``), on the run's one
   :class:`ScreeningBoard`;
-* records each interview's outcome from the watcher (:meth:`record_outcome`), follows up on
-  evaluations Nimrobo writes late (:meth:`follow_up`), and saves each completed interview's
+* records each interview's outcome from the voice watcher (:meth:`record_outcome`, bot/jobs/voice_watcher.py),
+  follows up on evaluations Nimrobo writes late (:meth:`follow_up`), and saves each completed interview's
   evaluation to the candidate in Pluto (``POST /pluto/candidates/{id}/analytics``); a failed
   save is kept until the Slack layer has reported it (:meth:`unreported_problems`);
 * builds the board (:meth:`board_view`): Pluto final score and tier, voice state, the number
