@@ -99,8 +99,9 @@ class Services:
             return
         if self.clients is not None:
             self.clients.forget(key)
-        left = self.workspaces.uninstalled(key, at=self.clock.now())  # the bot's clock: tests move it; its own
-        self.keys.forget_workspace(key)  # Nimrobo key went with it: no client holding that key is used again
+        # the bot's clock (tests move it); the workspace's own Nimrobo key is deleted now, like its tokens
+        left = self.workspaces.uninstalled(key, at=self.clock.now())
+        self.keys.forget_workspace(key)  # and no client holding it (or its people's keys) is used again
         log.warning("%s: left workspace %s; its data is deleted after %s", reason, key,
                     "its retention period" if left is None else time.strftime(
                         "%Y-%m-%d", time.gmtime(left.purge_after or 0)))
