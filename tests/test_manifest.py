@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from bot.flows.steps import STEPS
-from handlers.commands.pluto import PLUTO
-from handlers.commands.voicelink import VOICELINK
+from handlers.commands import PLUTO, VOICELINK
 from tests.slack_manifest_schema import MANIFEST_SCHEMA, slack_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +58,8 @@ EVENT_SCOPES = {
     "assistant_thread_context_changed": {"assistant:write"},
     "app_uninstalled": set(),  # leaving a workspace (several workspaces): no scope needed
     "tokens_revoked": set(),
+    "team_access_revoked": set(),  # an org-wide install removed from (or added to) some of the org's teams
+    "team_access_granted": set(),
 }
 # Scopes for things that are not Web API methods.
 OTHER_SCOPES = {"commands", "files:read"}  # slash commands; downloading url_private files
