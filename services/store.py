@@ -149,7 +149,7 @@ class Store:
     """State in a SQLite file (``":memory:"`` for tests) or a PostgreSQL database (a URL)."""
 
     def __init__(self, target: str | Path, *, migrate: bool = True, workspace: str | None = None,
-                 engine: Engine | None = None, pool_size: int = 8, max_overflow: int = 8,
+                 engine: Engine | None = None, pool_size: int = 8, max_overflow: int = 24,
                  encryption_key: str = "") -> None:
         self.target = str(target)
         #: ``ENCRYPTION_KEY`` for migrations that encrypt stored secrets (m960); "" defers them (:class:`Deferred`)

@@ -207,6 +207,8 @@ def test_a_workspace_whose_key_cant_be_read_is_refused_and_never_sees_the_shared
         # the admin enters it again: A runs on its own key once more
         saved = submit_modal(stack, A, ADMIN_A, "Set Nimrobo key", key_value(KEY_A))
         assert "Saved" in str(saved["blocks"])
+        home = str(open_home(stack, A, ADMIN_A)["blocks"])  # its health checks too: none of the old ones
+        assert "can't be read" not in home and "…WXYZ" in home
         stack.nimrobo.key_log.clear()
         signer.command("/voicelink", "whoami", user=RECRUITER)
         eventually(lambda: [k for _, path, k in stack.nimrobo.key_log if path == "/api/v1/user/profile"] == [KEY_A])

@@ -15,7 +15,7 @@ from services.outbox import TABLE as OUTBOX
 from services.outbox import Outbox
 from services.store import Store, in_workspace
 
-POOL, OVERFLOW = 2, 2  # the main store's pool, small here (8 + 8 by default)
+POOL, OVERFLOW = 2, 2  # the main store's pool, small here (8 kept, 24 more under load, by default)
 WORKSPACES = 8  # more than the pool's bound: one pool (or one idle connection) per workspace would show
 
 

@@ -26,7 +26,8 @@ from services.workspaces import current_workspace
 log = logging.getLogger(__name__)
 
 CHECKS_TTL = 300.0
-_checks: dict[str | None, tuple[float, list[Check]]] = {}  # by workspace: one's checks never show in another
+#: by workspace (one's checks never show in another), with the backends they checked
+_checks: dict[str | None, tuple[float, Any, list[Check]]] = {}
 _checks_lock = threading.Lock()
 
 
@@ -38,11 +39,21 @@ def doctor_checks(services: Services, *, fresh: bool = False) -> list[Check]:
     """The doctor's checks, cached for a few minutes per workspace (each one calls a backend): every check
     in single-workspace mode, the workspace's own backends with several."""
     key = current_workspace()
+    backends = _backends_here(services)
     with _checks_lock:
         hit = _checks.get(key)
-        if fresh or hit is None or time.monotonic() - hit[0] > CHECKS_TTL:
-            hit = _checks[key] = (time.monotonic(), _run_checks_here(services))
-        return list(hit[1])
+        if fresh or hit is None or time.monotonic() - hit[0] > CHECKS_TTL or hit[1] != backends:
+            hit = _checks[key] = (time.monotonic(), backends, _run_checks_here(services))
+        return list(hit[2])
+
+
+def _backends_here(services: Services) -> Any:
+    """What the workspace's checks depend on (several workspaces): an admin who sets, fixes or clears its key or
+    server sees checks of the new settings at once, never the old ones' (a key that "can't be read", say)."""
+    if not services.settings.multi_workspace:
+        return None
+    state = services.backends.state()
+    return state.key_tail, state.key_unreadable, state.pluto_server
 
 
 def _run_checks_here(services: Services) -> list[Check]:
