@@ -74,6 +74,14 @@ def test_voicelink_status_names_the_project_and_labels_the_answers(stack, comple
     status = stack.slack.wait_for(lambda: private_answers(stack, USER, f"*Session* `{session}`"))[-1]
     text = str(status["blocks"])
     assert "project *Platform Engineer*" in text and "· project\\n" not in text and "· project'" not in text
+    before = stack.slack.responses(USER) + stack.slack.ephemerals(USER)
+    stack.signer.activate(*next((surface, block, button) for surface, block, button
+                                in stack.signer._clickable(USER, CHANNEL)
+                                if button["action_id"] == "voicelink_evaluation"
+                                and surface["record"].get("blocks") == status["blocks"]), user=USER)
+    [evaluation] = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) + stack.slack.ephemerals(USER)
+                                                 if r not in before and "Platform depth" in str(r)])
+    assert "*Platform depth*\\n8" in str(evaluation) and "platform_depth" not in str(evaluation)  # label, not key
 
 
 # -- 17. a letter saved as .csv ----------------------------------------------------------------------
