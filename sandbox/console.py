@@ -235,6 +235,16 @@ class ConsoleLogHandler(logging.Handler):
             self.handleError(record)
 
 
+NEWCOMER_HINT = "New here? Type `tour`. Otherwise /pluto help, /voicelink help, or help for the console's own commands."
+
+
+def banner(mode: str) -> str:
+    """The console's first two lines: which mode runs, and that the services are stand-ins."""
+    how = ("Socket Mode: the bot connects to the Slack stand-in over a WebSocket" if mode == "socket" else
+           "HTTP mode: Slack's requests reach the bot as signed POSTs to /slack/events")
+    return f"Pluto Bot sandbox in {how}.\nSlack, Nimrobo, Pluto and OpenAI are local stand-ins."
+
+
 class Console:
     """The console over a running :class:`~sandbox.stack.Stack`.
 
@@ -548,14 +558,10 @@ class Console:
 
     # -- the loop -----------------------------------------------------------------------------------
     def loop(self) -> None:
-        mode = getattr(self.stack, "mode", "http")
-        how = ("Socket Mode: the bot connects to the Slack stand-in over a WebSocket" if mode == "socket" else
-               "HTTP mode: Slack's requests reach the bot as signed POSTs to /slack/events")
-        self.print(f"Pluto Bot sandbox in {how}.\nSlack, Nimrobo, Pluto and OpenAI are local stand-ins.")
+        self.print(banner(getattr(self.stack, "mode", "http")))
         if self.intro:
             self.print(self.intro)
-        self.print("New here? Type `tour`. Otherwise /pluto help, /voicelink help, or help for the console's "
-                   "own commands.")
+        self.print(NEWCOMER_HINT)
         printer = threading.Thread(target=self._watch, name="console-printer", daemon=True)
         printer.start()
         ctrl_c = False  # the previous prompt was answered with Ctrl-C: a second one leaves
