@@ -567,8 +567,11 @@ class Console:
         ctrl_c = False  # the previous prompt was answered with Ctrl-C: a second one leaves
         try:
             while True:
-                if not self.fill_modals():
-                    break
+                try:  # a Ctrl-C while a form is being filled (or waited on) returns to the prompt
+                    if not self.fill_modals():
+                        break
+                except KeyboardInterrupt:
+                    self.print("  (interrupted; the form stays open: press a button or type a command)")
                 line = self.ask(self.prompt, interrupted=INTERRUPTED)
                 if line is None:
                     break
