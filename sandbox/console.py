@@ -1234,11 +1234,15 @@ class Console:
             return None
         names = "  ".join(f"[{b.label}]" for b in buttons)
         suggested = next((b for b in buttons if self.suggest.get(b.element.get("action_id", ""))), None)
-        if suggested is None and len(buttons) == 1 and "draft" in str(buttons[0].element.get("action_id", "")) \
-                and self._empty_below(view, index, state):
-            suggested = buttons[0]  # drafting fills the empty sections below: Enter drafts, as a person would want
+        drafts = [b for b in buttons if "draft" in str(b.element.get("action_id", ""))]
+        if suggested is None and drafts and self._empty_below(view, index, state):
+            # drafting fills the empty sections below: Enter drafts (the first style when there are several,
+            # as the bot drafts when the form is submitted with them empty), as a person would want
+            suggested = drafts[0]
         if len(buttons) == 1:
             prompt = f"  {names} press it? [{'Y/n' if suggested else 'y/N'}] "
+        elif suggested:
+            prompt = f"  {names} type one to press it, Enter presses [{suggested.label}]: "
         else:
             prompt = f"  {names} type one to press it, Enter to go on: "
         answer = self.ask(prompt, interrupted=CANCEL)
@@ -1263,14 +1267,14 @@ class Console:
         return ACTED
 
     def _empty_below(self, view: dict[str, Any], index: int, state: dict[str, Any]) -> bool:
-        """Some required field after block ``index`` is empty (neither typed nor prefilled)."""
+        """The field right below block ``index`` (the first a draft button fills) is empty: neither typed nor
+        prefilled."""
         for block in (view.get("blocks") or [])[index + 1:]:
-            if block.get("type") != "input" or block.get("optional"):
+            if block.get("type") != "input":
                 continue
             element = block.get("element") or {}
             typed = (state.get(block.get("block_id", "")) or {}).get(element.get("action_id", ""))
-            if not self._value_text(element, typed).strip():
-                return True
+            return not self._value_text(element, typed).strip()
         return False
 
     def _act_in_view(self, view: dict[str, Any], block: dict[str, Any], clickable: Clickable,

@@ -283,3 +283,18 @@ def test_channel_ids_and_slack_emoji_names_render_as_slack_shows_them():
 
     shown = Renderer("plain").mrkdwn(":large_green_circle: open · <#C_SANDBOX> has the card · <#C1|general>")
     assert shown == "🟢 open · #sandbox has the card · #general"
+
+
+def test_enter_at_the_two_draft_buttons_of_project_new_drafts_when_the_sections_are_empty(stack):
+    t = Typist(stack)
+    (t.type("> ", "/voicelink project new").type("Name", "Data Engineer").type("Description", "")
+     .type("brief", "Data engineer for a payments team: Python, SQL.")
+     .type("[Draft with AI: interview]  [Draft with AI: research] type one to press it, "
+           "Enter presses [Draft with AI: interview]", ""))
+    for _ in range(14):  # Enter through the drafted form
+        t.type(None, lambda out: "quit" if "Project Data Engineer created" in out else "")
+    t.console.loop()
+    assert t.error is None, t.error
+    assert "Please fill out this field" not in t.output
+    [project] = stack.nimrobo.projects.values()
+    assert project["name"] == "Data Engineer" and "Goal" in project["prompt"] and "Constraints" in project["prompt"]

@@ -22,6 +22,7 @@ from bot.context import Services
 from bot.delivery import Deliveries
 from bot.slack_out import SlackOut
 from services.errors import BotError
+from services.prompts import as_dict
 from services.records import BatchResult
 from services.voice.forms import VoiceForm
 
@@ -126,3 +127,18 @@ def links_from_file(services: Services, out: SlackOut, *, file: dict[str, Any], 
     review = voicelinks.prepare_file(label_file, project_query=text, channel=channel, creator=user,
                                      expiry_preset=expiry_preset)
     out.reply_privately(channel, user, file_links_message(review), thread_ts)
+
+
+DRAFTED_BY_AI = "Drafted with AI from your brief: review before creating."
+FROM_TEMPLATE = "Filled from a template (no OpenAI key is set): edit it to fit."
+
+
+def draft_sections(services: Services, style: str, values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The four prompt sections drafted from a form's brief and name (AI, or a template without an OpenAI key)
+    and the note saying which; when drafting fails, no sections and the reason (the form stays as typed)."""
+    try:
+        sections, source = services.voicelinks.draft(style or "interview", values.get("brief", ""),
+                                                     values.get("name", ""))
+    except BotError as exc:
+        return {}, f":warning: {exc.user_message}"
+    return as_dict(sections), DRAFTED_BY_AI if source == "ai" else FROM_TEMPLATE
