@@ -655,6 +655,12 @@ class Console:
             self.print(f"  {self._tag}only you ›\n" + _indent(self.render.blocks(body.get("blocks") or [],
                                                                                   body.get("text", ""))))
 
+    @staticmethod
+    def _ack_said(response: Any) -> bool:
+        """The ack itself answered (text or blocks), or the request failed: nothing more to wait for."""
+        body = getattr(response, "ack", None)
+        return response.status_code != 200 or (isinstance(body, dict) and bool(body.get("text") or body.get("blocks")))
+
     def usage(self, command: str, reason: str) -> None:
         """A missing or wrong argument: the reason and the one usage line (never the whole help)."""
         self.print(f"  ! {reason}\n    usage: {USAGE[command]}")
@@ -679,7 +685,8 @@ class Console:
         try:
             response = self.signer.command(command, text, user=USER, channel=CHANNEL)
             self._show_ack(response)
-            self._settle(mark)
+            # an empty ack means the bot answers next (a form, a post): give it longer on a loaded machine
+            self._settle(mark, first=None if self._ack_said(response) else max(self.settle, 5.0))
             self.fill_modals()
         finally:
             self._prefill_file = None

@@ -598,10 +598,12 @@ class PlutoSimulator(SimServer):
             if self.state in ("extracting", "waiting_confirmation", "scoring") and self.busy_409:
                 raise PlutoDetail(409, "Processing already in progress")
             candidates = self._parse_upload(file.content)
+            frozen_at = self.frozen_at  # a stalled pipeline stays stalled for the next file (a test's control)
             self._reset_run()
+            self.frozen_at = frozen_at
             self.candidates = candidates
             self.job_description = parts["job_description"].text if "job_description" in parts else ""
-            self.state, self.started = "extracting", time.time()
+            self.state, self.started = "extracting", self._now()
             header = file.content.split(b"\n", 1)[0].decode("utf-8", "replace")
             self.uploads.append({"filename": file.filename, "job_description": self.job_description,
                                  "header": header, "rows": len(candidates)})

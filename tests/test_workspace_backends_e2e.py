@@ -146,7 +146,7 @@ def test_an_admin_goes_back_to_the_default_key(stack):
     open_home(stack, A, ADMIN_A)
     slack, signer = stack.workspace(A)
     signer.press("Use the default key", user=ADMIN_A)
-    eventually(lambda: "the bot's default" in home_text(stack, A, ADMIN_A))
+    eventually(lambda: "Nimrobo key: *the bot's default*" in home_text(stack, A, ADMIN_A))  # the key's own line
     with in_workspace(A):
         assert stack.services.backends.state().key_tail is None
 
