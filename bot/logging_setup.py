@@ -120,7 +120,7 @@ def _context(record: logging.LogRecord) -> dict[str, str]:
 
 
 class PlainFormatter(logging.Formatter):
-    """``2026-01-01 10:00:00,000 INFO bot.jobs.watcher: message [job=interview_watcher channel=C1]``."""
+    """``2026-01-01 10:00:00,000 INFO bot.jobs.voice_watcher: message [job=voice_watcher channel=C1]``."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")

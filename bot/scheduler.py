@@ -1,4 +1,8 @@
-"""The APScheduler loop. Features add jobs with :func:`job`; each job calls plain service code.
+"""The APScheduler loop. Features add jobs with :func:`job`. Jobs call flows (``bot/flows/``: what
+happens, in order, and what Slack is shown) and feature services; flows call services (``services/``:
+the domain, without Slack). A job is a flow the scheduler starts: it may order its own steps (the voice
+watcher's ``_cycle`` and ``decide``), but never reaches a store or an API client itself
+(tests/test_layers.py).
 
 A job function takes ``(services, client)``: the services and the Slack WebClient. A job runs
 either every ``seconds`` (an interval) or on a calendar through APScheduler's ``CronTrigger``:

@@ -15,7 +15,7 @@
 They read differently: a refusal is the whole answer (*Only the people who can see this shortlist
 can …*); bad input says what to fix; an API error names the service (*Nimrobo error (…): …*) and
 whether trying again may help. Each feature's own errors subclass one branch (``NimroboError``,
-``PlutoError`` → ``ServiceError``; ``IntakeError``, ``LabelFileError`` → ``BadInput``;
+``PlutoError`` (``IntakeLinkError``) → ``ServiceError``; ``IntakeError``, ``LabelFileError`` → ``BadInput``;
 ``KeyVaultError``, ``RunNotReady`` → ``Refusal``).
 
 The Slack layer shows ``user_message`` of any :class:`BotError` privately to the person who asked;

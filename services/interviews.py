@@ -84,14 +84,9 @@ class TranscriptError(BadInput):
     """The transcript given (pasted, a file, a voice session) can't be analyzed."""
 
 
-class IntakeLinkError(ServiceError):
-    """Pluto answered an intake-link request with something unusable."""
-
-    service = "Pluto"
-
-    @property
-    def user_message(self) -> str:  # the sentence alone, as the interview card has always said it
-        return f"{self.message} {self.hint}".strip()
+class IntakeLinkError(PlutoError):
+    """Pluto answered an intake-link request with something unusable: an API error like any of Pluto's
+    (services/errors.py's tree), so the person reads "Pluto error: ..." and whether trying again helps."""
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -623,11 +618,11 @@ class InterviewService:
         """A new intake link, checked with ``GET /intake/{id}/validate`` before anyone sees it."""
         link = self.pluto.intake_link(candidate_id)
         if not link.token:
-            raise IntakeLinkError("Pluto sent an intake link without a token.", hint="Try again in a minute.")
+            raise IntakeLinkError("the intake link it sent has no token.", hint="Try again in a minute.")
         validation = self.pluto.validate_intake(candidate_id, link.token)
         if not validation.valid:
             why = f" ({validation.reason})" if validation.reason else ""
-            raise IntakeLinkError(f"Pluto issued an intake link it does not accept{why}.",
+            raise IntakeLinkError(f"it issued an intake link it does not accept{why}.",
                                   hint="Try again; if it keeps failing, Pluto's intake is misconfigured.")
         return IntakeCheck(link, validation)
 
@@ -635,7 +630,7 @@ class InterviewService:
         """A LiveKit voice intake session: the room and the questions it will ask. The token is a secret."""
         token = self.pluto.livekit_token(candidate_id)
         if not token.token:
-            raise IntakeLinkError("Pluto did not return a voice intake token.", hint="Try again in a minute.")
+            raise IntakeLinkError("no voice intake token came back.", hint="Try again in a minute.")
         return token
 
     # -- internals -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from services.nimrobo import Project, VoiceLink
 from services.pluto import Candidate, ProgressSnapshot
 from services.voice.forms import LabelFile
 
-SEP = "|"
+SEP = "|"  # between the parts of a button value, for every feature (handlers/clicks.py, bot/blocks)
 STALE = "That button belongs to an older message; run the command again."
 
 

@@ -1,6 +1,6 @@
 """One reading of each "any JSON" field Nimrobo returns for a session: the transcript
 (:func:`transcript_text`), the evaluation answers (:func:`evaluation_answers`, below) and the
-summary (:func:`summary_text`), whatever shape the API gave them.
+summary (:func:`summary_parts`, :func:`summary_text`), whatever shape the API gave them.
 
 Nimrobo documents the transcript as "any JSON". Seen in practice: a list of turns with the
 speaker under ``role`` or ``speaker`` and the words under ``text``, ``content`` (the common
@@ -313,11 +313,35 @@ def number_answers(answers: Sequence[Answer]) -> list[tuple[str, float]]:
     return [(a.label, a.number) for a in answers if a.counted and a.number is not None]
 
 
+OVERVIEW_KEYS = ("overview", "summary", "text", "content")
+POINTS_KEYS = ("keyPoints", "key_points", "points", "highlights")
+
+
+@dataclass(frozen=True)
+class SummaryParts:
+    """Nimrobo's summary read once: the overview, its key points and the recommendation ("" when none)."""
+
+    overview: str
+    points: tuple[str, ...] = ()
+    recommendation: str = ""
+
+
+def summary_parts(summary: Any) -> SummaryParts:
+    """The one reading of a session's summary, in every shape seen: a string; an object with the overview
+    under ``overview`` (or ``summary`` / ``text`` / ``content``, itself possibly such an object) and the
+    points under ``keyPoints`` (or ``key_points`` ...: a list, or one string), with a ``recommendation``."""
+    if not isinstance(summary, Mapping):
+        return SummaryParts(str(summary or "").strip())
+    overview: Any = next((summary[k] for k in OVERVIEW_KEYS if summary.get(k)), "")
+    inner = summary_parts(overview) if isinstance(overview, Mapping) else SummaryParts(str(overview).strip())
+    raw_points: Any = next((summary[k] for k in POINTS_KEYS if summary.get(k)), None)
+    points = raw_points if isinstance(raw_points, list) else [raw_points] if raw_points else []
+    recommendation = str(summary.get("recommendation") or "").strip() or inner.recommendation
+    return SummaryParts(inner.overview, inner.points + tuple(str(p).strip() for p in points if str(p).strip()),
+                        recommendation)
+
+
 def summary_text(summary: Any) -> str:
-    """Nimrobo's summary as text: a string, or an object with an overview and key points."""
-    if isinstance(summary, Mapping):
-        body = str(summary.get("overview") or summary.get("summary") or summary.get("text") or "")
-        points = summary.get("keyPoints") or summary.get("key_points") or []
-        lines = [f"• {p}" for p in points] if isinstance(points, list) else [str(points)]
-        return "\n".join([body, *lines]).strip()
-    return str(summary or "").strip()
+    """Nimrobo's summary as text: the overview, then a bullet per key point."""
+    parts = summary_parts(summary)
+    return "\n".join([parts.overview, *(f"• {p}" for p in parts.points)]).strip()

@@ -36,6 +36,7 @@ def completed(stack):
     session = stack.nimrobo.start_session(link["id"])
     stack.nimrobo.complete_session(session, evaluation={"platform_depth": 8})
     post = stack.slack.wait_for(lambda: completed_posts(stack), timeout=20)[0]
+    stack.slack.members[CHANNEL] = {USER, stack.slack.bot_user_id}  # the outsider is not in the channel
     return link, session, post
 
 
@@ -43,7 +44,6 @@ def test_the_completed_post_has_transcript_evaluation_and_audio_buttons_that_ans
     link, session, post = completed
     labels = [e["text"]["text"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert labels == ["Transcript", "Evaluation", "Audio"]
-    stack.slack.members[CHANNEL] = {USER, stack.slack.bot_user_id}
     before = len(stack.slack.messages(CHANNEL))
     for label in ("Evaluation", "Audio", "Transcript"):
         stack.signer.press(label, user=USER, in_channel=CHANNEL)

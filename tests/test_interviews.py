@@ -331,6 +331,7 @@ def test_intake_link_is_validated_with_its_gaps_and_voice_intake(env, monkeypatc
     with pytest.raises(IntakeLinkError) as err:
         svc.intake_link(env.alan.id)
     assert "does not accept" in err.value.user_message
+    assert err.value.user_message.startswith("Pluto error: ")  # an API error names its service (services/errors.py)
     voice = svc.voice_intake(env.alan.id)
     assert voice.questions == ["What is your phone?", "What is your email?", "What is your years experience?"]
     assert voice.room_name in sim.livekit_rooms and voice.token.reveal() not in repr(voice)

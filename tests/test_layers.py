@@ -5,6 +5,8 @@
   no store and no retry plumbing, and never touch ``services.store`` / ``.nimrobo`` / ``.pluto``.
 * Imports run ``handlers → bot → services → config``: ``services`` imports no Slack, ``bot`` or
   ``handlers``; ``bot`` imports ``handlers`` only in the app factory.
+* A listener module (``handlers.<surface>.<module>``) never imports another: what they share lives in
+  ``handlers/clicks.py``, ``handlers/router.py``, ``handlers/commands/__init__.py`` (the routers) or ``bot/``.
 """
 
 import ast
@@ -80,6 +82,29 @@ def test_bot_imports_handlers_only_to_register_them(path):
         assert into_handlers == ["handlers", "handlers.register_all"]
     else:
         assert not into_handlers, f"{path.name} imports {into_handlers}"
+
+
+LISTENER_MODULES = {f"handlers.{p.parent.name}.{p.stem}" for p in ROOT.glob("handlers/*/*.py") if p.stem != "__init__"}
+
+
+def sibling_imports(tree: ast.AST, own: str) -> list[str]:
+    """The listener modules (other than ``own``) that ``tree`` imports, however the import is spelt."""
+    return sorted(n for n in imported(tree) if n in LISTENER_MODULES and n != own)
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("handlers/*/*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_listener_module_imports_another(path):
+    own = f"handlers.{path.parent.name}.{path.stem}"
+    assert not sibling_imports(parse(path), own), f"{path.name} imports {sibling_imports(parse(path), own)}"
+
+
+def test_the_sibling_check_sees_every_spelling():
+    assert len(LISTENER_MODULES) > 20 and "handlers.events.mentions" in LISTENER_MODULES
+    tree = ast.parse("from handlers.events.pluto_files import score_from_message\nimport handlers.commands.pluto\n"
+                     "from handlers.actions import home_actions\nfrom handlers.commands import PLUTO\n"
+                     "from handlers.clicks import Click\n")
+    assert sibling_imports(tree, "handlers.events.mentions") == [
+        "handlers.actions.home_actions", "handlers.commands.pluto", "handlers.events.pluto_files"]
 
 
 OUTBOX_TABLE = re.compile(r"^outbox$|\b(from|into|update|join)\s+outbox\b", re.IGNORECASE)

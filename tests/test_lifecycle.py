@@ -10,7 +10,7 @@ import pytest
 
 from bot.flows.lifecycle import parse_audit_args
 from config import Settings
-from handlers.commands.pluto import PLUTO
+from handlers.commands import PLUTO
 from services.audit import AuditLog, audit_csv
 from services.errors import NotFoundHere
 from services.lifecycle import Lifecycle, Matcher

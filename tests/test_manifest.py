@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from bot.flows.steps import STEPS
-from handlers.commands.pluto import PLUTO
-from handlers.commands.voicelink import VOICELINK
+from handlers.commands import PLUTO, VOICELINK
 from tests.slack_manifest_schema import MANIFEST_SCHEMA, slack_rules
 
 ROOT = Path(__file__).resolve().parents[1]

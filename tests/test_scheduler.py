@@ -71,12 +71,12 @@ def test_the_time_zone_setting_is_checked():
 
 
 def test_jobs_are_named_after_their_ids_in_apscheduler():
-    specs = {"interview_watcher": JobSpec("interview_watcher", lambda s, c: None, seconds=lambda s: 30),
+    specs = {"voice_watcher": JobSpec("voice_watcher", lambda s, c: None, seconds=lambda s: 30),
              "daily_digest": JobSpec("daily_digest", lambda s, c: None, daily_at="09:00")}
     sched = BackgroundScheduler()
     add_jobs(sched, services(), None, specs)
     names = {j.id: j.name for j in sched.get_jobs()}
-    assert names == {"leader": "leader", "interview_watcher": "interview_watcher", "daily_digest": "daily_digest"}
+    assert names == {"leader": "leader", "voice_watcher": "voice_watcher", "daily_digest": "daily_digest"}
 
 
 def test_a_failing_job_logs_under_its_own_name(caplog):
@@ -95,14 +95,63 @@ def test_skipped_runs_say_which_job_and_why(caplog):
     follower = services()
     follower.leadership.is_leader = False
     caplog.set_level(logging.DEBUG, logger="bot.jobs")
-    run_job(JobSpec("interview_watcher", lambda s, c: ran.append(1), seconds=lambda s: 1), follower, None)
+    run_job(JobSpec("voice_watcher", lambda s, c: ran.append(1), seconds=lambda s: 1), follower, None)
     run_job(JobSpec("health", lambda s, c: ran.append(2), seconds=lambda s: 1, leader_only=False), follower, None)
     assert ran == [2]
-    assert [(r.name, "not the leader" in r.getMessage()) for r in caplog.records] == [("bot.jobs.interview_watcher", True)]
+    assert [(r.name, "not the leader" in r.getMessage()) for r in caplog.records] == [("bot.jobs.voice_watcher", True)]
 
 
 def test_every_registered_job_builds_its_trigger():
     registered = scheduler.load_jobs()
-    assert {"interview_watcher", "screening", "pluto_scoring"} <= set(registered)
+    assert {"voice_watcher", "screening", "pluto_scoring"} <= set(registered)
     for spec in registered.values():
         assert spec.trigger(services()) is not None
+
+
+def job_services(**parts):
+    """``services()`` for running a real job once: one workspace, a Nimrobo key, the feature services given."""
+    found = services(nimrobo_api_key="nk_test")
+    for name, value in parts.items():
+        setattr(found, name, value)
+    return found
+
+
+def test_each_job_logs_its_own_lines_and_its_failures_under_bot_jobs_its_id(caplog, monkeypatch):
+    """A step that fails inside the job (logged by the job) and the failure of the run (logged by the
+    scheduler) both come from ``bot.jobs.<id>``, the name README promises, for every job that logs."""
+    from unittest.mock import Mock
+
+    from bot.jobs import resume, voice_watcher
+    from bot.jobs import scoring as scoring_job
+
+    jobs = scheduler.load_jobs()
+    caplog.set_level(logging.DEBUG)
+    boom = Mock(side_effect=RuntimeError("boom"))
+
+    # voice_watcher: following the links fails (its own line), then the poll fails (the run fails)
+    monkeypatch.setattr(voice_watcher, "refresh_changed_cards", boom)
+    sessions = Mock(poll=Mock(side_effect=RuntimeError("poll")))
+    run_job(jobs["voice_watcher"], job_services(sessions=sessions, screening=Mock()), Mock())
+
+    # pluto_scoring: one update can't be shown (its own line), then delivering results fails
+    monkeypatch.setattr(scoring_job, "show_update", boom)
+    monkeypatch.setattr(scoring_job, "deliver_results", boom)
+    update = SimpleNamespace(run=SimpleNamespace(id="r1", channel="C1"))
+    run_job(jobs["pluto_scoring"], job_services(scoring=Mock(tick=Mock(return_value=[update]))), Mock())
+
+    # resume_work: a batch resumed (its own line), then delivering it fails
+    monkeypatch.setattr(resume, "deliver", boom)
+    batch = SimpleNamespace(id="vb1", channel="C1", creator="U1")
+    result = SimpleNamespace(batch=SimpleNamespace(state="complete"), links=[1])
+    voicelinks = Mock(resumable=Mock(return_value=[batch]), resume=Mock(return_value=result))
+    run_job(jobs["resume_work"], job_services(voicelinks=voicelinks), Mock())
+
+    by_logger = {}
+    for record in caplog.records:
+        by_logger.setdefault(record.name, []).append(record.getMessage())
+    for job_id, own, failed in [("voice_watcher", "following the voice links failed", "voice_watcher failed"),
+                                ("pluto_scoring", "could not show the update of run r1", "pluto_scoring failed"),
+                                ("resume_work", "resumed voice batch vb1", "resume_work failed")]:
+        said = by_logger.get(f"bot.jobs.{job_id}", [])
+        assert any(own in m for m in said) and any(failed in m for m in said), (job_id, by_logger)
+    assert not [name for name in by_logger if name.startswith("bot.jobs.") and name.split(".")[2] not in jobs]

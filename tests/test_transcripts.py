@@ -2,7 +2,9 @@
 
 import json
 
-from services.transcripts import transcript_text
+import pytest
+
+from services.transcripts import summary_parts, summary_text, transcript_text
 
 
 def test_role_and_text():
@@ -59,3 +61,39 @@ def test_an_excerpt_is_the_first_lines_of_the_same_reading():
     full = transcript_text(turns)
     excerpt = transcript_text(turns, max_lines=3)
     assert excerpt.splitlines()[:3] == full.splitlines()[:3] and excerpt.endswith("…")
+
+
+# -- the summary: one reading for the status answer, the completed-interview post and the board ----------------
+SUMMARY_SHAPES = [
+    ({"overview": "Strong candidate", "keyPoints": ["Python"]}, "Strong candidate", ("Python",)),
+    ({"summary": "Strong candidate", "key_points": ["Python"]}, "Strong candidate", ("Python",)),
+    ({"text": "Strong candidate", "key_points": "Python"}, "Strong candidate", ("Python",)),
+    ({"summary": {"overview": "Strong candidate", "keyPoints": ["Python"]}}, "Strong candidate", ("Python",)),
+    ("Strong candidate", "Strong candidate", ()),
+    (None, "", ()),
+]
+
+
+@pytest.mark.parametrize(("summary", "overview", "points"), SUMMARY_SHAPES)
+def test_every_summary_shape_gives_its_overview_and_points(summary, overview, points):
+    parts = summary_parts(summary)
+    assert (parts.overview, parts.points) == (overview, points)
+
+
+def test_the_status_answer_and_the_post_read_the_summary_alike():
+    from bot.blocks.voice import summary_message
+    from services.nimrobo import Summary
+    from services.records import SessionRef
+
+    shown = summary_message(Summary(session_id="s1", generating=False, summary={
+        "summary": "Strong candidate", "key_points": ["Python"]}), SessionRef("project", "p1", "s1"))
+    assert shown.text == "Summary: Strong candidate" and "• Python" in str(shown.blocks[0].text.text)
+    assert summary_text({"summary": "Strong candidate", "key_points": ["Python"]}) == "Strong candidate\n• Python"
+
+
+def test_the_recommendation_is_read_from_the_summary_in_either_shape():
+    from services.screening.service import recommendation_of
+
+    assert recommendation_of({"summary": "Good", "recommendation": "Advance: strong"}, []) == "advance"
+    assert recommendation_of({"summary": {"overview": "Good", "recommendation": "reject"}}, []) == "reject"
+    assert summary_parts("plain text").recommendation == ""

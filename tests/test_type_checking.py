@@ -5,6 +5,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import dev
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +40,11 @@ def test_the_test_command_runs_mypy_and_fails_with_it(monkeypatch):
         return 1 if command[1:3] == ["-m", "mypy"] else 0
 
     monkeypatch.setattr(dev, "ensure_env", lambda: None)
-    monkeypatch.setattr(dev, "ensure_postgres", lambda: None)
+    # no Debian package is ever installed from a unit test: every installer is patched out, and apt_install
+    # itself fails the test should a new one be added without being patched here
+    for installer in ("ensure_postgres", "ensure_chromium", "ensure_promtool"):
+        monkeypatch.setattr(dev, installer, lambda: None)
+    monkeypatch.setattr(dev, "apt_install", lambda *args: pytest.fail(f"apt_install{args} from a unit test"))
     monkeypatch.setattr(subprocess, "call", call)
     monkeypatch.chdir(ROOT)
     assert dev.main(["test", "tests/test_config.py"]) != 0

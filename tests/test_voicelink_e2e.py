@@ -332,6 +332,22 @@ def test_status_with_transcript_audio_evaluation_and_summary(stack):
     answered(stack, lambda t: "can't show you" in t)
 
 
+def test_a_summary_in_the_summary_and_key_points_shape_is_shown_whole(stack):
+    """Nimrobo's summary under ``summary``/``key_points`` (FIELD-NOTES: every shape) reads as the usual one does."""
+    link = make_links(stack, labels="Grace")[0]
+    session = stack.nimrobo.start_session(link["id"])
+    stack.nimrobo.complete_session(session)
+    stack.nimrobo.sessions[session]["_summary"] = {"summary": "Strong candidate", "key_points": ["Python"]}
+    stack.signer.command("/voicelink", f"status {session}", user=USER, channel=CHANNEL)
+    answered(stack, lambda t: f"Session* `{session}`" in t)
+    stack.signer.press("Summary", user=USER)
+    answered(stack, lambda t: "The summary is being generated" in t)
+    nimrobo = stack.services.nimrobo
+    stack.slack.wait_for(lambda: not nimrobo.session_summary(session, project_id=link["projectId"]).generating)
+    stack.signer.press("Refresh", user=USER)
+    summary = answered(stack, lambda t: t.startswith("Summary:"))
+    assert summary["text"] == "Summary: Strong candidate" and "• Python" in shown(summary)
+
 def test_the_card_follows_link_statuses(stack):
     links = make_links(stack, labels="Ada\nAlan")
     card = stack.slack.wait_for(lambda: stack.slack.messages(CHANNEL))[0]

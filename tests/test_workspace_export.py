@@ -218,7 +218,7 @@ def test_pluto_admin_acks_at_once_gives_its_usage_and_refuses_non_admins(slack, 
     from unittest.mock import Mock
 
     import handlers.commands.pluto_data  # noqa: F401 - attaches /pluto admin
-    from handlers.commands.pluto import PLUTO
+    from handlers.commands import PLUTO
 
     services.workspaces = Mock(name="workspaces")
 

@@ -35,6 +35,7 @@ from bot.blocks import (
 from bot.blocks.voice import create_modal
 from services.home import Dashboard
 from services.privacy import mask_text
+from services.records import SEP
 from services.screening import (
     DECISION_NAMES,
     DEFAULT_TOP_N,
@@ -56,7 +57,6 @@ STATE_ICONS = {"invited": ":envelope:", "started": ":studio_microphone:", "compl
                "failed": ":x:", "expired": ":hourglass:", "cancelled": ":no_entry_sign:", "not sent": ":warning:"}
 RUN_ICONS = {"queued": ":hourglass_flowing_sand:", "uploading": ":arrow_up:", "running": ":gear:",
              "complete": ":white_check_mark:", "failed": ":x:", "stalled": ":double_vertical_bar:"}
-SEP = "|"
 
 
 def slack_date(ts: float | None) -> str:

@@ -21,9 +21,9 @@ from bot.blocks import (
     section,
 )
 from bot.blocks.when import slack_date
+from services.records import SEP
 from services.reminders import COMPLETIONS, Digest, Prefs, QuietHours, Reminder
 
-SEP = "|"
 QUIET_CHOICES = {"": "Default", "off": "None (weekends only)", "21-7": "21:00–07:00", "22-8": "22:00–08:00",
                  "19-9": "19:00–09:00", "18-8": "18:00–08:00"}
 

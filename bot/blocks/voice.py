@@ -34,6 +34,7 @@ from bot.blocks.when import ago, expiry, slack_date
 from services.nimrobo import Evaluation, Project, SessionStatus, Summary, VoiceLink
 from services.prompts import FIELDS, PATTERNS, SECTIONS
 from services.records import CardLine, ChannelProject, LinkRef, PageRef, SessionRef, VoiceBatch
+from services.transcripts import summary_parts
 from services.voice.forms import EXPIRY_PRESETS, MAX_LABELS, evaluator_questions_text
 from services.voice.links import EVERY_PROJECT
 
@@ -486,10 +487,9 @@ def summary_message(summary: Summary, ref: SessionRef) -> Message:
         return Message(text=f"The summary is being {what}.", blocks=[
             section(f":hourglass_flowing_sand: The summary is being {what}. Ask again in a minute."),
             actions(button("Refresh", "voicelink_summary", value))])
-    body = summary.summary
-    overview = body.get("overview") if isinstance(body, dict) else str(body)
-    points = body.get("keyPoints", []) if isinstance(body, dict) else []
-    lines = [f"*Summary*\n{mrkdwn_escape(str(overview))}"] + [f"• {mrkdwn_escape(str(p))}" for p in points[:20]]
+    parts = summary_parts(summary.summary)
+    overview = parts.overview or "Nimrobo returned no summary."
+    lines = [f"*Summary*\n{mrkdwn_escape(overview)}"] + [f"• {mrkdwn_escape(p)}" for p in parts.points[:20]]
     return Message(text=f"Summary: {overview}", blocks=[section("\n".join(lines)),
                                                     actions(button("Regenerate", "voicelink_regenerate", value))])
 

@@ -1,5 +1,5 @@
-"""/pluto score after the ack, from either way in (the modal, or a CSV posted with a mention),
-and showing a run's progress and results (called by the ``pluto_scoring`` job).
+"""/pluto score after the ack, from either way in (the modal, or a CSV posted with a mention that says
+"score": :func:`score_from_message`, for the ``app_mention`` router and the ``message`` listener both), and showing a run's progress and results (called by the ``pluto_scoring`` job).
 
 Start: download from Slack and check the file (a refusal goes privately to the sender; nothing
 is said in the channel before the file passes), then announce the run, post the preview and the
@@ -9,7 +9,9 @@ single progress message in the thread, and queue the run. The scheduler job driv
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -36,10 +38,48 @@ from bot.charts import Chart, score_distribution
 from bot.context import Services
 from bot.delivery import Deliveries, after_sent
 from bot.slack_out import SlackOut
+from bot.work import defer
 from services.errors import BotError
 from services.records import RunUpdate, ScoringRun
 
 log = logging.getLogger(__name__)
+SCORE_WORD = re.compile(r"\bscore\b", re.IGNORECASE)
+MAX_FILES = 3  # CSVs scored from one message
+
+
+def says_score(text: str) -> bool:
+    """A message that asks for scoring (the word "score")."""
+    return bool(SCORE_WORD.search(text or ""))
+
+
+def job_description(text: str) -> str:
+    """What a mention says after "score": the job description."""
+    text = re.sub(r"<@[A-Z0-9]+>", " ", text or "")
+    match = SCORE_WORD.search(text)
+    return text[match.end():].strip(" :,-\n") if match else ""
+
+
+def score_from_message(services: Services, out: SlackOut, event: dict[str, Any], bot_user_id: str) -> None:
+    """Start a run for each CSV (up to three) attached to a message that mentions the bot and says score
+    (after the ack: each run starts on the work pool)."""
+    text = event.get("text") or ""
+    if f"<@{bot_user_id}>" not in text or not says_score(text):
+        return
+    channel, ts, user = event["channel"], event.get("thread_ts") or event["ts"], event.get("user", "")
+    # Slack sends both app_mention and message for the same post: handle it once.
+    if not services.events.first_time(f"score:{channel}:{event['ts']}"):
+        return
+    csvs = [f for f in event.get("files") or [] if str(f.get("name", "")).lower().endswith(".csv")
+            or f.get("filetype") == "csv"]
+    if not csvs:
+        out.reply_privately(channel, user, error_message("Attach a CSV of candidates to the message that says score.",
+                                                         hint="Or use `/pluto score` to pick a file in a form."), ts)
+        return
+    for file in csvs[:MAX_FILES]:
+        defer(services.work, user,
+              functools.partial(start_scoring, services, out, file=file, channel=channel, thread_ts=ts, user=user,
+                                job_description=job_description(text)),
+              lambda m: out.reply_privately(channel, user, m), "score from a message")
 
 
 def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel: str, user: str,

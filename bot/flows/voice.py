@@ -3,12 +3,13 @@
 A create form that needs a look first (a file of names, or an interview role whose project exists)
 is answered in the form itself: "Checking…", then the review (what the file left out; add to the
 existing project as it is, update it first, or make a new one), then the outcome. A file of names
-shared with a mention gets the same report privately, with a Create button.
+shared with a mention gets the same report privately, with a Create button (:func:`links_from_mention`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_sdk import WebClient
@@ -20,7 +21,9 @@ from bot.blocks.voice import card_message, links_dm
 from bot.blocks.voice_projects import done_view, file_links_message, review_view
 from bot.context import Services
 from bot.delivery import Deliveries
+from bot.flows.scoring import says_score
 from bot.slack_out import SlackOut
+from bot.work import defer
 from services.errors import BotError
 from services.prompts import as_dict
 from services.records import BatchResult
@@ -28,6 +31,9 @@ from services.voice.forms import VoiceForm
 
 log = logging.getLogger(__name__)
 TITLE = "Create voice links"
+LINKS_WORD = re.compile(r"\blinks\b", re.IGNORECASE)
+EXPIRY_WORDS = re.compile(r"\b(?:for\s+)?(?:1|one|a)\s*[-_ ]?\s*(day|week|month)\b", re.IGNORECASE)
+LABEL_FILETYPES = ("csv", "text", "txt")
 
 
 def create_links(services: Services, out: SlackOut, form: VoiceForm, *, channel: str, user: str) -> None:
@@ -127,6 +133,52 @@ def links_from_file(services: Services, out: SlackOut, *, file: dict[str, Any], 
     review = voicelinks.prepare_file(label_file, project_query=text, channel=channel, creator=user,
                                      expiry_preset=expiry_preset)
     out.reply_privately(channel, user, file_links_message(review), thread_ts)
+
+
+# -- a file of names shared with a mention ------------------------------------------------------------
+# ``@Pluto Bot links Backend Engineer 1 day`` + a file: the links go to the project named after "links"
+# (else the channel's default project, ``/voicelink use``), expiring after the preset named (default a
+# week). The person gets, privately, what the file holds (duplicates and empty labels left out, with
+# their lines) and a Create button; nothing is created before they press it. The ``app_mention``
+# listener (handlers/events/mentions.py) routes such a mention here.
+def wants_links(event: dict[str, Any]) -> bool:
+    """A mention that asks for links (and not for scoring: :func:`bot.flows.scoring.score_from_message`)."""
+    text = event.get("text") or ""
+    return bool(LINKS_WORD.search(text)) and not says_score(text)
+
+
+def parse_links_request(text: str) -> tuple[str, str]:
+    """(the project named after "links", the expiry preset) from the mention's text."""
+    text = re.sub(r"<@[A-Z0-9]+>", " ", text or "")
+    match = LINKS_WORD.search(text)
+    rest = text[match.end():] if match else ""
+    expiry = "1_week"
+    found = EXPIRY_WORDS.search(rest)
+    if found:
+        expiry = f"1_{found.group(1).lower()}"
+        rest = rest[:found.start()] + rest[found.end():]
+    rest = re.sub(r"^\s*(?:for|to|in|into)\b", " ", rest, flags=re.IGNORECASE)
+    return rest.strip(" :,-\n\t"), expiry
+
+
+def links_from_mention(services: Services, out: SlackOut, event: dict[str, Any]) -> None:
+    """A mention that says links, with a file of names: :func:`links_from_file` on the work pool (once, however
+    often Slack re-sends the event); without a file, privately how to attach one."""
+    channel, user = event["channel"], event.get("user", "")
+    if not services.events.first_time(f"links:{channel}:{event['ts']}"):
+        return
+    files = [f for f in event.get("files") or [] if str(f.get("name", "")).lower().endswith((".csv", ".txt"))
+             or f.get("filetype") in LABEL_FILETYPES]
+    if not files:
+        out.reply_privately(channel, user, error_message(
+            "Attach a CSV or text file of names to the message that says links.",
+            hint="Or use `/voicelink create`, whose form takes a file too."), event.get("thread_ts"))
+        return
+    project, expiry = parse_links_request(event.get("text") or "")
+    defer(services.work, user,
+          lambda: links_from_file(services, out, file=files[0], text=project, channel=channel, user=user,
+                                  expiry_preset=expiry, thread_ts=event.get("thread_ts")),
+          lambda m: out.reply_privately(channel, user, m, event.get("thread_ts")), "links from a file")
 
 
 DRAFTED_BY_AI = "Drafted with AI from your brief: review before creating."

@@ -10,20 +10,19 @@ carries them on.)
 
 from __future__ import annotations
 
-import logging
-
 from slack_sdk import WebClient
 
 from bot.context import Services
 from bot.flows.voice import deliver
 from bot.logging_setup import log_context
-from bot.scheduler import job
+from bot.scheduler import job, job_logger
 from bot.slack_out import SlackOut
 
-log = logging.getLogger(__name__)
+JOB = "resume_work"
+log = job_logger(JOB)  # its own lines and its failures: one logger, bot.jobs.resume_work
 
 
-@job("resume_work", seconds=lambda services: services.settings.poll_interval_seconds)
+@job(JOB, seconds=lambda services: services.settings.poll_interval_seconds)
 def resume_work(services: Services, client: WebClient) -> None:
     out = SlackOut(client)
     for batch in services.voicelinks.resumable():

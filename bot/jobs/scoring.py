@@ -12,20 +12,19 @@ run is delivered even when the replica that saw it finish died before queueing.
 
 from __future__ import annotations
 
-import logging
-
 from slack_sdk import WebClient
 
 from bot.context import Services
 from bot.flows.scoring import deliver_results, show_update
 from bot.logging_setup import log_context
-from bot.scheduler import job
+from bot.scheduler import job, job_logger
 from bot.slack_out import SlackOut
 
-log = logging.getLogger(__name__)
+JOB = "pluto_scoring"
+log = job_logger(JOB)  # its own lines and its failures: one logger, bot.jobs.pluto_scoring
 
 
-@job("pluto_scoring", seconds=lambda services: services.settings.progress_update_seconds)
+@job(JOB, seconds=lambda services: services.settings.progress_update_seconds)
 def drive_scoring(services: Services, client: WebClient) -> None:
     out = SlackOut(client)
     for update in services.scoring.tick():

@@ -15,7 +15,6 @@ after-sent step records the message ts. A screened interview also updates its Sc
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_sdk import WebClient
@@ -27,13 +26,14 @@ from bot.flows.reminders import completion_dms
 from bot.flows.screening import on_interview, show_boards
 from bot.flows.voice import refresh_changed_cards
 from bot.logging_setup import log_context
-from bot.scheduler import job
+from bot.scheduler import job, job_logger
 from bot.slack_out import SlackOut
 from services import metrics
 from services.records import Notification
 from services.voice.sessions import COMPLETED, completed_key, completed_of
 
-log = logging.getLogger(__name__)
+JOB = "voice_watcher"
+log = job_logger(JOB)  # its own lines and its failures: one logger, bot.jobs.voice_watcher
 
 
 def wait_seconds(services: Services) -> float:
@@ -41,7 +41,7 @@ def wait_seconds(services: Services) -> float:
     return max(10.0, 4 * services.settings.poll_interval_seconds)
 
 
-@job("interview_watcher", seconds=lambda services: services.settings.poll_interval_seconds)
+@job(JOB, seconds=lambda services: services.settings.poll_interval_seconds)
 def watch_interviews(services: Services, client: WebClient) -> None:
     if not services.settings.nimrobo_api_key:
         return

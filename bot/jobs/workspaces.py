@@ -11,10 +11,11 @@ from slack_sdk import WebClient
 from bot.context import Services
 from bot.scheduler import job, job_logger
 
-log = job_logger("workspace_purge")
+JOB = "workspace_purge"
+log = job_logger(JOB)
 
 
-@job("workspace_purge", seconds=lambda services: services.settings.retention_check_seconds, per_workspace=False)
+@job(JOB, seconds=lambda services: services.settings.retention_check_seconds, per_workspace=False)
 def purge_departed_workspaces(services: Services, client: WebClient) -> None:
     if not services.workspaces.enabled:
         return

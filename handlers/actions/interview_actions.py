@@ -12,9 +12,8 @@ from slack_sdk.models.views import View
 
 from bot.context import Services
 from bot.flows import interviews
-from bot.work import run_safely
 from handlers import inject
-from handlers.steps import Click, deferred, listener, modal
+from handlers.clicks import Click, at_once, deferred, modal
 
 
 @deferred("invite candidate")
@@ -23,13 +22,12 @@ def on_invite(click: Click) -> None:
     interviews.invite_candidate(click.services, click.out, click.value, click.user, click.reply)
 
 
-@listener
+@at_once("add interviewer")
 def on_add(click: Click) -> None:
     """The colleague picker (opened at once: it needs the trigger id); the link goes to the colleague by DM
     once they are picked."""
-    run_safely(lambda: interviews.open_add_interviewer(click.services, click.client, click.body["trigger_id"],
-                                                       click.value, click.channel, click.thread),
-               click.reply, "add interviewer")
+    interviews.open_add_interviewer(click.services, click.client, click.body["trigger_id"], click.value,
+                                    click.channel, click.thread)
 
 
 @modal("Interview brief", "Preparing the brief…", "interview brief")

@@ -1,37 +1,26 @@
-"""Erase / Cancel on the private ``/pluto forget`` question."""
+"""Erase / Cancel on the private ``/pluto forget`` question: every answer replaces the question."""
 
 from __future__ import annotations
 
-from typing import Any
+from slack_bolt import App
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-
-from bot.blocks import info_message
+from bot.blocks import Message, info_message
 from bot.blocks.lifecycle import FORGET_CANCEL, FORGET_CONFIRM
 from bot.context import Services
 from bot.flows import lifecycle
-from bot.slack_out import respond_privately
-from bot.work import defer
 from handlers import inject
+from handlers.clicks import Click, deferred, listener
 
 
-def on_forget_confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
-                      services: Services) -> None:
+@deferred("erasure", respond=True, replace=True)
+def on_forget_confirm(click: Click) -> Message:
     """The admin confirmed: erase, then the one private summary replaces the question."""
-    ack()
-    user = body["user"]["id"]
-
-    def reply(message: Any) -> None:
-        respond_privately(respond, message, replace=True)
-
-    defer(services.work, user, lambda: reply(lifecycle.forget(services, client, user, action.get("value") or "")),
-          reply, "erasure")
+    return lifecycle.forget(click.services, click.client, click.user, click.value)
 
 
-def on_forget_cancel(ack: Ack, respond: Respond) -> None:
-    ack()
-    respond_privately(respond, info_message("Nothing was erased."), replace=True)
+@listener(respond=True, replace=True)
+def on_forget_cancel(click: Click) -> None:
+    click.reply(info_message("Nothing was erased."))
 
 
 def register(app: App, services: Services) -> None:

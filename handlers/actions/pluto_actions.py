@@ -24,7 +24,7 @@ from bot.context import Services
 from bot.flows import interviews
 from bot.flows.scoring import cancel_run
 from handlers import inject
-from handlers.steps import Click, deferred, modal
+from handlers.clicks import Click, deferred, modal
 from services.errors import BotError
 from services.records import CandidateRef, PageRef
 

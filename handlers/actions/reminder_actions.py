@@ -19,7 +19,7 @@ from bot.context import Services
 from bot.flows import screening as board_flow
 from bot.flows.home import publish_home
 from handlers import inject
-from handlers.steps import Click, deferred
+from handlers.clicks import Click, deferred
 from services.errors import NotFoundHere
 from services.reminders import Reminder
 

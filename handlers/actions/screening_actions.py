@@ -1,7 +1,7 @@
 """Buttons and selects of the hiring loop: Voice-screen (top N, or one candidate) and the Screening board
 (sort, pages, details, transcript, Advance / Reject / Undo, export, DM choice, retry a save to Pluto).
 
-Each listener acks at once; the rest runs on the work pool (handlers/steps.py). Only people who may see
+Each listener acks at once; the rest runs on the work pool (handlers/clicks.py). Only people who may see
 the run (services/access.py: its channel's members, its starter, admins) may use its board; a transcript
 also needs the right to see that interview. Everything personal answers privately.
 """
@@ -19,7 +19,7 @@ from bot.context import Services
 from bot.flows import screening as flow
 from bot.flows.home import refresh_home
 from handlers import inject
-from handlers.steps import Click, deferred, listener
+from handlers.clicks import Click, deferred, listener
 from services.screening import DECISION_NAMES, DEFAULT_TOP_N, ScreeningBoard
 
 

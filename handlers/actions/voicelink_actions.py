@@ -2,7 +2,7 @@
 project, session details; and the options of every project select (Slack's external select).
 
 Each listener keeps only what differs; the shared steps (ack, who and where, the value, a private
-answer, the work pool) are handlers/steps.py's. Buttons on private messages answer through the click's
+answer, the work pool) are handlers/clicks.py's. Buttons on private messages answer through the click's
 ``response_url`` (``respond=True``); buttons in a modal answer by DM.
 """
 
@@ -40,7 +40,7 @@ from bot.blocks.voice_watcher import watch_reply
 from bot.context import Services
 from bot.flows.voice import deliver, draft_sections, refresh_card
 from handlers import inject
-from handlers.steps import Click, deferred, listener, modal
+from handlers.clicks import Click, deferred, listener, modal
 from services.errors import BotError
 from services.prompts import as_dict
 from services.records import LinkRef, PageRef, SessionRef

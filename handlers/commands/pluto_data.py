@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.flows import lifecycle
-from handlers.commands.pluto import PLUTO
+from handlers.commands import PLUTO
 from handlers.router import CommandRequest
 from services.errors import BadInput
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.blocks import info_message
-from handlers.commands.pluto import PLUTO
+from handlers.commands import PLUTO
 from handlers.router import CommandRequest
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.flows.interviews import start_adhoc
-from handlers.commands.pluto import PLUTO
+from handlers.commands import PLUTO
 from handlers.router import CommandRequest
 
 

@@ -13,7 +13,7 @@ from bot.blocks.pluto import (
 )
 from bot.flows.interviews import interviewed_for
 from bot.flows.scoring import share_export
-from handlers.commands.pluto import PLUTO
+from handlers.commands import PLUTO
 from handlers.router import CommandRequest
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.blocks.keys import login_modal, logout_message, whoami_message
-from handlers.commands.voicelink import VOICELINK
+from handlers.commands import VOICELINK
 from handlers.router import CommandRequest
 
 

@@ -18,7 +18,7 @@ from bot.blocks.voice import (
 )
 from bot.blocks.voice_projects import use_message
 from bot.work import defer, defer_modal
-from handlers.commands.voicelink import VOICELINK
+from handlers.commands import VOICELINK
 from handlers.router import CommandRequest
 from services.prompts import as_dict
 from services.voice.links import EVERY_PROJECT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.blocks import info_message
 from bot.blocks.voice_watcher import follows_message, subscribe_reply, unsubscribe_reply, watch_reply
-from handlers.commands.voicelink import VOICELINK
+from handlers.commands import VOICELINK
 from handlers.router import CommandRequest
 
 NAME_ONE = ("Name a project (`/voicelink {sub} <project>`), or give this channel a default project with "

@@ -1,5 +1,6 @@
 """Mentions of the bot: the interview assistant in an Interview card's thread, else a file of names for voice
-links (a mention that says "links", handlers/events/voice_files.py), else scoring a CSV.
+links (a mention that says "links", bot/flows/voice.py's ``links_from_mention``), else scoring a CSV
+(bot/flows/scoring.py's ``score_from_message``).
 
 Bolt runs one listener per event, so this module owns ``app_mention`` and routes it.
 """
@@ -14,23 +15,23 @@ from slack_sdk import WebClient
 from bot.blocks import info_message
 from bot.context import Services
 from bot.flows.interviews import ask_assistant, assistant_room
+from bot.flows.scoring import says_score, score_from_message
+from bot.flows.voice import links_from_mention, wants_links
 from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
-from handlers.events.pluto_files import SCORE_WORD, score_from_message
-from handlers.events.voice_files import on_links_mention, wants_links
 
 
 def on_mention(event: dict[str, Any], client: WebClient, context: dict[str, Any], services: Services) -> None:
     room = assistant_room(services, event)
     if room is None and wants_links(event):
-        on_links_mention(event, client, services)
+        links_from_mention(services, SlackOut(client), event)
         return
-    if room is None and not SCORE_WORD.search(event.get("text") or ""):
+    if room is None and not says_score(event.get("text") or ""):
         hint_privately(event, client, services)  # a mention with nothing to do still gets an answer
         return
     if room is None:
-        score_from_message(services, client, event, context.get("bot_user_id") or "")
+        score_from_message(services, SlackOut(client), event, context.get("bot_user_id") or "")
         return
     channel, user = event["channel"], event.get("user") or ""
     if not services.events.first_time(f"assistant:{channel}:{event['ts']}"):  # Slack re-sent it

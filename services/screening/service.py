@@ -6,11 +6,11 @@ A recruiter who scored a file can voice-screen the best candidates of that run. 
   the role (from the job description, else the file name), the four prompt sections (by AI
   when configured, else the Interview template), evaluator questions drawn from the run's
   criteria, and the candidates' names as labels. Nothing is created until the recruiter submits.
-* creates the links (through :class:`~services.voicelinks.VoiceLinkService`) and ties each one
+* creates the links (through :class:`~services.voice.links.VoiceLinkService`) and ties each one
   to its Pluto candidate id and run (table ``screening_links``), on the run's one
   :class:`ScreeningBoard`;
-* records each interview's outcome from the watcher (:meth:`record_outcome`), follows up on
-  evaluations Nimrobo writes late (:meth:`follow_up`), and saves each completed interview's
+* records each interview's outcome from the voice watcher (:meth:`record_outcome`, bot/jobs/voice_watcher.py),
+  follows up on evaluations Nimrobo writes late (:meth:`follow_up`), and saves each completed interview's
   evaluation to the candidate in Pluto (``POST /pluto/candidates/{id}/analytics``); a failed
   save is kept until the Slack layer has reported it (:meth:`unreported_problems`);
 * builds the board (:meth:`board_view`): Pluto final score and tier, voice state, the number
@@ -75,7 +75,14 @@ from services.screening.records import (
 )
 from services.screening.scores import _scale, combined_score, evaluation_score, sort_rows
 from services.store import Store, now
-from services.transcripts import Answer, answer_number, evaluation_answers, number_answers, summary_text
+from services.transcripts import (
+    Answer,
+    answer_number,
+    evaluation_answers,
+    number_answers,
+    summary_parts,
+    summary_text,
+)
 from services.voice.forms import VoiceForm
 from services.voice.links import VoiceLinkService
 from services.voice.sessions import SessionService
@@ -215,7 +222,7 @@ def match_labels(pool: Sequence[Candidate], labels: Iterable[str]) -> tuple[dict
 def recommendation_of(summary: Any, answers: Sequence[Answer]) -> str:
     """The summary's recommendation, else the evaluator's "Recommendation" answer: advance, hold or reject
     when one of those words leads it, else the answer clipped."""
-    raw: Any = summary.get("recommendation") if isinstance(summary, dict) else None
+    raw: Any = summary_parts(summary).recommendation
     if not raw:
         raw = next((a.text for a in answers if a.label.strip().casefold().startswith("recommend")), "")
     text = str(raw or "").strip()

@@ -6,8 +6,7 @@ from slack_sdk.errors import SlackApiError
 
 import handlers.commands.pluto_scoring  # noqa: F401 - attaches the /pluto subcommands
 import handlers.commands.voicelink_manage  # noqa: F401 - attaches the /voicelink subcommands
-from handlers.commands.pluto import PLUTO
-from handlers.commands.voicelink import VOICELINK
+from handlers.commands import PLUTO, VOICELINK
 from handlers.events.pluto_files import on_message
 from handlers.views.pluto_score import on_details, on_file
 from services.errors import NotFoundHere

@@ -8,7 +8,7 @@ import handlers.commands.pluto_interviews  # noqa: F401 - attaches /pluto room
 from bot.blocks.interviews import ANSWER_EVENT
 from bot.flows.interviews import history_from_thread
 from handlers.actions.interview_actions import on_add
-from handlers.commands.pluto import PLUTO
+from handlers.commands import PLUTO
 from handlers.events.mentions import on_mention
 from handlers.views.interview_views import on_add_interviewer, on_analyze, parse_transcript_form
 from services.interviews import ChatTurn, InterviewRoom

@@ -21,7 +21,10 @@ privately, and run anything slow on the work pool. Here those steps are decorato
 :func:`listener` (and so :func:`deferred` and :func:`modal`) keeps Bolt's calling convention (``ack``, ``body``, ``action``, ``client``,
 ``services`` by name), so a test still calls ``on_sort(ack=..., body=..., action=..., client=...,
 services=...)`` with a mock ``ack``. ``click.reply`` is private by default (an ephemeral message
-where the click happened). Listener modules import these from here, never from each other.
+where the click happened); a listener names another place with ``to=``: ``"dm"`` (the App Home tab,
+which has no conversation), ``"thread"`` (the assistant thread the button is in, a DM with the app),
+or ``respond=True`` (the click's response_url; ``replace=True`` replaces the private message clicked).
+Listener modules import these from here, never from each other.
 """
 
 from __future__ import annotations
@@ -30,23 +33,23 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.blocks import Message, error_message
-from bot.blocks.board import SEP
 from bot.context import Services
 from bot.slack_out import SlackOut, respond_privately
-from bot.work import Reply, defer, defer_modal
+from bot.work import Reply, defer, defer_modal, run_safely
 from services.errors import BotError, NotFoundHere
-from services.records import STALE
+from services.records import SEP, STALE
 
 Step = Callable[["Click"], Any]
 Listener = Callable[..., None]
 R = TypeVar("R")
+To = Literal["here", "dm", "thread"]
 
 
 def where(body: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -56,12 +59,16 @@ def where(body: dict[str, Any]) -> tuple[str, str, str | None]:
     return channel, body["user"]["id"], message.get("thread_ts") or message.get("ts")
 
 
-def private_reply(client: WebClient, body: dict[str, Any], *, threaded: bool = True) -> Reply:
+def private_reply(client: WebClient, body: dict[str, Any], *, threaded: bool = True, to: To = "here") -> Reply:
     """Answer the person who clicked, privately, where they clicked (in the message's thread unless
-    ``threaded`` is off); by DM when the click came from no conversation."""
+    ``threaded`` is off); by DM when the click came from no conversation or ``to="dm"``; ``to="thread"``:
+    a message in the clicked message's thread (an assistant thread: a DM with the app, private to them)."""
     channel, user, thread = where(body)
     out = SlackOut(client)
-    if not channel:
+    if to == "thread":
+        thread = (body.get("container") or {}).get("thread_ts") or thread or ""
+        return lambda message: client.chat_postMessage(channel=channel, thread_ts=thread, **message.kwargs())
+    if not channel or to == "dm":
         return lambda message: out.dm(user, message)
     return lambda message: out.reply_privately(channel, user, message, thread if threaded else None)
 
@@ -76,13 +83,15 @@ class Click:
     action: dict[str, Any]
     respond: Respond | None = None  # through the click's response_url, when the listener answers that way
     threaded: bool = True  # a private answer goes in the clicked message's thread
+    to: To = "here"  # where click.reply answers when not through the response_url
+    replace_clicked: bool = False  # through the response_url: every answer replaces the message clicked
     reply: Reply = field(init=False)
 
     def __post_init__(self) -> None:
         self.channel, self.user, self.thread = where(self.body)
-        respond = self.respond
-        self.reply = (private_reply(self.client, self.body, threaded=self.threaded) if respond is None
-                      else lambda message: respond_privately(respond, message))
+        respond, replace = self.respond, self.replace_clicked
+        self.reply = (private_reply(self.client, self.body, threaded=self.threaded, to=self.to) if respond is None
+                      else lambda message: respond_privately(respond, message, replace=replace))
 
     def replace(self, message: Message) -> None:
         """Answer privately in place of the private message clicked (a picker, a page), through the
@@ -115,6 +124,13 @@ class Click:
             raise NotFoundHere(STALE)
         return first, second
 
+    def parts(self, count: int) -> list[str]:
+        """``count`` non-empty parts of ``"a|b|c"``; an old or forged value is a polite refusal."""
+        parts = self.value.split(SEP)
+        if len(parts) != count or not all(parts):
+            raise NotFoundHere(STALE)
+        return parts
+
     def parsed(self, parse: Callable[[str], R]) -> R:
         """The value read by ``parse`` (``CandidateRef.parse``, ``PageRef.parse`` ...)."""
         return parse(self.value)
@@ -130,6 +146,11 @@ class Click:
 
         defer(self.services.work, self.user, work, self.reply, what)
 
+    def now(self, what: str, step: Step) -> None:
+        """Run ``step(click)`` at once on the ack path (opening a form: a trigger id lasts 3 s); any failure
+        reaches the clicker as a private message naming ``what``."""
+        run_safely(lambda: step(self), self.reply, what)
+
     def open_modal(self, title: str, waiting: str, what: str, build: Callable[[Click], View]) -> None:
         """A loading modal now (a trigger id lasts 3 s), filled with ``build(click)`` from the work pool;
         a refusal shows in the modal."""
@@ -137,14 +158,15 @@ class Click:
                     what)
 
 
-def listener(step: Step | None = None, *, respond: bool = False, threaded: bool = True) -> Any:
+def listener(step: Step | None = None, *, respond: bool = False, threaded: bool = True, to: To = "here",
+             replace: bool = False) -> Any:
     """The Bolt listener for ``step(click)``: acks first, then runs it on the ack path (keep it quick). A
     refusal raised there (an old button's value, say) is answered privately; anything else is Bolt's error
     handler's. ``respond=True``: ``click.reply`` answers through the click's response_url (it can replace
-    the private message clicked) instead of ``chat.postEphemeral``; ``threaded=False``: not in the clicked
-    message's thread."""
+    the private message clicked) instead of ``chat.postEphemeral``, and with ``replace=True`` every answer
+    replaces it; ``threaded=False``: not in the clicked message's thread; ``to``: see :func:`private_reply`."""
     if step is None:
-        return lambda step: listener(step, respond=respond, threaded=threaded)
+        return lambda step: listener(step, respond=respond, threaded=threaded, to=to, replace=replace)
     uses_respond = respond
 
     @functools.wraps(step)
@@ -153,7 +175,7 @@ def listener(step: Step | None = None, *, respond: bool = False, threaded: bool 
         # every parameter positional-or-keyword: Bolt passes the names getfullargspec(...).args lists
         assert services is not None, "inject() supplies services"
         ack()
-        click = Click(services, client, body, action, respond if uses_respond else None, threaded)
+        click = Click(services, client, body, action, respond if uses_respond else None, threaded, to, replace)
         try:
             step(click)
         except BotError as exc:
@@ -168,12 +190,23 @@ def listener(step: Step | None = None, *, respond: bool = False, threaded: bool 
     return on_action
 
 
-def deferred(what: str, *, respond: bool = False, threaded: bool = True) -> Callable[[Step], Listener]:
+def deferred(what: str, *, respond: bool = False, threaded: bool = True, to: To = "here",
+             replace: bool = False) -> Callable[[Step], Listener]:
     """The listener that acks, then runs the step on the work pool as the clicker (see :meth:`Click.defer`)."""
 
     def wrap(step: Step) -> Listener:
         return listener(functools.wraps(step)(lambda click: click.defer(what, step)), respond=respond,
-                        threaded=threaded)
+                        threaded=threaded, to=to, replace=replace)
+
+    return wrap
+
+
+def at_once(what: str, *, to: To = "here") -> Callable[[Step], Listener]:
+    """The listener that acks, then runs the step at once on the ack path (see :meth:`Click.now`): for a step
+    that opens a form, whose trigger id lasts 3 s."""
+
+    def wrap(step: Step) -> Listener:
+        return listener(functools.wraps(step)(lambda click: click.now(what, step)), to=to)
 
     return wrap
 

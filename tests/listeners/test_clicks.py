@@ -1,4 +1,4 @@
-"""The shared listener steps (handlers/steps.py): ack first, a private reply, slow work on the pool, a stale
+"""The shared listener steps (handlers/clicks.py): ack first, a private reply, slow work on the pool, a stale
 value refused politely, and the arguments Bolt passes read from the adapter's own signature."""
 
 from unittest.mock import call
@@ -7,7 +7,7 @@ from slack_bolt.util.utils import get_arg_names_of_callable
 
 from bot.blocks import info_message
 from handlers import inject
-from handlers.steps import Click, deferred, listener, modal
+from handlers.clicks import Click, at_once, deferred, listener, modal
 
 
 def click(value="b1|c1", ephemeral=False):
@@ -80,17 +80,26 @@ def test_a_modal_listener_opens_a_loading_modal_then_fills_it(slack, services):
     assert "Done" in str(slack.client.views_update.call_args.kwargs["view"])
 
 
-def test_no_listener_module_imports_helpers_from_another():
-    """Shared steps live in handlers/steps.py; only the mention router (one Bolt listener per event) hands
-    on to the listeners it routes to, and command modules attach to their command's router."""
-    import pathlib
-    import re
 
-    root = pathlib.Path(__file__).resolve().parents[2] / "handlers"
-    found = []
-    for path in root.glob("*/*.py"):
-        for line in path.read_text().splitlines():
-            match = re.match(r"from handlers\.(commands|actions|views|events)\.(\w+) import (.*)", line)
-            if match and not (path.name == "mentions.py" or match[3] in ("VOICELINK", "PLUTO")):
-                found.append(f"{path.name}: {line}")
-    assert found == []
+def test_an_at_once_step_runs_on_the_ack_path_and_any_failure_is_answered_privately(slack, services):
+    @at_once("open the form")
+    def broken(click: Click):
+        click.client.views_open(trigger_id=click.body["trigger_id"], view={})
+        raise RuntimeError("Slack said no")
+
+    body, action = click()
+    broken(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
+    assert [c[0] for c in slack.mock_calls[:3]] == ["ack", "client.views_open", "client.chat_postEphemeral"]
+    assert "`open the form`" in slack.client.chat_postEphemeral.call_args.kwargs["text"]
+
+
+def test_to_dm_answers_by_dm_even_from_a_channel(slack, services):
+    @deferred("say hello", to="dm")
+    def hello_dm(click: Click):
+        return info_message("hello")
+
+    body, action = click()
+    hello_dm(ack=slack.ack, body=body, action=action, client=slack.client, services=services)
+    slack.client.conversations_open.assert_called_once_with(users="U_ALICE")
+    assert slack.client.chat_postMessage.call_args.kwargs["channel"] == "D_ALICE"
+    slack.client.chat_postEphemeral.assert_not_called()
