@@ -159,7 +159,7 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
         blocks.append(_text_input("labels", v, "Link labels (one per line)", values.get("labels", ""),
                                   multiline=True))
     if study is None:
-        blocks += _prompt_inputs(pattern, values, v, note, ai)
+        blocks += _prompt_inputs(pattern, values, v, note, ai, submit)
     blocks.append(InputBlock(block_id=f"expiry~{v}", label="Links expire after", element=StaticSelectElement(
         action_id="expiry", options=_options(EXPIRY_PRESETS),
         initial_option=next(o for o in _options(EXPIRY_PRESETS) if o.value == (values.get("expiry") or "1_week")))))
@@ -174,7 +174,8 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
                 close="Cancel", private_metadata=json.dumps(kept), blocks=blocks)
 
 
-def _prompt_inputs(pattern: str, values: dict[str, str], v: int, note: str, ai: bool) -> list[Any]:
+def _prompt_inputs(pattern: str, values: dict[str, str], v: int, note: str, ai: bool,
+                   submit: str = "Create") -> list[Any]:
     """The brief and draft button, the four prompt sections, the landing page and the time limit."""
     blocks: list[Any] = [
         _text_input("brief", v, "Job description or research brief (for drafting)", values.get("brief", ""),
@@ -182,7 +183,7 @@ def _prompt_inputs(pattern: str, values: dict[str, str], v: int, note: str, ai: 
         actions(button("Draft with AI" if ai else "Fill from template", "voicelink_draft", pattern),
                 block_id="draft"),
     ]
-    return blocks + _section_inputs(values, v, note, ai) + [
+    return blocks + _section_inputs(values, v, note, ai, submit) + [
         _text_input("landing_title", v, "Landing page title", values.get("landing_title", ""), optional=True),
         _text_input("landing_info", v, "Landing page info", values.get("landing_info", ""), multiline=True,
                     optional=True),
@@ -193,9 +194,9 @@ def _prompt_inputs(pattern: str, values: dict[str, str], v: int, note: str, ai: 
 def _section_inputs(values: dict[str, str], v: int, note: str, ai: bool, submit: str = "Create") -> list[Any]:
     """A new form's four prompt sections: optional, because left all empty they are drafted on submit
     (``drafts_on_submit``), as pressing the draft button would; the note says so until something is drafted."""
-    how = "drafted with AI" if ai else "filled from a template"
-    blocks: list[Any] = [context(note or f"Or leave the four sections empty: *{submit}* has them {how} from the "
-                                         "brief, for you to review first.")]
+    how = "drafts them with AI from the brief" if ai else "fills them in from a template"
+    blocks: list[Any] = [context(note or f"Or leave the four sections empty: *{submit}* {how}, for you to review "
+                                         "first.")]
     for key, title in zip(FIELDS, SECTIONS, strict=True):
         blocks.append(_text_input(key, v, title, values.get(key, ""), multiline=True, optional=True,
                                   hint=SECTION_HINTS[key]))

@@ -96,8 +96,9 @@ def draft_on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client
     as typed, opens again at once with the submission's trigger id ("Drafting…"), then shows the drafted sections
     to review and submit: a view the bot opened itself, so no update of it races Slack's handling of the ack."""
     ai, user = services.voicelinks.ai_drafting, body["user"]["id"]
-    what = "Drafting the four sections with AI" if ai else "Filling in the four sections from a template"
-    waiting = rebuild(view, ai, note=f":hourglass_flowing_sand: {what} from your brief…")
+    what = "Drafting the four sections with AI from your brief" if ai else \
+        "Filling in the four sections from a template"
+    waiting = rebuild(view, ai, note=f":hourglass_flowing_sand: {what}…")
     ack()
     try:
         view_id = client.views_open(trigger_id=body.get("trigger_id", ""), view=waiting.to_dict())["view"]["id"]
