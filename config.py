@@ -158,7 +158,7 @@ class Settings:
     slack_updates_per_minute: float = 50.0  # chat.update per workspace (tier 3)
     http_backlog: int = 2048
     http_keepalive_seconds: float = 5.0
-    encryption_key: Secret = Secret("")  # Fernet key for recruiters' own Nimrobo keys (services/keys.py)
+    encryption_key: Secret = Secret("")  # Fernet key: Nimrobo keys (services/keys.py); Slack tokens in OAuth mode
     admin_user_ids: tuple[str, ...] = ()  # Slack users who may see every run and session
     nimrobo_shared_key_fallback: bool = True  # a recruiter whose key was revoked falls back to NIMROBO_API_KEY
     # Running it as a service (README "Running it as a service").
@@ -364,6 +364,24 @@ def load_settings_reporting(environ: Mapping[str, str] | None = None,
                 del values[key]
 
 
+MAKE_ENCRYPTION_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+
+
+def encryption_key_problem(value: str, needed_for: str) -> str | None:
+    """One line naming ``ENCRYPTION_KEY``, why it is needed and how to make one, when ``value`` is unset or not a
+    Fernet key; None when it is one."""
+    from cryptography.fernet import Fernet
+
+    raw = Secret(value).reveal()
+    if raw:
+        try:
+            Fernet(raw.encode())
+            return None
+        except (ValueError, TypeError):
+            return f"ENCRYPTION_KEY is not a Fernet key: {needed_for}; make one with {MAKE_ENCRYPTION_KEY}"
+    return f"ENCRYPTION_KEY is not set: {needed_for}; make one with {MAKE_ENCRYPTION_KEY}"
+
+
 def slack_credentials_problem(settings: Settings) -> str | None:
     """One line naming what is missing when the Slack credentials are half set (the contract: a non-zero
     exit), or None when they pick a mode: Socket Mode, HTTP mode, or none at all (the sandbox)."""
@@ -382,7 +400,8 @@ def slack_credentials_problem(settings: Settings) -> str | None:
         if not secret:
             return ("SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is not: several workspaces run in HTTP mode "
                     "(Basic Information → Signing Secret)")
-        return None
+        return encryption_key_problem(settings.encryption_key, "installing in several workspaces keeps each "
+                                                                "workspace's Slack tokens encrypted with it")
     if app and not bot:
         return ("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: Socket Mode needs both; set SLACK_BOT_TOKEN "
                 "(xoxb-…, OAuth & Permissions), or unset SLACK_APP_TOKEN to run the sandbox")

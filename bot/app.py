@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 #: events Bolt lets through without an installation (the workspace is leaving): they reach no workspace store
 LEAVING_EVENTS = frozenset({"app_uninstalled", "tokens_revoked", "team_access_revoked"})
+#: an org-wide install losing or regaining some of the org's teams (handlers/events/workspace.py)
+TEAM_ACCESS_EVENTS = frozenset({"team_access_revoked", "team_access_granted"})
+NO_TEAM_ACCESS = (":no_entry: Pluto Bot is no longer available in this workspace: an admin of your organization "
+                  "removed it from this workspace. Ask them to add it back.")
 
 
 def make_web_client(services: Services) -> WebClient:
@@ -98,6 +102,20 @@ def create_app(services: Services, *, client: WebClient | None = None) -> App:
             log.info("ignoring duplicate delivery of event %s", event_id)
             return BoltResponse(status=200, body="")
         return next()
+
+    @app.middleware
+    def refuse_teams_without_access(context: Any, body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+        """An org-wide install serves only the teams of the org it still has access to (``team_access_revoked``
+        names those it lost): a request from another is answered with why, and reaches no listener."""
+        if installs is None or not context.is_enterprise_install or \
+                (body.get("event") or {}).get("type") in TEAM_ACCESS_EVENTS or \
+                not services.workspaces.team_revoked(context.enterprise_id, context.team_id):
+            return next()
+        log.info("a request from team %s, which the org-wide install of %s no longer serves, was refused",
+                 context.team_id, context.enterprise_id)
+        if body.get("command"):
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": NO_TEAM_ACCESS})
+        return BoltResponse(status=200, body="")
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from bot.work import InFlight, WorkPool
-from config import Settings
+from config import Secret, Settings
 from services.access import AccessService, Directory
 from services.assistant import AssistantService
 from services.audit import AuditLog
@@ -63,7 +63,8 @@ class Services:
 
     def __init__(self, settings: Settings, store: Store | None = None, *, transports: dict[str, Any] | None = None):
         self.settings = settings
-        self.store = store or Store(settings.database_target)
+        # ENCRYPTION_KEY for the migration that encrypts Slack tokens an earlier release stored (m960)
+        self.store = store or Store(settings.database_target, encryption_key=Secret(settings.encryption_key).reveal())
         self.transports = transports or {}
         self.stopping = threading.Event()
         self.jobs_in_flight = InFlight()  # scheduled job runs under way (a shutdown lets them finish)
@@ -98,10 +99,28 @@ class Services:
             return
         if self.clients is not None:
             self.clients.forget(key)
-        left = self.workspaces.uninstalled(key, at=self.clock.now())  # the bot's clock: tests move it
+        # the bot's clock (tests move it); the workspace's own Nimrobo key is deleted now, like its tokens
+        left = self.workspaces.uninstalled(key, at=self.clock.now())
+        self.keys.forget_workspace(key)  # and no client holding it (or its people's keys) is used again
         log.warning("%s: left workspace %s; its data is deleted after %s", reason, key,
                     "its retention period" if left is None else time.strftime(
                         "%Y-%m-%d", time.gmtime(left.purge_after or 0)))
+
+    def team_access_changed(self, *, enterprise_id: str | None, team_ids: list[str], granted: bool) -> None:
+        """``team_access_revoked`` / ``team_access_granted``: an org admin removed the org-wide install from some
+        of the org's teams (or added it back). A team without access is served nothing (bot/app.py); the org's
+        install, its data and its other teams go on."""
+        workspace = self.workspaces.get(enterprise_id) if enterprise_id else None
+        if workspace is None or not workspace.is_enterprise_install:
+            log.info("team access changed for %s, which has no org-wide install here", enterprise_id)
+            return
+        if granted:
+            self.workspaces.teams_granted(workspace.key, team_ids)
+            log.info("the org-wide install of %s serves %s again", workspace.key, ", ".join(team_ids))
+        else:
+            self.workspaces.teams_revoked(workspace.key, team_ids, at=self.clock.now())
+            log.warning("team_access_revoked: the org-wide install of %s no longer serves %s", workspace.key,
+                        ", ".join(team_ids))
 
     @cached_property
     def workspaces(self) -> Workspaces:

@@ -279,6 +279,44 @@ def check_workspaces(settings: Settings, transports: dict[str, Any] | None = Non
             store.close()
 
 
+def check_stored_slack_tokens(settings: Settings) -> list[Check]:
+    """Several workspaces: every Slack credential in the installation tables is encrypted, and readable with this
+    ``ENCRYPTION_KEY`` (nothing when the key itself is wrong: its own line says so)."""
+    from services.crypto import SLACK_TOKEN_COLUMNS, Cipher
+    from services.store import Store
+
+    cipher = Cipher.from_setting(settings.encryption_key)
+    if not settings.multi_workspace or cipher is None:
+        return []
+    name = "Slack tokens at rest"
+    plain = unreadable = total = 0
+    store = None
+    try:
+        store = Store(settings.database_target, migrate=False)
+        for table, columns in SLACK_TOKEN_COLUMNS.items():
+            if store.table(table) is None:
+                continue
+            for row in store.rows(table):
+                values = [row[c] for c in columns if row.get(c)]
+                total += len(values)
+                plain += sum(1 for v in values if not Cipher.is_encrypted(v))
+                unreadable += sum(1 for v in values if Cipher.is_encrypted(v) and cipher.decrypt(v) is None)
+    except Exception as exc:  # a doctor never crashes
+        return [Check(name, False, f"cannot read the installation tables ({type(exc).__name__})",
+                      "check DATABASE_URL (or DATABASE_PATH)")]
+    finally:
+        if store is not None:
+            store.close()
+    if plain:
+        return [Check(name, False, f"{plain} stored Slack credential(s) in plain text",
+                      "start the bot with ENCRYPTION_KEY set: migration m960 encrypts them")]
+    if unreadable:
+        return [Check(name, False, f"{unreadable} stored Slack credential(s) can't be read with this ENCRYPTION_KEY",
+                      "set the ENCRYPTION_KEY they were stored with, or have those workspaces install again")]
+    return [Check(name, True, f"{total} stored Slack credential(s), every one encrypted and readable"
+                  if total else "none stored yet")]
+
+
 def check_openai(settings: Settings, transport: Any = None) -> Check:
     import openai
 
@@ -362,11 +400,18 @@ def _database_fix(exc: Exception, target: str) -> str:
 
 
 def check_encryption_key(settings: Settings, transport: Any = None) -> Check:
-    """ENCRYPTION_KEY: optional; when set it must be a Fernet key (recruiters' own Nimrobo keys)."""
+    """ENCRYPTION_KEY: a Fernet key. Optional with one workspace (recruiters' own Nimrobo keys); required with
+    several (OAuth mode), whose Slack tokens are stored encrypted with it."""
     from services.keys import MAKE_KEY
     from services.keys import check_encryption_key as problem_with
 
     value = Secret(settings.encryption_key).reveal()
+    if settings.multi_workspace and problem_with(value):
+        return Check("ENCRYPTION_KEY", False, f"{problem_with(value)} Several workspaces (OAuth) need it: each "
+                     "install's Slack tokens are stored encrypted with it", f"make one with {MAKE_KEY}")
+    if settings.multi_workspace:
+        return Check("ENCRYPTION_KEY", True, "a valid Fernet key: every workspace's Slack tokens and Nimrobo keys "
+                     "are stored encrypted")
     if not value:
         return Check("ENCRYPTION_KEY", True, "not set: /voicelink login is off and everyone uses the shared key",
                      f"to let recruiters use their own Nimrobo keys, set ENCRYPTION_KEY to the output of {MAKE_KEY}",
@@ -467,7 +512,7 @@ def run_checks(settings: Settings, transports: dict[str, Any] | None = None,
     results += _run_checks(settings, transports, sandbox=settings.mode == "sandbox" and not half_set,
                            default_pluto=settings.pluto_api_base_url == DEFAULT_PLUTO_URL,
                            mode_known=not half_set, skip={"port"} if "PORT" in failed else set())
-    return results + check_workspaces(settings, transports)
+    return results + check_stored_slack_tokens(settings) + check_workspaces(settings, transports)
 
 
 def _run_checks(settings: Settings, transports: dict[str, Any], *, sandbox: bool, default_pluto: bool,

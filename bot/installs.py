@@ -8,7 +8,8 @@ with Bolt's :class:`OAuthSettings`:
   slack_sdk's :class:`SQLAlchemyOAuthStateStore` and signed with ``SLACK_STATE_SECRET``
   (:class:`SignedStateStore`), so a state this deployment did not issue is refused before any lookup;
 * installations (bot tokens, refresh tokens) are kept by slack_sdk's
-  :class:`SQLAlchemyInstallationStore` in the bot's own database (SQLite or PostgreSQL, the main store);
+  :class:`SQLAlchemyInstallationStore` in the bot's own database (SQLite or PostgreSQL, the main store),
+  every token encrypted at rest with ``ENCRYPTION_KEY`` (:class:`EncryptedInstallationStore`);
 * the bot's scopes are the manifest's (``oauth_config.scopes.bot`` in manifest.yml);
 * tokens rotate: Bolt refreshes an expiring token on each request, and :class:`SlackClients` does the
   same for the jobs and the outbox sender, ``SLACK_TOKEN_ROTATION_MINUTES`` before expiry.
@@ -19,6 +20,7 @@ With ``SLACK_BOT_TOKEN`` instead, :class:`SlackClients` hands out the one client
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import logging
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import yaml
 from slack_bolt import BoltContext
 from slack_bolt.authorization import AuthorizeResult
@@ -36,12 +39,15 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.slack_client import BotWebClient, SlackWriteLimiter
-from config import Settings
+from config import ConfigError, Settings
+from services.crypto import SLACK_TOKEN_COLUMNS, Cipher
+from services.keys import MAKE_KEY
 from services.store import Store
 
 log = logging.getLogger(__name__)
@@ -91,6 +97,76 @@ class SignedStateStore(OAuthStateStore):
         return bool(self.inner.consume(raw))
 
 
+class EncryptedInstallationStore(SQLAlchemyInstallationStore):
+    """slack_sdk's SQLAlchemy installation store (its tables, its queries), every credential in it encrypted at
+    rest: the bot and user tokens, their refresh tokens and the incoming webhook URL
+    (:data:`~services.crypto.SLACK_TOKEN_COLUMNS`) are written as Fernet tokens made with ``ENCRYPTION_KEY``
+    and decrypted as a row is read, so Bolt's authorize and token rotation see the real tokens and the
+    database never holds one. Those columns are ``text`` (a Fernet token outgrows slack_sdk's ``VARCHAR(200)``,
+    which PostgreSQL enforces); migration m960 encrypts rows stored before."""
+
+    def __init__(self, *, cipher: Cipher, **kwargs: Any) -> None:
+        self.cipher = cipher
+        super().__init__(**kwargs)
+
+    @classmethod
+    def _widened(cls, table: sa.Table) -> sa.Table:
+        for column in SLACK_TOKEN_COLUMNS[table.name]:
+            table.c[column].type = sa.Text()
+        return table
+
+    @classmethod
+    def build_installations_table(cls, metadata: sa.MetaData, table_name: str) -> sa.Table:
+        return cls._widened(super().build_installations_table(metadata, table_name))
+
+    @classmethod
+    def build_bots_table(cls, metadata: sa.MetaData, table_name: str) -> sa.Table:
+        return cls._widened(super().build_bots_table(metadata, table_name))
+
+    def _sealed(self, entity: Any, table: str) -> Any:
+        """A copy of ``entity`` (an Installation or a Bot) whose credentials are Fernet tokens."""
+        sealed = copy.copy(entity)
+        for column in SLACK_TOKEN_COLUMNS[table]:
+            setattr(sealed, column, self.cipher.encrypt(getattr(entity, column, None)))
+        return sealed
+
+    def _open(self, row: Any, table: str) -> dict[str, Any]:
+        """``row`` with its credentials decrypted; one this ``ENCRYPTION_KEY`` can't read comes out as None
+        (the workspace is then "not installed" until it installs again). A value an earlier release stored in
+        plain text (before m960 ran, or from a replica not yet upgraded) is read as it is; the next save of
+        that installation (a token rotation, a re-install) encrypts it."""
+        values = dict(row)
+        for column in SLACK_TOKEN_COLUMNS[table]:
+            value = values.get(column)
+            if Cipher.is_encrypted(value):
+                values[column] = self.cipher.decrypt(value)
+                if values[column] is None:
+                    log.warning("a stored Slack token of %s can't be read with this ENCRYPTION_KEY",
+                                values.get("team_id") or values.get("enterprise_id"))
+        return values
+
+    def save(self, installation: Installation) -> None:
+        super().save(self._sealed(installation, "slack_installations"))  # (its save_bot seals the bot's copy)
+
+    def save_bot(self, bot: Bot) -> None:
+        super().save_bot(self._sealed(bot, "slack_bots"))
+
+    def build_installation_entity(self, row: Any) -> Installation:  # type: ignore[override]  # slack_sdk's is a classmethod, called on the store
+        return super().build_installation_entity(self._open(row, "slack_installations"))
+
+    def build_bot_entity(self, row: Any) -> Bot:  # type: ignore[override]  # as above
+        return super().build_bot_entity(self._open(row, "slack_bots"))
+
+
+def slack_store_cipher(settings: Settings) -> Cipher:
+    """The cipher of the installation store: ``ENCRYPTION_KEY``, which OAuth mode requires."""
+    cipher = Cipher.from_setting(settings.encryption_key)
+    if cipher is None:
+        raise ConfigError(f"ENCRYPTION_KEY is not set (or not a Fernet key): installing in several workspaces keeps "
+                          f"their Slack tokens encrypted with it; make one with {MAKE_KEY}")
+    return cipher
+
+
 class SerializedAuthorize(InstallationStoreAuthorize):
     """Bolt's authorize with token rotation, one rotation per workspace at a time in this process.
 
@@ -122,7 +198,8 @@ class Installs:
     def __init__(self, settings: Settings, store: Store, *, on_installed: Any = None) -> None:
         self.settings = settings
         engine = store.engine_for_libraries()  # slack_sdk runs its own transactions (SQLite: not on the store's one)
-        self.installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+        self.installation_store = EncryptedInstallationStore(cipher=slack_store_cipher(settings),
+                                                             client_id=settings.slack_client_id, engine=engine)
         self.state_store = SignedStateStore(
             SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
             settings.slack_state_secret.reveal())

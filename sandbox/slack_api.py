@@ -441,6 +441,10 @@ class SlackApp:
         self.code_ttl = CODE_TTL
         #: the app's Redirect URLs (OAuth & Permissions); empty: any redirect_uri is accepted
         self.redirect_urls = list(redirect_urls)
+        #: the app's configured scopes (OAuth & Permissions, the manifest's ``oauth_config.scopes``): Slack refuses
+        #: an authorize URL asking for any other (``invalid_scope``); None: any scope is accepted
+        self.bot_scopes: set[str] | None = None
+        self.user_scopes: set[str] | None = None
         self.grants: dict[str, Grant] = {}
         self.codes: dict[str, _Code] = {}
         self.workspaces: dict[str, SlackStandIn] = {}
@@ -1002,6 +1006,9 @@ class SlackStandIn(SimServer):
         if grant is not None and grant.kind != "refresh":
             # One API front for every workspace: the token says which workspace serves the call.
             workspace = grant.workspace._org_member(params) if grant.org_wide else grant.workspace
+            if grant.org_wide and not grant.revoked and not workspace.org_installed and \
+                    method not in USER_TOKEN_METHODS:  # a team the org-wide install was removed from
+                return json_response({"ok": False, "error": "team_access_not_granted"})
         return workspace._serve(method, params, token, grant, request)
 
     def _serve(self, method: str, params: dict[str, Any], token: str | None, grant: Grant | None,
@@ -1211,6 +1218,11 @@ class SlackStandIn(SimServer):
             return "bad_redirect_uri"
         if not query.get("scope") and not query.get("user_scope"):
             return "invalid_scope"
+        for asked, configured in ((query.get("scope"), self.app.bot_scopes),
+                                  (query.get("user_scope"), self.app.user_scopes)):
+            wanted = {s.strip() for s in (asked or "").split(",") if s.strip()}
+            if configured is not None and not wanted <= configured:
+                return "invalid_scope"  # Slack: "Invalid permissions requested" (a scope the app is not set up for)
         return None
 
     def approve_install(self, url: str, team_id: str, user: str = "U_ALICE", *, org_wide: bool = False) -> str:
@@ -1423,6 +1435,28 @@ class SlackStandIn(SimServer):
         events = workspace._revoke([g for g in grants if g.kind != "refresh"])
         workspace._record("uninstall", text=f"uninstalled from {workspace.team_name}", channel=None)
         return events or [workspace.event_envelope({"type": "app_uninstalled"})]
+
+    def revoke_team_access(self, team_ids: list[str]) -> list[dict[str, Any]]:
+        """An org admin removes the org-wide install (this workspace's org) from teams ``team_ids`` of the org: the
+        org's token no longer acts in them (``team_access_not_granted``). Returns the envelope Slack sends,
+        ``team_access_revoked`` with those ``team_ids``."""
+        return self._team_access(team_ids, granted=False)
+
+    def grant_team_access(self, team_ids: list[str]) -> list[dict[str, Any]]:
+        """The org-wide install is added to teams ``team_ids`` (again): ``team_access_granted``."""
+        return self._team_access(team_ids, granted=True)
+
+    def _team_access(self, team_ids: list[str], *, granted: bool) -> list[dict[str, Any]]:
+        with self.app.lock:
+            org = {w.team_id: w for w in self.app.workspaces.values()
+                   if self.enterprise_id and w.enterprise_id == self.enterprise_id}
+            if not any(w.org_installed for w in org.values()):
+                raise ValueError(f"{self.team_id} is not part of an org the app is installed in org-wide")
+            for team in team_ids:
+                org[team].org_installed = granted
+            speaker = next((w for w in org.values() if w.org_installed), self)
+        event = {"type": "team_access_granted" if granted else "team_access_revoked", "team_ids": list(team_ids)}
+        return [speaker.event_envelope(event)]
 
     def take_events(self) -> list[dict[str, Any]]:
         """Events Slack owes the app after ``auth.revoke`` / ``apps.uninstall`` calls (envelopes; taken once)."""

@@ -10,6 +10,7 @@ either way, with the same methods.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import secrets
@@ -61,6 +62,8 @@ class Stack:
         self.signing_secret = secrets.token_hex(16)
         self.nimrobo_key = "api_sandbox_" + secrets.token_hex(8)
         self.state_secret = secrets.token_hex(16)  # OAuth mode: SLACK_STATE_SECRET
+        # OAuth mode: ENCRYPTION_KEY (required there: the installs' Slack tokens are stored encrypted with it)
+        self.encryption_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         self._signers: dict[str, Any] = {}  # team id -> the signer of another workspace
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.runtime: Any = None
@@ -120,7 +123,7 @@ class Stack:
         if opts.oauth:
             values.update(slack_bot_token=Secret(""), slack_client_id=self.slack.client_id,
                           slack_client_secret=Secret(self.slack.client_secret),
-                          slack_state_secret=Secret(self.state_secret))
+                          slack_state_secret=Secret(self.state_secret), encryption_key=Secret(self.encryption_key))
         values.update(opts.settings)
         self.settings = Settings().replace(**values)
         self.start_bot()
@@ -148,6 +151,8 @@ class Stack:
             self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
             if self.options.oauth:  # the app's Redirect URL (OAuth & Permissions) is the bot's
                 self.slack.app.redirect_urls = [self.server.url + "/slack/oauth_redirect"]
+                bot_scopes, user_scopes = manifest_scopes()  # and its scopes are the manifest's
+                self.slack.app.bot_scopes, self.slack.app.user_scopes = set(bot_scopes), set(user_scopes)
 
     def advance_clock(self, seconds: float) -> float:
         """Move the bot's notion of time forward (``sim clock +1d``) and look for what is due now,
@@ -226,6 +231,15 @@ class Stack:
         self.stop()
 
 
+def manifest_scopes() -> tuple[list[str], list[str]]:
+    """The app's configured bot and user scopes, as ``manifest.yml``'s ``oauth_config.scopes`` sets them up."""
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "manifest.yml").read_text(encoding="utf-8"))
+    scopes = (manifest.get("oauth_config") or {}).get("scopes") or {}
+    return list(scopes.get("bot") or []), list(scopes.get("user") or [])
+
+
 def manifest_functions() -> dict[str, Any]:
     """The app's Workflow Builder steps as ``manifest.yml`` defines them (the test bed checks outputs by them)."""
     import yaml
@@ -301,7 +315,8 @@ class _StackSecrets(logging.Filter):
         openai_key = stack.settings.openai_api_key.reveal() if getattr(stack, "settings", None) else ""
         slack = getattr(stack, "slack", None)
         return SecretFilter([stack.bot_token, stack.app_token, stack.signing_secret, stack.nimrobo_key,
-                             openai_key, stack.state_secret, slack.client_secret if slack else ""]).filter(record)
+                             openai_key, stack.state_secret, stack.encryption_key,
+                             slack.client_secret if slack else ""]).filter(record)
 
 
 def route_logs(log_path: Path, stack: Callable[[], Stack | None]) -> logging.Handler:

@@ -22,12 +22,12 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from config import Secret
+from config import MAKE_ENCRYPTION_KEY, Secret
 from services.errors import Refusal
 from services.nimrobo import NimroboClient, NimroboError
 from services.store import Store, current_workspace, now
 
-MAKE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+MAKE_KEY = MAKE_ENCRYPTION_KEY  # how to make an ENCRYPTION_KEY
 
 
 class KeyVaultError(Refusal):
@@ -257,6 +257,13 @@ class KeyService:
             cached = self._clients.pop((current_workspace() or "", user), None)
             if cached is not None:
                 self._retired.append(cached[1])
+
+    def forget_workspace(self, workspace: str) -> None:
+        """Workspace ``workspace`` left: stop using every client of it (its own key's and its people's); they are
+        closed at shutdown, as another thread may still be in a call."""
+        with self._lock:
+            for slot in [slot for slot in self._clients if slot[0] == workspace]:
+                self._retired.append(self._clients.pop(slot)[1])
 
     def close(self) -> None:
         with self._lock:

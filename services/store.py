@@ -26,7 +26,8 @@ transaction; a second replica starting at the same time waits on a lock (a Postg
 advisory lock, a file lock beside the SQLite file) and then finds them applied. Number
 ranges: 000-099 core, 100-199 Nimrobo, 200-299 Pluto client, 300-399 scoring, 400-499 voice
 links, 500-599 interview watcher, 600-699 live interviews and personal keys, 700-799 screening
-boards (the hiring loop), 860-869 running it as a service, 920-949 several workspaces.
+boards (the hiring loop), 860-869 running it as a service, 920-949 several workspaces, 960-964 Slack tokens
+encrypted at rest.
 
 Several workspaces (multi-workspace mode, services/workspaces.py): each workspace's records live in
 a store of their own, named by its team id: a PostgreSQL schema ``ws_<team id>`` in the same
@@ -47,6 +48,7 @@ import functools
 import hashlib
 import importlib
 import json
+import logging
 import pkgutil
 import re
 import threading
@@ -61,6 +63,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from services import migrations as _migrations_pkg
+
+_log = logging.getLogger(__name__)
 
 #: advisory lock keys (any 64-bit numbers, fixed for this app)
 MIGRATION_LOCK = 0x706C75746F01  # "pluto" 01
@@ -144,8 +148,11 @@ def _migration_modules() -> list[tuple[str, Any]]:
 class Store:
     """State in a SQLite file (``":memory:"`` for tests) or a PostgreSQL database (a URL)."""
 
-    def __init__(self, target: str | Path, *, migrate: bool = True, workspace: str | None = None) -> None:
+    def __init__(self, target: str | Path, *, migrate: bool = True, workspace: str | None = None,
+                 encryption_key: str = "") -> None:
         self.target = str(target)
+        #: ``ENCRYPTION_KEY`` for migrations that encrypt stored secrets (m960); "" defers them (:class:`Deferred`)
+        self._encryption_key = encryption_key
         self.path = self.target  # the SQLite path (kept for callers of the SQLite-only store)
         self.is_postgres = is_postgres_url(self.target)
         #: the workspace whose store this is (None: the main store)
@@ -275,10 +282,14 @@ class Store:
                                              "select :n, applied_at from schema_migrations where name = :o"),
                                      {"n": name, "o": former[0]})
                     continue
-                with self._begin() as conn:
-                    module.up(Schema(conn))
-                    conn.execute(sa.text("insert into schema_migrations (name, applied_at) values (:n, :t)"),
-                                 {"n": name, "t": now()})
+                try:
+                    with self._begin() as conn:
+                        module.up(Schema(conn, encryption_key=self._encryption_key))
+                        conn.execute(sa.text("insert into schema_migrations (name, applied_at) values (:n, :t)"),
+                                     {"n": name, "t": now()})
+                except Deferred as deferred:  # rolled back; it stays pending and runs at a later start
+                    _log.warning("migration %s is not applied yet: %s", name, deferred)
+                    continue
                 applied_now.append(name)
         self._reflect()
         return applied_now
@@ -564,13 +575,21 @@ class Store:
 
 
 # -- schema for migrations ------------------------------------------------------------------
+class Deferred(Exception):  # noqa: N818 - a migration's way to say "not now", not a failure
+    """Raised by a migration's ``up`` that can't run yet (it needs ``ENCRYPTION_KEY`` and the store was opened
+    without it): its transaction is rolled back and it stays pending (``GET /ready`` says so) until a start
+    that has what it needs."""
+
+
 class Schema:
     """What a migration's ``up(db)`` gets: ``db["t"].create(...)``, ``.add_column``, ``.create_index``,
     ``.exists()``, ``.drop()``, the data moves ``.rows`` / ``.rows_where`` / ``.update``, and
-    ``db.execute(sql)``, on either database (inside the migration's transaction)."""
+    ``db.execute(sql)``, on either database (inside the migration's transaction); ``db.encryption_key``
+    (``ENCRYPTION_KEY``, "" when the store was opened without it) for one that encrypts stored secrets."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, encryption_key: str = "") -> None:
         self.conn = conn
+        self.encryption_key = encryption_key
 
     @property
     def dialect(self) -> str:

@@ -8,8 +8,10 @@ through "Add to Slack" records its workspace here (the installation itself, toke
 by slack_sdk's SQLAlchemy installation store). A workspace's records live in its own store
 (services/store.py: a PostgreSQL schema or a SQLite file named by its team id), reached inside
 :func:`services.store.in_workspace`. Jobs run once per installed workspace (:meth:`serving`).
-Uninstalling (``app_uninstalled``, ``tokens_revoked``) stops its jobs at once and schedules its data
-for deletion after ``WORKSPACE_RETENTION_DAYS`` (:meth:`due_for_purge`, :meth:`purge`).
+Uninstalling (``app_uninstalled``, ``tokens_revoked``) stops its jobs at once, forgets its own Nimrobo key at
+once (a credential, like its tokens) and schedules its data for deletion after ``WORKSPACE_RETENTION_DAYS``
+(:meth:`due_for_purge`, :meth:`purge`). An org-wide Enterprise Grid install that loses some of the org's teams
+(``team_access_revoked``) serves nothing from them until access is granted again (:meth:`team_revoked`).
 
 A workspace's admin may set the workspace's own Nimrobo key (encrypted at rest with
 ``ENCRYPTION_KEY``, like the personal keys) and Pluto server; where unset, the environment's apply.
@@ -118,7 +120,27 @@ class Workspaces:
             stamp = now() if at is None else at
             self._shared.update("workspaces", key, {"uninstalled_at": stamp, "updated_at": now(),
                                                     "purge_after": stamp + self.retention_days * DAY})
+        if row.get("nimrobo_key_enc"):  # a credential, like the tokens: it goes now (the data waits for the purge)
+            self._shared.update("workspaces", key, {"nimrobo_key_enc": None, "updated_at": now()})
         return self.get(key)
+
+    # -- the teams of an org-wide install -------------------------------------------------------
+    def teams_revoked(self, key: str, team_ids: list[str], at: float | None = None) -> list[str]:
+        """``team_access_revoked``: the org-wide install ``key`` lost these teams; the ones newly recorded."""
+        stamp = now() if at is None else at
+        return [team for team in team_ids if team and self._shared.insert_if_absent(
+            "team_access_revoked", {"key": key, "team_id": team, "revoked_at": stamp})]
+
+    def teams_granted(self, key: str, team_ids: list[str]) -> None:
+        """``team_access_granted``: the org-wide install ``key`` serves these teams (again)."""
+        for team in team_ids:
+            self._shared.delete("team_access_revoked", (key, team))
+
+    def team_revoked(self, key: str | None, team_id: str | None) -> bool:
+        """The org-wide install ``key`` no longer has access to team ``team_id``: nothing from it is served."""
+        if not self.enabled or not key or not team_id or key == team_id:
+            return False
+        return self._shared.get("team_access_revoked", (key, team_id)) is not None
 
     def due_for_purge(self, at: float | None = None) -> list[Workspace]:
         """Uninstalled workspaces whose retention period is over."""
@@ -136,6 +158,7 @@ class Workspaces:
                 return False
             self.store.drop_workspace(key)
             self._shared.delete("workspaces", key)
+            self._shared.execute('delete from team_access_revoked where "key" = ?', [key])
         return True
 
     # -- reading ------------------------------------------------------------------------------

@@ -91,3 +91,28 @@ def test_reveal_gives_the_real_plain_string():
     assert type(revealed) is str and revealed == "xoxb-123" and str(revealed) == "xoxb-123"
     assert Secret(secret).reveal() == "xoxb-123"  # re-wrapping keeps the value
     assert load_settings({}, env_file=None).replace(slack_bot_token=secret).slack_bot_token.reveal() == "xoxb-123"
+
+
+def test_oauth_mode_needs_an_encryption_key_and_says_how_to_make_one(tmp_path):
+    """The installs' Slack tokens are stored encrypted with ENCRYPTION_KEY: OAuth mode does not start without one."""
+    from cryptography.fernet import Fernet
+
+    from config import slack_credentials_problem
+
+    oauth = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "shh", "SLACK_STATE_SECRET": "state",
+             "SLACK_SIGNING_SECRET": "signsecret"}
+    unset = slack_credentials_problem(load_settings(oauth, env_file=None))
+    assert unset is not None and unset.startswith("ENCRYPTION_KEY is not set") and "Fernet.generate_key()" in unset
+    bad = slack_credentials_problem(load_settings({**oauth, "ENCRYPTION_KEY": "not-a-key"}, env_file=None))
+    assert bad is not None and "not a Fernet key" in bad and "not-a-key" not in bad
+    key = Fernet.generate_key().decode()
+    assert slack_credentials_problem(load_settings({**oauth, "ENCRYPTION_KEY": key}, env_file=None)) is None
+    # one workspace (a bot token) does not need it
+    assert slack_credentials_problem(load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+                                                   env_file=None)) is None
+    result = subprocess.run([sys.executable, "-m", "bot"], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "", "HOME": str(tmp_path), **oauth},
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ENCRYPTION_KEY" in lines[0]

@@ -185,6 +185,12 @@ def test_encryption_key_is_optional_named_when_bad_and_ok_when_valid():
     good = Fernet.generate_key().decode()
     valid = check_encryption_key(Settings().replace(encryption_key=good))
     assert valid.ok and good not in valid.line()
+    # several workspaces (OAuth): required, as their Slack tokens are stored encrypted with it
+    oauth = Settings().replace(slack_client_id="1.2", slack_client_secret="s", slack_state_secret="t")
+    required = check_encryption_key(oauth)
+    assert not required.ok and not required.optional and "Slack tokens" in required.detail
+    assert "Fernet.generate_key" in required.fix
+    assert check_encryption_key(oauth.replace(encryption_key=good)).ok
 
 
 # -- Socket Mode ----------------------------------------------------------------------------------
@@ -224,3 +230,39 @@ def test_http_mode_while_the_manifest_turns_socket_mode_on(tmp_path):
     assert "Slack sends nothing to /slack/events" in check.detail
     assert "socket_mode_enabled: false" in check.fix and "SLACK_APP_TOKEN" in check.fix
     assert check_socket_mode(settings, manifest=off).line() == "OK    Socket Mode: off (HTTP mode), as in the manifest"
+
+
+def test_stored_slack_tokens_must_be_encrypted_and_readable_with_the_key(tmp_path):
+    """Several workspaces: the doctor reads slack_sdk's installation tables and fails on a token in plain text, or
+    one another ENCRYPTION_KEY made; never printing one."""
+    import sqlalchemy as sa
+    from cryptography.fernet import Fernet
+    from slack_sdk.oauth.installation_store import Installation
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    from bot.doctor import check_stored_slack_tokens
+    from bot.installs import EncryptedInstallationStore
+    from config import Settings
+    from services.crypto import Cipher
+
+    key, other = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    database = str(tmp_path / "bot.db")
+    settings = Settings().replace(slack_client_id="1.2", slack_client_secret="s", slack_state_secret="t",
+                                  database_path=database, encryption_key=key)
+    assert check_stored_slack_tokens(Settings().replace(database_path=database)) == []  # one workspace: no line
+    engine = sa.create_engine(f"sqlite:///{database}")
+    store = EncryptedInstallationStore(cipher=Cipher(key), client_id="1.2", engine=engine)
+    store.create_tables()
+    store.save(Installation(app_id="A1", team_id="T1", user_id="U1", bot_token="xoxb-1-secret",
+                            bot_refresh_token="xoxe-1-refresh", bot_token_expires_in=3600, bot_id="B1",
+                            bot_user_id="UB1"))
+    [ok] = check_stored_slack_tokens(settings)
+    assert ok.ok and "every one encrypted" in ok.detail
+    [wrong] = check_stored_slack_tokens(settings.replace(encryption_key=other))
+    assert not wrong.ok and "can't be read with this ENCRYPTION_KEY" in wrong.detail
+    SQLAlchemyInstallationStore(client_id="1.2", engine=engine).save(
+        Installation(app_id="A1", team_id="T2", user_id="U2", bot_token="xoxb-2-plain", bot_id="B2", bot_user_id="UB2"))
+    [plain] = check_stored_slack_tokens(settings)
+    assert not plain.ok and "plain text" in plain.detail and "m960" in plain.fix
+    assert "xoxb" not in plain.line() + ok.line() + wrong.line()
+    engine.dispose()

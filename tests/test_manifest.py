@@ -58,6 +58,8 @@ EVENT_SCOPES = {
     "assistant_thread_context_changed": {"assistant:write"},
     "app_uninstalled": set(),  # leaving a workspace (several workspaces): no scope needed
     "tokens_revoked": set(),
+    "team_access_revoked": set(),  # an org-wide install removed from (or added to) some of the org's teams
+    "team_access_granted": set(),
 }
 # Scopes for things that are not Web API methods.
 OTHER_SCOPES = {"commands", "files:read"}  # slash commands; downloading url_private files

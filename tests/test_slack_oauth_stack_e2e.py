@@ -3,9 +3,11 @@ installed in each through its own ``/slack/install`` page, answering each worksp
 token while tokens rotate on every request, and forgetting a workspace that uninstalls."""
 
 import os
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from sandbox.slack_api import authorize_query, find_authorize_url
 from sandbox.stack import Stack, StackOptions
@@ -52,6 +54,20 @@ def test_the_bot_runs_without_a_bot_token_and_installs_in_two_workspaces(stack):
         store = stack.services.installs.installation_store
         assert store.find_installation(enterprise_id=None, team_id=team_id).bot_token.startswith("xoxe.xoxb-1-")
     assert stack.install(BETA, deny=True).status_code == 200  # a cancel: Bolt's failure page, nothing changes
+
+
+def test_the_install_asks_for_exactly_the_manifests_scopes(stack):
+    """"Add to Slack" requests manifest.yml's ``oauth_config.scopes`` (bot, and user scopes if any), nothing more
+    or less; the test bed, set up with those scopes as the app's, refuses an authorize URL asking for others."""
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "manifest.yml").read_text(encoding="utf-8"))
+    scopes = manifest["oauth_config"]["scopes"]
+    authorize = find_authorize_url(httpx.get(stack.bot_url + "/slack/install"))
+    query = authorize_query(authorize)
+    assert query["scope"].split(",") == scopes["bot"]
+    assert [s for s in query.get("user_scope", "").split(",") if s] == list(scopes.get("user") or [])
+    greedy = authorize.replace("scope=", "scope=admin%2C", 1)
+    with pytest.raises(ValueError, match="invalid_scope"):
+        stack.slack.approve_install(greedy, ACME)
 
 
 def test_each_workspace_is_served_with_its_own_rotating_token(installed):

@@ -28,6 +28,7 @@ from tests.test_voicelink_e2e import SECTIONS, form
 
 ACME, BETA = "T0SANDBOX", "T0BETA"
 ORG, ORG_ONE, ORG_TWO = "E0GRID", "T0GRID1", "T0GRID2"
+SOLO_ORG, SOLO_ONE, SOLO_TWO = "E0SOLO", "T0SOLO1", "T0SOLO2"  # a Grid org whose teams install the app each on its own
 #: Rotating tokens live TOKEN_LIFETIME seconds and are refreshed ROTATE_SECONDS before they expire (a request's
 #: slow work keeps the token its request came with: it has ROTATE_SECONDS left at least). The rotation test makes
 #: them live SHORT_LIFETIME seconds while a run progresses.
@@ -403,6 +404,41 @@ def test_an_org_wide_install_is_scoped_by_the_enterprise(stack):
     for team in (ACME, BETA):
         with in_workspace(team):
             assert "grid.csv" not in [r["filename"] for r in stack.services.store.rows("scoring_runs")]
+
+
+def test_a_grid_team_installed_on_its_own_keeps_its_records_from_its_sibling_team(stack):
+    """Two teams of one Enterprise Grid org, each installing the app on its own (not org-wide): each is a workspace
+    of its own, keyed by its team (with the org's enterprise id), and a run scored in one is not found from the
+    other, even by the same person (one user id across the org)."""
+    if SOLO_ONE not in stack.slack.app.workspaces:
+        for team, name in ((SOLO_ONE, "Solo One"), (SOLO_TWO, "Solo Two")):
+            watch_refusals(stack.add_workspace(team, name, enterprise_id=SOLO_ORG), stack.refused)
+            assert stack.install(team).status_code == 200
+    one, two = side(stack, SOLO_ONE), side(stack, SOLO_TWO)
+    two.user = one.user
+    installations = stack.services.installs.installation_store
+    for team in (SOLO_ONE, SOLO_TWO):
+        workspace = stack.services.workspaces.get(team)
+        assert workspace.enterprise_id == SOLO_ORG and not workspace.is_enterprise_install
+        installed = installations.find_installation(enterprise_id=SOLO_ORG, team_id=team)
+        assert installed.team_id == team and not installed.is_enterprise_install
+    assert stack.services.workspaces.get(SOLO_ORG) is None  # no store for the org as a whole
+    score(one, b"name,email\nSolveig Solberg,solveig@solo.example\nSven Solo,sven@solo.example\n", name="solo.csv")
+    with in_workspace(SOLO_ONE):
+        run_id = stack.services.store.rows("scoring_runs")[0]["id"]
+    start = len(two.standin.timeline)
+    for text in ("candidate Solveig", f"results {run_id}"):
+        assert two.signer.command("/pluto", text, user=two.user, channel=two.channel).status_code == 200
+    two.standin.wait_for(lambda: [r for r in two.standin.responses(two.user) if "No candidate matching “Solveig”"
+                                  in r["text"]])
+    idle(stack, SOLO_TWO)
+    assert "solo.example" not in json.dumps(two.standin.timeline[start:], default=str)
+    assert "Solberg" not in json.dumps(two.standin.timeline[start:], default=str)
+    with in_workspace(SOLO_TWO):
+        assert stack.services.store.rows("scoring_runs") == []
+    # the team that scored it finds it
+    assert one.signer.command("/pluto", "candidate Solveig", user=one.user, channel=one.channel).status_code == 200
+    one.standin.wait_for(lambda: [r for r in one.standin.responses(one.user) if "Solberg" in json.dumps(r)])
 
 
 def test_a_request_whose_token_rotation_another_replica_won_is_still_served(stack):
