@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,14 @@ def check_tokens(settings: Settings, transport: Any = None) -> Check:
                  + " the right shape")
 
 
-def check_port(settings: Settings, transport: Any = None) -> Check:
-    """PORT is a TCP port number (1-65535); it matters in HTTP mode only."""
+def check_port(settings: Settings, transport: Any = None, *, mode_known: bool = True) -> Check:
+    """PORT is a TCP port number (1-65535); it matters in HTTP mode only. ``mode_known`` False (the Mode check
+    failed): what the port is for in each mode, never a claim about the mode."""
     port = settings.port
     used = {"http": "used in HTTP mode", "socket": "GET /health in Socket Mode"}.get(settings.mode,
                                                                                   f"unused in {settings.mode} mode")
+    if not mode_known:
+        used = "used in HTTP mode; GET /health in Socket Mode"
     if not isinstance(port, int) or not 1 <= port <= 65535:
         return Check("PORT", False, f"{port} is not a TCP port", "set PORT to a number from 1 to 65535 (e.g. 3000)")
     return Check("PORT", True, f"{port} ({used})")
@@ -505,16 +509,21 @@ def run_checks(settings: Settings, transports: dict[str, Any] | None = None,
         results.append(Check("Mode", False, detail, fix))
     elif settings.mode == "sandbox":
         results.append(Check("Mode", True, SANDBOX_MODE + f" ({SANDBOX_FIX})"))
+    failed = {problem.partition("=")[0] for problem in problems}  # a setting that failed: its FAIL line only
     results += _run_checks(settings, transports, sandbox=settings.mode == "sandbox" and not half_set,
-                           default_pluto=settings.pluto_api_base_url == DEFAULT_PLUTO_URL)
+                           default_pluto=settings.pluto_api_base_url == DEFAULT_PLUTO_URL,
+                           mode_known=not half_set, skip={"port"} if "PORT" in failed else set())
     return results + check_stored_slack_tokens(settings) + check_workspaces(settings, transports)
 
 
-def _run_checks(settings: Settings, transports: dict[str, Any], *, sandbox: bool, default_pluto: bool) -> list[Check]:
+def _run_checks(settings: Settings, transports: dict[str, Any], *, sandbox: bool, default_pluto: bool,
+                mode_known: bool = True, skip: set[str] | None = None) -> list[Check]:
+    port: Callable[[Settings, Any], Check] = partial(check_port, mode_known=mode_known)
     checks: list[tuple[str, Callable[[Settings, Any], Check]]] = [
-        ("tokens", check_tokens), ("port", check_port), ("database", check_database),
+        ("tokens", check_tokens), ("port", port), ("database", check_database),
         ("encryption", check_encryption_key),
         ("slack", check_slack), ("nimrobo", check_nimrobo), ("pluto", check_pluto), ("openai", check_openai)]
+    checks = [(key, fn) for key, fn in checks if key not in (skip or set())]
     if settings.mode in ("socket", "http"):  # right after the Slack check
         checks.insert([key for key, _ in checks].index("slack") + 1, ("socket mode", check_socket_mode))
     if sandbox:

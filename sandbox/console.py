@@ -235,6 +235,16 @@ class ConsoleLogHandler(logging.Handler):
             self.handleError(record)
 
 
+NEWCOMER_HINT = "New here? Type `tour`. Otherwise /pluto help, /voicelink help, or help for the console's own commands."
+
+
+def banner(mode: str) -> str:
+    """The console's first two lines: which mode runs, and that the services are stand-ins."""
+    how = ("Socket Mode: the bot connects to the Slack stand-in over a WebSocket" if mode == "socket" else
+           "HTTP mode: Slack's requests reach the bot as signed POSTs to /slack/events")
+    return f"Pluto Bot sandbox in {how}.\nSlack, Nimrobo, Pluto and OpenAI are local stand-ins."
+
+
 class Console:
     """The console over a running :class:`~sandbox.stack.Stack`.
 
@@ -548,21 +558,20 @@ class Console:
 
     # -- the loop -----------------------------------------------------------------------------------
     def loop(self) -> None:
-        mode = getattr(self.stack, "mode", "http")
-        how = ("Socket Mode: the bot connects to the Slack stand-in over a WebSocket" if mode == "socket" else
-               "HTTP mode: Slack's requests reach the bot as signed POSTs to /slack/events")
-        self.print(f"Pluto Bot sandbox in {how}.\nSlack, Nimrobo, Pluto and OpenAI are local stand-ins.")
+        self.print(banner(getattr(self.stack, "mode", "http")))
         if self.intro:
             self.print(self.intro)
-        self.print("New here? Type `tour`. Otherwise /pluto help, /voicelink help, or help for the console's "
-                   "own commands.")
+        self.print(NEWCOMER_HINT)
         printer = threading.Thread(target=self._watch, name="console-printer", daemon=True)
         printer.start()
         ctrl_c = False  # the previous prompt was answered with Ctrl-C: a second one leaves
         try:
             while True:
-                if not self.fill_modals():
-                    break
+                try:  # a Ctrl-C while a form is being filled (or waited on) returns to the prompt
+                    if not self.fill_modals():
+                        break
+                except KeyboardInterrupt:
+                    self.print("  (interrupted; the form stays open: press a button or type a command)")
                 line = self.ask(self.prompt, interrupted=INTERRUPTED)
                 if line is None:
                     break
@@ -1232,11 +1241,15 @@ class Console:
             return None
         names = "  ".join(f"[{b.label}]" for b in buttons)
         suggested = next((b for b in buttons if self.suggest.get(b.element.get("action_id", ""))), None)
-        if suggested is None and len(buttons) == 1 and "draft" in str(buttons[0].element.get("action_id", "")) \
-                and self._empty_below(view, index, state):
-            suggested = buttons[0]  # drafting fills the empty sections below: Enter drafts, as a person would want
+        drafts = [b for b in buttons if "draft" in str(b.element.get("action_id", ""))]
+        if suggested is None and drafts and self._empty_below(view, index, state):
+            # drafting fills the empty sections below: Enter drafts (the first style when there are several,
+            # as the bot drafts when the form is submitted with them empty), as a person would want
+            suggested = drafts[0]
         if len(buttons) == 1:
             prompt = f"  {names} press it? [{'Y/n' if suggested else 'y/N'}] "
+        elif suggested:
+            prompt = f"  {names} type one to press it, Enter presses [{suggested.label}]: "
         else:
             prompt = f"  {names} type one to press it, Enter to go on: "
         answer = self.ask(prompt, interrupted=CANCEL)
@@ -1261,14 +1274,14 @@ class Console:
         return ACTED
 
     def _empty_below(self, view: dict[str, Any], index: int, state: dict[str, Any]) -> bool:
-        """Some required field after block ``index`` is empty (neither typed nor prefilled)."""
+        """The field right below block ``index`` (the first a draft button fills) is empty: neither typed nor
+        prefilled."""
         for block in (view.get("blocks") or [])[index + 1:]:
-            if block.get("type") != "input" or block.get("optional"):
+            if block.get("type") != "input":
                 continue
             element = block.get("element") or {}
             typed = (state.get(block.get("block_id", "")) or {}).get(element.get("action_id", ""))
-            if not self._value_text(element, typed).strip():
-                return True
+            return not self._value_text(element, typed).strip()
         return False
 
     def _act_in_view(self, view: dict[str, Any], block: dict[str, Any], clickable: Clickable,

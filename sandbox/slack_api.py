@@ -2136,6 +2136,8 @@ class SlackStandIn(SimServer):
         delete = bool(body.get("delete_original"))
         if not delete and not body.get("text") and not body.get("blocks"):
             return text_response("no_text", 400)
+        if not delete and (body.get("blocks") or body.get("attachments")) and not str(body.get("text") or "").strip():
+            return text_response("no_text", 400)  # as for chat.*: blocks need the fallback text (see _check_message)
         with self._lock:
             origin["uses"] += 1
             self._apply_response(origin, body)

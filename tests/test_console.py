@@ -108,7 +108,7 @@ def test_select_in_a_modal_keeps_what_was_typed_and_shows_the_update(stack):
      .type("file of names", "")
      .type("brief", "New hires in their first month")
      .type("[Draft with AI] press it?", "y")
-     .type("Goal [Goal for Onboarding study", "")  # drafted from the study typed before the button
+     .type("Goal (optional) [Goal for Onboarding study", "")  # drafted from the study typed before the button
      .type("Role", "")
      .type("Guidelines", "")
      .type("Constraints", "A short one\\nat most ten minutes")  # \n types a new line

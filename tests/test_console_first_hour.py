@@ -160,6 +160,26 @@ def test_the_tour_top_5_then_voice_screen_top_3_advance_by_row_and_sort_by_what_
     assert "no [Voice-screen] next to text" not in out and "no button or command" not in out
 
 
+def test_ctrl_c_while_the_console_fills_forms_returns_to_the_prompt(stack):
+    """A Ctrl-C landing in fill_modals() at the top of the loop (a wait for the bot, not a prompt)."""
+    t = Typist(stack)
+    fill, calls = t.console.fill_modals, []
+
+    def interrupted_once():
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return fill()
+
+    t.console.fill_modals = interrupted_once
+    t.type("> ", "/pluto help")
+    try:
+        out = t.run()
+    except KeyboardInterrupt:
+        pytest.fail("a Ctrl-C while forms were filled left the sandbox")
+    assert "(interrupted; the form stays open" in out and "/pluto score" in out  # the prompt came back
+
+
 # -- 21. Draft with AI when the sections are empty ----------------------------------------------------------
 def test_enter_at_draft_with_ai_drafts_when_the_sections_are_empty(stack):
     t = Typist(stack)
@@ -263,3 +283,18 @@ def test_channel_ids_and_slack_emoji_names_render_as_slack_shows_them():
 
     shown = Renderer("plain").mrkdwn(":large_green_circle: open · <#C_SANDBOX> has the card · <#C1|general>")
     assert shown == "🟢 open · #sandbox has the card · #general"
+
+
+def test_enter_at_the_two_draft_buttons_of_project_new_drafts_when_the_sections_are_empty(stack):
+    t = Typist(stack)
+    (t.type("> ", "/voicelink project new").type("Name", "Data Engineer").type("Description", "")
+     .type("brief", "Data engineer for a payments team: Python, SQL.")
+     .type("[Draft with AI: interview]  [Draft with AI: research] type one to press it, "
+           "Enter presses [Draft with AI: interview]", ""))
+    for _ in range(14):  # Enter through the drafted form
+        t.type(None, lambda out: "quit" if "Project Data Engineer created" in out else "")
+    t.console.loop()
+    assert t.error is None, t.error
+    assert "Please fill out this field" not in t.output
+    [project] = stack.nimrobo.projects.values()
+    assert project["name"] == "Data Engineer" and "Goal" in project["prompt"] and "Constraints" in project["prompt"]

@@ -27,6 +27,17 @@ def test_doctor_reports_every_bad_setting_and_still_runs_the_other_checks(tmp_pa
     assert "FAIL  Settings: POLL_INTERVAL_SECONDS='soon' is not a number" in result.stdout
     assert any(line.startswith("OK    DATABASE_PATH:") for line in lines)  # the rest was checked too
     assert "Traceback" not in result.stdout + result.stderr
+    assert not any(line.startswith("OK    PORT") for line in lines)  # never an OK with the default it fell back to
+
+
+def test_a_bad_port_with_half_set_credentials_claims_no_mode(tmp_path):
+    result = run_doctor({"DATABASE_PATH": str(tmp_path / "bot.db"), "SLACK_BOT_TOKEN": "xoxb-x", "PORT": "abc"})
+    lines = result.stdout.splitlines()
+    assert "FAIL  Settings: PORT='abc' is not a number" in result.stdout
+    assert any(line.startswith("FAIL  Mode:") for line in lines)
+    assert not any(line.startswith("OK    PORT") for line in lines) and "sandbox mode" not in result.stdout
+    good = run_doctor({"DATABASE_PATH": str(tmp_path / "bot.db"), "SLACK_BOT_TOKEN": "xoxb-x", "PORT": "3100"})
+    assert "OK    PORT: 3100 (used in HTTP mode; GET /health in Socket Mode)" in good.stdout  # the mode is unknown
 
 
 @pytest.mark.parametrize("env, missing", [

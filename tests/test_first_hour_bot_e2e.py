@@ -6,7 +6,7 @@ check access; /voicelink status names the project and shows answers under their 
 import pytest
 
 from sandbox.stack import Stack, StackOptions
-from tests.test_voicelink_e2e import CHANNEL, USER, make_links
+from tests.test_voicelink_e2e import CHANNEL, USER, form, make_links, open_modal
 
 OUTSIDER = "U_MALLORY"
 EVALUATOR = {"prompt": "Rate", "questions": [{"id": "communication", "label": "Communication", "type": "number"},
@@ -74,6 +74,56 @@ def test_voicelink_status_names_the_project_and_labels_the_answers(stack, comple
     status = stack.slack.wait_for(lambda: private_answers(stack, USER, f"*Session* `{session}`"))[-1]
     text = str(status["blocks"])
     assert "project *Platform Engineer*" in text and "· project\\n" not in text and "· project'" not in text
+    before = stack.slack.responses(USER) + stack.slack.ephemerals(USER)
+    stack.signer.activate(*next((surface, block, button) for surface, block, button
+                                in stack.signer._clickable(USER, CHANNEL)
+                                if button["action_id"] == "voicelink_evaluation"
+                                and surface["record"].get("blocks") == status["blocks"]), user=USER)
+    [evaluation] = stack.slack.wait_for(lambda: [r for r in stack.slack.responses(USER) + stack.slack.ephemerals(USER)
+                                                 if r not in before and "Platform depth" in str(r)])
+    assert "*Platform depth*\\n8" in str(evaluation) and "platform_depth" not in str(evaluation)  # label, not key
+
+
+# -- 21. the four sections left empty are drafted, in the real modal too ------------------------------------
+def drafted_sections(view):
+    inputs = {b["block_id"].split("~")[0]: b for b in view["blocks"] if b["type"] == "input"}
+    return {key: inputs[key]["element"].get("initial_value") for key in ("goal", "role", "guidelines", "constraints")}
+
+
+def submit_to_draft(stack, view, values):
+    """Submit with the four sections empty: the form opens again as typed, saying it drafts them, then shows them."""
+    calls = len(stack.slack.api_calls())
+    response = stack.signer.view_submission(view, values, user=USER)
+    assert response.status_code == 200 and not response.content  # no error under the (optional) sections
+    drafted = stack.slack.wait_for(lambda: [v for v in stack.slack.open_views(USER)
+                                            if "Filled from a template" in str(v["blocks"])])[-1]
+    [opened] = [c["params"]["view"] for c in stack.slack.api_calls()[calls:] if c["method"] == "views.open"
+                and "Filling in the four sections from a template" in str(c["params"])]
+    assert drafted["callback_id"] == opened["callback_id"] == view["callback_id"]
+    return drafted
+
+
+def test_the_create_form_submitted_with_the_four_sections_empty_drafts_them_to_review(stack):
+    view = open_modal(stack)
+    assert all(b.get("optional") for b in view["blocks"] if b.get("block_id", "").split("~")[0] == "goal")
+    drafted = submit_to_draft(stack, view, form(view, name="Site Reliability Engineer", labels="Grace Hopper",
+                                                brief="SRE: Kubernetes, on-call."))
+    assert all(drafted_sections(drafted).values())
+    assert "Site Reliability Engineer" in str(drafted["blocks"]) and "Grace Hopper" in str(drafted["blocks"])
+    assert not [p for p in stack.nimrobo.projects.values() if p["name"] == "Site Reliability Engineer"]  # review first
+
+
+def test_project_new_submitted_with_the_four_sections_empty_drafts_them_then_creates(stack):
+    stack.signer.command("/voicelink", "project new", user=USER, channel=CHANNEL)
+    view = stack.slack.wait_for(lambda: [v for v in stack.slack.views(user=USER)
+                                         if "New voice project" in str(v["title"])])[-1]
+    drafted = submit_to_draft(stack, view, form(view, name="Payments Analyst"))
+    assert all(drafted_sections(drafted).values())
+    assert not [p for p in stack.nimrobo.projects.values() if p["name"] == "Payments Analyst"]
+    stack.signer.view_submission(drafted, form(drafted), user=USER)
+    [project] = stack.slack.wait_for(lambda: [p for p in stack.nimrobo.projects.values()
+                                              if p["name"] == "Payments Analyst"])
+    assert project["prompt"].index("Goal") < project["prompt"].index("Constraints")
 
 
 # -- 17. a letter saved as .csv ----------------------------------------------------------------------

@@ -89,6 +89,7 @@ def test_the_sandbox_runs_the_simulator_with_varied_answers():
 def test_the_test_bed_refuses_blocks_without_fallback_text():
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
+    from slack_sdk.webhook import WebhookClient
 
     from sandbox.slack_api import SlackStandIn
 
@@ -103,6 +104,10 @@ def test_the_test_bed_refuses_blocks_without_fallback_text():
                     pytest.raises(SlackApiError) as refused:
                 call()
             assert refused.value.response["error"] == "no_text"
+        webhook = WebhookClient(slack.new_response_url("U1", "C1"))  # a response_url post, as `respond` sends it
+        assert (webhook.send(text=" ", blocks=blocks).status_code, webhook.send(blocks=blocks).body) == (400, "no_text")
+        answer = webhook.send(text="Hello", blocks=blocks)
+        assert (answer.status_code, answer.body) == (200, "ok")
 
 
 def test_a_message_without_text_falls_back_to_the_words_of_its_blocks():

@@ -24,6 +24,16 @@ def test_a_sandbox_transcript_follows_the_commands():
     assert start < 40 and line_of("SHORTLIST · CANDIDATES.CSV") < 60
 
 
+def test_the_transcript_opens_with_the_consoles_real_banner():
+    from sandbox.console import NEWCOMER_HINT, banner
+
+    fence = next(i for i, line in enumerate(LINES, 1) if i > line_of("This is what a session looks like") and line == "```")
+    opening = "\n".join(LINES[fence:])  # the transcript's code block
+    first = banner("http").splitlines()
+    assert opening.splitlines()[:2] == first  # what `python3 dev.py run` prints first, so it cannot drift
+    assert NEWCOMER_HINT in opening.split("> /pluto score")[0]
+
+
 def test_operator_and_internals_material_come_after_the_newcomer_material():
     newcomer = max(HEADINGS.index(h) for h in ("What it does", "In Slack", "The commands"))
     for later in ("Creating the Slack app", "Settings", "Several replicas", "The Socket Mode client", "Layout",

@@ -159,7 +159,7 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
         blocks.append(_text_input("labels", v, "Link labels (one per line)", values.get("labels", ""),
                                   multiline=True))
     if study is None:
-        blocks += _prompt_inputs(pattern, values, v, note, ai)
+        blocks += _prompt_inputs(pattern, values, v, note, ai, submit)
     blocks.append(InputBlock(block_id=f"expiry~{v}", label="Links expire after", element=StaticSelectElement(
         action_id="expiry", options=_options(EXPIRY_PRESETS),
         initial_option=next(o for o in _options(EXPIRY_PRESETS) if o.value == (values.get("expiry") or "1_week")))))
@@ -174,7 +174,8 @@ def create_modal(channel: str, pattern: str = "interview", values: dict[str, str
                 close="Cancel", private_metadata=json.dumps(kept), blocks=blocks)
 
 
-def _prompt_inputs(pattern: str, values: dict[str, str], v: int, note: str, ai: bool) -> list[Any]:
+def _prompt_inputs(pattern: str, values: dict[str, str], v: int, note: str, ai: bool,
+                   submit: str = "Create") -> list[Any]:
     """The brief and draft button, the four prompt sections, the landing page and the time limit."""
     blocks: list[Any] = [
         _text_input("brief", v, "Job description or research brief (for drafting)", values.get("brief", ""),
@@ -182,16 +183,64 @@ def _prompt_inputs(pattern: str, values: dict[str, str], v: int, note: str, ai: 
         actions(button("Draft with AI" if ai else "Fill from template", "voicelink_draft", pattern),
                 block_id="draft"),
     ]
-    if note:
-        blocks.append(context(note))
-    for key, title in zip(FIELDS, SECTIONS, strict=True):
-        blocks.append(_text_input(key, v, title, values.get(key, ""), multiline=True, hint=SECTION_HINTS[key]))
-    return blocks + [
+    return blocks + _section_inputs(values, v, note, ai, submit) + [
         _text_input("landing_title", v, "Landing page title", values.get("landing_title", ""), optional=True),
         _text_input("landing_info", v, "Landing page info", values.get("landing_info", ""), multiline=True,
                     optional=True),
         _text_input("time_limit", v, "Time limit (1–60 minutes)", values.get("time_limit", "10")),
     ]
+
+
+def _section_inputs(values: dict[str, str], v: int, note: str, ai: bool, submit: str = "Create") -> list[Any]:
+    """A new form's four prompt sections: optional, because left all empty they are drafted on submit
+    (``drafts_on_submit``), as pressing the draft button would; the note says so until something is drafted."""
+    how = "drafts them with AI from the brief" if ai else "fills them in from a template"
+    blocks: list[Any] = [context(note or f"Or leave the four sections empty: *{submit}* {how}, for you to review "
+                                         "first.")]
+    for key, title in zip(FIELDS, SECTIONS, strict=True):
+        blocks.append(_text_input(key, v, title, values.get(key, ""), multiline=True, optional=True,
+                                  hint=SECTION_HINTS[key]))
+    return blocks
+
+
+def drafts_on_submit(values: dict[str, str]) -> bool:
+    """The four sections are all empty: submitting the form drafts them instead of creating anything."""
+    return not any((values.get(key) or "").strip() for key in FIELDS)
+
+
+def services_default(meta: dict[str, Any]) -> ChannelProject | None:
+    """The channel's default project as the create form was opened with it (kept in the form's metadata)."""
+    found = meta.get("default")
+    return ChannelProject(meta.get("channel", ""), found[0], found[1], "") if found else None
+
+
+KEEP: Any = object()  # rebuild_create_modal: the study as the form had it
+
+
+def rebuild_create_modal(view: dict[str, Any], ai: bool, *, pattern: str | None = None,
+                         extra: dict[str, str] | None = None, note: str = "", study: Any = KEEP) -> View:
+    """The create modal rebuilt from what was typed in ``view`` (another pattern, a study, a draft, a note), one
+    version on, so Slack shows the new initial values."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    values = {**read_values((view.get("state") or {}).get("values") or {}), **(extra or {})}
+    pattern = pattern or meta.get("pattern", "interview")
+    default = services_default(meta)
+    if study is KEEP:
+        study = meta.get("study") if meta.get("pattern") == "research" else (
+            (default.project_id, default.project_name) if default else None)
+    kept = {k: v for k, v in meta.items() if k not in ("channel", "pattern", "v", "study", "default")}  # a run
+    titles = {"title": view["title"]["text"], "submit": view["submit"]["text"]} if kept and view.get("submit") else {}
+    return create_modal(meta.get("channel", ""), pattern, values, meta.get("v", 1) + 1, note, ai=ai,
+                        study=tuple(study) if study and pattern == "research" else None, default=default, meta=kept,
+                        **titles)
+
+
+def rebuild_project_form(view: dict[str, Any], ai: bool, *, extra: dict[str, str] | None = None,
+                         note: str = "") -> View:
+    """``/voicelink project new``'s form rebuilt from what was typed, one version on."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    values = {**read_values((view.get("state") or {}).get("values") or {}), **(extra or {})}
+    return project_form(values=values, v=meta.get("v", 1) + 1, note=note, ai=ai, channel=meta.get("channel", ""))
 
 
 def _evaluator_inputs(values: dict[str, str], v: int, optional_note: str = "") -> list[Any]:
@@ -391,10 +440,12 @@ def project_form(*, project: Project | None = None, values: dict[str, str] | Non
         blocks.append(actions(button(f"{verb}: interview", "voicelink_project_draft", "interview"),
                               button(f"{verb}: research", "voicelink_project_draft_research", "research"),
                               block_id="draft"))
-    if note:
-        blocks.append(context(note))
-    for key, title in zip(FIELDS, SECTIONS, strict=True):
-        blocks.append(_text_input(key, v, title, values.get(key, ""), multiline=True, hint=SECTION_HINTS[key]))
+        blocks += _section_inputs(values, v, note, ai, submit="Create")
+    else:
+        if note:
+            blocks.append(context(note))
+        for key, title in zip(FIELDS, SECTIONS, strict=True):
+            blocks.append(_text_input(key, v, title, values.get(key, ""), multiline=True, hint=SECTION_HINTS[key]))
     blocks += [
         _text_input("landing_title", v, "Landing page title", values.get("landing_title", ""), optional=True),
         _text_input("landing_info", v, "Landing page info", values.get("landing_info", ""), multiline=True,

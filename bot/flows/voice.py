@@ -25,6 +25,7 @@ from bot.flows.scoring import says_score
 from bot.slack_out import SlackOut
 from bot.work import defer
 from services.errors import BotError
+from services.prompts import as_dict
 from services.records import BatchResult
 from services.voice.forms import VoiceForm
 
@@ -178,3 +179,18 @@ def links_from_mention(services: Services, out: SlackOut, event: dict[str, Any])
           lambda: links_from_file(services, out, file=files[0], text=project, channel=channel, user=user,
                                   expiry_preset=expiry, thread_ts=event.get("thread_ts")),
           lambda m: out.reply_privately(channel, user, m, event.get("thread_ts")), "links from a file")
+
+
+DRAFTED_BY_AI = "Drafted with AI from your brief: review before creating."
+FROM_TEMPLATE = "Filled from a template (no OpenAI key is set): edit it to fit."
+
+
+def draft_sections(services: Services, style: str, values: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The four prompt sections drafted from a form's brief and name (AI, or a template without an OpenAI key)
+    and the note saying which; when drafting fails, no sections and the reason (the form stays as typed)."""
+    try:
+        sections, source = services.voicelinks.draft(style or "interview", values.get("brief", ""),
+                                                     values.get("name", ""))
+    except BotError as exc:
+        return {}, f":warning: {exc.user_message}"
+    return as_dict(sections), DRAFTED_BY_AI if source == "ai" else FROM_TEMPLATE

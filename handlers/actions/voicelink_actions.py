@@ -8,7 +8,6 @@ answer, the work pool) are handlers/clicks.py's. Buttons on private messages ans
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -19,76 +18,43 @@ from slack_sdk.models.views import View
 from bot.blocks import Message, info_message, paginate
 from bot.blocks.voice import (
     FIND_SELECT,
+    KEEP,
     LINKS_PER_PAGE,
     NEW_STUDY,
     STUDY_SELECT,
     cancel_confirm,
-    create_modal,
     edit_instant_modal,
     edit_project_modal,
     evaluation_message,
     links_page,
     project_details,
-    project_form,
     project_options,
     read_values,
+    rebuild_create_modal,
+    rebuild_project_form,
     session_message,
     summary_message,
 )
 from bot.blocks.voice_projects import USE_SELECT, use_message
 from bot.blocks.voice_watcher import watch_reply
 from bot.context import Services
-from bot.flows.voice import deliver, refresh_card
+from bot.flows.voice import deliver, draft_sections, refresh_card
 from handlers import inject
 from handlers.clicks import Click, deferred, listener, modal
 from services.errors import BotError
 from services.prompts import as_dict
-from services.records import ChannelProject, LinkRef, PageRef, SessionRef
+from services.records import LinkRef, PageRef, SessionRef
 
 PROJECT_SELECTS = re.compile(rf"^({STUDY_SELECT}|{USE_SELECT}|{FIND_SELECT})$")
 OPTIONS_WAIT = 2.0  # seconds an options request may wait for the project list (Slack allows 3)
-DRAFTED_BY_AI = "Drafted with AI from your brief: review before creating."
-FROM_TEMPLATE = "Filled from a template (no OpenAI key is set)."
-
-KEEP = object()
-
-
 # -- the create form and the project form ----------------------------------------------------
 def refresh_modal(click: Click, pattern: str | None = None, extra: dict[str, str] | None = None, note: str = "",
                   study: Any = KEEP) -> None:
     """Rebuild the create modal from what was typed (another pattern, a study, a draft, a note)."""
     view = click.body["view"]
-    meta = json.loads(view.get("private_metadata") or "{}")
-    values = {**read_values(view["state"]["values"]), **(extra or {})}
-    pattern = pattern or meta.get("pattern", "interview")
-    default = services_default(meta)
-    if study is KEEP:
-        study = meta.get("study") if meta.get("pattern") == "research" else (
-            (default.project_id, default.project_name) if default else None)
-    kept = {k: v for k, v in meta.items() if k not in ("channel", "pattern", "v", "study", "default")}  # a run
-    titles = {"title": view["title"]["text"], "submit": view["submit"]["text"]} if kept and view.get("submit") else {}
-    new = create_modal(meta.get("channel", ""), pattern, values, meta.get("v", 1) + 1, note,
-                       ai=click.services.voicelinks.ai_drafting,
-                       study=tuple(study) if study and pattern == "research" else None, default=default, meta=kept,
-                       **titles)
+    new = rebuild_create_modal(view, click.services.voicelinks.ai_drafting, pattern=pattern, extra=extra, note=note,
+                               study=study)
     click.client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
-
-
-def services_default(meta: dict[str, Any]) -> ChannelProject | None:
-    """The channel's default project as the form was opened with it (kept in the form's metadata)."""
-    found = meta.get("default")
-    return ChannelProject(meta.get("channel", ""), found[0], found[1], "") if found else None
-
-
-def drafted(click: Click, values: dict[str, Any], template: str = FROM_TEMPLATE) -> tuple[dict[str, str], str]:
-    """The four prompt sections drafted from the form's brief (AI, or a template without a key) and the note
-    saying which; when drafting fails, no sections and the reason (the form stays as typed)."""
-    try:
-        sections, source = click.services.voicelinks.draft(click.value or "interview", values.get("brief", ""),
-                                                           values.get("name", ""))
-    except BotError as exc:
-        return {}, f":warning: {exc.user_message}"
-    return as_dict(sections), DRAFTED_BY_AI if source == "ai" else template
 
 
 @listener
@@ -121,8 +87,8 @@ def on_project_options(ack: Ack, payload: dict[str, Any], services: Services) ->
 @deferred("AI draft")
 def on_draft(click: Click) -> None:
     """Draft the four prompt sections (AI, or a template without a key) into the open modal."""
-    extra, note = drafted(click, read_values(click.body["view"]["state"]["values"]),
-                          "Filled from a template (no OpenAI key is set): edit it to fit.")
+    extra, note = draft_sections(click.services, click.value or "interview",
+                                 read_values(click.body["view"]["state"]["values"]))
     refresh_modal(click, extra=extra, note=note)
 
 
@@ -130,11 +96,8 @@ def on_draft(click: Click) -> None:
 def on_project_draft(click: Click) -> None:
     """Draft the four sections of a new project (AI, or a template) into its form, as typed otherwise."""
     view = click.body["view"]
-    meta = json.loads(view.get("private_metadata") or "{}")
-    values = read_values(view["state"]["values"])
-    extra, note = drafted(click, values)
-    new = project_form(values={**values, **extra}, v=meta.get("v", 1) + 1, note=note,
-                       ai=click.services.voicelinks.ai_drafting, channel=meta.get("channel", ""))
+    extra, note = draft_sections(click.services, click.value or "interview", read_values(view["state"]["values"]))
+    new = rebuild_project_form(view, click.services.voicelinks.ai_drafting, extra=extra, note=note)
     click.client.views_update(view_id=view["id"], hash=view.get("hash"), view=new.to_dict())
 
 

@@ -8,27 +8,34 @@ links are then made on the run's Screening board (bot/flows/screening.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
-from bot.blocks import info_message
+from bot.blocks import error_message, info_message
 from bot.blocks.voice import (
     CREATE_MODAL,
     EDIT_INSTANT_MODAL,
     EDIT_PROJECT_MODAL,
     PROJECT_NEW_MODAL,
+    drafts_on_submit,
     read_values,
+    rebuild_create_modal,
+    rebuild_project_form,
 )
 from bot.blocks.voice_projects import REVIEW_MODAL, project_created_message
 from bot.context import Services
 from bot.flows import screening
-from bot.flows.voice import confirm_links, create_links, open_working, prepare_links
+from bot.flows.voice import confirm_links, create_links, draft_sections, open_working, prepare_links
 from bot.slack_out import SlackOut
 from bot.work import defer
 from handlers import inject
 from services.errors import BotError
+from services.prompts import FIELDS
 from services.voice.forms import validate_edit_form, validate_voice_form
 
 
@@ -44,7 +51,13 @@ def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
     meta = json.loads(view.get("private_metadata") or "{}")
     pattern = meta.get("pattern", "interview")
     study = tuple(meta["study"]) if pattern == "research" and meta.get("study") else None
-    form, errors = validate_voice_form(pattern, read_values(view["state"]["values"]), existing=study)
+    values = read_values(view["state"]["values"])
+    form, errors = validate_voice_form(pattern, values, existing=study)
+    if study is None and drafts_on_submit(values):  # the four sections left empty: they are drafted first
+        errors = {key: message for key, message in errors.items() if key not in FIELDS}
+        if not errors:
+            draft_on_submit(ack, body, view, client, services, values, pattern, rebuild_create_modal)
+            return
     if form is not None and meta.get("run_id"):  # "Voice-screen top N": each label must be a candidate of the run
         try:
             problems = services.screening.check_labels(meta["run_id"], form.labels)
@@ -77,6 +90,32 @@ def on_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebC
           lambda m: out.reply_privately(channel, user, m), "/voicelink create")
 
 
+def draft_on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services,
+                    values: dict[str, str], style: str, rebuild: Callable[..., View]) -> None:
+    """A new form submitted with its four sections empty: as if its draft button had been pressed. The same form,
+    as typed, opens again at once with the submission's trigger id ("Drafting…"), then shows the drafted sections
+    to review and submit: a view the bot opened itself, so no update of it races Slack's handling of the ack."""
+    ai, user = services.voicelinks.ai_drafting, body["user"]["id"]
+    what = "Drafting the four sections with AI from your brief" if ai else \
+        "Filling in the four sections from a template"
+    waiting = rebuild(view, ai, note=f":hourglass_flowing_sand: {what}…")
+    ack()
+    try:
+        view_id = client.views_open(trigger_id=body.get("trigger_id", ""), view=waiting.to_dict())["view"]["id"]
+    except SlackApiError as exc:  # the trigger expired: nothing to fill, and nothing was created
+        SlackOut(client).dm(user, error_message(f"The form could not be reopened to draft its sections "
+                                                f"({exc.response.get('error')}): open it again and press the draft "
+                                                "button."))
+        return
+
+    def work() -> None:
+        extra, note = draft_sections(services, style, values)
+        done = rebuild({**waiting.to_dict(), "state": {"values": {}}}, ai, extra={**values, **extra}, note=note)
+        client.views_update(view_id=view_id, view=done.to_dict())
+
+    defer(services.work, user, work, lambda m: SlackOut(client).dm(user, m), "AI draft")
+
+
 def on_review(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, services: Services) -> None:
     """The creator decided (or just confirmed what the file left out): create, and say how it went in the form."""
     choice = read_values(view["state"]["values"]).get("project_choice") or None
@@ -97,7 +136,13 @@ def on_project_new(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
                    services: Services) -> None:
     """``/voicelink project new``: a project with every field, no links; the answer is private."""
     meta = json.loads(view.get("private_metadata") or "{}")
-    fields, errors = validate_edit_form(read_values(view["state"]["values"]), "name")
+    values = read_values(view["state"]["values"])
+    fields, errors = validate_edit_form(values, "name")
+    if drafts_on_submit(values):  # the four sections left empty: drafted first (an interview; research by button)
+        errors = {key: message for key, message in errors.items() if key not in FIELDS}
+        if not errors:
+            draft_on_submit(ack, body, view, client, services, values, "interview", rebuild_project_form)
+            return
     if errors:
         ack(response_action="errors", errors=versioned(errors, meta.get("v", 1)))
         return

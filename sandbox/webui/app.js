@@ -576,7 +576,7 @@ function renderSidebar(s) {
     onclick: () => { ui.channel = c.id; ui.thread = null; refresh(); }}, `${c.kind === "private" ? "🔒" : "#"} ${c.name}`))));
   const dm = s.channels.find((c) => c.kind === "dm");
   $("#app-list").replaceChildren(el("li", {}, el("button", {type: "button", class: dm && dm.id === ui.channel ? "active" : "", "data-channel": "app",
-    onclick: () => { ui.channel = dm.id; ui.thread = null; openTab("home"); }}, "Pluto Bot")));
+    onclick: () => { ui.channel = appChannel(); ui.thread = null; openTab("home"); }}, "Pluto Bot")));
   $("#acting-name").textContent = (s.people.find((p) => p.id === ui.user) || {name: ui.user}).name;
   if (s.workspace) renderWorkspace(s.workspace);
 }
@@ -710,6 +710,12 @@ async function sim(body, path = "/api/sim") {
   if (data.ok) $("#panel-said").textContent = data.said || "";
 }
 
+// The app's DM with the person acting now (the test bed names it D<user>), not with whoever the page last showed:
+// a click that lands before the page has re-read the state for a new acting person still opens their own DM.
+function appChannel() {
+  return `D${ui.user}`;
+}
+
 function openTab(tab) {
   ui.tab = tab;
   if (tab === "home") api("/api/home", {});
@@ -723,7 +729,10 @@ function start() {
   $("#tab-home").addEventListener("click", () => openTab("home"));
   $("#tab-messages").addEventListener("click", () => openTab("messages"));
   $("#acting-user").addEventListener("change", (ev) => {
-    ui.user = ev.target.value; localStorage.setItem(USER_KEY, ui.user); ui.modalValues = {}; refresh();
+    const inApp = ui.channel === appChannel();
+    ui.user = ev.target.value; localStorage.setItem(USER_KEY, ui.user); ui.modalValues = {};
+    if (inApp) ui.channel = appChannel();  // the app's DM is the acting person's own
+    refresh();
   });
   $("#use-example").addEventListener("click", () => api("/api/upload", {example: true, text: "score", thread_ts: null}));
   $("#pluto-fail").addEventListener("click", () => sim({do: "pluto-fail"}));

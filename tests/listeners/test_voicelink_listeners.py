@@ -1,11 +1,13 @@
 """Voice-link buttons and modal submissions, each listener called alone."""
 
+import json
 from unittest.mock import Mock
 
 from handlers.actions.voicelink_actions import on_audio, on_cancel, on_summary
 from handlers.views.voicelink_views import on_create, on_edit
 from services.errors import NotAllowed
 from services.nimrobo import Summary, VoiceLink
+from services.prompts import PromptSections
 from services.records import SessionRef
 
 REF = SessionRef("project", "proj_1", "sess_1")
@@ -72,8 +74,13 @@ def test_create_errors_ride_on_the_ack_under_the_modal_version_and_nothing_is_cr
     on_create(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
     errors = slack.ack.call_args.kwargs["errors"]
     assert slack.ack.call_args.kwargs["response_action"] == "errors"
-    assert errors["name~3"] == "Name the role." and errors["goal~3"] == "The Goal section is required."
+    assert errors["name~3"] == "Name the role." and "goal~3" not in errors  # four empty sections get drafted
     assert services.work.done == [] and not services.voicelinks.create.called
+    body, view = submission("voicelink_create", {"name~3": text(""), "labels~3": text("Ada"), "goal~3": text("g")},
+                            '{"channel": "C_HIRING", "pattern": "interview", "v": 3}')
+    on_create(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
+    errors = slack.ack.call_args.kwargs["errors"]  # some typed, some empty: each empty one is asked for
+    assert errors["role~3"] == "The Role section is required." and "goal~3" not in errors
 
 
 def test_an_edit_is_saved_and_confirmed_by_dm(slack, services):
@@ -131,3 +138,29 @@ def test_a_create_form_to_review_closes_then_opens_its_own_form_before_any_work(
     assert "Looking for a project for QA Lead" in str(slack.client.views_open.call_args.kwargs["view"])
     services.work.submit.assert_called_once()  # the look-up runs on the work pool, not here
     services.voicelinks.prepare.assert_not_called()
+
+
+def test_a_voice_screen_form_sent_with_empty_sections_is_reopened_with_its_run_then_drafted(slack, services):
+    """Item 21 in the Voice-screen form too: the form the bot reopens keeps its run, title and submit label."""
+    values = {"name~2": text("Data Engineer"), "labels~2": text("Ada Lovelace"), "brief~2": text("Python, SQL")}
+    body, view = submission("voicelink_create", values,
+                            '{"channel": "C_HIRING", "pattern": "interview", "v": 2, "run_id": "run_1"}')
+    body["trigger_id"], view["id"] = "1.trigger", "V_FORM"
+    view.update(title={"type": "plain_text", "text": "Voice-screen top 3"},
+                submit={"type": "plain_text", "text": "Screen"})
+    services.voicelinks.ai_drafting = True
+    services.voicelinks.draft.return_value = (PromptSections("g", "r", "gl", "c"), "ai")
+    on_create(ack=slack.ack, body=body, view=view, client=slack.client, services=services)
+    slack.ack.assert_called_once_with()  # the form closes without errors under the empty sections
+    assert not services.screening.check_labels.called and not services.voicelinks.create.called
+    opened = slack.client.views_open.call_args.kwargs
+    updated = slack.client.views_update.call_args.kwargs
+    assert opened["trigger_id"] == "1.trigger" and updated["view_id"] == "V1"  # the form the bot opened
+    for shown, v in ((opened["view"], 3), (updated["view"], 4)):
+        meta = json.loads(shown["private_metadata"])
+        assert meta["run_id"] == "run_1" and meta["v"] == v and shown["title"]["text"] == "Voice-screen top 3"
+        assert shown["submit"]["text"] == "Screen" and "Data Engineer" in str(shown["blocks"])
+    assert "Drafting the four sections with AI" in str(opened["view"]["blocks"])
+    assert services.voicelinks.draft.call_args.args == ("interview", "Python, SQL", "Data Engineer")
+    goal = next(b for b in updated["view"]["blocks"] if b.get("block_id") == "goal~4")
+    assert goal["element"]["initial_value"] == "g" and "review before creating" in str(updated["view"]["blocks"])
