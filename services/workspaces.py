@@ -128,12 +128,14 @@ class Workspaces:
         row = self._shared.get("workspaces", key)
         if row is None:
             return None
+        changes: dict[str, Any] = {}
         if not row.get("uninstalled_at"):
             stamp = now() if at is None else at
-            self._shared.update("workspaces", key, {"uninstalled_at": stamp, "updated_at": now(),
-                                                    "purge_after": stamp + self.retention_days * DAY})
+            changes.update(uninstalled_at=stamp, purge_after=stamp + self.retention_days * DAY)
         if row.get("nimrobo_key_enc"):  # a credential, like the tokens: it goes now (the data waits for the purge)
-            self._shared.update("workspaces", key, {"nimrobo_key_enc": None, "updated_at": now()})
+            changes["nimrobo_key_enc"] = None
+        if changes:  # one write: nobody sees the workspace gone with its key still kept
+            self._shared.update("workspaces", key, {**changes, "updated_at": now()})
         return self.get(key)
 
     # -- the teams of an org-wide install -------------------------------------------------------
