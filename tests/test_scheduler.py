@@ -90,6 +90,19 @@ def test_a_failing_job_logs_under_its_own_name(caplog):
     assert "screening failed" in failed[0].getMessage()
 
 
+def test_a_workspace_whose_nimrobo_key_cant_be_read_costs_a_job_one_warning_not_a_traceback(caplog):
+    from services.workspaces import WorkspaceKeyUnreadable
+
+    def unreadable(services, client):
+        raise WorkspaceKeyUnreadable()
+
+    caplog.set_level(logging.DEBUG)
+    run_job(JobSpec("voice_watcher", unreadable, seconds=lambda s: 1), services(), None)
+    said = [r for r in caplog.records if r.name == "bot.jobs.voice_watcher" and r.levelno >= logging.WARNING]
+    assert [r.levelno for r in said] == [logging.WARNING] and said[0].exc_info is None
+    assert "can't be read" in said[0].getMessage()
+
+
 def test_skipped_runs_say_which_job_and_why(caplog):
     ran = []
     follower = services()
