@@ -67,6 +67,32 @@ def manifest_bot_scopes(path: Path = MANIFEST) -> list[str]:
     return list(((manifest.get("oauth_config") or {}).get("scopes") or {}).get("bot") or [])
 
 
+def manifest_user_scopes(path: Path = MANIFEST) -> list[str]:
+    """The user scopes the manifest asks for (none: no person gets a token of their own)."""
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return list(((manifest.get("oauth_config") or {}).get("scopes") or {}).get("user") or [])
+
+
+class BotInstallations:
+    """The installation store as the authorize reads it when the app asks for no user scopes: nobody has an
+    installation of their own, so Bolt's look-up of "this user's installation" (one more query on every request
+    from anyone but the installer, which may also find an earlier installer's stale row) is answered at once
+    with None. Everything else is the store's."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def find_installation(self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
+                          is_enterprise_install: bool | None = False) -> Installation | None:
+        if user_id is not None:
+            return None
+        return self._store.find_installation(enterprise_id=enterprise_id, team_id=team_id,
+                                             is_enterprise_install=is_enterprise_install)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 def slack_web_base(settings: Settings) -> str:
     """Slack's web address for the configured API (``https://slack.com/api/`` → ``https://slack.com``)."""
     return settings.slack_api_url.rstrip("/").removesuffix("/api")
@@ -355,8 +381,9 @@ class Installs:
         with self._locks_lock:
             if self._authorize is None:
                 settings = self.settings
+                store = self.installation_store if manifest_user_scopes() else BotInstallations(self.installation_store)
                 authorize = SerializedAuthorize(
-                    locks=self.rotation_lock, logger=log, installation_store=self.installation_store,
+                    locks=self.rotation_lock, logger=log, installation_store=store,
                     client_id=settings.slack_client_id, client_secret=settings.slack_client_secret.reveal(),
                     client=client)
                 authorize.token_rotation_expiration_minutes = settings.slack_token_rotation_minutes  # type: ignore[assignment]  # as above

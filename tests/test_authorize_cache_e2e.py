@@ -61,6 +61,21 @@ def test_a_burst_of_commands_costs_at_most_one_auth_test_and_each_is_answered(st
     assert len(standin.api_calls("auth.test")) - before <= 1
 
 
+def test_a_request_reads_the_installation_once(stack, monkeypatch):
+    """The app asks for no user scopes: Bolt's second look-up per request ("this user's installation", for anyone
+    but the installer) is answered without the database."""
+    team, standin, signer = new_workspace(stack)
+    store = stack.services.installs.installation_store
+    reads = []
+    real = store.find_installation
+    monkeypatch.setattr(store, "find_installation", lambda **kw: reads.append(kw) or real(**kw))
+    users = [f"U_READ{i}" for i in range(5)]
+    for user in users:
+        assert help_answered(standin, signer.command("/pluto", "help", user=user), user)
+    mine = [kw for kw in reads if kw.get("team_id") == team]
+    assert len(mine) == len(users) and not any(kw.get("user_id") for kw in mine)
+
+
 def test_a_token_due_for_rotation_is_refreshed_once_and_the_new_one_serves(stack):
     team, standin, signer = new_workspace(stack)
     assert help_answered(standin, signer.command("/pluto", "help", user="U_FIRST"), "U_FIRST")  # cached now
