@@ -151,6 +151,7 @@ class AuthTestCache(dict[str, AuthorizeResult]):
         while True:
             with self._lock:
                 if dict.__contains__(self, token):
+                    self._claims.seen = (token, super().__getitem__(str(token)))  # what this thread's [token] returns
                     return True
                 pending = self._pending.get(str(token))
                 if pending is None:  # this thread asks auth.test; the others wait for it
@@ -159,6 +160,17 @@ class AuthTestCache(dict[str, AuthorizeResult]):
                     return False
             if not pending.wait(self.wait_seconds):
                 return False
+
+    def __getitem__(self, token: str) -> AuthorizeResult:
+        """The result this thread found by ``token in cache``, even if another thread has dropped it since (a
+        leaving workspace's :meth:`SerializedAuthorize.forget`, the size limit): Bolt reads it right after."""
+        with self._lock:
+            if dict.__contains__(self, token):
+                return super().__getitem__(token)
+        seen = getattr(self._claims, "seen", None)
+        if seen is not None and seen[0] == token:
+            return seen[1]
+        raise KeyError(token)
 
     def __setitem__(self, token: str, result: AuthorizeResult) -> None:
         super().__setitem__(token, result)
@@ -280,6 +292,8 @@ class SerializedAuthorize(InstallationStoreAuthorize):
             result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
                                       user_id=user_id, **actor)
             if result is None:
+                if isinstance(cache, AuthTestCache):  # its auth.test failed: the claim must not make the retry wait on it
+                    cache.release_mine()
                 result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
                                           user_id=user_id, **actor)
         finally:

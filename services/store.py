@@ -79,7 +79,7 @@ R = TypeVar("R")
 
 #: the workspace whose store the calls in this context reach (None: the main store)
 WORKSPACE: ContextVar[str | None] = ContextVar("pluto_workspace", default=None)
-WORKSPACE_KEY = re.compile(r"^[A-Z0-9]{2,40}$")  # a Slack team or enterprise id
+WORKSPACE_KEY = re.compile(r"[A-Z0-9]{2,40}")  # a Slack team or enterprise id (matched whole: fullmatch)
 
 
 def now() -> float:
@@ -232,7 +232,7 @@ class Store:
         child = self._children.get(key)
         if child is not None:
             return child
-        if not WORKSPACE_KEY.match(key):
+        if not WORKSPACE_KEY.fullmatch(key):
             raise ValueError(f"{key!r} is not a Slack team or enterprise id")
         with self._children_lock:
             child = self._children.get(key)
@@ -247,7 +247,7 @@ class Store:
 
     def drop_workspace(self, key: str) -> None:
         """Delete workspace ``key``'s store and every record in it (its schema, or its file)."""
-        if not WORKSPACE_KEY.match(key):
+        if not WORKSPACE_KEY.fullmatch(key):
             raise ValueError(f"{key!r} is not a Slack team or enterprise id")
         with self._children_lock:
             child = self._children.pop(key, None)

@@ -180,3 +180,14 @@ def test_fanned_out_calls_reach_the_workspace_their_caller_serves(tmp_path):
         assert [store.kv_get(f"k{i}") for i in range(6)] == list(range(6))
     assert store.kv_get("k0") is None  # nothing landed in the main store
     store.close()
+
+
+@pytest.mark.parametrize("key", ["T0BETA\n", "t0beta", "T0/../X", "T"])
+def test_a_workspace_key_that_is_not_a_whole_team_id_names_no_store(tmp_path, key):
+    """A workspace's schema or file is named by its team id: anything else (a trailing newline included) is refused."""
+    store = Store(tmp_path / "bot.db")
+    store.enable_workspaces()
+    with pytest.raises(ValueError):
+        store.workspace(key)
+    assert not (tmp_path / "bot.workspaces").exists() or not list((tmp_path / "bot.workspaces").iterdir())
+    store.close()
