@@ -467,7 +467,10 @@ class SlackSigner(SlackPayloads):
         #: the app's Options Load URL (Interactivity → Select Menus); the README points it at /slack/events too
         self.options_url = options_url or self.url
         self.secret = signing_secret
-        self.http = httpx.Client(timeout=10)
+        # An idle connection is dropped well before the bot's keep-alive timeout (HTTP_KEEPALIVE_SECONDS, 5 s) closes
+        # it: at the same 5 s a request could go out on a connection the server was closing ("Server disconnected
+        # without sending a response"), which Slack's own clients never see.
+        self.http = httpx.Client(timeout=10, limits=httpx.Limits(keepalive_expiry=2.0))
 
     def close(self) -> None:
         self.http.close()
