@@ -181,6 +181,14 @@ def database(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
+def module_database(request: pytest.FixtureRequest, name: str) -> dict:
+    """StackOptions keywords for a module-scoped stack parametrized over ``["sqlite", "postgresql"]``: a SQLite
+    file of its own, or a fresh database on the session's PostgreSQL server (one per worker)."""
+    if request.param == "postgresql":
+        return {"database_url": request.getfixturevalue("pg_server").create_database(f"{name}{os.getpid()}")}
+    return {"database_path": str(request.getfixturevalue("tmp_path_factory").mktemp(name) / "bot.db")}
+
+
 def db_options(database: str) -> dict:
     """StackOptions keywords that put the bot's state in ``database`` (a SQLite path or a PostgreSQL URL)."""
     if database.startswith("postgresql:"):

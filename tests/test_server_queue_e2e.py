@@ -3,11 +3,11 @@ on the Slack test bed's two workspaces and the Pluto simulator. The server runs 
 workspaces take turns (the one that waited longest first), and each run's progress message counts the
 runs ahead in both workspaces, as a number."""
 
-import os
 
 import pytest
 
 from sandbox.stack import Stack, StackOptions
+from tests.conftest import module_database
 
 ACME, BETA = "T0SANDBOX", "T0BETA"
 USER, CHANNEL = "U_ALICE", "C_GENERAL"
@@ -17,9 +17,7 @@ SHORTLIST = "pluto_scoring_completed"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def stack(request):
-    database = {}
-    if request.param == "postgresql":
-        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"queue{os.getpid()}")
+    database = module_database(request, "queue")
     options = StackOptions(oauth=True, workspaces={BETA: "Beta"}, pluto={"extract_seconds": 0.6, "score_seconds": 0.6},
                            **database)
     with Stack(options) as s:

@@ -11,6 +11,7 @@ import yaml
 
 from sandbox.slack_api import authorize_query, find_authorize_url
 from sandbox.stack import Stack, StackOptions
+from tests.conftest import module_database
 
 ACME, BETA = "T0SANDBOX", "T0BETA"
 
@@ -18,9 +19,7 @@ ACME, BETA = "T0SANDBOX", "T0BETA"
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request):
     # Tokens live 60 s, well inside SLACK_TOKEN_ROTATION_MINUTES (120): every use refreshes them first.
-    database = {}
-    if request.param == "postgresql":  # the installation store in the shared PostgreSQL database
-        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"oauth{os.getpid()}")
+    database = module_database(request, "oauth")  # the installation store in the bot's own database
     options = StackOptions(scheduler=False, oauth=True, token_rotation=True, token_lifetime=60,
                            workspaces={BETA: "Beta"}, **database)
     with Stack(options) as s:

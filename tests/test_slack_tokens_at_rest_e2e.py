@@ -4,7 +4,6 @@ URL in plain text, yet the bot answers commands and events and rotates its token
 stored in plain text are encrypted by migration m960 at the next start (deferred while the store is opened
 without ENCRYPTION_KEY) and still authorize."""
 
-import os
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from cryptography.fernet import Fernet
 from sandbox.stack import Stack, StackOptions
 from services.crypto import SLACK_TOKEN_COLUMNS
 from services.store import Store
+from tests.conftest import module_database
 
 ACME, USER = "T0SANDBOX", "U_ALICE"
 M960 = "m960_slack_tokens_encrypted"
@@ -21,10 +21,7 @@ M960 = "m960_slack_tokens_encrypted"
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request, tmp_path_factory):
     # Tokens live 60 s, well inside SLACK_TOKEN_ROTATION_MINUTES (120): every use refreshes them first.
-    if request.param == "postgresql":
-        database = {"database_url": request.getfixturevalue("pg_server").create_database(f"atrest{os.getpid()}")}
-    else:
-        database = {"database_path": str(tmp_path_factory.mktemp("atrest") / "bot.db")}
+    database = module_database(request, "atrest")
     options = StackOptions(scheduler=False, oauth=True, token_rotation=True, token_lifetime=60, openai=False,
                            **database)
     with Stack(options) as s:

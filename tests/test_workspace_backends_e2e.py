@@ -19,7 +19,7 @@ from sandbox.pluto_sim import PlutoSimulator
 from sandbox.signer import SlackSigner
 from sandbox.stack import Stack, StackOptions
 from services.store import in_workspace
-from tests.conftest import eventually
+from tests.conftest import eventually, module_database
 
 A, B = "T0SANDBOX", "T0BETA"
 ADMIN_A, ADMIN_B, RECRUITER = "U_ADMIN_A", "U_ADMIN_B", "U_ALICE"
@@ -38,9 +38,7 @@ def pluto_a():
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request, pluto_a):
-    database = {}
-    if request.param == "postgresql":  # the registry (and its encrypted keys) in the shared PostgreSQL database
-        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"backends{os.getpid()}")
+    database = module_database(request, "backends")  # the registry (and its encrypted keys) in the shared database
     options = StackOptions(oauth=True, workspaces={B: "Beta"}, **database,
                            pluto={"extract_seconds": 0.3, "score_seconds": 0.3},
                            settings={"encryption_key": Secret(Fernet.generate_key().decode())})

@@ -15,16 +15,14 @@ import pytest
 from bot.app import NO_TEAM_ACCESS
 from sandbox.stack import Stack, StackOptions
 from services.store import in_workspace
+from tests.conftest import module_database
 
 USER = "U_ALICE"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request, tmp_path_factory):
-    if request.param == "postgresql":
-        database = {"database_url": request.getfixturevalue("pg_server").create_database(f"leave{os.getpid()}")}
-    else:
-        database = {"database_path": str(tmp_path_factory.mktemp("leave") / "bot.db")}
+    database = module_database(request, "leave")
     with Stack(StackOptions(oauth=True, scheduler=False, openai=False, **database)) as s:
         yield s
 

@@ -14,7 +14,6 @@ stack, so a worker does each workspace's flows once).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 from sandbox.signer import _block_buttons
 from sandbox.stack import Stack, StackOptions
 from services.store import in_workspace
+from tests.conftest import module_database
 from tests.test_voicelink_e2e import SECTIONS, form
 
 ACME, BETA = "T0SANDBOX", "T0BETA"
@@ -74,9 +74,7 @@ def watch_refusals(standin: Any, seen: list[tuple[str, str, str]]) -> None:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request):
-    database = {}
-    if request.param == "postgresql":
-        database["database_url"] = request.getfixturevalue("pg_server").create_database(f"ws{os.getpid()}")
+    database = module_database(request, "ws")
     options = StackOptions(oauth=True, token_rotation=True, token_lifetime=TOKEN_LIFETIME, workspaces={BETA: "Beta"},
                            pluto={"extract_seconds": 0.5, "score_seconds": 3.0},
                            nimrobo={"evaluation_delay": 0.2, "summary_delay": 0.2},
