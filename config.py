@@ -183,6 +183,7 @@ class Settings:
     outbox_grace_seconds: float = 3.0  # an unclear post (no answer, 5xx) is looked up in Slack after this
     outbox_poll_seconds: float = 0.5  # the sender looks for rows other replicas enqueued this often
     outbox_workers: int = 8  # channels served at once (each at Slack's per-channel pace)
+    job_workspace_workers: int = 4  # several workspaces: how many workspaces' turns of one job run at once
     leader_election: bool = True  # off: every replica runs the jobs and the sender (claims still hold)
     scheduler_timezone: str = "UTC"  # the time zone of scheduled jobs' daily_at=/cron= times (bot/scheduler.py)
     step_stale_seconds: float = 300.0  # a Workflow Builder step left "working" this long was cut short: resume/fail
@@ -333,6 +334,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         outbox_grace_seconds=_number("OUTBOX_GRACE_SECONDS", get("OUTBOX_GRACE_SECONDS", default="3"), float, 0.05),
         outbox_poll_seconds=_number("OUTBOX_POLL_SECONDS", get("OUTBOX_POLL_SECONDS", default="0.5"), float, 0.01),
         outbox_workers=int(_number("OUTBOX_WORKERS", get("OUTBOX_WORKERS", default="8"), int, 1)),
+        job_workspace_workers=int(_number("JOB_WORKSPACE_WORKERS", get("JOB_WORKSPACE_WORKERS", default="4"), int, 1)),
         leader_election=_flag("LEADER_ELECTION", get("LEADER_ELECTION", default="true")),
         scheduler_timezone=_timezone("SCHEDULER_TIMEZONE", get("SCHEDULER_TIMEZONE", default="UTC")),
     )

@@ -46,6 +46,7 @@ import bot.jobs
 from bot.context import Services
 from bot.logging_setup import log_context
 from services import metrics
+from services.concurrency import bounded_map
 from services.store import in_workspace
 from services.workspaces import WorkspaceKeyUnreadable
 
@@ -144,7 +145,8 @@ def run_job(spec: JobSpec, services: Services, client: Any) -> None:
         if not spec.per_workspace or not services.settings.multi_workspace:
             _run_once(spec, services, client)
             return
-        for key in services.workspaces.serving():
+
+        def turn(key: str | None) -> None:
             if services.stopping.is_set():
                 return
             with in_workspace(key), log_context(team=key or ""):
@@ -152,8 +154,12 @@ def run_job(spec: JobSpec, services: Services, client: Any) -> None:
                     here = services.clients.client_for(key)
                 except Exception as exc:  # its tokens are gone (uninstalled or revoked): its turn is skipped
                     spec.log.warning("job %s skipped for workspace %s: %s", spec.id, key, exc)
-                    continue
+                    return
                 _run_once(spec, services, here)
+
+        # the workspaces' turns side by side (JOB_WORKSPACE_WORKERS at a time): one whose backend is slow or down
+        # delays no other workspace's run of the job
+        bounded_map(turn, services.workspaces.serving(), workers=services.settings.job_workspace_workers)
 
 
 def _run_once(spec: JobSpec, services: Services, client: Any) -> None:

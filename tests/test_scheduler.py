@@ -168,3 +168,25 @@ def test_each_job_logs_its_own_lines_and_its_failures_under_bot_jobs_its_id(capl
         said = by_logger.get(f"bot.jobs.{job_id}", [])
         assert any(own in m for m in said) and any(failed in m for m in said), (job_id, by_logger)
     assert not [name for name in by_logger if name.startswith("bot.jobs.") and name.split(".")[2] not in jobs]
+
+
+def test_a_workspace_whose_turn_hangs_delays_no_other_workspaces_run_of_the_job():
+    """Several workspaces: each one's turn of a job runs beside the others', inside its own workspace and with its own
+    client, so a workspace whose backend hangs (here: until every other turn has run) holds up nobody."""
+    from services.store import current_workspace
+
+    keys = ["T0ACME", "T0BETA", "T0GAMMA"]
+    others_done = threading.Barrier(len(keys), timeout=20)  # each turn waits here for all the others to arrive
+    seen = []
+
+    def hangs_until_the_others_ran(services, client):
+        seen.append((current_workspace(), client))
+        others_done.wait()  # run one after another, the first turn would wait here for ever (BrokenBarrierError)
+
+    many = services()
+    many.settings = SimpleNamespace(multi_workspace=True, job_workspace_workers=4)
+    many.workspaces = SimpleNamespace(serving=lambda: keys)
+    many.clients = SimpleNamespace(client_for=lambda key: f"client of {key}")
+    run_job(JobSpec("voice_watcher", hangs_until_the_others_ran, seconds=lambda s: 1), many, None)
+    assert not others_done.broken
+    assert sorted(seen) == [(key, f"client of {key}") for key in keys]
