@@ -109,3 +109,26 @@ def test_instant_link_edit_lists_the_instant_links_once_never_every_project(env,
     with pytest.raises(NotFoundHere) as missing:
         service.editable_instant_link("lnk_missing", user="U_MALLORY")
     assert str(refused.value).replace(result.links[0].id, "X") == str(missing.value).replace("lnk_missing", "X")
+
+
+def test_a_session_the_watcher_records_while_a_button_looks_it_up_is_still_found(env, sim, monkeypatch):
+    """A button on a session the bot has not recorded yet looks it up in Nimrobo's listings of the links still
+    without one; if the watcher records it in between, the link has left that listing, and the session must
+    still be found (or the person pressing is refused a session of their own channel)."""
+    from services.voice.links import LINKS
+
+    service, _, _ = env
+    [link] = make(service, "Data Engineer", ["Ada"], "C_HIRING", "U_ALICE").links
+    session = sim.start_session(link.id)
+    real, looks = service.session_row, []
+
+    def watcher_records_right_after_the_first_look(session_id):
+        row = real(session_id)
+        if not looks:
+            looks.append(session_id)
+            service.store.update(LINKS, link.id, {"session_id": session_id})  # the watcher, on its own thread
+        return row
+
+    monkeypatch.setattr(service, "session_row", watcher_records_right_after_the_first_look)
+    found = service.learn_session(session)
+    assert found is not None and found.id == link.id and found.channel == "C_HIRING"

@@ -411,7 +411,8 @@ class VoiceLinkService:
                 self.store.update(LINKS, link.id, {"status": link.status, "session_id": session_id,
                                                    "updated_at": now()})
                 return self.link_row(link.id)
-        return None
+        # the watcher may have recorded it meanwhile (its link then left the "no session yet" listing above)
+        return self.session_row(session_id)
 
     def recent_links(self, since: float, limit: int = 200) -> list[VoiceLinkRow]:
         """Links the bot made that changed since ``since`` (epoch s), newest first. Callers check access."""
