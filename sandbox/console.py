@@ -603,44 +603,25 @@ class Console:
         rest = rest.strip()
         if line.startswith("/"):
             self.slash(line)
-        elif word == "help":
-            self.print(CONSOLE_HELP + ("\n" + WORKSPACES_HELP if self.several else ""))
-        elif word == "buttons":
-            self.list_buttons()
-        elif word == "press":
-            self.press(rest)
         elif line.isdigit():
             self.press(line)
-        elif word == "home":
-            self.home()
-        elif word == "files":
-            self.list_files()
-        elif word == "open":
-            self.open_file(rest)
+        elif word == "help":
+            self.print(CONSOLE_HELP + ("\n" + WORKSPACES_HELP if self.several else ""))
         elif word == "tour":
             from sandbox.tour import run_tour
 
             run_tour(self, args=rest)
-        elif word == "reset":
-            self.reset()
-        elif word == "logs":
-            self.logs()
-        elif word == "sim":
-            self.sim(rest)
-        elif word == "mention":
-            self.mention(rest)
-        elif word == "ask":
-            self.ask_pluto(rest)
-        elif word == "step":
-            self.run_step(rest)
-        elif word == "ws":
-            self.switch_workspace(rest)
-        elif word == "uninstall":
-            self.uninstall(rest)
-        elif word == "install":
-            self.install(rest)
+        elif word in self.NO_ARGS:
+            getattr(self, self.NO_ARGS[word])()
+        elif word in self.WITH_ARGS:
+            getattr(self, self.WITH_ARGS[word])(rest)
         else:
             self.press(line)
+
+    #: the console's own words: the method each one calls, without or with the rest of the line
+    NO_ARGS = {"buttons": "list_buttons", "home": "home", "files": "list_files", "reset": "reset", "logs": "logs"}
+    WITH_ARGS = {"press": "press", "open": "open_file", "sim": "sim", "mention": "mention", "ask": "ask_pluto",
+                 "step": "run_step", "ws": "switch_workspace", "uninstall": "uninstall", "install": "install"}
 
     # -- Slack requests ---------------------------------------------------------------------------------
     def _show_ack(self, response: Any) -> None:
