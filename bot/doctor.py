@@ -19,6 +19,7 @@ import httpx
 
 from config import Secret, Settings
 from services.http import RetryPolicy, ServiceError
+from services.workspaces import WorkspaceKeyUnreadable
 
 # A doctor answers in seconds: one quick retry, not the services' patient backoff.
 DOCTOR_RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_total=5.0)
@@ -215,8 +216,10 @@ def workspace_backend_checks(settings: Settings, workspace: Any, registry: Any,
     """The Nimrobo key and the Pluto server ``workspace`` runs with (its own, else the environment's)."""
     transports = transports or {}
     results = []
-    unreadable = registry.nimrobo_key_unreadable(workspace.key)
-    own_key = None if unreadable else registry.nimrobo_key(workspace.key)
+    try:
+        own_key, unreadable = registry.nimrobo_key(workspace.key), False
+    except WorkspaceKeyUnreadable:
+        own_key, unreadable = None, True
     if unreadable:
         results.append(Check("Nimrobo (its own key)", False, "its key can't be read (ENCRYPTION_KEY changed or "
                              "unset), so its Nimrobo calls are refused (never run on the default key)", SET_IN_HOME))

@@ -48,9 +48,8 @@ from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.slack_client import BotWebClient, SlackWriteLimiter
-from config import ConfigError, Settings
+from config import ConfigError, Settings, encryption_key_problem
 from services.crypto import SLACK_TOKEN_COLUMNS, Cipher
-from services.keys import MAKE_KEY
 from services.store import Store
 from services.workspaces import workspace_key
 
@@ -254,8 +253,8 @@ def slack_store_cipher(settings: Settings) -> Cipher:
     """The cipher of the installation store: ``ENCRYPTION_KEY``, which OAuth mode requires."""
     cipher = Cipher.from_setting(settings.encryption_key)
     if cipher is None:
-        raise ConfigError(f"ENCRYPTION_KEY is not set (or not a Fernet key): installing in several workspaces keeps "
-                          f"their Slack tokens encrypted with it; make one with {MAKE_KEY}")
+        raise ConfigError(encryption_key_problem(settings.encryption_key, "installing in several workspaces keeps "
+                                                 "their Slack tokens encrypted with it") or "ENCRYPTION_KEY")
     return cipher
 
 

@@ -20,9 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from config import MAKE_ENCRYPTION_KEY, Secret
+from services.crypto import Cipher
 from services.errors import Refusal
 from services.nimrobo import NimroboClient, NimroboError
 from services.store import Store, current_workspace, now
@@ -49,9 +48,7 @@ def check_encryption_key(value: str) -> str | None:
     """Why ``value`` can't serve as ``ENCRYPTION_KEY``, or None when it can."""
     if not value:
         return "ENCRYPTION_KEY is not set."
-    try:
-        Fernet(value.encode())
-    except (ValueError, TypeError):
+    if Cipher.from_setting(value) is None:
         return "ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes)."
     return None
 
@@ -59,39 +56,38 @@ def check_encryption_key(value: str) -> str | None:
 class KeyVault:
     def __init__(self, store: Store, encryption_key: str | Secret) -> None:
         self.store = store
-        raw = encryption_key.reveal() if isinstance(encryption_key, Secret) else encryption_key
-        self._fernet = Fernet(raw.encode()) if raw and check_encryption_key(raw) is None else None
+        self._cipher = Cipher.from_setting(encryption_key)
 
     def __repr__(self) -> str:
         return f"KeyVault(enabled={self.enabled})"
 
     @property
     def enabled(self) -> bool:
-        return self._fernet is not None
+        return self._cipher is not None
 
-    def _need(self) -> Fernet:
-        if self._fernet is None:
+    def _need(self) -> Cipher:
+        if self._cipher is None:
             raise KeyVaultError("Personal Nimrobo keys are not enabled on this bot.",
                                 hint="The operator must set ENCRYPTION_KEY (see `python -m bot doctor`); until "
                                      "then everyone uses the shared key.")
-        return self._fernet
+        return self._cipher
 
     def save(self, user_id: str, key: str, account: str, missing_scopes: list[str] | tuple[str, ...] = ()) -> None:
-        token = self._need().encrypt(Secret(key).reveal().encode()).decode()
+        token = self._need().encrypt(Secret(key).reveal())
         self.store.upsert("user_keys", {"user_id": user_id, "ciphertext": token, "account": account,
                                         "missing_scopes": ",".join(missing_scopes), "created_at": now(),
                                         "revoked_at": None}, pk="user_id")
 
     def load(self, user_id: str) -> StoredKey | None:
-        if not user_id or self._fernet is None:
+        if not user_id or self._cipher is None:
             return None
         row = self.store.get("user_keys", user_id)
         if row is None:
             return None
-        try:
-            key = Secret(self._fernet.decrypt(row["ciphertext"].encode()).decode())
-        except InvalidToken:  # ENCRYPTION_KEY changed: the stored key can't be read any more
+        plain = self._cipher.decrypt(row["ciphertext"])
+        if plain is None:  # ENCRYPTION_KEY changed: the stored key can't be read any more
             return None
+        key = Secret(plain)
         scopes = tuple(s for s in (row.get("missing_scopes") or "").split(",") if s)
         return StoredKey(user_id, key, row.get("account") or "", scopes, bool(row.get("revoked_at")))
 

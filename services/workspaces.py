@@ -22,9 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from config import Secret
+from services.crypto import Cipher
 from services.errors import BadInput, NotFoundHere, Refusal
 from services.store import Store, current_workspace, in_workspace, now
 
@@ -89,11 +88,7 @@ class Workspaces:
                  retention_days: float = 30.0) -> None:
         self.store = store
         self.enabled = enabled
-        raw = encryption_key.reveal() if isinstance(encryption_key, Secret) else encryption_key
-        try:
-            self._fernet: Fernet | None = Fernet(raw.encode()) if raw else None
-        except ValueError:
-            self._fernet = None
+        self._cipher = Cipher.from_setting(encryption_key)
         self.retention_days = retention_days
         if enabled:
             store.enable_workspaces()
@@ -214,10 +209,9 @@ class Workspaces:
     # -- the workspace's own backend settings --------------------------------------------------
     def set_nimrobo_key(self, key: str, nimrobo_key: str | None) -> None:
         """Keep (encrypted) or clear workspace ``key``'s own Nimrobo key."""
-        if nimrobo_key and self._fernet is None:
+        if nimrobo_key and self._cipher is None:
             raise BadInput("A workspace Nimrobo key can't be kept: the operator must set ENCRYPTION_KEY.")
-        ciphertext = self._fernet.encrypt(Secret(nimrobo_key).reveal().encode()).decode() \
-            if nimrobo_key and self._fernet is not None else None
+        ciphertext = self._cipher.encrypt(Secret(nimrobo_key).reveal()) if nimrobo_key and self._cipher else None
         self._shared.update("workspaces", key, {"nimrobo_key_enc": ciphertext, "updated_at": now()})
 
     def nimrobo_key(self, key: str | None = None) -> Secret | None:
@@ -230,20 +224,10 @@ class Workspaces:
         row = self._shared.get("workspaces", key)
         if not row or not row.get("nimrobo_key_enc"):
             return None
-        if self._fernet is None:
+        plain = self._cipher.decrypt(row["nimrobo_key_enc"]) if self._cipher is not None else None
+        if plain is None:  # ENCRYPTION_KEY unset or changed
             raise WorkspaceKeyUnreadable()
-        try:
-            return Secret(self._fernet.decrypt(str(row["nimrobo_key_enc"]).encode()).decode())
-        except InvalidToken:
-            raise WorkspaceKeyUnreadable() from None
-
-    def nimrobo_key_unreadable(self, key: str | None = None) -> bool:
-        """Workspace ``key`` has its own Nimrobo key and it can't be read (App Home and the doctor flag it)."""
-        try:
-            self.nimrobo_key(key)
-        except WorkspaceKeyUnreadable:
-            return True
-        return False
+        return Secret(plain)
 
     def set_pluto_server(self, key: str, url: str | None) -> None:
         url = (url or "").strip().rstrip("/") or None
