@@ -151,8 +151,12 @@ class Stack:
             self.signer = SlackSigner(self.server.url, self.signing_secret, self.slack)
             if self.options.oauth:  # the app's Redirect URL (OAuth & Permissions) is the bot's
                 self.slack.app.redirect_urls = [self.server.url + "/slack/oauth_redirect"]
-                bot_scopes, user_scopes = manifest_scopes()  # and its scopes are the manifest's
-                self.slack.app.bot_scopes, self.slack.app.user_scopes = set(bot_scopes), set(user_scopes)
+                from bot.installs import (  # and its scopes are the manifest's
+                    manifest_bot_scopes,
+                    manifest_user_scopes,
+                )
+
+                self.slack.app.bot_scopes, self.slack.app.user_scopes = set(manifest_bot_scopes()), set(manifest_user_scopes())
 
     def advance_clock(self, seconds: float) -> float:
         """Move the bot's notion of time forward (``sim clock +1d``) and look for what is due now,
@@ -229,15 +233,6 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def manifest_scopes() -> tuple[list[str], list[str]]:
-    """The app's configured bot and user scopes, as ``manifest.yml``'s ``oauth_config.scopes`` sets them up."""
-    import yaml
-
-    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "manifest.yml").read_text(encoding="utf-8"))
-    scopes = (manifest.get("oauth_config") or {}).get("scopes") or {}
-    return list(scopes.get("bot") or []), list(scopes.get("user") or [])
 
 
 def manifest_functions() -> dict[str, Any]:

@@ -38,10 +38,11 @@ def new_workspace(stack: Stack) -> tuple[str, object, object]:
 
 
 def help_answered(standin, response, user: str) -> bool:
-    """The user got /pluto help's answer: in the ack itself, or through the response URL."""
+    """The user got /pluto help's answer (its `/pluto score` line, which no error message has): in the ack
+    itself, or through the response URL."""
     if response.status_code != 200:
         return False
-    return "/pluto" in response.text or any("/pluto" in (r.get("text") or "") for r in standin.responses(user))
+    return "/pluto score" in response.text or any("/pluto score" in str(r) for r in standin.responses(user))
 
 
 def installation(stack: Stack, team: str):

@@ -4,7 +4,6 @@ workspace's runs as a number only; the turn is one compare-and-set winner across
 reclaimed when its holder is gone. On SQLite and PostgreSQL."""
 
 import itertools
-import os
 import threading
 import time
 
@@ -18,6 +17,7 @@ from services.scoring import ON_SERVER, ScoringService
 from services.server_queue import LINE, TURNS, ServerQueue
 from services.store import Store, in_workspace
 from services.workspaces import Workspaces
+from tests.conftest import module_database
 
 CSV = b"name,years_experience\nAda,9\nAlan,12\n"
 
@@ -28,9 +28,8 @@ _tests = itertools.count(1)
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database(request, tmp_path_factory):
     """One database per module (each test uses workspaces and a Pluto server of its own)."""
-    if request.param == "sqlite":
-        return str(tmp_path_factory.mktemp("queue") / "bot.db")
-    return request.getfixturevalue("pg_server").create_database(f"q{os.getpid()}")
+    where = module_database(request, "q")
+    return where.get("database_url") or where["database_path"]
 
 
 @pytest.fixture(scope="module")
