@@ -274,3 +274,33 @@ def test_a_workspace_whose_own_key_cant_be_read_is_refused_never_put_on_the_shar
         assert not services.backends.state().key_unreadable
         services.nimrobo.get_profile()
     assert keys_used(nimrobo, "/api/v1/user/profile")[-1] == KEY_A
+
+
+def test_a_workspace_whose_home_checks_hang_holds_up_no_other_workspaces_home(monkeypatch):
+    """The admin section's checks call the workspace's own backends: while one workspace's hang (here: until the
+    other's have run), another workspace's Home tab is still built."""
+    import threading
+    from types import SimpleNamespace
+
+    from bot.flows import home
+
+    both_inside = threading.Barrier(2, timeout=20)  # each workspace's checks wait here for the other's
+
+    def checks_that_wait_for_the_other_workspace(services):
+        both_inside.wait()
+        return []
+
+    monkeypatch.setattr(home, "_run_checks_here", checks_that_wait_for_the_other_workspace)
+    monkeypatch.setattr(home, "_checks", {})
+    stub = SimpleNamespace(settings=SimpleNamespace(multi_workspace=False))
+
+    def open_home_in(key):
+        with in_workspace(key):
+            home.doctor_checks(stub)
+
+    threads = [threading.Thread(target=open_home_in, args=(key,)) for key in ("T0ACME", "T0BETA")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not both_inside.broken  # one lock for every workspace made the second wait out the first

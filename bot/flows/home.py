@@ -21,6 +21,7 @@ from bot.blocks.reminders import settings_blocks
 from bot.blocks.workspace_admin import admin_section
 from bot.context import Services
 from bot.doctor import Check, run_checks, workspace_backend_checks
+from services.backends import BackendState
 from services.workspaces import current_workspace
 
 log = logging.getLogger(__name__)
@@ -28,31 +29,35 @@ log = logging.getLogger(__name__)
 CHECKS_TTL = 300.0
 #: by workspace (one's checks never show in another), with the backends they checked
 _checks: dict[str | None, tuple[float, Any, list[Check]]] = {}
-_checks_lock = threading.Lock()
+_checks_locks: dict[str | None, threading.Lock] = {}  # one per workspace: a slow backend holds up only its own
+_locks_guard = threading.Lock()
 
 
 def is_admin(services: Services, client: Any, user: str) -> bool:
     return services.access.is_admin(user)
 
 
-def doctor_checks(services: Services, *, fresh: bool = False) -> list[Check]:
+def doctor_checks(services: Services, *, fresh: bool = False, state: BackendState | None = None) -> list[Check]:
     """The doctor's checks, cached for a few minutes per workspace (each one calls a backend): every check
-    in single-workspace mode, the workspace's own backends with several."""
+    in single-workspace mode, the workspace's own backends with several (``state``: theirs, when the caller
+    has read it already)."""
     key = current_workspace()
-    backends = _backends_here(services)
-    with _checks_lock:
+    backends = _backends_here(services, state)
+    with _locks_guard:
+        lock = _checks_locks.setdefault(key, threading.Lock())
+    with lock:
         hit = _checks.get(key)
         if fresh or hit is None or time.monotonic() - hit[0] > CHECKS_TTL or hit[1] != backends:
             hit = _checks[key] = (time.monotonic(), backends, _run_checks_here(services))
         return list(hit[2])
 
 
-def _backends_here(services: Services) -> Any:
+def _backends_here(services: Services, state: BackendState | None = None) -> Any:
     """What the workspace's checks depend on (several workspaces): an admin who sets, fixes or clears its key or
     server sees checks of the new settings at once, never the old ones' (a key that "can't be read", say)."""
     if not services.settings.multi_workspace:
         return None
-    state = services.backends.state()
+    state = state or services.backends.state()
     return state.key_tail, state.key_unreadable, state.pluto_server
 
 
@@ -93,8 +98,9 @@ def publish_home(services: Services, client: Any, user: str, *, opened: bool = F
             if board.message_ts:
                 with_message[board.id] = (board.id, board.channel, board.message_ts)
     admin = is_admin(services, client, user)
-    checks = doctor_checks(services, fresh=fresh_checks) if admin else None
-    backends = admin_section(services.backends.state()) if admin else []
+    state = services.backends.state() if admin else None  # read once: for the checks and the admin section
+    checks = doctor_checks(services, fresh=fresh_checks, state=state) if admin else None
+    backends = admin_section(state) if state is not None else []
     settings = settings_blocks(services.reminders.prefs(user), services.settings.quiet_hours)
     view = home_dashboard(data, pages=pages, checks=checks, board_urls=board_urls(client, list(with_message.values())),
                           settings=settings, admin=backends)
