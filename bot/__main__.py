@@ -81,9 +81,7 @@ def run(settings: Settings, sandbox_mode: str = "http", workspaces: int = 1) -> 
         if run_sandbox is None:
             print(NO_SANDBOX, file=sys.stderr)
             return 2
-        if workspaces > 1:  # only then: a runner that shows one workspace is called as it always was
-            return run_sandbox(settings, sandbox_mode, workspaces)
-        return run_sandbox(settings, sandbox_mode)
+        return run_sandbox(settings, sandbox_mode, workspaces)
 
     from bot.runtime import BotRuntime
 

@@ -279,25 +279,23 @@ class SerializedAuthorize(InstallationStoreAuthorize):
 
     def __init__(self, *, locks: Callable[[str], threading.Lock], **kwargs: Any) -> None:
         super().__init__(cache_enabled=True, **kwargs)
-        self.authorize_result_cache = AuthTestCache()
+        self.authorize_result_cache = self._cache = AuthTestCache()
         self._locks = locks
 
     def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
                  user_id: str | None, **actor: Any) -> AuthorizeResult | None:
-        cache = self.authorize_result_cache
+        cache = self._cache
         if len(cache) > self.cache_limit:
             cache.clear()
         try:
             result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
                                       user_id=user_id, **actor)
             if result is None:
-                if isinstance(cache, AuthTestCache):  # its auth.test failed: the claim must not make the retry wait on it
-                    cache.release_mine()
+                cache.release_mine()  # its auth.test failed: the claim must not make the retry wait on it
                 result = super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id,
                                           user_id=user_id, **actor)
         finally:
-            if isinstance(cache, AuthTestCache):
-                cache.release_mine()
+            cache.release_mine()
         return result
 
     def rotation_due(self, installation: Installation) -> bool:

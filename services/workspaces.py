@@ -171,11 +171,6 @@ class Workspaces:
         return True
 
     # -- reading ------------------------------------------------------------------------------
-    @staticmethod
-    def current() -> str | None:
-        """The workspace being served (None: single-workspace mode, or outside any workspace)."""
-        return current_workspace()
-
     def data_store(self, key: str | None) -> Store:
         """The store holding workspace ``key``'s records, installed or within its retention period (the
         main store in single-workspace mode); :class:`NotFoundHere` once they are deleted (never made

@@ -25,6 +25,7 @@ from bot.slack_out import SlackOut
 from services.audit import audit_csv
 from services.errors import NotAllowed, NotFoundHere
 from services.lifecycle import Artifact, PurgeResult
+from services.store import current_workspace
 from services.workspace_export import export_workspace as export_workspace_zip
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ def export_workspace(services: Services, client: Any, user: str, channel: str) -
     if not services.access.is_admin(user):
         raise NotAllowed("Only workspace admins and owners, and the bot's admins (`ADMIN_USER_IDS`), can export this "
                          "workspace's data: it holds every candidate, interview and decision made here.")
-    key = services.workspaces.current()
+    key = current_workspace()
     workspace = services.workspaces.get(key) if key else None
     at = services.clock.now()
     export = export_workspace_zip(services.workspaces.data_store(key), key,
