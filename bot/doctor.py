@@ -286,7 +286,7 @@ def check_workspaces(settings: Settings, transports: dict[str, Any] | None = Non
 def check_stored_slack_tokens(settings: Settings) -> list[Check]:
     """Several workspaces: every Slack credential in the installation tables is encrypted, and readable with this
     ``ENCRYPTION_KEY`` (nothing when the key itself is wrong: its own line says so)."""
-    from services.crypto import SLACK_TOKEN_COLUMNS, Cipher
+    from services.crypto import Cipher, stored_credentials
     from services.store import Store
 
     cipher = Cipher.from_setting(settings.encryption_key)
@@ -297,14 +297,13 @@ def check_stored_slack_tokens(settings: Settings) -> list[Check]:
     store = None
     try:
         store = Store(settings.database_target, migrate=False)
-        for table, columns in SLACK_TOKEN_COLUMNS.items():
-            if store.table(table) is None:
-                continue
-            for row in store.rows(table):
-                values = [row[c] for c in columns if row.get(c)]
-                total += len(values)
-                plain += sum(1 for v in values if not Cipher.is_encrypted(v))
-                unreadable += sum(1 for v in values if Cipher.is_encrypted(v) and cipher.decrypt(v) is None)
+        opened = store
+        for _, row, column in stored_credentials(lambda t: opened.rows(t) if opened.table(t) is not None else []):
+            total += 1
+            if not Cipher.is_encrypted(row[column]):
+                plain += 1
+            elif cipher.decrypt(row[column]) is None:
+                unreadable += 1
     except Exception as exc:  # a doctor never crashes
         return [Check(name, False, f"cannot read the installation tables ({type(exc).__name__})",
                       "check DATABASE_URL (or DATABASE_PATH)")]

@@ -9,6 +9,9 @@ earlier release wrote in plain text.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
 from cryptography.fernet import Fernet, InvalidToken
 
 from config import Secret
@@ -23,6 +26,16 @@ SLACK_TOKEN_COLUMNS: dict[str, tuple[str, ...]] = {
                             "incoming_webhook_url"),
     "slack_bots": ("bot_token", "bot_refresh_token"),
 }
+
+
+def stored_credentials(rows_of: Callable[[str], Iterable[dict[str, Any]]]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """``(table, row, column)`` of every credential value set in the installation tables, whose rows
+    ``rows_of(table)`` gives (no rows for a table that doesn't exist)."""
+    for table, columns in SLACK_TOKEN_COLUMNS.items():
+        for row in rows_of(table):
+            for column in columns:
+                if row.get(column):
+                    yield table, row, column
 
 
 class Cipher:

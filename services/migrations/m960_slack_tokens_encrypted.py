@@ -15,20 +15,17 @@ is deferred, not recorded, and runs at the next start that has the key (OAuth mo
 
 from __future__ import annotations
 
-from services.crypto import SLACK_TOKEN_COLUMNS, Cipher
+from services.crypto import SLACK_TOKEN_COLUMNS, Cipher, stored_credentials
 from services.store import Deferred, Schema
 
 GLOBAL = True  # the installation tables live in the shared database only
 
 
-def plain_values(db: Schema) -> int:
-    """How many token values are stored in plain text."""
-    count = 0
-    for table, columns in SLACK_TOKEN_COLUMNS.items():
-        if db[table].exists():
-            for row in db[table].rows:
-                count += sum(1 for c in columns if row.get(c) and not Cipher.is_encrypted(row[c]))
-    return count
+def plain_values(db: Schema) -> list[tuple[str, dict, str]]:
+    """The token values stored in plain text: ``(table, row, column)``."""
+    return [(table, row, column) for table, row, column in
+            stored_credentials(lambda t: db[t].rows if db[t].exists() else [])
+            if not Cipher.is_encrypted(row[column])]
 
 
 def up(db: Schema) -> None:
@@ -39,15 +36,12 @@ def up(db: Schema) -> None:
         for table in present:
             for column in SLACK_TOKEN_COLUMNS[table]:
                 db.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE text')
-    if not plain_values(db):
+    plain = plain_values(db)
+    if not plain:
         return
     cipher = Cipher.from_setting(db.encryption_key)
     if cipher is None:
         raise Deferred("slack_installations / slack_bots hold Slack tokens in plain text and ENCRYPTION_KEY is "
                        "not set (or not a Fernet key): set it and start the bot again to encrypt them")
-    for table in present:
-        columns = SLACK_TOKEN_COLUMNS[table]
-        for row in db[table].rows:
-            changed = {c: cipher.encrypt(row[c]) for c in columns if row.get(c) and not Cipher.is_encrypted(row[c])}
-            if changed:
-                db[table].update(row["id"], changed)
+    for table, row, column in plain:
+        db[table].update(row["id"], {column: cipher.encrypt(row[column])})
