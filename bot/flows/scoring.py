@@ -91,7 +91,7 @@ def start_from_modal(services: Services, out: SlackOut, *, file_id: str, channel
 
 
 def check_for_form(services: Services, out: SlackOut, *, external_id: str, file_id: str, channel: str,
-                   filename: str, top_n: int = 10) -> bool:
+                   filename: str) -> bool:
     """After step 1 of the score form was acked with "Checking…" (a view with ``external_id``): check the file
     as a run would (the same download and checks, nothing kept), then turn the form into step 2 (what the
     file holds; the job description and Top N) or into the problem with a way back.
@@ -99,14 +99,13 @@ def check_for_form(services: Services, out: SlackOut, *, external_id: str, file_
     The outcome replaces the "Checking…" view by its external id (:meth:`SlackOut.show_after_ack`): it can
     only land after the ack's view, and never on a newer one (each check has its own id; the outcome
     drops it). False when that view was gone (the form closed)."""
-    shown = out.show_after_ack(external_id, _checked_form(services, out, file_id, channel, filename, top_n))
+    shown = out.show_after_ack(external_id, _checked_form(services, out, file_id, channel, filename))
     if not shown:
         log.info("the score form %s was closed before its check finished", external_id)
     return shown
 
 
-def _checked_form(services: Services, out: SlackOut, file_id: str, channel: str, filename: str,
-                  top_n: int) -> View:
+def _checked_form(services: Services, out: SlackOut, file_id: str, channel: str, filename: str) -> View:
     """Step 2 for a file that passes; else the problem, said as the mention path says it."""
     try:
         report = services.scoring.inspect_file(out.file(file_id))
@@ -122,7 +121,7 @@ def _checked_form(services: Services, out: SlackOut, file_id: str, channel: str,
         log.exception("checking the score form's file %s crashed (ref %s)", file_id, ref)
         return score_problem_modal(channel, filename, "Something went wrong on our side while checking the file. Nothing was "
                                             f"lost; please try again. Reference: {ref}")
-    return score_details_modal(channel, file_id, report, top_n)
+    return score_details_modal(channel, file_id, report)
 
 
 def start_scoring(services: Services, out: SlackOut, *, file: dict[str, Any], channel: str, thread_ts: str | None,
