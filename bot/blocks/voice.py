@@ -217,12 +217,17 @@ def services_default(meta: dict[str, Any]) -> ChannelProject | None:
 KEEP: Any = object()  # rebuild_create_modal: the study as the form had it
 
 
+def _typed(view: dict[str, Any], extra: dict[str, str] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """A submitted or acted-on form's metadata, and what was typed in it (``extra`` on top)."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    return meta, {**read_values((view.get("state") or {}).get("values") or {}), **(extra or {})}
+
+
 def rebuild_create_modal(view: dict[str, Any], ai: bool, *, pattern: str | None = None,
                          extra: dict[str, str] | None = None, note: str = "", study: Any = KEEP) -> View:
     """The create modal rebuilt from what was typed in ``view`` (another pattern, a study, a draft, a note), one
     version on, so Slack shows the new initial values."""
-    meta = json.loads(view.get("private_metadata") or "{}")
-    values = {**read_values((view.get("state") or {}).get("values") or {}), **(extra or {})}
+    meta, values = _typed(view, extra)
     pattern = pattern or meta.get("pattern", "interview")
     default = services_default(meta)
     if study is KEEP:
@@ -238,8 +243,7 @@ def rebuild_create_modal(view: dict[str, Any], ai: bool, *, pattern: str | None 
 def rebuild_project_form(view: dict[str, Any], ai: bool, *, extra: dict[str, str] | None = None,
                          note: str = "") -> View:
     """``/voicelink project new``'s form rebuilt from what was typed, one version on."""
-    meta = json.loads(view.get("private_metadata") or "{}")
-    values = {**read_values((view.get("state") or {}).get("values") or {}), **(extra or {})}
+    meta, values = _typed(view, extra)
     return project_form(values=values, v=meta.get("v", 1) + 1, note=note, ai=ai, channel=meta.get("channel", ""))
 
 

@@ -105,7 +105,7 @@ def on_project_draft(click: Click) -> None:
 @listener(respond=True)
 def on_use_pick(click: Click) -> None:
     """A project chosen in the ``/voicelink use`` select (or the Use button of a project): the channel's default."""
-    project_id = (click.action.get("selected_option") or {}).get("value") or click.action.get("value") or ""
+    project_id = click.value
     if not project_id or project_id.startswith("-"):
         return
 
@@ -132,7 +132,7 @@ def on_use_clear(click: Click) -> None:
 @listener(respond=True)
 def on_project_find(click: Click) -> None:
     """A project chosen in the ``/voicelink projects`` search: its details, privately."""
-    project_id = (click.action.get("selected_option") or {}).get("value") or ""
+    project_id = click.value
     if project_id and not project_id.startswith("-"):
         click.defer("project details", lambda click: project_details(click.services.voicelinks.project_by_id(project_id)))
 
