@@ -30,28 +30,28 @@ def login_modal() -> View:
                      "your Nimrobo account instead of the team's shared one.", "`/voicelink logout` deletes it.")
 
 
-def _login_result(login: Login | None, problem: str) -> list[Block]:
+def key_result_blocks(login: Login | None, problem: str, *, who: str, lacks: str, refused_note: str = "",
+                      saved_note: str = "") -> list[Block]:
+    """A checked Nimrobo key's outcome: whose requests now run as which account and what the key can't do, or
+    why it was refused. ``who``: "Your requests" or the workspace's; the notes go under each outcome."""
     if login is None:
-        return [section(f":x: That key was not saved. {mrkdwn_escape(problem)}"),
-                context("Run `/voicelink login` to try another key.")]
-    lines = [f":white_check_mark: Saved. Your requests now run as *{mrkdwn_escape(login.account)}*."]
+        return [section(f":x: That key was not saved. {mrkdwn_escape(problem)}")] + \
+            ([context(refused_note)] if refused_note else [])
+    lines = [f":white_check_mark: Saved. {who} now run as *{mrkdwn_escape(login.account)}*."]
     if login.missing_scopes:
-        lines.append("This key lacks: " + ", ".join(f"`{s}`" for s in login.missing_scopes)
-                     + ". Features that need them will say so; add them in Nimrobo for the full bot.")
-    return [section("\n".join(lines)), context("`/voicelink whoami` shows this again; `/voicelink logout` "
-                                               "removes the key.")]
+        lines.append("This key lacks: " + ", ".join(f"`{s}`" for s in login.missing_scopes) + f". {lacks}")
+    return [section("\n".join(lines))] + ([context(saved_note)] if saved_note else [])
 
 
 def login_result_view(login: Login | None, problem: str = "") -> View:
     """The login modal's last page: who the key belongs to and what it can't do, or why it was refused."""
     return View(type="modal", callback_id=LOGIN_MODAL + "_done", title="Your Nimrobo key", close="Done",
-                blocks=_login_result(login, problem))
-
-
-def login_result_message(login: Login | None, problem: str = "") -> Message:
-    """The same outcome as a message (by DM when the modal was closed before it could show it)."""
-    text = "Your Nimrobo key was saved." if login is not None else "Your Nimrobo key was not saved."
-    return Message(text=text, blocks=_login_result(login, problem))
+                blocks=key_result_blocks(login, problem, who="Your requests",
+                                         lacks="Features that need them will say so; add them in Nimrobo for the "
+                                               "full bot.",
+                                         refused_note="Run `/voicelink login` to try another key.",
+                                         saved_note="`/voicelink whoami` shows this again; `/voicelink logout` "
+                                                    "removes the key."))
 
 
 def whoami_message(identity: Identity) -> Message:

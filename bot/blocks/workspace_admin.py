@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
 from bot.blocks import actions, button, confirm_dialog, context, divider, mrkdwn_escape, section
-from bot.blocks.keys import key_modal
+from bot.blocks.keys import key_modal, key_result_blocks
 from services.backends import BackendState, PlutoServerCheck
 from services.keys import Login
 
@@ -79,17 +79,10 @@ def pluto_server_modal(current: str | None) -> View:
 
 
 def key_result_view(login: Login | None, problem: str = "") -> View:
-    if login is None:
-        blocks = [section(f":x: The key was not saved. {mrkdwn_escape(problem)}")]
-    else:
-        lines = [f":white_check_mark: Saved. This workspace's voice requests now run as "
-                 f"*{mrkdwn_escape(login.account)}* (unless a recruiter uses their own key)."]
-        if login.missing_scopes:
-            lines.append("This key lacks: " + ", ".join(f"`{s}`" for s in login.missing_scopes)
-                         + ". Features that need them will say so.")
-        blocks = [section("\n".join(lines))]
     return View(type="modal", callback_id=NIMROBO_MODAL + "_done", title="Workspace Nimrobo key", close="Done",
-                blocks=blocks)
+                blocks=key_result_blocks(login, problem, who="This workspace's voice requests",
+                                         lacks="Features that need them will say so.",
+                                         saved_note="A recruiter who logged in with their own key keeps using it."))
 
 
 def pluto_result_view(check: PlutoServerCheck | None, problem: str = "") -> View:

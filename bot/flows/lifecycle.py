@@ -25,8 +25,8 @@ from bot.slack_out import SlackOut
 from services.audit import audit_csv
 from services.errors import NotAllowed, NotFoundHere
 from services.lifecycle import Artifact, PurgeResult
-from services.store import current_workspace
 from services.workspace_export import export_workspace as export_workspace_zip
+from services.workspaces import current_workspace
 
 log = logging.getLogger(__name__)
 
