@@ -111,6 +111,10 @@ class WorkspaceBackends:
             raise Refusal(SINGLE)
         return key
 
+    def own_pluto_server(self, user: str) -> str | None:
+        """The Pluto server an admin's workspace set for itself (None: the default), for its form; no key is read."""
+        return self.workspaces.pluto_server(self.admin_here(user))
+
     def set_nimrobo_key(self, user: str, nimrobo_key: str) -> Login:
         """Check ``nimrobo_key`` with Nimrobo (as ``/voicelink login`` does) and keep it for the workspace."""
         workspace = self.admin_here(user)

@@ -65,9 +65,11 @@ def on_backend_form(click: Click) -> None:
     """"Set Nimrobo key" / "Set Pluto server": the form, for an admin of a workspace that may set them; anyone
     else (a forged click) is refused by DM and sees no form."""
     backends = click.services.backends
-    backends.admin_here(click.user)
-    view = nimrobo_key_modal() if click.action.get("action_id") == SET_KEY else \
-        pluto_server_modal(backends.state().pluto_server)
+    if click.action.get("action_id") == SET_KEY:
+        backends.admin_here(click.user)
+        view = nimrobo_key_modal()
+    else:
+        view = pluto_server_modal(backends.own_pluto_server(click.user))
     click.client.views_open(trigger_id=click.body["trigger_id"], view=view.to_dict())
 
 
